@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+/* Reads all of the file path relative to dirfd (AT_FDCWD for the current
+ * directory) into a NUL-terminated malloc'd buffer. Returns 0 with the
+ * buffer in *ret and its length (without the NUL) in *ret_size (may be
+ * NULL); -EFBIG when the file holds more than max bytes; -errno otherwise.
+ * Works for files whose size stat() cannot tell (procfs, cgroupfs). */
+int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Writes s to the existing file path relative to dirfd in one write(), as
+ * kernel interface files want. Returns 0 or -errno. */
+int write_string_file_at(int dirfd, const char *path, const char *s);

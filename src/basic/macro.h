@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Cleanup attributes and small helpers, in the dialect of systemd's
+ * src/fundamental/macro-fundamental.h. Knows nothing of corral. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((__cleanup__(f)))
+#define _unused_ __attribute__((__unused__))
+#define _printf_(a, b) __attribute__((__format__(printf, a, b)))
+#define _noreturn_ __attribute__((__noreturn__))
+#define _likely_(x) (__builtin_expect(!!(x), 1))
+#define _unlikely_(x) (__builtin_expect(!!(x), 0))
+
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#define streq(a, b) (strcmp((a), (b)) == 0)
+#define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+
+/* Returns the value of *ptr and sets *ptr to the null value, so that a
+ * cleanup attribute on the variable no longer frees it. */
+#define TAKE_GENERIC(var, type, nullvalue)                       \
+        ({                                                       \
+                type *_pvar_ = &(var);                           \
+                type _var_ = *_pvar_;                            \
+                type _nullvalue_ = nullvalue;                    \
+                *_pvar_ = _nullvalue_;                           \
+                _var_;                                           \
+        })
+#define TAKE_PTR_TYPE(ptr, type) TAKE_GENERIC(ptr, type, NULL)
+#define TAKE_PTR(ptr) TAKE_PTR_TYPE(ptr, typeof(ptr))
+#define TAKE_FD(fd) TAKE_GENERIC(fd, int, -EBADF)
+
+/* Turns a negative errno-style return into a positive errno value. */
+#define ERRNO_VALUE(r) (abs(r))
+
+/* Logs with %m need errno set to the error being reported. */
+#define SET_ERRNO(r) (errno = ERRNO_VALUE(r))
+
+static inline void freep(void *p) {
+        free(*(void **) p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* free() that returns NULL: p = mfree(p); */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                (void) close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+
+static inline void closep(int *fd) {
+        safe_close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                (void) fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* Defines a function suitable for _cleanup_() that calls func(*p) when *p
+ * is not NULL. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)   \
+        static inline void func##p(type *p) {     \
+                if (*p)                           \
+                        (void) func(*p);          \
+        }
+
+/* Returns -errno of the last failed libc call, never 0. */
+static inline int negative_errno(void) {
+        return errno > 0 ? -errno : -EIO;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* A process as a value: its PID (for logs and persisted state) next to the
+ * pidfd that proves its identity. Signals and waits go through the pidfd,
+ * so a recycled PID can never be hit. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+typedef struct PidRef {
+        pid_t pid;
+        int fd;
+} PidRef;
+
+#define PIDREF_NULL ((PidRef) { .pid = 0, .fd = -EBADF })
+
+static inline bool pidref_is_set(const PidRef *p) {
+        return p && p->pid > 0 && p->fd >= 0;
+}
+
+/* Opens a pidfd for pid (pidfd_open, 5.3). Returns 0, -ESRCH when the
+ * process is gone, -errno otherwise. */
+int pidref_set_pid(PidRef *p, pid_t pid);
+
+/* Takes pid and pidfd (from clone3's CLONE_PIDFD). Never fails. */
+void pidref_take(PidRef *p, pid_t pid, int pidfd);
+
+/* Closes the pidfd and resets *p. Accepts a reset PidRef. */
+void pidref_done(PidRef *p);
+
+/* pidfd_send_signal(). Returns 0, -ESRCH when it has exited, -errno. */
+int pidref_kill(const PidRef *p, int sig);
+
+/* waitid(P_PIDFD). Returns 0 with *ret_si (si_pid 0 if options has WNOHANG
+ * and the process has not exited), -ECHILD when it is not our child or
+ * already reaped, -errno. */
+int pidref_wait(const PidRef *p, siginfo_t *ret_si, int options);
+
+/* For _cleanup_(): a child that was cloned but not yet handed to an owner
+ * is killed with SIGKILL, reaped, and its pidfd closed. */
+void pidref_done_sigkill_wait(PidRef *p);

@@ -1,0 +1,666 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "cgroup.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include "fileio.h"
+#include "pidref.h"
+#include "strv.h"
+#include "syscall.h"
+
+/* How many times cgroup_signal_all() re-reads the tree looking for
+ * processes forked meanwhile; past that, cgroup.kill does the rest. */
+#define SIGNAL_PASSES_MAX 16
+
+/* ---- Parsers ---- */
+
+static char *decode_octal_escapes(const char *s, size_t n) {
+        char *out = malloc(n + 1), *o = out;
+
+        if (!out)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
+                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                        *o++ = (char) (((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+                        i += 3;
+                } else
+                        *o++ = s[i];
+        }
+        *o = '\0';
+        return out;
+}
+
+/* Mountinfo line: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPEROPTS */
+static int mountinfo_line_cgroup2(const char *line, size_t len, char **ret_mount) {
+        const char *field[5], *p = line, *end = line + len;
+        size_t flen[5];
+
+        for (int i = 0; i < 5; i++) {
+                while (p < end && *p == ' ')
+                        p++;
+                if (p >= end)
+                        return -EBADMSG;
+                field[i] = p;
+                while (p < end && *p != ' ')
+                        p++;
+                flen[i] = (size_t) (p - field[i]);
+        }
+        const char *sep = memmem(p, (size_t) (end - p), " - ", 3);
+        if (!sep)
+                return -EBADMSG;
+        const char *fstype = sep + 3;
+        const char *fsend = memchr(fstype, ' ', (size_t) (end - fstype));
+        size_t fslen = (size_t) ((fsend ?: end) - fstype);
+        if (fslen != strlen("cgroup2") || !strneq(fstype, "cgroup2", fslen))
+                return 0;
+        char *m = decode_octal_escapes(field[4], flen[4]);
+        if (!m)
+                return -ENOMEM;
+        *ret_mount = m;
+        return 1;
+}
+
+int cgroup_parse_mountinfo(const char *buf, char **ret_mount) {
+        for (const char *line = buf; *line;) {
+                const char *nl = strchrnul(line, '\n');
+                size_t len = (size_t) (nl - line);
+
+                if (len > 0) {
+                        int r = mountinfo_line_cgroup2(line, len, ret_mount);
+                        if (r != 0)
+                                return r < 0 ? r : 0;
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        return -ENOENT;
+}
+
+int cgroup_parse_proc_cgroup(const char *buf, char **ret_path) {
+        for (const char *line = buf; *line;) {
+                const char *nl = strchrnul(line, '\n');
+
+                if (strneq(line, "0::", 3)) {
+                        char *path = strndup(line + 3, (size_t) (nl - line - 3));
+                        if (!path)
+                                return -ENOMEM;
+                        *ret_path = path;
+                        return 0;
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        return -ENOENT;
+}
+
+static int parse_flag(const char *s, size_t n, bool *ret) {
+        if (n != 1 || (s[0] != '0' && s[0] != '1'))
+                return -EBADMSG;
+        *ret = s[0] == '1';
+        return 0;
+}
+
+int cgroup_parse_events(const char *buf, CgroupEvents *ret) {
+        CgroupEvents ev = {};
+        bool have_populated = false;
+
+        for (const char *line = buf; *line;) {
+                const char *nl = strchrnul(line, '\n');
+                const char *sp = memchr(line, ' ', (size_t) (nl - line));
+                int r = 0;
+
+                if (nl == line) {
+                        line = *nl ? nl + 1 : nl;
+                        continue;
+                }
+                if (!sp)
+                        return -EBADMSG;
+                size_t klen = (size_t) (sp - line), vlen = (size_t) (nl - sp - 1);
+                if (klen == 9 && strneq(line, "populated", 9)) {
+                        r = parse_flag(sp + 1, vlen, &ev.populated);
+                        have_populated = true;
+                } else if (klen == 6 && strneq(line, "frozen", 6))
+                        r = parse_flag(sp + 1, vlen, &ev.frozen);
+                if (r < 0)
+                        return r;
+                line = *nl ? nl + 1 : nl;
+        }
+        if (!have_populated)
+                return -EBADMSG;
+        *ret = ev;
+        return 0;
+}
+
+int cgroup_parse_procs(const char *buf, pid_t **ret_pids, size_t *ret_n) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, allocated = 0;
+
+        for (const char *p = buf; *p;) {
+                char *end;
+
+                if (*p == '\n') {
+                        p++;
+                        continue;
+                }
+                if (*p < '0' || *p > '9')
+                        return -EBADMSG;
+                errno = 0;
+                unsigned long v = strtoul(p, &end, 10);
+                if (errno != 0 || v == 0 || v > INT_MAX || (*end != '\n' && *end != '\0'))
+                        return -EBADMSG;
+                if (n == allocated) {
+                        size_t a = allocated ? allocated * 2 : 64;
+                        pid_t *q = reallocarray(pids, a, sizeof(pid_t));
+                        if (!q)
+                                return -ENOMEM;
+                        pids = q;
+                        allocated = a;
+                }
+                pids[n++] = (pid_t) v;
+                p = end;
+        }
+        *ret_pids = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}
+
+bool cgroup_name_is_valid(const char *name) {
+        size_t n = strlen(name);
+
+        if (n == 0 || n > CGROUP_NAME_MAX || streq(name, CGROUP_SUPERVISOR))
+                return false;
+        return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-@") == n;
+}
+
+bool cgroup_path_is_valid(const char *path) {
+        if (path[0] != '/')
+                return false;
+        if (streq(path, "/"))
+                return true;
+        for (const char *c = path + 1;;) {
+                size_t n = strcspn(c, "/");
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (c[n] == '\0')
+                        return true;
+                c += n + 1;
+        }
+}
+
+/* ---- The hierarchy ---- */
+
+int cgroup_find_mount(char **ret_mount) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", CGROUP_PROCS_MAX, &buf, NULL);
+        if (r < 0)
+                return r;
+        return cgroup_parse_mountinfo(buf, ret_mount);
+}
+
+int cgroup_get_own(char **ret_path) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = read_full_file_at(AT_FDCWD, "/proc/self/cgroup", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        if (r < 0)
+                return r;
+        return cgroup_parse_proc_cgroup(buf, ret_path);
+}
+
+static char *path_join(const char *a, const char *b) {
+        char *s;
+
+        if (streq(b, "/"))
+                return strdup(a);
+        if (asprintf(&s, "%s%s%s", a, b[0] == '/' ? "" : "/", b) < 0)
+                return NULL;
+        return s;
+}
+
+CgroupTree *cgroup_tree_free(CgroupTree *t) {
+        if (!t)
+                return NULL;
+        safe_close(t->inotify_fd);
+        safe_close(t->supervisor_fd);
+        safe_close(t->root_fd);
+        free(t->mount);
+        free(t->path);
+        free(t->fs_path);
+        free(t->origin);
+        free(t);
+        return NULL;
+}
+
+static pid_t read_supervisor_pid(int root_fd) {
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+
+        if (read_full_file_at(root_fd, CGROUP_SUPERVISOR "/cgroup.procs", CGROUP_SMALL_FILE_MAX, &buf,
+                              NULL) < 0)
+                return 0;
+        if (cgroup_parse_procs(buf, &pids, &n) < 0 || n == 0)
+                return 0;
+        return pids[0];
+}
+
+static int tree_open_root(CgroupTree *t, pid_t *ret_owner) {
+        if (!t->delegated) {
+                if (mkdir(t->fs_path, 0755) >= 0)
+                        t->created = true;
+                else if (errno != EEXIST)
+                        return -errno;
+        }
+        t->root_fd = open(t->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (t->root_fd < 0)
+                return -errno;
+        if (flock(t->root_fd, LOCK_EX | LOCK_NB) < 0) {
+                int r = -errno;
+                if (r == -EWOULDBLOCK) {
+                        if (ret_owner)
+                                *ret_owner = read_supervisor_pid(t->root_fd);
+                        return -EBUSY;
+                }
+                return r;
+        }
+        /* cgroup.kill appeared in 5.14: the baseline. */
+        if (faccessat(t->root_fd, "cgroup.kill", W_OK, 0) < 0)
+                return errno == ENOENT ? -EOPNOTSUPP : -errno;
+        return 0;
+}
+
+int cgroup_tree_open(const char *mount, const char *path, bool delegated, CgroupTree **ret,
+                     pid_t *ret_owner) {
+        _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
+        int r;
+
+        if (!cgroup_path_is_valid(path) || streq(path, "/"))
+                return -EINVAL;
+        t = calloc(1, sizeof(*t));
+        if (!t)
+                return -ENOMEM;
+        *t = (CgroupTree) { .delegated = delegated, .root_fd = -EBADF, .supervisor_fd = -EBADF,
+                            .inotify_fd = -EBADF };
+        t->mount = strdup(mount);
+        t->path = strdup(path);
+        t->fs_path = path_join(mount, path);
+        if (!t->mount || !t->path || !t->fs_path)
+                return -ENOMEM;
+        r = cgroup_get_own(&t->origin);
+        if (r < 0)
+                return r;
+        r = tree_open_root(t, ret_owner);
+        if (r < 0) {
+                if (t->created)
+                        (void) rmdir(t->fs_path);
+                return r;
+        }
+        t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (t->inotify_fd < 0)
+                return -errno;
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+int cgroup_tree_enter_supervisor(CgroupTree *t) {
+        if (mkdirat(t->root_fd, CGROUP_SUPERVISOR, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        if (t->supervisor_fd < 0) {
+                t->supervisor_fd = openat(t->root_fd, CGROUP_SUPERVISOR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (t->supervisor_fd < 0)
+                        return -errno;
+        }
+        /* "0" moves the writing process. */
+        return write_string_file_at(t->supervisor_fd, "cgroup.procs", "0");
+}
+
+int cgroup_tree_list(CgroupTree *t, char ***ret_names) {
+        _cleanup_strv_free_ char **names = NULL;
+        DIR *d;
+        int fd, r = 0;
+
+        fd = openat(t->root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_type != DT_DIR || de->d_name[0] == '.' || streq(de->d_name, CGROUP_SUPERVISOR))
+                        continue;
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        if (!names && !(names = calloc(1, sizeof(char *))))
+                return -ENOMEM;
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int cgroup_tree_release(CgroupTree *t) {
+        _cleanup_strv_free_ char **left = NULL;
+        int r;
+
+        r = cgroup_tree_list(t, &left);
+        if (r < 0)
+                return r;
+        if (strv_length(left) > 0)
+                return -EBUSY;
+        if (!t->delegated) {
+                _cleanup_free_ char *origin = path_join(t->mount, t->origin);
+                if (!origin)
+                        return -ENOMEM;
+                _cleanup_close_ int ofd = open(origin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (ofd < 0)
+                        return -errno;
+                r = write_string_file_at(ofd, "cgroup.procs", "0");
+                if (r < 0)
+                        return r;
+        }
+        if (unlinkat(t->root_fd, CGROUP_SUPERVISOR, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        t->supervisor_fd = safe_close(t->supervisor_fd);
+        if (!t->delegated && rmdir(t->fs_path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+/* ---- Unit cgroups ---- */
+
+int cgroup_unit_open(CgroupTree *t, const char *name, int *ret_fd) {
+        int fd;
+
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        fd = openat(t->root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        *ret_fd = fd;
+        return 0;
+}
+
+int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        bool existed = false;
+        int r;
+
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        if (mkdirat(t->root_fd, name, 0755) < 0) {
+                if (errno != EEXIST)
+                        return -errno;
+                existed = true;
+        }
+        r = cgroup_unit_open(t, name, &fd);
+        if (r < 0)
+                return r;
+        if (existed) {
+                CgroupEvents ev;
+                r = cgroup_read_events(fd, &ev);
+                if (r < 0)
+                        return r;
+                if (ev.populated)
+                        return -EBUSY;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int remove_below(int dirfd) {
+        int fd, r = 0;
+        DIR *d;
+
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (sub < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                r = remove_below(sub);
+                if (r < 0)
+                        break;
+                if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+                        r = -errno;
+                        break;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int cgroup_unit_remove(CgroupTree *t, const char *name) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = cgroup_unit_open(t, name, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = remove_below(fd);
+        if (r < 0)
+                return r;
+        if (unlinkat(t->root_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+int cgroup_unit_watch(CgroupTree *t, const char *name, int *ret_wd) {
+        _cleanup_free_ char *path = NULL;
+        int wd;
+
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        if (asprintf(&path, "%s/%s/cgroup.events", t->fs_path, name) < 0)
+                return -ENOMEM;
+        wd = inotify_add_watch(t->inotify_fd, path, IN_MODIFY);
+        if (wd < 0)
+                return -errno;
+        *ret_wd = wd;
+        return 0;
+}
+
+void cgroup_unit_unwatch(CgroupTree *t, int wd) {
+        if (wd >= 0)
+                (void) inotify_rm_watch(t->inotify_fd, wd);
+}
+
+int cgroup_tree_read_watches(CgroupTree *t, void (*cb)(int wd, void *userdata), void *userdata) {
+        union {
+                struct inotify_event ev;
+                char raw[64 * (sizeof(struct inotify_event) + NAME_MAX + 1)];
+        } buf;
+
+        for (;;) {
+                ssize_t n = read(t->inotify_fd, &buf, sizeof(buf));
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == EAGAIN ? 0 : -errno;
+                }
+                for (char *p = buf.raw; p < buf.raw + n;) {
+                        struct inotify_event *e = (struct inotify_event *) p;
+                        if (!(e->mask & IN_IGNORED))
+                                cb(e->wd, userdata);
+                        p += sizeof(*e) + e->len;
+                }
+        }
+}
+
+int cgroup_read_events(int fd, CgroupEvents *ret) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = read_full_file_at(fd, "cgroup.events", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        if (r < 0)
+                return r;
+        return cgroup_parse_events(buf, ret);
+}
+
+int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n) {
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        r = read_full_file_at(fd, "cgroup.procs", CGROUP_PROCS_MAX, &buf, NULL);
+        if (r < 0)
+                return r;
+        return cgroup_parse_procs(buf, ret_pids, ret_n);
+}
+
+int cgroup_kill(int fd) {
+        return write_string_file_at(fd, "cgroup.kill", "1");
+}
+
+/* ---- Signalling every process ---- */
+
+typedef struct PidSet {
+        pid_t *pids;
+        size_t n, allocated;
+} PidSet;
+
+static void pid_set_done(PidSet *s) {
+        free(s->pids);
+        *s = (PidSet) {};
+}
+
+static int pid_set_add(PidSet *s, pid_t pid) {
+        if (s->n == s->allocated) {
+                size_t a = s->allocated ? s->allocated * 2 : 64;
+                pid_t *p = reallocarray(s->pids, a, sizeof(pid_t));
+                if (!p)
+                        return -ENOMEM;
+                s->pids = p;
+                s->allocated = a;
+        }
+        s->pids[s->n++] = pid;
+        return 0;
+}
+
+static int pid_compare(const void *a, const void *b) {
+        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
+        return (x > y) - (x < y);
+}
+
+static void pid_set_sort(PidSet *s) {
+        if (s->n > 1)
+                qsort(s->pids, s->n, sizeof(pid_t), pid_compare);
+}
+
+static bool pid_set_contains(const PidSet *s, pid_t pid) {
+        return s->n > 0 && bsearch(&pid, s->pids, s->n, sizeof(pid_t), pid_compare);
+}
+
+/* Adds the PIDs of the cgroup at fd and of every cgroup below it to *s. */
+static int collect_procs(int fd, PidSet *s) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        DIR *d;
+        int dfd, r;
+
+        r = cgroup_read_procs(fd, &pids, &n);
+        if (r < 0)
+                return r == -ENOENT || r == -ENODEV ? 0 : r; /* being removed */
+        for (size_t i = 0; i < n; i++)
+                if ((r = pid_set_add(s, pids[i])) < 0)
+                        return r;
+
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (sub >= 0 && (r = collect_procs(sub, s)) < 0)
+                        break;
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+/* One pass: opens pidfds for the processes not signalled yet, then reads
+ * the tree again; a process still listed then and still alive when the
+ * signal arrives is proven to be the one that was in the cgroup (a PID
+ * recycled in between would not be listed). Returns how many were new. */
+static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count) {
+        _cleanup_(pid_set_done) PidSet before = {}, after = {};
+        PidRef *refs = NULL;
+        size_t n_refs = 0;
+        int r;
+
+        r = collect_procs(fd, &before);
+        if (r < 0)
+                return r;
+        refs = calloc(before.n ?: 1, sizeof(PidRef));
+        if (!refs)
+                return -ENOMEM;
+        for (size_t i = 0; i < before.n; i++) {
+                if (pid_set_contains(done, before.pids[i]))
+                        continue;
+                refs[n_refs] = PIDREF_NULL;
+                if (pidref_set_pid(&refs[n_refs], before.pids[i]) >= 0)
+                        n_refs++;
+        }
+        r = collect_procs(fd, &after);
+        if (r >= 0) {
+                pid_set_sort(&after);
+                for (size_t i = 0; i < n_refs; i++) {
+                        if (pid_set_contains(&after, refs[i].pid) && pidref_kill(&refs[i], sig) >= 0) {
+                                (*count)++;
+                                if (also_cont)
+                                        (void) pidref_kill(&refs[i], SIGCONT);
+                        }
+                        if ((r = pid_set_add(done, refs[i].pid)) < 0)
+                                break;
+                }
+        }
+        for (size_t i = 0; i < n_refs; i++)
+                pidref_done(&refs[i]);
+        free(refs);
+        pid_set_sort(done);
+        return r < 0 ? r : (int) n_refs;
+}
+
+int cgroup_signal_all(int fd, int sig, bool also_cont) {
+        _cleanup_(pid_set_done) PidSet done = {};
+        int count = 0;
+
+        for (int pass = 0; pass < SIGNAL_PASSES_MAX; pass++) {
+                int r = signal_pass(fd, sig, also_cont, &done, &count);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+        }
+        return count;
+}

@@ -1,0 +1,912 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "config.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "parse-util.h"
+#include "strv.h"
+
+/* The longest line accepted. inih's line buffer (ini_max_line) must hold
+ * the line, "\r\n" and the terminating NUL; a longer line would be split
+ * silently by inih and its tail parsed as a line of its own. */
+#define CONFIG_LINE_MAX 65532U
+#define CONFIG_INI_MAX_LINE 65536
+
+/* Room for the keys of the largest section, for duplicate detection. */
+#define CONFIG_KEYS_MAX 16
+
+/* ---- string tables ---- */
+
+static const char *const kill_mode_table[_KILL_MODE_MAX] = {
+        [KILL_MODE_CONTROL_GROUP] = "control-group",
+        [KILL_MODE_MIXED] = "mixed",
+};
+
+static const char *const restart_policy_table[_RESTART_POLICY_MAX] = {
+        [RESTART_ALWAYS] = "always",
+        [RESTART_ON_FAILURE] = "on-failure",
+        [RESTART_NEVER] = "never",
+};
+
+static int string_table_lookup(const char *const *table, size_t n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (table[i] && streq(table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+const char *kill_mode_to_string(KillMode m) {
+        if (m < 0 || m >= _KILL_MODE_MAX)
+                return NULL;
+        return kill_mode_table[m];
+}
+
+KillMode kill_mode_from_string(const char *s) {
+        return (KillMode) string_table_lookup(kill_mode_table, ELEMENTSOF(kill_mode_table), s);
+}
+
+const char *restart_policy_to_string(RestartPolicy p) {
+        if (p < 0 || p >= _RESTART_POLICY_MAX)
+                return NULL;
+        return restart_policy_table[p];
+}
+
+RestartPolicy restart_policy_from_string(const char *s) {
+        return (RestartPolicy) string_table_lookup(restart_policy_table,
+                                                   ELEMENTSOF(restart_policy_table), s);
+}
+
+/* ---- objects ---- */
+
+static ServiceConfig *service_config_free(ServiceConfig *s) {
+        if (!s)
+                return NULL;
+        free(s->name);
+        free(s->file);
+        strv_free(s->command);
+        free(s->directory);
+        strv_free(s->environment);
+        free(s->user);
+        free(s->group);
+        free(s);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceConfig *, service_config_free);
+
+static ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
+        _cleanup_(service_config_freep) ServiceConfig *s = NULL;
+
+        s = malloc(sizeof(ServiceConfig));
+        if (!s)
+                return NULL;
+        *s = (ServiceConfig) {
+                .line = line,
+                .umask = 0022,
+                .autostart = true,
+                .stop_signal = SIGTERM,
+                .stop_timeout = 10 * USEC_PER_SEC,
+                .kill_mode = KILL_MODE_CONTROL_GROUP,
+                .restart = RESTART_ON_FAILURE,
+                .restart_delay = 100 * USEC_PER_MSEC,
+        };
+        s->name = strdup(name);
+        s->file = strdup(file);
+        if (!s->name || !s->file)
+                return NULL;
+        return TAKE_PTR(s);
+}
+
+Config *config_free(Config *c) {
+        if (!c)
+                return NULL;
+        free(c->cgroup);
+        free(c->control_socket);
+        free(c->state_dir);
+        for (size_t i = 0; i < c->n_services; i++)
+                service_config_free(c->services[i]);
+        free(c->services);
+        free(c);
+        return NULL;
+}
+
+static Config *config_new(void) {
+        _cleanup_(config_freep) Config *c = NULL;
+
+        c = calloc(1, sizeof(Config));
+        if (!c)
+                return NULL;
+        c->log_level = LOG_INFO;
+        c->control_socket = strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
+        c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
+        if (!c->control_socket || !c->state_dir)
+                return NULL;
+        return TAKE_PTR(c);
+}
+
+static int config_add_service(Config *c, ServiceConfig *s) {
+        ServiceConfig **l;
+
+        l = reallocarray(c->services, c->n_services + 1, sizeof(ServiceConfig *));
+        if (!l)
+                return -ENOMEM;
+        l[c->n_services++] = s;
+        c->services = l;
+        return 0;
+}
+
+ServiceConfig *config_find_service(const Config *c, const char *name) {
+        for (size_t i = 0; i < c->n_services; i++)
+                if (streq(c->services[i]->name, name))
+                        return c->services[i];
+        return NULL;
+}
+
+bool config_name_is_valid(const char *name) {
+        size_t n;
+
+        if (!name)
+                return false;
+        n = strlen(name);
+        return n >= 1 && n <= CONFIG_NAME_MAX &&
+               strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                            "0123456789_-") == n;
+}
+
+/* ---- value parsers ----
+ *
+ * Each parses value for key into the field it is given. On failure it
+ * returns -EINVAL with a message (without FILE:LINE:) in *ret_message, or
+ * -ENOMEM. */
+
+typedef int (*ConfigParseFunc)(const char *key, const char *value, void *field,
+                               char **ret_message);
+
+_printf_(2, 3) static int value_invalid(char **ret_message, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(ret_message, format, ap);
+        va_end(ap);
+        if (r < 0) {
+                *ret_message = NULL;
+                return -ENOMEM;
+        }
+        return -EINVAL;
+}
+
+static int set_string(char **field, const char *value) {
+        char *v;
+
+        v = strdup(value);
+        if (!v)
+                return -ENOMEM;
+        free(*field);
+        *field = v;
+        return 0;
+}
+
+static int config_parse_absolute_path(const char *key, const char *value, void *field,
+                                      char **ret_message) {
+        if (value[0] != '/')
+                return value_invalid(ret_message, "%s '%s' is not an absolute path", key, value);
+        return set_string(field, value);
+}
+
+/* "/a/b": absolute, below the root, no empty, "." or ".." component. */
+static bool cgroup_path_is_valid(const char *path) {
+        const char *p = path;
+
+        if (*p != '/')
+                return false;
+        while (*p == '/') {
+                size_t n = strcspn(++p, "/");
+
+                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && strneq(p, "..", 2)))
+                        return false;
+                p += n;
+        }
+        return true;
+}
+
+static int config_parse_cgroup(const char *key, const char *value, void *field,
+                               char **ret_message) {
+        if (!cgroup_path_is_valid(value))
+                return value_invalid(ret_message,
+                               "invalid %s path '%s': expected an absolute path like /corral "
+                               "without '.', '..' or empty components",
+                               key, value);
+        return set_string(field, value);
+}
+
+static int config_parse_log_level(const char *key, const char *value, void *field,
+                                  char **ret_message) {
+        static const struct {
+                const char *name;
+                int level;
+        } table[] = {
+                { "err", LOG_ERR },   { "warning", LOG_WARNING }, { "notice", LOG_NOTICE },
+                { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (streq(value, table[i].name)) {
+                        *(int *) field = table[i].level;
+                        return 0;
+                }
+        return value_invalid(ret_message, "invalid %s '%s': use err, warning, notice, info or debug",
+                       key, value);
+}
+
+static int config_parse_command(const char *key, const char *value, void *field,
+                                char **ret_message) {
+        _cleanup_strv_free_ char **argv = NULL;
+        const char *error = NULL;
+        char ***command = field;
+        int r;
+
+        r = strv_split_words(value, &argv, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+        if (!argv[0] || argv[0][0] == '\0')
+                return value_invalid(ret_message, "empty %s", key);
+
+        strv_free(*command);
+        *command = TAKE_PTR(argv);
+        return 0;
+}
+
+static bool env_name_is_valid(const char *name, size_t n) {
+        static const char first[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+
+        if (n == 0 || !strchr(first, name[0]))
+                return false;
+        for (size_t i = 1; i < n; i++)
+                if (!strchr(first, name[i]) && !(name[i] >= '0' && name[i] <= '9'))
+                        return false;
+        return true;
+}
+
+static int env_add_word(char ***env, const char *word, char **ret_message) {
+        const char *eq = strchr(word, '=');
+
+        if (!eq)
+                return value_invalid(ret_message, "invalid environment entry '%s': expected KEY=VALUE",
+                               word);
+        if (!env_name_is_valid(word, (size_t) (eq - word)))
+                return value_invalid(ret_message,
+                               "invalid environment variable name '%.*s': use letters, digits "
+                               "and '_', not starting with a digit",
+                               (int) (eq - word), word);
+        return strv_env_set(env, word);
+}
+
+static int config_parse_environment(const char *key, const char *value, void *field,
+                                    char **ret_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        const char *error = NULL;
+        int r;
+
+        r = strv_split_words(value, &words, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+
+        for (char **w = words; *w; w++) {
+                r = env_add_word(field, *w, ret_message);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A user or group name or number, resolved only when a service starts. */
+static int config_parse_user_group(const char *key, const char *value, void *field,
+                                   char **ret_message) {
+        for (const char *p = value; *p; p++)
+                if ((unsigned char) *p <= ' ' || *p == 0x7f || *p == ':' || *p == '/')
+                        return value_invalid(ret_message,
+                                       "invalid %s '%s': no blanks, control characters, ':' or '/'",
+                                       key, value);
+        return set_string(field, value);
+}
+
+static int config_parse_umask(const char *key, const char *value, void *field,
+                              char **ret_message) {
+        if (parse_mode(value, field) < 0)
+                return value_invalid(ret_message, "invalid %s '%s': expected an octal mode up to 0777",
+                               key, value);
+        return 0;
+}
+
+static int config_parse_bool(const char *key, const char *value, void *field,
+                             char **ret_message) {
+        if (parse_boolean(value, field) < 0)
+                return value_invalid(ret_message, "invalid boolean '%s' for %s: use yes or no", value,
+                               key);
+        return 0;
+}
+
+static int config_parse_signal(const char *key, const char *value, void *field,
+                               char **ret_message) {
+        if (parse_signal(value, field) < 0)
+                return value_invalid(ret_message, "invalid signal '%s' for %s", value, key);
+        return 0;
+}
+
+static int config_parse_timespan(const char *key, const char *value, void *field,
+                                 char **ret_message) {
+        int r;
+
+        r = parse_timespan(value, field);
+        if (r == -ERANGE)
+                return value_invalid(ret_message, "time span '%s' for %s is too large", value, key);
+        if (r < 0)
+                return value_invalid(ret_message, "invalid time span '%s' for %s", value, key);
+        return 0;
+}
+
+static int config_parse_kill_mode(const char *key, const char *value, void *field,
+                                  char **ret_message) {
+        KillMode m = kill_mode_from_string(value);
+
+        if (m < 0)
+                return value_invalid(ret_message, "invalid %s '%s': use control-group or mixed", key,
+                               value);
+        *(KillMode *) field = m;
+        return 0;
+}
+
+static int config_parse_restart(const char *key, const char *value, void *field,
+                                char **ret_message) {
+        RestartPolicy p = restart_policy_from_string(value);
+
+        if (p < 0)
+                return value_invalid(ret_message, "invalid %s '%s': use always, on-failure or never",
+                               key, value);
+        *(RestartPolicy *) field = p;
+        return 0;
+}
+
+/* ---- key tables ---- */
+
+typedef struct ConfigKey {
+        const char *key;
+        ConfigParseFunc parse;
+        size_t offset;     /* of the field in Config or ServiceConfig */
+        bool repeatable;   /* may appear more than once per section */
+        bool allow_empty;
+} ConfigKey;
+
+#define CORRAL_KEY(k, f, field) { .key = k, .parse = f, .offset = offsetof(Config, field) }
+#define PROGRAM_KEY(k, f, field) { .key = k, .parse = f, .offset = offsetof(ServiceConfig, field) }
+
+static const ConfigKey corral_keys[] = {
+        CORRAL_KEY("cgroup", config_parse_cgroup, cgroup),
+        CORRAL_KEY("control_socket", config_parse_absolute_path, control_socket),
+        CORRAL_KEY("state_dir", config_parse_absolute_path, state_dir),
+        CORRAL_KEY("log_level", config_parse_log_level, log_level),
+};
+
+static const ConfigKey program_keys[] = {
+        PROGRAM_KEY("command", config_parse_command, command),
+        PROGRAM_KEY("directory", config_parse_absolute_path, directory),
+        { .key = "environment",
+          .parse = config_parse_environment,
+          .offset = offsetof(ServiceConfig, environment),
+          .repeatable = true,
+          .allow_empty = true },
+        PROGRAM_KEY("user", config_parse_user_group, user),
+        PROGRAM_KEY("group", config_parse_user_group, group),
+        PROGRAM_KEY("umask", config_parse_umask, umask),
+        PROGRAM_KEY("autostart", config_parse_bool, autostart),
+        PROGRAM_KEY("stop_signal", config_parse_signal, stop_signal),
+        PROGRAM_KEY("stop_timeout", config_parse_timespan, stop_timeout),
+        PROGRAM_KEY("kill_mode", config_parse_kill_mode, kill_mode),
+        PROGRAM_KEY("restart", config_parse_restart, restart),
+        PROGRAM_KEY("restart_delay", config_parse_timespan, restart_delay),
+};
+
+_Static_assert(ELEMENTSOF(corral_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
+_Static_assert(ELEMENTSOF(program_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
+
+/* ---- the parser of one file ----
+ *
+ * inih reads through config_reader(), which also counts lines (inih's
+ * handler gets none in this build) and spots section headers itself: inih
+ * truncates section names to 49 bytes and says nothing about empty
+ * sections. Parsing stops at the first error, recorded in the parser. */
+
+typedef enum SectionKind {
+        SECTION_NONE,
+        SECTION_CORRAL,
+        SECTION_PROGRAM,
+} SectionKind;
+
+typedef struct ConfigParser {
+        Config *config;
+        const char *filename;
+
+        const char *buf;
+        size_t len;
+        size_t pos;
+        unsigned line;      /* of the text last handed to inih */
+        bool at_line_start;
+
+        SectionKind section;
+        ServiceConfig *service; /* for SECTION_PROGRAM */
+        unsigned section_line;
+        unsigned key_lines[CONFIG_KEYS_MAX]; /* where each key was set; 0: not yet */
+        unsigned corral_line;                /* [corral] in this file; 0: none yet */
+
+        int error_code;
+        char *error;
+} ConfigParser;
+
+/* Records the first error: message (may be NULL after OOM) becomes
+ * "FILE:LINE: message". Returns the recorded error code. */
+static int parser_fail(ConfigParser *p, int code, unsigned line, const char *message) {
+        if (p->error_code != 0)
+                return p->error_code;
+
+        p->error_code = code;
+        if (message && asprintf(&p->error, "%s:%u: %s", p->filename, line, message) < 0) {
+                p->error = NULL;
+                p->error_code = -ENOMEM;
+        }
+        return p->error_code;
+}
+
+_printf_(3, 4) static int parser_errorf(ConfigParser *p, unsigned line, const char *format, ...) {
+        _cleanup_free_ char *message = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return parser_fail(p, -ENOMEM, line, /* message= */ NULL);
+        return parser_fail(p, -EINVAL, line, message);
+}
+
+static int parser_end_section(ConfigParser *p) {
+        if (p->section == SECTION_PROGRAM && !p->service->command)
+                return parser_errorf(p, p->section_line, "[program:%s] has no command",
+                                     p->service->name);
+        return 0;
+}
+
+static int parser_start_corral(ConfigParser *p) {
+        if (p->corral_line > 0)
+                return parser_errorf(p, p->line, "duplicate section [corral] (first at %s:%u)",
+                                     p->filename, p->corral_line);
+        p->corral_line = p->line;
+        p->section = SECTION_CORRAL;
+        return 0;
+}
+
+static int parser_start_program(ConfigParser *p, const char *name) {
+        ServiceConfig *s;
+
+        if (!config_name_is_valid(name))
+                return parser_errorf(p, p->line,
+                                     "invalid service name '%s': use letters, digits, '_' and "
+                                     "'-', at most %d",
+                                     name, CONFIG_NAME_MAX);
+        if (streq(name, CONFIG_RESERVED_NAME))
+                return parser_errorf(p, p->line,
+                                     "service name '%s' is reserved: corrald's own cgroup has it", name);
+        s = config_find_service(p->config, name);
+        if (s)
+                return parser_errorf(p, p->line, "duplicate section [program:%s] (first at %s:%u)",
+                                     name, s->file, s->line);
+
+        s = service_config_new(name, p->filename, p->line);
+        if (!s || config_add_service(p->config, s) < 0) {
+                service_config_free(s);
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
+        }
+        p->service = s;
+        p->section = SECTION_PROGRAM;
+        return 0;
+}
+
+static int parser_start_section(ConfigParser *p, const char *name) {
+        int r;
+
+        r = parser_end_section(p);
+        if (r < 0)
+                return r;
+
+        p->section = SECTION_NONE;
+        p->service = NULL;
+        p->section_line = p->line;
+        memset(p->key_lines, 0, sizeof(p->key_lines));
+
+        if (streq(name, "corral"))
+                return parser_start_corral(p);
+        if (strneq(name, "program:", strlen("program:")))
+                return parser_start_program(p, name + strlen("program:"));
+        return parser_errorf(p, p->line, "unknown section [%s]", name);
+}
+
+/* The blanks inih skips around a section header (isspace() but '\n'). */
+static bool char_is_blank(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Looks at the line starting at p->pos, before inih sees it. A line whose
+ * first non-blank is '[' and that holds a ']' is what inih takes for a
+ * section header; one without ']' is left to inih, which calls it an
+ * error. */
+static int parser_line_start(ConfigParser *p) {
+        const char *line = p->buf + p->pos, *nl, *s, *end;
+        _cleanup_free_ char *name = NULL;
+        size_t n;
+
+        p->line++;
+        nl = memchr(line, '\n', p->len - p->pos);
+        n = nl ? (size_t) (nl - line) : p->len - p->pos;
+        if (n > CONFIG_LINE_MAX)
+                return parser_errorf(p, p->line, "line too long (%zu bytes, at most %u)", n,
+                                     CONFIG_LINE_MAX);
+        if (memchr(line, '\0', n))
+                return parser_errorf(p, p->line, "NUL byte in line");
+
+        for (s = line; s < line + n && char_is_blank(*s); s++)
+                ;
+        if (s == line + n || *s != '[')
+                return 0;
+        end = memchr(s, ']', (size_t) (line + n - s));
+        if (!end)
+                return 0;
+        for (const char *t = end + 1; t < line + n; t++)
+                if (!char_is_blank(*t))
+                        return parser_errorf(p, p->line, "unexpected text after ']'");
+
+        name = strndup(s + 1, (size_t) (end - s - 1));
+        if (!name)
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
+        return parser_start_section(p, name);
+}
+
+/* An fgets()-like reader over the buffer, for ini_parse_stream(). */
+static char *config_reader(char *str, int num, void *userdata) {
+        ConfigParser *p = userdata;
+        const char *nl;
+        size_t n;
+
+        if (p->error_code != 0 || p->pos >= p->len || num < 2)
+                return NULL;
+        if (p->at_line_start && parser_line_start(p) < 0)
+                return NULL;
+
+        n = MIN(p->len - p->pos, (size_t) num - 1);
+        nl = memchr(p->buf + p->pos, '\n', n);
+        if (nl)
+                n = (size_t) (nl - (p->buf + p->pos)) + 1;
+        memcpy(str, p->buf + p->pos, n);
+        str[n] = '\0';
+        p->pos += n;
+        p->at_line_start = nl != NULL;
+        return str;
+}
+
+static const ConfigKey *parser_find_key(const ConfigParser *p, const char *key, size_t *ret_index) {
+        const ConfigKey *table = p->section == SECTION_CORRAL ? corral_keys : program_keys;
+        size_t n = p->section == SECTION_CORRAL ? ELEMENTSOF(corral_keys) : ELEMENTSOF(program_keys);
+
+        for (size_t i = 0; i < n; i++)
+                if (streq(table[i].key, key)) {
+                        *ret_index = i;
+                        return &table[i];
+                }
+        return NULL;
+}
+
+static int parser_unknown_key(ConfigParser *p, const char *key) {
+        if (p->section == SECTION_CORRAL)
+                return parser_errorf(p, p->line, "unknown key '%s' in [corral]", key);
+        return parser_errorf(p, p->line, "unknown key '%s' in [program:%s]", key,
+                             p->service->name);
+}
+
+static int parser_assign(ConfigParser *p, const char *key, const char *value) {
+        _cleanup_free_ char *message = NULL;
+        const ConfigKey *k;
+        size_t i;
+        char *base;
+        int r;
+
+        if (p->section == SECTION_NONE)
+                return parser_errorf(p, p->line, "key '%s' before any section", key);
+        k = parser_find_key(p, key, &i);
+        if (!k)
+                return parser_unknown_key(p, key);
+        if (p->key_lines[i] > 0 && !k->repeatable)
+                return parser_errorf(p, p->line, "duplicate key '%s' (first at line %u)", key,
+                                     p->key_lines[i]);
+        if (value[0] == '\0' && !k->allow_empty)
+                return parser_errorf(p, p->line, "empty value for '%s'", key);
+        p->key_lines[i] = p->line;
+
+        base = p->section == SECTION_CORRAL ? (char *) p->config : (char *) p->service;
+        r = k->parse(k->key, value, base + k->offset, &message);
+        if (r < 0 && !message && r != -ENOMEM)
+                return parser_errorf(p, p->line, "invalid value '%s' for %s", value, key);
+        if (r < 0)
+                return parser_fail(p, r, p->line, message);
+        return 0;
+}
+
+static int config_handler(void *userdata, _unused_ const char *section, const char *key,
+                          const char *value) {
+        ConfigParser *p = userdata;
+
+        if (p->error_code != 0)
+                return 0;
+        return parser_assign(p, key, value) >= 0;
+}
+
+/* inih 55 as built by Debian reads its options from globals at run time. */
+static void ini_setup(void) {
+        static char comment_prefixes[] = ";#";
+
+        ini_allow_multiline = false;
+        ini_allow_bom = false; /* config_parse_buffer() skips a BOM itself */
+        ini_start_comment_prefixes = comment_prefixes;
+        ini_allow_inline_comments = false;
+        ini_use_stack = false;
+        ini_allow_realloc = true;
+        ini_max_line = CONFIG_INI_MAX_LINE;
+        ini_stop_on_first_error = true;
+        ini_allow_no_value = false;
+}
+
+static int config_parse_buffer(Config *c, const char *filename, const char *buf, size_t len,
+                               char **ret_error) {
+        ConfigParser p = {
+                .config = c,
+                .filename = filename,
+                .buf = buf,
+                .len = len,
+                .at_line_start = true,
+        };
+        int r;
+
+        if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+                p.pos = 3;
+
+        ini_setup();
+        r = ini_parse_stream(config_reader, &p, config_handler, &p);
+        if (p.error_code == 0 && r == -2)
+                (void) parser_fail(&p, -ENOMEM, p.line, /* message= */ NULL);
+        else if (p.error_code == 0 && r != 0)
+                /* Stopping at the first error, inih fails on the line it last read. */
+                (void) parser_errorf(&p, p.line,
+                                     "syntax error, expected 'key = value' or '[section]'");
+        else if (p.error_code == 0)
+                (void) parser_end_section(&p);
+
+        if (p.error_code != 0) {
+                *ret_error = TAKE_PTR(p.error);
+                return p.error_code;
+        }
+        return 0;
+}
+
+/* ---- files ---- */
+
+/* Writes "FORMAT…" to *ret_error and returns r, or -ENOMEM. */
+_printf_(3, 4) static int file_errorf(char **ret_error, int r, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(ret_error, format, ap);
+        va_end(ap);
+        if (k < 0) {
+                *ret_error = NULL;
+                return -ENOMEM;
+        }
+        return r;
+}
+
+/* Reads fd to its end; size_hint (at most CONFIG_FILE_SIZE_MAX) is where
+ * the buffer starts. -EFBIG when the file has grown past the limit. */
+static int read_file_limited(int fd, size_t size_hint, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *buf = NULL;
+        size_t allocated = 0, n = 0;
+
+        for (;;) {
+                ssize_t k;
+
+                if (n == allocated) {
+                        char *b;
+
+                        if (n > CONFIG_FILE_SIZE_MAX)
+                                return -EFBIG;
+                        allocated = allocated == 0 ? size_hint + 1
+                                                   : MIN(allocated * 2, (size_t) CONFIG_FILE_SIZE_MAX + 1);
+                        b = realloc(buf, allocated);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                }
+
+                k = read(fd, buf + n, allocated - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+
+        *ret = TAKE_PTR(buf);
+        *ret_len = n;
+        return 0;
+}
+
+/* O_NONBLOCK keeps a FIFO from blocking the open; reads of a regular file
+ * ignore it. -EBADFD: not a regular file. */
+static int read_config_file(const char *path, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if ((uintmax_t) st.st_size > CONFIG_FILE_SIZE_MAX)
+                return -EFBIG;
+        return read_file_limited(fd, (size_t) st.st_size, ret, ret_len);
+}
+
+static int config_load_file(Config *c, const char *path, char **ret_error) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r;
+
+        r = read_config_file(path, &buf, &len);
+        if (r == -ENOMEM)
+                return r;
+        if (r == -EFBIG)
+                return file_errorf(ret_error, r, "%s: file too large (more than %u bytes)", path,
+                                   CONFIG_FILE_SIZE_MAX);
+        if (r == -EBADFD)
+                return file_errorf(ret_error, -EINVAL, "%s: not a regular file", path);
+        if (r < 0)
+                return file_errorf(ret_error, r, "%s: %s", path, strerror(-r));
+
+        return config_parse_buffer(c, path, buf, len, ret_error);
+}
+
+static int dropin_filter(const struct dirent *de) {
+        size_t n = strlen(de->d_name);
+
+        return de->d_name[0] != '.' && n > strlen(".conf") &&
+               streq(de->d_name + n - strlen(".conf"), ".conf");
+}
+
+static int dropin_compare(const struct dirent **a, const struct dirent **b) {
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int dropin_paths(const char *dir, char ***paths) {
+        struct dirent **entries = NULL;
+        int n, r = 0;
+
+        n = scandir(dir, &entries, dropin_filter, dropin_compare);
+        if (n < 0)
+                return errno == ENOENT ? 0 : -errno;
+
+        for (int i = 0; i < n; i++) {
+                char *path = NULL;
+
+                if (r >= 0 && asprintf(&path, "%s/%s", dir, entries[i]->d_name) < 0)
+                        r = -ENOMEM;
+                if (r >= 0 && strv_consume(paths, path) < 0) {
+                        free(path);
+                        r = -ENOMEM;
+                }
+                free(entries[i]);
+        }
+        free(entries);
+        return r;
+}
+
+static int config_default_files(char ***ret, char **ret_error) {
+        _cleanup_strv_free_ char **files = NULL;
+        int r;
+
+        r = strv_extend(&files, CONFIG_DEFAULT_FILE);
+        if (r < 0)
+                return r;
+        r = dropin_paths(CONFIG_DEFAULT_DROPIN_DIR, &files);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return file_errorf(ret_error, r, "%s: %s", CONFIG_DEFAULT_DROPIN_DIR, strerror(-r));
+
+        *ret = TAKE_PTR(files);
+        return 0;
+}
+
+/* On failure: the message of config_load() or "Out of memory". */
+static int config_fail(int r, char *error, char **ret_error) {
+        if (!error && r == -ENOMEM)
+                error = strdup("Out of memory");
+        if (ret_error)
+                *ret_error = error;
+        else
+                free(error);
+        return r;
+}
+
+int config_load(char * const *files, Config **ret, char **ret_error) {
+        _cleanup_strv_free_ char **defaults = NULL;
+        _cleanup_(config_freep) Config *c = NULL;
+        char *error = NULL;
+        int r;
+
+        if (!files) {
+                r = config_default_files(&defaults, &error);
+                if (r < 0)
+                        return config_fail(r, error, ret_error);
+                files = defaults;
+        }
+
+        c = config_new();
+        if (!c)
+                return config_fail(-ENOMEM, /* error= */ NULL, ret_error);
+
+        for (char * const *f = files; *f; f++) {
+                r = config_load_file(c, *f, &error);
+                if (r < 0)
+                        return config_fail(r, error, ret_error);
+        }
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
+                       char **ret_error) {
+        _cleanup_(config_freep) Config *c = NULL;
+        char *error = NULL;
+        int r;
+
+        c = config_new();
+        if (!c)
+                return config_fail(-ENOMEM, /* error= */ NULL, ret_error);
+
+        r = config_parse_buffer(c, filename, buf, len, &error);
+        if (r < 0)
+                return config_fail(r, error, ret_error);
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}

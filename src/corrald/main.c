@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/utsname.h>
+
+#include <systemd/sd-event.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+#include "strv.h"
+
+static char **arg_config_files = NULL;
+static bool arg_check_config = false;
+
+static void help(void) {
+        printf("Usage: corrald [OPTIONS]\n"
+               "\n"
+               "Runs the services of the configuration, each in a cgroup of its own,\n"
+               "and stops them so that nothing they started survives.\n"
+               "\n"
+               "  -c, --config FILE   read FILE instead of %s and\n"
+               "                      %s/*.conf (may be given more than once)\n"
+               "      --check-config  validate the configuration and exit\n"
+               "  -h, --help          show this help and exit\n"
+               "      --version       show the version and exit\n"
+               "\n"
+               "SIGTERM or SIGINT stops every unit and exits.\n",
+               CONFIG_DEFAULT_FILE, CONFIG_DEFAULT_DROPIN_DIR);
+}
+
+/* Returns 1 to go on, 0 to exit with success, -EINVAL on bad usage. */
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_CHECK_CONFIG = 0x100, ARG_VERSION };
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        if (strv_extend(&arg_config_files, optarg) < 0)
+                                return log_error_errno(ENOMEM, "out of memory");
+                        break;
+                case ARG_CHECK_CONFIG:
+                        arg_check_config = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("corrald %s\n", CORRAL_VERSION);
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                log_error("unexpected argument '%s'; see --help", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static bool kernel_is_recent_enough(void) {
+        struct utsname u;
+        unsigned major = 0, minor = 0;
+
+        if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+                return true; /* cannot tell: the feature checks decide */
+        return major > 5 || (major == 5 && minor >= 14);
+}
+
+static bool under_systemd_service(const char *own) {
+        const char *last = strrchr(own, '/');
+        size_t n;
+
+        if (!getenv("INVOCATION_ID") || !last)
+                return false;
+        n = strlen(last);
+        return n > strlen(".service") && streq(last + n - strlen(".service"), ".service");
+}
+
+/* The subtree: "cgroup =" if configured; our own cgroup when systemd
+ * started us as a service (Delegate=yes); otherwise <own cgroup>/corral. */
+static int choose_subtree(const Config *c, const char *own, char **ret, bool *ret_delegated) {
+        char *p;
+
+        *ret_delegated = false;
+        if (c->cgroup)
+                p = strdup(c->cgroup);
+        else if (under_systemd_service(own)) {
+                p = strdup(own);
+                *ret_delegated = true;
+        } else if (asprintf(&p, "%s/corral", streq(own, "/") ? "" : own) < 0)
+                p = NULL;
+        if (!p)
+                return -ENOMEM;
+        *ret = p;
+        return 0;
+}
+
+static int open_tree(const Config *c, CgroupTree **ret) {
+        _cleanup_free_ char *mount = NULL, *own = NULL, *path = NULL;
+        bool delegated;
+        pid_t owner = 0;
+        int r;
+
+        if (!kernel_is_recent_enough())
+                return log_error_errno(ENOTSUP, "Linux 5.14 or newer is needed (cgroup.kill)");
+        r = cgroup_find_mount(&mount);
+        if (r == -ENOENT)
+                return log_error_errno(r, "no cgroup2 hierarchy is mounted (none in /proc/self/mountinfo)");
+        if (r < 0)
+                return log_error_errno(r, "cannot read /proc/self/mountinfo: %m");
+        r = cgroup_get_own(&own);
+        if (r < 0)
+                return log_error_errno(r, "cannot find our own cgroup in /proc/self/cgroup: %m");
+        r = choose_subtree(c, own, &path, &delegated);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        r = cgroup_tree_open(mount, path, delegated, ret, &owner);
+        switch (r) {
+        case 0:
+                log_info("owning cgroup %s (%s%s)", path, mount, streq(path, "/") ? "" : path);
+                return 0;
+        case -EBUSY:
+                if (owner > 0)
+                        return log_error_errno(r, "cgroup %s is owned by another corrald (PID %d)", path, owner);
+                return log_error_errno(r, "cgroup %s is owned by another corrald", path);
+        case -EOPNOTSUPP:
+                return log_error_errno(r, "%s%s has no cgroup.kill: Linux 5.14 or newer is needed", mount, path);
+        case -EROFS:
+                return log_error_errno(r, "the cgroup2 hierarchy at %s is read-only", mount);
+        case -ENOENT:
+                return log_error_errno(r, "cannot create cgroup %s under %s: its parent does not exist", path,
+                                       mount);
+        case -EINVAL:
+                return log_error_errno(r, "cannot use cgroup %s: corral needs a cgroup below the root", path);
+        default:
+                return log_error_errno(r, "cannot set up cgroup %s under %s: %m", path, mount);
+        }
+}
+
+static int run(Config *config_in) {
+        _cleanup_(config_freep) Config *config = config_in;
+        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        int r;
+
+        r = open_tree(config, &tree);
+        if (r < 0)
+                return r;
+        r = cgroup_tree_enter_supervisor(tree);
+        if (r < 0)
+                return log_error_errno(r, "cannot move into %s/%s: %m", tree->path, CGROUP_SUPERVISOR);
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return log_error_errno(errno, "cannot become a subreaper: %m");
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "cannot block signals: %m");
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_new(&event);
+        if (r < 0)
+                return log_error_errno(r, "cannot create the event loop: %m");
+        r = manager_new(event, config, tree, &m);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up: %m");
+        TAKE_PTR(config);
+        TAKE_PTR(tree);
+
+        r = manager_startup(m);
+        if (r >= 0)
+                r = sd_event_loop(event);
+        if (r < 0) {
+                log_error_errno(r, "event loop failed: %m; stopping what is left");
+                /* fall through to the release below; units not stopped keep the subtree busy */
+        }
+        int k = cgroup_tree_release(m->cgroup);
+        if (k < 0)
+                log_warning_errno(k, "cannot remove cgroup %s: %m", m->cgroup->path);
+        return r < 0 ? r : 0;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_freep) Config *config = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                goto finish;
+
+        r = config_load(arg_config_files, &config, &error);
+        if (r < 0) {
+                log_error("%s", error ?: "cannot load the configuration");
+                goto finish;
+        }
+        if (arg_check_config) {
+                printf("configuration OK: %zu service%s\n", config->n_services, config->n_services == 1 ? "" : "s");
+                goto finish;
+        }
+        log_set_max_level(config->log_level);
+        r = run(TAKE_PTR(config));
+
+finish:
+        strv_free(arg_config_files);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

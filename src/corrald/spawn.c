@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "parse-util.h"
+#include "syscall.h"
+
+static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
+        [SPAWN_STEP_CLONE] = "clone",   [SPAWN_STEP_SIGNALS] = "signals",
+        [SPAWN_STEP_SETSID] = "setsid", [SPAWN_STEP_STDIO] = "stdio",
+        [SPAWN_STEP_CHDIR] = "chdir",   [SPAWN_STEP_UMASK] = "umask",
+        [SPAWN_STEP_GROUPS] = "setgroups", [SPAWN_STEP_GID] = "setgid",
+        [SPAWN_STEP_UID] = "setuid",    [SPAWN_STEP_FDS] = "close fds",
+        [SPAWN_STEP_EXEC] = "exec",
+};
+
+const char *spawn_step_to_string(SpawnStep s) {
+        if (s < 0 || s >= _SPAWN_STEP_MAX)
+                return NULL;
+        return spawn_step_table[s];
+}
+
+void spawn_credentials_done(SpawnCredentials *c) {
+        free(c->groups);
+        free(c->home);
+        free(c->shell);
+        free(c->name);
+        *c = (SpawnCredentials) {};
+}
+
+/* getpwnam_r/getpwuid_r with a buffer that grows. -ESRCH: no such user. */
+static int lookup_user(const char *user, struct passwd *pw, char **buf) {
+        unsigned id;
+        bool numeric = parse_unsigned(user, &id) >= 0;
+
+        for (size_t size = 1024; size <= 1024 * 1024; size *= 2) {
+                struct passwd *res = NULL;
+                char *b = realloc(*buf, size);
+                if (!b)
+                        return -ENOMEM;
+                *buf = b;
+                int r = numeric ? getpwuid_r((uid_t) id, pw, b, size, &res)
+                                : getpwnam_r(user, pw, b, size, &res);
+                if (r == ERANGE)
+                        continue;
+                if (r != 0)
+                        return -r;
+                return res ? 0 : -ESRCH;
+        }
+        return -ERANGE;
+}
+
+static int lookup_group(const char *group, gid_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        unsigned id;
+
+        if (parse_unsigned(group, &id) >= 0) {
+                *ret = (gid_t) id;
+                return 0;
+        }
+        for (size_t size = 1024; size <= 1024 * 1024; size *= 2) {
+                struct group gr, *res = NULL;
+                char *b = realloc(buf, size);
+                if (!b)
+                        return -ENOMEM;
+                buf = b;
+                int r = getgrnam_r(group, &gr, b, size, &res);
+                if (r == ERANGE)
+                        continue;
+                if (r != 0)
+                        return -r;
+                if (!res)
+                        return -ENXIO;
+                *ret = gr.gr_gid;
+                return 0;
+        }
+        return -ERANGE;
+}
+
+static int lookup_supplementary(const char *name, gid_t gid, gid_t **ret, size_t *ret_n) {
+        int n = 32;
+
+        for (int tries = 0; tries < 8; tries++) {
+                gid_t *g = calloc((size_t) n, sizeof(gid_t));
+                int k = n;
+                if (!g)
+                        return -ENOMEM;
+                if (getgrouplist(name, gid, g, &k) >= 0) {
+                        *ret = g;
+                        *ret_n = (size_t) k;
+                        return 0;
+                }
+                free(g);
+                n = k > n ? k : n * 2;
+        }
+        return -ERANGE;
+}
+
+int spawn_credentials_resolve(const char *user, const char *group, SpawnCredentials *ret) {
+        _cleanup_(spawn_credentials_done) SpawnCredentials c = {};
+        _cleanup_free_ char *buf = NULL;
+        struct passwd pw;
+        int r;
+
+        if (!user && !group) {
+                *ret = (SpawnCredentials) {};
+                return 0;
+        }
+        r = lookup_user(user ?: "0", &pw, &buf);
+        if (r < 0)
+                return r;
+        c.set = true;
+        c.uid = pw.pw_uid;
+        c.gid = pw.pw_gid;
+        if (group && (r = lookup_group(group, &c.gid)) < 0)
+                return r;
+        c.name = strdup(pw.pw_name);
+        c.home = strdup(pw.pw_dir ?: "/");
+        c.shell = strdup(pw.pw_shell ?: "/bin/sh");
+        if (!c.name || !c.home || !c.shell)
+                return -ENOMEM;
+        r = lookup_supplementary(pw.pw_name, c.gid, &c.groups, &c.n_groups);
+        if (r < 0)
+                return r;
+        *ret = c;
+        c = (SpawnCredentials) {};
+        return 0;
+}
+
+static bool is_executable_file(const char *path) {
+        struct stat st;
+
+        return stat(path, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
+               access(path, X_OK) >= 0;
+}
+
+int spawn_find_executable(const char *name, const char *search_path, char **ret_path) {
+        char *p;
+
+        if (strchr(name, '/')) {
+                p = strdup(name);
+                if (!p)
+                        return -ENOMEM;
+                *ret_path = p;
+                return 0;
+        }
+        for (const char *dir = search_path; dir && *dir;) {
+                size_t n = strcspn(dir, ":");
+                if (n > 0) {
+                        if (asprintf(&p, "%.*s/%s", (int) n, dir, name) < 0)
+                                return -ENOMEM;
+                        if (is_executable_file(p)) {
+                                *ret_path = p;
+                                return 0;
+                        }
+                        free(p);
+                }
+                dir += n + (dir[n] == ':');
+        }
+        return -ENOENT;
+}
+
+typedef struct SpawnReport {
+        int step;
+        int error;
+} SpawnReport;
+
+_noreturn_ static void child_fail(int fd, SpawnStep step, int error) {
+        SpawnReport rep = { .step = step, .error = error };
+
+        (void) !write(fd, &rep, sizeof(rep));
+        _exit(127);
+}
+
+static int child_stdio(const SpawnParams *p) {
+        const int from[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+
+        for (int i = 0; i < 3; i++) {
+                if (from[i] == i) {
+                        if (fcntl(i, F_SETFD, 0) < 0)
+                                return -errno;
+                } else if (dup2(from[i], i) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+/* The child side. Only async-signal-safe calls from here to execve(). */
+_noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
+        const SpawnCredentials *c = p->credentials;
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t none;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                (void) sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and glibc's own fail: fine */
+        sigemptyset(&none);
+        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+                child_fail(report_fd, SPAWN_STEP_SIGNALS, errno);
+        if (setsid() < 0)
+                child_fail(report_fd, SPAWN_STEP_SETSID, errno);
+        if (child_stdio(p) < 0)
+                child_fail(report_fd, SPAWN_STEP_STDIO, errno);
+        if (chdir(p->directory ?: "/") < 0)
+                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
+        umask(p->umask);
+        if (c && c->set) {
+                if (setgroups(c->n_groups, c->groups) < 0)
+                        child_fail(report_fd, SPAWN_STEP_GROUPS, errno);
+                if (setresgid(c->gid, c->gid, c->gid) < 0)
+                        child_fail(report_fd, SPAWN_STEP_GID, errno);
+                if (setresuid(c->uid, c->uid, c->uid) < 0)
+                        child_fail(report_fd, SPAWN_STEP_UID, errno);
+        }
+        /* Every descriptor but stdio closes at exec; the report pipe stays
+         * open until then (5.11). */
+        if (sys_close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) < 0)
+                child_fail(report_fd, SPAWN_STEP_FDS, errno);
+        execve(p->path, p->argv, p->envp);
+        child_fail(report_fd, SPAWN_STEP_EXEC, errno);
+}
+
+static int read_report(int fd, SpawnReport *ret) {
+        ssize_t n;
+
+        do
+                n = read(fd, ret, sizeof(*ret));
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if (n == 0)
+                return 0;
+        if ((size_t) n != sizeof(*ret))
+                return -EIO;
+        return 1;
+}
+
+int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
+        _cleanup_(pidref_done_sigkill_wait) PidRef child = PIDREF_NULL;
+        _cleanup_close_ int pipe_r = -EBADF, pipe_w = -EBADF;
+        int pipefd[2], pidfd = -EBADF;
+        SpawnReport rep;
+        pid_t pid;
+        int r;
+
+        if (ret_step)
+                *ret_step = SPAWN_STEP_CLONE;
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pipe_r = pipefd[0];
+        pipe_w = pipefd[1];
+
+        struct corral_clone_args args = {
+                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP,
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t) p->cgroup_fd,
+        };
+        pid = sys_clone3(&args);
+        if (pid < 0)
+                return pid;
+        if (pid == 0)
+                child_run(p, pipe_w);
+
+        pidref_take(&child, pid, pidfd);
+        pipe_w = safe_close(pipe_w);
+        r = read_report(pipe_r, &rep);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                if (ret_step)
+                        *ret_step = rep.step >= 0 && rep.step < _SPAWN_STEP_MAX ? rep.step : SPAWN_STEP_EXEC;
+                return rep.error > 0 ? -rep.error : -EIO; /* the cleanup reaps the child */
+        }
+        *ret = child;
+        child = PIDREF_NULL;
+        return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Starting a child straight inside its cgroup with clone3() (5.3) and
+ * CLONE_INTO_CGROUP (5.7) | CLONE_PIDFD. Everything the child needs is
+ * prepared by the parent beforehand; between clone and execve() the child
+ * runs only async-signal-safe steps, and a failing step comes back to the
+ * parent as (step, errno) over a close-on-exec pipe. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "pidref.h"
+
+typedef enum SpawnStep {
+        SPAWN_STEP_CLONE,
+        SPAWN_STEP_SIGNALS,
+        SPAWN_STEP_SETSID,
+        SPAWN_STEP_STDIO,
+        SPAWN_STEP_CHDIR,
+        SPAWN_STEP_UMASK,
+        SPAWN_STEP_GROUPS,
+        SPAWN_STEP_GID,
+        SPAWN_STEP_UID,
+        SPAWN_STEP_FDS,
+        SPAWN_STEP_EXEC,
+        _SPAWN_STEP_MAX,
+        _SPAWN_STEP_INVALID = -EINVAL,
+} SpawnStep;
+
+/* "exec", "chdir", … for messages such as "exec /bin/x: No such file". */
+const char *spawn_step_to_string(SpawnStep s);
+
+/* A resolved user: what the child switches to. */
+typedef struct SpawnCredentials {
+        bool set;          /* false: keep corrald's own credentials */
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;     /* supplementary groups */
+        size_t n_groups;
+        char *home, *shell, *name;
+} SpawnCredentials;
+
+void spawn_credentials_done(SpawnCredentials *c);
+
+/* Resolves user (name or numeric id; NULL keeps corrald's credentials) and
+ * group (NULL: the user's primary group) through NSS, with the user's
+ * supplementary groups. Returns 0, -ESRCH for an unknown user, -ENXIO for
+ * an unknown group, -errno. */
+int spawn_credentials_resolve(const char *user, const char *group, SpawnCredentials *ret);
+
+/* Finds the program to execute: name itself when it holds a '/', otherwise
+ * the first executable regular file of that name in search_path (a
+ * ':'-separated list). Returns 0 with a malloc'd path, -ENOENT, -ENOMEM. */
+int spawn_find_executable(const char *name, const char *search_path, char **ret_path);
+
+typedef struct SpawnParams {
+        const char *path;     /* the program, from spawn_find_executable() */
+        char *const *argv;
+        char *const *envp;
+        const char *directory; /* NULL: "/" */
+        mode_t umask;
+        const SpawnCredentials *credentials; /* NULL: keep corrald's */
+        int stdin_fd, stdout_fd, stderr_fd;  /* become 0, 1, 2 */
+        int cgroup_fd;        /* the unit's cgroup directory */
+} SpawnParams;
+
+/* Starts the child. Returns 0 once execve() has succeeded, with the child in
+ * *ret (the caller now owns it and must reap it). On failure the child (if
+ * any) has been reaped; returns the -errno of the step that failed and, if
+ * ret_step is not NULL, the step in *ret_step. */
+int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step);

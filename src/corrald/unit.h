@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* One unit: a running copy of a service, owning exactly one cgroup. Its
+ * life is a state and one transition function (unit_dispatch): every event
+ * — a request, the main process's exit, a change of cgroup.events, a timer
+ * — enters there. */
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "pidref.h"
+#include "time-util.h"
+
+typedef struct Manager Manager;
+
+typedef enum UnitState {
+        UNIT_INACTIVE,
+        UNIT_STARTING,
+        UNIT_RUNNING,
+        UNIT_STOPPING,
+        UNIT_BACKOFF, /* waiting for the restart delay */
+        UNIT_FAILED,
+        _UNIT_STATE_MAX,
+        _UNIT_STATE_INVALID = -EINVAL,
+} UnitState;
+
+typedef enum UnitResult {
+        UNIT_SUCCESS,
+        UNIT_FAILURE_RESOURCES, /* cgroup or credentials could not be set up */
+        UNIT_FAILURE_SPAWN,     /* a step before or at execve() failed */
+        UNIT_FAILURE_EXIT_CODE,
+        UNIT_FAILURE_SIGNAL,
+        UNIT_FAILURE_CORE_DUMP,
+        _UNIT_RESULT_MAX,
+        _UNIT_RESULT_INVALID = -EINVAL,
+} UnitResult;
+
+typedef enum UnitEvent {
+        UNIT_EVENT_START,       /* request */
+        UNIT_EVENT_STOP,        /* request */
+        UNIT_EVENT_MAIN_EXITED, /* the main process was reaped */
+        UNIT_EVENT_CGROUP,      /* cgroup.events changed */
+        UNIT_EVENT_TIMER,       /* stop timeout or restart delay elapsed */
+        _UNIT_EVENT_MAX,
+} UnitEvent;
+
+typedef struct Unit {
+        Manager *manager;
+        char *name;
+        const ServiceConfig *config; /* NULL for a leftover cgroup of an earlier run */
+
+        UnitState state;
+        UnitResult result;
+        PidRef main;          /* set from spawn until reaped */
+        int exit_code;        /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
+        int exit_status;      /* exit status or signal */
+
+        int cgroup_fd;        /* the unit's cgroup while it exists */
+        int watch_wd;         /* inotify watch of its cgroup.events */
+        sd_event_source *timer;
+
+        bool stop_requested;  /* this stop was asked for: no restart after it */
+        bool start_pending;   /* start again once the current stop is done */
+        unsigned n_restarts;
+        usec_t state_timestamp; /* CLOCK_MONOTONIC of the last state change */
+} Unit;
+
+/* Creates an inactive unit. config may be NULL (a leftover). Returns NULL
+ * only when out of memory. */
+Unit *unit_new(Manager *m, const char *name, const ServiceConfig *config);
+
+/* Frees the unit; the caller makes sure it is inactive or failed (its
+ * processes gone). Accepts NULL; returns NULL. */
+Unit *unit_free(Unit *u);
+
+/* Feeds one event into the state machine. */
+void unit_dispatch(Unit *u, UnitEvent event);
+
+/* Takes over a cgroup of this unit's name that an earlier corrald left,
+ * and stops what runs in it (stop signal, grace, cgroup.kill); the unit is
+ * inactive once it is empty and removed. Returns 0 or -errno. */
+int unit_stop_leftover(Unit *u);
+
+/* Reaps the main process through its pidfd after the reaper saw it exit,
+ * records how it ended and dispatches UNIT_EVENT_MAIN_EXITED. */
+void unit_main_exited(Unit *u);
+
+static inline bool unit_is_inactive(const Unit *u) {
+        return u->state == UNIT_INACTIVE || u->state == UNIT_FAILED;
+}
+
+const char *unit_state_to_string(UnitState s);
+const char *unit_result_to_string(UnitResult r);

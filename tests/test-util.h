@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by the tests that work on the real thing: a cgroup subtree of
+ * their own, real processes, a real corrald. Everything here cleans up
+ * after itself and kills only what it started (by pidfd or cgroup.kill of
+ * a cgroup it created), never by name. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "time-util.h"
+
+/* Exits 77 (a skip for meson, with the reason on stderr) unless we are
+ * root on a writable cgroup2 hierarchy with cgroup.kill (5.14). */
+void test_require_cgroup2_root(void);
+
+/* The cgroup2 mount point (cached; aborts the test when there is none). */
+const char *test_cgroup_mount(void);
+
+/* A new unique cgroup path for this test, like "/corral-test-spawn-4242-7",
+ * not created. The caller frees it. */
+char *test_cgroup_path(const char *what);
+
+/* The filesystem path of a cgroup path: mount + path. Caller frees. */
+char *test_cgroup_fs_path(const char *cgroup_path);
+
+/* Kills everything in the cgroup subtree at cgroup path `path` with
+ * cgroup.kill, waits (up to 10 s) until it is empty, and removes it and the
+ * cgroups below it. A missing cgroup is fine. Returns 0, or -errno. */
+int test_cgroup_destroy(const char *path);
+
+/* Whether the cgroup path exists. */
+bool test_cgroup_exists(const char *path);
+
+/* Counts the live processes whose environment holds the exact entry
+ * CORRAL_TEST_MARKER=marker, by scanning /proc/[pid]/environ (never by
+ * name or PID). Zombies have no readable environment and do not count. */
+int test_count_marker(const char *marker);
+
+/* A new unique marker value. Caller frees. */
+char *test_marker_new(const char *what);
+
+/* Counts zombie children of pid (state Z in /proc/[pid]/stat with that
+ * parent). */
+int test_count_zombie_children(pid_t parent);
+
+/* Polls cond(userdata) every 10 ms until it is true or timeout passes.
+ * Tests poll; corrald never does. Returns whether cond became true. */
+bool test_wait_for(bool (*cond)(void *userdata), void *userdata, usec_t timeout);
+
+/* A corrald started by a test: its configuration file, its log (stdout and
+ * stderr), its pidfd. */
+typedef struct TestDaemon {
+        pid_t pid;
+        int pidfd;
+        char *dir;      /* a temporary directory for config and log */
+        char *config;   /* dir/corral.conf */
+        char *log;      /* dir/corrald.log */
+        char *cgroup;   /* the cgroup path the configuration names */
+        int exit_status; /* after test_daemon_wait(): the exit status, or 128+signal */
+} TestDaemon;
+
+/* Writes the configuration "[corral]\ncgroup = CGROUP\n" + body, and
+ * starts $CORRALD --config on it. Returns 0 or -errno. */
+int test_daemon_start(TestDaemon *d, const char *what, const char *body);
+
+/* The same on a given cgroup path (e.g. another daemon's). */
+int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body);
+
+/* Reads the log so far (malloc'd, NUL-terminated; never NULL). */
+char *test_daemon_log(const TestDaemon *d);
+
+/* Waits until the log holds needle at least `count` times. */
+bool test_daemon_wait_log(const TestDaemon *d, const char *needle, unsigned count, usec_t timeout);
+
+/* Counts occurrences of needle in the log. */
+unsigned test_daemon_log_count(const TestDaemon *d, const char *needle);
+
+/* Sends sig to corrald through its pidfd. */
+int test_daemon_signal(const TestDaemon *d, int sig);
+
+/* Waits up to timeout for corrald to exit; returns true with
+ * d->exit_status set if it did. */
+bool test_daemon_wait(TestDaemon *d, usec_t timeout);
+
+/* Kills corrald if still running, destroys its cgroup subtree, deletes its
+ * files. Prints the log to stderr first (meson shows it for a failed
+ * test). Safe to call twice. */
+void test_daemon_cleanup(TestDaemon *d);
+
+/* Writes buf to path (creating/truncating it). Returns 0 or -errno. */
+int test_write_file(const char *path, const char *buf);
+
+/* The path of a helper program built with the tests: $TEST_HELPERS_DIR/name. */
+char *test_helper_path(const char *name);
