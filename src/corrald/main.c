@@ -149,51 +149,78 @@ static int open_tree(const Config *c, CgroupTree **ret) {
         }
 }
 
-static int run(Config *config_in) {
-        _cleanup_(config_freep) Config *config = config_in;
-        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
-        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
-        _cleanup_(manager_freep) Manager *m = NULL;
+static int block_signals(void) {
         sigset_t mask;
-        int r;
-
-        r = open_tree(config, &tree);
-        if (r < 0)
-                return r;
-        r = cgroup_tree_enter_supervisor(tree);
-        if (r < 0)
-                return log_error_errno(r, "cannot move into %s/%s: %m", tree->path, CGROUP_SUPERVISOR);
-        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-                return log_error_errno(errno, "cannot become a subreaper: %m");
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-                return log_error_errno(errno, "cannot block signals: %m");
+                return -errno;
         signal(SIGPIPE, SIG_IGN);
+        return 0;
+}
 
+/* Enters the supervisor leaf and becomes the subreaper and signal owner
+ * that the manager expects. */
+static int setup_process(CgroupTree *tree) {
+        int r;
+
+        r = cgroup_tree_enter_supervisor(tree);
+        if (r < 0)
+                return log_error_errno(r, "cannot move into %s/%s: %m", tree->path, CGROUP_SUPERVISOR);
+        if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+                return log_error_errno(errno, "cannot become a subreaper: %m");
+        r = block_signals();
+        if (r < 0)
+                return log_error_errno(r, "cannot block signals: %m");
+        return 0;
+}
+
+static int run(Config *config_in) {
+        _cleanup_(config_freep) Config *config = config_in;
+        _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
+        _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r, k;
+
+        r = open_tree(config, &tree);
+        if (r < 0)
+                return r;
+        r = setup_process(tree);
+        if (r < 0)
+                goto release;
         r = sd_event_new(&event);
-        if (r < 0)
-                return log_error_errno(r, "cannot create the event loop: %m");
+        if (r < 0) {
+                log_error_errno(r, "cannot create the event loop: %m");
+                goto release;
+        }
         r = manager_new(event, config, tree, &m);
-        if (r < 0)
-                return log_error_errno(r, "cannot set up: %m");
+        if (r < 0) {
+                log_error_errno(r, "cannot set up: %m");
+                goto release;
+        }
         TAKE_PTR(config);
         TAKE_PTR(tree);
 
         r = manager_startup(m);
-        if (r >= 0)
-                r = sd_event_loop(event);
-        if (r < 0) {
-                log_error_errno(r, "event loop failed: %m; stopping what is left");
-                /* fall through to the release below; units not stopped keep the subtree busy */
-        }
-        int k = cgroup_tree_release(m->cgroup);
+        if (r < 0)
+                manager_shutdown(m); /* stop what did start, then exit */
+        k = sd_event_loop(event);
+        if (k < 0)
+                r = log_error_errno(k, "event loop failed: %m");
+        k = cgroup_tree_release(m->cgroup);
         if (k < 0)
                 log_warning_errno(k, "cannot remove cgroup %s: %m", m->cgroup->path);
-        return r < 0 ? r : 0;
+        return r;
+
+release:
+        k = cgroup_tree_release(tree);
+        if (k < 0)
+                log_warning_errno(k, "cannot remove cgroup %s: %m", tree->path);
+        return r;
 }
 
 int main(int argc, char *argv[]) {

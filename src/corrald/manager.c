@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 
 #include "log.h"
 #include "strv.h"
@@ -102,6 +103,11 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *ssi, 
         return 0;
 }
 
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
+        log_warning("received SIGHUP, but reloading the configuration is not supported yet, ignoring");
+        return 0;
+}
+
 static int manager_add_sources(Manager *m) {
         int r;
 
@@ -110,6 +116,8 @@ static int manager_add_sources(Manager *m) {
                 r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_terminate, m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_terminate, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &m->inotify_source, m->cgroup->inotify_fd, EPOLLIN, on_inotify, m);
         if (r < 0)
@@ -151,6 +159,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->inotify_source);
         safe_close(m->devnull_fd);
         cgroup_tree_free(m->cgroup);
@@ -184,6 +193,18 @@ static int manager_stop_leftovers(Manager *m) {
         return 0;
 }
 
+/* STATUS= for systemd (a no-op without NOTIFY_SOCKET): one line of counts. */
+static void manager_notify_status(Manager *m) {
+        unsigned count[_UNIT_STATE_MAX] = {};
+
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i]->config)
+                        count[m->units[i]->state]++;
+        (void) sd_notifyf(/* unset_environment= */ 0, "STATUS=%u running, %u failed, %u starting, %u stopping",
+                          count[UNIT_RUNNING], count[UNIT_FAILED], count[UNIT_STARTING] + count[UNIT_BACKOFF],
+                          count[UNIT_STOPPING]);
+}
+
 int manager_startup(Manager *m) {
         int r;
 
@@ -202,6 +223,9 @@ int manager_startup(Manager *m) {
                         continue;
                 unit_dispatch(u, UNIT_EVENT_START); /* a stopping leftover starts once empty */
         }
+        m->started = true;
+        manager_notify_status(m);
+        (void) sd_notify(/* unset_environment= */ 0, "READY=1");
         return 0;
 }
 
@@ -212,6 +236,7 @@ static void manager_check_shutdown(Manager *m) {
                 if (!unit_is_inactive(m->units[i]))
                         return;
         log_info("every unit is stopped");
+        manager_notify_status(m);
         (void) sd_event_exit(m->event, 0);
 }
 
@@ -219,12 +244,15 @@ void manager_shutdown(Manager *m) {
         if (m->shutting_down)
                 return;
         m->shutting_down = true;
+        (void) sd_notify(/* unset_environment= */ 0, "STOPPING=1");
         for (size_t i = 0; i < m->n_units; i++)
                 unit_dispatch(m->units[i], UNIT_EVENT_STOP);
         manager_check_shutdown(m);
 }
 
 void manager_unit_changed(Manager *m, Unit *u) {
+        if (m->started)
+                manager_notify_status(m);
         if (unit_is_inactive(u))
                 manager_check_shutdown(m);
 }

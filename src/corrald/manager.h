@@ -23,14 +23,17 @@ struct Manager {
         sd_event_source *sigchld_source;
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
+        sd_event_source *sighup_source;
         sd_event_source *inotify_source;
 
         int devnull_fd; /* children's stdin */
+        bool started;       /* every autostart unit has been started once */
         bool shutting_down;
 };
 
 /* Creates the manager on event, taking config and tree on success. The
- * caller has blocked SIGCHLD, SIGTERM and SIGINT. Returns 0 or -errno. */
+ * caller has blocked SIGCHLD, SIGTERM, SIGINT and SIGHUP. Returns 0 or
+ * -errno. */
 int manager_new(sd_event *event, Config *config, CgroupTree *tree, Manager **ret);
 
 /* Frees the manager and its units; accepts NULL; returns NULL. */

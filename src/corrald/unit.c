@@ -277,6 +277,8 @@ static void unit_enter_start(Unit *u) {
 
 static void unit_kill_all(Unit *u, const char *why) {
         int r = cgroup_kill(u->cgroup_fd);
+
+        u->killed = r >= 0;
         if (r < 0)
                 log_unit_error_errno(u->name, LOG_EVENT_KILL, r, "cannot write cgroup.kill: %m");
         else
@@ -354,6 +356,7 @@ static void unit_enter_stopping(Unit *u, bool requested) {
         int r;
 
         u->stop_requested = requested;
+        u->killed = false;
         unit_set_state(u, UNIT_STOPPING);
         if (!pidref_is_set(&u->main) && !unit_cgroup_populated(u))
                 return unit_enter_dead(u);
@@ -470,8 +473,8 @@ void unit_dispatch(Unit *u, UnitEvent event) {
                 case UNIT_EVENT_MAIN_EXITED:
                         /* kill_mode=mixed: once the main process is gone,
                          * the rest is killed, as systemd's KillMode=mixed. */
-                        if (u->stop_requested && u->config && u->config->kill_mode == KILL_MODE_MIXED &&
-                            unit_cgroup_populated(u))
+                        if (u->stop_requested && !u->killed && u->config &&
+                            u->config->kill_mode == KILL_MODE_MIXED && unit_cgroup_populated(u))
                                 unit_kill_all(u, "main process gone (kill_mode=mixed)");
                         unit_check_stopped(u);
                         break;

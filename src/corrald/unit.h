@@ -63,6 +63,7 @@ typedef struct Unit {
 
         bool stop_requested;  /* this stop was asked for: no restart after it */
         bool start_pending;   /* start again once the current stop is done */
+        bool killed;          /* cgroup.kill was written during this stop */
         unsigned n_restarts;
         usec_t state_timestamp; /* CLOCK_MONOTONIC of the last state change */
 } Unit;
