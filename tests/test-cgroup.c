@@ -45,17 +45,23 @@ static const char mountinfo_hybrid[] =
         "23 27 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:14 - proc proc rw\n"
         "24 27 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw,size=8155232k,nr_inodes=2038808,mode=755\n"
         "27 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
-        "31 22 0:27 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9 - tmpfs tmpfs ro,size=4096k,nr_inodes=1024,mode=755\n"
-        "32 31 0:29 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11 - cgroup cgroup rw,xattr,name=systemd\n"
-        "35 31 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
+        "31 22 0:27 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9"
+                " - tmpfs tmpfs ro,size=4096k,nr_inodes=1024,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11"
+                " - cgroup cgroup rw,xattr,name=systemd\n"
+        "35 31 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:15"
+                " - cgroup cgroup rw,cpu,cpuacct\n"
         "36 31 0:33 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:16 - cgroup cgroup rw,memory\n"
         "37 31 0:34 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime shared:17 - cgroup cgroup rw,pids\n"
-        "33 31 0:30 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10 - cgroup2 cgroup2 rw,nsdelegate\n"
+        "33 31 0:30 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10"
+                " - cgroup2 cgroup2 rw,nsdelegate\n"
         "38 31 0:35 / /sys/fs/cgroup/blkio rw,nosuid,nodev,noexec,relatime shared:18 - cgroup cgroup rw,blkio\n"
         "39 31 0:36 / /sys/fs/cgroup/devices rw,nosuid,nodev,noexec,relatime shared:19 - cgroup cgroup rw,devices\n"
         "40 31 0:37 / /sys/fs/cgroup/freezer rw,nosuid,nodev,noexec,relatime shared:20 - cgroup cgroup rw,freezer\n"
-        "41 31 0:38 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid,nodev,noexec,relatime shared:21 - cgroup cgroup rw,net_cls,net_prio\n"
-        "42 31 0:39 / /sys/fs/cgroup/perf_event rw,nosuid,nodev,noexec,relatime shared:22 - cgroup cgroup rw,perf_event\n"
+        "41 31 0:38 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid,nodev,noexec,relatime shared:21"
+                " - cgroup cgroup rw,net_cls,net_prio\n"
+        "42 31 0:39 / /sys/fs/cgroup/perf_event rw,nosuid,nodev,noexec,relatime shared:22"
+                " - cgroup cgroup rw,perf_event\n"
         "43 31 0:40 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:23 - cgroup cgroup rw,cpuset\n"
         "44 31 0:41 / /sys/fs/cgroup/rdma rw,nosuid,nodev,noexec,relatime shared:24 - cgroup cgroup rw,rdma\n"
         "45 31 0:42 / /sys/fs/cgroup/misc rw,nosuid,nodev,noexec,relatime shared:25 - cgroup cgroup rw,misc\n";
@@ -68,12 +74,14 @@ static void test_parse_mountinfo(_unused_ void **state) {
         } cases[] = {
                 { mountinfo_hybrid, 0, "/sys/fs/cgroup/unified" },
                 /* the unified layout */
-                { "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
+                { "29 23 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4"
+                  " - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot\n",
                   0, "/sys/fs/cgroup" },
                 /* no trailing newline, no optional fields */
                 { "41 31 0:38 / /x rw - cgroup2 cgroup2 rw", 0, "/x" },
                 /* several optional fields before " - " */
-                { "41 31 0:38 / /y rw,relatime shared:10 master:3 propagate_from:2 unbindable - cgroup2 none rw\n", 0, "/y" },
+                { "41 31 0:38 / /y rw,relatime shared:10 master:3 propagate_from:2 unbindable - cgroup2 none rw\n",
+                  0, "/y" },
                 /* octal escapes of the kernel's show_path(): space, tab, newline, backslash */
                 { "41 31 0:38 / /mnt/my\\040cgroup rw,relatime - cgroup2 none rw\n", 0, "/mnt/my cgroup" },
                 { "41 31 0:38 / /mnt/a\\011b\\012c\\134d rw - cgroup2 none rw\n", 0, "/mnt/a\tb\nc\\d" },
@@ -81,7 +89,9 @@ static void test_parse_mountinfo(_unused_ void **state) {
                 /* not an escape: kept as it is */
                 { "41 31 0:38 / /mnt/x\\9 rw - cgroup2 none rw\n", 0, "/mnt/x\\9" },
                 /* the first cgroup2 mount wins */
-                { "1 0 0:1 / /first rw - cgroup2 cgroup2 rw\n2 0 0:2 / /second rw - cgroup2 cgroup2 rw\n", 0, "/first" },
+                { "1 0 0:1 / /first rw - cgroup2 cgroup2 rw\n"
+                  "2 0 0:2 / /second rw - cgroup2 cgroup2 rw\n",
+                  0, "/first" },
                 /* empty lines are skipped */
                 { "\n\n1 0 0:1 / /c rw - cgroup2 cgroup2 rw\n\n", 0, "/c" },
                 /* no cgroup2 */
@@ -324,6 +334,11 @@ typedef struct Fixture {
         char *marker;
 } Fixture;
 
+/* cgroup_tree_open() on the test's cgroup2 mount. */
+static int tree_open(const char *path, bool delegated, CgroupTree **ret, pid_t *ret_owner) {
+        return cgroup_tree_open(test_cgroup_mount(), path, delegated, ret, ret_owner);
+}
+
 static int fixture_new(void **state, bool open_tree) {
         Fixture *f = calloc(1, sizeof(*f));
 
@@ -338,18 +353,17 @@ static int fixture_new(void **state, bool open_tree) {
         *state = f;
         if (f->null_fd < 0)
                 return -1;
-        if (open_tree && cgroup_tree_open(test_cgroup_mount(), f->path, /* delegated= */ false, &f->tree,
-                                          /* ret_owner= */ NULL) < 0)
+        if (open_tree && tree_open(f->path, /* delegated= */ false, &f->tree, /* ret_owner= */ NULL) < 0)
                 return -1;
         return 0;
 }
 
 static int setup_tree(void **state) {
-        return fixture_new(state, true);
+        return fixture_new(state, /* open_tree= */ true);
 }
 
 static int setup_bare(void **state) {
-        return fixture_new(state, false);
+        return fixture_new(state, /* open_tree= */ false);
 }
 
 /* Removes everything, also after a failed assertion: the cgroup subtree
@@ -486,7 +500,7 @@ static bool populated(int fd) {
 static bool dir_exists_at(int dirfd, const char *name) {
         struct stat st;
 
-        return fstatat(dirfd, name, &st, 0) >= 0 && S_ISDIR(st.st_mode);
+        return fstatat(dirfd, name, &st, /* flags= */ 0) >= 0 && S_ISDIR(st.st_mode);
 }
 
 static bool path_exists(const char *path) {
@@ -534,16 +548,16 @@ static void test_tree_open(void **state) {
 
         /* a second open: -EBUSY, no owner known (no supervisor leaf), the
          * directory stays */
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), f->path, false, &t2, &owner), -EBUSY);
+        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, &owner), -EBUSY);
         assert_null(t2);
         assert_int_equal(owner, 0);
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), f->path, false, &t2, /* ret_owner= */ NULL), -EBUSY);
+        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, /* ret_owner= */ NULL), -EBUSY);
         assert_null(t2);
         assert_true(path_exists(f->fs_path));
 
         /* once released, it opens again, and is not ours to remove */
         f->tree = cgroup_tree_free(f->tree);
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), f->path, false, &f->tree, NULL), 0);
+        assert_int_equal(tree_open(f->path, /* delegated= */ false, &f->tree, /* ret_owner= */ NULL), 0);
         assert_false(f->tree->created);
 }
 
@@ -554,18 +568,18 @@ static void test_tree_open_errors(void **state) {
 
         assert_true(asprintf(&missing, "%s/no-such-parent/sub", f->path) >= 0);
         missing_fs = test_cgroup_fs_path(missing);
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), missing, false, &t, NULL), -ENOENT);
+        assert_int_equal(tree_open(missing, /* delegated= */ false, &t, /* ret_owner= */ NULL), -ENOENT);
         assert_null(t);
         assert_false(path_exists(missing_fs));
 
         /* delegated: the cgroup must exist already, nothing is created */
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), f->path, true, &t, NULL), -ENOENT);
+        assert_int_equal(tree_open(f->path, /* delegated= */ true, &t, /* ret_owner= */ NULL), -ENOENT);
         assert_null(t);
         assert_false(path_exists(f->fs_path));
 
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), "/", false, &t, NULL), -EINVAL);
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), "relative", false, &t, NULL), -EINVAL);
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), "/a/../b", false, &t, NULL), -EINVAL);
+        assert_int_equal(tree_open("/", /* delegated= */ false, &t, /* ret_owner= */ NULL), -EINVAL);
+        assert_int_equal(tree_open("relative", /* delegated= */ false, &t, /* ret_owner= */ NULL), -EINVAL);
+        assert_int_equal(tree_open("/a/../b", /* delegated= */ false, &t, /* ret_owner= */ NULL), -EINVAL);
         assert_null(t);
 }
 
@@ -669,10 +683,10 @@ static void test_tree_enter_release(void **state) {
                 _exit(0);
         }
 
-        assert_int_equal(parent_step(up[0], down[1], false), 0);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ false), 0);
         assert_proc_cgroup(child->pid, supervisor);
         /* the lock is held (shared with the child); the owner is named */
-        assert_int_equal(cgroup_tree_open(test_cgroup_mount(), f->path, false, &t2, &owner), -EBUSY);
+        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, &owner), -EBUSY);
         assert_null(t2);
         assert_int_equal(owner, child->pid);
         /* the supervisor is not a unit */
@@ -683,7 +697,7 @@ static void test_tree_enter_release(void **state) {
         assert_int_equal(write(down[1], "g", 1), 1);
 
         /* a unit cgroup is left: nothing moves, nothing is removed */
-        assert_int_equal(parent_step(up[0], down[1], false), -EBUSY);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ false), -EBUSY);
         assert_proc_cgroup(child->pid, supervisor);
         assert_true(path_exists(supervisor_fs));
         assert_true(path_exists(f->fs_path));
@@ -692,7 +706,7 @@ static void test_tree_enter_release(void **state) {
         assert_int_equal(write(down[1], "g", 1), 1);
 
         /* now: back where it came from, and the subtree is gone */
-        assert_int_equal(parent_step(up[0], down[1], false), 0);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ false), 0);
         assert_proc_cgroup(child->pid, own);
         assert_false(path_exists(supervisor_fs));
         assert_false(path_exists(f->fs_path));
@@ -728,7 +742,7 @@ static void test_tree_release_delegated(void **state) {
                 if (asprintf(&procs, "%s/cgroup.procs", f->fs_path) < 0)
                         _exit(4);
                 child_step(up[1], down[0], write_string_file_at(AT_FDCWD, procs, "0"));
-                r = cgroup_tree_open(test_cgroup_mount(), f->path, /* delegated= */ true, &t, NULL);
+                r = tree_open(f->path, /* delegated= */ true, &t, /* ret_owner= */ NULL);
                 child_step(up[1], down[0], r);
                 if (r < 0)
                         _exit(5);
@@ -737,17 +751,18 @@ static void test_tree_release_delegated(void **state) {
                 _exit(0);
         }
 
-        assert_int_equal(parent_step(up[0], down[1], true), 0);
-        assert_int_equal(parent_step(up[0], down[1], true), 0);
-        assert_int_equal(parent_step(up[0], down[1], false), 0);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ true), 0);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ true), 0);
+        assert_int_equal(parent_step(up[0], down[1], /* go= */ false), 0);
         assert_proc_cgroup(child->pid, supervisor);
         assert_int_equal(write(down[1], "g", 1), 1);
 
-        int r = parent_step(up[0], down[1], false);
+        int r = parent_step(up[0], down[1], /* go= */ false);
         _cleanup_free_ char *where = proc_cgroup(child->pid);
-        fprintf(stderr, "delegated release: %d (%s), child now in %s, supervisor leaf %s\n", r,
-                r < 0 ? strerror(-r) : "ok", where, path_exists(supervisor_fs) ? "left" : "removed");
-        assert_int_equal(r, 0);
+        if (r != 0)
+                fail_msg("cgroup_tree_release() of a delegated tree: %s; the caller is still in %s and the "
+                         "supervisor leaf was %s",
+                         strerror(-r), where, path_exists(supervisor_fs) ? "left" : "removed");
         assert_string_equal(where, f->path);
         assert_false(path_exists(supervisor_fs));
         assert_true(path_exists(f->fs_path));
@@ -825,7 +840,7 @@ static void test_unit_create_populated(void **state) {
         PidRef *main_proc;
 
         assert_int_equal(cgroup_unit_create(f->tree, "busy", &fd), 0);
-        main_proc = spawn_forker(f, fd, "tree", "0", NULL);
+        main_proc = spawn_forker(f, fd, "tree", "0", /* a3= */ NULL);
         wait_procs(fd, 1);
         assert_true(procs_contains(fd, main_proc->pid));
         assert_true(populated(fd));
@@ -859,7 +874,7 @@ static void test_unit_remove_nested(void **state) {
         /* a process deep down: -EBUSY, the unit stays */
         inner = openat(fd, "a/b/c", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(inner >= 0);
-        PidRef *p = spawn_forker(f, inner, "tree", "0", NULL);
+        PidRef *p = spawn_forker(f, inner, "tree", "0", /* a3= */ NULL);
         wait_procs(inner, 1);
         assert_int_equal(cgroup_unit_remove(f->tree, "nest"), -EBUSY);
         assert_true(dir_exists_at(f->tree->root_fd, "nest"));
@@ -928,11 +943,11 @@ static void test_unit_watch(void **state) {
         assert_int_equal(cgroup_tree_read_watches(f->tree, on_watch, &h), 0);
         assert_int_equal(h.hits, 0);
 
-        PidRef *p = spawn_forker(f, fd, "tree", "0", NULL);
-        wait_watch(f, fd, &h, true);
+        PidRef *p = spawn_forker(f, fd, "tree", "0", /* a3= */ NULL);
+        wait_watch(f, fd, &h, /* want= */ true);
 
         assert_int_equal(pidref_kill(p, SIGTERM), 0);
-        wait_watch(f, fd, &h, false);
+        wait_watch(f, fd, &h, /* want= */ false);
         assert_int_equal(h.others, 0);
         siginfo_t si = reap(p);
         assert_int_equal(si.si_code, CLD_KILLED);
@@ -971,7 +986,7 @@ static void test_kill_tree(void **state) {
         assert_int_equal(si.si_status, SIGKILL);
 
         /* empty: nothing to signal */
-        assert_int_equal(cgroup_signal_all(fd, SIGTERM, false), 0);
+        assert_int_equal(cgroup_signal_all(fd, SIGTERM, /* also_cont= */ false), 0);
         assert_int_equal(cgroup_kill(fd), 0);
         assert_int_equal(cgroup_unit_remove(f->tree, "tree"), 0);
 }
@@ -981,10 +996,10 @@ static void test_signal_all_term(void **state) {
         _cleanup_close_ int fd = -EBADF;
 
         assert_int_equal(cgroup_unit_create(f->tree, "term", &fd), 0);
-        PidRef *p = spawn_forker(f, fd, "tree", "5", NULL);
+        PidRef *p = spawn_forker(f, fd, "tree", "5", /* a3= */ NULL);
         wait_procs(fd, 6);
 
-        assert_int_equal(cgroup_signal_all(fd, SIGTERM, false), 6);
+        assert_int_equal(cgroup_signal_all(fd, SIGTERM, /* also_cont= */ false), 6);
         wait_empty(fd);
         assert_int_equal(test_count_marker(f->marker), 0);
         siginfo_t si = reap(p);
@@ -1004,15 +1019,15 @@ static void test_signal_all_nested(void **state) {
         deeper = openat(fd, "inner/deeper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(inner >= 0 && deeper >= 0);
 
-        PidRef *a = spawn_forker(f, fd, "tree", "0", NULL);
-        PidRef *b = spawn_forker(f, inner, "tree", "3", NULL);
-        PidRef *c = spawn_forker(f, deeper, "tree", "2", NULL);
+        PidRef *a = spawn_forker(f, fd, "tree", "0", /* a3= */ NULL);
+        PidRef *b = spawn_forker(f, inner, "tree", "3", /* a3= */ NULL);
+        PidRef *c = spawn_forker(f, deeper, "tree", "2", /* a3= */ NULL);
         wait_procs(fd, 1);
         wait_procs(inner, 4);
         wait_procs(deeper, 3);
         assert_int_equal(test_count_marker(f->marker), 8);
 
-        assert_int_equal(cgroup_signal_all(fd, SIGTERM, false), 8);
+        assert_int_equal(cgroup_signal_all(fd, SIGTERM, /* also_cont= */ false), 8);
         wait_empty(fd);
         assert_int_equal(test_count_marker(f->marker), 0);
         assert_int_equal(reap(a).si_status, SIGTERM);
@@ -1029,7 +1044,7 @@ static void test_signal_all_stopped(void **state) {
         _cleanup_close_ int fd = -EBADF;
 
         assert_int_equal(cgroup_unit_create(f->tree, "stopped", &fd), 0);
-        PidRef *p = spawn_forker(f, fd, "stopped", NULL, NULL);
+        PidRef *p = spawn_forker(f, fd, "stopped", /* a2= */ NULL, /* a3= */ NULL);
         wait_procs(fd, 2);
         assert_int_equal(cgroup_signal_all(fd, SIGTERM, /* also_cont= */ true), 2);
         wait_empty(fd);
@@ -1048,7 +1063,7 @@ static int run_parsers(void) {
                 cmocka_unit_test(test_path_is_valid),
         };
 
-        return cmocka_run_group_tests_name("parsers", tests, NULL, NULL);
+        return cmocka_run_group_tests_name("parsers", tests, /* group_setup= */ NULL, /* group_teardown= */ NULL);
 }
 
 static int run_real(void) {
@@ -1069,7 +1084,7 @@ static int run_real(void) {
                 cmocka_unit_test_setup_teardown(test_signal_all_stopped, setup_tree, teardown),
         };
 
-        return cmocka_run_group_tests_name("real cgroups", tests, NULL, NULL);
+        return cmocka_run_group_tests_name("real cgroups", tests, /* group_setup= */ NULL, /* group_teardown= */ NULL);
 }
 
 int main(void) {

@@ -12,11 +12,13 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "fileio.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "syscall.h"
 
 static void skip(const char *why) {
@@ -241,7 +243,8 @@ int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body
         d->dir = strdup(tmpl);
         d->cgroup = strdup(cgroup);
         if (asprintf(&d->config, "%s/corral.conf", d->dir) < 0 || asprintf(&d->log, "%s/corrald.log", d->dir) < 0 ||
-            asprintf(&conf, "[corral]\ncgroup = %s\n%s", d->cgroup, body) < 0)
+            asprintf(&conf, "[corral]\ncgroup = %s\n%s", d->cgroup,
+                     strneq(body, "[corral]\n", 9) ? body + 9 : body) < 0)
                 abort();
         int r = test_write_file(d->config, conf);
         free(conf);
@@ -286,6 +289,44 @@ unsigned test_daemon_log_count(const TestDaemon *d, const char *needle) {
 
         for (const char *p = log; (p = strstr(p, needle)); p += strlen(needle))
                 n++;
+        return n;
+}
+
+static usec_t parse_stamp(const char *line) {
+        struct tm tm = {};
+        unsigned ms = 0;
+        const char *p = strptime(line, "%Y-%m-%dT%H:%M:%S", &tm);
+
+        if (!p || sscanf(p, ".%3uZ", &ms) != 1)
+                return 0;
+        return (usec_t) timegm(&tm) * USEC_PER_SEC + ms * USEC_PER_MSEC;
+}
+
+size_t test_daemon_log_times(const TestDaemon *d, const char *needle, usec_t *times, size_t max) {
+        _cleanup_free_ char *log = test_daemon_log(d);
+        size_t n = 0;
+
+        for (char *line = strtok(log, "\n"); line && n < max; line = strtok(NULL, "\n"))
+                if (strstr(line, needle))
+                        times[n++] = parse_stamp(line);
+        return n;
+}
+
+size_t test_daemon_log_spans(const TestDaemon *d, const char *needle, usec_t *spans, size_t max) {
+        _cleanup_free_ char *log = test_daemon_log(d);
+        size_t n = 0;
+
+        for (char *line = strtok(log, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+                char *p = strstr(line, needle);
+                if (!p)
+                        continue;
+                p += strlen(needle);
+                char *end = strstr(p, " (");
+                if (end)
+                        *end = '\0';
+                if (parse_timespan(p, &spans[n]) >= 0)
+                        n++;
+        }
         return n;
 }
 

@@ -62,8 +62,9 @@ typedef struct TestDaemon {
         int exit_status; /* after test_daemon_wait(): the exit status, or 128+signal */
 } TestDaemon;
 
-/* Writes the configuration "[corral]\ncgroup = CGROUP\n" + body, and
- * starts $CORRALD --config on it. Returns 0 or -errno. */
+/* Writes the configuration "[corral]\ncgroup = CGROUP\n" + body (a body
+ * that starts with "[corral]\n" adds to that section), and starts
+ * $CORRALD --config on it. Returns 0 or -errno. */
 int test_daemon_start(TestDaemon *d, const char *what, const char *body);
 
 /* The same on a given cgroup path (e.g. another daemon's). */
@@ -74,6 +75,16 @@ char *test_daemon_log(const TestDaemon *d);
 
 /* Waits until the log holds needle at least `count` times. */
 bool test_daemon_wait_log(const TestDaemon *d, const char *needle, unsigned count, usec_t timeout);
+
+/* For each log line holding needle (at most max), the line's timestamp in
+ * µs since the epoch (millisecond precision, as corrald writes them).
+ * Returns how many were found. */
+size_t test_daemon_log_times(const TestDaemon *d, const char *needle, usec_t *times, size_t max);
+
+/* For each log line holding needle (at most max), the time span that
+ * follows needle up to " (" or the end of the line ("restarting in 52ms
+ * 178us (…" → 52178). Returns how many were found. */
+size_t test_daemon_log_spans(const TestDaemon *d, const char *needle, usec_t *spans, size_t max);
 
 /* Counts occurrences of needle in the log. */
 unsigned test_daemon_log_count(const TestDaemon *d, const char *needle);

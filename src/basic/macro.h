@@ -22,6 +22,8 @@
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
+/* Both NULL, or both strings and equal. */
+#define streq_ptr(a, b) ({ const char *_a = (a), *_b = (b); (!_a && !_b) || (_a && _b && strcmp(_a, _b) == 0); })
 
 /* Returns the value of *ptr and sets *ptr to the null value, so that a
  * cleanup attribute on the variable no longer frees it. */

@@ -235,3 +235,38 @@ int strv_split_words(const char *s, char ***ret, const char **ret_error) {
         *ret = TAKE_PTR(words);
         return 0;
 }
+
+int strv_env_expand(const char *s, char * const *vars, char **ret, const char **ret_bad) {
+        _cleanup_free_ char *out = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&out, &size);
+        if (!f)
+                return -ENOMEM;
+        for (const char *p = s; *p; p++) {
+                if (p[0] == '$' && p[1] == '$') {
+                        fputc('$', f);
+                        p++;
+                        continue;
+                }
+                if (p[0] != '$' || p[1] != '{') {
+                        fputc(*p, f);
+                        continue;
+                }
+                const char *end = strchr(p + 2, '}');
+                int i = end ? strv_env_find(vars, p + 2, (size_t) (end - p - 2)) : -ENOENT;
+                if (i < 0) {
+                        fclose(f);
+                        if (ret_bad)
+                                *ret_bad = p;
+                        return -EINVAL;
+                }
+                fputs(strchr(vars[i], '=') + 1, f);
+                p = end;
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 0;
+}

@@ -43,3 +43,10 @@ int strv_env_set(char ***l, const char *assignment);
  * blanks), -EINVAL for an unterminated quote or a trailing backslash (then
  * *ret_error, if given, points at a static message), -ENOMEM. */
 int strv_split_words(const char *s, char ***ret, const char **ret_error);
+
+/* Expands ${NAME} in s with the value of NAME from vars, an environment-
+ * style vector ("NAME=value"); "$$" stands for "$"; any other '$' is kept.
+ * Returns 0 with a malloc'd result, -EINVAL for a name that vars lacks or
+ * an unterminated "${" (then *ret_bad, if given, points into s at the
+ * offending "${"), -ENOMEM. */
+int strv_env_expand(const char *s, char * const *vars, char **ret, const char **ret_bad);

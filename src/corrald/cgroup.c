@@ -303,8 +303,12 @@ int cgroup_tree_open(const char *mount, const char *path, bool delegated, Cgroup
                 return r;
         }
         t->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (t->inotify_fd < 0)
-                return -errno;
+        if (t->inotify_fd < 0) {
+                r = -errno;
+                if (t->created)
+                        (void) rmdir(t->fs_path);
+                return r;
+        }
         *ret = TAKE_PTR(t);
         return 0;
 }
@@ -350,6 +354,18 @@ int cgroup_tree_list(CgroupTree *t, char ***ret_names) {
         return 0;
 }
 
+static int move_self_to_origin(CgroupTree *t) {
+        _cleanup_free_ char *origin = path_join(t->mount, t->origin);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!origin)
+                return -ENOMEM;
+        fd = open(origin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        return write_string_file_at(fd, "cgroup.procs", "0");
+}
+
 int cgroup_tree_release(CgroupTree *t) {
         _cleanup_strv_free_ char **left = NULL;
         int r;
@@ -359,23 +375,51 @@ int cgroup_tree_release(CgroupTree *t) {
                 return r;
         if (strv_length(left) > 0)
                 return -EBUSY;
-        if (!t->delegated) {
-                _cleanup_free_ char *origin = path_join(t->mount, t->origin);
-                if (!origin)
-                        return -ENOMEM;
-                _cleanup_close_ int ofd = open(origin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (ofd < 0)
-                        return -errno;
-                r = write_string_file_at(ofd, "cgroup.procs", "0");
-                if (r < 0)
-                        return r;
-        }
+        r = move_self_to_origin(t);
+        if (r < 0)
+                return r;
         if (unlinkat(t->root_fd, CGROUP_SUPERVISOR, AT_REMOVEDIR) < 0 && errno != ENOENT)
                 return -errno;
         t->supervisor_fd = safe_close(t->supervisor_fd);
         if (!t->delegated && rmdir(t->fs_path) < 0 && errno != ENOENT)
                 return -errno;
         return 0;
+}
+
+/* Pure: the first component of path below tree_path ("/a" + "/a/web@0/x"
+ * → "web@0"); -ENOENT when path is not below tree_path. */
+static int path_unit_below(const char *tree_path, const char *path, char **ret_name) {
+        size_t n = strlen(tree_path);
+
+        if (!strneq(path, tree_path, n) || path[n] != '/' || path[n + 1] == '\0')
+                return -ENOENT;
+        const char *name = path + n + 1;
+        char *u = strndup(name, strcspn(name, "/"));
+        if (!u)
+                return -ENOMEM;
+        if (!cgroup_name_is_valid(u)) {
+                free(u);
+                return -ENOENT;
+        }
+        *ret_name = u;
+        return 0;
+}
+
+int cgroup_pid_get_unit(CgroupTree *t, pid_t pid, char **ret_name) {
+        _cleanup_free_ char *buf = NULL, *path = NULL;
+        char proc[64];
+        int r;
+
+        snprintf(proc, sizeof(proc), "/proc/%d/cgroup", pid);
+        r = read_full_file_at(AT_FDCWD, proc, CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        if (r == -ENOENT)
+                return -ESRCH;
+        if (r < 0)
+                return r;
+        r = cgroup_parse_proc_cgroup(buf, &path);
+        if (r < 0)
+                return r;
+        return path_unit_below(t->path, path, ret_name);
 }
 
 /* ---- Unit cgroups ---- */

@@ -106,6 +106,12 @@ int cgroup_tree_release(CgroupTree *t);
  * NULL-terminated vector, or -errno. */
 int cgroup_tree_list(CgroupTree *t, char ***ret_names);
 
+/* The unit a process belongs to: the name of the cgroup directly below the
+ * subtree that holds it (from /proc/PID/cgroup). Returns 0 with a malloc'd
+ * name, -ENOENT when the process is outside the subtree or in the
+ * supervisor leaf, -ESRCH when it is gone, -errno. */
+int cgroup_pid_get_unit(CgroupTree *t, pid_t pid, char **ret_name);
+
 /* ---- Unit cgroups ---- */
 
 /* Creates the unit cgroup `name` (an empty leftover of the same name is
@@ -126,8 +132,10 @@ int cgroup_unit_remove(CgroupTree *t, const char *name);
 int cgroup_unit_watch(CgroupTree *t, const char *name, int *ret_wd);
 void cgroup_unit_unwatch(CgroupTree *t, int wd);
 
-/* Reads the pending inotify events and calls cb(wd, userdata) once for
- * each watch that changed. Returns 0 or -errno. */
+/* Reads the pending inotify events and calls cb(wd, userdata) for each
+ * (a watch may be named more than once); wd is -1 when the kernel's queue
+ * overflowed and events were lost: then every watch must be re-checked.
+ * Returns 0 or -errno. */
 int cgroup_tree_read_watches(CgroupTree *t, void (*cb)(int wd, void *userdata), void *userdata);
 
 /* Reads and parses cgroup.events of the cgroup at fd. */

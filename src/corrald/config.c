@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 
 #include "parse-util.h"
@@ -22,7 +23,7 @@
 #define CONFIG_INI_MAX_LINE 65536
 
 /* Room for the keys of the largest section, for duplicate detection. */
-#define CONFIG_KEYS_MAX 16
+#define CONFIG_KEYS_MAX 32
 
 /* ---- string tables ---- */
 
@@ -35,6 +36,27 @@ static const char *const restart_policy_table[_RESTART_POLICY_MAX] = {
         [RESTART_ALWAYS] = "always",
         [RESTART_ON_FAILURE] = "on-failure",
         [RESTART_NEVER] = "never",
+};
+
+static const char *const ready_mode_table[_READY_MODE_MAX] = {
+        [READY_EXEC] = "exec",
+        [READY_NOTIFY] = "notify",
+};
+
+static const char *const exit_type_table[_EXIT_TYPE_MAX] = {
+        [EXIT_TYPE_MAIN] = "main",
+        [EXIT_TYPE_CGROUP] = "cgroup",
+};
+
+static const char *const output_kind_table[_OUTPUT_KIND_MAX] = {
+        [OUTPUT_AUTO] = "auto",     [OUTPUT_JOURNAL] = "journal", [OUTPUT_INHERIT] = "inherit",
+        [OUTPUT_NULL] = "null",     [OUTPUT_FILE] = "file",
+};
+
+static const char *const log_target_table[_LOG_TARGET_MAX] = {
+        [LOG_TARGET_AUTO] = "auto",
+        [LOG_TARGET_JOURNAL] = "journal",
+        [LOG_TARGET_STDERR] = "stderr",
 };
 
 static int string_table_lookup(const char *const *table, size_t n, const char *s) {
@@ -67,10 +89,37 @@ RestartPolicy restart_policy_from_string(const char *s) {
                                                    ELEMENTSOF(restart_policy_table), s);
 }
 
+static const char *string_table_get(const char *const *table, size_t n, int i) {
+        return i >= 0 && (size_t) i < n ? table[i] : NULL;
+}
+
+const char *ready_mode_to_string(ReadyMode m) {
+        return string_table_get(ready_mode_table, ELEMENTSOF(ready_mode_table), m);
+}
+
+const char *exit_type_to_string(ExitType t) {
+        return string_table_get(exit_type_table, ELEMENTSOF(exit_type_table), t);
+}
+
+const char *output_kind_to_string(OutputKind k) {
+        return string_table_get(output_kind_table, ELEMENTSOF(output_kind_table), k);
+}
+
+const char *log_target_to_string(LogTarget t) {
+        return string_table_get(log_target_table, ELEMENTSOF(log_target_table), t);
+}
+
 /* ---- objects ---- */
+
+ServiceConfig *service_config_ref(ServiceConfig *s) {
+        s->n_ref++;
+        return s;
+}
 
 static ServiceConfig *service_config_free(ServiceConfig *s) {
         if (!s)
+                return NULL;
+        if (--s->n_ref > 0)
                 return NULL;
         free(s->name);
         free(s->file);
@@ -79,10 +128,15 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         strv_free(s->environment);
         free(s->user);
         free(s->group);
+        free(s->output_path);
         free(s);
         return NULL;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceConfig *, service_config_free);
+
+ServiceConfig *service_config_unref(ServiceConfig *s) {
+        return service_config_free(s);
+}
 
 static ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
         _cleanup_(service_config_freep) ServiceConfig *s = NULL;
@@ -91,6 +145,7 @@ static ServiceConfig *service_config_new(const char *name, const char *file, uns
         if (!s)
                 return NULL;
         *s = (ServiceConfig) {
+                .n_ref = 1,
                 .line = line,
                 .umask = 0022,
                 .autostart = true,
@@ -99,6 +154,12 @@ static ServiceConfig *service_config_new(const char *name, const char *file, uns
                 .kill_mode = KILL_MODE_CONTROL_GROUP,
                 .restart = RESTART_ON_FAILURE,
                 .restart_delay = 100 * USEC_PER_MSEC,
+                .restart_delay_max = 30 * USEC_PER_SEC,
+                .restart_reset = 60 * USEC_PER_SEC,
+                .start_limit_burst = 10,
+                .start_limit_interval = 60 * USEC_PER_SEC,
+                .ready = READY_EXEC,
+                .start_timeout = 90 * USEC_PER_SEC,
         };
         s->name = strdup(name);
         s->file = strdup(file);
@@ -250,6 +311,32 @@ static int config_parse_log_level(const char *key, const char *value, void *fiel
                        key, value);
 }
 
+/* Values that may hold ${NAME}, ${INSTANCE}, ${PORT}: checked here with
+ * the same expansion the unit uses at start. */
+static int check_variables(const char *key, const char *value, char **ret_message) {
+        static char *const sample[] = { (char *) "NAME=x", (char *) "INSTANCE=0", (char *) "PORT=0", NULL };
+        _cleanup_free_ char *expanded = NULL;
+        const char *bad = NULL;
+        int r;
+
+        r = strv_env_expand(value, sample, &expanded, &bad);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message,
+                                     "unknown variable in %s at '%.20s': use ${NAME}, ${INSTANCE}, ${PORT}, "
+                                     "or $$ for a '$'",
+                                     key, bad);
+        return 0;
+}
+
+static int config_parse_directory(const char *key, const char *value, void *field, char **ret_message) {
+        int r = check_variables(key, value, ret_message);
+        if (r < 0)
+                return r;
+        return config_parse_absolute_path(key, value, field, ret_message);
+}
+
 static int config_parse_command(const char *key, const char *value, void *field,
                                 char **ret_message) {
         _cleanup_strv_free_ char **argv = NULL;
@@ -264,6 +351,9 @@ static int config_parse_command(const char *key, const char *value, void *field,
                 return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
         if (!argv[0] || argv[0][0] == '\0')
                 return value_invalid(ret_message, "empty %s", key);
+        r = check_variables(key, value, ret_message);
+        if (r < 0)
+                return r;
 
         strv_free(*command);
         *command = TAKE_PTR(argv);
@@ -306,6 +396,9 @@ static int config_parse_environment(const char *key, const char *value, void *fi
                 return r;
         if (r < 0)
                 return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+        r = check_variables(key, value, ret_message);
+        if (r < 0)
+                return r;
 
         for (char **w = words; *w; w++) {
                 r = env_add_word(field, *w, ret_message);
@@ -383,6 +476,143 @@ static int config_parse_restart(const char *key, const char *value, void *field,
         return 0;
 }
 
+static int config_parse_table(const char *key, const char *value, void *field, char **ret_message,
+                              const char *const *table, size_t n) {
+        int i = string_table_lookup(table, n, value);
+
+        if (i < 0) {
+                _cleanup_free_ char *choices = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&choices, &size);
+                if (!f)
+                        return -ENOMEM;
+                for (size_t k = 0; k < n; k++)
+                        if (table[k])
+                                fprintf(f, "%s%s", k > 0 ? ", " : "", table[k]);
+                if (fclose(f) != 0)
+                        return -ENOMEM;
+                return value_invalid(ret_message, "invalid %s '%s': use %s", key, value, choices);
+        }
+        *(int *) field = i;
+        return 0;
+}
+
+static int config_parse_ready(const char *key, const char *value, void *field, char **ret_message) {
+        return config_parse_table(key, value, field, ret_message, ready_mode_table, ELEMENTSOF(ready_mode_table));
+}
+
+static int config_parse_exit_type(const char *key, const char *value, void *field, char **ret_message) {
+        return config_parse_table(key, value, field, ret_message, exit_type_table, ELEMENTSOF(exit_type_table));
+}
+
+static int config_parse_log_target(const char *key, const char *value, void *field, char **ret_message) {
+        return config_parse_table(key, value, field, ret_message, log_target_table, ELEMENTSOF(log_target_table));
+}
+
+/* output = journal | inherit | null | file:PATH (the offset is of .output;
+ * the path goes to .output_path right after it). */
+static int config_parse_output(const char *key, const char *value, void *field, char **ret_message) {
+        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, output));
+
+        if (strneq(value, "file:", 5)) {
+                if (value[5] != '/')
+                        return value_invalid(ret_message, "invalid %s '%s': file: needs an absolute path", key,
+                                             value);
+                s->output = OUTPUT_FILE;
+                return set_string(&s->output_path, value + 5);
+        }
+        if (streq(value, "file"))
+                return value_invalid(ret_message, "invalid %s 'file': write file:/absolute/path", key);
+        return config_parse_table(key, value, field, ret_message, output_kind_table, ELEMENTSOF(output_kind_table));
+}
+
+static int config_parse_positive(const char *key, const char *value, void *field, char **ret_message) {
+        unsigned n;
+
+        if (parse_unsigned(value, &n) < 0 || n == 0)
+                return value_invalid(ret_message, "invalid %s '%s': expected a positive number", key, value);
+        *(unsigned *) field = n;
+        return 0;
+}
+
+static int config_parse_instances(const char *key, const char *value, void *field, char **ret_message) {
+        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, instances));
+        char longest[CONFIG_NAME_MAX + 16];
+        unsigned n;
+
+        if (parse_unsigned(value, &n) < 0 || n == 0 || n > CONFIG_INSTANCES_MAX)
+                return value_invalid(ret_message, "invalid %s '%s': expected a number from 1 to %u", key, value,
+                                     CONFIG_INSTANCES_MAX);
+        snprintf(longest, sizeof(longest), "%s@%u", s->name, n - 1);
+        if (strlen(longest) > CONFIG_NAME_MAX)
+                return value_invalid(ret_message, "instance name '%s' is longer than %d characters", longest,
+                                     CONFIG_NAME_MAX);
+        s->instances = n;
+        return 0;
+}
+
+/* restart_prevent_exit_status = 1 6 SIGTERM … : exit codes and signals. */
+static int config_parse_prevent(const char *key, const char *value, void *field, char **ret_message) {
+        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, prevent_exit_status));
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = strv_split_words(value, &words, /* ret_error= */ NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || !words[0])
+                return value_invalid(ret_message, "invalid %s '%s'", key, value);
+        for (char **w = words; *w; w++) {
+                unsigned code;
+                int sig;
+
+                if (parse_unsigned(*w, &code) >= 0) {
+                        if (code > 255)
+                                return value_invalid(ret_message, "exit status %u in %s is above 255", code, key);
+                        s->prevent_exit_status[code / 64] |= UINT64_C(1) << (code % 64);
+                } else if (parse_signal(*w, &sig) >= 0 && sig < 64)
+                        s->prevent_exit_signal |= UINT64_C(1) << sig;
+                else
+                        return value_invalid(ret_message, "invalid exit status or signal '%s' in %s", *w, key);
+        }
+        return 0;
+}
+
+bool service_config_prevents_restart(const ServiceConfig *s, int code, int status) {
+        if (code == CLD_EXITED)
+                return status >= 0 && status <= 255 && (s->prevent_exit_status[status / 64] >> (status % 64)) & 1;
+        if (code == CLD_KILLED || code == CLD_DUMPED)
+                return status > 0 && status < 64 && (s->prevent_exit_signal >> status) & 1;
+        return false;
+}
+
+static bool strv_equal(char * const *a, char * const *b) {
+        size_t n = strv_length(a);
+
+        if (n != strv_length(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b) {
+        return streq(a->name, b->name) && strv_equal(a->command, b->command) &&
+               streq_ptr(a->directory, b->directory) && strv_equal(a->environment, b->environment) &&
+               streq_ptr(a->user, b->user) && streq_ptr(a->group, b->group) && a->umask == b->umask &&
+               a->autostart == b->autostart && a->stop_signal == b->stop_signal &&
+               a->stop_timeout == b->stop_timeout && a->kill_mode == b->kill_mode && a->restart == b->restart &&
+               a->restart_delay == b->restart_delay && a->restart_delay_max == b->restart_delay_max &&
+               a->restart_reset == b->restart_reset && a->start_limit_burst == b->start_limit_burst &&
+               a->start_limit_interval == b->start_limit_interval &&
+               memcmp(a->prevent_exit_status, b->prevent_exit_status, sizeof(a->prevent_exit_status)) == 0 &&
+               a->prevent_exit_signal == b->prevent_exit_signal && a->ready == b->ready &&
+               a->start_timeout == b->start_timeout && a->watchdog_timeout == b->watchdog_timeout &&
+               a->exit_type == b->exit_type && a->output == b->output &&
+               streq_ptr(a->output_path, b->output_path);
+}
+
 /* ---- key tables ---- */
 
 typedef struct ConfigKey {
@@ -401,11 +631,12 @@ static const ConfigKey corral_keys[] = {
         CORRAL_KEY("control_socket", config_parse_absolute_path, control_socket),
         CORRAL_KEY("state_dir", config_parse_absolute_path, state_dir),
         CORRAL_KEY("log_level", config_parse_log_level, log_level),
+        CORRAL_KEY("log_target", config_parse_log_target, log_target),
 };
 
 static const ConfigKey program_keys[] = {
         PROGRAM_KEY("command", config_parse_command, command),
-        PROGRAM_KEY("directory", config_parse_absolute_path, directory),
+        PROGRAM_KEY("directory", config_parse_directory, directory),
         { .key = "environment",
           .parse = config_parse_environment,
           .offset = offsetof(ServiceConfig, environment),
@@ -420,6 +651,17 @@ static const ConfigKey program_keys[] = {
         PROGRAM_KEY("kill_mode", config_parse_kill_mode, kill_mode),
         PROGRAM_KEY("restart", config_parse_restart, restart),
         PROGRAM_KEY("restart_delay", config_parse_timespan, restart_delay),
+        PROGRAM_KEY("restart_delay_max", config_parse_timespan, restart_delay_max),
+        PROGRAM_KEY("restart_reset", config_parse_timespan, restart_reset),
+        PROGRAM_KEY("start_limit_burst", config_parse_positive, start_limit_burst),
+        PROGRAM_KEY("start_limit_interval", config_parse_timespan, start_limit_interval),
+        PROGRAM_KEY("restart_prevent_exit_status", config_parse_prevent, prevent_exit_status),
+        PROGRAM_KEY("ready", config_parse_ready, ready),
+        PROGRAM_KEY("start_timeout", config_parse_timespan, start_timeout),
+        PROGRAM_KEY("watchdog_timeout", config_parse_timespan, watchdog_timeout),
+        PROGRAM_KEY("exit_type", config_parse_exit_type, exit_type),
+        PROGRAM_KEY("instances", config_parse_instances, instances),
+        PROGRAM_KEY("output", config_parse_output, output),
 };
 
 _Static_assert(ELEMENTSOF(corral_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");

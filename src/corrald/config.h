@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -36,7 +37,42 @@ typedef enum RestartPolicy {
         _RESTART_POLICY_INVALID = -EINVAL,
 } RestartPolicy;
 
+typedef enum ReadyMode {
+        READY_EXEC,   /* running once execve() succeeded */
+        READY_NOTIFY, /* running at READY=1 on the notify socket */
+        _READY_MODE_MAX,
+        _READY_MODE_INVALID = -EINVAL,
+} ReadyMode;
+
+typedef enum ExitType {
+        EXIT_TYPE_MAIN,   /* the unit ends when its main process exits */
+        EXIT_TYPE_CGROUP, /* the unit ends when its cgroup is empty */
+        _EXIT_TYPE_MAX,
+        _EXIT_TYPE_INVALID = -EINVAL,
+} ExitType;
+
+typedef enum OutputKind {
+        OUTPUT_AUTO,    /* journal when corrald logs to the journal, else inherit */
+        OUTPUT_JOURNAL,
+        OUTPUT_INHERIT,
+        OUTPUT_NULL,
+        OUTPUT_FILE,
+        _OUTPUT_KIND_MAX,
+        _OUTPUT_KIND_INVALID = -EINVAL,
+} OutputKind;
+
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,    /* the journal when stderr is a journal stream */
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_STDERR,
+        _LOG_TARGET_MAX,
+        _LOG_TARGET_INVALID = -EINVAL,
+} LogTarget;
+
+#define CONFIG_INSTANCES_MAX 1000U
+
 typedef struct ServiceConfig {
+        unsigned n_ref;      /* the Config and every unit of the service hold one */
         char *name;          /* the NAME of [program:NAME] */
         char *file;          /* where the section starts, for messages */
         unsigned line;
@@ -52,7 +88,20 @@ typedef struct ServiceConfig {
         usec_t stop_timeout; /* default 10s; 0: cgroup.kill at once */
         KillMode kill_mode;  /* default control-group */
         RestartPolicy restart; /* default on-failure */
-        usec_t restart_delay;  /* default 100ms */
+        usec_t restart_delay;  /* default 100ms: the first delay */
+        usec_t restart_delay_max; /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;  /* default 60s: up this long, the delay starts over */
+        unsigned start_limit_burst; /* default 10 starts ... */
+        usec_t start_limit_interval; /* ... within 60s: failed */
+        uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
+        uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
+        ReadyMode ready;       /* default exec */
+        usec_t start_timeout;  /* default 90s; 0: none */
+        usec_t watchdog_timeout; /* default 0: none */
+        ExitType exit_type;    /* default main */
+        unsigned instances;    /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        OutputKind output;     /* default auto */
+        char *output_path;     /* for OUTPUT_FILE */
 } ServiceConfig;
 
 typedef struct Config {
@@ -60,6 +109,7 @@ typedef struct Config {
         char *control_socket; /* default CONFIG_DEFAULT_CONTROL_SOCKET */
         char *state_dir;      /* default CONFIG_DEFAULT_STATE_DIR */
         int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
+        LogTarget log_target; /* default auto */
 
         ServiceConfig **services; /* in the order of their sections */
         size_t n_services;
@@ -83,6 +133,21 @@ int config_load(char * const *files, Config **ret, char **ret_error);
 int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
                        char **ret_error);
 
+/* References: a unit keeps its service's configuration alive across a
+ * reload that drops it. unref accepts NULL and returns NULL. */
+ServiceConfig *service_config_ref(ServiceConfig *s);
+ServiceConfig *service_config_unref(ServiceConfig *s);
+
+/* Whether two services are configured the same for their running units
+ * (what a reload compares): where a section was written and the number of
+ * instances do not count, since instances grow and shrink from the top
+ * without touching the others. */
+bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b);
+
+/* Whether exit status (code CLD_EXITED) or signal (CLD_KILLED/DUMPED) is
+ * one of restart_prevent_exit_status. */
+bool service_config_prevents_restart(const ServiceConfig *s, int code, int status);
+
 /* Looks up a service by name; NULL when there is none. */
 ServiceConfig *config_find_service(const Config *c, const char *name);
 
@@ -93,3 +158,7 @@ const char *kill_mode_to_string(KillMode m);
 KillMode kill_mode_from_string(const char *s);
 const char *restart_policy_to_string(RestartPolicy p);
 RestartPolicy restart_policy_from_string(const char *s);
+const char *ready_mode_to_string(ReadyMode m);
+const char *exit_type_to_string(ExitType t);
+const char *output_kind_to_string(OutputKind k);
+const char *log_target_to_string(LogTarget t);

@@ -8,6 +8,10 @@
 
 #include <syslog.h>
 
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
 #include "macro.h"
 
 typedef enum LogEvent {
@@ -23,6 +27,31 @@ typedef enum LogEvent {
         _LOG_EVENT_MAX,
 } LogEvent;
 
+/* Structured fields of a unit event, for the journal (CORRAL_PID,
+ * CORRAL_EXIT_CODE, CORRAL_EXIT_SIGNAL, CORRAL_RESTARTS). */
+typedef struct LogFields {
+        pid_t pid;       /* 0: none */
+        int exit_code;   /* -1: none */
+        int exit_signal; /* 0: none */
+        int restarts;    /* -1: none */
+} LogFields;
+#define LOG_FIELDS_NONE ((LogFields) { .pid = 0, .exit_code = -1, .exit_signal = 0, .restarts = -1 })
+
+/* Chooses where corrald's messages go. LOG_TARGET_AUTO: the journal when
+ * stderr is connected to it (JOURNAL_STREAM names stderr's device:inode),
+ * stderr otherwise. */
+void log_set_target(LogTarget target);
+bool log_target_is_journal(void);
+
+/* Opens what a unit's stdout and stderr should be: for OUTPUT_JOURNAL a
+ * journal stream identified by the unit's name (sd_journal_stream_fd);
+ * OUTPUT_NULL /dev/null; OUTPUT_FILE path opened for appending (created
+ * 0640); OUTPUT_AUTO the journal when log_target_is_journal(), otherwise
+ * inherit. For OUTPUT_INHERIT *ret_fd is -EBADF: the child keeps corrald's
+ * stdout and stderr. Returns 0 or -errno (e.g. no journal running). The
+ * caller owns the fd. */
+int log_unit_output(const char *unit, OutputKind kind, const char *path, int *ret_fd);
+
 void log_set_max_level(int level);
 int log_get_max_level(void);
 
@@ -37,6 +66,10 @@ const char *log_event_to_string(LogEvent e);
  *     return log_error_errno(r, "…: %m"); */
 int log_internal(int level, int error, const char *unit, LogEvent event, const char *format, ...)
         _printf_(5, 6);
+
+/* The same with structured fields (may be NULL). */
+int log_internal_fields(int level, int error, const char *unit, LogEvent event, const LogFields *fields,
+                        const char *format, ...) _printf_(6, 7);
 
 #define log_full_errno(level, error, ...) log_internal(level, error, NULL, LOG_EVENT_NONE, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
@@ -59,3 +92,5 @@ int log_internal(int level, int error, const char *unit, LogEvent event, const c
         log_unit_full_errno(name, LOG_WARNING, event, e, __VA_ARGS__)
 #define log_unit_error_errno(name, event, e, ...) \
         log_unit_full_errno(name, LOG_ERR, event, e, __VA_ARGS__)
+#define log_unit_fields(name, level, event, fields, ...) \
+        log_internal_fields(level, 0, name, event, fields, __VA_ARGS__)

@@ -197,7 +197,7 @@ static int run(Config *config_in) {
                 log_error_errno(r, "cannot create the event loop: %m");
                 goto release;
         }
-        r = manager_new(event, config, tree, &m);
+        r = manager_new(event, config, arg_config_files, tree, &m);
         if (r < 0) {
                 log_error_errno(r, "cannot set up: %m");
                 goto release;
@@ -242,6 +242,7 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
         log_set_max_level(config->log_level);
+        log_set_target(config->log_target);
         r = run(TAKE_PTR(config));
 
 finish:

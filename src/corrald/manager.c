@@ -9,12 +9,15 @@
 #include "log.h"
 #include "strv.h"
 
-static int manager_add_unit(Manager *m, const char *name, const ServiceConfig *config, Unit **ret) {
+/* Margin added to the longest stop_timeout when asking systemd for time. */
+#define SHUTDOWN_EXTEND_MARGIN (5 * USEC_PER_SEC)
+
+static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config, int instance, Unit **ret) {
         Unit **units = reallocarray(m->units, m->n_units + 1, sizeof(Unit *));
         if (!units)
                 return -ENOMEM;
         m->units = units;
-        Unit *u = unit_new(m, name, config);
+        Unit *u = unit_new(m, name, config, instance);
         if (!u)
                 return -ENOMEM;
         m->units[m->n_units++] = u;
@@ -43,6 +46,14 @@ static Unit *manager_find_unit_by_watch(Manager *m, int wd) {
                         return m->units[i];
         return NULL;
 }
+
+/* "NAME" for a service without instances, "NAME@i" otherwise. */
+static int unit_name_for(const ServiceConfig *s, int instance, char *buf, size_t size) {
+        int n = instance < 0 ? snprintf(buf, size, "%s", s->name) : snprintf(buf, size, "%s@%d", s->name, instance);
+        return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* ---- Event sources ---- */
 
 /* The one reaper (DESIGN.md): peek at any zombie without reaping it; a
  * unit's main process is reaped by its unit through the pidfd, so that
@@ -75,8 +86,15 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
 }
 
 static void on_watch(int wd, void *userdata) {
-        Unit *u = manager_find_unit_by_watch(userdata, wd);
+        Manager *m = userdata;
+        Unit *u;
 
+        if (wd < 0) { /* the inotify queue overflowed: look at every unit */
+                for (size_t i = 0; i < m->n_units; i++)
+                        unit_dispatch(m->units[i], UNIT_EVENT_CGROUP);
+                return;
+        }
+        u = manager_find_unit_by_watch(m, wd);
         if (u)
                 unit_dispatch(u, UNIT_EVENT_CGROUP);
 }
@@ -92,20 +110,69 @@ static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userda
 
 static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
         Manager *m = userdata;
+        const char *sig = ssi->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM";
 
         if (m->shutting_down) {
-                log_notice("received %s while stopping already, ignoring",
-                           ssi->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+                log_notice("received %s while stopping already, ignoring", sig);
                 return 0;
         }
-        log_info("received %s, stopping every unit", ssi->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        log_info("received %s, stopping every unit", sig);
         manager_shutdown(m);
         return 0;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
-        log_warning("received SIGHUP, but reloading the configuration is not supported yet, ignoring");
+        log_info("received SIGHUP, reloading the configuration");
+        (void) manager_reload(userdata);
         return 0;
+}
+
+/* A datagram on the notify socket: it counts for the unit whose cgroup
+ * holds the sender, and for nothing else. */
+static void on_notify(const struct ucred *sender, const NotifyMessage *msg, void *userdata) {
+        _cleanup_free_ char *name = NULL;
+        Manager *m = userdata;
+        Unit *u = NULL;
+
+        if (cgroup_pid_get_unit(m->cgroup, sender->pid, &name) >= 0)
+                u = manager_find_unit(m, name);
+        if (!u) {
+                log_debug("notify message from PID %d, which is in no unit, ignoring", sender->pid);
+                return;
+        }
+        unit_notify(u, sender, msg);
+}
+
+static int on_gc(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        size_t k = 0;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                if (u->removed && unit_is_inactive(u))
+                        unit_free(u);
+                else
+                        m->units[k++] = u;
+        }
+        m->n_units = k;
+        return 0;
+}
+
+static int on_own_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        (void) sd_notify(/* unset_environment= */ 0, "WATCHDOG=1");
+        (void) sd_event_source_set_time_relative(s, m->watchdog_usec / 2);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* WATCHDOG=1 at half of WATCHDOG_USEC when systemd asks for a watchdog. */
+static int manager_setup_own_watchdog(Manager *m) {
+        if (sd_watchdog_enabled(/* unset_environment= */ 0, &m->watchdog_usec) <= 0 || m->watchdog_usec == 0)
+                return 0;
+        return sd_event_add_time_relative(m->event, &m->watchdog_source, CLOCK_MONOTONIC, m->watchdog_usec / 2,
+                                          /* accuracy= */ 1, on_own_watchdog, m);
 }
 
 static int manager_add_sources(Manager *m) {
@@ -120,6 +187,14 @@ static int manager_add_sources(Manager *m) {
                 r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
         if (r >= 0)
                 r = sd_event_add_io(m->event, &m->inotify_source, m->cgroup->inotify_fd, EPOLLIN, on_inotify, m);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = notify_socket_open(m->event, on_notify, m, &m->notify);
+        if (r >= 0)
+                r = manager_setup_own_watchdog(m);
         if (r < 0)
                 return r;
         /* Reap before anything else runs in an iteration, so that a unit
@@ -128,7 +203,7 @@ static int manager_add_sources(Manager *m) {
         return sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
-int manager_new(sd_event *event, Config *config, CgroupTree *tree, Manager **ret) {
+int manager_new(sd_event *event, Config *config, char * const *config_files, CgroupTree *tree, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
@@ -139,6 +214,8 @@ int manager_new(sd_event *event, Config *config, CgroupTree *tree, Manager **ret
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0)
                 return -errno;
+        if (config_files && !(m->config_files = strv_copy(config_files)))
+                return -ENOMEM;
         m->cgroup = tree;
         r = manager_add_sources(m);
         if (r < 0) {
@@ -161,12 +238,33 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->inotify_source);
+        sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->watchdog_source);
+        notify_socket_free(m->notify);
         safe_close(m->devnull_fd);
         cgroup_tree_free(m->cgroup);
         config_free(m->config);
+        strv_free(m->config_files);
+        free(m->reload_error);
         sd_event_unref(m->event);
         free(m);
         return NULL;
+}
+
+/* ---- Start-up ---- */
+
+static int manager_add_service(Manager *m, ServiceConfig *s) {
+        char name[CONFIG_NAME_MAX + 16];
+        int r;
+
+        for (int i = s->instances > 0 ? 0 : -1; i < (int) s->instances; i++) {
+                r = unit_name_for(s, i, name, sizeof(name));
+                if (r >= 0)
+                        r = manager_add_unit(m, name, s, i, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "cannot create unit %s: %m", name);
+        }
+        return 0;
 }
 
 /* Stops what an earlier corrald left in the subtree; a configured unit of
@@ -184,8 +282,12 @@ static int manager_stop_leftovers(Manager *m) {
                         log_warning("%s/%s is not a corral unit, leaving it alone", m->cgroup->path, *n);
                         continue;
                 }
-                if (!u && (r = manager_add_unit(m, *n, /* config= */ NULL, &u)) < 0)
-                        return log_error_errno(r, "cannot track %s: %m", *n);
+                if (!u) {
+                        r = manager_add_unit(m, *n, /* config= */ NULL, /* instance= */ -1, &u);
+                        if (r < 0)
+                                return log_error_errno(r, "cannot track %s: %m", *n);
+                        u->removed = true; /* forgotten once stopped */
+                }
                 r = unit_stop_leftover(u);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot stop leftover cgroup: %m, ignoring", *n);
@@ -198,36 +300,157 @@ static void manager_notify_status(Manager *m) {
         unsigned count[_UNIT_STATE_MAX] = {};
 
         for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->config)
+                if (m->units[i]->config && !m->units[i]->removed)
                         count[m->units[i]->state]++;
-        (void) sd_notifyf(/* unset_environment= */ 0, "STATUS=%u running, %u failed, %u starting, %u stopping",
+        (void) sd_notifyf(/* unset_environment= */ 0, "STATUS=%u running, %u failed, %u starting, %u stopping%s%s",
                           count[UNIT_RUNNING], count[UNIT_FAILED], count[UNIT_STARTING] + count[UNIT_BACKOFF],
-                          count[UNIT_STOPPING]);
+                          count[UNIT_STOPPING], m->reload_error ? "; reload failed: " : "", m->reload_error ?: "");
 }
 
 int manager_startup(Manager *m) {
         int r;
 
-        for (size_t i = 0; i < m->config->n_services; i++) {
-                ServiceConfig *s = m->config->services[i];
-                r = manager_add_unit(m, s->name, s, NULL);
-                if (r < 0)
-                        return log_error_errno(r, "cannot create unit %s: %m", s->name);
-        }
+        for (size_t i = 0; i < m->config->n_services; i++)
+                if ((r = manager_add_service(m, m->config->services[i])) < 0)
+                        return r;
         r = manager_stop_leftovers(m);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
-                if (!u->config || !u->config->autostart)
-                        continue;
-                unit_dispatch(u, UNIT_EVENT_START); /* a stopping leftover starts once empty */
+                if (u->config && u->config->autostart)
+                        unit_dispatch(u, UNIT_EVENT_START); /* a stopping leftover starts once empty */
         }
         m->started = true;
         manager_notify_status(m);
         (void) sd_notify(/* unset_environment= */ 0, "READY=1");
         return 0;
 }
+
+/* ---- Reload ---- */
+
+typedef struct ReloadCounts {
+        unsigned added, removed, changed, unchanged;
+} ReloadCounts;
+
+static void unit_restart(Unit *u) {
+        unit_reset_failure_counters(u);
+        unit_dispatch(u, UNIT_EVENT_STOP);
+        unit_dispatch(u, UNIT_EVENT_START);
+}
+
+/* Applies one unit of the new configuration. */
+static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool *seen, size_t n_seen,
+                               ReloadCounts *c) {
+        char name[CONFIG_NAME_MAX + 16];
+        Unit *u = NULL;
+        int r;
+
+        r = unit_name_for(s, instance, name, sizeof(name));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_seen && !u; i++)
+                if (streq(m->units[i]->name, name) && !m->units[i]->removed) {
+                        u = m->units[i];
+                        seen[i] = true;
+                }
+        if (!u) {
+                r = manager_add_unit(m, name, s, instance, &u);
+                if (r < 0)
+                        return r;
+                c->added++;
+                if (s->autostart)
+                        unit_dispatch(u, UNIT_EVENT_START);
+                return 0;
+        }
+        bool same = u->config && service_config_equal(u->config, s);
+        bool active = !unit_is_inactive(u);
+        unit_set_config(u, s);
+        if (same) {
+                c->unchanged++;
+                if (u->state == UNIT_FAILED && s->autostart) {
+                        unit_reset_failure_counters(u);
+                        unit_dispatch(u, UNIT_EVENT_START);
+                }
+                return 0;
+        }
+        c->changed++;
+        if (active)
+                unit_restart(u);
+        else if (s->autostart) {
+                unit_reset_failure_counters(u);
+                unit_dispatch(u, UNIT_EVENT_START);
+        }
+        return 0;
+}
+
+static void manager_schedule_gc(Manager *m) {
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+}
+
+static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
+        size_t n_old = m->n_units;
+        _cleanup_free_ bool *seen = calloc(n_old ?: 1, sizeof(bool));
+        int r;
+
+        if (!seen)
+                return -ENOMEM;
+        for (size_t i = 0; i < new->n_services; i++) {
+                ServiceConfig *s = new->services[i];
+                for (int k = s->instances > 0 ? 0 : -1; k < (int) s->instances; k++)
+                        if ((r = manager_reload_unit(m, s, k, seen, n_old, c)) < 0)
+                                return r;
+        }
+        for (size_t i = 0; i < n_old; i++) {
+                Unit *u = m->units[i];
+                if (seen[i] || u->removed)
+                        continue;
+                u->removed = true;
+                c->removed++;
+                unit_dispatch(u, UNIT_EVENT_STOP);
+        }
+        manager_schedule_gc(m);
+        return 0;
+}
+
+int manager_reload(Manager *m) {
+        _cleanup_(config_freep) Config *new = NULL;
+        _cleanup_free_ char *error = NULL;
+        ReloadCounts c = {};
+        int r;
+
+        if (m->shutting_down) {
+                log_notice("not reloading: corrald is stopping");
+                return -ESHUTDOWN;
+        }
+        (void) sd_notifyf(/* unset_environment= */ 0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+                          (unsigned long long) now(CLOCK_MONOTONIC));
+        r = config_load(m->config_files, &new, &error);
+        if (r < 0) {
+                log_internal(LOG_ERR, r, /* unit= */ NULL, LOG_EVENT_RELOAD, "reload failed, nothing changed: %s",
+                             error ?: "cannot load the configuration");
+                free(m->reload_error);
+                m->reload_error = TAKE_PTR(error);
+        } else {
+                if (!streq_ptr(new->cgroup, m->config->cgroup))
+                        log_warning("a change of [corral] cgroup takes effect only when corrald starts, ignoring");
+                log_set_max_level(new->log_level);
+                m->reload_error = mfree(m->reload_error);
+                r = manager_apply(m, new, &c);
+                if (r < 0)
+                        log_error_errno(r, "reload applied partly: %m");
+                config_free(m->config);
+                m->config = TAKE_PTR(new);
+                log_internal(LOG_INFO, 0, /* unit= */ NULL, LOG_EVENT_RELOAD,
+                             "reloaded: %u added, %u removed, %u changed, %u unchanged", c.added, c.removed, c.changed,
+                             c.unchanged);
+        }
+        manager_notify_status(m);
+        (void) sd_notify(/* unset_environment= */ 0, "READY=1");
+        return r;
+}
+
+/* ---- Shutdown ---- */
 
 static void manager_check_shutdown(Manager *m) {
         if (!m->shutting_down)
@@ -241,10 +464,16 @@ static void manager_check_shutdown(Manager *m) {
 }
 
 void manager_shutdown(Manager *m) {
+        usec_t longest = 0;
+
         if (m->shutting_down)
                 return;
         m->shutting_down = true;
-        (void) sd_notify(/* unset_environment= */ 0, "STOPPING=1");
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i]->config)
+                        longest = MAX(longest, m->units[i]->config->stop_timeout);
+        (void) sd_notifyf(/* unset_environment= */ 0, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
+                          (unsigned long long) (longest + SHUTDOWN_EXTEND_MARGIN));
         for (size_t i = 0; i < m->n_units; i++)
                 unit_dispatch(m->units[i], UNIT_EVENT_STOP);
         manager_check_shutdown(m);
@@ -253,6 +482,9 @@ void manager_shutdown(Manager *m) {
 void manager_unit_changed(Manager *m, Unit *u) {
         if (m->started)
                 manager_notify_status(m);
-        if (unit_is_inactive(u))
-                manager_check_shutdown(m);
+        if (!unit_is_inactive(u))
+                return;
+        if (u->removed)
+                manager_schedule_gc(m);
+        manager_check_shutdown(m);
 }

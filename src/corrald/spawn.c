@@ -112,7 +112,13 @@ int spawn_credentials_resolve(const char *user, const char *group, SpawnCredenti
                 *ret = (SpawnCredentials) {};
                 return 0;
         }
-        r = lookup_user(user ?: "0", &pw, &buf);
+        if (user)
+                r = lookup_user(user, &pw, &buf);
+        else { /* only a group: keep our own user */
+                char self[16];
+                snprintf(self, sizeof(self), "%u", (unsigned) geteuid());
+                r = lookup_user(self, &pw, &buf);
+        }
         if (r < 0)
                 return r;
         c.set = true;
@@ -179,7 +185,14 @@ _noreturn_ static void child_fail(int fd, SpawnStep step, int error) {
 }
 
 static int child_stdio(const SpawnParams *p) {
-        const int from[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+        int from[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+
+        /* A source that is itself 0..2 but not its own target moves up
+         * first, so that no dup2() overwrites a source still to be used. */
+        for (int i = 0; i < 3; i++)
+                if (from[i] >= 0 && from[i] < 3 && from[i] != i &&
+                    (from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 3)) < 0)
+                        return -errno;
 
         for (int i = 0; i < 3; i++) {
                 if (from[i] == i) {
@@ -248,12 +261,19 @@ int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
         pid_t pid;
         int r;
 
-        if (ret_step)
-                *ret_step = SPAWN_STEP_CLONE;
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         pipe_r = pipefd[0];
         pipe_w = pipefd[1];
+        /* Never on 0..2 (when corrald's own were closed): the child's
+         * dup2()s would overwrite it and a failure would read as success. */
+        if (pipe_w < 3) {
+                int fd = fcntl(pipe_w, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return -errno;
+                safe_close(pipe_w);
+                pipe_w = fd;
+        }
 
         struct corral_clone_args args = {
                 .flags = CLONE_PIDFD | CLONE_INTO_CGROUP,
@@ -262,8 +282,11 @@ int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
                 .cgroup = (uint64_t) p->cgroup_fd,
         };
         pid = sys_clone3(&args);
-        if (pid < 0)
+        if (pid < 0) {
+                if (ret_step)
+                        *ret_step = SPAWN_STEP_CLONE;
                 return pid;
+        }
         if (pid == 0)
                 child_run(p, pipe_w);
 

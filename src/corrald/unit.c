@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <string.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 
 #include "cgroup.h"
@@ -14,6 +15,8 @@
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 /* Used to stop a leftover cgroup whose service is no longer configured. */
 #define LEFTOVER_STOP_TIMEOUT (10 * USEC_PER_SEC)
+/* Restart delays vary by up to this many percent either way. */
+#define RESTART_JITTER_PERCENT 10
 
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {
         [UNIT_INACTIVE] = "inactive", [UNIT_STARTING] = "starting", [UNIT_RUNNING] = "running",
@@ -24,6 +27,8 @@ static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
         [UNIT_SUCCESS] = "success",         [UNIT_FAILURE_RESOURCES] = "resources",
         [UNIT_FAILURE_SPAWN] = "spawn",     [UNIT_FAILURE_EXIT_CODE] = "exit-code",
         [UNIT_FAILURE_SIGNAL] = "signal",   [UNIT_FAILURE_CORE_DUMP] = "core-dump",
+        [UNIT_FAILURE_TIMEOUT] = "timeout", [UNIT_FAILURE_WATCHDOG] = "watchdog",
+        [UNIT_FAILURE_START_LIMIT] = "start-limit",
 };
 
 const char *unit_state_to_string(UnitState s) {
@@ -34,14 +39,14 @@ const char *unit_result_to_string(UnitResult r) {
         return r >= 0 && r < _UNIT_RESULT_MAX ? unit_result_table[r] : NULL;
 }
 
-Unit *unit_new(Manager *m, const char *name, const ServiceConfig *config) {
+Unit *unit_new(Manager *m, const char *name, ServiceConfig *config, int instance) {
         Unit *u = calloc(1, sizeof(Unit));
 
         if (!u)
                 return NULL;
         *u = (Unit) {
                 .manager = m,
-                .config = config,
+                .instance = instance,
                 .state = UNIT_INACTIVE,
                 .main = PIDREF_NULL,
                 .cgroup_fd = -EBADF,
@@ -53,6 +58,8 @@ Unit *unit_new(Manager *m, const char *name, const ServiceConfig *config) {
                 free(u);
                 return NULL;
         }
+        if (config)
+                unit_set_config(u, config);
         return u;
 }
 
@@ -60,13 +67,36 @@ Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
         sd_event_source_disable_unref(u->timer);
+        sd_event_source_disable_unref(u->watchdog);
+        sd_event_source_disable_unref(u->main_source);
         if (u->manager && u->manager->cgroup)
                 cgroup_unit_unwatch(u->manager->cgroup, u->watch_wd);
         safe_close(u->cgroup_fd);
         pidref_done(&u->main);
+        service_config_unref(u->config);
+        free(u->start_times);
+        free(u->status_text);
         free(u->name);
         free(u);
         return NULL;
+}
+
+void unit_set_config(Unit *u, ServiceConfig *config) {
+        ServiceConfig *old = u->config;
+
+        u->config = service_config_ref(config);
+        service_config_unref(old);
+        if (!old || old->start_limit_burst != config->start_limit_burst) {
+                free(u->start_times);
+                u->start_times = calloc(config->start_limit_burst, sizeof(usec_t));
+                u->n_start_times = 0;
+        }
+}
+
+void unit_reset_failure_counters(Unit *u) {
+        u->n_start_times = 0;
+        u->backoff_step = 0;
+        u->n_restarts = 0;
 }
 
 static int stop_signal(const Unit *u) {
@@ -75,6 +105,14 @@ static int stop_signal(const Unit *u) {
 
 static usec_t stop_timeout(const Unit *u) {
         return u->config ? u->config->stop_timeout : LEFTOVER_STOP_TIMEOUT;
+}
+
+static LogFields unit_fields(const Unit *u) {
+        LogFields f = LOG_FIELDS_NONE;
+
+        f.pid = u->main.pid;
+        f.restarts = (int) u->n_restarts;
+        return f;
 }
 
 static void unit_set_state(Unit *u, UnitState state) {
@@ -93,16 +131,38 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        unit_dispatch(userdata, UNIT_EVENT_WATCHDOG);
+        return 0;
+}
+
 static void unit_disarm_timer(Unit *u) {
         u->timer = sd_event_source_disable_unref(u->timer);
+        u->timer_deadline = 0;
+}
+
+/* Accuracy 1µs: sd-event's default slack (250ms) would blur stop timeouts
+ * and restart delays. */
+static int arm_at(Unit *u, sd_event_source **s, usec_t deadline, sd_event_time_handler_t cb) {
+        *s = sd_event_source_disable_unref(*s);
+        return sd_event_add_time(u->manager->event, s, CLOCK_MONOTONIC, deadline, /* accuracy= */ 1, cb, u);
 }
 
 static int unit_arm_timer(Unit *u, usec_t delay) {
-        unit_disarm_timer(u);
-        /* Accuracy 1µs: sd-event's default slack (250ms) would blur stop
-         * timeouts and restart delays. */
-        return sd_event_add_time_relative(u->manager->event, &u->timer, CLOCK_MONOTONIC, delay,
-                                          /* accuracy= */ 1, on_timer, u);
+        u->timer_deadline = now(CLOCK_MONOTONIC) + delay;
+        return arm_at(u, &u->timer, u->timer_deadline, on_timer);
+}
+
+static void unit_arm_watchdog(Unit *u) {
+        int r;
+
+        if (u->watchdog_usec == 0 || u->state != UNIT_RUNNING) {
+                u->watchdog = sd_event_source_disable_unref(u->watchdog);
+                return;
+        }
+        r = arm_at(u, &u->watchdog, now(CLOCK_MONOTONIC) + u->watchdog_usec, on_watchdog);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm the watchdog: %m, ignoring");
 }
 
 /* ---- The cgroup ---- */
@@ -145,35 +205,78 @@ static bool unit_cgroup_populated(Unit *u) {
 
 /* ---- Starting ---- */
 
-static int unit_build_env(const Unit *u, const SpawnCredentials *c, char ***ret) {
-        _cleanup_strv_free_ char **env = NULL;
+/* NAME, INSTANCE (and PORT, later): expanded in command, directory and
+ * environment, and set in the environment. */
+static int unit_variables(const Unit *u, char ***ret) {
+        _cleanup_strv_free_ char **vars = NULL;
         char *e;
-        int r;
+
+        if (asprintf(&e, "NAME=%s", u->config->name) < 0 || strv_consume(&vars, e) < 0)
+                return -ENOMEM;
+        if (u->instance >= 0) {
+                if (asprintf(&e, "INSTANCE=%d", u->instance) < 0 || strv_consume(&vars, e) < 0)
+                        return -ENOMEM;
+        } else if (strv_extend(&vars, "INSTANCE=") < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(vars);
+        return 0;
+}
+
+static int env_set_pair(char ***env, const char *key, const char *value) {
+        _cleanup_free_ char *e = NULL;
+
+        if (asprintf(&e, "%s=%s", key, value) < 0)
+                return -ENOMEM;
+        return strv_env_set(env, e);
+}
+
+static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c, char ***ret) {
+        _cleanup_strv_free_ char **env = NULL;
+        char buf[32];
+        int r = 0;
 
         if (strv_extend(&env, "PATH=" DEFAULT_PATH) < 0)
                 return -ENOMEM;
-        if (c->set) {
-                const char *pairs[][2] = { { "HOME", c->home }, { "USER", c->name },
-                                           { "LOGNAME", c->name }, { "SHELL", c->shell } };
-                for (size_t i = 0; i < ELEMENTSOF(pairs); i++) {
-                        if (asprintf(&e, "%s=%s", pairs[i][0], pairs[i][1]) < 0)
-                                return -ENOMEM;
-                        r = strv_env_set(&env, e);
-                        free(e);
-                        if (r < 0)
-                                return r;
+        if (c->set && ((r = env_set_pair(&env, "HOME", c->home)) < 0 || (r = env_set_pair(&env, "USER", c->name)) < 0 ||
+                       (r = env_set_pair(&env, "LOGNAME", c->name)) < 0 ||
+                       (r = env_set_pair(&env, "SHELL", c->shell)) < 0))
+                return r;
+        for (char **v = vars; *v; v++)
+                if ((r = strv_env_set(&env, *v)) < 0)
+                        return r;
+        if ((r = env_set_pair(&env, "CORRAL_UNIT", u->name)) < 0)
+                return r;
+        if (u->config->ready == READY_NOTIFY || u->config->watchdog_timeout > 0)
+                if ((r = env_set_pair(&env, "NOTIFY_SOCKET", notify_socket_address(u->manager->notify))) < 0)
+                        return r;
+        if (u->config->watchdog_timeout > 0) {
+                snprintf(buf, sizeof(buf), "%llu", (unsigned long long) u->config->watchdog_timeout);
+                if ((r = env_set_pair(&env, "WATCHDOG_USEC", buf)) < 0)
+                        return r;
+        }
+        for (char **p = u->config->environment; p && *p; p++) {
+                _cleanup_free_ char *x = NULL;
+                if ((r = strv_env_expand(*p, vars, &x, /* ret_bad= */ NULL)) < 0 || (r = strv_env_set(&env, x)) < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static int unit_build_argv(const Unit *u, char **vars, char ***ret) {
+        _cleanup_strv_free_ char **argv = NULL;
+        int r;
+
+        for (char **p = u->config->command; *p; p++) {
+                char *x;
+                if ((r = strv_env_expand(*p, vars, &x, /* ret_bad= */ NULL)) < 0)
+                        return r;
+                if ((r = strv_consume(&argv, x)) < 0) {
+                        free(x);
+                        return r;
                 }
         }
-        for (char **p = u->config->environment; p && *p; p++)
-                if ((r = strv_env_set(&env, *p)) < 0)
-                        return r;
-        if (asprintf(&e, "CORRAL_UNIT=%s", u->name) < 0)
-                return -ENOMEM;
-        r = strv_env_set(&env, e);
-        free(e);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(env);
+        *ret = TAKE_PTR(argv);
         return 0;
 }
 
@@ -182,13 +285,31 @@ static const char *env_path(char **env) {
         return i >= 0 ? env[i] + 5 : DEFAULT_PATH;
 }
 
+/* Everything a start needs, resolved before the clone. */
+typedef struct StartContext {
+        SpawnCredentials creds;
+        char **vars, **env, **argv;
+        char *path, *directory;
+        int output_fd;
+} StartContext;
+
+static void start_context_done(StartContext *c) {
+        spawn_credentials_done(&c->creds);
+        strv_free(c->vars);
+        strv_free(c->env);
+        strv_free(c->argv);
+        free(c->path);
+        free(c->directory);
+        safe_close(c->output_fd);
+}
+
 /* The object a failed step acted on, for "STEP OBJECT: error". */
-static const char *spawn_step_object(const Unit *u, SpawnStep step, const char *path) {
+static const char *spawn_step_object(const Unit *u, const StartContext *c, SpawnStep step) {
         switch (step) {
         case SPAWN_STEP_EXEC:
-                return path ?: u->config->command[0];
+                return c->path ?: c->argv[0];
         case SPAWN_STEP_CHDIR:
-                return u->config->directory ?: "/";
+                return c->directory ?: "/";
         case SPAWN_STEP_GROUPS:
         case SPAWN_STEP_GID:
         case SPAWN_STEP_UID:
@@ -198,6 +319,39 @@ static const char *spawn_step_object(const Unit *u, SpawnStep step, const char *
         }
 }
 
+/* Resolves what the child needs; logs the problem. */
+static int unit_prepare(Unit *u, StartContext *c) {
+        const ServiceConfig *s = u->config;
+        int r;
+
+        r = spawn_credentials_resolve(s->user, s->group, &c->creds);
+        if (r == -ESRCH)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "user %s: no such user", s->user);
+        if (r == -ENXIO)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "group %s: no such group", s->group);
+        if (r < 0)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot resolve user %s: %m",
+                                            s->user ?: s->group);
+        r = unit_variables(u, &c->vars);
+        if (r >= 0)
+                r = unit_build_env(u, c->vars, &c->creds, &c->env);
+        if (r >= 0)
+                r = unit_build_argv(u, c->vars, &c->argv);
+        if (r >= 0 && s->directory)
+                r = strv_env_expand(s->directory, c->vars, &c->directory, /* ret_bad= */ NULL);
+        if (r < 0)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot build command and environment: %m");
+        r = log_unit_output(u->name, s->output, s->output_path, &c->output_fd);
+        if (r < 0)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot open output (%s%s%s): %m",
+                                            output_kind_to_string(s->output), s->output_path ? ":" : "",
+                                            s->output_path ?: "");
+        r = spawn_find_executable(c->argv[0], env_path(c->env), &c->path);
+        if (r < 0)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "exec %s: %m", c->argv[0]);
+        return 0;
+}
+
 static void unit_enter_failed_start(Unit *u, UnitResult result) {
         if (u->cgroup_fd >= 0)
                 unit_cgroup_release(u);
@@ -205,41 +359,39 @@ static void unit_enter_failed_start(Unit *u, UnitResult result) {
         unit_set_state(u, UNIT_FAILED);
 }
 
-/* Resolves what the child needs; logs the problem. */
-static int unit_prepare(Unit *u, SpawnCredentials *creds, char ***env, char **path) {
-        const ServiceConfig *c = u->config;
-        int r;
+static void unit_record_start(Unit *u) {
+        size_t burst = u->config->start_limit_burst;
 
-        r = spawn_credentials_resolve(c->user, c->group, creds);
-        if (r == -ESRCH)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "user %s: no such user", c->user);
-        if (r == -ENXIO)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "group %s: no such group", c->group);
-        if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot resolve user %s: %m",
-                                            c->user ?: c->group);
-        r = unit_build_env(u, creds, env);
-        if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot build environment: %m");
-        r = spawn_find_executable(c->command[0], env_path(*env), path);
-        if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "exec %s: %m", c->command[0]);
-        return 0;
+        if (!u->start_times)
+                return;
+        if (u->n_start_times == burst) {
+                memmove(u->start_times, u->start_times + 1, (burst - 1) * sizeof(usec_t));
+                u->n_start_times--;
+        }
+        u->start_times[u->n_start_times++] = now(CLOCK_MONOTONIC);
+}
+
+static void unit_enter_running(Unit *u) {
+        u->running_since = now(CLOCK_MONOTONIC);
+        unit_disarm_timer(u);
+        unit_set_state(u, UNIT_RUNNING);
+        unit_arm_watchdog(u);
 }
 
 static void unit_enter_start(Unit *u) {
-        _cleanup_(spawn_credentials_done) SpawnCredentials creds = {};
-        _cleanup_strv_free_ char **env = NULL;
-        _cleanup_free_ char *path = NULL;
+        _cleanup_(start_context_done) StartContext c = { .output_fd = -EBADF };
         SpawnStep step;
         int fd = -EBADF, r;
 
-        if (!u->config || u->manager->shutting_down)
+        if (!u->config || u->removed || u->manager->shutting_down)
                 return;
         unit_disarm_timer(u);
         u->result = UNIT_SUCCESS;
         u->exit_code = u->exit_status = 0;
         u->stop_requested = u->start_pending = false;
+        u->watchdog_usec = u->config->watchdog_timeout;
+        u->status_text = mfree(u->status_text);
+        unit_record_start(u);
 
         r = cgroup_unit_create(u->manager->cgroup, u->name, &fd);
         if (r >= 0)
@@ -248,29 +400,35 @@ static void unit_enter_start(Unit *u) {
                 log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot create cgroup: %m");
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES);
         }
-        if (unit_prepare(u, &creds, &env, &path) < 0)
+        if (unit_prepare(u, &c) < 0)
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES);
 
         SpawnParams p = {
-                .path = path,
-                .argv = u->config->command,
-                .envp = env,
-                .directory = u->config->directory,
+                .path = c.path,
+                .argv = c.argv,
+                .envp = c.env,
+                .directory = c.directory,
                 .umask = u->config->umask,
-                .credentials = &creds,
+                .credentials = &c.creds,
                 .stdin_fd = u->manager->devnull_fd,
-                .stdout_fd = STDOUT_FILENO,
-                .stderr_fd = STDERR_FILENO,
+                .stdout_fd = c.output_fd >= 0 ? c.output_fd : STDOUT_FILENO,
+                .stderr_fd = c.output_fd >= 0 ? c.output_fd : STDERR_FILENO,
                 .cgroup_fd = u->cgroup_fd,
         };
         r = spawn_child(&p, &u->main, &step);
         if (r < 0) {
                 log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "%s %s: %m", spawn_step_to_string(step),
-                                     spawn_step_object(u, step, path));
+                                     spawn_step_object(u, &c, step));
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
         }
-        log_unit_info(u->name, LOG_EVENT_START, "started, main PID %d", u->main.pid);
-        unit_set_state(u, UNIT_RUNNING);
+        LogFields f = unit_fields(u);
+        log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
+        if (u->config->ready == READY_EXEC)
+                return unit_enter_running(u);
+
+        unit_set_state(u, UNIT_STARTING);
+        if (u->config->start_timeout > 0 && (r = unit_arm_timer(u, u->config->start_timeout)) < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
 }
 
 /* ---- Stopping ---- */
@@ -286,7 +444,9 @@ static void unit_kill_all(Unit *u, const char *why) {
 }
 
 static bool unit_restart_wanted(const Unit *u) {
-        if (!u->config || u->stop_requested || u->manager->shutting_down)
+        if (!u->config || u->stop_requested || u->removed || u->manager->shutting_down)
+                return false;
+        if (service_config_prevents_restart(u->config, u->exit_code, u->exit_status))
                 return false;
         switch (u->config->restart) {
         case RESTART_ALWAYS:
@@ -298,24 +458,77 @@ static bool unit_restart_wanted(const Unit *u) {
         }
 }
 
-static void unit_enter_dead(Unit *u) {
-        char buf[FORMAT_TIMESPAN_MAX];
+/* The start_limit_burst-th start within start_limit_interval? */
+static bool unit_start_limit_hit(const Unit *u) {
+        size_t burst = u->config->start_limit_burst;
 
-        unit_disarm_timer(u);
-        unit_cgroup_release(u);
-        if (u->start_pending && !u->manager->shutting_down)
-                return unit_enter_start(u);
-        if (unit_restart_wanted(u)) {
-                int r = unit_arm_timer(u, u->config->restart_delay);
-                if (r >= 0) {
-                        u->n_restarts++;
-                        log_unit_info(u->name, LOG_EVENT_RESTART, "restarting in %s (restart=%s)",
-                                      format_timespan(buf, sizeof(buf), u->config->restart_delay),
-                                      restart_policy_to_string(u->config->restart));
-                        return unit_set_state(u, UNIT_BACKOFF);
-                }
-                log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot arm restart timer: %m");
+        return u->start_times && u->n_start_times >= burst &&
+               now(CLOCK_MONOTONIC) - u->start_times[u->n_start_times - burst] < u->config->start_limit_interval;
+}
+
+static uint64_t random_u64(void) {
+        uint64_t v = 0;
+
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+                v = now(CLOCK_MONOTONIC) * 6364136223846793005ULL; /* good enough for jitter */
+        return v;
+}
+
+/* restart_delay doubled per consecutive restart, capped at
+ * restart_delay_max, varied by ±RESTART_JITTER_PERCENT and kept within
+ * [restart_delay, restart_delay_max]. */
+static usec_t unit_next_delay(Unit *u) {
+        const ServiceConfig *c = u->config;
+        usec_t d = c->restart_delay, lo = c->restart_delay, hi = MAX(c->restart_delay_max, c->restart_delay);
+
+        for (unsigned i = 0; i < u->backoff_step && d < hi; i++)
+                d = d > hi / 2 ? hi : d * 2;
+        d = MIN(d, hi);
+        if (d > 0) {
+                usec_t band = d * RESTART_JITTER_PERCENT / 100;
+                if (band > 0)
+                        d = d - band + random_u64() % (2 * band + 1);
         }
+        return MIN(MAX(d, lo), hi);
+}
+
+static void unit_enter_restart(Unit *u) {
+        char buf[FORMAT_TIMESPAN_MAX];
+        int r;
+
+        if (unit_start_limit_hit(u)) {
+                char ibuf[FORMAT_TIMESPAN_MAX];
+                u->result = UNIT_FAILURE_START_LIMIT;
+                log_unit_error_errno(u->name, LOG_EVENT_FAILED, 0,
+                                     "failed: started %u times within %s (start_limit_burst, start_limit_interval), "
+                                     "not restarting",
+                                     u->config->start_limit_burst,
+                                     format_timespan(ibuf, sizeof(ibuf), u->config->start_limit_interval));
+                return unit_set_state(u, UNIT_FAILED);
+        }
+        u->last_delay = unit_next_delay(u);
+        r = unit_arm_timer(u, u->last_delay);
+        if (r < 0) {
+                log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot arm restart timer: %m");
+                return unit_set_state(u, UNIT_FAILED);
+        }
+        u->backoff_step++;
+        u->n_restarts++;
+        LogFields f = unit_fields(u);
+        log_unit_fields(u->name, LOG_INFO, LOG_EVENT_RESTART, &f, "restarting in %s (restart=%s, result %s)",
+                        format_timespan(buf, sizeof(buf), u->last_delay),
+                        restart_policy_to_string(u->config->restart), unit_result_to_string(u->result));
+        unit_set_state(u, UNIT_BACKOFF);
+}
+
+static void unit_enter_dead(Unit *u) {
+        unit_disarm_timer(u);
+        u->watchdog = sd_event_source_disable_unref(u->watchdog);
+        unit_cgroup_release(u);
+        if (u->start_pending && !u->manager->shutting_down && !u->removed)
+                return unit_enter_start(u);
+        if (unit_restart_wanted(u))
+                return unit_enter_restart(u);
         if (u->result != UNIT_SUCCESS && !u->stop_requested) {
                 log_unit_warning(u->name, LOG_EVENT_FAILED, "failed (%s)", unit_result_to_string(u->result));
                 return unit_set_state(u, UNIT_FAILED);
@@ -345,22 +558,22 @@ static void unit_send_stop_signal(Unit *u) {
         if (r < 0 && r != -ESRCH)
                 log_unit_warning_errno(u->name, LOG_EVENT_STOP, r, "cannot send %s: %m, ignoring",
                                        signal_to_string(sig));
-        else
-                log_unit_debug(u->name, "sent %s to %s", signal_to_string(sig),
-                               r > 0 ? "its processes" : "the main process");
 }
 
+/* requested: asked for (no restart afterwards); otherwise the unit ended
+ * by itself (main exit, timeout, watchdog) and the restart policy decides. */
 static void unit_enter_stopping(Unit *u, bool requested) {
-        char buf[FORMAT_TIMESPAN_MAX];
         usec_t timeout = stop_timeout(u);
         int r;
 
         u->stop_requested = requested;
         u->killed = false;
+        u->watchdog = sd_event_source_disable_unref(u->watchdog);
+        unit_disarm_timer(u);
         unit_set_state(u, UNIT_STOPPING);
         if (!pidref_is_set(&u->main) && !unit_cgroup_populated(u))
                 return unit_enter_dead(u);
-        if (requested)
+        if (requested || pidref_is_set(&u->main))
                 log_unit_info(u->name, LOG_EVENT_STOP, "stopping");
         else
                 log_unit_info(u->name, LOG_EVENT_STOP, "stopping the processes its main process left");
@@ -371,10 +584,8 @@ static void unit_enter_stopping(Unit *u, bool requested) {
         r = unit_arm_timer(u, timeout);
         if (r < 0) {
                 log_unit_error_errno(u->name, LOG_EVENT_KILL, r, "cannot arm stop timer: %m");
-                unit_kill_all(u, "no stop timer");
-                return;
+                return unit_kill_all(u, "no stop timer");
         }
-        log_unit_debug(u->name, "stop timeout in %s", format_timespan(buf, sizeof(buf), timeout));
         unit_check_stopped(u);
 }
 
@@ -396,13 +607,17 @@ int unit_stop_leftover(Unit *u) {
 /* ---- The main process ---- */
 
 static void unit_record_exit(Unit *u, const siginfo_t *si) {
+        LogFields f = unit_fields(u);
+
+        f.pid = si->si_pid;
         u->exit_code = si->si_code;
         u->exit_status = si->si_status;
         if (si->si_code == CLD_EXITED) {
                 if (si->si_status != 0 && u->result == UNIT_SUCCESS)
                         u->result = UNIT_FAILURE_EXIT_CODE;
-                log_unit_full_errno(u->name, si->si_status == 0 ? LOG_INFO : LOG_NOTICE, LOG_EVENT_EXIT, 0,
-                                    "main process %d exited, status=%d", si->si_pid, si->si_status);
+                f.exit_code = si->si_status;
+                log_unit_fields(u->name, si->si_status == 0 ? LOG_INFO : LOG_NOTICE, LOG_EVENT_EXIT, &f,
+                                "main process %d exited, status=%d", si->si_pid, si->si_status);
                 return;
         }
         /* A requested stop that ends in the stop signal is a clean stop. */
@@ -410,30 +625,179 @@ static void unit_record_exit(Unit *u, const siginfo_t *si) {
                      (si->si_status == stop_signal(u) || si->si_status == SIGKILL);
         if (!clean && u->result == UNIT_SUCCESS)
                 u->result = si->si_code == CLD_DUMPED ? UNIT_FAILURE_CORE_DUMP : UNIT_FAILURE_SIGNAL;
-        log_unit_full_errno(u->name, clean ? LOG_INFO : LOG_NOTICE, LOG_EVENT_EXIT, 0,
-                            "main process %d killed by signal %s%s", si->si_pid,
-                            signal_to_string(si->si_status) ?: "?",
-                            si->si_code == CLD_DUMPED ? " (core dumped)" : "");
+        f.exit_signal = si->si_status;
+        log_unit_fields(u->name, clean ? LOG_INFO : LOG_NOTICE, LOG_EVENT_EXIT, &f,
+                        "main process %d killed by signal %s%s", si->si_pid, signal_to_string(si->si_status) ?: "?",
+                        si->si_code == CLD_DUMPED ? " (core dumped)" : "");
 }
 
 void unit_main_exited(Unit *u) {
         siginfo_t si;
         int r;
 
-        r = pidref_wait(&u->main, &si, WEXITED);
-        if (r < 0) {
-                /* Cannot happen for our own child; never leave a zombie. */
+        if (!pidref_is_set(&u->main))
+                return;
+        u->main_source = sd_event_source_disable_unref(u->main_source);
+        r = pidref_wait(&u->main, &si, WEXITED | WNOHANG);
+        if (r == -ECHILD || (r >= 0 && si.si_pid == 0))
+                /* a MAINPID= process that is not our child: its status is
+                 * its parent's to know */
+                log_unit_info(u->name, LOG_EVENT_EXIT, "main process %d exited (status unknown: not our child)",
+                              u->main.pid);
+        else if (r < 0) {
                 log_unit_warning_errno(u->name, LOG_EVENT_EXIT, r, "cannot reap main process: %m");
-                (void) waitid(P_PID, (id_t) u->main.pid, &si, WEXITED);
-                si.si_code = 0;
-        }
-        pidref_done(&u->main);
-        if (r >= 0)
+                (void) waitid(P_PID, (id_t) u->main.pid, &si, WEXITED | WNOHANG);
+        } else
                 unit_record_exit(u, &si);
+        pidref_done(&u->main);
         unit_dispatch(u, UNIT_EVENT_MAIN_EXITED);
 }
 
+static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        unit_main_exited(userdata);
+        return 0;
+}
+
+/* MAINPID=: only a process inside this unit's cgroup. */
+static void unit_set_main_pid(Unit *u, pid_t pid) {
+        _cleanup_free_ char *owner = NULL;
+        PidRef ref = PIDREF_NULL;
+        int r;
+
+        if (pid == u->main.pid)
+                return;
+        r = cgroup_pid_get_unit(u->manager->cgroup, pid, &owner);
+        if (r < 0 || !streq(owner, u->name)) {
+                log_unit_warning(u->name, LOG_EVENT_NONE, "MAINPID=%d is not a process of this unit, ignoring", pid);
+                return;
+        }
+        r = pidref_set_pid(&ref, pid);
+        if (r < 0)
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "MAINPID=%d: %m, ignoring", pid);
+        u->main_source = sd_event_source_disable_unref(u->main_source);
+        r = sd_event_add_io(u->manager->event, &u->main_source, ref.fd, EPOLLIN, on_main_pidfd, u);
+        if (r < 0) {
+                pidref_done(&ref);
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "MAINPID=%d: %m, ignoring", pid);
+        }
+        log_unit_info(u->name, LOG_EVENT_NONE, "main process is now %d (MAINPID=)", pid);
+        pidref_done(&u->main); /* the old one, if alive, is now one process among others */
+        u->main = ref;
+}
+
+/* ---- Notify ---- */
+
+static void unit_extend_timeout(Unit *u, usec_t usec) {
+        usec_t deadline = now(CLOCK_MONOTONIC) + usec;
+
+        if (!u->timer || deadline <= u->timer_deadline || (u->state != UNIT_STARTING && u->state != UNIT_STOPPING))
+                return;
+        u->timer_deadline = deadline;
+        if (sd_event_source_set_time(u->timer, deadline) < 0)
+                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot extend the timeout, ignoring");
+}
+
+void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) {
+        if (!u->config || (u->state != UNIT_STARTING && u->state != UNIT_RUNNING && u->state != UNIT_STOPPING))
+                return;
+        if (msg->status) {
+                free(u->status_text);
+                u->status_text = strdup(msg->status);
+        }
+        if (msg->main_pid > 0)
+                unit_set_main_pid(u, msg->main_pid);
+        if (msg->extend_timeout_usec > 0)
+                unit_extend_timeout(u, msg->extend_timeout_usec);
+        if (msg->watchdog_usec > 0) {
+                u->watchdog_usec = msg->watchdog_usec;
+                unit_arm_watchdog(u);
+        }
+        if (msg->stopping)
+                log_unit_info(u->name, LOG_EVENT_NONE, "says it is stopping");
+        if (msg->ready)
+                unit_dispatch(u, UNIT_EVENT_READY);
+        if (msg->watchdog)
+                unit_arm_watchdog(u);
+        if (msg->watchdog_trigger)
+                unit_dispatch(u, UNIT_EVENT_WATCHDOG);
+}
+
 /* ---- The transition function ---- */
+
+static void unit_fail_running(Unit *u, UnitResult result, const char *why) {
+        u->result = result;
+        log_unit_error_errno(u->name, LOG_EVENT_FAILED, 0, "%s", why);
+        unit_enter_stopping(u, /* requested= */ false);
+}
+
+static void unit_main_exited_running(Unit *u) {
+        if (u->config && u->config->exit_type == EXIT_TYPE_CGROUP && unit_cgroup_populated(u)) {
+                log_unit_info(u->name, LOG_EVENT_NONE, "stays up while its cgroup is populated (exit_type=cgroup)");
+                return;
+        }
+        /* The restart delay starts over once the unit has stayed up. */
+        if (u->state == UNIT_RUNNING && now(CLOCK_MONOTONIC) - u->running_since >= u->config->restart_reset)
+                u->backoff_step = 0;
+        unit_enter_stopping(u, /* requested= */ false);
+}
+
+static void unit_dispatch_active(Unit *u, UnitEvent event) {
+        switch (event) {
+        case UNIT_EVENT_STOP:
+                return unit_enter_stopping(u, /* requested= */ true);
+        case UNIT_EVENT_MAIN_EXITED:
+                return unit_main_exited_running(u);
+        case UNIT_EVENT_CGROUP:
+                /* exit_type=cgroup: the unit ends with its last process */
+                if (!pidref_is_set(&u->main) && !unit_cgroup_populated(u))
+                        unit_enter_stopping(u, /* requested= */ false);
+                return;
+        case UNIT_EVENT_READY:
+                if (u->state == UNIT_STARTING) {
+                        log_unit_info(u->name, LOG_EVENT_READY, "ready");
+                        unit_enter_running(u);
+                }
+                return;
+        case UNIT_EVENT_TIMER:
+                if (u->state == UNIT_STARTING)
+                        unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "did not become ready within start_timeout");
+                return;
+        case UNIT_EVENT_WATCHDOG:
+                if (u->state == UNIT_RUNNING)
+                        unit_fail_running(u, UNIT_FAILURE_WATCHDOG, "watchdog timeout: no WATCHDOG=1 in time");
+                return;
+        default:
+                return;
+        }
+}
+
+static void unit_dispatch_stopping(Unit *u, UnitEvent event) {
+        switch (event) {
+        case UNIT_EVENT_START:
+                u->start_pending = true;
+                break;
+        case UNIT_EVENT_STOP:
+                u->stop_requested = true;
+                u->start_pending = false;
+                break;
+        case UNIT_EVENT_TIMER:
+                unit_kill_all(u, "stop timeout");
+                break;
+        case UNIT_EVENT_MAIN_EXITED:
+                /* kill_mode=mixed: once the main process is gone, the rest
+                 * is killed, as with systemd's KillMode=mixed. */
+                if (u->stop_requested && !u->killed && u->config && u->config->kill_mode == KILL_MODE_MIXED &&
+                    unit_cgroup_populated(u))
+                        unit_kill_all(u, "main process gone (kill_mode=mixed)");
+                unit_check_stopped(u);
+                break;
+        case UNIT_EVENT_CGROUP:
+                unit_check_stopped(u);
+                break;
+        default:
+                break;
+        }
+}
 
 void unit_dispatch(Unit *u, UnitEvent event) {
         switch (u->state) {
@@ -453,37 +817,10 @@ void unit_dispatch(Unit *u, UnitEvent event) {
                 break;
         case UNIT_STARTING:
         case UNIT_RUNNING:
-                if (event == UNIT_EVENT_STOP)
-                        unit_enter_stopping(u, /* requested= */ true);
-                else if (event == UNIT_EVENT_MAIN_EXITED)
-                        unit_enter_stopping(u, /* requested= */ false);
+                unit_dispatch_active(u, event);
                 break;
         case UNIT_STOPPING:
-                switch (event) {
-                case UNIT_EVENT_START:
-                        u->start_pending = true;
-                        break;
-                case UNIT_EVENT_STOP:
-                        u->stop_requested = true;
-                        u->start_pending = false;
-                        break;
-                case UNIT_EVENT_TIMER:
-                        unit_kill_all(u, "stop timeout");
-                        break;
-                case UNIT_EVENT_MAIN_EXITED:
-                        /* kill_mode=mixed: once the main process is gone,
-                         * the rest is killed, as systemd's KillMode=mixed. */
-                        if (u->stop_requested && !u->killed && u->config &&
-                            u->config->kill_mode == KILL_MODE_MIXED && unit_cgroup_populated(u))
-                                unit_kill_all(u, "main process gone (kill_mode=mixed)");
-                        unit_check_stopped(u);
-                        break;
-                case UNIT_EVENT_CGROUP:
-                        unit_check_stopped(u);
-                        break;
-                default:
-                        break;
-                }
+                unit_dispatch_stopping(u, event);
                 break;
         default:
                 break;

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "notify.h"
 #include "pidref.h"
 #include "time-util.h"
 
@@ -33,6 +34,9 @@ typedef enum UnitResult {
         UNIT_FAILURE_EXIT_CODE,
         UNIT_FAILURE_SIGNAL,
         UNIT_FAILURE_CORE_DUMP,
+        UNIT_FAILURE_TIMEOUT,     /* never became ready within start_timeout */
+        UNIT_FAILURE_WATCHDOG,    /* stopped pinging the watchdog */
+        UNIT_FAILURE_START_LIMIT, /* started too often within start_limit_interval */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -42,14 +46,18 @@ typedef enum UnitEvent {
         UNIT_EVENT_STOP,        /* request */
         UNIT_EVENT_MAIN_EXITED, /* the main process was reaped */
         UNIT_EVENT_CGROUP,      /* cgroup.events changed */
-        UNIT_EVENT_TIMER,       /* stop timeout or restart delay elapsed */
+        UNIT_EVENT_TIMER,       /* start timeout, stop timeout or restart delay elapsed */
+        UNIT_EVENT_READY,       /* READY=1 on the notify socket */
+        UNIT_EVENT_WATCHDOG,    /* the watchdog was not pinged in time */
         _UNIT_EVENT_MAX,
 } UnitEvent;
 
 typedef struct Unit {
         Manager *manager;
-        char *name;
-        const ServiceConfig *config; /* NULL for a leftover cgroup of an earlier run */
+        char *name;           /* NAME, or NAME@INSTANCE */
+        ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
+        int instance;         /* -1 for a service without instances */
+        bool removed;         /* dropped by a reload: freed once inactive */
 
         UnitState state;
         UnitResult result;
@@ -57,20 +65,43 @@ typedef struct Unit {
         int exit_code;        /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
         int exit_status;      /* exit status or signal */
 
+        sd_event_source *main_source; /* exit of a MAINPID= process that is not our child */
+
         int cgroup_fd;        /* the unit's cgroup while it exists */
         int watch_wd;         /* inotify watch of its cgroup.events */
-        sd_event_source *timer;
+        sd_event_source *timer; /* of the state: start, stop timeout, restart delay */
+        usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
+        sd_event_source *watchdog;
+        usec_t watchdog_usec; /* effective: watchdog_timeout, or WATCHDOG_USEC= */
+        char *status_text;    /* the last STATUS= */
 
         bool stop_requested;  /* this stop was asked for: no restart after it */
         bool start_pending;   /* start again once the current stop is done */
         bool killed;          /* cgroup.kill was written during this stop */
-        unsigned n_restarts;
+        unsigned n_restarts;  /* automatic restarts since corrald started it by request */
+        unsigned backoff_step; /* restarts since the unit last stayed up restart_reset */
+        usec_t last_delay;    /* the last restart delay, jitter included */
+        usec_t running_since; /* CLOCK_MONOTONIC when it last became running */
+        usec_t *start_times;  /* ring of the last start_limit_burst starts */
+        size_t n_start_times;
         usec_t state_timestamp; /* CLOCK_MONOTONIC of the last state change */
 } Unit;
 
-/* Creates an inactive unit. config may be NULL (a leftover). Returns NULL
- * only when out of memory. */
-Unit *unit_new(Manager *m, const char *name, const ServiceConfig *config);
+/* Creates an inactive unit, taking a reference on config (which may be
+ * NULL: a leftover). instance is -1 without instances. Returns NULL only
+ * when out of memory. */
+Unit *unit_new(Manager *m, const char *name, ServiceConfig *config, int instance);
+
+/* Gives the unit a new configuration (a reload): takes a reference on
+ * config and drops the old one. Whatever runs is not touched. */
+void unit_set_config(Unit *u, ServiceConfig *config);
+
+/* Applies one notify message from sender, a process inside the unit's
+ * cgroup. */
+void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg);
+
+/* Forgets the start limit and backoff: a start by request or reload. */
+void unit_reset_failure_counters(Unit *u);
 
 /* Frees the unit; the caller makes sure it is inactive or failed (its
  * processes gone). Accepts NULL; returns NULL. */

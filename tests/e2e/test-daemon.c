@@ -95,12 +95,16 @@ static void test_restart(void **state) {
 
         assert_true(asprintf(&body,
                              "[program:fails]\ncommand = %s exit 1\nrestart = on-failure\nrestart_delay = 50ms\n"
-                             "[program:always]\ncommand = %s exit 0\nrestart = always\nrestart_delay = 50ms\n",
+                             "restart_delay_max = 50ms\n"
+                             "[program:always]\ncommand = %s exit 0\nrestart = always\nrestart_delay = 50ms\n"
+                             "restart_delay_max = 50ms\n",
                              f, f) > 0);
         assert_int_equal(test_daemon_start(&daemon_, "restart", body), 0);
         assert_true(test_daemon_wait_log(&daemon_, "fails: started", 3, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "always: started", 3, TIMEOUT));
-        assert_true(test_daemon_wait_log(&daemon_, "fails: restarting in 50ms (restart=on-failure)", 2, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "always: restarting in 50ms (restart=always, result success)", 2,
+                                         TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "fails: restarting in 50ms (restart=on-failure, result exit-code)", 2, TIMEOUT));
         stop_daemon_cleanly(&daemon_);
 }
 
