@@ -39,7 +39,7 @@
 #define TIMEOUT (10 * USEC_PER_SEC)
 #define EXIT_SKIP 77
 #define LONG_MESSAGE 10000 /* longer than a message may be (LOG_LINE_MAX, 4096 with its NUL) */
-#define LONG_KEPT 4094
+#define LONG_KEPT 4095
 
 #define STAMP_RE "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z"
 
@@ -266,10 +266,12 @@ static void test_output_inherit(void **state) {
  * EXIT_SKIP. */
 
 static _printf_(1, 2) int child_fail(const char *format, ...) {
+        int saved = errno; /* for %m */
         va_list ap;
 
         va_start(ap, format);
         fprintf(stderr, "journal test: ");
+        errno = saved;
         vfprintf(stderr, format, ap);
         fprintf(stderr, "\n");
         va_end(ap);
@@ -281,6 +283,19 @@ static _printf_(1, 2) int child_fail(const char *format, ...) {
                 if (!(cond)) \
                         return child_fail(__VA_ARGS__); \
         } while (0)
+
+/* Takes a child that we forked and have not reaped (so its PID cannot have
+ * been reused yet) into a PidRef; if there is no pidfd for it, kills and
+ * reaps it. */
+static int own_child(PidRef *ret, pid_t pid) {
+        int r = pidref_set_pid(ret, pid);
+
+        if (r < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) waitpid(pid, /* wstatus= */ NULL, 0);
+        }
+        return r;
+}
 
 static int child_skip(const char *why) {
         fprintf(stderr, "SKIP: %s\n", why);
@@ -399,13 +414,14 @@ static bool journald_ready(void *userdata) {
 
 static int child_start_journald(PidRef *ret) {
         pid_t parent = getpid(), pid;
+        int r;
 
         pid = fork();
         CHECK(pid >= 0, "fork: %m");
         if (pid == 0)
                 journald_exec(parent);
-        /* Our unreaped child: its PID cannot be reused before the pidfd. */
-        CHECK(pidref_set_pid(ret, pid) >= 0, "pidfd_open(%d): %m", (int) pid);
+        r = own_child(ret, pid);
+        CHECK(r >= 0, "pidfd_open(%d): %s", (int) pid, strerror(-r));
 
         CHECK(test_wait_for(journald_ready, ret, TIMEOUT), "journald did not open its sockets in time");
         CHECK(!journald_exited(ret), "journald exited at start");
@@ -414,10 +430,13 @@ static int child_start_journald(PidRef *ret) {
 
 static int child_stop_journald(PidRef *p) {
         siginfo_t si = {};
+        int r;
 
-        CHECK(pidref_kill(p, SIGTERM) >= 0, "cannot signal journald: %m");
+        r = pidref_kill(p, SIGTERM);
+        CHECK(r >= 0, "cannot signal journald: %s", strerror(-r));
         CHECK(test_wait_for(journald_exited, p, TIMEOUT), "journald did not stop");
-        CHECK(pidref_wait(p, &si, WEXITED) >= 0, "cannot reap journald: %m");
+        r = pidref_wait(p, &si, WEXITED);
+        CHECK(r >= 0, "cannot reap journald: %s", strerror(-r));
         pidref_done(p);
         CHECK(si.si_code == CLD_EXITED && si.si_status == 0, "journald ended with code %d status %d", si.si_code,
               si.si_status);
@@ -573,13 +592,22 @@ static void dump_journal(void) {
         sd_journal_close(j);
 }
 
+/* What is left of the long message: its first LONG_KEPT characters. */
+static void long_message_field(char *buf, size_t size) {
+        int k = snprintf(buf, size, "MESSAGE=web@4: ");
+
+        if ((size_t) k + LONG_KEPT >= size)
+                abort();
+        memset(buf + k, 'x', LONG_KEPT);
+        buf[k + LONG_KEPT] = '\0';
+}
+
 static int child_check_journal(void) {
         char pid_field[32], long_field[LONG_KEPT + 32];
 
         snprintf(pid_field, sizeof(pid_field), "CORRAL_PID=%d", (int) getpid());
-        int k = snprintf(long_field, sizeof(long_field), "MESSAGE=web@4: ");
-        memset(long_field + k, 'x', LONG_KEPT);
-        long_field[k + LONG_KEPT] = '\0';
+        long_message_field(long_field, sizeof(long_field));
+
         const Expect list[] = {
                 { .has = { "CORRAL_UNIT=web@0", "CORRAL_EVENT=exit", pid_field, "CORRAL_EXIT_CODE=3",
                            "CORRAL_RESTARTS=2", "PRIORITY=4", "SYSLOG_IDENTIFIER=corrald",
@@ -649,8 +677,8 @@ static void test_journald(void **state) {
         assert_return_code(pid, errno);
         if (pid == 0)
                 journal_child(parent);
-        assert_return_code(pidref_set_pid(&child, pid), errno);
-        assert_return_code(pidref_wait(&child, &si, WEXITED), errno);
+        assert_int_equal(own_child(&child, pid), 0);
+        assert_int_equal(pidref_wait(&child, &si, WEXITED), 0);
         pidref_done(&child);
 
         assert_int_equal(si.si_code, CLD_EXITED);

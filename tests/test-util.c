@@ -243,7 +243,10 @@ int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body
         d->dir = strdup(tmpl);
         d->cgroup = strdup(cgroup);
         if (asprintf(&d->config, "%s/corral.conf", d->dir) < 0 || asprintf(&d->log, "%s/corrald.log", d->dir) < 0 ||
-            asprintf(&conf, "[corral]\ncgroup = %s\n%s", d->cgroup,
+            asprintf(&d->socket, "%s/control.sock", d->dir) < 0 ||
+            asprintf(&conf, "[corral]\ncgroup = %s\n%s%s%s%s", d->cgroup,
+                     strstr(body, "control_socket") ? "" : "control_socket = ",
+                     strstr(body, "control_socket") ? "" : d->socket, strstr(body, "control_socket") ? "" : "\n",
                      strneq(body, "[corral]\n", 9) ? body + 9 : body) < 0)
                 abort();
         int r = test_write_file(d->config, conf);
@@ -376,11 +379,14 @@ void test_daemon_cleanup(TestDaemon *d) {
         }
         if (d->config)
                 (void) unlink(d->config);
+        if (d->socket)
+                (void) unlink(d->socket); /* corrald removes it; not after SIGKILL */
         if (d->dir)
                 (void) rmdir(d->dir);
         free(d->dir);
         free(d->config);
         free(d->log);
+        free(d->socket);
         free(d->cgroup);
         *d = (TestDaemon) { .pidfd = -EBADF };
 }

@@ -58,13 +58,15 @@ typedef struct TestDaemon {
         char *dir;      /* a temporary directory for config and log */
         char *config;   /* dir/corral.conf */
         char *log;      /* dir/corrald.log */
+        char *socket;   /* dir/control.sock, the control socket unless the body names one */
         char *cgroup;   /* the cgroup path the configuration names */
         int exit_status; /* after test_daemon_wait(): the exit status, or 128+signal */
 } TestDaemon;
 
-/* Writes the configuration "[corral]\ncgroup = CGROUP\n" + body (a body
- * that starts with "[corral]\n" adds to that section), and starts
- * $CORRALD --config on it. Returns 0 or -errno. */
+/* Writes the configuration "[corral]\ncgroup = CGROUP\ncontrol_socket =
+ * DIR/control.sock\n" + body (a body that starts with "[corral]\n" adds
+ * to that section; one that names control_socket keeps its own), and
+ * starts $CORRALD --config on it. Returns 0 or -errno. */
 int test_daemon_start(TestDaemon *d, const char *what, const char *body);
 
 /* The same on a given cgroup path (e.g. another daemon's). */

@@ -580,12 +580,65 @@ int cgroup_kill(int fd) {
         return write_string_file_at(fd, "cgroup.kill", "1");
 }
 
+int cgroup_freeze(int fd, bool freeze) {
+        return write_string_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
+}
+
+int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec) {
+        for (const char *line = buf; *line;) {
+                const char *nl = strchrnul(line, '\n');
+                unsigned long long v;
+                char *end;
+
+                if (strneq(line, "usage_usec ", 11)) {
+                        errno = 0;
+                        v = strtoull(line + 11, &end, 10);
+                        if (errno != 0 || end == line + 11 || (end != nl))
+                                return -EBADMSG;
+                        *ret_usec = v;
+                        return 0;
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        return -EBADMSG;
+}
+
+int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec) {
+        _cleanup_free_ char *buf = NULL;
+        int r = read_full_file_at(fd, "cpu.stat", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+
+        if (r < 0)
+                return r;
+        return cgroup_parse_cpu_stat(buf, ret_usec);
+}
+
+int cgroup_read_memory_current(int fd, uint64_t *ret_bytes) {
+        _cleanup_free_ char *buf = NULL;
+        unsigned long long v;
+        char *end;
+        int r = read_full_file_at(fd, "memory.current", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+
+        if (r == -ENOENT)
+                return -EOPNOTSUPP;
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoull(buf, &end, 10);
+        if (errno != 0 || end == buf)
+                return -EBADMSG;
+        *ret_bytes = v;
+        return 0;
+}
+
+typedef struct PidSet PidSet;
+static int collect_procs(int fd, PidSet *s);
+
 /* ---- Signalling every process ---- */
 
-typedef struct PidSet {
+struct PidSet {
         pid_t *pids;
         size_t n, allocated;
-} PidSet;
+};
 
 static void pid_set_done(PidSet *s) {
         free(s->pids);
@@ -693,6 +746,38 @@ static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count
         free(refs);
         pid_set_sort(done);
         return r < 0 ? r : (int) n_refs;
+}
+
+int cgroup_count_procs(int fd, unsigned *ret) {
+        _cleanup_(pid_set_done) PidSet s = {};
+        int r = collect_procs(fd, &s);
+
+        if (r < 0)
+                return r;
+        *ret = (unsigned) s.n;
+        return 0;
+}
+
+int cgroup_read_rss(int fd, uint64_t *ret_bytes) {
+        _cleanup_(pid_set_done) PidSet s = {};
+        uint64_t total = 0, page = (uint64_t) sysconf(_SC_PAGESIZE);
+        int r = collect_procs(fd, &s);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s.n; i++) {
+                _cleanup_free_ char *buf = NULL;
+                char path[64];
+                unsigned long long size, resident;
+
+                snprintf(path, sizeof(path), "/proc/%d/statm", s.pids[i]);
+                if (read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
+                        continue; /* gone meanwhile */
+                if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
+                        total += resident * page;
+        }
+        *ret_bytes = total;
+        return 0;
 }
 
 int cgroup_signal_all(int fd, int sig, bool also_cont) {

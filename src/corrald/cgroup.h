@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -148,6 +149,22 @@ int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n);
  * and of the cgroups below it, at once, however they forked. The caller
  * guarantees corrald itself is not inside. Returns 0 or -errno. */
 int cgroup_kill(int fd);
+
+/* Writes cgroup.freeze (5.2): 1 freezes every process of the cgroup, 0
+ * thaws them. Returns 0 or -errno. */
+int cgroup_freeze(int fd, bool freeze);
+
+/* Statistics of the cgroup at fd. cpu.stat's usage_usec (always there in
+ * cgroup2); memory.current, or -EOPNOTSUPP without the memory controller;
+ * the resident memory of its processes summed from /proc (the fallback);
+ * the number of processes in it and below it. */
+int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec);
+int cgroup_read_memory_current(int fd, uint64_t *ret_bytes);
+int cgroup_read_rss(int fd, uint64_t *ret_bytes);
+int cgroup_count_procs(int fd, unsigned *ret);
+
+/* Pure: usage_usec from the text of cpu.stat. -EBADMSG when missing. */
+int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec);
 
 /* Sends sig (followed by SIGCONT when also_cont, so that stopped processes
  * can act on it) once to every process of the cgroup and of the cgroups

@@ -138,7 +138,7 @@ ServiceConfig *service_config_unref(ServiceConfig *s) {
         return service_config_free(s);
 }
 
-static ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
+ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
         _cleanup_(service_config_freep) ServiceConfig *s = NULL;
 
         s = malloc(sizeof(ServiceConfig));
@@ -174,6 +174,8 @@ Config *config_free(Config *c) {
         free(c->cgroup);
         free(c->control_socket);
         free(c->state_dir);
+        free(c->control_group);
+        free(c->job_group);
         for (size_t i = 0; i < c->n_services; i++)
                 service_config_free(c->services[i]);
         free(c->services);
@@ -188,6 +190,7 @@ static Config *config_new(void) {
         if (!c)
                 return NULL;
         c->log_level = LOG_INFO;
+        c->control_timeout = 30 * USEC_PER_SEC;
         c->control_socket = strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
         c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
         if (!c->control_socket || !c->state_dir)
@@ -609,6 +612,7 @@ bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b) {
                memcmp(a->prevent_exit_status, b->prevent_exit_status, sizeof(a->prevent_exit_status)) == 0 &&
                a->prevent_exit_signal == b->prevent_exit_signal && a->ready == b->ready &&
                a->start_timeout == b->start_timeout && a->watchdog_timeout == b->watchdog_timeout &&
+               a->runtime_max == b->runtime_max &&
                a->exit_type == b->exit_type && a->output == b->output &&
                streq_ptr(a->output_path, b->output_path);
 }
@@ -632,6 +636,10 @@ static const ConfigKey corral_keys[] = {
         CORRAL_KEY("state_dir", config_parse_absolute_path, state_dir),
         CORRAL_KEY("log_level", config_parse_log_level, log_level),
         CORRAL_KEY("log_target", config_parse_log_target, log_target),
+        CORRAL_KEY("control_group", config_parse_user_group, control_group),
+        CORRAL_KEY("job_group", config_parse_user_group, job_group),
+        CORRAL_KEY("status_public", config_parse_bool, status_public),
+        CORRAL_KEY("control_timeout", config_parse_timespan, control_timeout),
 };
 
 static const ConfigKey program_keys[] = {
@@ -659,6 +667,7 @@ static const ConfigKey program_keys[] = {
         PROGRAM_KEY("ready", config_parse_ready, ready),
         PROGRAM_KEY("start_timeout", config_parse_timespan, start_timeout),
         PROGRAM_KEY("watchdog_timeout", config_parse_timespan, watchdog_timeout),
+        PROGRAM_KEY("runtime_max", config_parse_timespan, runtime_max),
         PROGRAM_KEY("exit_type", config_parse_exit_type, exit_type),
         PROGRAM_KEY("instances", config_parse_instances, instances),
         PROGRAM_KEY("output", config_parse_output, output),

@@ -100,6 +100,7 @@ typedef struct ServiceConfig {
         usec_t watchdog_timeout; /* default 0: none */
         ExitType exit_type;    /* default main */
         unsigned instances;    /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        usec_t runtime_max;    /* default 0: none; longer runs are stopped as failed (timeout) */
         OutputKind output;     /* default auto */
         char *output_path;     /* for OUTPUT_FILE */
 } ServiceConfig;
@@ -110,6 +111,10 @@ typedef struct Config {
         char *state_dir;      /* default CONFIG_DEFAULT_STATE_DIR */
         int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
         LogTarget log_target; /* default auto */
+        char *control_group;  /* may change anything over the control socket; NULL: root only */
+        char *job_group;      /* may run jobs as themselves; NULL: nobody but changers */
+        bool status_public;   /* everyone may read status; default no */
+        usec_t control_timeout; /* a client must send a whole request within this; default 30s */
 
         ServiceConfig **services; /* in the order of their sections */
         size_t n_services;
@@ -132,6 +137,10 @@ int config_load(char * const *files, Config **ret, char **ret_error);
  * For tests and fuzzers. */
 int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
                        char **ret_error);
+
+/* A service with every default (and no command): for jobs, which are
+ * configured by request rather than by file. NULL only for OOM. */
+ServiceConfig *service_config_new(const char *name, const char *file, unsigned line);
 
 /* References: a unit keeps its service's configuration alive across a
  * reload that drops it. unref accepts NULL and returns NULL. */

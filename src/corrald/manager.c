@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
+#include "control.h"
 #include "log.h"
 #include "strv.h"
 
@@ -51,6 +52,10 @@ static Unit *manager_find_unit_by_watch(Manager *m, int wd) {
 static int unit_name_for(const ServiceConfig *s, int instance, char *buf, size_t size) {
         int n = instance < 0 ? snprintf(buf, size, "%s", s->name) : snprintf(buf, size, "%s@%d", s->name, instance);
         return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+static void manager_schedule_gc(Manager *m) {
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
 }
 
 /* ---- Event sources ---- */
@@ -123,7 +128,7 @@ static int on_terminate(sd_event_source *s, const struct signalfd_siginfo *ssi, 
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
         log_info("received SIGHUP, reloading the configuration");
-        (void) manager_reload(userdata);
+        (void) manager_reload(userdata, /* ret_counts= */ NULL);
         return 0;
 }
 
@@ -149,8 +154,11 @@ static int on_gc(sd_event_source *s, void *userdata) {
 
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
-                if (u->removed && unit_is_inactive(u))
+                if (u->removed && unit_is_inactive(u)) {
+                        if (m->control)
+                                control_unit_removed(m->control, u);
                         unit_free(u);
+                }
                 else
                         m->units[k++] = u;
         }
@@ -230,6 +238,7 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        control_free(m->control);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
@@ -310,6 +319,12 @@ static void manager_notify_status(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
+        r = control_open(m, &m->control);
+        if (r == -EADDRINUSE)
+                return log_error_errno(r, "control socket %s is in use by another process", m->config->control_socket);
+        if (r < 0)
+                return log_error_errno(r, "cannot listen on control socket %s: %m", m->config->control_socket);
+
         for (size_t i = 0; i < m->config->n_services; i++)
                 if ((r = manager_add_service(m, m->config->services[i])) < 0)
                         return r;
@@ -329,14 +344,129 @@ int manager_startup(Manager *m) {
 
 /* ---- Reload ---- */
 
-typedef struct ReloadCounts {
-        unsigned added, removed, changed, unchanged;
-} ReloadCounts;
-
 static void unit_restart(Unit *u) {
         unit_reset_failure_counters(u);
         unit_dispatch(u, UNIT_EVENT_STOP);
         unit_dispatch(u, UNIT_EVENT_START);
+}
+
+int manager_start_unit(Manager *m, Unit *u) {
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (!u->config || u->removed)
+                return -ENOENT;
+        unit_reset_failure_counters(u);
+        unit_dispatch(u, UNIT_EVENT_START);
+        return 0;
+}
+
+int manager_stop_unit(Manager *m, Unit *u) {
+        unit_dispatch(u, UNIT_EVENT_STOP);
+        return 0;
+}
+
+int manager_restart_unit(Manager *m, Unit *u) {
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (!u->config || u->removed)
+                return -ENOENT;
+        unit_restart(u);
+        return 0;
+}
+
+/* ---- Jobs ---- */
+
+/* Finished jobs are kept so that their result can be read, up to this
+ * many; the oldest go first. */
+#define JOBS_FINISHED_MAX 1000
+
+static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret) {
+        ServiceConfig *s = service_config_new(name, "<job>", 0);
+        int r = 0;
+
+        if (!s)
+                return -ENOMEM;
+        s->autostart = false;
+        s->restart = RESTART_NEVER;
+        s->runtime_max = spec->timeout;
+        s->command = strv_copy(spec->argv);
+        if (!s->command)
+                r = -ENOMEM;
+        for (char **e = spec->env; r >= 0 && e && *e; e++)
+                r = strv_env_set(&s->environment, *e);
+        if (r >= 0 && spec->cwd && !(s->directory = strdup(spec->cwd)))
+                r = -ENOMEM;
+        if (r >= 0 && spec->uid != 0 && asprintf(&s->user, "%u", (unsigned) spec->uid) < 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                service_config_unref(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+static int job_name(Manager *m, const JobSpec *spec, char *buf, size_t size) {
+        if (spec->name) {
+                if (!config_name_is_valid(spec->name) || streq(spec->name, CONFIG_RESERVED_NAME))
+                        return -EINVAL;
+                snprintf(buf, size, "%s", spec->name);
+                return manager_find_unit(m, buf) ? -EEXIST : 0;
+        }
+        for (int tries = 0; tries < 16; tries++) {
+                uint32_t v = (uint32_t) (now(CLOCK_MONOTONIC) * 2654435761U) ^ (uint32_t) random();
+                snprintf(buf, size, "job-%08x", v);
+                if (!manager_find_unit(m, buf))
+                        return 0;
+        }
+        return -EEXIST;
+}
+
+int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
+        char name[CONFIG_NAME_MAX + 1];
+        ServiceConfig *s = NULL;
+        Unit *u;
+        int r;
+
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (!spec->argv || !spec->argv[0] || (spec->cwd && spec->cwd[0] != '/'))
+                return -EINVAL;
+        for (char **e = spec->env; e && *e; e++)
+                if (!strchr(*e, '=') || **e == '=')
+                        return -EINVAL;
+        r = job_name(m, spec, name, sizeof(name));
+        if (r < 0)
+                return r;
+        r = job_config(spec, name, &s);
+        if (r < 0)
+                return r;
+        r = manager_add_unit(m, name, s, /* instance= */ -1, &u);
+        service_config_unref(s); /* the unit holds it now */
+        if (r < 0)
+                return r;
+        u->is_job = true;
+        u->owner_uid = spec->uid;
+        unit_dispatch(u, UNIT_EVENT_START);
+        *ret = u;
+        return 0;
+}
+
+/* Keeps at most JOBS_FINISHED_MAX finished jobs. */
+static void manager_trim_jobs(Manager *m) {
+        size_t finished = 0;
+
+        for (size_t i = 0; i < m->n_units; i++)
+                if (m->units[i]->is_job && unit_is_inactive(m->units[i]) && !m->units[i]->removed)
+                        finished++;
+        for (size_t i = 0; i < m->n_units && finished > JOBS_FINISHED_MAX; i++) {
+                Unit *u = m->units[i]; /* units are kept in creation order: oldest first */
+                if (u->is_job && unit_is_inactive(u) && !u->removed) {
+                        u->removed = true;
+                        finished--;
+                }
+        }
+        manager_schedule_gc(m);
 }
 
 /* Applies one unit of the new configuration. */
@@ -350,7 +480,7 @@ static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool 
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n_seen && !u; i++)
-                if (streq(m->units[i]->name, name) && !m->units[i]->removed) {
+                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job) {
                         u = m->units[i];
                         seen[i] = true;
                 }
@@ -384,10 +514,6 @@ static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool 
         return 0;
 }
 
-static void manager_schedule_gc(Manager *m) {
-        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
-}
-
 static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
         size_t n_old = m->n_units;
         _cleanup_free_ bool *seen = calloc(n_old ?: 1, sizeof(bool));
@@ -403,7 +529,7 @@ static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
         }
         for (size_t i = 0; i < n_old; i++) {
                 Unit *u = m->units[i];
-                if (seen[i] || u->removed)
+                if (seen[i] || u->removed || u->is_job)
                         continue;
                 u->removed = true;
                 c->removed++;
@@ -413,7 +539,7 @@ static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
         return 0;
 }
 
-int manager_reload(Manager *m) {
+int manager_reload(Manager *m, ReloadCounts *ret_counts) {
         _cleanup_(config_freep) Config *new = NULL;
         _cleanup_free_ char *error = NULL;
         ReloadCounts c = {};
@@ -447,6 +573,8 @@ int manager_reload(Manager *m) {
         }
         manager_notify_status(m);
         (void) sd_notify(/* unset_environment= */ 0, "READY=1");
+        if (r >= 0 && ret_counts)
+                *ret_counts = c;
         return r;
 }
 
@@ -482,9 +610,13 @@ void manager_shutdown(Manager *m) {
 void manager_unit_changed(Manager *m, Unit *u) {
         if (m->started)
                 manager_notify_status(m);
+        if (m->control)
+                control_unit_changed(m->control, u);
         if (!unit_is_inactive(u))
                 return;
         if (u->removed)
                 manager_schedule_gc(m);
+        if (u->is_job)
+                manager_trim_jobs(m);
         manager_check_shutdown(m);
 }

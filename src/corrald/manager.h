@@ -13,12 +13,17 @@
 #include "notify.h"
 #include "unit.h"
 
+typedef struct ReloadCounts {
+        unsigned added, removed, changed, unchanged;
+} ReloadCounts;
+
 struct Manager {
         sd_event *event;
         Config *config;
         char **config_files;  /* what --config named; NULL: the default files */
         CgroupTree *cgroup;
         NotifySocket *notify;
+        struct ControlServer *control;
 
         Unit **units;
         size_t n_units;
@@ -58,8 +63,32 @@ void manager_shutdown(Manager *m);
 /* Reads the configuration files again and applies the difference: new
  * units start, removed ones stop, changed ones restart, the others are not
  * touched. An invalid configuration changes nothing; its error is logged
- * and kept in reload_error. Returns 0, or -errno when nothing changed. */
-int manager_reload(Manager *m);
+ * and kept in reload_error. Returns 0 with the counts in *ret_counts (may
+ * be NULL), or -errno when nothing changed. */
+int manager_reload(Manager *m, ReloadCounts *ret_counts);
+
+/* A one-off job: argv in a cgroup of its own, never restarted. */
+typedef struct JobSpec {
+        char **argv;        /* required */
+        const char *name;   /* NULL: "job-" and 8 hex digits */
+        char **env;         /* "K=V" entries, may be NULL */
+        const char *cwd;    /* absolute; NULL: "/" */
+        usec_t timeout;     /* 0: none; then the job is stopped as failed (timeout) */
+        uid_t uid;          /* runs as this user (and that user's groups) unless 0 */
+} JobSpec;
+
+/* Starts a job. Returns 0 with the unit in *ret, -EINVAL for a bad spec
+ * (name, environment entry, relative cwd, empty argv), -EEXIST when the
+ * name is taken, -ESHUTDOWN while stopping, -ENOMEM. A job that cannot be
+ * started (exec error) is still returned, failed, so its result can be
+ * read. */
+int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
+
+/* Requests on units by name: start (resets the failure counters), stop,
+ * restart. -ENOENT: no such unit. */
+int manager_start_unit(Manager *m, Unit *u);
+int manager_stop_unit(Manager *m, Unit *u);
+int manager_restart_unit(Manager *m, Unit *u);
 
 /* Called by a unit after each state change. */
 void manager_unit_changed(Manager *m, Unit *u);

@@ -372,10 +372,14 @@ static void unit_record_start(Unit *u) {
 }
 
 static void unit_enter_running(Unit *u) {
+        int r;
+
         u->running_since = now(CLOCK_MONOTONIC);
         unit_disarm_timer(u);
         unit_set_state(u, UNIT_RUNNING);
         unit_arm_watchdog(u);
+        if (u->config->runtime_max > 0 && (r = unit_arm_timer(u, u->config->runtime_max)) < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm runtime_max timer: %m, ignoring");
 }
 
 static void unit_enter_start(Unit *u) {
@@ -548,6 +552,7 @@ static void unit_check_stopped(Unit *u) {
 static void unit_send_stop_signal(Unit *u) {
         int sig = stop_signal(u), r;
 
+        (void) cgroup_freeze(u->cgroup_fd, false); /* a frozen process cannot act on a signal */
         if (u->stop_requested && u->config && u->config->kill_mode == KILL_MODE_MIXED &&
             pidref_is_set(&u->main)) {
                 r = pidref_kill(&u->main, sig);
@@ -685,6 +690,23 @@ static void unit_set_main_pid(Unit *u, pid_t pid) {
         u->main = ref;
 }
 
+int unit_kill(Unit *u, int sig) {
+        if (u->cgroup_fd < 0)
+                return -ESRCH;
+        return cgroup_signal_all(u->cgroup_fd, sig, /* also_cont= */ false);
+}
+
+int unit_freeze(Unit *u, bool freeze) {
+        int r;
+
+        if (u->cgroup_fd < 0)
+                return -ESRCH;
+        r = cgroup_freeze(u->cgroup_fd, freeze);
+        if (r >= 0)
+                log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
+        return r;
+}
+
 /* ---- Notify ---- */
 
 static void unit_extend_timeout(Unit *u, usec_t usec) {
@@ -761,6 +783,8 @@ static void unit_dispatch_active(Unit *u, UnitEvent event) {
         case UNIT_EVENT_TIMER:
                 if (u->state == UNIT_STARTING)
                         unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "did not become ready within start_timeout");
+                else
+                        unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "ran longer than runtime_max");
                 return;
         case UNIT_EVENT_WATCHDOG:
                 if (u->state == UNIT_RUNNING)

@@ -58,6 +58,8 @@ typedef struct Unit {
         ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
         int instance;         /* -1 for a service without instances */
         bool removed;         /* dropped by a reload: freed once inactive */
+        bool is_job;          /* submitted at run time: never restarted, kept a while when done */
+        uid_t owner_uid;      /* who submitted the job (0 for services) */
 
         UnitState state;
         UnitResult result;
@@ -102,6 +104,14 @@ void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg);
 
 /* Forgets the start limit and backoff: a start by request or reload. */
 void unit_reset_failure_counters(Unit *u);
+
+/* Sends sig to every process of the unit. Returns how many, -ESRCH when
+ * it has no cgroup (not running), -errno. */
+int unit_kill(Unit *u, int sig);
+
+/* Freezes or thaws every process of the unit (cgroup.freeze). -ESRCH when
+ * not running. */
+int unit_freeze(Unit *u, bool freeze);
 
 /* Frees the unit; the caller makes sure it is inactive or failed (its
  * processes gone). Accepts NULL; returns NULL. */

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* libcorral: the client side of corrald's control socket (docs/PROTOCOL.md).
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *
+ *   - A function that can fail returns an int: 0 (or a documented positive
+ *     value) on success, a negative errno value on failure. An error reply
+ *     of the daemon comes back as the negative of its "code" (-ENOENT for
+ *     "no such unit", -EPERM, -EBUSY, -ESHUTDOWN, -EOPNOTSUPP, -EINVAL, …);
+ *     corral_last_error() then holds the daemon's message.
+ *   - Errors of the connection itself: -ECONNRESET when corrald closed the
+ *     connection, -E2BIG for a request longer than 64 KiB (refused before it
+ *     is sent) or a reply line longer than 1 MiB, -EBADMSG for a reply that
+ *     is not the JSON the protocol describes, -ENOTCONN for a call on a
+ *     connection that an earlier such error left unusable (open a new one),
+ *     -ENOMEM, and whatever socket(2), connect(2), send(2), recv(2) return.
+ *     Calls restart after EINTR.
+ *   - Output parameters (ret*) are written only on success; what they
+ *     return belongs to the caller, who frees it with the matching *_free()
+ *     (strings with free()). Every *_free() and corral_close() accepts NULL
+ *     and returns NULL.
+ *   - Strings are UTF-8; a string argument that is not valid UTF-8 is
+ *     -EINVAL. Vectors of strings are NULL-terminated.
+ *   - A corral handle is one connection and may be used by one thread at a
+ *     time. Requests are synchronous: each call sends one request and reads
+ *     its reply. Objects returned (corral_units, corral_event) are
+ *     independent of the handle and may outlive it.
+ *   - The library never raises SIGPIPE and writes nothing to stdout or
+ *     stderr. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A connection to corrald. */
+typedef struct corral corral;
+/* A list of units, as a reply carried them. */
+typedef struct corral_units corral_units;
+/* One unit of a corral_units; owned by it. */
+typedef struct corral_unit corral_unit;
+/* One state change of a unit, from an event stream. */
+typedef struct corral_event corral_event;
+
+/* The socket when neither the caller nor $CORRAL_SOCKET names one. */
+#define CORRAL_DEFAULT_SOCKET "/run/corral/control.sock"
+
+/* ---- connection ---- */
+
+/* Connects to corrald at socket_path; NULL means $CORRAL_SOCKET when set
+ * (and the program is not set-uid), else CORRAL_DEFAULT_SOCKET.
+ * Returns 0 with a new handle in *ret. Errors: -ENOENT (no socket: is
+ * corrald running?), -ECONNREFUSED (a socket nobody listens on), -EACCES,
+ * -ENAMETOOLONG (a path longer than a Unix socket address holds), -EINVAL
+ * (ret is NULL), -ENOMEM. The caller owns the handle: corral_close(). */
+int corral_open(const char *socket_path, corral **ret);
+
+/* Closes the connection and frees the handle. Accepts NULL; returns NULL. */
+corral *corral_close(corral *c);
+
+/* The connection's file descriptor, for poll(2) integration of an event
+ * stream (POLLIN). The library may already have buffered events: after
+ * POLLIN, call corral_next_event(c, 0, …) until it returns -ETIMEDOUT.
+ * The handle keeps owning the descriptor. Returns the fd, or -EINVAL for a
+ * NULL handle. */
+int corral_fd(const corral *c);
+
+/* The message of the daemon's error reply to the last call on c (e.g.
+ * "no such unit: web@9", or the "file:line: …" of an invalid configuration
+ * for corral_reload()), or NULL when the last call succeeded or failed
+ * without an error reply (a local or connection error). Owned by c; valid
+ * until the next call on c. */
+const char *corral_last_error(const corral *c);
+
+/* ---- units ---- */
+
+/* Asks for the state of the units named in names, or of every unit when
+ * names is NULL or empty. Returns 0 with the units in *ret, in the order of
+ * the reply. Errors: -ENOENT when a named unit does not exist, -EPERM when
+ * the caller may not read, the connection errors above. The caller owns
+ * *ret: corral_units_free(). */
+int corral_status(corral *c, const char *const *names, corral_units **ret);
+
+/* The number of units in u (0 for NULL). */
+size_t corral_units_count(const corral_units *u);
+
+/* The unit at index i, or NULL when i is out of range. Owned by u. */
+const corral_unit *corral_units_get(const corral_units *u, size_t i);
+
+/* The reply's "units" array as compact JSON text on one line (no newline),
+ * for programs that print or forward it. Owned by u; NULL for NULL. */
+const char *corral_units_json(const corral_units *u);
+
+/* Frees u and every unit and string it holds. Accepts NULL; returns NULL. */
+corral_units *corral_units_free(corral_units *u);
+
+/* Accessors of a unit. Strings are owned by the corral_units the unit
+ * came from. A field that the reply lacks (or that is null) reads as NULL
+ * for strings, UINT64_MAX for uint64_t values, 0 for main_pid (there is no
+ * main process), -1 for exit_status, (uid_t) -1 for owner_uid and 0 for
+ * frozen. Each accepts NULL as if every field were absent. */
+
+/* The unit's name ("web@0", "job-7f3a09c2"). */
+const char *corral_unit_name(const corral_unit *u);
+/* "service" or "job". */
+const char *corral_unit_kind(const corral_unit *u);
+/* "inactive", "starting", "running", "stopping", "backoff" or "failed". */
+const char *corral_unit_state(const corral_unit *u);
+/* How the unit last ended: "success", "exit-code", "signal", "core-dump",
+ * "timeout", "spawn", "start-limit", … */
+const char *corral_unit_result(const corral_unit *u);
+/* The PID of the main process corrald started, 0 when there is none. For
+ * display: a bare PID does not prove a process' identity. */
+pid_t corral_unit_main_pid(const corral_unit *u);
+/* Microseconds since the unit's main process started. */
+uint64_t corral_unit_uptime_usec(const corral_unit *u);
+/* How many times corrald restarted the unit. */
+uint64_t corral_unit_restarts(const corral_unit *u);
+/* How the main process last ended: "exited", "killed", "dumped", or NULL
+ * when it has not ended yet. */
+const char *corral_unit_exit_code(const corral_unit *u);
+/* With exit_code "exited" the exit status, with "killed"/"dumped" the
+ * signal number; -1 when the main process has not ended. */
+int corral_unit_exit_status(const corral_unit *u);
+/* The last STATUS= the unit sent over sd_notify, or NULL. */
+const char *corral_unit_status_text(const corral_unit *u);
+/* CPU time used by the unit's processes, in microseconds. */
+uint64_t corral_unit_cpu_usec(const corral_unit *u);
+/* Memory used by the unit, in bytes; see corral_unit_memory_source(). */
+uint64_t corral_unit_memory_bytes(const corral_unit *u);
+/* Where memory_bytes comes from: "memory.current" (the cgroup's charge)
+ * or "rss" (the sum of its processes' resident sets, where the memory
+ * controller is not available). */
+const char *corral_unit_memory_source(const corral_unit *u);
+/* The number of tasks (threads) in the unit's cgroup. */
+uint64_t corral_unit_tasks(const corral_unit *u);
+/* 1 when the unit's cgroup is frozen, 0 otherwise. */
+int corral_unit_frozen(const corral_unit *u);
+/* The user that owns the unit (the submitter of a job; 0 for services). */
+uid_t corral_unit_owner_uid(const corral_unit *u);
+/* The unit as compact JSON text (one line, no newline). Owned by the
+ * corral_units the unit came from. */
+const char *corral_unit_json(const corral_unit *u);
+
+/* ---- changing units ---- */
+
+/* Start, stop, restart, freeze (cgroup.freeze) or thaw the units named in
+ * names (at least one). They return once corrald has applied the request,
+ * not when the units have finished starting or stopping: follow them with
+ * corral_status() or an event stream. Returns 0. Errors: -EINVAL (names
+ * NULL or empty), -ENOENT (no such unit; nothing was changed), -EPERM,
+ * -ESHUTDOWN (corrald is stopping), the connection errors above. */
+int corral_start(corral *c, const char *const *names);
+int corral_stop(corral *c, const char *const *names);
+int corral_restart(corral *c, const char *const *names);
+int corral_freeze(corral *c, const char *const *names);
+int corral_thaw(corral *c, const char *const *names);
+
+/* Sends signal sig (1 to SIGRTMAX) to every process of the units named in
+ * names. Returns the number of processes signalled (≥ 0). Errors as
+ * corral_start(), and -EINVAL for a bad signal number. */
+int corral_kill(corral *c, const char *const *names, int sig);
+
+/* Makes corrald re-read its configuration and apply the difference; returns
+ * once it is applied. Returns 0. Errors: -EINVAL when the configuration is
+ * invalid (nothing was changed; corral_last_error() gives the daemon's
+ * "file:line: …" message), -EBUSY (corrald is shutting down or already
+ * reloading), -EPERM, the connection errors above. */
+int corral_reload(corral *c);
+
+/* ---- jobs ---- */
+
+/* A one-off command. Zero-initialise it and set what you need; the
+ * library copies what it needs, the caller keeps ownership. */
+typedef struct corral_job_spec {
+        const char *const *argv; /* required: the program and its arguments, argv[0] not empty */
+        const char *name;        /* the job's unit name; NULL: corrald picks "job-" + 8 hex digits */
+        const char *const *env;  /* "KEY=VALUE" entries added to the job's environment, or NULL */
+        const char *cwd;         /* the working directory, or NULL for corrald's default */
+        uint64_t timeout_usec;   /* stop the job after this long; 0: no timeout */
+} corral_job_spec;
+
+/* Submits a job. It runs as the caller's user (from SO_PEERCRED), never
+ * restarted. Returns 0 with the job id (its unit name) in *ret_id when
+ * ret_id is not NULL; the caller frees it. Errors: -EINVAL (no argv, an
+ * empty argv[0], an env entry without '=' or a bad field in corrald's
+ * eyes), -EEXIST (a unit with that name exists), -EPERM, -ESHUTDOWN, the
+ * connection errors above. */
+int corral_run(corral *c, const corral_job_spec *spec, char **ret_id);
+
+/* Stops the job id (stop signal, grace, cgroup.kill); returns once the
+ * stop has begun. Returns 0. Errors: -ENOENT (no such job), -EPERM (not
+ * yours), the connection errors above. */
+int corral_cancel(corral *c, const char *id);
+
+/* Blocks until the job id has ended (at once when it already has), then
+ * returns 0 with a list of one unit in *ret when ret is not NULL: its
+ * result, exit_code and exit_status tell how it ended. Errors: -ENOENT (no
+ * such job), the connection errors above. The caller owns *ret. */
+int corral_wait(corral *c, const char *id, corral_units **ret);
+
+/* ---- events ---- */
+
+/* Turns the connection into an event stream: from now on it carries one
+ * event per state change of any unit, and every other request on c fails
+ * with -EBUSY (open a second handle for requests). Returns 0. Errors:
+ * -EBUSY (already subscribed), -EPERM, the connection errors above. */
+int corral_subscribe(corral *c);
+
+/* Reads the next event, waiting up to timeout_ms milliseconds (-1: for
+ * ever, 0: only what has arrived). Returns 0 with the event in *ret; the
+ * caller owns it: corral_event_free(). Errors: -ETIMEDOUT (no event in
+ * time), -EINVAL (not subscribed), -ECONNRESET (corrald closed the stream,
+ * e.g. because it stopped or because this subscriber fell more than 1 MiB
+ * behind), the connection errors above. */
+int corral_next_event(corral *c, int timeout_ms, corral_event **ret);
+
+/* Accessors of an event, with the absent values of the unit accessors. */
+const char *corral_event_unit(const corral_event *e);
+const char *corral_event_state(const corral_event *e);
+const char *corral_event_result(const corral_event *e);
+pid_t corral_event_main_pid(const corral_event *e);
+/* When the change happened: CLOCK_REALTIME, microseconds since the epoch. */
+uint64_t corral_event_timestamp_usec(const corral_event *e);
+/* The event line as corrald sent it (without the newline). Owned by e. */
+const char *corral_event_json(const corral_event *e);
+
+/* Frees e. Accepts NULL; returns NULL. */
+corral_event *corral_event_free(corral_event *e);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The control socket (docs/PROTOCOL.md): JSON lines over a Unix stream
+ * socket, peers authenticated by SO_PEERCRED, many clients at once without
+ * ever blocking the loop. */
+
+#include "macro.h"
+
+typedef struct Manager Manager;
+typedef struct Unit Unit;
+typedef struct ControlServer ControlServer;
+
+/* The largest request line, and how far a client may fall behind on
+ * replies and events before it is dropped. */
+#define CONTROL_REQUEST_MAX (64U * 1024U)
+#define CONTROL_OUTPUT_MAX (1024U * 1024U)
+#define CONTROL_CLIENTS_MAX 512U
+
+/* Binds m->config->control_socket (creating its directory), mode 0660,
+ * group control_group, and serves it on m->event. Returns 0, -EADDRINUSE
+ * when another process listens there, -errno. */
+int control_open(Manager *m, ControlServer **ret);
+
+/* Closes every client and the socket, and removes the socket file.
+ * Accepts NULL; returns NULL. */
+ControlServer *control_free(ControlServer *s);
+
+/* Tells subscribers of a unit's state change, and answers waiters of a job
+ * that has ended. */
+void control_unit_changed(ControlServer *s, Unit *u);
+
+/* Forgets a unit that is about to be freed. */
+void control_unit_removed(ControlServer *s, Unit *u);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the files of libcorral share. Nothing here is exported: the version
+ * script (libcorral.sym) makes every symbol but corral_* local. */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "corral/corral.h"
+
+/* docs/PROTOCOL.md: a request is at most 64 KiB, newline included. */
+#define CORRAL_REQUEST_MAX ((size_t) 64 * 1024)
+/* Our own bound on a reply or event line, newline included. */
+#define CORRAL_REPLY_MAX ((size_t) 1024 * 1024)
+
+struct corral {
+        int fd;
+        bool subscribed;
+        bool broken;      /* a connection error left the stream out of step */
+        char *buf;        /* bytes received but not yet consumed */
+        size_t buf_len;
+        size_t buf_size;
+        char *last_error; /* the message of the last error reply */
+};
+
+/* ---- conn.c: the socket and its lines ---- */
+
+/* Connects a new SOCK_STREAM|SOCK_CLOEXEC socket to the Unix socket path.
+ * Returns 0 with the fd in *ret_fd, or -errno. */
+int conn_connect(const char *path, int *ret_fd);
+
+/* Sends len bytes (one complete line, newline included), retrying short
+ * writes and EINTR, without SIGPIPE. Returns 0 or -errno. */
+int conn_send(corral *c, const char *data, size_t len);
+
+/* Reads the next line, waiting up to timeout_ms (-1: for ever). Returns 0
+ * with a malloc'd, NUL-terminated copy without the newline in *ret.
+ * Errors: -ETIMEDOUT, -ECONNRESET (EOF), -E2BIG (longer than
+ * CORRAL_REPLY_MAX), -ENOMEM, recv()/poll() errors. Every error but
+ * -ETIMEDOUT and -ENOMEM marks the connection broken. */
+int conn_read_line(corral *c, int timeout_ms, char **ret);
+
+/* ---- request.c: one request, one reply ---- */
+
+/* Sends {"method": method, "params": params} (params may be NULL; the
+ * call takes the reference in any case) and reads the reply. Returns 0
+ * with a new reference to the reply's "result" object in *ret (when ret is
+ * not NULL), the negative "code" of an error reply (its message then in
+ * c->last_error), or a connection error. */
+int request_call(corral *c, const char *method, json_t *params, json_t **ret);
+
+/* Builds a JSON array of strings from a NULL-terminated vector. Returns 0,
+ * -EINVAL for a NULL entry or invalid UTF-8, -ENOMEM. */
+int json_string_array(const char *const *l, json_t **ret);
+
+/* ---- objects.c: units and events ---- */
+
+/* Builds a corral_units from a JSON array of unit objects (a reference is
+ * taken). Returns 0, -EBADMSG when an element is not an object with a
+ * string "name", -ENOMEM. */
+int units_new(json_t *array, corral_units **ret);
+
+/* Builds a corral_event from one event line; takes line in any case.
+ * Returns 0, -ENOMSG when the line is a JSON object that is not an event
+ * (to be skipped), -EBADMSG when it is not JSON or its "event" is not an
+ * object with a string "unit", -ENOMEM. */
+int event_new(char *line, corral_event **ret);
