@@ -14,6 +14,7 @@
 #include <syslog.h>
 
 #include "parse-util.h"
+#include "ports.h"
 #include "strv.h"
 
 /* The longest line accepted. inih's line buffer (ini_max_line) must hold
@@ -41,6 +42,7 @@ static const char *const restart_policy_table[_RESTART_POLICY_MAX] = {
 static const char *const ready_mode_table[_READY_MODE_MAX] = {
         [READY_EXEC] = "exec",
         [READY_NOTIFY] = "notify",
+        [READY_HEALTH] = "health",
 };
 
 static const char *const exit_type_table[_EXIT_TYPE_MAX] = {
@@ -129,6 +131,7 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->user);
         free(s->group);
         free(s->output_path);
+        free(s->health_url);
         free(s);
         return NULL;
 }
@@ -160,7 +163,11 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
                 .start_limit_interval = 60 * USEC_PER_SEC,
                 .ready = READY_EXEC,
                 .start_timeout = 90 * USEC_PER_SEC,
+                .health_interval = 10 * USEC_PER_SEC,
+                .health_timeout = 2 * USEC_PER_SEC,
+                .health_threshold = 3,
         };
+        (void) health_status_parse("200-299", &s->health_status);
         s->name = strdup(name);
         s->file = strdup(file);
         if (!s->name || !s->file)
@@ -191,6 +198,8 @@ static Config *config_new(void) {
                 return NULL;
         c->log_level = LOG_INFO;
         c->control_timeout = 30 * USEC_PER_SEC;
+        c->port_min = 30000;
+        c->port_max = 31000;
         c->control_socket = strdup(CONFIG_DEFAULT_CONTROL_SOCKET);
         c->state_dir = strdup(CONFIG_DEFAULT_STATE_DIR);
         if (!c->control_socket || !c->state_dir)
@@ -612,9 +621,55 @@ bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b) {
                memcmp(a->prevent_exit_status, b->prevent_exit_status, sizeof(a->prevent_exit_status)) == 0 &&
                a->prevent_exit_signal == b->prevent_exit_signal && a->ready == b->ready &&
                a->start_timeout == b->start_timeout && a->watchdog_timeout == b->watchdog_timeout &&
-               a->runtime_max == b->runtime_max &&
+               a->runtime_max == b->runtime_max && a->port_mode == b->port_mode && a->port == b->port &&
+               streq_ptr(a->health_url, b->health_url) && a->health_interval == b->health_interval &&
+               a->health_timeout == b->health_timeout && a->health_threshold == b->health_threshold &&
+               a->health_grace == b->health_grace &&
+               memcmp(&a->health_status, &b->health_status, sizeof(a->health_status)) == 0 &&
                a->exit_type == b->exit_type && a->output == b->output &&
                streq_ptr(a->output_path, b->output_path);
+}
+
+static int config_parse_port_range(const char *key, const char *value, void *field, char **ret_message) {
+        Config *c = (Config *) ((char *) field - offsetof(Config, port_min));
+
+        if (ports_parse_range(value, &c->port_min, &c->port_max) < 0)
+                return value_invalid(ret_message, "invalid %s '%s': expected LOW-HIGH within 1-65535", key, value);
+        return 0;
+}
+
+static int config_parse_port(const char *key, const char *value, void *field, char **ret_message) {
+        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, port_mode));
+        unsigned n;
+
+        if (streq(value, "auto")) {
+                s->port_mode = PORT_AUTO;
+                return 0;
+        }
+        if (parse_unsigned(value, &n) < 0 || n == 0 || n > 65535)
+                return value_invalid(ret_message, "invalid %s '%s': use auto or a number from 1 to 65535", key, value);
+        s->port_mode = PORT_FIXED;
+        s->port = (uint16_t) n;
+        return 0;
+}
+
+static int config_parse_health_url(const char *key, const char *value, void *field, char **ret_message) {
+        int r;
+
+        if (!strneq(value, "http://", 7) && !strneq(value, "https://", 8))
+                return value_invalid(ret_message, "invalid %s '%s': expected an http:// or https:// URL", key, value);
+        r = check_variables(key, value, ret_message);
+        if (r < 0)
+                return r;
+        return set_string(field, value);
+}
+
+static int config_parse_health_status(const char *key, const char *value, void *field, char **ret_message) {
+        if (health_status_parse(value, field) < 0)
+                return value_invalid(ret_message,
+                                     "invalid %s '%s': expected codes and ranges within 100-599, like 200-299 301",
+                                     key, value);
+        return 0;
 }
 
 /* ---- key tables ---- */
@@ -640,6 +695,7 @@ static const ConfigKey corral_keys[] = {
         CORRAL_KEY("job_group", config_parse_user_group, job_group),
         CORRAL_KEY("status_public", config_parse_bool, status_public),
         CORRAL_KEY("control_timeout", config_parse_timespan, control_timeout),
+        CORRAL_KEY("port_range", config_parse_port_range, port_min),
 };
 
 static const ConfigKey program_keys[] = {
@@ -671,6 +727,13 @@ static const ConfigKey program_keys[] = {
         PROGRAM_KEY("exit_type", config_parse_exit_type, exit_type),
         PROGRAM_KEY("instances", config_parse_instances, instances),
         PROGRAM_KEY("output", config_parse_output, output),
+        PROGRAM_KEY("port", config_parse_port, port_mode),
+        PROGRAM_KEY("health_url", config_parse_health_url, health_url),
+        PROGRAM_KEY("health_interval", config_parse_timespan, health_interval),
+        PROGRAM_KEY("health_timeout", config_parse_timespan, health_timeout),
+        PROGRAM_KEY("health_threshold", config_parse_positive, health_threshold),
+        PROGRAM_KEY("health_grace", config_parse_timespan, health_grace),
+        PROGRAM_KEY("health_status", config_parse_health_status, health_status),
 };
 
 _Static_assert(ELEMENTSOF(corral_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
@@ -736,11 +799,40 @@ _printf_(3, 4) static int parser_errorf(ConfigParser *p, unsigned line, const ch
         return parser_fail(p, -EINVAL, line, message);
 }
 
+static bool strv_mentions(char * const *l, const char *needle) {
+        for (char * const *p = l; p && *p; p++)
+                if (strstr(*p, needle))
+                        return true;
+        return false;
+}
+
+/* ${PORT} needs a port; ready = health needs a health_url; a fixed port
+ * cannot serve several instances. */
+static int parser_check_service(ConfigParser *p, const ServiceConfig *s) {
+        bool uses_port = strv_mentions(s->command, "${PORT}") || strv_mentions(s->environment, "${PORT}") ||
+                         (s->directory && strstr(s->directory, "${PORT}")) ||
+                         (s->health_url && strstr(s->health_url, "${PORT}"));
+
+        if (uses_port && s->port_mode == PORT_NONE)
+                return parser_errorf(p, p->section_line, "[program:%s] uses ${PORT} but has no port (port = auto)",
+                                     s->name);
+        if (s->ready == READY_HEALTH && !s->health_url)
+                return parser_errorf(p, p->section_line, "[program:%s] has ready = health but no health_url",
+                                     s->name);
+        if (s->port_mode == PORT_FIXED && s->instances > 1)
+                return parser_errorf(p, p->section_line,
+                                     "[program:%s] has a fixed port but %u instances: use port = auto", s->name,
+                                     s->instances);
+        return 0;
+}
+
 static int parser_end_section(ConfigParser *p) {
-        if (p->section == SECTION_PROGRAM && !p->service->command)
+        if (p->section != SECTION_PROGRAM)
+                return 0;
+        if (!p->service->command)
                 return parser_errorf(p, p->section_line, "[program:%s] has no command",
                                      p->service->name);
-        return 0;
+        return parser_check_service(p, p->service);
 }
 
 static int parser_start_corral(ConfigParser *p) {
@@ -1117,6 +1209,25 @@ static int config_fail(int r, char *error, char **ret_error) {
         return r;
 }
 
+/* Checks across services, once every file is read. */
+static int config_validate(const Config *c, char **ret_error) {
+        for (size_t i = 0; i < c->n_services; i++) {
+                const ServiceConfig *a = c->services[i];
+                if (a->port_mode != PORT_FIXED)
+                        continue;
+                for (size_t j = 0; j < i; j++) {
+                        const ServiceConfig *b = c->services[j];
+                        if (b->port_mode == PORT_FIXED && b->port == a->port) {
+                                if (asprintf(ret_error, "%s:%u: port %u is taken by [program:%s] (%s:%u)", a->file,
+                                             a->line, a->port, b->name, b->file, b->line) < 0)
+                                        *ret_error = NULL;
+                                return -EINVAL;
+                        }
+                }
+        }
+        return 0;
+}
+
 int config_load(char * const *files, Config **ret, char **ret_error) {
         _cleanup_strv_free_ char **defaults = NULL;
         _cleanup_(config_freep) Config *c = NULL;
@@ -1139,6 +1250,9 @@ int config_load(char * const *files, Config **ret, char **ret_error) {
                 if (r < 0)
                         return config_fail(r, error, ret_error);
         }
+        r = config_validate(c, &error);
+        if (r < 0)
+                return config_fail(r, error, ret_error);
 
         *ret = TAKE_PTR(c);
         return 0;
@@ -1155,6 +1269,8 @@ int config_load_buffer(const char *filename, const char *buf, size_t len, Config
                 return config_fail(-ENOMEM, /* error= */ NULL, ret_error);
 
         r = config_parse_buffer(c, filename, buf, len, &error);
+        if (r >= 0)
+                r = config_validate(c, &error);
         if (r < 0)
                 return config_fail(r, error, ret_error);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "health.h"
 #include "macro.h"
 #include "time-util.h"
 
@@ -40,6 +41,7 @@ typedef enum RestartPolicy {
 typedef enum ReadyMode {
         READY_EXEC,   /* running once execve() succeeded */
         READY_NOTIFY, /* running at READY=1 on the notify socket */
+        READY_HEALTH, /* running at the first passing health check */
         _READY_MODE_MAX,
         _READY_MODE_INVALID = -EINVAL,
 } ReadyMode;
@@ -70,6 +72,14 @@ typedef enum LogTarget {
 } LogTarget;
 
 #define CONFIG_INSTANCES_MAX 1000U
+
+typedef enum PortMode {
+        PORT_NONE,
+        PORT_AUTO,  /* a free port from port_range, the same again after a restart */
+        PORT_FIXED,
+        _PORT_MODE_MAX,
+        _PORT_MODE_INVALID = -EINVAL,
+} PortMode;
 
 typedef struct ServiceConfig {
         unsigned n_ref;      /* the Config and every unit of the service hold one */
@@ -103,6 +113,14 @@ typedef struct ServiceConfig {
         usec_t runtime_max;    /* default 0: none; longer runs are stopped as failed (timeout) */
         OutputKind output;     /* default auto */
         char *output_path;     /* for OUTPUT_FILE */
+        PortMode port_mode;    /* default none */
+        uint16_t port;         /* for PORT_FIXED */
+        char *health_url;      /* NULL: no health checks */
+        usec_t health_interval; /* default 10s */
+        usec_t health_timeout; /* default 2s */
+        unsigned health_threshold; /* default 3 failures in a row */
+        usec_t health_grace;   /* default 0: failures count from the start */
+        HealthStatusSet health_status; /* default 200-299 */
 } ServiceConfig;
 
 typedef struct Config {
@@ -115,6 +133,7 @@ typedef struct Config {
         char *job_group;      /* may run jobs as themselves; NULL: nobody but changers */
         bool status_public;   /* everyone may read status; default no */
         usec_t control_timeout; /* a client must send a whole request within this; default 30s */
+        uint16_t port_min, port_max; /* port_range, default 30000-31000 */
 
         ServiceConfig **services; /* in the order of their sections */
         size_t n_services;

@@ -195,6 +195,16 @@ static json_t *unit_to_json(Unit *u, bool stats) {
                 return NULL;
         json_object_set_new(o, "uptime_usec",
                             json_integer(u->state == UNIT_RUNNING ? (json_int_t) (n - u->running_since) : 0));
+        if (u->port > 0)
+                json_object_set_new(o, "port", json_integer(u->port));
+        if (u->config && u->config->health_url)
+                json_object_set_new(o, "health",
+                                    json_pack("{s:b, s:i, s:I, s:i, s:i, s:I, s:o}", "ok", u->health_ok, "http_status",
+                                              (int) u->health_http_status, "latency_usec",
+                                              (json_int_t) u->health_latency, "failures", (int) u->health_failures,
+                                              "checks", (int) u->health_checks, "age_usec",
+                                              (json_int_t) (u->health_last ? n - u->health_last : 0), "error",
+                                              json_string_or_null(u->health_error)));
         if (stats)
                 unit_add_stats(u, o);
         return o;

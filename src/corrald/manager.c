@@ -224,6 +224,12 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 return -errno;
         if (config_files && !(m->config_files = strv_copy(config_files)))
                 return -ENOMEM;
+        r = health_checker_new(event, &m->health);
+        if (r < 0)
+                return r;
+        r = ports_new(config->port_min, config->port_max, &m->ports);
+        if (r < 0)
+                return r;
         m->cgroup = tree;
         r = manager_add_sources(m);
         if (r < 0) {
@@ -242,6 +248,8 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        health_checker_free(m->health);
+        ports_free(m->ports);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);

@@ -10,7 +10,9 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "health.h"
 #include "notify.h"
+#include "ports.h"
 #include "unit.h"
 
 typedef struct ReloadCounts {
@@ -23,6 +25,8 @@ struct Manager {
         char **config_files;  /* what --config named; NULL: the default files */
         CgroupTree *cgroup;
         NotifySocket *notify;
+        HealthChecker *health;
+        PortAllocator *ports;
         struct ControlServer *control;
 
         Unit **units;

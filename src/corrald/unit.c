@@ -9,6 +9,7 @@
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
+#include "ports.h"
 #include "spawn.h"
 #include "strv.h"
 
@@ -28,7 +29,7 @@ static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
         [UNIT_FAILURE_SPAWN] = "spawn",     [UNIT_FAILURE_EXIT_CODE] = "exit-code",
         [UNIT_FAILURE_SIGNAL] = "signal",   [UNIT_FAILURE_CORE_DUMP] = "core-dump",
         [UNIT_FAILURE_TIMEOUT] = "timeout", [UNIT_FAILURE_WATCHDOG] = "watchdog",
-        [UNIT_FAILURE_START_LIMIT] = "start-limit",
+        [UNIT_FAILURE_START_LIMIT] = "start-limit", [UNIT_FAILURE_UNHEALTHY] = "unhealthy",
 };
 
 const char *unit_state_to_string(UnitState s) {
@@ -69,6 +70,12 @@ Unit *unit_free(Unit *u) {
         sd_event_source_disable_unref(u->timer);
         sd_event_source_disable_unref(u->watchdog);
         sd_event_source_disable_unref(u->main_source);
+        sd_event_source_disable_unref(u->health_timer);
+        if (u->health_check)
+                health_check_cancel(u->health_check);
+        if (u->port > 0 && u->manager->ports)
+                ports_release(u->manager->ports, u->port);
+        free(u->health_error);
         if (u->manager && u->manager->cgroup)
                 cgroup_unit_unwatch(u->manager->cgroup, u->watch_wd);
         safe_close(u->cgroup_fd);
@@ -165,6 +172,85 @@ static void unit_arm_watchdog(Unit *u) {
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm the watchdog: %m, ignoring");
 }
 
+/* ---- Health checks ---- */
+
+/* While a unit with ready = health waits for its first pass, it is checked
+ * this often (or every health_interval, if that is shorter). */
+#define HEALTH_STARTING_INTERVAL (500 * USEC_PER_MSEC)
+
+static void unit_health_run(Unit *u);
+
+static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        unit_health_run(userdata);
+        return 0;
+}
+
+static void unit_health_stop(Unit *u) {
+        u->health_timer = sd_event_source_disable_unref(u->health_timer);
+        if (u->health_check)
+                health_check_cancel(u->health_check);
+        u->health_check = NULL;
+}
+
+static void unit_health_schedule(Unit *u) {
+        usec_t delay = u->config->health_interval;
+        int r;
+
+        if (u->state == UNIT_STARTING)
+                delay = MIN(delay, HEALTH_STARTING_INTERVAL);
+        r = arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, on_health_timer);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
+}
+
+static void on_health_result(const HealthResult *res, void *userdata) {
+        Unit *u = userdata;
+        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < u->config->health_grace;
+
+        u->health_check = NULL;
+        u->health_checks++;
+        u->health_ok = res->ok;
+        u->health_http_status = res->http_status;
+        u->health_latency = res->latency;
+        u->health_last = now(CLOCK_MONOTONIC);
+        free(u->health_error);
+        u->health_error = res->ok ? NULL : strdup(res->error ?: "failed");
+        if (res->ok) {
+                u->health_failures = 0;
+                unit_dispatch(u, UNIT_EVENT_HEALTHY);
+        } else if (in_grace || u->state == UNIT_STARTING)
+                log_unit_debug(u->name, "health check failed (%s), not counted yet", res->error ?: "?");
+        else {
+                u->health_failures++;
+                log_unit_warning(u->name, LOG_EVENT_NONE, "health check failed: %s (%u of %u in a row)",
+                                 res->error ?: "?", u->health_failures, u->config->health_threshold);
+                if (u->health_failures >= u->config->health_threshold)
+                        return unit_dispatch(u, UNIT_EVENT_UNHEALTHY);
+        }
+        if (u->state == UNIT_STARTING || u->state == UNIT_RUNNING)
+                unit_health_schedule(u);
+}
+
+static int unit_variables(const Unit *u, char ***ret);
+
+static void unit_health_run(Unit *u) {
+        _cleanup_strv_free_ char **vars = NULL;
+        _cleanup_free_ char *url = NULL;
+        int r;
+
+        r = unit_variables(u, &vars);
+        if (r >= 0)
+                r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
+        if (r >= 0)
+                r = health_check_start(u->manager->health, url, u->config->health_timeout, &u->config->health_status,
+                                       on_health_result, u, &u->health_check);
+        if (r < 0) {
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot start health check of %s: %m",
+                                       url ?: u->config->health_url);
+                unit_health_schedule(u);
+        }
+}
+
 /* ---- The cgroup ---- */
 
 static int unit_cgroup_attach(Unit *u, int fd) {
@@ -205,8 +291,8 @@ static bool unit_cgroup_populated(Unit *u) {
 
 /* ---- Starting ---- */
 
-/* NAME, INSTANCE (and PORT, later): expanded in command, directory and
- * environment, and set in the environment. */
+/* NAME, INSTANCE and PORT (when the unit has one): expanded in command,
+ * directory, environment and health_url, and set in the environment. */
 static int unit_variables(const Unit *u, char ***ret) {
         _cleanup_strv_free_ char **vars = NULL;
         char *e;
@@ -217,6 +303,8 @@ static int unit_variables(const Unit *u, char ***ret) {
                 if (asprintf(&e, "INSTANCE=%d", u->instance) < 0 || strv_consume(&vars, e) < 0)
                         return -ENOMEM;
         } else if (strv_extend(&vars, "INSTANCE=") < 0)
+                return -ENOMEM;
+        if (u->port > 0 && (asprintf(&e, "PORT=%u", u->port) < 0 || strv_consume(&vars, e) < 0))
                 return -ENOMEM;
         *ret = TAKE_PTR(vars);
         return 0;
@@ -319,10 +407,46 @@ static const char *spawn_step_object(const Unit *u, const StartContext *c, Spawn
         }
 }
 
+/* The unit's port: the one it had when that is still free (sticky across
+ * restarts), else a new one; a fixed port is held as configured. */
+static int unit_take_port(Unit *u) {
+        const ServiceConfig *s = u->config;
+        PortAllocator *a = u->manager->ports;
+        uint16_t port = 0;
+        int r;
+
+        if (s->port_mode == PORT_NONE || (s->port_mode == PORT_FIXED && u->port == s->port))
+                return 0;
+        if (s->port_mode == PORT_AUTO && u->port > 0 && ports_bindable(u->port))
+                return 0;
+        if (u->port > 0) {
+                ports_release(a, u->port);
+                port = u->port;
+                u->port = 0;
+        }
+        if (s->port_mode == PORT_FIXED) {
+                r = ports_reserve(a, s->port);
+                if (r < 0)
+                        return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "port %u is held by another unit",
+                                                    s->port);
+                u->port = s->port;
+                return 0;
+        }
+        r = ports_allocate(a, port, &u->port);
+        if (r < 0)
+                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "no free port in port_range %u-%u",
+                                            u->manager->config->port_min, u->manager->config->port_max);
+        return 0;
+}
+
 /* Resolves what the child needs; logs the problem. */
 static int unit_prepare(Unit *u, StartContext *c) {
         const ServiceConfig *s = u->config;
         int r;
+
+        r = unit_take_port(u);
+        if (r < 0)
+                return r;
 
         r = spawn_credentials_resolve(s->user, s->group, &c->creds);
         if (r == -ESRCH)
@@ -353,6 +477,7 @@ static int unit_prepare(Unit *u, StartContext *c) {
 }
 
 static void unit_enter_failed_start(Unit *u, UnitResult result) {
+        unit_health_stop(u);
         if (u->cgroup_fd >= 0)
                 unit_cgroup_release(u);
         u->result = result;
@@ -427,10 +552,17 @@ static void unit_enter_start(Unit *u) {
         }
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
+        u->started_at = now(CLOCK_MONOTONIC);
+        u->health_failures = 0;
         if (u->config->ready == READY_EXEC)
-                return unit_enter_running(u);
+                unit_enter_running(u);
+        else
+                unit_set_state(u, UNIT_STARTING);
+        if (u->config->health_url)
+                unit_health_schedule(u);
+        if (u->config->ready == READY_EXEC)
+                return;
 
-        unit_set_state(u, UNIT_STARTING);
         if (u->config->start_timeout > 0 && (r = unit_arm_timer(u, u->config->start_timeout)) < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
 }
@@ -527,6 +659,7 @@ static void unit_enter_restart(Unit *u) {
 
 static void unit_enter_dead(Unit *u) {
         unit_disarm_timer(u);
+        unit_health_stop(u);
         u->watchdog = sd_event_source_disable_unref(u->watchdog);
         unit_cgroup_release(u);
         if (u->start_pending && !u->manager->shutting_down && !u->removed)
@@ -574,6 +707,7 @@ static void unit_enter_stopping(Unit *u, bool requested) {
         u->stop_requested = requested;
         u->killed = false;
         u->watchdog = sd_event_source_disable_unref(u->watchdog);
+        unit_health_stop(u);
         unit_disarm_timer(u);
         unit_set_state(u, UNIT_STOPPING);
         if (!pidref_is_set(&u->main) && !unit_cgroup_populated(u))
@@ -789,6 +923,15 @@ static void unit_dispatch_active(Unit *u, UnitEvent event) {
         case UNIT_EVENT_WATCHDOG:
                 if (u->state == UNIT_RUNNING)
                         unit_fail_running(u, UNIT_FAILURE_WATCHDOG, "watchdog timeout: no WATCHDOG=1 in time");
+                return;
+        case UNIT_EVENT_HEALTHY:
+                if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH) {
+                        log_unit_info(u->name, LOG_EVENT_READY, "ready (health check passed)");
+                        unit_enter_running(u);
+                }
+                return;
+        case UNIT_EVENT_UNHEALTHY:
+                unit_fail_running(u, UNIT_FAILURE_UNHEALTHY, "unhealthy: health_threshold checks failed in a row");
                 return;
         default:
                 return;

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "health.h"
 #include "notify.h"
 #include "pidref.h"
 #include "time-util.h"
@@ -37,6 +38,7 @@ typedef enum UnitResult {
         UNIT_FAILURE_TIMEOUT,     /* never became ready within start_timeout */
         UNIT_FAILURE_WATCHDOG,    /* stopped pinging the watchdog */
         UNIT_FAILURE_START_LIMIT, /* started too often within start_limit_interval */
+        UNIT_FAILURE_UNHEALTHY,   /* health_threshold failed health checks in a row */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -49,6 +51,8 @@ typedef enum UnitEvent {
         UNIT_EVENT_TIMER,       /* start timeout, stop timeout or restart delay elapsed */
         UNIT_EVENT_READY,       /* READY=1 on the notify socket */
         UNIT_EVENT_WATCHDOG,    /* the watchdog was not pinged in time */
+        UNIT_EVENT_HEALTHY,     /* a health check passed */
+        UNIT_EVENT_UNHEALTHY,   /* health_threshold checks failed in a row */
         _UNIT_EVENT_MAX,
 } UnitEvent;
 
@@ -76,6 +80,18 @@ typedef struct Unit {
         sd_event_source *watchdog;
         usec_t watchdog_usec; /* effective: watchdog_timeout, or WATCHDOG_USEC= */
         char *status_text;    /* the last STATUS= */
+
+        uint16_t port;        /* held from the first start until the unit is freed; 0: none */
+        usec_t started_at;    /* CLOCK_MONOTONIC of the last start, for health_grace */
+        sd_event_source *health_timer;
+        HealthCheck *health_check; /* in flight */
+        unsigned health_failures;  /* in a row */
+        unsigned health_checks;    /* done since corrald started */
+        bool health_ok;            /* the last check passed */
+        long health_http_status;   /* of the last check */
+        usec_t health_latency;     /* of the last check */
+        usec_t health_last;        /* CLOCK_MONOTONIC of the last check's end; 0: none yet */
+        char *health_error;        /* why the last check failed */
 
         bool stop_requested;  /* this stop was asked for: no restart after it */
         bool start_pending;   /* start again once the current stop is done */

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "corral/corral.h"
 
@@ -35,12 +36,16 @@ int conn_connect(const char *path, int *ret_fd);
  * writes and EINTR, without SIGPIPE. Returns 0 or -errno. */
 int conn_send(corral *c, const char *data, size_t len);
 
-/* Reads the next line, waiting up to timeout_ms (-1: for ever). Returns 0
+/* The deadline of a timeout in milliseconds (-1: for ever) on
+ * CLOCK_MONOTONIC, in milliseconds, for conn_read_line(). */
+int64_t conn_deadline(int timeout_ms);
+
+/* Reads the next line, waiting until deadline (-1: for ever). Returns 0
  * with a malloc'd, NUL-terminated copy without the newline in *ret.
  * Errors: -ETIMEDOUT, -ECONNRESET (EOF), -E2BIG (longer than
  * CORRAL_REPLY_MAX), -ENOMEM, recv()/poll() errors. Every error but
  * -ETIMEDOUT and -ENOMEM marks the connection broken. */
-int conn_read_line(corral *c, int timeout_ms, char **ret);
+int conn_read_line(corral *c, int64_t deadline, char **ret);
 
 /* ---- request.c: one request, one reply ---- */
 

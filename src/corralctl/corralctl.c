@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* corralctl: help, the command line, and the call of one command. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "parse-util.h"
+#include "strv.h"
+#include "verbs.h"
+
+enum {
+        VERB_JSON = 1 << 0,   /* takes --json */
+        VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
+        VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
+};
+
+typedef struct Verb {
+        const char *name;
+        const char *usage; /* what follows the name */
+        const char *summary;
+        const char *options; /* help of its own options, or NULL */
+        unsigned flags;
+        int min_args, max_args; /* max -1: any number */
+        int (*run)(corral *c, const Args *a);
+} Verb;
+
+#define JSON_OPTION "     --json            Print the result as JSON, as corrald sent it\n"
+
+static const Verb verbs[] = {
+        { "status", "[UNIT...]", "Show every unit in a table, or the named units in detail",
+          JSON_OPTION, VERB_JSON, 0, -1, verb_status },
+        { "list", "", "Print the name of every unit, one per line", JSON_OPTION, VERB_JSON, 0, 0, verb_list },
+        { "start", "UNIT...", "Start units", NULL, 0, 1, -1, verb_start },
+        { "stop", "UNIT...", "Stop units (stop signal, grace period, then cgroup.kill)", NULL, 0, 1, -1, verb_stop },
+        { "restart", "UNIT...", "Restart units", NULL, 0, 1, -1, verb_restart },
+        { "kill", "[-s SIGNAL] UNIT...", "Send a signal to every process of units",
+          "  -s --signal SIGNAL   The signal, by name (TERM, SIGKILL) or number; default SIGTERM\n", VERB_SIGNAL, 1,
+          -1, verb_kill },
+        { "freeze", "UNIT...", "Freeze units (cgroup.freeze)", NULL, 0, 1, -1, verb_freeze },
+        { "thaw", "UNIT...", "Thaw frozen units", NULL, 0, 1, -1, verb_thaw },
+        { "reload", "", "Make corrald re-read its configuration; returns once it is applied", NULL, 0, 0, 0,
+          verb_reload },
+        { "run", "[OPTIONS...] [--] COMMAND [ARG...]", "Run a one-off job as you; print its id",
+          "     --name NAME       The job's name (default: job-XXXXXXXX)\n"
+          "     --timeout SPAN    Stop the job after SPAN (\"30s\", \"5min\", \"1h 30min\")\n"
+          "     --env KEY=VALUE   Add to the job's environment (repeatable)\n"
+          "     --cwd DIR         The job's working directory (absolute)\n"
+          "     --wait            Wait for the job to end and exit with its status\n"
+          "                       (128+N when signal N killed it)\n",
+          VERB_RUN, 1, -1, verb_run },
+        { "cancel", "JOB", "Stop a job", NULL, 0, 1, 1, verb_cancel },
+        { "wait", "JOB", "Wait for a job to end; exit with its status (128+N for signal N)", JSON_OPTION,
+          VERB_JSON, 1, 1, verb_wait },
+        { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
+          0, verb_events },
+};
+
+static const Verb *verb_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void help(void) {
+        printf("corralctl [OPTIONS...] COMMAND [ARGS...]\n\n"
+               "Control corrald, the corral process supervisor.\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                char left[64];
+                snprintf(left, sizeof(left), "%s %s", verbs[i].name, verbs[i].usage);
+                if (strlen(left) > 24)
+                        printf("  %s\n  %-24s  %s\n", left, "", verbs[i].summary);
+                else
+                        printf("  %-24s  %s\n", left, verbs[i].summary);
+        }
+        printf("  %-24s  %s\n", "help [COMMAND]", "Show this help, or the help of a command");
+        printf("\nOptions:\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "     --socket PATH       The control socket (default: $CORRAL_SOCKET, else\n"
+               "                         " CORRAL_DEFAULT_SOCKET ")\n"
+               "     --json              Print JSON (status, list, wait, events)\n"
+               "\nTables are aligned and coloured on a terminal; piped, they are\n"
+               "tab-separated plain text.\n"
+               "\nExit status: 0 success, 1 failure, 2 usage error, 3 a unit given to\n"
+               "\"status\" is not running, 4 no such unit or job; \"run --wait\" and\n"
+               "\"wait\": the job's exit status.\n");
+}
+
+static void help_verb(const Verb *v) {
+        printf("corralctl %s %s\n\n%s.\n", v->name, v->usage, v->summary);
+        printf("\nOptions:\n%s"
+               "  -h --help            Show this help\n",
+               v->options ?: "");
+}
+
+/* Says what is wrong with the command line, and where help is. */
+static int usage_error_verb(const Verb *v, const char *fmt, const char *arg) {
+        fputs("corralctl: ", stderr);
+        fprintf(stderr, fmt, arg);
+        fprintf(stderr, "\nTry 'corralctl %s%s--help'.\n", v ? v->name : "", v ? " " : "");
+        return EXIT_USAGE;
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+        return usage_error_verb(/* v= */ NULL, fmt, arg);
+}
+
+/* After getopt has printed what it did not like. */
+static int usage_hint(const Verb *v) {
+        fprintf(stderr, "Try 'corralctl %s%s--help'.\n", v ? v->name : "", v ? " " : "");
+        return EXIT_USAGE;
+}
+
+static const char *option_name(const struct option *options, int c) {
+        for (; options->name; options++)
+                if (options->val == c)
+                        return options->name;
+        return "?";
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_SOCKET,
+        ARG_JSON,
+        ARG_NAME,
+        ARG_TIMEOUT,
+        ARG_WAIT,
+        ARG_ENV,
+        ARG_CWD,
+};
+
+/* The options after the command's name; leaves optind at its first
+ * positional argument. Returns -1 to go on, or an exit status (0 after
+ * --help). */
+static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },          { "json", no_argument, NULL, ARG_JSON },
+                { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
+                { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                {},
+        };
+        static char prefix[64]; /* stays argv[0] */
+        unsigned needs;
+        int c;
+
+        /* getopt's messages start with argv[0]: "corralctl run: …". */
+        snprintf(prefix, sizeof(prefix), "corralctl %s", v->name);
+        argv[0] = prefix;
+        optind = 0; /* glibc: start afresh, with this optstring */
+        /* run: the first word that is not an option starts the command. */
+        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:" : "hs:", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help_verb(v);
+                        return EXIT_OK;
+                case '?':
+                        return usage_hint(v);
+                case ARG_JSON:
+                        a->json = true;
+                        needs = VERB_JSON;
+                        break;
+                case 's':
+                        if (parse_signal(optarg, &a->signal) < 0)
+                                return usage_error_verb(v, "invalid signal '%s'", optarg);
+                        needs = VERB_SIGNAL;
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_timespan(optarg, &a->timeout) < 0)
+                                return usage_error_verb(v, "invalid time span '%s'", optarg);
+                        needs = VERB_RUN;
+                        break;
+                case ARG_ENV:
+                        if (!strchr(optarg, '=') || optarg[0] == '=')
+                                return usage_error_verb(v, "--env wants KEY=VALUE, not '%s'", optarg);
+                        if (strv_extend(&a->env, optarg) < 0) {
+                                fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
+                                return EXIT_FAIL;
+                        }
+                        needs = VERB_RUN;
+                        break;
+                case ARG_NAME:
+                        a->name = optarg;
+                        needs = VERB_RUN;
+                        break;
+                case ARG_CWD:
+                        a->cwd = optarg;
+                        needs = VERB_RUN;
+                        break;
+                case ARG_WAIT:
+                        a->wait = true;
+                        needs = VERB_RUN;
+                        break;
+                default:
+                        return usage_hint(v);
+                }
+                if (!(v->flags & needs))
+                        return usage_error_verb(v, "option --%s is not for this command", option_name(options, c));
+        }
+        return -1;
+}
+
+/* Checks the number of positional arguments of v. Returns -1 to go on, or
+ * EXIT_USAGE. */
+static int check_arg_count(const Verb *v, char **args) {
+        int n = (int) strv_length(args);
+
+        if (n < v->min_args)
+                return usage_error_verb(v, "%s: missing argument", v->name);
+        if (v->max_args >= 0 && n > v->max_args)
+                return usage_error_verb(v, "%s: too many arguments", v->name);
+        return -1;
+}
+
+/* The options before the command. Returns -1 to go on with optind at the
+ * command, or an exit status. */
+static int parse_global_args(int argc, char **argv, Args *a) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "socket", required_argument, NULL, ARG_SOCKET },
+                { "json", no_argument, NULL, ARG_JSON },
+                {},
+        };
+        int c;
+
+        argv[0] = (char *) "corralctl"; /* for getopt's messages */
+        /* '+': the command's own options come after it. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_OK;
+                case ARG_VERSION:
+                        printf("corralctl %s\n", CORRAL_VERSION);
+                        return EXIT_OK;
+                case ARG_SOCKET:
+                        a->socket = optarg;
+                        break;
+                case ARG_JSON:
+                        a->json = true;
+                        break;
+                default:
+                        return usage_hint(/* v= */ NULL);
+                }
+        if (optind >= argc)
+                return usage_error("%s", "no command given");
+        return -1;
+}
+
+/* "help", "help COMMAND". */
+static int run_help(char **args) {
+        const Verb *v;
+
+        if (!args[0]) {
+                help();
+                return EXIT_OK;
+        }
+        v = verb_find(args[0]);
+        if (!v)
+                return usage_error("unknown command '%s'", args[0]);
+        help_verb(v);
+        return EXIT_OK;
+}
+
+static const char *socket_path(const Args *a) {
+        const char *e = getenv("CORRAL_SOCKET");
+        return a->socket ?: e && *e ? e : CORRAL_DEFAULT_SOCKET;
+}
+
+static int run_verb(const Verb *v, const Args *a) {
+        corral *c = NULL;
+        int r;
+
+        r = corral_open(a->socket, &c);
+        if (r < 0) {
+                fprintf(stderr, "corralctl: cannot connect to %s: %s%s\n", socket_path(a), strerror(-r),
+                        r == -ENOENT || r == -ECONNREFUSED ? " (is corrald running?)" : "");
+                return EXIT_FAIL;
+        }
+        r = v->run(c, a);
+        corral_close(c);
+        return r;
+}
+
+static int run(int argc, char **argv, Args *a) {
+        const Verb *v;
+        int r;
+
+        r = parse_global_args(argc, argv, a);
+        if (r >= 0)
+                return r;
+        argc -= optind;
+        argv += optind;
+        if (streq(argv[0], "help"))
+                return run_help(argv + 1);
+        v = verb_find(argv[0]);
+        if (!v)
+                return usage_error("unknown command '%s'", argv[0]);
+        if (a->json && !(v->flags & VERB_JSON))
+                return usage_error_verb(v, "%s", "--json is for status, list, wait and events");
+        r = parse_verb_args(v, argc, argv, a);
+        if (r >= 0)
+                return r;
+        a->args = argv + optind;
+        r = check_arg_count(v, a->args);
+        if (r >= 0)
+                return r;
+        return run_verb(v, a);
+}
+
+int main(int argc, char **argv) {
+        Args a = { .signal = SIGTERM };
+        int r = run(argc, argv, &a);
+
+        strv_free(a.env);
+        /* A failed write of our output (a full disk, a closed pipe) fails us. */
+        if (fflush(stdout) != 0 && r == EXIT_OK)
+                r = EXIT_FAIL;
+        return r;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "parse-util.h"
+#include "time-util.h"
+
+#define ANSI_RED "\x1b[0;1;31m"
+#define ANSI_GREEN "\x1b[0;1;32m"
+#define ANSI_YELLOW "\x1b[0;1;33m"
+#define ANSI_BOLD "\x1b[1m"
+#define ANSI_NORMAL "\x1b[0m"
+
+bool output_tty(void) {
+        static int cached = -1;
+
+        if (cached < 0)
+                cached = isatty(STDOUT_FILENO);
+        return cached > 0;
+}
+
+/* Colours only on a terminal that can show them, and not against $NO_COLOR
+ * (https://no-color.org). */
+static bool output_colour(void) {
+        static int cached = -1;
+
+        if (cached < 0) {
+                const char *term = getenv("TERM");
+                cached = output_tty() && !getenv("NO_COLOR") && !streq_ptr(term, "dumb");
+        }
+        return cached > 0;
+}
+
+static const char *colour(const char *ansi) {
+        return output_colour() ? ansi : "";
+}
+
+/* The colour of a state: green running, red failed, yellow on its way. */
+static const char *state_colour(const char *state) {
+        if (!state || streq(state, "inactive"))
+                return "";
+        if (streq(state, "running"))
+                return colour(ANSI_GREEN);
+        if (streq(state, "failed"))
+                return colour(ANSI_RED);
+        return colour(ANSI_YELLOW);
+}
+
+char *format_span_short(char *buf, size_t size, uint64_t usec) {
+        if (usec == UINT64_MAX) {
+                snprintf(buf, size, "-");
+                return buf;
+        }
+        /* Microseconds matter only below a millisecond. */
+        if (usec >= USEC_PER_MSEC)
+                usec -= usec % USEC_PER_MSEC;
+        format_timespan(buf, size, usec);
+        char *second = strchr(buf, ' ');
+        if (second && (second = strchr(second + 1, ' ')))
+                *second = '\0';
+        return buf;
+}
+
+char *format_bytes(char *buf, size_t size, uint64_t bytes) {
+        static const char suffixes[] = "KMGTPE";
+        double v = (double) bytes;
+        size_t i = 0;
+
+        if (bytes == UINT64_MAX)
+                snprintf(buf, size, "-");
+        else if (bytes < 1024)
+                snprintf(buf, size, "%" PRIu64 "B", bytes);
+        else {
+                for (v /= 1024; v >= 1024 && i + 1 < strlen(suffixes); i++)
+                        v /= 1024;
+                snprintf(buf, size, "%.1f%c", v, suffixes[i]);
+        }
+        return buf;
+}
+
+/* ---- table ---- */
+
+enum { COL_UNIT, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_CPU, COL_MEM, COL_TASKS, _COL_MAX };
+
+typedef struct Row {
+        char cell[_COL_MAX][96];
+        const char *state; /* for the colour of COL_STATE; NULL in the header */
+} Row;
+
+static void count_to_string(char *buf, size_t size, uint64_t v) {
+        if (v == UINT64_MAX)
+                snprintf(buf, size, "-");
+        else
+                snprintf(buf, size, "%" PRIu64, v);
+}
+
+/* "running", "running (frozen)", "failed (exit-code)". */
+static void state_to_string(char *buf, size_t size, const corral_unit *u) {
+        const char *state = corral_unit_state(u) ?: "?", *result = corral_unit_result(u);
+
+        if (corral_unit_frozen(u))
+                snprintf(buf, size, "%s (frozen)", state);
+        else if (streq(state, "failed") && result)
+                snprintf(buf, size, "%s (%s)", state, result);
+        else
+                snprintf(buf, size, "%s", state);
+}
+
+static void row_fill(Row *row, const corral_unit *u) {
+        pid_t pid = corral_unit_main_pid(u);
+        bool running = streq_ptr(corral_unit_state(u), "running");
+
+        snprintf(row->cell[COL_UNIT], sizeof(row->cell[COL_UNIT]), "%s", corral_unit_name(u));
+        state_to_string(row->cell[COL_STATE], sizeof(row->cell[COL_STATE]), u);
+        row->state = corral_unit_state(u);
+        if (pid > 0)
+                snprintf(row->cell[COL_PID], sizeof(row->cell[COL_PID]), "%d", (int) pid);
+        else
+                snprintf(row->cell[COL_PID], sizeof(row->cell[COL_PID]), "-");
+        format_span_short(row->cell[COL_UPTIME], sizeof(row->cell[COL_UPTIME]),
+                          running ? corral_unit_uptime_usec(u) : UINT64_MAX);
+        count_to_string(row->cell[COL_RESTARTS], sizeof(row->cell[COL_RESTARTS]), corral_unit_restarts(u));
+        format_span_short(row->cell[COL_CPU], sizeof(row->cell[COL_CPU]), corral_unit_cpu_usec(u));
+        format_bytes(row->cell[COL_MEM], sizeof(row->cell[COL_MEM]), corral_unit_memory_bytes(u));
+        count_to_string(row->cell[COL_TASKS], sizeof(row->cell[COL_TASKS]), corral_unit_tasks(u));
+}
+
+static void row_print(const Row *row, const size_t *width) {
+        for (size_t col = 0; col < _COL_MAX; col++) {
+                bool last = col + 1 == _COL_MAX;
+                const char *on = !row->state ? colour(ANSI_BOLD) : col == COL_STATE ? state_colour(row->state) : "";
+
+                if (!output_tty()) {
+                        printf("%s%s", row->cell[col], last ? "\n" : "\t");
+                        continue;
+                }
+                /* Pad outside the colour so that escapes do not count. */
+                printf("%s%s%s", on, row->cell[col], *on ? ANSI_NORMAL : "");
+                if (last)
+                        putchar('\n');
+                else
+                        printf("%*s", (int) (width[col] - strlen(row->cell[col]) + 2), "");
+        }
+}
+
+void print_units_table(const corral_units *units) {
+        static const char *const header[_COL_MAX] = { "UNIT", "STATE", "PID",  "UPTIME",
+                                                      "RESTARTS", "CPU", "MEM", "TASKS" };
+        size_t n = corral_units_count(units), width[_COL_MAX] = {};
+        _cleanup_free_ Row *rows = calloc(n + 1, sizeof(Row));
+
+        if (!rows) {
+                fprintf(stderr, "corralctl: out of memory\n");
+                return;
+        }
+        for (size_t col = 0; col < _COL_MAX; col++)
+                snprintf(rows[0].cell[col], sizeof(rows[0].cell[col]), "%s", header[col]);
+        for (size_t i = 0; i < n; i++)
+                row_fill(&rows[i + 1], corral_units_get(units, i));
+        for (size_t i = 0; i <= n; i++)
+                for (size_t col = 0; col < _COL_MAX; col++)
+                        width[col] = MAX(width[col], strlen(rows[i].cell[col]));
+        for (size_t i = 0; i <= n; i++)
+                row_print(&rows[i], width);
+}
+
+/* ---- one unit ---- */
+
+static void print_exit(const corral_unit *u) {
+        const char *code = corral_unit_exit_code(u);
+        int status = corral_unit_exit_status(u);
+
+        if (!code || status < 0)
+                return;
+        if (streq(code, "exited"))
+                printf("       Exit: status %d\n", status);
+        else
+                printf("       Exit: signal %s%s\n", signal_to_string(status) ?: "?",
+                       streq(code, "dumped") ? " (core dumped)" : "");
+}
+
+void print_unit_details(const corral_unit *u) {
+        const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
+        char buf[FORMAT_TIMESPAN_MAX];
+        uid_t owner = corral_unit_owner_uid(u);
+
+        printf("%s●%s %s - %s\n", state_colour(state), *state_colour(state) ? ANSI_NORMAL : "",
+               corral_unit_name(u), corral_unit_kind(u) ?: "unit");
+        printf("      State: %s%s%s%s\n", state_colour(state), state, *state_colour(state) ? ANSI_NORMAL : "",
+               corral_unit_frozen(u) ? " (frozen)" : "");
+        if (corral_unit_result(u))
+                printf("     Result: %s\n", corral_unit_result(u));
+        if (streq(state, "running") && corral_unit_uptime_usec(u) != UINT64_MAX)
+                printf("     Uptime: %s\n", format_span_short(buf, sizeof(buf), corral_unit_uptime_usec(u)));
+        if (corral_unit_main_pid(u) > 0)
+                printf("   Main PID: %d\n", (int) corral_unit_main_pid(u));
+        if (corral_unit_restarts(u) != UINT64_MAX)
+                printf("   Restarts: %" PRIu64 "\n", corral_unit_restarts(u));
+        print_exit(u);
+        if (text)
+                printf("     Status: \"%s\"\n", text);
+        if (corral_unit_cpu_usec(u) != UINT64_MAX)
+                printf("        CPU: %s\n", format_span_short(buf, sizeof(buf), corral_unit_cpu_usec(u)));
+        if (corral_unit_memory_bytes(u) != UINT64_MAX)
+                printf("     Memory: %s (%s)\n", format_bytes(buf, sizeof(buf), corral_unit_memory_bytes(u)),
+                       corral_unit_memory_source(u) ?: "?");
+        if (corral_unit_tasks(u) != UINT64_MAX)
+                printf("      Tasks: %" PRIu64 "\n", corral_unit_tasks(u));
+        if (owner != (uid_t) -1 && streq_ptr(corral_unit_kind(u), "job"))
+                printf("      Owner: UID %u\n", (unsigned) owner);
+}
+
+/* ---- events ---- */
+
+/* "2026-11-23T04:24:55.225Z", as corrald's log writes times. */
+static void format_timestamp(char *buf, size_t size, uint64_t usec) {
+        time_t sec = (time_t) (usec / USEC_PER_SEC);
+        struct tm tm;
+
+        if (usec == UINT64_MAX || !gmtime_r(&sec, &tm)) {
+                snprintf(buf, size, "-");
+                return;
+        }
+        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%03uZ", (unsigned) (usec % USEC_PER_SEC / USEC_PER_MSEC));
+}
+
+void print_event(const corral_event *e) {
+        const char *state = corral_event_state(e) ?: "?", *result = corral_event_result(e);
+        char stamp[64];
+
+        format_timestamp(stamp, sizeof(stamp), corral_event_timestamp_usec(e));
+        printf("%s %s %s%s%s", stamp, corral_event_unit(e), state_colour(state), state,
+               *state_colour(state) ? ANSI_NORMAL : "");
+        if (result)
+                printf(" (%s)", result);
+        if (corral_event_main_pid(e) > 0)
+                printf(" pid %d", (int) corral_event_main_pid(e));
+        putchar('\n');
+}

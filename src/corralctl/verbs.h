@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The commands of corralctl, on an open connection. Each returns the exit
+ * status of corralctl, having said on stderr what went wrong. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "corral/corral.h"
+
+enum {
+        EXIT_OK = 0,
+        EXIT_FAIL = 1,
+        EXIT_USAGE = 2,
+        EXIT_NOT_RUNNING = 3, /* status UNIT: LSB "program is not running" */
+        EXIT_NO_UNIT = 4,     /* the daemon said ENOENT */
+};
+
+/* The command line, parsed. */
+typedef struct Args {
+        const char *socket; /* --socket, or NULL */
+        bool json;          /* --json */
+        int signal;         /* kill -s; SIGTERM by default */
+        const char *name;   /* run --name */
+        uint64_t timeout;   /* run --timeout, µs; 0: none */
+        bool wait;          /* run --wait */
+        char **env;         /* run --env K=V…, NULL-terminated (owned) */
+        const char *cwd;    /* run --cwd */
+        char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
+} Args;
+
+int verb_status(corral *c, const Args *a);
+int verb_list(corral *c, const Args *a);
+int verb_start(corral *c, const Args *a);
+int verb_stop(corral *c, const Args *a);
+int verb_restart(corral *c, const Args *a);
+int verb_kill(corral *c, const Args *a);
+int verb_freeze(corral *c, const Args *a);
+int verb_thaw(corral *c, const Args *a);
+int verb_reload(corral *c, const Args *a);
+int verb_run(corral *c, const Args *a);
+int verb_cancel(corral *c, const Args *a);
+int verb_wait(corral *c, const Args *a);
+int verb_events(corral *c, const Args *a);

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "health.h"
+
+#include <curl/curl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+
+/* Idle connections kept for reuse, over all hosts. */
+#define HEALTH_MAX_CONNECTS 1024L
+/* Curl's timeouts are in milliseconds: coalescing wakeups by more than that
+ * (sd-event's default accuracy is 250 ms) would stretch every timeout. */
+#define HEALTH_TIMER_ACCURACY USEC_PER_MSEC
+
+#define HEALTH_STATUS_MIN 100
+#define HEALTH_STATUS_MAX 599
+#define HEALTH_STATUS_DEFAULT "200-299"
+
+typedef struct HealthSocket HealthSocket;
+
+struct HealthChecker {
+        sd_event *event;
+        CURLM *multi;
+        sd_event_source *timer;
+        HealthCheck *checks;     /* in flight */
+        HealthSocket *sockets;   /* one per socket that curl asked us to watch */
+        unsigned n_checks;
+        unsigned dispatching;    /* > 0 while handlers are being called */
+        bool free_requested;     /* health_checker_free() from a handler */
+};
+
+struct HealthCheck {
+        HealthChecker *checker;
+        HealthCheck *prev, *next;
+        CURL *easy;
+        HealthStatusSet accept;
+        HealthHandler handler;
+        void *userdata;
+        usec_t started;
+        size_t body_size;
+        bool body_too_large;
+        bool delivering;        /* finished, detached, its handler running */
+        char error[CURL_ERROR_SIZE];
+};
+
+/* The record curl keeps for one of its sockets (curl_multi_assign). */
+struct HealthSocket {
+        HealthChecker *checker;
+        HealthSocket *prev, *next;
+        sd_event_source *source;
+};
+
+/* ---- Status sets ---- */
+
+static void status_set_add_range(HealthStatusSet *set, unsigned lo, unsigned hi) {
+        for (unsigned code = lo; code <= hi; code++) {
+                unsigned i = code - HEALTH_STATUS_MIN;
+
+                set->bits[i / 64] |= UINT64_C(1) << (i % 64);
+        }
+}
+
+/* Exactly three digits, 100..599. Returns the number of characters read. */
+static int parse_status_code(const char *s, unsigned *ret) {
+        unsigned code = 0;
+
+        for (size_t i = 0; i < 3; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                code = code * 10 + (unsigned) (s[i] - '0');
+        }
+        if (code < HEALTH_STATUS_MIN || code > HEALTH_STATUS_MAX)
+                return -EINVAL;
+        *ret = code;
+        return 3;
+}
+
+/* One "200" or "200-299" token at s, ending at a separator or the end.
+ * Returns the number of characters read. */
+static int parse_status_token(const char *s, HealthStatusSet *set) {
+        unsigned lo, hi;
+        int n, m;
+
+        n = parse_status_code(s, &lo);
+        if (n < 0)
+                return n;
+        hi = lo;
+        if (s[n] == '-') {
+                m = parse_status_code(s + n + 1, &hi);
+                if (m < 0 || hi < lo)
+                        return -EINVAL;
+                n += 1 + m;
+        }
+        if (s[n] != '\0' && !strchr(" \t,", s[n]))
+                return -EINVAL;
+        status_set_add_range(set, lo, hi);
+        return n;
+}
+
+int health_status_parse(const char *s, HealthStatusSet *ret) {
+        HealthStatusSet set = {};
+        bool any = false;
+
+        if (!s || !ret)
+                return -EINVAL;
+        for (;;) {
+                int n;
+
+                s += strspn(s, " \t,");
+                if (*s == '\0')
+                        break;
+                n = parse_status_token(s, &set);
+                if (n < 0)
+                        return n;
+                s += n;
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret = set;
+        return 0;
+}
+
+bool health_status_contains(const HealthStatusSet *set, long code) {
+        unsigned i;
+
+        if (!set || code < HEALTH_STATUS_MIN || code > HEALTH_STATUS_MAX)
+                return false;
+        i = (unsigned) (code - HEALTH_STATUS_MIN);
+        return set->bits[i / 64] & (UINT64_C(1) << (i % 64));
+}
+
+/* ---- Sockets and the timer, as curl asks for them ---- */
+
+static HealthSocket *health_socket_free(HealthSocket *s) {
+        if (!s)
+                return NULL;
+        if (s->prev)
+                s->prev->next = s->next;
+        else
+                s->checker->sockets = s->next;
+        if (s->next)
+                s->next->prev = s->prev;
+        sd_event_source_disable_unref(s->source);
+        return mfree(s);
+}
+
+/* Runs curl on what happened and hands out the results. */
+static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags);
+
+static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
+        HealthChecker *h = userdata;
+        int flags = 0;
+
+        if (revents & EPOLLIN)
+                flags |= CURL_CSELECT_IN;
+        if (revents & EPOLLOUT)
+                flags |= CURL_CSELECT_OUT;
+        if (revents & (EPOLLERR | EPOLLHUP))
+                flags |= CURL_CSELECT_ERR;
+        checker_drive(h, fd, flags);
+        return 0;
+}
+
+static int on_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        checker_drive(userdata, CURL_SOCKET_TIMEOUT, /* flags= */ 0);
+        return 0;
+}
+
+static uint32_t poll_to_epoll(int what) {
+        switch (what) {
+        case CURL_POLL_IN:
+                return EPOLLIN;
+        case CURL_POLL_OUT:
+                return EPOLLOUT;
+        case CURL_POLL_INOUT:
+                return EPOLLIN | EPOLLOUT;
+        default:
+                return 0;
+        }
+}
+
+static int socket_watch(HealthChecker *h, curl_socket_t fd, uint32_t events) {
+        _cleanup_free_ HealthSocket *s = NULL;
+        int r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        r = sd_event_add_io(h->event, &s->source, fd, events, on_io, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->source, "health-socket");
+        if (curl_multi_assign(h->multi, fd, s) != CURLM_OK) {
+                sd_event_source_disable_unref(s->source);
+                return -ENOMEM;
+        }
+        s->checker = h;
+        s->next = h->sockets;
+        if (s->next)
+                s->next->prev = s;
+        h->sockets = TAKE_PTR(s);
+        return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: what curl wants to hear about the socket fd. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp) {
+        HealthChecker *h = userp;
+        HealthSocket *s = socketp;
+
+        if (what == CURL_POLL_REMOVE) {
+                health_socket_free(s);
+                return 0;
+        }
+        if (s)
+                return sd_event_source_set_io_events(s->source, poll_to_epoll(what)) < 0 ? -1 : 0;
+        return socket_watch(h, fd, poll_to_epoll(what)) < 0 ? -1 : 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer, re-armed, never run from here (curl
+ * does not allow calls into the multi handle from its callbacks). */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
+        HealthChecker *h = userp;
+        usec_t base;
+
+        if (timeout_ms < 0)
+                return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF) < 0 ? -1 : 0;
+        /* 0 ("as soon as possible") gives a time already past: due at the
+         * next iteration of the loop. */
+        if (sd_event_now(h->event, CLOCK_MONOTONIC, &base) < 0)
+                return -1;
+        if (sd_event_source_set_time(h->timer, base + (usec_t) timeout_ms * USEC_PER_MSEC) < 0)
+                return -1;
+        return sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
+}
+
+/* ---- Checks ---- */
+
+static void check_link(HealthChecker *h, HealthCheck *c) {
+        c->checker = h;
+        c->next = h->checks;
+        if (c->next)
+                c->next->prev = c;
+        h->checks = c;
+        h->n_checks++;
+}
+
+/* Takes the check out of the multi handle and the list of checks in flight.
+ * Idempotent. */
+static void check_detach(HealthCheck *c) {
+        HealthChecker *h = c->checker;
+
+        if (!h)
+                return;
+        if (c->easy)
+                (void) curl_multi_remove_handle(h->multi, c->easy);
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                h->checks = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        c->checker = NULL;
+        h->n_checks--;
+}
+
+static HealthCheck *check_free(HealthCheck *c) {
+        if (!c)
+                return NULL;
+        check_detach(c);
+        if (c->easy)
+                curl_easy_cleanup(c->easy);
+        return mfree(c);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(HealthCheck *, check_free);
+
+/* CURLOPT_WRITEFUNCTION: the body is counted and dropped; a short count
+ * past HEALTH_BODY_MAX makes curl fail the transfer (CURLE_WRITE_ERROR). */
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
+        HealthCheck *c = userdata;
+        size_t n = size * nmemb;
+
+        if (n > HEALTH_BODY_MAX - c->body_size) {
+                c->body_too_large = true;
+                return 0;
+        }
+        c->body_size += n;
+        return n;
+}
+
+/* Only http and https, with a host; checked here so that a bad URL is an
+ * error at once rather than a failed check later. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup);
+
+static int url_validate(const char *url) {
+        _cleanup_(curl_url_cleanupp) CURLU *u = NULL;
+        char *scheme = NULL;
+        bool good;
+
+        if (!url || !*url)
+                return -EINVAL;
+        u = curl_url();
+        if (!u)
+                return -ENOMEM;
+        if (curl_url_set(u, CURLUPART_URL, url, /* flags= */ 0) != CURLUE_OK)
+                return -EINVAL;
+        if (curl_url_get(u, CURLUPART_SCHEME, &scheme, /* flags= */ 0) != CURLUE_OK)
+                return -EINVAL;
+        good = strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0;
+        curl_free(scheme);
+        return good ? 0 : -EINVAL;
+}
+
+static int curl_code_to_errno(CURLcode e) {
+        return e == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+}
+
+/* What to fetch and how: a plain GET, no redirects, no proxy (a health
+ * check is about the service itself, not about whatever http_proxy the
+ * environment names). */
+static int check_set_request(HealthCheck *c, const char *url, usec_t timeout) {
+        long timeout_ms = timeout / USEC_PER_MSEC >= (usec_t) LONG_MAX
+                                  ? LONG_MAX
+                                  : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
+        CURLcode e;
+
+        if ((e = curl_easy_setopt(c->easy, CURLOPT_URL, url)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_PROXY, "")) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION)) != CURLE_OK)
+                return curl_code_to_errno(e);
+        return 0;
+}
+
+/* How the answer comes back. CURLOPT_MAXFILESIZE fails a response whose
+ * Content-Length is too large before its body is read; on_body() catches
+ * the others. */
+static int check_set_callbacks(HealthCheck *c) {
+        CURLcode e;
+
+        if ((e = curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c)) != CURLE_OK ||
+            (e = curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE, (long) HEALTH_BODY_MAX)) != CURLE_OK)
+                return curl_code_to_errno(e);
+        return 0;
+}
+
+static int check_new(const char *url, usec_t timeout, const HealthStatusSet *accept, HealthHandler handler,
+                     void *userdata, HealthCheck **ret) {
+        _cleanup_(check_freep) HealthCheck *c = NULL;
+        int r;
+
+        c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->easy = curl_easy_init();
+        if (!c->easy)
+                return -ENOMEM;
+        r = check_set_request(c, url, timeout);
+        if (r < 0)
+                return r;
+        r = check_set_callbacks(c);
+        if (r < 0)
+                return r;
+        if (accept)
+                c->accept = *accept;
+        else
+                (void) health_status_parse(HEALTH_STATUS_DEFAULT, &c->accept);
+        c->handler = handler;
+        c->userdata = userdata;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
+                       HealthHandler handler, void *userdata, HealthCheck **ret) {
+        _cleanup_(check_freep) HealthCheck *c = NULL;
+        int r;
+
+        if (!h || !handler || timeout == 0 || h->free_requested)
+                return -EINVAL;
+        r = url_validate(url);
+        if (r < 0)
+                return r;
+        r = check_new(url, timeout, accept, handler, userdata, &c);
+        if (r < 0)
+                return r;
+        c->started = now(CLOCK_MONOTONIC);
+        /* Arms the timer at 0 through on_curl_timer(): the transfer begins
+         * on the next iteration of the loop. */
+        if (curl_multi_add_handle(h->multi, c->easy) != CURLM_OK)
+                return -ENOMEM;
+        check_link(h, c);
+        if (ret)
+                *ret = c;
+        TAKE_PTR(c);
+        return 0;
+}
+
+void health_check_cancel(HealthCheck *c) {
+        /* A check whose handler is running is freed when it returns. */
+        if (!c || c->delivering)
+                return;
+        check_free(c);
+}
+
+/* ---- Results ---- */
+
+/* NULL when the check passed; otherwise why not, valid while c lives. */
+static const char *check_error(HealthCheck *c, CURLcode code, long status) {
+        if (c->body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
+                (void) snprintf(c->error, sizeof(c->error), "response body larger than %u bytes",
+                                HEALTH_BODY_MAX);
+                return c->error;
+        }
+        if (code != CURLE_OK)
+                return c->error[0] ? c->error : curl_easy_strerror(code);
+        if (!health_status_contains(&c->accept, status)) {
+                (void) snprintf(c->error, sizeof(c->error), "HTTP %ld", status);
+                return c->error;
+        }
+        return NULL;
+}
+
+/* Hands the result to the handler and frees the check afterwards. The
+ * handler may start or cancel other checks and free its userdata: the
+ * check is out of the multi handle and the list before it runs, and
+ * nothing but the free touches it afterwards. */
+static void check_deliver(HealthCheck *c, CURLcode code) {
+        _cleanup_(check_freep) HealthCheck *owned = c;
+        HealthResult result = {};
+        long status = 0;
+
+        (void) curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        result.http_status = status;
+        result.latency = MAX(now(CLOCK_MONOTONIC) - c->started, (usec_t) 1);
+        result.error = check_error(c, code, status);
+        result.ok = !result.error;
+        check_detach(c);
+        c->delivering = true;
+        c->handler(&result, c->userdata);
+}
+
+/* Reads curl's messages one at a time and delivers each before reading
+ * the next: a handler that cancels a finished check whose message is still
+ * queued removes that message with it (curl_multi_remove_handle). */
+static void checker_deliver_finished(HealthChecker *h) {
+        CURLMsg *msg;
+        int left;
+
+        while (!h->free_requested && (msg = curl_multi_info_read(h->multi, &left))) {
+                HealthCheck *c = NULL;
+                CURLcode code = msg->data.result;
+
+                if (msg->msg != CURLMSG_DONE)
+                        continue;
+                if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &c) != CURLE_OK || !c)
+                        continue;
+                check_deliver(c, code);
+        }
+}
+
+static void checker_destroy(HealthChecker *h);
+
+static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags) {
+        CURLMcode m;
+        int running;
+
+        m = curl_multi_socket_action(h->multi, fd, flags, &running);
+        if (m != CURLM_OK)
+                log_debug("health: curl_multi_socket_action() failed: %s", curl_multi_strerror(m));
+        h->dispatching++;
+        checker_deliver_finished(h);
+        h->dispatching--;
+        if (h->free_requested && h->dispatching == 0)
+                checker_destroy(h);
+}
+
+/* ---- The checker ---- */
+
+static int curl_init_once(void) {
+        static bool initialized = false;
+
+        if (initialized)
+                return 0;
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return -EIO;
+        initialized = true;
+        return 0;
+}
+
+static int checker_set_multi(HealthChecker *h) {
+        CURLMcode m;
+
+        h->multi = curl_multi_init();
+        if (!h->multi)
+                return -ENOMEM;
+        if ((m = curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket)) != CURLM_OK ||
+            (m = curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h)) != CURLM_OK ||
+            (m = curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer)) != CURLM_OK ||
+            (m = curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h)) != CURLM_OK ||
+            (m = curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, HEALTH_MAX_CONNECTS)) != CURLM_OK)
+                return m == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+        return 0;
+}
+
+static int checker_add_timer(HealthChecker *h) {
+        int r;
+
+        r = sd_event_add_time(h->event, &h->timer, CLOCK_MONOTONIC, /* usec= */ 0, HEALTH_TIMER_ACCURACY,
+                              on_timer, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(h->timer, "health-timer");
+        return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+}
+
+int health_checker_new(sd_event *event, HealthChecker **ret) {
+        _cleanup_(health_checker_freep) HealthChecker *h = NULL;
+        int r;
+
+        if (!event || !ret)
+                return -EINVAL;
+        r = curl_init_once();
+        if (r < 0)
+                return r;
+        h = calloc(1, sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        h->event = sd_event_ref(event);
+        /* The timer first: curl may call on_curl_timer() from any call
+         * into the multi handle, curl_multi_cleanup() included. */
+        r = checker_add_timer(h);
+        if (r < 0)
+                return r;
+        r = checker_set_multi(h);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+static void checker_cancel_all(HealthChecker *h) {
+        while (h->checks)
+                check_free(h->checks);
+}
+
+/* curl_multi_cleanup() closes the cached connections and may tell
+ * on_curl_socket() and on_curl_timer() about it: the sources go after it. */
+static void checker_destroy(HealthChecker *h) {
+        checker_cancel_all(h);
+        if (h->multi)
+                (void) curl_multi_cleanup(h->multi);
+        while (h->sockets)
+                health_socket_free(h->sockets);
+        sd_event_source_disable_unref(h->timer);
+        sd_event_unref(h->event);
+        free(h);
+}
+
+HealthChecker *health_checker_free(HealthChecker *h) {
+        if (!h)
+                return NULL;
+        if (h->dispatching > 0) {
+                /* From a handler: the dispatch loop finishes the job. */
+                checker_cancel_all(h);
+                h->free_requested = true;
+                return NULL;
+        }
+        checker_destroy(h);
+        return NULL;
+}
+
+unsigned health_checker_in_flight(const HealthChecker *h) {
+        return h ? h->n_checks : 0;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libcorral-internal.h"
+#include "macro.h"
+
+/* The errno names of docs/PROTOCOL.md and a few more, for an error reply
+ * whose "code" is missing or out of range. */
+static int errno_from_name(const char *name) {
+        static const struct {
+                const char *name;
+                int code;
+        } table[] = {
+                { "EINVAL", EINVAL }, { "E2BIG", E2BIG },           { "ENOENT", ENOENT },
+                { "EPERM", EPERM },   { "EACCES", EACCES },         { "EBUSY", EBUSY },
+                { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN },   { "EOPNOTSUPP", EOPNOTSUPP },
+                { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT },   { "EIO", EIO },
+        };
+
+        for (size_t i = 0; name && i < ELEMENTSOF(table); i++)
+                if (streq(table[i].name, name))
+                        return table[i].code;
+        return EIO;
+}
+
+/* {"errno": "ENOENT", "code": 2, "message": "…"} → -ENOENT, with the
+ * message kept for corral_last_error(). */
+static int reply_error(corral *c, json_t *error) {
+        json_t *code = json_object_get(error, "code");
+        const char *message = json_string_value(json_object_get(error, "message"));
+        const char *name = json_string_value(json_object_get(error, "errno"));
+        int r;
+
+        if (!json_is_object(error))
+                return -EBADMSG;
+        if (json_is_integer(code) && json_integer_value(code) > 0 && json_integer_value(code) < 4096)
+                r = (int) json_integer_value(code);
+        else
+                r = errno_from_name(name);
+
+        c->last_error = strdup(message ?: name ?: "unknown error");
+        if (!c->last_error)
+                return -ENOMEM;
+        return -r;
+}
+
+static int reply_parse(corral *c, const char *line, json_t **ret) {
+        json_auto_t *reply = json_loads(line, /* flags= */ 0, /* error= */ NULL);
+        json_t *ok = json_object_get(reply, "ok"), *result;
+
+        if (!json_is_boolean(ok))
+                return -EBADMSG;
+        if (json_is_false(ok))
+                return reply_error(c, json_object_get(reply, "error"));
+
+        result = json_object_get(reply, "result");
+        if (!result)
+                result = json_object(); /* {"ok": true} alone: an empty result */
+        else if (json_is_object(result))
+                json_incref(result);
+        else
+                return -EBADMSG;
+        if (!result)
+                return -ENOMEM;
+        if (ret)
+                *ret = result;
+        else
+                json_decref(result);
+        return 0;
+}
+
+/* The request as one line, newline included, within CORRAL_REQUEST_MAX. */
+static int request_format(const char *method, json_t *params, char **ret, size_t *ret_len) {
+        json_auto_t *req = json_pack("{s:s}", "method", method);
+        char *text;
+        size_t n;
+
+        if (!req) {
+                json_decref(params);
+                return -ENOMEM;
+        }
+        if (params && json_object_set_new(req, "params", params) < 0)
+                return -ENOMEM;
+        text = json_dumps(req, JSON_COMPACT);
+        if (!text)
+                return -ENOMEM;
+        n = strlen(text);
+        if (n + 1 > CORRAL_REQUEST_MAX) {
+                free(text);
+                return -E2BIG;
+        }
+
+        char *p = realloc(text, n + 2);
+        if (!p) {
+                free(text);
+                return -ENOMEM;
+        }
+        p[n] = '\n';
+        p[n + 1] = '\0';
+        *ret = p;
+        *ret_len = n + 1;
+        return 0;
+}
+
+int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
+        _cleanup_free_ char *text = NULL, *line = NULL;
+        size_t len;
+        int r;
+
+        if (c->broken || c->subscribed) {
+                json_decref(params);
+                return c->broken ? -ENOTCONN : -EBUSY;
+        }
+        r = request_format(method, params, &text, &len);
+        if (r < 0)
+                return r;
+        r = conn_send(c, text, len);
+        if (r < 0)
+                return r;
+        /* One request at a time: the next line is its reply. */
+        r = conn_read_line(c, /* deadline= */ -1, &line);
+        if (r < 0)
+                return r;
+        return reply_parse(c, line, ret);
+}
+
+int json_string_array(const char *const *l, json_t **ret) {
+        json_auto_t *a = json_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (; l && *l; l++)
+                /* json_string() refuses invalid UTF-8 (and fails on OOM,
+                 * which it does not tell apart). */
+                if (json_array_append_new(a, json_string(*l)) < 0)
+                        return -EINVAL;
+        *ret = TAKE_PTR(a);
+        return 0;
+}

@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* libcorral. First against a scripted server (no root needed): replies
+ * too long, not JSON, errors without a code, odd fields, a closed
+ * connection, an event stream with a line that is not an event. Then
+ * against a real corrald: status, the changing requests, jobs (exit
+ * status, cancel, wait, timeout), an event stream, and the errors a
+ * client sees (no such unit, a request too large, bad arguments, an
+ * invalid configuration on reload). One corrald serves every test of that
+ * group; the last one stops it and checks that its cgroup subtree is
+ * gone. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "corral/corral.h"
+#include "macro.h"
+#include "test-util.h"
+
+#define TIMEOUT (30 * USEC_PER_SEC)
+
+#define SERVICES                          \
+        "[program:web]\n"                 \
+        "command = sleep 1000\n"          \
+        "stop_timeout = 2s\n"             \
+        "[program:db]\n"                  \
+        "command = sleep 1000\n"          \
+        "stop_timeout = 2s\n"
+
+static TestDaemon daemon_;
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(corral *, corral_close);
+DEFINE_TRIVIAL_CLEANUP_FUNC(corral_units *, corral_units_free);
+DEFINE_TRIVIAL_CLEANUP_FUNC(corral_event *, corral_event_free);
+
+/* ---- a scripted server ---- */
+
+typedef struct FakeServer {
+        char dir[64];
+        char path[128];
+        pid_t pid;
+} FakeServer;
+
+/* The child: accepts one client, reads its first request line, writes
+ * reply (len bytes), then drains until the client closes. */
+_noreturn_ static void fake_server_run(int listen_fd, const char *reply, size_t len) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        char c;
+
+        if (fd < 0)
+                _exit(1);
+        while (read(fd, &c, 1) == 1 && c != '\n')
+                ;
+        for (size_t done = 0; done < len;) {
+                ssize_t n = send(fd, reply + done, len - done, MSG_NOSIGNAL);
+                if (n <= 0)
+                        _exit(0); /* the client stopped reading: fine */
+                done += (size_t) n;
+        }
+        while (read(fd, &c, 1) > 0)
+                ;
+        _exit(0);
+}
+
+static void fake_server_start(FakeServer *f, const char *reply, size_t len) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
+
+        snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-fake-XXXXXX");
+        assert_non_null(mkdtemp(f->dir));
+        snprintf(f->path, sizeof(f->path), "%s/control.sock", f->dir);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 1), 0);
+        f->pid = fork();
+        assert_true(f->pid >= 0);
+        if (f->pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                fake_server_run(fd, reply, len);
+        }
+        close(fd);
+}
+
+static void fake_server_stop(FakeServer *f) {
+        int status;
+
+        assert_int_equal(waitpid(f->pid, &status, 0), f->pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        unlink(f->path);
+        rmdir(f->dir);
+}
+
+/* Opens a client on a fake server that answers with reply. */
+static corral *fake_connect(FakeServer *f, const char *reply, size_t len) {
+        corral *c = NULL;
+
+        fake_server_start(f, reply, len);
+        assert_int_equal(corral_open(f->path, &c), 0);
+        return c;
+}
+
+#define FAKE_REPLY(s) s, strlen(s)
+
+static void test_reply_too_long(void **state) {
+        size_t len = 2 * 1024 * 1024;
+        _cleanup_free_ char *big = malloc(len);
+        corral_units *u = NULL;
+        FakeServer f;
+        corral *c;
+
+        assert_non_null(big);
+        memset(big, 'x', len);
+        c = fake_connect(&f, big, len);
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), -E2BIG);
+        assert_null(u);
+        assert_null(corral_last_error(c));
+        /* The rest of that line is still coming: the connection is done. */
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), -ENOTCONN);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_reply_not_json(void **state) {
+        corral_units *u = NULL;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("this is not JSON\n"));
+
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), -EBADMSG);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_reply_error_by_name(void **state) {
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":false,\"error\":{\"errno\":\"ESHUTDOWN\",\"message\":\"bye\"}}\n"));
+
+        assert_int_equal(corral_reload(c), -ESHUTDOWN);
+        assert_string_equal(corral_last_error(c), "bye");
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_reply_closed(void **state) {
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY(""));
+        const char *names[] = { "x", NULL };
+
+        assert_int_equal(corral_start(c, names), -ECONNRESET);
+        assert_int_equal(corral_start(c, names), -ENOTCONN);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_reply_odd_fields(void **state) {
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"units\":[{\"name\":\"a\",\"main_pid\":-5,"
+                                                "\"uptime_usec\":\"soon\",\"exit_code\":null,\"exit_status\":0,"
+                                                "\"owner_uid\":-1,\"frozen\":1,\"restarts\":3}]}}\n"));
+        const corral_unit *a;
+
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), 0);
+        a = corral_units_get(u, 0);
+        assert_string_equal(corral_unit_name(a), "a");
+        assert_null(corral_unit_state(a));
+        assert_int_equal(corral_unit_main_pid(a), 0);
+        assert_true(corral_unit_uptime_usec(a) == UINT64_MAX);
+        assert_int_equal(corral_unit_exit_status(a), -1); /* no exit_code: no exit yet */
+        assert_true(corral_unit_owner_uid(a) == (uid_t) -1);
+        assert_int_equal(corral_unit_frozen(a), 0);
+        assert_int_equal(corral_unit_restarts(a), 3);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_event_stream(void **state) {
+        _cleanup_(corral_event_freep) corral_event *e = NULL;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{}}\n{\"something\":\"newer\"}\n"
+                                                "{\"event\":{\"unit\":\"u\",\"state\":\"running\",\"main_pid\":7,"
+                                                "\"timestamp_usec\":5}}\n"));
+
+        assert_int_equal(corral_subscribe(c), 0);
+        assert_int_equal(corral_next_event(c, 10000, &e), 0);
+        assert_string_equal(corral_event_unit(e), "u");
+        assert_string_equal(corral_event_state(e), "running");
+        assert_null(corral_event_result(e));
+        assert_int_equal(corral_event_main_pid(e), 7);
+        assert_int_equal(corral_event_timestamp_usec(e), 5);
+        assert_non_null(strstr(corral_event_json(e), "\"unit\":\"u\""));
+        e = corral_event_free(e);
+        assert_int_equal(corral_next_event(c, 50, &e), -ETIMEDOUT);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+/* ---- a real corrald ---- */
+
+static bool can_connect(void *userdata) {
+        corral *c = NULL;
+
+        if (corral_open(daemon_.socket, &c) < 0)
+                return false;
+        corral_close(c);
+        return true;
+}
+
+static corral *connect_daemon(void) {
+        corral *c = NULL;
+
+        assert_int_equal(corral_open(daemon_.socket, &c), 0);
+        assert_non_null(c);
+        return c;
+}
+
+typedef struct UnitState {
+        const char *name;
+        const char *state; /* or NULL: any */
+        int frozen;        /* or -1: either */
+} UnitState;
+
+static bool unit_in_state(void *userdata) {
+        const UnitState *w = userdata;
+        _cleanup_(corral_closep) corral *c = NULL;
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        const char *names[] = { w->name, NULL };
+        const corral_unit *unit;
+
+        if (corral_open(daemon_.socket, &c) < 0 || corral_status(c, names, &u) < 0)
+                return false;
+        unit = corral_units_get(u, 0);
+        return (!w->state || streq_ptr(corral_unit_state(unit), w->state)) &&
+               (w->frozen < 0 || corral_unit_frozen(unit) == w->frozen);
+}
+
+static void wait_for_state(const char *name, const char *state) {
+        UnitState w = { name, state, -1 };
+
+        if (!test_wait_for(unit_in_state, &w, TIMEOUT))
+                fail_msg("%s did not become %s", name, state);
+}
+
+/* cgroup.freeze takes effect asynchronously; cgroup.events says when. */
+static void wait_for_frozen(const char *name, int frozen) {
+        UnitState w = { name, NULL, frozen };
+
+        if (!test_wait_for(unit_in_state, &w, TIMEOUT))
+                fail_msg("%s did not become %s", name, frozen ? "frozen" : "thawed");
+}
+
+static int group_setup(void **state) {
+        if (test_daemon_start(&daemon_, "libcorral", SERVICES) < 0)
+                return -1;
+        if (!test_wait_for(can_connect, NULL, TIMEOUT))
+                return -1;
+        wait_for_state("web", "running");
+        wait_for_state("db", "running");
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        test_daemon_cleanup(&daemon_);
+        return 0;
+}
+
+static const corral_unit *find_unit(const corral_units *u, const char *name) {
+        for (size_t i = 0; i < corral_units_count(u); i++)
+                if (streq_ptr(corral_unit_name(corral_units_get(u, i)), name))
+                        return corral_units_get(u, i);
+        return NULL;
+}
+
+static void test_status(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *all = NULL, *one = NULL;
+        const char *web_only[] = { "web", NULL }, *missing[] = { "web", "nope", NULL };
+        corral_units *none = NULL;
+        const corral_unit *web;
+
+        assert_int_equal(corral_status(c, /* names= */ NULL, &all), 0);
+        assert_true(corral_units_count(all) >= 2);
+        assert_null(corral_units_get(all, corral_units_count(all)));
+        web = find_unit(all, "web");
+        assert_non_null(web);
+        assert_non_null(find_unit(all, "db"));
+        assert_string_equal(corral_unit_kind(web), "service");
+        assert_string_equal(corral_unit_state(web), "running");
+        assert_string_equal(corral_unit_result(web), "success");
+        assert_true(corral_unit_main_pid(web) > 0);
+        assert_int_equal(corral_unit_owner_uid(web), 0);
+        assert_int_equal(corral_unit_frozen(web), 0);
+        assert_null(corral_unit_exit_code(web));
+        assert_int_equal(corral_unit_exit_status(web), -1);
+        assert_true(corral_unit_uptime_usec(web) != UINT64_MAX);
+        assert_true(corral_unit_tasks(web) >= 1 && corral_unit_tasks(web) != UINT64_MAX);
+        assert_non_null(corral_unit_memory_source(web));
+        assert_non_null(strstr(corral_units_json(all), "\"name\":\"web\""));
+        assert_int_equal(corral_units_json(all)[0], '[');
+        assert_int_equal(corral_unit_json(web)[0], '{');
+        assert_null(corral_last_error(c));
+
+        assert_int_equal(corral_status(c, web_only, &one), 0);
+        assert_int_equal(corral_units_count(one), 1);
+        assert_string_equal(corral_unit_name(corral_units_get(one, 0)), "web");
+
+        assert_int_equal(corral_status(c, missing, &none), -ENOENT);
+        assert_null(none);
+        assert_non_null(corral_last_error(c));
+        assert_non_null(strstr(corral_last_error(c), "nope"));
+
+        /* The connection goes on after an error reply. */
+        corral_units_free(one);
+        one = NULL;
+        assert_int_equal(corral_status(c, web_only, &one), 0);
+        assert_null(corral_last_error(c));
+}
+
+static void test_absent(void **state) {
+        assert_null(corral_unit_name(NULL));
+        assert_int_equal(corral_unit_main_pid(NULL), 0);
+        assert_true(corral_unit_uptime_usec(NULL) == UINT64_MAX);
+        assert_int_equal(corral_unit_exit_status(NULL), -1);
+        assert_true(corral_unit_owner_uid(NULL) == (uid_t) -1);
+        assert_int_equal(corral_units_count(NULL), 0);
+        assert_null(corral_units_get(NULL, 0));
+        assert_null(corral_units_json(NULL));
+        assert_null(corral_event_unit(NULL));
+        assert_true(corral_event_timestamp_usec(NULL) == UINT64_MAX);
+        assert_null(corral_close(NULL));
+        assert_null(corral_units_free(NULL));
+        assert_null(corral_event_free(NULL));
+        assert_int_equal(corral_fd(NULL), -EINVAL);
+        assert_null(corral_last_error(NULL));
+}
+
+static void test_job_exit_status(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *argv[] = { "sh", "-c", "exit 7", NULL };
+        corral_job_spec spec = { .argv = argv };
+        const corral_unit *job;
+
+        assert_int_equal(corral_run(c, &spec, &id), 0);
+        assert_non_null(id);
+        assert_true(strneq(id, "job-", 4));
+        assert_int_equal(corral_wait(c, id, &u), 0);
+        assert_int_equal(corral_units_count(u), 1);
+        job = corral_units_get(u, 0);
+        assert_string_equal(corral_unit_name(job), id);
+        assert_string_equal(corral_unit_kind(job), "job");
+        assert_string_equal(corral_unit_exit_code(job), "exited");
+        assert_int_equal(corral_unit_exit_status(job), 7);
+        assert_string_equal(corral_unit_result(job), "exit-code");
+        assert_int_equal(corral_unit_owner_uid(job), getuid());
+
+        /* Waiting again for a job that has ended answers at once. */
+        corral_units_free(u);
+        u = NULL;
+        assert_int_equal(corral_wait(c, id, &u), 0);
+        assert_int_equal(corral_unit_exit_status(corral_units_get(u, 0)), 7);
+}
+
+static void test_job_spec(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *argv[] = { "sh", "-c", "test \"$FOO\" = bar && test \"$PWD\" = /tmp && exit 3", NULL };
+        const char *env[] = { "FOO=bar", NULL };
+        corral_job_spec spec = { .argv = argv, .name = "libcorral-named", .env = env, .cwd = "/tmp" };
+
+        assert_int_equal(corral_run(c, &spec, &id), 0);
+        assert_string_equal(id, "libcorral-named");
+        assert_int_equal(corral_wait(c, id, &u), 0);
+        assert_int_equal(corral_unit_exit_status(corral_units_get(u, 0)), 3);
+
+        /* The name is taken now. */
+        assert_int_equal(corral_run(c, &spec, /* ret_id= */ NULL), -EEXIST);
+        assert_non_null(corral_last_error(c));
+}
+
+static void test_job_cancel(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *argv[] = { "sleep", "1000", NULL };
+        corral_job_spec spec = { .argv = argv };
+        const corral_unit *job;
+
+        assert_int_equal(corral_run(c, &spec, &id), 0);
+        wait_for_state(id, "running");
+        assert_int_equal(corral_cancel(c, id), 0);
+        assert_int_equal(corral_wait(c, id, &u), 0);
+        job = corral_units_get(u, 0);
+        assert_string_equal(corral_unit_state(job), "inactive");
+        assert_string_equal(corral_unit_exit_code(job), "killed");
+        assert_int_equal(corral_unit_exit_status(job), SIGTERM);
+        assert_int_equal(corral_unit_main_pid(job), 0);
+
+        assert_int_equal(corral_cancel(c, "job-00000000"), -ENOENT);
+        assert_int_equal(corral_wait(c, "job-00000000", /* ret= */ NULL), -ENOENT);
+}
+
+static void test_job_timeout(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *argv[] = { "sleep", "1000", NULL };
+        corral_job_spec spec = { .argv = argv, .timeout_usec = 300 * USEC_PER_MSEC };
+
+        assert_int_equal(corral_run(c, &spec, &id), 0);
+        assert_int_equal(corral_wait(c, id, &u), 0);
+        assert_string_equal(corral_unit_result(corral_units_get(u, 0)), "timeout");
+        assert_string_equal(corral_unit_exit_code(corral_units_get(u, 0)), "killed");
+}
+
+/* Reads events until one says that unit is in state. */
+static void expect_event(corral *c, const char *unit, const char *state) {
+        for (;;) {
+                _cleanup_(corral_event_freep) corral_event *e = NULL;
+
+                assert_int_equal(corral_next_event(c, /* timeout_ms= */ 10000, &e), 0);
+                assert_non_null(corral_event_json(e));
+                if (!streq_ptr(corral_event_unit(e), unit) || !streq_ptr(corral_event_state(e), state))
+                        continue;
+                assert_non_null(corral_event_result(e));
+                /* CLOCK_REALTIME: within a minute of now */
+                assert_true(corral_event_timestamp_usec(e) + 60 * USEC_PER_SEC > now(CLOCK_REALTIME));
+                assert_true(corral_event_timestamp_usec(e) < now(CLOCK_REALTIME) + 60 * USEC_PER_SEC);
+                if (streq(state, "running"))
+                        assert_true(corral_event_main_pid(e) > 0);
+                return;
+        }
+}
+
+static void test_events(void **state) {
+        _cleanup_(corral_closep) corral *events = connect_daemon(), *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        _cleanup_(corral_event_freep) corral_event *e = NULL;
+        _cleanup_free_ char *id = NULL;
+        const char *argv[] = { "sh", "-c", "sleep 0.2", NULL };
+        corral_job_spec spec = { .argv = argv };
+
+        assert_int_equal(corral_next_event(events, 0, &e), -EINVAL); /* not subscribed yet */
+        assert_int_equal(corral_subscribe(events), 0);
+        assert_true(corral_fd(events) >= 0);
+        assert_int_equal(corral_status(events, /* names= */ NULL, &u), -EBUSY);
+        assert_int_equal(corral_subscribe(events), -EBUSY);
+
+        assert_int_equal(corral_run(c, &spec, &id), 0);
+        expect_event(events, id, "running");
+        expect_event(events, id, "inactive");
+        assert_int_equal(corral_wait(c, id, /* ret= */ NULL), 0);
+
+        /* Nothing else happens: a short wait times out. */
+        assert_int_equal(corral_next_event(events, 100, &e), -ETIMEDOUT);
+        assert_null(e);
+}
+
+static void test_change(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        const char *db[] = { "db", NULL }, *nope[] = { "nope", NULL }, *empty[] = { NULL };
+
+        assert_int_equal(corral_stop(c, db), 0);
+        wait_for_state("db", "inactive");
+        assert_int_equal(corral_start(c, db), 0);
+        wait_for_state("db", "running");
+        assert_int_equal(corral_restart(c, db), 0);
+        wait_for_state("db", "running");
+
+        assert_int_equal(corral_freeze(c, db), 0);
+        wait_for_frozen("db", 1);
+        assert_int_equal(corral_thaw(c, db), 0);
+        wait_for_frozen("db", 0);
+
+        assert_int_equal(corral_kill(c, db, SIGCONT), 1);
+
+        assert_int_equal(corral_start(c, nope), -ENOENT);
+        assert_int_equal(corral_start(c, empty), -EINVAL);
+        assert_int_equal(corral_stop(c, /* names= */ NULL), -EINVAL);
+        assert_int_equal(corral_kill(c, db, 0), -EINVAL);
+        assert_int_equal(corral_kill(c, db, 1000), -EINVAL);
+}
+
+static void test_reload(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_free_ char *bad = NULL;
+
+        assert_int_equal(corral_reload(c), 0);
+
+        assert_true(asprintf(&bad, "[corral]\ncgroup = %s\ncontrol_socket = %s\n" SERVICES "comand = x\n",
+                             daemon_.cgroup, daemon_.socket) > 0);
+        assert_int_equal(test_write_file(daemon_.config, bad), 0);
+        assert_int_equal(corral_reload(c), -EINVAL);
+        assert_non_null(corral_last_error(c));
+        assert_non_null(strstr(corral_last_error(c), "comand"));
+        assert_non_null(strstr(corral_last_error(c), "corral.conf:"));
+        wait_for_state("web", "running"); /* nothing changed */
+}
+
+static void test_bad_arguments(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        corral *none = NULL;
+        const char *no_env[] = { "FOO", NULL }, *argv[] = { "true", NULL }, *empty_argv[] = { NULL };
+        const char *bad_utf8[] = { "\xff\xfe", NULL };
+        _cleanup_free_ char *big = malloc(70 * 1024);
+        const char *big_argv[] = { "echo", big, NULL };
+        char *id = NULL;
+
+        assert_int_equal(corral_open("/nonexistent/corral.sock", &none), -ENOENT);
+        assert_null(none);
+        assert_int_equal(corral_open("", &none), -EINVAL);
+
+        assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = empty_argv }, &id), -EINVAL);
+        assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = argv, .env = no_env }, &id), -EINVAL);
+        assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = bad_utf8 }, &id), -EINVAL);
+        assert_int_equal(corral_run(c, /* spec= */ NULL, &id), -EINVAL);
+        assert_null(id);
+
+        /* Larger than a request may be: refused before it is sent, and the
+         * connection is still good. */
+        assert_non_null(big);
+        memset(big, 'x', 70 * 1024 - 1);
+        big[70 * 1024 - 1] = '\0';
+        assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = big_argv }, &id), -E2BIG);
+        assert_int_equal(corral_cancel(c, "job-00000000"), -ENOENT);
+
+        /* The daemon checks what only it can: a relative cwd. */
+        assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = argv, .cwd = "relative" }, &id), -EINVAL);
+        assert_non_null(corral_last_error(c));
+}
+
+static void test_shutdown(void **state) {
+        _cleanup_(corral_closep) corral *events = connect_daemon();
+        _cleanup_(corral_event_freep) corral_event *e = NULL;
+        int r;
+
+        assert_int_equal(corral_subscribe(events), 0);
+        assert_int_equal(test_daemon_signal(&daemon_, SIGTERM), 0);
+        assert_true(test_daemon_wait(&daemon_, 60 * USEC_PER_SEC));
+        assert_int_equal(daemon_.exit_status, 0);
+        assert_false(test_cgroup_exists(daemon_.cgroup));
+
+        /* The stream ends: what was queued, then the end. */
+        while ((r = corral_next_event(events, 10000, &e)) == 0)
+                e = corral_event_free(e);
+        assert_int_equal(r, -ECONNRESET);
+        assert_int_equal(corral_next_event(events, 0, &e), -ENOTCONN);
+}
+
+int main(void) {
+        const struct CMUnitTest protocol[] = {
+                cmocka_unit_test(test_absent),
+                cmocka_unit_test(test_reply_too_long),
+                cmocka_unit_test(test_reply_not_json),
+                cmocka_unit_test(test_reply_error_by_name),
+                cmocka_unit_test(test_reply_closed),
+                cmocka_unit_test(test_reply_odd_fields),
+                cmocka_unit_test(test_event_stream),
+        };
+        const struct CMUnitTest daemon[] = {
+                cmocka_unit_test(test_status),
+                cmocka_unit_test(test_job_exit_status),
+                cmocka_unit_test(test_job_spec),
+                cmocka_unit_test(test_job_cancel),
+                cmocka_unit_test(test_job_timeout),
+                cmocka_unit_test(test_events),
+                cmocka_unit_test(test_change),
+                cmocka_unit_test(test_bad_arguments),
+                cmocka_unit_test(test_reload),
+                cmocka_unit_test(test_shutdown),
+        };
+        int r = cmocka_run_group_tests_name("libcorral-protocol", protocol, NULL, NULL);
+
+        if (r != 0)
+                return r;
+        test_require_cgroup2_root();
+        return cmocka_run_group_tests_name("libcorral-daemon", daemon, group_setup, group_teardown);
+}
