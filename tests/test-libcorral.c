@@ -48,14 +48,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(corral_event *, corral_event_free);
 
 /* ---- a scripted server ---- */
 
+#define sizeof_field(type, field) sizeof(((type *) NULL)->field)
+
 typedef struct FakeServer {
-        char dir[64];
-        char path[128];
+        char dir[48];
+        char path[sizeof_field(struct sockaddr_un, sun_path)];
         pid_t pid;
 } FakeServer;
 
 /* The child: accepts one client, reads its first request line, writes
- * reply (len bytes), then drains until the client closes. */
+ * reply (len bytes), then drains until the client closes; with an empty
+ * reply, closes the connection at once. */
 _noreturn_ static void fake_server_run(int listen_fd, const char *reply, size_t len) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         char c;
@@ -64,6 +67,8 @@ _noreturn_ static void fake_server_run(int listen_fd, const char *reply, size_t 
                 _exit(1);
         while (read(fd, &c, 1) == 1 && c != '\n')
                 ;
+        if (len == 0)
+                _exit(0);
         for (size_t done = 0; done < len;) {
                 ssize_t n = send(fd, reply + done, len - done, MSG_NOSIGNAL);
                 if (n <= 0)

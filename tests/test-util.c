@@ -15,6 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "cgroup.h"
 #include "fileio.h"
 #include "macro.h"
@@ -389,4 +393,53 @@ void test_daemon_cleanup(TestDaemon *d) {
         free(d->socket);
         free(d->cgroup);
         *d = (TestDaemon) { .pidfd = -EBADF };
+}
+
+json_t *test_daemon_request(const TestDaemon *d, const char *method, const char *params, const char **ret_errno) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *req = NULL, *buf = NULL;
+        size_t n = 0, size = 1 << 20;
+        json_t *reply, *result;
+        int fd;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                abort();
+        if (asprintf(&req, "{\"method\":\"%s\",\"params\":%s}\n", method, params ?: "{}") < 0 ||
+            write(fd, req, strlen(req)) != (ssize_t) strlen(req))
+                abort();
+        buf = malloc(size);
+        while (!buf || n == 0 || buf[n - 1] != '\n') {
+                ssize_t k = read(fd, buf + n, size - n);
+                if (k <= 0)
+                        abort();
+                n += (size_t) k;
+        }
+        close(fd);
+        reply = json_loadb(buf, n, 0, NULL);
+        if (!reply)
+                abort();
+        if (json_is_true(json_object_get(reply, "ok"))) {
+                result = json_incref(json_object_get(reply, "result"));
+        } else {
+                static char name[32];
+                snprintf(name, sizeof(name), "%s",
+                         json_string_value(json_object_get(json_object_get(reply, "error"), "errno")) ?: "?");
+                if (ret_errno)
+                        *ret_errno = name;
+                result = NULL;
+        }
+        json_decref(reply);
+        return result;
+}
+
+json_t *test_status_unit(json_t *status, const char *name) {
+        json_t *units = json_object_get(status, "units"), *u;
+        size_t i;
+
+        json_array_foreach(units, i, u)
+                if (streq(json_string_value(json_object_get(u, "name")), name))
+                        return u;
+        return NULL;
 }

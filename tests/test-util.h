@@ -91,6 +91,17 @@ size_t test_daemon_log_spans(const TestDaemon *d, const char *needle, usec_t *sp
 /* Counts occurrences of needle in the log. */
 unsigned test_daemon_log_count(const TestDaemon *d, const char *needle);
 
+/* Sends one request over the control socket and returns the "result" of
+ * the reply (a jansson json_t *, which the caller json_decref()s) — or
+ * NULL for an error reply, with the error's errno name in *ret_errno if
+ * given. params is JSON text or NULL. Aborts the test on I/O errors. */
+struct json_t;
+struct json_t *test_daemon_request(const TestDaemon *d, const char *method, const char *params,
+                                   const char **ret_errno);
+
+/* The unit object named name from a status reply (borrowed from it). */
+struct json_t *test_status_unit(struct json_t *status, const char *name);
+
 /* Sends sig to corrald through its pidfd. */
 int test_daemon_signal(const TestDaemon *d, int sig);
 

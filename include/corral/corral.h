@@ -55,9 +55,10 @@ typedef struct corral_event corral_event;
 /* Connects to corrald at socket_path; NULL means $CORRAL_SOCKET when set
  * (and the program is not set-uid), else CORRAL_DEFAULT_SOCKET.
  * Returns 0 with a new handle in *ret. Errors: -ENOENT (no socket: is
- * corrald running?), -ECONNREFUSED (a socket nobody listens on), -EACCES,
- * -ENAMETOOLONG (a path longer than a Unix socket address holds), -EINVAL
- * (ret is NULL), -ENOMEM. The caller owns the handle: corral_close(). */
+ * corrald running?), -ECONNREFUSED (a socket nobody listens on), -EACCES
+ * (not allowed to connect: root or control_group), -ENAMETOOLONG (a path
+ * longer than a Unix socket address holds), -EINVAL (ret is NULL, or an
+ * empty path), -ENOMEM. The caller owns the handle: corral_close(). */
 int corral_open(const char *socket_path, corral **ret);
 
 /* Closes the connection and frees the handle. Accepts NULL; returns NULL. */
@@ -169,8 +170,8 @@ int corral_kill(corral *c, const char *const *names, int sig);
 /* Makes corrald re-read its configuration and apply the difference; returns
  * once it is applied. Returns 0. Errors: -EINVAL when the configuration is
  * invalid (nothing was changed; corral_last_error() gives the daemon's
- * "file:line: …" message), -EBUSY (corrald is shutting down or already
- * reloading), -EPERM, the connection errors above. */
+ * "file:line: …" message), -ESHUTDOWN (corrald is stopping), -EPERM, the
+ * connection errors above. */
 int corral_reload(corral *c);
 
 /* ---- jobs ---- */

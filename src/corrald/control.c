@@ -195,6 +195,8 @@ static json_t *unit_to_json(Unit *u, bool stats) {
                 return NULL;
         json_object_set_new(o, "uptime_usec",
                             json_integer(u->state == UNIT_RUNNING ? (json_int_t) (n - u->running_since) : 0));
+        if (u->error_text)
+                json_object_set_new(o, "error", json_string(u->error_text));
         if (u->port > 0)
                 json_object_set_new(o, "port", json_integer(u->port));
         if (u->config && u->config->health_url)
@@ -786,8 +788,12 @@ int control_open(Manager *m, ControlServer **ret) {
 ControlServer *control_free(ControlServer *s) {
         if (!s)
                 return NULL;
-        while (s->clients)
+        while (s->clients) {
+                /* a last try to hand out what is queued (the final events) */
+                if (s->clients->n_out > 0)
+                        (void) !send(s->clients->fd, s->clients->out, s->clients->n_out, MSG_DONTWAIT | MSG_NOSIGNAL);
                 client_free(s->clients);
+        }
         sd_event_source_disable_unref(s->io);
         if (s->fd >= 0) {
                 safe_close(s->fd);

@@ -58,6 +58,11 @@ static void manager_schedule_gc(Manager *m) {
         (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
 }
 
+void manager_port_released(Manager *m) {
+        m->port_released = true;
+        manager_schedule_gc(m);
+}
+
 /* ---- Event sources ---- */
 
 /* The one reaper (DESIGN.md): peek at any zombie without reaping it; a
@@ -163,6 +168,15 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         m->units[k++] = u;
         }
         m->n_units = k;
+        if (m->port_released && !m->shutting_down) {
+                m->port_released = false;
+                for (size_t i = 0; i < m->n_units; i++) {
+                        Unit *u = m->units[i];
+                        if (u->state == UNIT_FAILED && u->port_starved && u->config && u->config->autostart &&
+                            !u->removed)
+                                unit_dispatch(u, UNIT_EVENT_START);
+                }
+        }
         return 0;
 }
 

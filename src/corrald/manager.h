@@ -44,6 +44,7 @@ struct Manager {
 
         int devnull_fd; /* children's stdin */
         bool started;       /* every autostart unit has been started once */
+        bool port_released; /* since the last deferred clean-up */
         bool shutting_down;
 };
 
@@ -93,6 +94,10 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
 int manager_start_unit(Manager *m, Unit *u);
 int manager_stop_unit(Manager *m, Unit *u);
 int manager_restart_unit(Manager *m, Unit *u);
+
+/* A unit gave its port back: units that failed for want of one are
+ * started again (deferred to the next loop iteration). */
+void manager_port_released(Manager *m);
 
 /* Called by a unit after each state change. */
 void manager_unit_changed(Manager *m, Unit *u);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "unit.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/wait.h>
@@ -74,7 +75,7 @@ Unit *unit_free(Unit *u) {
         if (u->health_check)
                 health_check_cancel(u->health_check);
         if (u->port > 0 && u->manager->ports)
-                ports_release(u->manager->ports, u->port);
+                ports_release(u->manager->ports, u->port); /* the manager is being freed, or it is a removed unit */
         free(u->health_error);
         if (u->manager && u->manager->cgroup)
                 cgroup_unit_unwatch(u->manager->cgroup, u->watch_wd);
@@ -83,6 +84,7 @@ Unit *unit_free(Unit *u) {
         service_config_unref(u->config);
         free(u->start_times);
         free(u->status_text);
+        free(u->error_text);
         free(u->name);
         free(u);
         return NULL;
@@ -104,6 +106,22 @@ void unit_reset_failure_counters(Unit *u) {
         u->n_start_times = 0;
         u->backoff_step = 0;
         u->n_restarts = 0;
+}
+
+/* Logs why the unit failed and keeps the message for status ("error").
+ * Returns -abs(error). */
+_printf_(3, 4) static int unit_fail_message(Unit *u, int error, const char *format, ...) {
+        char *msg = NULL;
+        va_list ap;
+
+        errno = ERRNO_VALUE(error);
+        va_start(ap, format);
+        if (vasprintf(&msg, format, ap) < 0)
+                msg = NULL;
+        va_end(ap);
+        free(u->error_text);
+        u->error_text = msg;
+        return log_unit_error_errno(u->name, LOG_EVENT_FAILED, error, "%s", msg ?: "failed");
 }
 
 static int stop_signal(const Unit *u) {
@@ -427,14 +445,16 @@ static int unit_take_port(Unit *u) {
         if (s->port_mode == PORT_FIXED) {
                 r = ports_reserve(a, s->port);
                 if (r < 0)
-                        return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "port %u is held by another unit",
+                        return unit_fail_message(u, r, "port %u is held by another unit",
                                                     s->port);
                 u->port = s->port;
                 return 0;
         }
         r = ports_allocate(a, port, &u->port);
+        u->port_starved = r == -EADDRNOTAVAIL;
         if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "no free port in port_range %u-%u",
+                return unit_fail_message(u, r,
+                                            "no free port in port_range %u-%u (it starts when one is freed)",
                                             u->manager->config->port_min, u->manager->config->port_max);
         return 0;
 }
@@ -450,11 +470,11 @@ static int unit_prepare(Unit *u, StartContext *c) {
 
         r = spawn_credentials_resolve(s->user, s->group, &c->creds);
         if (r == -ESRCH)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "user %s: no such user", s->user);
+                return unit_fail_message(u, r, "user %s: no such user", s->user);
         if (r == -ENXIO)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "group %s: no such group", s->group);
+                return unit_fail_message(u, r, "group %s: no such group", s->group);
         if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot resolve user %s: %m",
+                return unit_fail_message(u, r, "cannot resolve user %s: %m",
                                             s->user ?: s->group);
         r = unit_variables(u, &c->vars);
         if (r >= 0)
@@ -464,15 +484,15 @@ static int unit_prepare(Unit *u, StartContext *c) {
         if (r >= 0 && s->directory)
                 r = strv_env_expand(s->directory, c->vars, &c->directory, /* ret_bad= */ NULL);
         if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot build command and environment: %m");
+                return unit_fail_message(u, r, "cannot build command and environment: %m");
         r = log_unit_output(u->name, s->output, s->output_path, &c->output_fd);
         if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot open output (%s%s%s): %m",
+                return unit_fail_message(u, r, "cannot open output (%s%s%s): %m",
                                             output_kind_to_string(s->output), s->output_path ? ":" : "",
                                             s->output_path ?: "");
         r = spawn_find_executable(c->argv[0], env_path(c->env), &c->path);
         if (r < 0)
-                return log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "exec %s: %m", c->argv[0]);
+                return unit_fail_message(u, r, "exec %s: %m", c->argv[0]);
         return 0;
 }
 
@@ -520,13 +540,14 @@ static void unit_enter_start(Unit *u) {
         u->stop_requested = u->start_pending = false;
         u->watchdog_usec = u->config->watchdog_timeout;
         u->status_text = mfree(u->status_text);
+        u->error_text = mfree(u->error_text);
         unit_record_start(u);
 
         r = cgroup_unit_create(u->manager->cgroup, u->name, &fd);
         if (r >= 0)
                 r = unit_cgroup_attach(u, fd);
         if (r < 0) {
-                log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot create cgroup: %m");
+                unit_fail_message(u, r, "cannot create cgroup: %m");
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES);
         }
         if (unit_prepare(u, &c) < 0)
@@ -546,7 +567,7 @@ static void unit_enter_start(Unit *u) {
         };
         r = spawn_child(&p, &u->main, &step);
         if (r < 0) {
-                log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "%s %s: %m", spawn_step_to_string(step),
+                unit_fail_message(u, r, "%s %s: %m", spawn_step_to_string(step),
                                      spawn_step_object(u, &c, step));
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
         }
@@ -635,7 +656,7 @@ static void unit_enter_restart(Unit *u) {
         if (unit_start_limit_hit(u)) {
                 char ibuf[FORMAT_TIMESPAN_MAX];
                 u->result = UNIT_FAILURE_START_LIMIT;
-                log_unit_error_errno(u->name, LOG_EVENT_FAILED, 0,
+                unit_fail_message(u, 0,
                                      "failed: started %u times within %s (start_limit_burst, start_limit_interval), "
                                      "not restarting",
                                      u->config->start_limit_burst,
@@ -645,7 +666,7 @@ static void unit_enter_restart(Unit *u) {
         u->last_delay = unit_next_delay(u);
         r = unit_arm_timer(u, u->last_delay);
         if (r < 0) {
-                log_unit_error_errno(u->name, LOG_EVENT_FAILED, r, "cannot arm restart timer: %m");
+                unit_fail_message(u, r, "cannot arm restart timer: %m");
                 return unit_set_state(u, UNIT_FAILED);
         }
         u->backoff_step++;
@@ -657,11 +678,21 @@ static void unit_enter_restart(Unit *u) {
         unit_set_state(u, UNIT_BACKOFF);
 }
 
+static void unit_release_port(Unit *u) {
+        if (u->port == 0)
+                return;
+        ports_release(u->manager->ports, u->port);
+        u->port = 0;
+        manager_port_released(u->manager);
+}
+
 static void unit_enter_dead(Unit *u) {
         unit_disarm_timer(u);
         unit_health_stop(u);
         u->watchdog = sd_event_source_disable_unref(u->watchdog);
         unit_cgroup_release(u);
+        if (u->removed) /* never starts again: its port is free once its processes are gone */
+                unit_release_port(u);
         if (u->start_pending && !u->manager->shutting_down && !u->removed)
                 return unit_enter_start(u);
         if (unit_restart_wanted(u))
@@ -882,7 +913,7 @@ void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) 
 
 static void unit_fail_running(Unit *u, UnitResult result, const char *why) {
         u->result = result;
-        log_unit_error_errno(u->name, LOG_EVENT_FAILED, 0, "%s", why);
+        unit_fail_message(u, 0, "%s", why);
         unit_enter_stopping(u, /* requested= */ false);
 }
 

@@ -80,8 +80,10 @@ typedef struct Unit {
         sd_event_source *watchdog;
         usec_t watchdog_usec; /* effective: watchdog_timeout, or WATCHDOG_USEC= */
         char *status_text;    /* the last STATUS= */
+        char *error_text;     /* why the last start or run failed, as logged */
 
-        uint16_t port;        /* held from the first start until the unit is freed; 0: none */
+        uint16_t port;        /* held from the first start until the unit is removed; 0: none */
+        bool port_starved;    /* failed for want of a port: started again when one is freed */
         usec_t started_at;    /* CLOCK_MONOTONIC of the last start, for health_grace */
         sd_event_source *health_timer;
         HealthCheck *health_check; /* in flight */

@@ -28,13 +28,15 @@ static int errno_from_name(const char *name) {
 /* {"errno": "ENOENT", "code": 2, "message": "…"} → -ENOENT, with the
  * message kept for corral_last_error(). */
 static int reply_error(corral *c, json_t *error) {
-        json_t *code = json_object_get(error, "code");
-        const char *message = json_string_value(json_object_get(error, "message"));
-        const char *name = json_string_value(json_object_get(error, "errno"));
+        json_t *code;
+        const char *message, *name;
         int r;
 
         if (!json_is_object(error))
                 return -EBADMSG;
+        code = json_object_get(error, "code");
+        message = json_string_value(json_object_get(error, "message"));
+        name = json_string_value(json_object_get(error, "errno"));
         if (json_is_integer(code) && json_integer_value(code) > 0 && json_integer_value(code) < 4096)
                 r = (int) json_integer_value(code);
         else

@@ -98,7 +98,7 @@ corrald_journal() {
         journalctl --no-pager -o cat _SYSTEMD_UNIT=corral.service _PID="$pid" "$@"
 }
 
-write_config() { # v1 | v2 | bad: the services of the test
+write_config() { # v1 | v2 | bad | v3: the services of the test
         local tmp="$CONF.tmp"
         {
                 cat <<'EOF'
@@ -106,6 +106,7 @@ write_config() { # v1 | v2 | bad: the services of the test
 [program:keep]
 command = /bin/sh -c 'echo "keep: hello from $(id -un)"; exec sleep 1000000'
 user = nobody
+stop_signal = SIGINT
 environment = CORRAL_BOOT_TEST=1
 
 [program:web]
@@ -131,7 +132,7 @@ command = /bin/sleep 1000000
 environment = CORRAL_BOOT_TEST=1
 EOF
                         ;;
-                v2 | bad)
+                v2 | bad | v3)
                         cat <<'EOF'
 
 [program:change]
@@ -143,6 +144,13 @@ command = /bin/sh -c 'echo "added: here"; exec sleep 1000000'
 environment = CORRAL_BOOT_TEST=1
 EOF
                         [ "$1" = bad ] && printf '\n[program:broken]\ncomand = /bin/true\n'
+                        [ "$1" = v3 ] && cat <<'EOF'
+
+[program:stubborn]
+command = /bin/sh -c 'trap "" TERM; echo "stubborn: ignoring SIGTERM"; exec sleep 1000000'
+stop_timeout = 6s
+environment = CORRAL_BOOT_TEST=1
+EOF
                         ;;
                 esac
         } >"$tmp"
@@ -186,6 +194,27 @@ check_unit_file() {
         exe=$(systemctl show -P ExecStart corral.service | sed -nE 's/.*path=([^ ;]+).*/\1/p')
         [ -x "$exe" ] || no "ExecStart= $exe is not an executable" || return
         REASON="ExecStart=$exe, systemd-analyze verify is silent"
+}
+
+# An invalid configuration: systemctl start fails at once (no READY=1),
+# the error with file and line is in the journal, and after systemd's
+# restarts the unit is failed.
+check_start_invalid() {
+        write_config bad
+        local t0 t1 err
+        t0=$(now_ms)
+        if systemctl start corral.service; then
+                no "systemctl start succeeded with an invalid configuration" || return
+        fi
+        t1=$(now_ms)
+        wait_until 20 eval '[ "$(prop ActiveState)" = failed ]' ||
+                no "not failed after 20s: $(prop ActiveState)/$(prop SubState)" || return
+        journal_sync
+        err=$(journalctl --no-pager -o cat _SYSTEMD_UNIT=corral.service SYSLOG_IDENTIFIER=corrald | grep -m1 'boot-test.conf:[0-9]*: unknown key')
+        [ -n "$err" ] || no "the error is not in journalctl -u corral" || return
+        REASON="failed in $((t1 - t0)) ms with '$err'; $(prop NRestarts) restarts, then $(prop Result)"
+        systemctl reset-failed corral.service
+        rm -f "$CONF"
 }
 
 check_start() {
@@ -353,6 +382,24 @@ check_reload_invalid() {
         REASON="systemctl reload fails, every unit keeps running, StatusText names the error until the next good reload"
 }
 
+# SIGHUP (what a plain `kill -HUP` or newer systemd's Type=notify-reload
+# sends): RELOADING=1 puts the unit in "reloading", READY=1 ends it.
+check_reload_sighup() {
+        local main before n
+        main=$(prop MainPID)
+        before=$(marked)
+        journal_sync
+        n=$(corrald_journal "$main" CORRAL_EVENT=reload | wc -l)
+        kill -HUP "$main"
+        count_reloads() { journal_sync; [ "$(corrald_journal "$main" CORRAL_EVENT=reload | wc -l)" -gt "$n" ]; }
+        wait_until 10 count_reloads || no "no reload entry after SIGHUP" || return
+        wait_until 10 eval '[ "$(prop ActiveState)/$(prop SubState)" = active/running ]' ||
+                no "after SIGHUP: $(prop ActiveState)/$(prop SubState)" || return
+        [ "$(prop MainPID)" = "$main" ] || no "corrald changed: $main -> $(prop MainPID)" || return
+        [ "$(marked)" = "$before" ] || no "processes changed across a reload without changes" || return
+        REASON="reloaded, back to active/running, no unit touched"
+}
+
 check_stop() {
         local before t0 t1 main result
         main=$(prop MainPID)
@@ -371,7 +418,11 @@ check_stop() {
         corrald_journal "$main" | grep -qx 'every unit is stopped' || no "corrald did not log 'every unit is stopped'" || return
         [ "$(corrald_journal "$main" CORRAL_EVENT=kill | wc -l)" -eq 0 ] ||
                 no "a unit needed cgroup.kill: $(corrald_journal "$main" CORRAL_EVENT=kill)" || return
-        REASON="$before processes stopped by corrald in $((t1 - t0)) ms, exit status 0, no cgroup left"
+        # KillMode=mixed: systemd's SIGTERM went to corrald alone; keep got
+        # its own stop_signal from corrald.
+        corrald_journal "$main" CORRAL_UNIT=keep | grep -q 'killed by signal SIGINT' ||
+                no "keep did not die of its stop_signal SIGINT: $(corrald_journal "$main" CORRAL_UNIT=keep | tail -n 2)" || return
+        REASON="$before processes stopped by corrald in $((t1 - t0)) ms (keep by its stop_signal SIGINT), exit status 0, no cgroup left"
 }
 
 start_and_settle() {
@@ -441,20 +492,50 @@ check_final_stop() {
         REASON="nothing left"
 }
 
+# TimeoutStopSec= shorter than a unit's stop_timeout: corrald's
+# EXTEND_TIMEOUT_USEC keeps systemd from killing everything early.
+check_stop_extend() {
+        mkdir -p "${DROPIN%/*}"
+        printf '[Service]\nTimeoutStopSec=3s\n' >"$DROPIN"
+        systemctl daemon-reload
+        [ "$(prop TimeoutStopUSec)" = 3s ] || no "TimeoutStopUSec=$(prop TimeoutStopUSec) with the drop-in" || return
+        write_config v3
+        systemctl start corral.service || no "start failed" || return
+        wait_until 20 all_running 7 || no "after start: '$(prop StatusText)'" || return
+        local main t0 t1 ms result
+        main=$(prop MainPID)
+        t0=$(now_ms)
+        systemctl stop corral.service || no "systemctl stop failed" || return
+        t1=$(now_ms)
+        ms=$((t1 - t0))
+        result=$(prop Result)
+        rm -f "$DROPIN"
+        systemctl daemon-reload
+        [ "$result" = success ] || no "Result=$result after ${ms} ms: systemd did not wait for stop_timeout = 6s" || return
+        [ "$ms" -ge 5500 ] || no "stopped in ${ms} ms, before stubborn's stop_timeout" || return
+        [ -z "$(marked)" ] || no "after stop, marked processes remain: $(marked)" || return
+        [ ! -e "$CG" ] || no "$CG still exists" || return
+        journal_sync
+        [ "$(corrald_journal "$main" CORRAL_UNIT=stubborn CORRAL_EVENT=kill | wc -l)" -eq 1 ] ||
+                no "no cgroup.kill entry for stubborn" || return
+        REASON="TimeoutStopSec=3s, stop_timeout = 6s: corrald stopped everything in ${ms} ms (cgroup.kill for stubborn), Result=success"
+}
+
 check_settings() {
         local want got
-        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure TasksMax=infinity OOMPolicy=continue LockPersonality=yes RestrictSUIDSGID=yes"
+        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure TimeoutStopUSec=30s WatchdogUSec=30s TasksMax=infinity OOMPolicy=continue LogRateLimitIntervalUSec=10s LogRateLimitBurst=20000 LockPersonality=yes RestrictSUIDSGID=yes"
         got=$(for kv in $want; do k=${kv%%=*}; echo -n "$k=$(prop "$k") "; done)
         [ "$got" = "$want " ] || no "systemctl show: $got" || return
         # The filters are in place for corrald and its children alike.
         grep -q '^Seccomp:[[:space:]]*2' "/proc/$(prop MainPID)/status" || no "corrald has no seccomp filter" || return
         grep -q '^Seccomp:[[:space:]]*2' "/proc/$(main_pid keep)/status" || no "keep has no seccomp filter" || return
         grep -q '^NoNewPrivs:[[:space:]]*0' "/proc/$(main_pid keep)/status" || no "keep runs with no_new_privs" || return
-        REASON="$want; seccomp on corrald and units, no no_new_privs"
+        REASON="systemctl show: $want; seccomp on corrald and units, no no_new_privs"
 }
 
 systemctl --failed --plain --no-legend >"$R/failed-units.txt" 2>&1
 run_check unit-file check_unit_file
+run_check start-invalid check_start_invalid
 run_check start check_start
 run_check notify check_notify
 run_check cgls check_cgls
@@ -463,9 +544,11 @@ run_check journal-output check_journal_output
 run_check settings check_settings
 run_check reload check_reload
 run_check reload-invalid check_reload_invalid
+run_check reload-sighup check_reload_sighup
 run_check stop check_stop
 run_check crash check_crash
 run_check watchdog check_watchdog
 run_check final-stop check_final_stop
+run_check stop-extend check_stop_extend
 systemctl --failed --plain --no-legend >>"$R/failed-units.txt" 2>&1
 touch "$R/done"
