@@ -580,6 +580,63 @@ int cgroup_kill(int fd) {
         return write_string_file_at(fd, "cgroup.kill", "1");
 }
 
+bool cgroup_list_contains(const char *list, const char *word) {
+        size_t n = strlen(word);
+
+        for (const char *p = list; *p;) {
+                p += strspn(p, " \t\n");
+                size_t k = strcspn(p, " \t\n");
+                if (k == n && strneq(p, word, n))
+                        return true;
+                p += k;
+        }
+        return false;
+}
+
+int cgroup_tree_enable_controller(CgroupTree *t, const char *controller) {
+        _cleanup_free_ char *available = NULL, *enabled = NULL, *add = NULL;
+        int r;
+
+        r = read_full_file_at(t->root_fd, "cgroup.controllers", CGROUP_SMALL_FILE_MAX, &available, NULL);
+        if (r < 0)
+                return r;
+        if (!cgroup_list_contains(available, controller))
+                return -EOPNOTSUPP;
+        r = read_full_file_at(t->root_fd, "cgroup.subtree_control", CGROUP_SMALL_FILE_MAX, &enabled, NULL);
+        if (r < 0)
+                return r;
+        if (cgroup_list_contains(enabled, controller))
+                return 0;
+        if (asprintf(&add, "+%s", controller) < 0)
+                return -ENOMEM;
+        return write_string_file_at(t->root_fd, "cgroup.subtree_control", add);
+}
+
+int cgroup_write_attribute(int fd, const char *file, const char *value) {
+        int r = write_string_file_at(fd, file, value);
+        return r == -ENOENT ? -EOPNOTSUPP : r;
+}
+
+int cgroup_read_oom_kills(int fd, uint64_t *ret) {
+        _cleanup_free_ char *buf = NULL;
+        int r = read_full_file_at(fd, "memory.events", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+
+        if (r == -ENOENT)
+                return -EOPNOTSUPP;
+        if (r < 0)
+                return r;
+        for (const char *line = buf; *line;) {
+                const char *nl = strchrnul(line, '\n');
+                if (strneq(line, "oom_kill ", 9)) {
+                        *ret = strtoull(line + 9, NULL, 10);
+                        return 0;
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        *ret = 0;
+        return 0;
+}
+
 int cgroup_freeze(int fd, bool freeze) {
         return write_string_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
 }

@@ -150,6 +150,25 @@ int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n);
  * guarantees corrald itself is not inside. Returns 0 or -errno. */
 int cgroup_kill(int fd);
 
+/* Whether controller is offered to the subtree's children: listed in the
+ * subtree root's cgroup.controllers. Enables it in cgroup.subtree_control
+ * when it is not yet (systemd may reset that, so this is checked before
+ * each start). Returns 0, -EOPNOTSUPP when the hierarchy does not offer
+ * the controller, -errno. */
+int cgroup_tree_enable_controller(CgroupTree *t, const char *controller);
+
+/* Writes value to the interface file `file` of the cgroup at fd.
+ * -EOPNOTSUPP when the file does not exist (its controller is not
+ * enabled). */
+int cgroup_write_attribute(int fd, const char *file, const char *value);
+
+/* The oom_kill count from memory.events. -EOPNOTSUPP without the memory
+ * controller. */
+int cgroup_read_oom_kills(int fd, uint64_t *ret);
+
+/* Pure: whether word is one of the blank-separated words of list. */
+bool cgroup_list_contains(const char *list, const char *word);
+
 /* Writes cgroup.freeze (5.2): 1 freezes every process of the cgroup, 0
  * thaws them. Returns 0 or -errno. */
 int cgroup_freeze(int fd, bool freeze);

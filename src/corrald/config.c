@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <assert.h>
+#include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -24,7 +27,7 @@
 #define CONFIG_INI_MAX_LINE 65536
 
 /* Room for the keys of the largest section, for duplicate detection. */
-#define CONFIG_KEYS_MAX 32
+#define CONFIG_KEYS_MAX 64
 
 /* ---- string tables ---- */
 
@@ -132,6 +135,9 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->group);
         free(s->output_path);
         free(s->health_url);
+        for (int i = 0; i < _LIMIT_MAX; i++)
+                free(s->limit[i]);
+        strv_free(s->environment_inherit);
         free(s);
         return NULL;
 }
@@ -624,7 +630,9 @@ bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b) {
                a->runtime_max == b->runtime_max && a->port_mode == b->port_mode && a->port == b->port &&
                streq_ptr(a->health_url, b->health_url) && a->health_interval == b->health_interval &&
                a->health_timeout == b->health_timeout && a->health_threshold == b->health_threshold &&
-               a->health_grace == b->health_grace &&
+               a->health_grace == b->health_grace && a->no_new_privs == b->no_new_privs &&
+               memcmp(a->rlimit, b->rlimit, sizeof(a->rlimit)) == 0 &&
+               strv_equal(a->environment_inherit, b->environment_inherit) &&
                memcmp(&a->health_status, &b->health_status, sizeof(a->health_status)) == 0 &&
                a->exit_type == b->exit_type && a->output == b->output &&
                streq_ptr(a->output_path, b->output_path);
@@ -669,6 +677,200 @@ static int config_parse_health_status(const char *key, const char *value, void *
                 return value_invalid(ret_message,
                                      "invalid %s '%s': expected codes and ranges within 100-599, like 200-299 301",
                                      key, value);
+        return 0;
+}
+
+/* ---- limits ---- */
+
+static const struct {
+        const char *key, *controller, *file;
+} limit_table[_LIMIT_MAX] = {
+        [LIMIT_MEMORY_MAX] = { "memory_max", "memory", "memory.max" },
+        [LIMIT_MEMORY_HIGH] = { "memory_high", "memory", "memory.high" },
+        [LIMIT_MEMORY_SWAP_MAX] = { "memory_swap_max", "memory", "memory.swap.max" },
+        [LIMIT_OOM_GROUP] = { "oom_group", "memory", "memory.oom.group" },
+        [LIMIT_PIDS_MAX] = { "pids_max", "pids", "pids.max" },
+        [LIMIT_CPU_MAX] = { "cpu_max", "cpu", "cpu.max" },
+        [LIMIT_CPU_WEIGHT] = { "cpu_weight", "cpu", "cpu.weight" },
+        [LIMIT_IO_WEIGHT] = { "io_weight", "io", "io.weight" },
+        [LIMIT_HUGETLB_2MB_MAX] = { "hugetlb_2mb_max", "hugetlb", "hugetlb.2MB.max" },
+};
+
+const char *cgroup_limit_key(CgroupLimit l) {
+        return l >= 0 && l < _LIMIT_MAX ? limit_table[l].key : NULL;
+}
+
+const char *cgroup_limit_controller(CgroupLimit l) {
+        return l >= 0 && l < _LIMIT_MAX ? limit_table[l].controller : NULL;
+}
+
+const char *cgroup_limit_file(CgroupLimit l) {
+        return l >= 0 && l < _LIMIT_MAX ? limit_table[l].file : NULL;
+}
+
+/* "512M", "2G", "1024K", "100" (bytes), "1.5G"; "max" or "infinity". */
+static int parse_size(const char *s, char **ret) {
+        static const struct {
+                char suffix;
+                unsigned long long factor;
+        } units[] = { { 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 }, { 'T', 1ULL << 40 } };
+        unsigned long long factor = 1, whole;
+        double frac = 0;
+        char *end;
+
+        if (streq(s, "max") || streq(s, "infinity"))
+                return (*ret = strdup("max")) ? 0 : -ENOMEM;
+        if (*s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        whole = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -ERANGE;
+        if (*end == '.') {
+                char *fend;
+                frac = strtod(end, &fend);
+                if (fend == end + 1)
+                        return -EINVAL;
+                end = fend;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (end[0] == units[i].suffix || end[0] == units[i].suffix + 32)
+                        factor = units[i].factor, end++;
+        if (*end != '\0' || (factor == 1 && frac != 0))
+                return -EINVAL;
+        if (whole > ULLONG_MAX / factor)
+                return -ERANGE;
+        return asprintf(ret, "%llu", whole * factor + (unsigned long long) (frac * (double) factor)) < 0 ? -ENOMEM : 0;
+}
+
+/* "50%" of one CPU, "200%", "50000 100000" (quota period in µs), "max". */
+static int parse_cpu_max(const char *s, char **ret) {
+        unsigned quota, period;
+        char *end;
+
+        if (streq(s, "max"))
+                return (*ret = strdup("max 100000")) ? 0 : -ENOMEM;
+        errno = 0;
+        unsigned long pct = strtoul(s, &end, 10);
+        if (errno == 0 && end != s && streq(end, "%") && pct > 0 && pct <= 100000)
+                return asprintf(ret, "%lu 100000", pct * 1000) < 0 ? -ENOMEM : 0;
+        _cleanup_strv_free_ char **w = NULL;
+        if (strv_split_words(s, &w, NULL) < 0 || strv_length(w) != 2 || parse_unsigned(w[0], &quota) < 0 ||
+            parse_unsigned(w[1], &period) < 0 || quota < 1000 || period < 1000 || period > 1000000)
+                return -EINVAL;
+        return asprintf(ret, "%u %u", quota, period) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_weight(const char *s, char **ret) {
+        unsigned w;
+
+        if (parse_unsigned(s, &w) < 0 || w < 1 || w > 10000)
+                return -EINVAL;
+        return asprintf(ret, "%u", w) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_count(const char *s, char **ret) {
+        unsigned n;
+
+        if (streq(s, "max") || streq(s, "infinity"))
+                return (*ret = strdup("max")) ? 0 : -ENOMEM;
+        if (parse_unsigned(s, &n) < 0)
+                return -EINVAL;
+        return asprintf(ret, "%u", n) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_bool_01(const char *s, char **ret) {
+        bool b;
+
+        if (parse_boolean(s, &b) < 0)
+                return -EINVAL;
+        return (*ret = strdup(b ? "1" : "0")) ? 0 : -ENOMEM;
+}
+
+static int config_parse_limit(const char *key, const char *value, void *field, char **ret_message) {
+        static int (*const parsers[_LIMIT_MAX])(const char *, char **) = {
+                [LIMIT_MEMORY_MAX] = parse_size,     [LIMIT_MEMORY_HIGH] = parse_size,
+                [LIMIT_MEMORY_SWAP_MAX] = parse_size, [LIMIT_OOM_GROUP] = parse_bool_01,
+                [LIMIT_PIDS_MAX] = parse_count,      [LIMIT_CPU_MAX] = parse_cpu_max,
+                [LIMIT_CPU_WEIGHT] = parse_weight,   [LIMIT_IO_WEIGHT] = parse_weight,
+                [LIMIT_HUGETLB_2MB_MAX] = parse_size,
+        };
+        char **slot = field;
+        CgroupLimit l = _LIMIT_INVALID;
+        char *v = NULL;
+        int r;
+
+        for (int i = 0; i < _LIMIT_MAX; i++)
+                if (streq(key, limit_table[i].key))
+                        l = i;
+        assert(l >= 0);
+        r = parsers[l](value, &v);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s '%s'%s", key, value,
+                                     l == LIMIT_CPU_MAX    ? ": use 50%, 'QUOTA PERIOD' in µs, or max"
+                                     : l == LIMIT_CPU_WEIGHT || l == LIMIT_IO_WEIGHT ? ": use 1 to 10000"
+                                     : l == LIMIT_OOM_GROUP ? ": use yes or no"
+                                     : l == LIMIT_PIDS_MAX  ? ": use a number or max"
+                                                            : ": use a size like 512M or 2G, or max");
+        free(*slot);
+        *slot = v;
+        return 0;
+}
+
+bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b) {
+        for (int i = 0; i < _LIMIT_MAX; i++)
+                if (!streq_ptr(a->limit[i], b->limit[i]))
+                        return false;
+        return a->limits_required == b->limits_required;
+}
+
+/* limit_nofile = 1024 | 1024:4096 | infinity */
+static int config_parse_rlimit(const char *key, const char *value, void *field, char **ret_message) {
+        ResourceLimit *rl = field;
+        unsigned long long v[2];
+        const char *parts[2] = { value, strchr(value, ':') };
+        _cleanup_free_ char *first = strndup(value, parts[1] ? (size_t) (parts[1] - value) : strlen(value));
+
+        if (!first)
+                return -ENOMEM;
+        parts[0] = first;
+        if (parts[1])
+                parts[1]++;
+        for (int i = 0; i < 2; i++) {
+                const char *p = parts[i] ?: parts[0];
+                char *end;
+                if (streq(p, "infinity")) {
+                        v[i] = RLIM_INFINITY;
+                        continue;
+                }
+                errno = 0;
+                v[i] = strtoull(p, &end, 10);
+                if (errno != 0 || end == p || *end != '\0' || *p == '-')
+                        return value_invalid(ret_message, "invalid %s '%s': use N, SOFT:HARD or infinity", key, value);
+        }
+        if (v[0] > v[1])
+                return value_invalid(ret_message, "invalid %s '%s': the soft limit is above the hard one", key, value);
+        *rl = (ResourceLimit) { .set = true, .soft = v[0], .hard = v[1] };
+        return 0;
+}
+
+static int config_parse_names(const char *key, const char *value, void *field, char **ret_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = strv_split_words(value, &words, /* ret_error= */ NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s '%s'", key, value);
+        for (char **w = words; *w; w++) {
+                if (!env_name_is_valid(*w, strlen(*w)))
+                        return value_invalid(ret_message, "invalid variable name '%s' in %s", *w, key);
+                if (strv_extend(field, *w) < 0)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -734,6 +936,29 @@ static const ConfigKey program_keys[] = {
         PROGRAM_KEY("health_threshold", config_parse_positive, health_threshold),
         PROGRAM_KEY("health_grace", config_parse_timespan, health_grace),
         PROGRAM_KEY("health_status", config_parse_health_status, health_status),
+        PROGRAM_KEY("memory_max", config_parse_limit, limit[LIMIT_MEMORY_MAX]),
+        PROGRAM_KEY("memory_high", config_parse_limit, limit[LIMIT_MEMORY_HIGH]),
+        PROGRAM_KEY("memory_swap_max", config_parse_limit, limit[LIMIT_MEMORY_SWAP_MAX]),
+        PROGRAM_KEY("oom_group", config_parse_limit, limit[LIMIT_OOM_GROUP]),
+        PROGRAM_KEY("pids_max", config_parse_limit, limit[LIMIT_PIDS_MAX]),
+        PROGRAM_KEY("cpu_max", config_parse_limit, limit[LIMIT_CPU_MAX]),
+        PROGRAM_KEY("cpu_weight", config_parse_limit, limit[LIMIT_CPU_WEIGHT]),
+        PROGRAM_KEY("io_weight", config_parse_limit, limit[LIMIT_IO_WEIGHT]),
+        PROGRAM_KEY("hugetlb_2mb_max", config_parse_limit, limit[LIMIT_HUGETLB_2MB_MAX]),
+        PROGRAM_KEY("limits_required", config_parse_bool, limits_required),
+        PROGRAM_KEY("no_new_privs", config_parse_bool, no_new_privs),
+        PROGRAM_KEY("limit_nofile", config_parse_rlimit, rlimit[RLIMIT_NOFILE]),
+        PROGRAM_KEY("limit_core", config_parse_rlimit, rlimit[RLIMIT_CORE]),
+        PROGRAM_KEY("limit_nproc", config_parse_rlimit, rlimit[RLIMIT_NPROC]),
+        PROGRAM_KEY("limit_memlock", config_parse_rlimit, rlimit[RLIMIT_MEMLOCK]),
+        PROGRAM_KEY("limit_stack", config_parse_rlimit, rlimit[RLIMIT_STACK]),
+        PROGRAM_KEY("limit_as", config_parse_rlimit, rlimit[RLIMIT_AS]),
+        PROGRAM_KEY("limit_fsize", config_parse_rlimit, rlimit[RLIMIT_FSIZE]),
+        PROGRAM_KEY("limit_cpu", config_parse_rlimit, rlimit[RLIMIT_CPU]),
+        { .key = "environment_inherit",
+          .parse = config_parse_names,
+          .offset = offsetof(ServiceConfig, environment_inherit),
+          .repeatable = true },
 };
 
 _Static_assert(ELEMENTSOF(corral_keys) <= CONFIG_KEYS_MAX, "CONFIG_KEYS_MAX too small");
@@ -1110,7 +1335,7 @@ static int read_file_limited(int fd, size_t size_hint, char **ret, size_t *ret_l
 
 /* O_NONBLOCK keeps a FIFO from blocking the open; reads of a regular file
  * ignore it. -EBADFD: not a regular file. */
-static int read_config_file(const char *path, char **ret, size_t *ret_len) {
+static int read_config_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
@@ -1125,15 +1350,17 @@ static int read_config_file(const char *path, char **ret, size_t *ret_len) {
                 return -EBADFD;
         if ((uintmax_t) st.st_size > CONFIG_FILE_SIZE_MAX)
                 return -EFBIG;
+        *ret_st = st;
         return read_file_limited(fd, (size_t) st.st_size, ret, ret_len);
 }
 
 static int config_load_file(Config *c, const char *path, char **ret_error) {
         _cleanup_free_ char *buf = NULL;
+        struct stat st = {};
         size_t len = 0;
         int r;
 
-        r = read_config_file(path, &buf, &len);
+        r = read_config_file(path, &buf, &len, &st);
         if (r == -ENOMEM)
                 return r;
         if (r == -EFBIG)
@@ -1143,6 +1370,12 @@ static int config_load_file(Config *c, const char *path, char **ret_error) {
                 return file_errorf(ret_error, -EINVAL, "%s: not a regular file", path);
         if (r < 0)
                 return file_errorf(ret_error, r, "%s: %s", path, strerror(-r));
+        /* Root runs what the configuration says: only root may write it. */
+        if (geteuid() == 0 && (st.st_uid != 0 || (st.st_mode & 022)))
+                return file_errorf(ret_error, -EPERM,
+                                   "%s: refusing a configuration owned by UID %u with mode %04o: it must be owned "
+                                   "by root and not writable by group or others",
+                                   path, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
 
         return config_parse_buffer(c, path, buf, len, ret_error);
 }

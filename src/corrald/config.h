@@ -73,6 +73,33 @@ typedef enum LogTarget {
 
 #define CONFIG_INSTANCES_MAX 1000U
 
+/* Cgroup limits: each a kernel interface file of a controller. */
+typedef enum CgroupLimit {
+        LIMIT_MEMORY_MAX,
+        LIMIT_MEMORY_HIGH,
+        LIMIT_MEMORY_SWAP_MAX,
+        LIMIT_OOM_GROUP,
+        LIMIT_PIDS_MAX,
+        LIMIT_CPU_MAX,
+        LIMIT_CPU_WEIGHT,
+        LIMIT_IO_WEIGHT,
+        LIMIT_HUGETLB_2MB_MAX,
+        _LIMIT_MAX,
+        _LIMIT_INVALID = -EINVAL,
+} CgroupLimit;
+
+/* The configuration key, controller and file of a limit. */
+const char *cgroup_limit_key(CgroupLimit l);
+const char *cgroup_limit_controller(CgroupLimit l);
+const char *cgroup_limit_file(CgroupLimit l);
+
+/* Resource limits set in the child before exec (setrlimit). */
+typedef struct ResourceLimit {
+        bool set;
+        unsigned long long soft, hard; /* RLIM_INFINITY for infinity */
+} ResourceLimit;
+#define CONFIG_RLIMIT_MAX 16
+
 typedef enum PortMode {
         PORT_NONE,
         PORT_AUTO,  /* a free port from port_range, the same again after a restart */
@@ -121,7 +148,16 @@ typedef struct ServiceConfig {
         unsigned health_threshold; /* default 3 failures in a row */
         usec_t health_grace;   /* default 0: failures count from the start */
         HealthStatusSet health_status; /* default 200-299 */
+        char *limit[_LIMIT_MAX];   /* what to write to each limit's file; NULL: not set */
+        bool limits_required;  /* a limit the kernel cannot apply fails the start; default no */
+        bool no_new_privs;     /* PR_SET_NO_NEW_PRIVS before exec; default no */
+        ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
+        char **environment_inherit; /* names passed on from corrald's environment */
 } ServiceConfig;
+
+/* Whether two services differ only in their cgroup limits (which a reload
+ * applies to running units in place). */
+bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b);
 
 typedef struct Config {
         char *cgroup;         /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */

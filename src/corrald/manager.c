@@ -516,10 +516,13 @@ static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool 
                 return 0;
         }
         bool same = u->config && service_config_equal(u->config, s);
+        bool limits_same = u->config && service_config_limits_equal(u->config, s);
         bool active = !unit_is_inactive(u);
         unit_set_config(u, s);
         if (same) {
                 c->unchanged++;
+                if (!limits_same && active && unit_apply_limits(u) >= 0)
+                        log_unit_info(u->name, LOG_EVENT_RELOAD, "limits changed, applied in place");
                 if (u->state == UNIT_FAILED && s->autostart) {
                         unit_reset_failure_counters(u);
                         unit_dispatch(u, UNIT_EVENT_START);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "parse-util.h"
@@ -17,6 +18,7 @@ static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_CHDIR] = "chdir",   [SPAWN_STEP_UMASK] = "umask",
         [SPAWN_STEP_GROUPS] = "setgroups", [SPAWN_STEP_GID] = "setgid",
         [SPAWN_STEP_UID] = "setuid",    [SPAWN_STEP_FDS] = "close fds",
+        [SPAWN_STEP_RLIMIT] = "setrlimit", [SPAWN_STEP_NO_NEW_PRIVS] = "no_new_privs",
         [SPAWN_STEP_EXEC] = "exec",
 };
 
@@ -230,6 +232,11 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 if (setresuid(c->uid, c->uid, c->uid) < 0)
                         child_fail(report_fd, SPAWN_STEP_UID, errno);
         }
+        for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
+                if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)
+                        child_fail(report_fd, SPAWN_STEP_RLIMIT, errno);
+        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVS, errno);
         /* Every descriptor but stdio closes at exec; the report pipe stays
          * open until then (5.11). */
         if (sys_close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) < 0)

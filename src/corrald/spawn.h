@@ -8,6 +8,7 @@
  * parent as (step, errno) over a close-on-exec pipe. */
 
 #include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "macro.h"
@@ -23,6 +24,8 @@ typedef enum SpawnStep {
         SPAWN_STEP_GROUPS,
         SPAWN_STEP_GID,
         SPAWN_STEP_UID,
+        SPAWN_STEP_RLIMIT,
+        SPAWN_STEP_NO_NEW_PRIVS,
         SPAWN_STEP_FDS,
         SPAWN_STEP_EXEC,
         _SPAWN_STEP_MAX,
@@ -64,6 +67,9 @@ typedef struct SpawnParams {
         const SpawnCredentials *credentials; /* NULL: keep corrald's */
         int stdin_fd, stdout_fd, stderr_fd;  /* become 0, 1, 2 */
         int cgroup_fd;        /* the unit's cgroup directory */
+        const struct rlimit *rlimits; /* RLIMIT_NLIMITS entries, or NULL */
+        const bool *rlimits_set;
+        bool no_new_privs;
 } SpawnParams;
 
 /* Starts the child. Returns 0 once execve() has succeeded, with the child in

@@ -31,6 +31,7 @@ static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
         [UNIT_FAILURE_SIGNAL] = "signal",   [UNIT_FAILURE_CORE_DUMP] = "core-dump",
         [UNIT_FAILURE_TIMEOUT] = "timeout", [UNIT_FAILURE_WATCHDOG] = "watchdog",
         [UNIT_FAILURE_START_LIMIT] = "start-limit", [UNIT_FAILURE_UNHEALTHY] = "unhealthy",
+        [UNIT_FAILURE_OOM_KILL] = "oom-kill",
 };
 
 const char *unit_state_to_string(UnitState s) {
@@ -360,6 +361,11 @@ static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c,
                 if ((r = env_set_pair(&env, "WATCHDOG_USEC", buf)) < 0)
                         return r;
         }
+        for (char **n = u->config->environment_inherit; n && *n; n++) {
+                const char *v = getenv(*n);
+                if (v && (r = env_set_pair(&env, *n, v)) < 0)
+                        return r;
+        }
         for (char **p = u->config->environment; p && *p; p++) {
                 _cleanup_free_ char *x = NULL;
                 if ((r = strv_env_expand(*p, vars, &x, /* ret_bad= */ NULL)) < 0 || (r = strv_env_set(&env, x)) < 0)
@@ -393,6 +399,8 @@ static const char *env_path(char **env) {
 
 /* Everything a start needs, resolved before the clone. */
 typedef struct StartContext {
+        struct rlimit rlimits[RLIMIT_NLIMITS];
+        bool rlimits_set[RLIMIT_NLIMITS];
         SpawnCredentials creds;
         char **vars, **env, **argv;
         char *path, *directory;
@@ -459,6 +467,45 @@ static int unit_take_port(Unit *u) {
         return 0;
 }
 
+int unit_apply_limits(Unit *u) {
+        const ServiceConfig *s = u->config;
+
+        if (u->cgroup_fd < 0)
+                return -ESRCH;
+        for (CgroupLimit l = 0; l < _LIMIT_MAX; l++) {
+                const char *ctrl = cgroup_limit_controller(l), *key = cgroup_limit_key(l);
+                int r;
+
+                if (!s->limit[l])
+                        continue;
+                r = cgroup_tree_enable_controller(u->manager->cgroup, ctrl);
+                if (r >= 0)
+                        r = cgroup_write_attribute(u->cgroup_fd, cgroup_limit_file(l), s->limit[l]);
+                if (r >= 0) {
+                        log_unit_debug(u->name, "%s = %s written to %s", key, s->limit[l], cgroup_limit_file(l));
+                        continue;
+                }
+                if (s->limits_required) {
+                        if (r == -EOPNOTSUPP)
+                                return unit_fail_message(u, r,
+                                                         "%s needs the %s controller, which this cgroup2 hierarchy "
+                                                         "does not offer (limits_required = yes)",
+                                                         key, ctrl);
+                        return unit_fail_message(u, r, "cannot apply %s = %s: %m (limits_required = yes)", key,
+                                                 s->limit[l]);
+                }
+                if (r == -EOPNOTSUPP)
+                        log_unit_warning(u->name, LOG_EVENT_NONE,
+                                         "%s needs the %s controller, which this cgroup2 hierarchy does not offer; "
+                                         "running without it",
+                                         key, ctrl);
+                else
+                        log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot apply %s = %s: %m, ignoring", key,
+                                               s->limit[l]);
+        }
+        return 0;
+}
+
 /* Resolves what the child needs; logs the problem. */
 static int unit_prepare(Unit *u, StartContext *c) {
         const ServiceConfig *s = u->config;
@@ -493,6 +540,10 @@ static int unit_prepare(Unit *u, StartContext *c) {
         r = spawn_find_executable(c->argv[0], env_path(c->env), &c->path);
         if (r < 0)
                 return unit_fail_message(u, r, "exec %s: %m", c->argv[0]);
+        for (int i = 0; i < RLIMIT_NLIMITS && i < CONFIG_RLIMIT_MAX; i++) {
+                c->rlimits_set[i] = s->rlimit[i].set;
+                c->rlimits[i] = (struct rlimit) { .rlim_cur = s->rlimit[i].soft, .rlim_max = s->rlimit[i].hard };
+        }
         return 0;
 }
 
@@ -550,7 +601,7 @@ static void unit_enter_start(Unit *u) {
                 unit_fail_message(u, r, "cannot create cgroup: %m");
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES);
         }
-        if (unit_prepare(u, &c) < 0)
+        if (unit_prepare(u, &c) < 0 || unit_apply_limits(u) < 0)
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES);
 
         SpawnParams p = {
@@ -564,6 +615,9 @@ static void unit_enter_start(Unit *u) {
                 .stdout_fd = c.output_fd >= 0 ? c.output_fd : STDOUT_FILENO,
                 .stderr_fd = c.output_fd >= 0 ? c.output_fd : STDERR_FILENO,
                 .cgroup_fd = u->cgroup_fd,
+                .rlimits = c.rlimits,
+                .rlimits_set = c.rlimits_set,
+                .no_new_privs = u->config->no_new_privs,
         };
         r = spawn_child(&p, &u->main, &step);
         if (r < 0) {
@@ -789,6 +843,13 @@ static void unit_record_exit(Unit *u, const siginfo_t *si) {
                 log_unit_fields(u->name, si->si_status == 0 ? LOG_INFO : LOG_NOTICE, LOG_EVENT_EXIT, &f,
                                 "main process %d exited, status=%d", si->si_pid, si->si_status);
                 return;
+        }
+        uint64_t ooms = 0;
+        if (si->si_status == SIGKILL && u->cgroup_fd >= 0 && cgroup_read_oom_kills(u->cgroup_fd, &ooms) >= 0 &&
+            ooms > 0 && u->result == UNIT_SUCCESS) {
+                u->result = UNIT_FAILURE_OOM_KILL;
+                log_unit_warning(u->name, LOG_EVENT_NONE, "killed by its memory limit (memory.events oom_kill %llu)",
+                                 (unsigned long long) ooms);
         }
         /* A requested stop that ends in the stop signal is a clean stop. */
         bool clean = u->stop_requested && si->si_code == CLD_KILLED &&

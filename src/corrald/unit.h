@@ -39,6 +39,7 @@ typedef enum UnitResult {
         UNIT_FAILURE_WATCHDOG,    /* stopped pinging the watchdog */
         UNIT_FAILURE_START_LIMIT, /* started too often within start_limit_interval */
         UNIT_FAILURE_UNHEALTHY,   /* health_threshold failed health checks in a row */
+        UNIT_FAILURE_OOM_KILL,    /* killed by its memory limit (memory.events oom_kill) */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -122,6 +123,13 @@ void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg);
 
 /* Forgets the start limit and backoff: a start by request or reload. */
 void unit_reset_failure_counters(Unit *u);
+
+/* Writes the configured cgroup limits to the unit's cgroup, enabling their
+ * controllers in the subtree first; a limit whose controller the kernel
+ * does not offer is a warning naming controller and key — or, with
+ * limits_required, an error. Returns 0 or -errno (only with
+ * limits_required, or when the cgroup is gone). */
+int unit_apply_limits(Unit *u);
 
 /* Sends sig to every process of the unit. Returns how many, -ESRCH when
  * it has no cgroup (not running), -errno. */
