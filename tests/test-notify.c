@@ -215,7 +215,7 @@ static int fixture_setup(void **state) {
         if (!f)
                 return -1;
         if (sd_event_new(&f->event) < 0 ||
-            notify_socket_open(f->event, on_message, f, &f->socket) < 0) {
+            notify_socket_open(f->event, /* name= */ NULL, on_message, f, &f->socket) < 0) {
                 sd_event_unref(f->event);
                 free(f);
                 return -1;
@@ -315,7 +315,7 @@ static void test_address(void **state) {
         assert_string_equal(notify_socket_address(f->socket), expected);
 
         /* the name is taken: a suffix */
-        assert_int_equal(notify_socket_open(f->event, on_message, f, &other), 0);
+        assert_int_equal(notify_socket_open(f->event, /* name= */ NULL, on_message, f, &other), 0);
         snprintf(expected, sizeof(expected), "@corral-notify-%d-1", (int) getpid());
         assert_string_equal(notify_socket_address(other), expected);
 

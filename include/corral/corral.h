@@ -144,6 +144,15 @@ uint64_t corral_unit_tasks(const corral_unit *u);
 int corral_unit_frozen(const corral_unit *u);
 /* The user that owns the unit (the submitter of a job; 0 for services). */
 uid_t corral_unit_owner_uid(const corral_unit *u);
+/* Why the unit's last start or run failed, as corrald logged it, or NULL. */
+const char *corral_unit_error(const corral_unit *u);
+/* The unit's processes, when its status was asked for by name
+ * (corral_status() with names): how many, and each one's PID, parent PID
+ * and command line (NULL past the end). */
+size_t corral_unit_process_count(const corral_unit *u);
+pid_t corral_unit_process_pid(const corral_unit *u, size_t i);
+pid_t corral_unit_process_ppid(const corral_unit *u, size_t i);
+const char *corral_unit_process_cmdline(const corral_unit *u, size_t i);
 /* The unit as compact JSON text (one line, no newline). Owned by the
  * corral_units the unit came from. */
 const char *corral_unit_json(const corral_unit *u);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct PidRef {
@@ -42,3 +43,17 @@ int pidref_wait(const PidRef *p, siginfo_t *ret_si, int options);
 /* For _cleanup_(): a child that was cloned but not yet handed to an owner
  * is killed with SIGKILL, reaped, and its pidfd closed. */
 void pidref_done_sigkill_wait(PidRef *p);
+
+/* The start time of process pid (field 22 of /proc/PID/stat, in clock
+ * ticks since boot): with the PID it names one process for all time, as
+ * persisted state needs. Returns 0, -ESRCH when it is gone, -EBADMSG. */
+int pid_get_start_time(pid_t pid, uint64_t *ret);
+
+/* Parses the text of /proc/PID/stat for field 22. Pure. */
+int proc_stat_parse_start_time(const char *buf, uint64_t *ret);
+
+/* The wait status of an exited process through PIDFD_GET_INFO (6.15),
+ * which works for processes that are not our children. Returns 0,
+ * -EOPNOTSUPP on older kernels, -EAGAIN when it has not exited or been
+ * reaped yet. */
+int pidref_get_exit_status(const PidRef *p, int *ret_status);

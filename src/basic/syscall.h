@@ -6,6 +6,7 @@
  * kernel does not know the call). There is no fallback below the kernel
  * baseline (5.14): callers refuse with a clear message. */
 
+#include <linux/ioctl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -39,6 +40,19 @@ struct corral_clone_args {
         uint64_t set_tid_size;
         uint64_t cgroup;
 };
+
+/* PIDFD_GET_INFO (6.15): what a pidfd knows of its process, including its
+ * exit status once it has exited — for processes that are not our
+ * children. The first version of the struct (PIDFD_INFO_SIZE_VER0, 64
+ * bytes). */
+struct corral_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+};
+#define CORRAL_PIDFD_INFO_EXIT (1ULL << 3)
+#define CORRAL_PIDFD_GET_INFO _IOWR(0xFF, 11, struct corral_pidfd_info)
 
 /* clone3() (5.3; CLONE_INTO_CGROUP 5.7). Returns 0 in the child, the
  * child's PID in the parent, -errno on failure. Without CLONE_VM it

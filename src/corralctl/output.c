@@ -186,6 +186,42 @@ static void print_exit(const corral_unit *u) {
                        streq(code, "dumped") ? " (core dumped)" : "");
 }
 
+/* The unit's processes as a tree, children under their parents, like
+ * systemctl status's CGroup: section. */
+static void print_process_children(const corral_unit *u, pid_t parent, int depth, const bool *is_root, bool roots) {
+        size_t n = corral_unit_process_count(u);
+
+        for (size_t i = 0; i < n; i++) {
+                if (roots ? !is_root[i] : corral_unit_process_ppid(u, i) != parent)
+                        continue;
+                printf("             %*s%s%d %s\n", depth * 2, "", depth > 0 ? "└─" : "", (int) corral_unit_process_pid(u, i),
+                       corral_unit_process_cmdline(u, i) ?: "?");
+                if (depth < 16)
+                        print_process_children(u, corral_unit_process_pid(u, i), depth + 1, is_root, false);
+        }
+}
+
+static void print_process_tree(const corral_unit *u) {
+        size_t n = corral_unit_process_count(u);
+        bool *is_root;
+
+        if (n == 0)
+                return;
+        is_root = calloc(n, sizeof(bool));
+        if (!is_root)
+                return;
+        /* a root is a process whose parent is not in the unit */
+        for (size_t i = 0; i < n; i++) {
+                is_root[i] = true;
+                for (size_t k = 0; k < n; k++)
+                        if (corral_unit_process_pid(u, k) == corral_unit_process_ppid(u, i))
+                                is_root[i] = false;
+        }
+        printf("  Processes:\n");
+        print_process_children(u, 0, 0, is_root, true);
+        free(is_root);
+}
+
 void print_unit_details(const corral_unit *u) {
         const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
         char buf[FORMAT_TIMESPAN_MAX];
@@ -215,6 +251,9 @@ void print_unit_details(const corral_unit *u) {
                 printf("      Tasks: %" PRIu64 "\n", corral_unit_tasks(u));
         if (owner != (uid_t) -1 && streq_ptr(corral_unit_kind(u), "job"))
                 printf("      Owner: UID %u\n", (unsigned) owner);
+        if (corral_unit_error(u))
+                printf("      Error: %s\n", corral_unit_error(u));
+        print_process_tree(u);
 }
 
 /* ---- events ---- */

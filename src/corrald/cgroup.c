@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "fileio.h"
 #include "pidref.h"
@@ -637,6 +638,26 @@ int cgroup_read_oom_kills(int fd, uint64_t *ret) {
         return 0;
 }
 
+int cgroup_set_xattr(int fd, const char *name, const char *value) {
+        if (fsetxattr(fd, name, value, strlen(value), 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int cgroup_get_xattr(int fd, const char *name, char **ret) {
+        char buf[CGROUP_XATTR_MAX + 1];
+        ssize_t n = fgetxattr(fd, name, buf, CGROUP_XATTR_MAX);
+        char *v;
+
+        if (n < 0)
+                return -errno;
+        v = strndup(buf, (size_t) n);
+        if (!v)
+                return -ENOMEM;
+        *ret = v;
+        return 0;
+}
+
 int cgroup_freeze(int fd, bool freeze) {
         return write_string_file_at(fd, "cgroup.freeze", freeze ? "1" : "0");
 }
@@ -812,6 +833,18 @@ int cgroup_count_procs(int fd, unsigned *ret) {
         if (r < 0)
                 return r;
         *ret = (unsigned) s.n;
+        return 0;
+}
+
+int cgroup_list_pids(int fd, pid_t **ret, size_t *ret_n) {
+        _cleanup_(pid_set_done) PidSet s = {};
+        int r = collect_procs(fd, &s);
+
+        if (r < 0)
+                return r;
+        pid_set_sort(&s);
+        *ret = TAKE_PTR(s.pids);
+        *ret_n = s.n;
         return 0;
 }
 

@@ -169,6 +169,14 @@ int cgroup_read_oom_kills(int fd, uint64_t *ret);
 /* Pure: whether word is one of the blank-separated words of list. */
 bool cgroup_list_contains(const char *list, const char *word);
 
+/* Extended attributes on a unit's cgroup directory ("user.corral.*"), where
+ * what must survive a crash of corrald is kept, as systemd keeps its
+ * invocation id (user xattrs on cgroupfs: 5.7). get returns -ENODATA when
+ * unset; values are bounded (CGROUP_XATTR_MAX). */
+#define CGROUP_XATTR_MAX 256
+int cgroup_set_xattr(int fd, const char *name, const char *value);
+int cgroup_get_xattr(int fd, const char *name, char **ret);
+
 /* Writes cgroup.freeze (5.2): 1 freezes every process of the cgroup, 0
  * thaws them. Returns 0 or -errno. */
 int cgroup_freeze(int fd, bool freeze);
@@ -181,6 +189,10 @@ int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec);
 int cgroup_read_memory_current(int fd, uint64_t *ret_bytes);
 int cgroup_read_rss(int fd, uint64_t *ret_bytes);
 int cgroup_count_procs(int fd, unsigned *ret);
+
+/* The PIDs of the processes in the cgroup at fd and below it, sorted.
+ * Returns 0 with a malloc'd array (NULL when empty), or -errno. */
+int cgroup_list_pids(int fd, pid_t **ret, size_t *ret_n);
 
 /* Pure: usage_usec from the text of cpu.stat. -EBADMSG when missing. */
 int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec);

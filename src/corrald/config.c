@@ -734,8 +734,11 @@ static int parse_size(const char *s, char **ret) {
                 end = fend;
         }
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
-                if (end[0] == units[i].suffix || end[0] == units[i].suffix + 32)
-                        factor = units[i].factor, end++;
+                if (end[0] == units[i].suffix || end[0] == units[i].suffix + 32) {
+                        factor = units[i].factor;
+                        end++;
+                        break;
+                }
         if (*end != '\0' || (factor == 1 && frac != 0))
                 return -EINVAL;
         if (whole > ULLONG_MAX / factor)
@@ -817,6 +820,54 @@ static int config_parse_limit(const char *key, const char *value, void *field, c
         free(*slot);
         *slot = v;
         return 0;
+}
+
+static void hash_str(uint64_t *h, const char *s) {
+        for (const char *p = s ?: "\x01"; *p; p++)
+                *h = (*h ^ (uint8_t) *p) * 1099511628211ULL;
+        *h = (*h ^ 0xff) * 1099511628211ULL; /* separator */
+}
+
+static void hash_strv(uint64_t *h, char * const *l) {
+        for (char * const *p = l; p && *p; p++)
+                hash_str(h, *p);
+        hash_str(h, "\x02");
+}
+
+static void hash_bytes(uint64_t *h, const void *data, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                *h = (*h ^ ((const uint8_t *) data)[i]) * 1099511628211ULL;
+}
+
+uint64_t service_config_hash(const ServiceConfig *s) {
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a 64 */
+        const uint64_t numbers[] = {
+                s->umask, s->autostart, (uint64_t) s->stop_signal, s->stop_timeout, (uint64_t) s->kill_mode,
+                (uint64_t) s->restart, s->restart_delay, s->restart_delay_max, s->restart_reset,
+                s->start_limit_burst, s->start_limit_interval, s->prevent_exit_signal, (uint64_t) s->ready,
+                s->start_timeout, s->watchdog_timeout, s->runtime_max, (uint64_t) s->exit_type, (uint64_t) s->output,
+                (uint64_t) s->port_mode, s->port, s->health_interval, s->health_timeout, s->health_threshold,
+                s->health_grace, s->no_new_privs,
+        };
+
+        hash_str(&h, s->name);
+        hash_strv(&h, s->command);
+        hash_str(&h, s->directory);
+        hash_strv(&h, s->environment);
+        hash_str(&h, s->user);
+        hash_str(&h, s->group);
+        hash_str(&h, s->output_path);
+        hash_str(&h, s->health_url);
+        hash_strv(&h, s->environment_inherit);
+        hash_bytes(&h, numbers, sizeof(numbers));
+        hash_bytes(&h, s->prevent_exit_status, sizeof(s->prevent_exit_status));
+        hash_bytes(&h, &s->health_status, sizeof(s->health_status));
+        for (int i = 0; i < CONFIG_RLIMIT_MAX; i++)
+                if (s->rlimit[i].set) {
+                        uint64_t v[3] = { (uint64_t) i, s->rlimit[i].soft, s->rlimit[i].hard };
+                        hash_bytes(&h, v, sizeof(v));
+                }
+        return h;
 }
 
 bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b) {

@@ -155,6 +155,11 @@ typedef struct ServiceConfig {
         char **environment_inherit; /* names passed on from corrald's environment */
 } ServiceConfig;
 
+/* A hash of what service_config_equal() compares: kept with a running unit
+ * so that a restarted corrald can tell whether it still runs the same
+ * configuration. */
+uint64_t service_config_hash(const ServiceConfig *s);
+
 /* Whether two services differ only in their cgroup limits (which a reload
  * applies to running units in place). */
 bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b);

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 
 #include "cgroup.h"
+#include "fileio.h"
 #include "log.h"
 #include "manager.h"
 #include "parse-util.h"
@@ -21,6 +22,7 @@ typedef enum Permission {
         PERM_READ,   /* status_public, or a changer */
         PERM_CHANGE, /* root or control_group */
         PERM_JOB,    /* a changer or job_group */
+        PERM_OWNER,  /* a reader, or a member of job_group (for its own jobs: checked by the method) */
 } Permission;
 
 typedef struct Client {
@@ -110,6 +112,7 @@ static const char *errno_name(int e) {
                 { EINVAL, "EINVAL" }, { E2BIG, "E2BIG" },   { ENOENT, "ENOENT" },       { EPERM, "EPERM" },
                 { EBUSY, "EBUSY" },   { EEXIST, "EEXIST" }, { ESHUTDOWN, "ESHUTDOWN" }, { EOPNOTSUPP, "EOPNOTSUPP" },
                 { ESRCH, "ESRCH" },   { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },
+                { ETIMEDOUT, "ETIMEDOUT" },
         };
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
                 if (table[i].e == e)
@@ -183,6 +186,39 @@ static void unit_add_stats(Unit *u, json_t *o) {
                 json_object_set_new(o, "frozen", json_boolean(ev.frozen));
 }
 
+/* The processes of the unit with their parents and command lines, for
+ * `corralctl status UNIT`'s tree. */
+static json_t *unit_processes_json(Unit *u) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        json_t *a = json_array();
+
+        if (!a || u->cgroup_fd < 0 || cgroup_list_pids(u->cgroup_fd, &pids, &n) < 0)
+                return a;
+        for (size_t i = 0; i < n && i < CONTROL_PROCESSES_MAX; i++) {
+                _cleanup_free_ char *cmdline = NULL, *stat = NULL;
+                char path[64];
+                size_t len = 0;
+                int ppid = 0;
+
+                snprintf(path, sizeof(path), "/proc/%d/cmdline", pids[i]);
+                if (read_full_file_at(AT_FDCWD, path, 4096, &cmdline, &len) == -EFBIG)
+                        len = 0;
+                for (size_t k = 0; cmdline && k + 1 < len; k++)
+                        if (cmdline[k] == '\0')
+                                cmdline[k] = ' ';
+                snprintf(path, sizeof(path), "/proc/%d/stat", pids[i]);
+                if (read_full_file_at(AT_FDCWD, path, 4096, &stat, NULL) >= 0) {
+                        const char *p = strrchr(stat, ')');
+                        if (p && strlen(p) > 4)
+                                ppid = atoi(p + 4); /* ") S PPID" */
+                }
+                json_array_append_new(a, json_pack("{s:i, s:i, s:s}", "pid", (int) pids[i], "ppid", ppid, "cmdline",
+                                                   cmdline && len > 0 ? cmdline : "?"));
+        }
+        return a;
+}
+
 static json_t *unit_to_json(Unit *u, bool stats) {
         usec_t n = now(CLOCK_MONOTONIC);
         json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:I}", "name", u->name, "kind",
@@ -242,6 +278,9 @@ static bool client_may(Client *c, Permission p) {
                 return changer;
         case PERM_JOB:
                 return changer || (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
+        case PERM_OWNER:
+                return changer || s->manager->config->status_public ||
+                       (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
         default:
                 return changer || s->manager->config->status_public;
         }
@@ -298,14 +337,26 @@ static json_t *units_to_json(Unit **units, bool stats) {
         return a;
 }
 
+/* status of named units: with each unit's processes */
+static json_t *units_to_json_detailed(Unit **units) {
+        json_t *a = units_to_json(units, /* stats= */ true);
+        size_t i = 0;
+
+        for (Unit **u = units; a && *u; u++, i++)
+                json_object_set_new(json_array_get(a, i), "processes", unit_processes_json(*u));
+        return a;
+}
+
 static int handle_status(Client *c, json_t *params) {
         _cleanup_free_ Unit **units = request_units(c, params, /* all_by_default= */ true);
         Manager *m = c->server->manager;
 
         if (!units)
                 return 0;
+        bool named = params && json_object_get(params, "units");
         return client_reply(c, json_pack("{s:o, s:{s:s, s:i, s:s, s:o}}", "units",
-                                         units_to_json(units, /* stats= */ true), "daemon", "version", CORRAL_VERSION,
+                                         named ? units_to_json_detailed(units) : units_to_json(units, /* stats= */ true),
+                                         "daemon", "version", CORRAL_VERSION,
                                          "pid", (int) getpid(), "cgroup", m->cgroup->path, "reload_error",
                                          json_string_or_null(m->reload_error)));
 }
@@ -489,6 +540,8 @@ static int handle_wait(Client *c, json_t *params) {
 
         if (!u)
                 return 0;
+        if (!client_may(c, PERM_READ) && u->owner_uid != c->cred.uid)
+                return client_reply_error(c, -EPERM, "only readers and the job's owner may wait for it");
         if (unit_is_inactive(u))
                 return client_reply(c, json_pack("{s:o}", "unit", unit_to_json(u, /* stats= */ false)));
         c->waiting_for = strdup(u->name);
@@ -512,7 +565,7 @@ static const struct {
         { "kill", handle_kill, PERM_CHANGE },       { "freeze", handle_freeze, PERM_CHANGE },
         { "thaw", handle_thaw, PERM_CHANGE },       { "reload", handle_reload, PERM_CHANGE },
         { "run", handle_run, PERM_JOB },            { "cancel", handle_cancel, PERM_JOB },
-        { "wait", handle_wait, PERM_READ },         { "subscribe", handle_subscribe, PERM_READ },
+        { "wait", handle_wait, PERM_OWNER },         { "subscribe", handle_subscribe, PERM_READ },
 };
 
 static int client_handle_line(Client *c, const char *line, size_t len) {
@@ -547,11 +600,23 @@ finish:
         return r;
 }
 
+/* A client must send a whole request within control_timeout of
+ * connecting, or of its request's first byte; between requests, and while
+ * it waits for a job or reads events, it need not hurry. */
+static int client_arm_timer(Client *c) {
+        int r = sd_event_source_set_time_relative(c->timer, c->server->manager->config->control_timeout);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
 /* Handles the complete lines in the input buffer, unless a wait is
  * pending. Returns -ENOBUFS when the client was dropped. */
 static int client_process(Client *c) {
+        bool answered = false;
+
         while (!c->waiting_for && !c->subscribed) {
-                char *nl = memchr(c->in, '\n', c->n_in);
+                char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
                 if (!nl)
                         break;
                 size_t len = (size_t) (nl - c->in);
@@ -560,10 +625,11 @@ static int client_process(Client *c) {
                         return r;
                 memmove(c->in, nl + 1, c->n_in - len - 1);
                 c->n_in -= len + 1;
+                answered = true;
         }
-        /* A partial request must be finished in time; an idle client or a
-         * subscriber need not hurry. */
-        return sd_event_source_set_enabled(c->timer, c->n_in > 0 ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (c->waiting_for || c->subscribed || (answered && c->n_in == 0))
+                return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        return 0;
 }
 
 static int client_read(Client *c) {
@@ -574,6 +640,11 @@ static int client_read(Client *c) {
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0)
                 return -ECONNRESET;
+        if (c->n_in == 0 && !c->subscribed && !c->waiting_for) {
+                int r = client_arm_timer(c); /* a new request begins */
+                if (r < 0)
+                        return r;
+        }
         c->n_in += (size_t) n;
         if (c->n_in == CONTROL_REQUEST_MAX && !memchr(c->in, '\n', c->n_in)) {
                 (void) client_reply_error(c, -E2BIG, "request too large");
@@ -623,15 +694,26 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ControlServer *server = userdata;
-        socklen_t len = sizeof(struct ucred);
         Client *c;
         int cfd, r;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (cfd < 0)
                 return 0;
-        if (server->n_clients >= CONTROL_CLIENTS_MAX) {
-                log_warning("control: %u clients already, refusing another", server->n_clients);
+        struct ucred cred = {};
+        socklen_t clen = sizeof(cred);
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+                safe_close(cfd);
+                return 0;
+        }
+        /* Root is never locked out; others share the table, and no user
+         * may hold more than its part of it. */
+        unsigned mine = 0;
+        for (Client *o = server->clients; o; o = o->next)
+                mine += o->cred.uid == cred.uid;
+        if (cred.uid != 0 && (server->n_clients >= CONTROL_CLIENTS_MAX || mine >= CONTROL_CLIENTS_PER_UID_MAX)) {
+                log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)", (unsigned) cred.uid,
+                            mine, server->n_clients);
                 safe_close(cfd);
                 return 0;
         }
@@ -645,15 +727,12 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         c->next = server->clients;
         server->clients = c;
         server->n_clients++;
-        r = getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 ? -errno : 0;
-        if (r >= 0)
-                r = sd_event_add_io(server->manager->event, &c->io, cfd, EPOLLIN, on_client_io, c);
+        c->cred = cred;
+        r = sd_event_add_io(server->manager->event, &c->io, cfd, EPOLLIN, on_client_io, c);
         if (r >= 0)
                 r = sd_event_add_time_relative(server->manager->event, &c->timer, CLOCK_MONOTONIC,
                                                server->manager->config->control_timeout, USEC_PER_MSEC,
                                                on_client_timeout, c);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         if (r < 0)
                 client_drop(c, "cannot set up");
         return 0;
@@ -749,7 +828,10 @@ static int control_bind(ControlServer *s, gid_t gid) {
                 return -errno;
         if (bind(s->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        if (chmod(s->path, 0660) < 0 || (geteuid() == 0 && chown(s->path, 0, gid) < 0))
+        /* Who may do what is decided per request by SO_PEERCRED; the mode
+         * only keeps out those who may do nothing at all. */
+        mode_t mode = s->manager->config->status_public || s->have_job_gid ? 0666 : 0660;
+        if (chmod(s->path, mode) < 0 || (geteuid() == 0 && chown(s->path, 0, gid) < 0))
                 return -errno;
         if (listen(s->fd, SOMAXCONN) < 0)
                 return -errno;

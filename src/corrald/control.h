@@ -16,6 +16,9 @@ typedef struct ControlServer ControlServer;
 #define CONTROL_REQUEST_MAX (64U * 1024U)
 #define CONTROL_OUTPUT_MAX (1024U * 1024U)
 #define CONTROL_CLIENTS_MAX 512U
+#define CONTROL_CLIENTS_PER_UID_MAX 64U
+/* The most processes listed for one unit in a detailed status. */
+#define CONTROL_PROCESSES_MAX 1024U
 
 /* Binds m->config->control_socket (creating its directory), mode 0660,
  * group control_group, and serves it on m->event. Returns 0, -EADDRINUSE

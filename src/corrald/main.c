@@ -28,7 +28,8 @@ static void help(void) {
                "  -h, --help          show this help and exit\n"
                "      --version       show the version and exit\n"
                "\n"
-               "SIGTERM or SIGINT stops every unit and exits.\n",
+               "SIGTERM or SIGINT stops every unit and exits; SIGHUP reloads the configuration.\n"
+               "Exit status: 0 after a clean stop, 6 for an invalid configuration, 1 otherwise.\n",
                CONFIG_DEFAULT_FILE, CONFIG_DEFAULT_DROPIN_DIR);
 }
 
@@ -223,8 +224,11 @@ release:
         return r;
 }
 
+#define EXIT_NOT_CONFIGURED 6
+
 int main(int argc, char *argv[]) {
         _cleanup_(config_freep) Config *config = NULL;
+        bool config_error = false;
         _cleanup_free_ char *error = NULL;
         int r;
 
@@ -235,6 +239,7 @@ int main(int argc, char *argv[]) {
         r = config_load(arg_config_files, &config, &error);
         if (r < 0) {
                 log_error("%s", error ?: "cannot load the configuration");
+                config_error = true;
                 goto finish;
         }
         if (arg_check_config) {
@@ -247,5 +252,9 @@ int main(int argc, char *argv[]) {
 
 finish:
         strv_free(arg_config_files);
+        /* 6: LSB "not configured", so that systemd's RestartPreventExitStatus=
+         * does not restart a daemon whose configuration is invalid. */
+        if (r < 0 && config_error && !arg_check_config)
+                return EXIT_NOT_CONFIGURED;
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

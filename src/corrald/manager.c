@@ -27,11 +27,18 @@ static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config,
         return 0;
 }
 
+/* A unit that a reload or the job trimming dropped is found only while
+ * nothing else has its name. */
 Unit *manager_find_unit(Manager *m, const char *name) {
+        Unit *dropped = NULL;
+
         for (size_t i = 0; i < m->n_units; i++)
-                if (streq(m->units[i]->name, name))
-                        return m->units[i];
-        return NULL;
+                if (streq(m->units[i]->name, name)) {
+                        if (!m->units[i]->removed)
+                                return m->units[i];
+                        dropped = m->units[i];
+                }
+        return dropped;
 }
 
 static Unit *manager_find_unit_by_main_pid(Manager *m, pid_t pid) {
@@ -197,6 +204,22 @@ static int manager_setup_own_watchdog(Manager *m) {
                                           /* accuracy= */ 1, on_own_watchdog, m);
 }
 
+/* The notify socket's name follows the subtree, not corrald's PID, so that
+ * units adopted after a crash of corrald still reach it. */
+static int manager_open_notify(Manager *m) {
+        char name[64];
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+        int r;
+
+        for (const char *p = m->cgroup->path; *p; p++)
+                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+        snprintf(name, sizeof(name), "corral-notify-%016llx", (unsigned long long) h);
+        r = notify_socket_open(m->event, name, on_notify, m, &m->notify);
+        if (r >= 0)
+                log_debug("notify socket %s", notify_socket_address(m->notify));
+        return r;
+}
+
 static int manager_add_sources(Manager *m) {
         int r;
 
@@ -214,7 +237,7 @@ static int manager_add_sources(Manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
         if (r >= 0)
-                r = notify_socket_open(m->event, on_notify, m, &m->notify);
+                r = manager_open_notify(m);
         if (r >= 0)
                 r = manager_setup_own_watchdog(m);
         if (r < 0)
@@ -298,8 +321,10 @@ static int manager_add_service(Manager *m, ServiceConfig *s) {
         return 0;
 }
 
-/* Stops what an earlier corrald left in the subtree; a configured unit of
- * the same name starts once its old cgroup is empty and gone. */
+/* Takes over what an earlier corrald left in the subtree: a unit still
+ * configured the same, with its very main process, is adopted untouched;
+ * anything else is stopped (a configured unit of the same name starts
+ * afresh once its old cgroup is empty and gone). */
 static int manager_stop_leftovers(Manager *m) {
         _cleanup_strv_free_ char **names = NULL;
         int r;
@@ -319,6 +344,11 @@ static int manager_stop_leftovers(Manager *m) {
                                 return log_error_errno(r, "cannot track %s: %m", *n);
                         u->removed = true; /* forgotten once stopped */
                 }
+                r = unit_adopt(u);
+                if (r > 0)
+                        continue;
+                if (r < 0)
+                        log_warning_errno(r, "%s: cannot adopt: %m, stopping it", *n);
                 r = unit_stop_leftover(u);
                 if (r < 0)
                         log_warning_errno(r, "%s: cannot stop leftover cgroup: %m, ignoring", *n);
@@ -377,6 +407,8 @@ int manager_start_unit(Manager *m, Unit *u) {
                 return -ESHUTDOWN;
         if (!u->config || u->removed)
                 return -ENOENT;
+        if (u->is_job)
+                return -EINVAL; /* a job runs once: submit another */
         unit_reset_failure_counters(u);
         unit_dispatch(u, UNIT_EVENT_START);
         return 0;
@@ -392,6 +424,8 @@ int manager_restart_unit(Manager *m, Unit *u) {
                 return -ESHUTDOWN;
         if (!u->config || u->removed)
                 return -ENOENT;
+        if (u->is_job)
+                return -EINVAL;
         unit_restart(u);
         return 0;
 }
@@ -402,6 +436,37 @@ int manager_restart_unit(Manager *m, Unit *u) {
  * many; the oldest go first. */
 #define JOBS_FINISHED_MAX 1000
 
+/* "$" → "$$", so that the unit's variable expansion gives s back. */
+static char *dollar_escape(const char *s) {
+        size_t n = 0;
+        char *out, *o;
+
+        for (const char *p = s; *p; p++)
+                n += *p == '$' ? 2 : 1;
+        out = o = malloc(n + 1);
+        if (!out)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                if (*p == '$')
+                        *o++ = '$';
+                *o++ = *p;
+        }
+        *o = '\0';
+        return out;
+}
+
+static int strv_consume_escaped(char ***l, const char *s) {
+        char *x = dollar_escape(s);
+        int r;
+
+        if (!x)
+                return -ENOMEM;
+        r = strv_consume(l, x);
+        if (r < 0)
+                free(x);
+        return r;
+}
+
 static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret) {
         ServiceConfig *s = service_config_new(name, "<job>", 0);
         int r = 0;
@@ -411,11 +476,13 @@ static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret
         s->autostart = false;
         s->restart = RESTART_NEVER;
         s->runtime_max = spec->timeout;
-        s->command = strv_copy(spec->argv);
-        if (!s->command)
-                r = -ENOMEM;
-        for (char **e = spec->env; r >= 0 && e && *e; e++)
-                r = strv_env_set(&s->environment, *e);
+        /* A job's words are taken as they are: no ${…} expansion. */
+        for (char **a = spec->argv; r >= 0 && *a; a++)
+                r = strv_consume_escaped(&s->command, *a);
+        for (char **e = spec->env; r >= 0 && e && *e; e++) {
+                _cleanup_free_ char *x = dollar_escape(*e);
+                r = x ? strv_env_set(&s->environment, x) : -ENOMEM;
+        }
         if (r >= 0 && spec->cwd && !(s->directory = strdup(spec->cwd)))
                 r = -ENOMEM;
         if (r >= 0 && spec->uid != 0 && asprintf(&s->user, "%u", (unsigned) spec->uid) < 0)
@@ -506,6 +573,17 @@ static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool 
                         u = m->units[i];
                         seen[i] = true;
                 }
+        Unit *job = manager_find_unit(m, name);
+        if (!u && job && job->is_job && !job->removed) {
+                if (!unit_is_inactive(job)) {
+                        log_error("[program:%s]: a job named %s is running; the service does not start until it has "
+                                  "ended and corrald reloads again",
+                                  s->name, name);
+                        return 0;
+                }
+                job->removed = true; /* an ended job makes way */
+                manager_schedule_gc(m);
+        }
         if (!u) {
                 r = manager_add_unit(m, name, s, instance, &u);
                 if (r < 0)

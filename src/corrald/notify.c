@@ -305,16 +305,19 @@ static int on_notify(sd_event_source *source, int fd, uint32_t revents, void *us
 }
 
 /* Binds the abstract name "corral-notify-<pid>", or with "-<n>" appended
- * when that is taken, and remembers it as "@…" in s->address. */
-static int bind_abstract(NotifySocket *s) {
-        for (unsigned i = 0; i < NOTIFY_BIND_ATTEMPTS; i++) {
+ * when that is taken — or exactly name when given — and remembers it as
+ * "@…" in s->address. */
+static int bind_abstract(NotifySocket *s, const char *name) {
+        for (unsigned i = 0; i < (name ? 1 : NOTIFY_BIND_ATTEMPTS); i++) {
                 union {
                         struct sockaddr sa;
                         struct sockaddr_un un;
                 } addr = { .un.sun_family = AF_UNIX };
                 int k;
 
-                if (i == 0)
+                if (name)
+                        k = snprintf(s->address, sizeof(s->address), "@%s", name);
+                else if (i == 0)
                         k = snprintf(s->address, sizeof(s->address), "@corral-notify-%d", (int) getpid());
                 else
                         k = snprintf(s->address, sizeof(s->address), "@corral-notify-%d-%u", (int) getpid(), i);
@@ -339,7 +342,7 @@ static void increase_rcvbuf(int fd) {
                 (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-static int open_fd(NotifySocket *s) {
+static int open_fd(NotifySocket *s, const char *name) {
         static const int one = 1;
 
         s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, /* protocol= */ 0);
@@ -349,10 +352,11 @@ static int open_fd(NotifySocket *s) {
         if (setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
                 return -errno;
         increase_rcvbuf(s->fd);
-        return bind_abstract(s);
+        return bind_abstract(s, name);
 }
 
-int notify_socket_open(sd_event *event, NotifyHandler handler, void *userdata, NotifySocket **ret) {
+int notify_socket_open(sd_event *event, const char *name, NotifyHandler handler, void *userdata,
+                       NotifySocket **ret) {
         _cleanup_(notify_socket_freep) NotifySocket *s = NULL;
         int r;
 
@@ -362,7 +366,7 @@ int notify_socket_open(sd_event *event, NotifyHandler handler, void *userdata, N
         s->fd = -EBADF;
         s->handler = handler;
         s->userdata = userdata;
-        r = open_fd(s);
+        r = open_fd(s, name);
         if (r < 0)
                 return r;
         r = sd_event_add_io(event, &s->source, s->fd, EPOLLIN, on_notify, s);

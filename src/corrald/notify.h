@@ -42,8 +42,12 @@ typedef struct NotifySocket NotifySocket;
 /* Called for each valid datagram with the sender's credentials. */
 typedef void (*NotifyHandler)(const struct ucred *sender, const NotifyMessage *msg, void *userdata);
 
-/* Binds the socket and watches it on event. Returns 0 or -errno. */
-int notify_socket_open(sd_event *event, NotifyHandler handler, void *userdata, NotifySocket **ret);
+/* Binds the socket under the abstract name (without '@'; at most 60
+ * bytes), or "corral-notify-<pid>" when name is NULL, and watches it on
+ * event. A stable name lets units adopted by a restarted corrald keep
+ * notifying. Returns 0, -EADDRINUSE when the name is taken, -errno. */
+int notify_socket_open(sd_event *event, const char *name, NotifyHandler handler, void *userdata,
+                       NotifySocket **ret);
 
 /* The value for NOTIFY_SOCKET ("@corral-notify-1234"). */
 const char *notify_socket_address(const NotifySocket *s);

@@ -224,6 +224,10 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
         if (chdir(p->directory ?: "/") < 0)
                 child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
         umask(p->umask);
+        /* Before giving up root: a hard limit may be raised only by root. */
+        for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
+                if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)
+                        child_fail(report_fd, SPAWN_STEP_RLIMIT, errno);
         if (c && c->set) {
                 if (setgroups(c->n_groups, c->groups) < 0)
                         child_fail(report_fd, SPAWN_STEP_GROUPS, errno);
@@ -232,9 +236,6 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 if (setresuid(c->uid, c->uid, c->uid) < 0)
                         child_fail(report_fd, SPAWN_STEP_UID, errno);
         }
-        for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
-                if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)
-                        child_fail(report_fd, SPAWN_STEP_RLIMIT, errno);
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVS, errno);
         /* Every descriptor but stdio closes at exec; the report pipe stays

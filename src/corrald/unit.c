@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "unit.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/random.h>
@@ -215,7 +216,7 @@ static void unit_health_schedule(Unit *u) {
         usec_t delay = u->config->health_interval;
         int r;
 
-        if (u->state == UNIT_STARTING)
+        if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
                 delay = MIN(delay, HEALTH_STARTING_INTERVAL);
         r = arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, on_health_timer);
         if (r < 0)
@@ -344,7 +345,7 @@ static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c,
 
         if (strv_extend(&env, "PATH=" DEFAULT_PATH) < 0)
                 return -ENOMEM;
-        if (c->set && ((r = env_set_pair(&env, "HOME", c->home)) < 0 || (r = env_set_pair(&env, "USER", c->name)) < 0 ||
+        if (u->config->user && ((r = env_set_pair(&env, "HOME", c->home)) < 0 || (r = env_set_pair(&env, "USER", c->name)) < 0 ||
                        (r = env_set_pair(&env, "LOGNAME", c->name)) < 0 ||
                        (r = env_set_pair(&env, "SHELL", c->shell)) < 0))
                 return r;
@@ -547,6 +548,184 @@ static int unit_prepare(Unit *u, StartContext *c) {
         return 0;
 }
 
+/* ---- What survives a crash of corrald ---- */
+
+#define XATTR_STATE "user.corral"
+
+int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size) {
+        int n = snprintf(buf, size, "main=%d:%llu hash=%016llx port=%u restarts=%u since=%llu", (int) p->main_pid,
+                         (unsigned long long) p->main_start, (unsigned long long) p->hash, p->port, p->restarts,
+                         (unsigned long long) p->since);
+        return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
+}
+
+static int parse_u64(const char *s, size_t n, int base, uint64_t *ret) {
+        char buf[32], *end;
+
+        if (n == 0 || n >= sizeof(buf))
+                return -EBADMSG;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        if (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')
+                return -EBADMSG;
+        errno = 0;
+        unsigned long long v = strtoull(buf, &end, base);
+        if (errno != 0 || *end != '\0')
+                return -EBADMSG;
+        *ret = v;
+        return 0;
+}
+
+int unit_persisted_parse(const char *s, UnitPersisted *ret) {
+        UnitPersisted p = {};
+        unsigned seen = 0;
+        uint64_t v;
+
+        for (const char *w = s; *w;) {
+                size_t n = strcspn(w, " ");
+                const char *eq = memchr(w, '=', n);
+                if (n == 0) {
+                        w++;
+                        continue;
+                }
+                if (!eq)
+                        return -EBADMSG;
+                size_t klen = (size_t) (eq - w), vlen = n - klen - 1;
+                const char *val = eq + 1;
+                if (klen == 4 && strneq(w, "main", 4)) {
+                        const char *colon = memchr(val, ':', vlen);
+                        if (!colon || parse_u64(val, (size_t) (colon - val), 10, &v) < 0 || v == 0 || v > INT_MAX ||
+                            parse_u64(colon + 1, vlen - (size_t) (colon - val) - 1, 10, &p.main_start) < 0)
+                                return -EBADMSG;
+                        p.main_pid = (pid_t) v;
+                        seen |= 1;
+                } else if (klen == 4 && strneq(w, "hash", 4)) {
+                        if (parse_u64(val, vlen, 16, &p.hash) < 0)
+                                return -EBADMSG;
+                        seen |= 2;
+                } else if (klen == 4 && strneq(w, "port", 4)) {
+                        if (parse_u64(val, vlen, 10, &v) < 0 || v > 65535)
+                                return -EBADMSG;
+                        p.port = (unsigned) v;
+                        seen |= 4;
+                } else if (klen == 8 && strneq(w, "restarts", 8)) {
+                        if (parse_u64(val, vlen, 10, &v) < 0 || v > UINT_MAX)
+                                return -EBADMSG;
+                        p.restarts = (unsigned) v;
+                        seen |= 8;
+                } else if (klen == 5 && strneq(w, "since", 5)) {
+                        if (parse_u64(val, vlen, 10, &p.since) < 0)
+                                return -EBADMSG;
+                        seen |= 16;
+                }
+                w += n;
+        }
+        if (seen != 31)
+                return -EBADMSG;
+        *ret = p;
+        return 0;
+}
+
+static void unit_persist(Unit *u) {
+        UnitPersisted p = {
+                .main_pid = u->main.pid,
+                .hash = service_config_hash(u->config),
+                .port = u->port,
+                .restarts = u->n_restarts,
+                .since = u->persisted_since,
+        };
+        char buf[CGROUP_XATTR_MAX];
+
+        if (!pidref_is_set(&u->main) || pid_get_start_time(u->main.pid, &p.main_start) < 0)
+                return;
+        if (unit_persisted_format(&p, buf, sizeof(buf)) < 0 || cgroup_set_xattr(u->cgroup_fd, XATTR_STATE, buf) < 0)
+                log_unit_warning(u->name, LOG_EVENT_NONE,
+                                 "cannot keep state with the cgroup (user xattrs); a restarted corrald will restart "
+                                 "this unit instead of adopting it");
+}
+
+/* What an earlier corrald kept, if it still describes this unit: the same
+ * configuration and the very same main process (PID and start time),
+ * inside this unit's cgroup. */
+static int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main) {
+        _cleanup_free_ char *v = NULL, *owner = NULL;
+        UnitPersisted p;
+        PidRef ref = PIDREF_NULL;
+        uint64_t start = 0;
+        int r;
+
+        if (cgroup_get_xattr(u->cgroup_fd, XATTR_STATE, &v) < 0 || unit_persisted_parse(v, &p) < 0)
+                return -ENOENT;
+        if (p.hash != service_config_hash(u->config))
+                return -ESTALE;
+        r = pidref_set_pid(&ref, p.main_pid);
+        /* pidfd first, then the checks: a PID recycled meanwhile fails them */
+        if (r >= 0 && (pid_get_start_time(p.main_pid, &start) < 0 || start != p.main_start ||
+                       cgroup_pid_get_unit(u->manager->cgroup, p.main_pid, &owner) < 0 || !streq(owner, u->name))) {
+                pidref_done(&ref);
+                r = -ESRCH;
+        }
+        *ret = p;
+        *ret_main = ref;
+        return r < 0 ? -ESRCH : 0;
+}
+
+static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+static void unit_enter_running(Unit *u);
+
+int unit_adopt(Unit *u) {
+        PidRef main = PIDREF_NULL;
+        UnitPersisted p = {};
+        CgroupEvents ev;
+        int fd = -EBADF, r;
+
+        if (!u->config)
+                return 0;
+        r = cgroup_unit_open(u->manager->cgroup, u->name, &fd);
+        if (r < 0)
+                return r;
+        u->cgroup_fd = fd;
+        if (cgroup_read_events(fd, &ev) < 0 || !ev.populated)
+                r = -ENOENT;
+        else
+                r = unit_read_persisted(u, &p, &main);
+        if (r == -ESTALE)
+                log_unit_notice(u->name, LOG_EVENT_NONE, "its configuration changed while corrald was away: restarting");
+        else if (r == -ESRCH && u->config->exit_type == EXIT_TYPE_CGROUP)
+                r = 0; /* a daemonized unit lives on in its cgroup */
+        else if (r == -ESRCH)
+                log_unit_notice(u->name, LOG_EVENT_NONE, "its main process is gone: restarting");
+        u->cgroup_fd = -EBADF;
+        if (r < 0) {
+                safe_close(fd);
+                return 0;
+        }
+        r = unit_cgroup_attach(u, fd);
+        if (r < 0) {
+                pidref_done(&main);
+                return r;
+        }
+        u->main = main;
+        if (pidref_is_set(&u->main) &&
+            sd_event_add_io(u->manager->event, &u->main_source, u->main.fd, EPOLLIN, on_main_pidfd, u) < 0)
+                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot watch the adopted main process, ignoring");
+        if (p.port > 0 && ports_reserve(u->manager->ports, (uint16_t) p.port) >= 0)
+                u->port = (uint16_t) p.port;
+        u->n_restarts = p.restarts;
+        u->persisted_since = p.since;
+        usec_t real = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
+        u->started_at = p.since > 0 && p.since <= real && real - p.since < mono ? mono - (real - p.since) : mono;
+        u->result = UNIT_SUCCESS;
+        u->watchdog_usec = u->config->watchdog_timeout; /* its pings reach the same (stable) notify socket */
+        log_unit_info(u->name, LOG_EVENT_START, "adopted from an earlier corrald: main PID %d, %u restarts",
+                      u->main.pid, u->n_restarts);
+        unit_enter_running(u);
+        u->running_since = u->started_at;
+        if (u->config->health_url)
+                unit_health_schedule(u);
+        return 1;
+}
+
 static void unit_enter_failed_start(Unit *u, UnitResult result) {
         unit_health_stop(u);
         if (u->cgroup_fd >= 0)
@@ -620,6 +799,11 @@ static void unit_enter_start(Unit *u) {
                 .no_new_privs = u->config->no_new_privs,
         };
         r = spawn_child(&p, &u->main, &step);
+        if (r == -ENOSYS && step == SPAWN_STEP_CLONE) {
+                unit_fail_message(u, r, "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
+                                        "systemd's RestrictNamespaces=): %m");
+                return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
+        }
         if (r < 0) {
                 unit_fail_message(u, r, "%s %s: %m", spawn_step_to_string(step),
                                      spawn_step_object(u, &c, step));
@@ -628,6 +812,8 @@ static void unit_enter_start(Unit *u) {
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
         u->started_at = now(CLOCK_MONOTONIC);
+        u->persisted_since = now(CLOCK_REALTIME);
+        unit_persist(u);
         u->health_failures = 0;
         if (u->config->ready == READY_EXEC)
                 unit_enter_running(u);
@@ -870,9 +1056,15 @@ void unit_main_exited(Unit *u) {
                 return;
         u->main_source = sd_event_source_disable_unref(u->main_source);
         r = pidref_wait(&u->main, &si, WEXITED | WNOHANG);
-        if (r == -ECHILD || (r >= 0 && si.si_pid == 0))
-                /* a MAINPID= process that is not our child: its status is
-                 * its parent's to know */
+        int status;
+        if ((r == -ECHILD || (r >= 0 && si.si_pid == 0)) && pidref_get_exit_status(&u->main, &status) >= 0) {
+                /* not our child (adopted, or MAINPID=): the kernel still knows (6.15) */
+                si = (siginfo_t) { .si_pid = u->main.pid };
+                si.si_code = WIFEXITED(status) ? CLD_EXITED : WCOREDUMP(status) ? CLD_DUMPED : CLD_KILLED;
+                si.si_status = WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status);
+                unit_record_exit(u, &si);
+        } else if (r == -ECHILD || (r >= 0 && si.si_pid == 0))
+                /* not our child, and the kernel cannot tell: its parent knows */
                 log_unit_info(u->name, LOG_EVENT_EXIT, "main process %d exited (status unknown: not our child)",
                               u->main.pid);
         else if (r < 0) {
@@ -914,6 +1106,7 @@ static void unit_set_main_pid(Unit *u, pid_t pid) {
         log_unit_info(u->name, LOG_EVENT_NONE, "main process is now %d (MAINPID=)", pid);
         pidref_done(&u->main); /* the old one, if alive, is now one process among others */
         u->main = ref;
+        unit_persist(u);
 }
 
 int unit_kill(Unit *u, int sig) {

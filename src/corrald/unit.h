@@ -86,6 +86,7 @@ typedef struct Unit {
         uint16_t port;        /* held from the first start until the unit is removed; 0: none */
         bool port_starved;    /* failed for want of a port: started again when one is freed */
         usec_t started_at;    /* CLOCK_MONOTONIC of the last start, for health_grace */
+        uint64_t persisted_since; /* CLOCK_REALTIME µs of the last start, kept with the cgroup */
         sd_event_source *health_timer;
         HealthCheck *health_check; /* in flight */
         unsigned health_failures;  /* in a row */
@@ -150,6 +151,34 @@ void unit_dispatch(Unit *u, UnitEvent event);
  * and stops what runs in it (stop signal, grace, cgroup.kill); the unit is
  * inactive once it is empty and removed. Returns 0 or -errno. */
 int unit_stop_leftover(Unit *u);
+
+/* What is kept with a running unit's cgroup (one extended attribute,
+ * "user.corral", so that systemd-cgls shows one line for it) for a
+ * corrald that restarts after a crash:
+ *     main=812:343497 hash=5ad1bbf7aa1eb49d port=30000 restarts=2 since=1795410750885305
+ * (main PID and its start time in clock ticks, configuration hash, port,
+ * restarts, CLOCK_REALTIME µs of the start). */
+typedef struct UnitPersisted {
+        pid_t main_pid;
+        uint64_t main_start;
+        uint64_t hash;
+        unsigned port;
+        unsigned restarts;
+        uint64_t since;
+} UnitPersisted;
+
+/* Pure. Unknown keys are ignored (later versions may add some); a missing
+ * or malformed known key is -EBADMSG. */
+int unit_persisted_parse(const char *s, UnitPersisted *ret);
+int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size);
+
+/* Takes over a unit that an earlier corrald left running in its cgroup,
+ * from what it kept there (main PID and start time, configuration hash,
+ * port, restarts, start time): returns 1 when the very same main process
+ * is still there, inside the cgroup, and the configuration is unchanged —
+ * the unit is then running, its processes untouched; 0 when it cannot be
+ * adopted (the caller stops what is left and starts afresh); -errno. */
+int unit_adopt(Unit *u);
 
 /* Reaps the main process through its pidfd after the reaper saw it exit,
  * records how it ended and dispatches UNIT_EVENT_MAIN_EXITED. */

@@ -178,6 +178,26 @@ uid_t corral_unit_owner_uid(const corral_unit *u) {
         return v < 0 ? (uid_t) -1 : (uid_t) v;
 }
 
+const char *corral_unit_error(const corral_unit *u) {
+        return field_string(UNIT_OBJ(u), "error");
+}
+
+size_t corral_unit_process_count(const corral_unit *u) {
+        return json_array_size(json_object_get(UNIT_OBJ(u), "processes"));
+}
+
+pid_t corral_unit_process_pid(const corral_unit *u, size_t i) {
+        return field_pid(json_array_get(json_object_get(UNIT_OBJ(u), "processes"), i), "pid");
+}
+
+pid_t corral_unit_process_ppid(const corral_unit *u, size_t i) {
+        return field_pid(json_array_get(json_object_get(UNIT_OBJ(u), "processes"), i), "ppid");
+}
+
+const char *corral_unit_process_cmdline(const corral_unit *u, size_t i) {
+        return field_string(json_array_get(json_object_get(UNIT_OBJ(u), "processes"), i), "cmdline");
+}
+
 const char *corral_unit_json(const corral_unit *u) {
         return u ? u->json : NULL;
 }

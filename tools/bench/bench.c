@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* bench: the figures of corral against supervisord and against the limit
+ * (bench-limit), each peer measured in the same run. Prints one line per
+ * figure, "name value unit" (name = metric.peer), medians of --runs runs
+ * where a figure is repeated, and "# …" lines that say what was measured.
+ * tools/bench/run builds everything, runs this and turns its output into
+ * Markdown tables.
+ *
+ * Times of processes come from the kernel's proc connector (fork, exec and
+ * exit events with CLOCK_MONOTONIC timestamps), so no figure depends on
+ * how often anyone looks at /proc; processes are recognised by a marker in
+ * their environment, never by name or PID.
+ *
+ * Needs root, cgroup2 with cgroup.kill, CONFIG_PROC_EVENTS; environment:
+ * CORRALD, CORRALCTL, BENCH_LIMIT, TEST_HELPERS_DIR (test-forker),
+ * CORRAL_DEMO_SERVICE, optionally SUPERVISORD and STRACE. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "peer.h"
+#include "procwatch.h"
+#include "syscall.h"
+#include "test-util.h"
+
+#define NSEC_PER_MSEC_D 1e6
+#define SEC_NS(s) ((uint64_t) (s) * 1000000000ULL)
+#define SIZES_MAX 8
+
+static struct {
+        unsigned runs;
+        unsigned sizes[SIZES_MAX];
+        unsigned n_sizes;
+        unsigned tree;
+        unsigned restarts;
+        unsigned restart_budget_s;
+        unsigned idle_units;
+        unsigned idle_s;
+        unsigned status_calls;
+        unsigned health_units;
+        unsigned health_interval_ms;
+        unsigned health_s;
+        char figures[16];
+        bool peers[_PEER_MAX];
+} arg = {
+        .peers = { true, true, true },
+        .runs = 3,
+        .sizes = { 100, 500, 1000 },
+        .n_sizes = 3,
+        .tree = 1000,
+        .restarts = 1000,
+        .restart_budget_s = 60,
+        .idle_units = 1000,
+        .idle_s = 60,
+        .status_calls = 20,
+        .health_units = 100,
+        .health_interval_ms = 100,
+        .health_s = 30,
+        .figures = "12345678",
+};
+
+static ProcWatch *watch;
+static char *root_cgroup;
+
+/* ---- Output ---- */
+
+static void figure(const char *name, const char *peer, double value, const char *unit) {
+        if (isnan(value))
+                printf("%s.%s n/a %s\n", name, peer, unit);
+        else
+                printf("%s.%s %.*f %s\n", name, peer, fabs(value) >= 100 || value == floor(value) ? 0 : 1, value,
+                       unit);
+        fflush(stdout);
+}
+
+static void note(const char *fmt, ...) _printf_(1, 2);
+static void note(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        fputs("# ", stdout);
+        vprintf(fmt, ap);
+        putchar('\n');
+        va_end(ap);
+        fflush(stdout);
+}
+
+static void progress(const char *fmt, ...) _printf_(1, 2);
+static void progress(const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        fputs("bench: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+static int cmp_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+/* The median of the values that are not NaN; NaN when there are none. */
+static double median(const double *v, size_t n) {
+        double w[64];
+        size_t k = 0;
+
+        for (size_t i = 0; i < n && k < ELEMENTSOF(w); i++)
+                if (!isnan(v[i]))
+                        w[k++] = v[i];
+        if (k == 0)
+                return NAN;
+        qsort(w, k, sizeof(double), cmp_double);
+        return k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+}
+
+static bool use(PeerKind k) {
+        return arg.peers[k] && peer_available(k);
+}
+
+static bool want(char fig) {
+        return strchr(arg.figures, fig) != NULL;
+}
+
+/* ---- Conditions on the proc connector's counts ---- */
+
+typedef struct Want {
+        unsigned n;
+        size_t restarts;
+} Want;
+
+static bool cond_started(const ProcCounts *c, void *userdata) {
+        const Want *w = userdata;
+        return c->alive >= w->n && c->execs >= MIN(w->n, 1u);
+}
+
+static bool cond_all_execd(const ProcCounts *c, void *userdata) {
+        const Want *w = userdata;
+        return c->execs >= w->n;
+}
+
+static bool cond_none(const ProcCounts *c, void *userdata) {
+        return c->alive == 0;
+}
+
+static bool cond_restarts(const ProcCounts *c, void *userdata) {
+        const Want *w = userdata;
+        return c->restarts >= w->restarts;
+}
+
+static double ms_since(uint64_t t, uint64_t t0) {
+        return t >= t0 ? (double) (t - t0) / NSEC_PER_MSEC_D : NAN;
+}
+
+/* ---- /proc readers ---- */
+
+/* The value of a "Key:   N kB" line of a /proc file, in KiB; -1 if none. */
+static long proc_field(pid_t pid, const char *file, const char *key) {
+        _cleanup_free_ char *buf = NULL;
+        char path[64];
+        size_t len = strlen(key);
+
+        snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+        if (read_full_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL) < 0)
+                return -1;
+        for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                if (strneq(line, key, len) && line[len] == ':')
+                        return strtol(line + len + 1, NULL, 10);
+        return -1;
+}
+
+/* Voluntary + non-voluntary context switches of every thread of pid. */
+static long context_switches(pid_t pid) {
+        char path[64];
+        long total = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/task", pid);
+        DIR *d = opendir(path);
+        if (!d)
+                return -1;
+        for (struct dirent *de; (de = readdir(d));) {
+                if (de->d_name[0] == '.')
+                        continue;
+                _cleanup_free_ char *file = NULL;
+                if (asprintf(&file, "task/%s/status", de->d_name) < 0)
+                        abort();
+                total += MAX(proc_field(pid, file, "voluntary_ctxt_switches"), 0) +
+                         MAX(proc_field(pid, file, "nonvoluntary_ctxt_switches"), 0);
+        }
+        closedir(d);
+        return total;
+}
+
+/* utime + stime of pid (every thread, also those gone), in ms. */
+static double cpu_ms(pid_t pid) {
+        _cleanup_free_ char *buf = NULL;
+        char path[64];
+        unsigned long long utime, stime;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        if (read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
+                return NAN;
+        const char *p = strrchr(buf, ')');
+        /* after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+                return NAN;
+        return (double) (utime + stime) * 1000.0 / (double) sysconf(_SC_CLK_TCK);
+}
+
+static void sleep_ms(unsigned ms) {
+        usleep(ms * 1000);
+}
+
+/* ---- Figures 1, 2, 5: start and stop N services ---- */
+
+typedef struct StartResult {
+        double exec_ms, running_ms, stop_ms;
+} StartResult;
+
+static int wait_all_running(Peer *p, unsigned n, uint64_t t0, double *ret_ms) {
+        uint64_t deadline = mono_ns() + SEC_NS(180);
+
+        for (;;) {
+                int r = peer_all_running(p, n);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        *ret_ms = ms_since(mono_ns(), t0);
+                        return 0;
+                }
+                if (mono_ns() > deadline)
+                        return -ETIMEDOUT;
+                sleep_ms(2);
+        }
+}
+
+static int measure_start(PeerKind kind, unsigned n, StartResult *res) {
+        _cleanup_free_ char *marker = test_marker_new("bench-start");
+        Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker };
+        Want w = { .n = n };
+        ProcCounts c;
+        Peer p;
+        uint64_t t0;
+        int r;
+
+        *res = (StartResult) { NAN, NAN, NAN };
+        procwatch_reset(watch, marker, 0);
+        r = peer_start(&p, kind, &spec, &t0);
+        if (r < 0)
+                goto out;
+        r = -ETIMEDOUT;
+        if (!procwatch_wait(watch, cond_all_execd, &w, SEC_NS(180)))
+                goto out;
+        procwatch_counts(watch, &c);
+        res->exec_ms = ms_since(c.last_exec_ns, t0);
+        if (kind != PEER_LIMIT && (r = wait_all_running(&p, n, t0, &res->running_ms)) < 0)
+                goto out;
+        sleep_ms(200);
+
+        uint64_t t1 = mono_ns();
+        r = peer_stop_all(&p);
+        if (r < 0)
+                goto out;
+        r = -ETIMEDOUT;
+        if (!procwatch_wait(watch, cond_none, NULL, SEC_NS(180)))
+                goto out;
+        procwatch_counts(watch, &c);
+        res->stop_ms = ms_since(c.last_exit_ns, t1);
+        r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
+        if (c.overflow) {
+                progress("the proc connector lost events: figures void");
+                *res = (StartResult) { NAN, NAN, NAN };
+        }
+out:
+        if (r < 0)
+                progress("%s, %u services: %s", peer_name(kind), n, strerror(-r));
+        peer_cleanup(&p);
+        return r;
+}
+
+static void figures_start(void) {
+        static StartResult res[SIZES_MAX][_PEER_MAX][16];
+        unsigned runs = MIN(arg.runs, 16u);
+
+        note("figure 1: start N services (sleep): launch of the supervisor with N services configured -> "
+             "the Nth exec (start_exec), -> all reported running (start_running: corralctl status --json; "
+             "supervisord: getAllProcessInfo over XML-RPC, startsecs = 0)");
+        note("figure 2: stop all N (SIGTERM to the supervisor; limit: cgroup.kill of every unit) -> the last "
+             "process gone");
+        note("medians of %u runs; peers interleaved within each run", runs);
+        for (unsigned s = 0; s < arg.n_sizes; s++)
+                for (unsigned run = 0; run < runs; run++)
+                        for (PeerKind k = 0; k < _PEER_MAX; k++) {
+                                StartResult *r = &res[s][k][run];
+                                *r = (StartResult) { NAN, NAN, NAN };
+                                if (!use(k))
+                                        continue;
+                                (void) measure_start(k, arg.sizes[s], r);
+                                progress("start %s n=%u run %u: exec %.1f ms, running %.1f ms, stop %.1f ms",
+                                         peer_name(k), arg.sizes[s], run + 1, r->exec_ms, r->running_ms,
+                                         r->stop_ms);
+                        }
+
+        for (unsigned s = 0; s < arg.n_sizes; s++)
+                for (PeerKind k = 0; k < _PEER_MAX; k++) {
+                        double v[3][16];
+                        char name[64];
+                        for (unsigned run = 0; run < runs; run++) {
+                                v[0][run] = res[s][k][run].exec_ms;
+                                v[1][run] = res[s][k][run].running_ms;
+                                v[2][run] = res[s][k][run].stop_ms;
+                        }
+                        if (want('1')) {
+                                snprintf(name, sizeof(name), "start_exec_%u", arg.sizes[s]);
+                                figure(name, peer_name(k), median(v[0], runs), "ms");
+                                if (k != PEER_LIMIT) {
+                                        snprintf(name, sizeof(name), "start_running_%u", arg.sizes[s]);
+                                        figure(name, peer_name(k), median(v[1], runs), "ms");
+                                }
+                        }
+                        if (want('2')) {
+                                snprintf(name, sizeof(name), "stop_all_%u", arg.sizes[s]);
+                                figure(name, peer_name(k), median(v[2], runs), "ms");
+                        }
+                }
+}
+
+/* ---- Figure 5: memory ---- */
+
+typedef struct Memory {
+        double rss, pss, anon, rss_status;
+} Memory;
+
+static int measure_memory(PeerKind kind, unsigned n, Memory *ret) {
+        _cleanup_free_ char *marker = test_marker_new("bench-memory");
+        Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker };
+        Want w = { .n = n };
+        Peer p;
+        uint64_t t0;
+        int r;
+
+        *ret = (Memory) { NAN, NAN, NAN, NAN };
+        procwatch_reset(watch, marker, 0);
+        r = peer_start(&p, kind, &spec, &t0);
+        if (r < 0)
+                goto out;
+        r = -ETIMEDOUT;
+        if (!procwatch_wait(watch, cond_all_execd, &w, SEC_NS(180)))
+                goto out;
+        sleep_ms(kind == PEER_SUPERVISORD ? 2000 : 500); /* done with the start */
+        ret->rss = (double) proc_field(p.pid, "smaps_rollup", "Rss");
+        ret->pss = (double) proc_field(p.pid, "smaps_rollup", "Pss");
+        ret->anon = (double) proc_field(p.pid, "smaps_rollup", "Anonymous");
+        r = peer_all_running(&p, n);
+        if (r < 0)
+                goto out;
+        sleep_ms(200);
+        ret->rss_status = (double) proc_field(p.pid, "smaps_rollup", "Rss");
+        (void) peer_stop_all(&p);
+        r = peer_wait(&p, SEC_NS(120)) ? 0 : -ETIMEDOUT;
+out:
+        if (r < 0)
+                progress("%s, memory with %u services: %s", peer_name(kind), n, strerror(-r));
+        peer_cleanup(&p);
+        return r;
+}
+
+static void figure_memory(void) {
+        Memory m[SIZES_MAX][_PEER_MAX];
+        char name[64];
+
+        note("figure 5: memory of the supervisor process with N services running (sleep), from "
+             "/proc/PID/smaps_rollup: RSS, PSS and anonymous memory once every service has exec'd, before "
+             "any status request; rss_after_status: RSS after one full status request (corralctl status "
+             "--json; supervisord: getAllProcessInfo); per unit: the slope between the smallest and the "
+             "largest N");
+        for (unsigned s = 0; s < arg.n_sizes; s++)
+                for (PeerKind k = 0; k < PEER_LIMIT; k++) {
+                        m[s][k] = (Memory) { NAN, NAN, NAN, NAN };
+                        if (!use(k))
+                                continue;
+                        (void) measure_memory(k, arg.sizes[s], &m[s][k]);
+                        progress("memory %s n=%u: RSS %.0f KiB, PSS %.0f KiB, anon %.0f KiB, RSS after status "
+                                 "%.0f KiB",
+                                 peer_name(k), arg.sizes[s], m[s][k].rss, m[s][k].pss, m[s][k].anon,
+                                 m[s][k].rss_status);
+                }
+        for (PeerKind k = 0; k < PEER_LIMIT; k++) {
+                for (unsigned s = 0; s < arg.n_sizes; s++) {
+                        snprintf(name, sizeof(name), "rss_%u", arg.sizes[s]);
+                        figure(name, peer_name(k), m[s][k].rss, "KiB");
+                        snprintf(name, sizeof(name), "pss_%u", arg.sizes[s]);
+                        figure(name, peer_name(k), m[s][k].pss, "KiB");
+                        snprintf(name, sizeof(name), "anon_%u", arg.sizes[s]);
+                        figure(name, peer_name(k), m[s][k].anon, "KiB");
+                        snprintf(name, sizeof(name), "rss_after_status_%u", arg.sizes[s]);
+                        figure(name, peer_name(k), m[s][k].rss_status, "KiB");
+                }
+                if (arg.n_sizes < 2)
+                        continue;
+                unsigned a = 0, b = arg.n_sizes - 1;
+                double dn = (double) (arg.sizes[b] - arg.sizes[a]);
+                snprintf(name, sizeof(name), "rss_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
+                figure(name, peer_name(k), (m[b][k].rss - m[a][k].rss) * 1024.0 / dn, "bytes");
+                snprintf(name, sizeof(name), "pss_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
+                figure(name, peer_name(k), (m[b][k].pss - m[a][k].pss) * 1024.0 / dn, "bytes");
+                snprintf(name, sizeof(name), "rss_after_status_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
+                figure(name, peer_name(k), (m[b][k].rss_status - m[a][k].rss_status) * 1024.0 / dn, "bytes");
+        }
+}
+
+/* ---- Figure 3: stop one unit whose tree ignores SIGTERM ---- */
+
+static int measure_tree(PeerKind kind, double *ret_ms) {
+        _cleanup_free_ char *marker = test_marker_new("bench-tree");
+        Spec spec = { .work = WORK_TREE, .n = arg.tree, .marker = marker };
+        Want w = { .n = arg.tree };
+        ProcCounts c;
+        Peer p;
+        uint64_t t0;
+        int r;
+
+        *ret_ms = NAN;
+        procwatch_reset(watch, marker, 0);
+        r = peer_start(&p, kind, &spec, &t0);
+        if (r < 0)
+                goto out;
+        r = -ETIMEDOUT;
+        if (!procwatch_wait(watch, cond_started, &w, SEC_NS(120)))
+                goto out;
+        sleep_ms(300); /* supervisord: RUNNING; everyone: settled */
+        t0 = mono_ns();
+        r = peer_stop_unit(&p, "tree");
+        if (r < 0)
+                goto out;
+        r = -ETIMEDOUT;
+        if (!procwatch_wait(watch, cond_none, NULL, SEC_NS(120)))
+                goto out;
+        procwatch_counts(watch, &c);
+        if (!c.overflow)
+                *ret_ms = ms_since(c.last_exit_ns, t0);
+        if (kind != PEER_LIMIT)
+                (void) peer_stop_all(&p);
+        r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
+out:
+        if (r < 0)
+                progress("%s, tree: %s", peer_name(kind), strerror(-r));
+        peer_cleanup(&p);
+        return r;
+}
+
+static void figure_tree(void) {
+        double v[_PEER_MAX][16];
+        unsigned runs = MIN(arg.runs, 16u);
+        char name[64];
+
+        note("figure 3: stop one unit whose tree holds %u processes that ignore SIGTERM, stop timeout 0 "
+             "(corral: stop request on the control socket; supervisord: stopProcess over XML-RPC with "
+             "stopasgroup, killasgroup, stopwaitsecs = 0; limit: cgroup.kill) -> the last process gone; "
+             "median of %u runs",
+             arg.tree, runs);
+        for (unsigned run = 0; run < runs; run++)
+                for (PeerKind k = 0; k < _PEER_MAX; k++) {
+                        v[k][run] = NAN;
+                        if (use(k))
+                                (void) measure_tree(k, &v[k][run]);
+                        progress("tree %s run %u: %.1f ms", peer_name(k), run + 1, v[k][run]);
+                }
+        snprintf(name, sizeof(name), "stop_tree_%u", arg.tree);
+        for (PeerKind k = 0; k < _PEER_MAX; k++)
+                figure(name, peer_name(k), median(v[k], runs), "ms");
+}
+
+/* ---- Figure 4: exit -> restart latency ---- */
+
+static int cmp_u64(const void *a, const void *b) {
+        uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+        return (x > y) - (x < y);
+}
+
+static int measure_restart(PeerKind kind) {
+        _cleanup_free_ char *marker = test_marker_new("bench-restart");
+        _cleanup_free_ uint64_t *v = calloc(arg.restarts, sizeof(uint64_t));
+        Spec spec = { .work = WORK_RESTART, .n = 1, .marker = marker };
+        Want w = { .restarts = arg.restarts };
+        Peer p;
+        uint64_t t0;
+        size_t n;
+        int r;
+
+        procwatch_reset(watch, marker, 0);
+        r = peer_start(&p, kind, &spec, &t0);
+        if (r < 0)
+                goto out;
+        procwatch_reset(watch, marker, p.pid);
+        (void) procwatch_wait(watch, cond_restarts, &w, SEC_NS(arg.restart_budget_s));
+        n = procwatch_restarts(watch, v, arg.restarts);
+        t0 = mono_ns();
+        (void) peer_stop_all(&p);
+        r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
+        if (n == 0) {
+                r = -ENODATA;
+                goto out;
+        }
+        qsort(v, n, sizeof(uint64_t), cmp_u64);
+        size_t i99 = (size_t) ceil(0.99 * (double) n) - 1;
+        figure("restart_p50", peer_name(kind), (double) v[n / 2] / NSEC_PER_MSEC_D, "ms");
+        figure("restart_p90", peer_name(kind), (double) v[(size_t) ceil(0.90 * (double) n) - 1] / NSEC_PER_MSEC_D,
+               "ms");
+        figure("restart_p99", peer_name(kind), (double) v[i99] / NSEC_PER_MSEC_D, "ms");
+        figure("restart_max", peer_name(kind), (double) v[n - 1] / NSEC_PER_MSEC_D, "ms");
+        figure("restarts", peer_name(kind), (double) n, "restarts");
+        if (n < arg.restarts)
+                note("%s: only %zu restarts within the budget of %u s", peer_name(kind), n, arg.restart_budget_s);
+out:
+        if (r < 0)
+                progress("%s, restarts: %s", peer_name(kind), strerror(-r));
+        peer_cleanup(&p);
+        return r;
+}
+
+static void figure_restart(void) {
+        note("figure 4: exit -> restart latency, restart delay 0 (corral: restart = always, restart_delay = 0, "
+             "restart_delay_max = 0; supervisord: autorestart, startsecs = 0): from the exit event of the old "
+             "main process (sleep %s) to the exec event of the new one, both kernel timestamps of the proc "
+             "connector; up to %u restarts or %u s",
+             "0.005", arg.restarts, arg.restart_budget_s);
+        for (PeerKind k = 0; k < PEER_LIMIT; k++)
+                if (use(k))
+                        (void) measure_restart(k);
+}
+
+/* ---- Figures 6 and 8: idle, and status latency, with many units ---- */
+
+static pid_t strace_attach(pid_t pid, const char *out) {
+        const char *strace = getenv("STRACE") ?: "/usr/bin/strace";
+        char pidstr[16];
+
+        snprintf(pidstr, sizeof(pidstr), "%d", pid);
+        char *argv[] = { (char *) strace, (char *) "-c", (char *) "-f", (char *) "-q", (char *) "-o", (char *) out,
+                         (char *) "-p", pidstr, NULL };
+        return bench_spawn(argv, -1);
+}
+
+/* The calls of strace -c's "total" line (0 when strace saw none), and the
+ * syscalls it lists, into names. */
+static long strace_total(const char *path, char *names, size_t size) {
+        _cleanup_free_ char *buf = NULL;
+        long total = 0;
+
+        names[0] = '\0';
+        if (read_full_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL) < 0)
+                return -1;
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+                char col[6][64];
+                int k = sscanf(line, "%63s %63s %63s %63s %63s %63s", col[0], col[1], col[2], col[3], col[4], col[5]);
+                if (k < 5 || !strchr("0123456789", col[0][0]))
+                        continue;
+                const char *name = col[k - 1];
+                if (streq(name, "total"))
+                        total = strtol(col[3], NULL, 10);
+                else if (strlen(names) + strlen(name) + 16 < size)
+                        snprintf(names + strlen(names), size - strlen(names), "%s%s %s", names[0] ? ", " : "",
+                                 name, col[3]);
+        }
+        return total;
+}
+
+static void figure_status_latency(Peer *p) {
+        double v[256];
+        unsigned n = MIN(arg.status_calls, 256u);
+        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket, (char *) "status",
+                         (char *) "--json", NULL };
+        char name[64];
+
+        for (unsigned i = 0; i < n; i++) {
+                int status;
+                uint64_t t0 = mono_ns();
+                pid_t pid = bench_spawn(argv, -1);
+                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        v[i] = NAN;
+                else
+                        v[i] = ms_since(mono_ns(), t0);
+        }
+        qsort(v, n, sizeof(double), cmp_double);
+        snprintf(name, sizeof(name), "status_json_p50_%u", arg.idle_units);
+        figure(name, "corral", median(v, n), "ms");
+        snprintf(name, sizeof(name), "status_json_max_%u", arg.idle_units);
+        figure(name, "corral", v[n - 1], "ms");
+}
+
+static int start_and_wait(Peer *p, PeerKind kind, unsigned n, const char *marker) {
+        Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker };
+        uint64_t t0;
+        double ms;
+        int r = peer_start(p, kind, &spec, &t0);
+
+        if (r < 0)
+                return r;
+        return wait_all_running(p, n, t0, &ms);
+}
+
+static void figures_idle(void) {
+        _cleanup_free_ char *m1 = test_marker_new("bench-idle"), *m2 = test_marker_new("bench-idle"),
+                            *trace = NULL;
+        bool with_supervisord = use(PEER_SUPERVISORD);
+        Peer c = { .pidfd = -EBADF, .pending_fd = -EBADF }, s = { .pidfd = -EBADF, .pending_fd = -EBADF };
+        char names[512];
+        int r;
+
+        if (asprintf(&trace, "/tmp/corral-bench-strace-%d", getpid()) < 0)
+                abort();
+        procwatch_reset(watch, NULL, 0);
+        r = start_and_wait(&c, PEER_CORRAL, arg.idle_units, m1);
+        if (r >= 0 && with_supervisord)
+                r = start_and_wait(&s, PEER_SUPERVISORD, arg.idle_units, m2);
+        if (r < 0) {
+                progress("idle: cannot start: %s", strerror(-r));
+                goto out;
+        }
+        if (want('8')) {
+                note("figure 8: corralctl status --json with %u units, wall time of the whole command "
+                     "(fork, exec, connect, request, reply of every unit with its statistics, JSON output); "
+                     "%u calls",
+                     arg.idle_units, arg.status_calls);
+                figure_status_latency(&c);
+        }
+        if (!want('6'))
+                goto out;
+        sleep_ms(2000);
+        pid_t st = strace_attach(c.pid, trace);
+        sleep_ms(1000); /* attached */
+        long c0 = context_switches(c.pid), s0 = with_supervisord ? context_switches(s.pid) : -1;
+        double cpu0 = cpu_ms(c.pid), scpu0 = with_supervisord ? cpu_ms(s.pid) : NAN;
+        sleep_ms(arg.idle_s * 1000);
+        long c1 = context_switches(c.pid), s1 = with_supervisord ? context_switches(s.pid) : -1;
+        double cpu1 = cpu_ms(c.pid), scpu1 = with_supervisord ? cpu_ms(s.pid) : NAN;
+        if (st > 0) {
+                kill(st, SIGINT); /* our child */
+                (void) waitpid(st, NULL, 0);
+        }
+        long calls = st > 0 ? strace_total(trace, names, sizeof(names)) : -1;
+        (void) unlink(trace);
+
+        note("figure 6: %u units running, no health checks, %u s of idleness: context switches "
+             "(voluntary + non-voluntary, every thread, /proc/PID/task/*/status) and CPU time; system calls "
+             "by strace -c -f -p, attached 1 s before the window and detached after it (so its window is "
+             "~1 s longer); supervisord idles alongside with as many programs, not straced%s%s",
+             arg.idle_units, arg.idle_s, calls > 0 ? "; strace saw: " : "", calls > 0 ? names : "");
+        char name[64];
+        snprintf(name, sizeof(name), "idle_wakeups_%us", arg.idle_s);
+        figure(name, "corral", (double) (c1 - c0), "switches");
+        if (with_supervisord)
+                figure(name, "supervisord", (double) (s1 - s0), "switches");
+        snprintf(name, sizeof(name), "idle_syscalls_%us", arg.idle_s);
+        figure(name, "corral", calls < 0 ? NAN : (double) calls, "calls");
+        snprintf(name, sizeof(name), "idle_cpu_%us", arg.idle_s);
+        figure(name, "corral", cpu1 - cpu0, "ms");
+        if (with_supervisord)
+                figure(name, "supervisord", scpu1 - scpu0, "ms");
+out:
+        if (c.pidfd >= 0) {
+                (void) peer_stop_all(&c);
+                (void) peer_wait(&c, SEC_NS(60));
+        }
+        if (s.pidfd >= 0) {
+                (void) peer_stop_all(&s);
+                (void) peer_wait(&s, SEC_NS(120));
+        }
+        peer_cleanup(&c);
+        peer_cleanup(&s);
+}
+
+/* ---- Figure 7: health checks ---- */
+
+/* Sum of health.checks over every unit; -1 when some unit has not passed
+ * one yet. */
+static long health_checks(Peer *p) {
+        json_t *st = test_daemon_request(&p->daemon, "status", NULL, NULL), *u;
+        long total = 0;
+        size_t i;
+
+        if (!st)
+                return -1;
+        json_array_foreach(json_object_get(st, "units"), i, u) {
+                json_t *h = json_object_get(u, "health");
+                if (!json_is_true(json_object_get(h, "ok"))) {
+                        total = -1;
+                        break;
+                }
+                total += (long) json_integer_value(json_object_get(h, "checks"));
+        }
+        json_decref(st);
+        return total;
+}
+
+static void figure_health(void) {
+        _cleanup_free_ char *marker = test_marker_new("bench-health");
+        Spec spec = { .work = WORK_HEALTH,
+                      .n = arg.health_units,
+                      .marker = marker,
+                      .health_interval_ms = arg.health_interval_ms };
+        uint64_t t0, deadline;
+        Peer p;
+        long k0, k1;
+        int r;
+
+        procwatch_reset(watch, NULL, 0);
+        r = peer_start(&p, PEER_CORRAL, &spec, &t0);
+        if (r < 0)
+                goto out;
+        deadline = mono_ns() + SEC_NS(60);
+        sleep_ms(500);
+        while ((k0 = health_checks(&p)) < 0 && mono_ns() < deadline)
+                sleep_ms(200);
+        if (k0 < 0) {
+                r = -ETIMEDOUT;
+                goto out;
+        }
+        sleep_ms(2000); /* every unit in its rhythm */
+        k0 = health_checks(&p);
+        double cpu0 = cpu_ms(p.pid);
+        t0 = mono_ns();
+        sleep_ms(arg.health_s * 1000);
+        double cpu1 = cpu_ms(p.pid);
+        double secs = (double) (mono_ns() - t0) / 1e9;
+        k1 = health_checks(&p);
+        if (k1 < 0) {
+                progress("health: a unit failed its check during the window");
+                k1 = k0;
+        }
+        double rate = (double) (k1 - k0) / secs;
+        note("figure 7: %u demo services (corral-demo-service), health_interval = %u ms (the next check is "
+             "armed when the last one ends): CPU time of corrald (utime + stime) over %u s; checks counted "
+             "by corrald's status",
+             arg.health_units, arg.health_interval_ms, arg.health_s);
+        figure("health_checks_per_s", "corral", rate, "checks/s");
+        figure("health_cpu", "corral", cpu1 - cpu0, "ms");
+        figure("health_cpu_percent", "corral", (cpu1 - cpu0) / (secs * 10.0), "% of a core");
+        figure("health_cpu_per_check", "corral", rate > 0 ? (cpu1 - cpu0) * 1000.0 / (rate * secs) : NAN, "µs");
+        (void) peer_stop_all(&p);
+        r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
+out:
+        if (r < 0)
+                progress("health: %s", strerror(-r));
+        peer_cleanup(&p);
+}
+
+/* ---- main ---- */
+
+static int parse_sizes(const char *s) {
+        arg.n_sizes = 0;
+        for (char *end; *s && arg.n_sizes < SIZES_MAX; s = *end ? end + 1 : end) {
+                arg.sizes[arg.n_sizes++] = (unsigned) strtoul(s, &end, 10);
+                if (end == s)
+                        return -EINVAL;
+        }
+        return arg.n_sizes > 0 ? 0 : -EINVAL;
+}
+
+static void help(void) {
+        printf("bench [OPTIONS]\n\n"
+               "Runs the benchmark figures (needs root); prints \"name value unit\" lines.\n\n"
+               "  --figures LIST        figures to run, e.g. 1235 (default 12345678)\n"
+               "  --runs N              repetitions of figures 1, 2, 3, 5 (default 3)\n"
+               "  --sizes A,B,C         numbers of services of figures 1, 2, 5 (default 100,500,1000)\n"
+               "  --tree N              processes of figure 3 (default 1000)\n"
+               "  --restarts N          restarts of figure 4 (default 1000)\n"
+               "  --restart-budget S    at most S seconds of restarts per peer (default 60)\n"
+               "  --idle-units N        units of figures 6 and 8 (default 1000)\n"
+               "  --idle S              seconds of idleness of figure 6 (default 60)\n"
+               "  --health-units N      demo services of figure 7 (default 100)\n"
+               "  --health-interval MS  their health_interval (default 100)\n"
+               "  --health S            seconds of figure 7 (default 30)\n"
+               "  --peers LIST          peers to measure, e.g. corral,limit (default all)\n"
+               "  --quick               a smoke run: 1 run, 100 services, 50 restarts, 5 s windows\n");
+}
+
+static int parse_args(int argc, char *argv[]) {
+        enum { O_RUNS = 256, O_SIZES, O_TREE, O_RESTARTS, O_BUDGET, O_IDLE_UNITS, O_IDLE, O_HUNITS, O_HINT,
+               O_HEALTH, O_FIGURES, O_QUICK, O_PEERS };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "runs", required_argument, NULL, O_RUNS },
+                { "sizes", required_argument, NULL, O_SIZES },
+                { "tree", required_argument, NULL, O_TREE },
+                { "restarts", required_argument, NULL, O_RESTARTS },
+                { "restart-budget", required_argument, NULL, O_BUDGET },
+                { "idle-units", required_argument, NULL, O_IDLE_UNITS },
+                { "idle", required_argument, NULL, O_IDLE },
+                { "health-units", required_argument, NULL, O_HUNITS },
+                { "health-interval", required_argument, NULL, O_HINT },
+                { "health", required_argument, NULL, O_HEALTH },
+                { "figures", required_argument, NULL, O_FIGURES },
+                { "quick", no_argument, NULL, O_QUICK },
+                { "peers", required_argument, NULL, O_PEERS },
+                {},
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                unsigned v = optarg ? (unsigned) strtoul(optarg, NULL, 10) : 0;
+                switch (c) {
+                case 'h':
+                        help();
+                        exit(0);
+                case O_RUNS:
+                        arg.runs = MAX(v, 1u);
+                        break;
+                case O_SIZES:
+                        if (parse_sizes(optarg) < 0)
+                                return -EINVAL;
+                        break;
+                case O_TREE:
+                        arg.tree = MAX(v, 2u);
+                        break;
+                case O_RESTARTS:
+                        arg.restarts = MAX(v, 1u);
+                        break;
+                case O_BUDGET:
+                        arg.restart_budget_s = MAX(v, 1u);
+                        break;
+                case O_IDLE_UNITS:
+                        arg.idle_units = MAX(v, 1u);
+                        break;
+                case O_IDLE:
+                        arg.idle_s = MAX(v, 1u);
+                        break;
+                case O_HUNITS:
+                        arg.health_units = MAX(v, 1u);
+                        break;
+                case O_HINT:
+                        arg.health_interval_ms = MAX(v, 10u);
+                        break;
+                case O_HEALTH:
+                        arg.health_s = MAX(v, 1u);
+                        break;
+                case O_FIGURES:
+                        snprintf(arg.figures, sizeof(arg.figures), "%s", optarg);
+                        break;
+                case O_PEERS:
+                        for (PeerKind k = 0; k < _PEER_MAX; k++)
+                                arg.peers[k] = strstr(optarg, peer_name(k)) != NULL;
+                        break;
+                case O_QUICK:
+                        arg.runs = 1;
+                        arg.sizes[0] = 100;
+                        arg.n_sizes = 1;
+                        arg.tree = 200;
+                        arg.restarts = 50;
+                        arg.restart_budget_s = 20;
+                        arg.idle_units = 100;
+                        arg.idle_s = 5;
+                        arg.health_units = 10;
+                        arg.health_s = 5;
+                        arg.status_calls = 5;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        if (parse_args(argc, argv) < 0)
+                return 2;
+        test_require_cgroup2_root();
+        /* a marker process that another figure left behind would spoil
+         * every count: everything of ours lives below this cgroup */
+        if (asprintf(&root_cgroup, "/corral-bench-%d", getpid()) < 0)
+                abort();
+        _cleanup_free_ char *root_fs = test_cgroup_fs_path(root_cgroup);
+        if (mkdir(root_fs, 0755) < 0) {
+                fprintf(stderr, "bench: cannot create %s: %m\n", root_fs);
+                return 1;
+        }
+        peer_set_root(root_cgroup);
+        r = procwatch_start(&watch);
+        if (r < 0) {
+                fprintf(stderr, "bench: the proc connector (CONFIG_PROC_EVENTS) is not available: %s\n",
+                        strerror(-r));
+                (void) rmdir(root_fs);
+                return 77;
+        }
+        for (PeerKind k = 0; k < _PEER_MAX; k++)
+                if (!peer_available(k))
+                        note("%s is not available here: its figures are n/a", peer_name(k));
+
+        if (want('1') || want('2'))
+                figures_start();
+        if (want('5'))
+                figure_memory();
+        if (want('3'))
+                figure_tree();
+        if (want('4'))
+                figure_restart();
+        if (want('6') || want('8'))
+                figures_idle();
+        if (want('7'))
+                figure_health();
+
+        procwatch_free(watch);
+        r = test_cgroup_destroy(root_cgroup);
+        if (r < 0)
+                fprintf(stderr, "bench: cannot remove %s: %s\n", root_cgroup, strerror(-r));
+        free(root_cgroup);
+        return 0;
+}
