@@ -187,6 +187,10 @@ static int run(Config *config_in) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r, k;
 
+        if (geteuid() != 0)
+                log_notice("running unprivileged as UID %u: units run as this user (user= and group= of others "
+                           "fail), and only limits the delegated subtree allows apply",
+                           (unsigned) geteuid());
         r = open_tree(config, &tree);
         if (r < 0)
                 return r;

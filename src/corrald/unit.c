@@ -517,6 +517,10 @@ static int unit_prepare(Unit *u, StartContext *c) {
                 return r;
 
         r = spawn_credentials_resolve(s->user, s->group, &c->creds);
+        /* Unprivileged, "switching" to ourselves is no switch (and setgroups()
+         * would fail). */
+        if (r >= 0 && geteuid() != 0 && c->creds.uid == geteuid() && c->creds.gid == getegid())
+                c->creds.set = false;
         if (r == -ESRCH)
                 return unit_fail_message(u, r, "user %s: no such user", s->user);
         if (r == -ENXIO)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,16 @@ static void stop_daemon_cleanly(TestDaemon *d) {
         assert_true(test_daemon_wait(d, 60 * USEC_PER_SEC));
         assert_int_equal(d->exit_status, 0);
         assert_false(test_cgroup_exists(d->cgroup));
+}
+
+typedef struct MarkerWait {
+        const char *marker;
+        int min;
+} MarkerWait;
+
+static bool marker_at_least(void *userdata) {
+        const MarkerWait *w = userdata;
+        return test_count_marker(w->marker) >= w->min;
 }
 
 static bool controller_offered(const char *cgroup, const char *controller) {
@@ -197,12 +208,81 @@ static void test_config_ownership(void **state) {
         rmdir(dir);
 }
 
+/* An unprivileged corrald (UID 65534, nobody) in a cgroup subtree
+ * delegated to it (chowned, as systemd's Delegate=yes does): it runs,
+ * stops and contains a service, which runs as nobody. */
+static void test_unprivileged(void **state) {
+        _cleanup_free_ char *cg = test_cgroup_path("unpriv"), *fs = test_cgroup_fs_path(cg), *start = NULL,
+                            *conf = NULL, *log = NULL, *body = NULL, *cmd = NULL, *sock = NULL,
+                            *mk = test_marker_new("unpriv"), *f = test_helper_path("test-forker");
+        char dir[] = "/tmp/corral-test-unpriv-XXXXXX";
+        int status;
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, 0777), 0);
+        assert_true(asprintf(&start, "%s/start", fs) > 0);
+        assert_true(asprintf(&conf, "%s/c.conf", dir) > 0);
+        assert_true(asprintf(&log, "%s/log", dir) > 0);
+        assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
+        assert_true(asprintf(&body,
+                             "[corral]\ncgroup = %s\ncontrol_socket = %s\n"
+                             "[program:s]\ncommand = sh -c 'echo unit-uid=$(id -u); exec %s tree 3'\n"
+                             "environment = CORRAL_TEST_MARKER=%s\n",
+                             cg, sock, f, mk) > 0);
+        assert_int_equal(test_write_file(conf, body), 0);
+        /* the delegation: the subtree and its interface files belong to nobody */
+        assert_int_equal(mkdir(fs, 0755), 0);
+        assert_int_equal(mkdir(start, 0755), 0);
+        assert_true(asprintf(&cmd, "chown -R 65534:65534 %s %s", fs, dir) > 0);
+        assert_int_equal(system(cmd), 0);
+
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                /* as root, put ourselves inside the delegated subtree; then
+                 * become nobody and run corrald */
+                char self[16];
+                snprintf(self, sizeof(self), "%d", getpid());
+                _cleanup_free_ char *procs = NULL;
+                if (asprintf(&procs, "%s/cgroup.procs", start) < 0 || test_write_file(procs, self) < 0)
+                        _exit(90);
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                        _exit(91);
+                if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(92);
+                execl(getenv("CORRALD"), "corrald", "--config", conf, (char *) NULL);
+                _exit(93);
+        }
+        TestDaemon d = { .pid = pid, .pidfd = -EBADF, .log = strdup(log) };
+        assert_true(test_daemon_wait_log(&d, "s: started", 1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&d, "running unprivileged as UID 65534", 1, 0));
+        assert_true(test_daemon_wait_log(&d, "unit-uid=65534", 1, TIMEOUT));
+        /* main and its three children, all as nobody, all in the unit's cgroup */
+        MarkerWait w = { mk, 4 };
+        assert_true(test_wait_for(marker_at_least, &w, TIMEOUT));
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(test_count_marker(mk), 0);
+        _cleanup_free_ char *unit = NULL;
+        assert_true(asprintf(&unit, "%s/s", cg) > 0);
+        assert_false(test_cgroup_exists(unit));
+        free(d.log);
+        assert_int_equal(test_cgroup_destroy(cg), 0);
+        unlink(conf);
+        unlink(log);
+        rmdir(dir);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_limits, teardown),
                 cmocka_unit_test_teardown(test_rlimits_and_environment, teardown),
                 cmocka_unit_test_teardown(test_no_new_privs, teardown),
                 cmocka_unit_test_teardown(test_config_ownership, teardown),
+                cmocka_unit_test_teardown(test_unprivileged, teardown),
         };
 
         test_require_cgroup2_root();
