@@ -492,7 +492,12 @@ static int cmp_u64(const void *a, const void *b) {
         return (x > y) - (x < y);
 }
 
-static int measure_restart(PeerKind kind) {
+typedef struct RestartResult {
+        double p50, p90, p99, max;
+        size_t n;
+} RestartResult;
+
+static int measure_restart(PeerKind kind, RestartResult *res) {
         _cleanup_free_ char *marker = test_marker_new("bench-restart");
         _cleanup_free_ uint64_t *v = calloc(arg.restarts, sizeof(uint64_t));
         Spec spec = { .work = WORK_RESTART, .n = 1, .marker = marker };
@@ -502,14 +507,16 @@ static int measure_restart(PeerKind kind) {
         size_t n;
         int r;
 
+        *res = (RestartResult) { NAN, NAN, NAN, NAN, 0 };
         procwatch_reset(watch, marker, 0);
         r = peer_start(&p, kind, &spec, &t0);
         if (r < 0)
                 goto out;
+        /* from now on, the exec of a process forked by the supervisor
+         * closes the gap that the exit of the previous one opened */
         procwatch_reset(watch, marker, p.pid);
         (void) procwatch_wait(watch, cond_restarts, &w, SEC_NS(arg.restart_budget_s));
         n = procwatch_restarts(watch, v, arg.restarts);
-        t0 = mono_ns();
         (void) peer_stop_all(&p);
         r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
         if (n == 0) {
@@ -517,15 +524,11 @@ static int measure_restart(PeerKind kind) {
                 goto out;
         }
         qsort(v, n, sizeof(uint64_t), cmp_u64);
-        size_t i99 = (size_t) ceil(0.99 * (double) n) - 1;
-        figure("restart_p50", peer_name(kind), (double) v[n / 2] / NSEC_PER_MSEC_D, "ms");
-        figure("restart_p90", peer_name(kind), (double) v[(size_t) ceil(0.90 * (double) n) - 1] / NSEC_PER_MSEC_D,
-               "ms");
-        figure("restart_p99", peer_name(kind), (double) v[i99] / NSEC_PER_MSEC_D, "ms");
-        figure("restart_max", peer_name(kind), (double) v[n - 1] / NSEC_PER_MSEC_D, "ms");
-        figure("restarts", peer_name(kind), (double) n, "restarts");
-        if (n < arg.restarts)
-                note("%s: only %zu restarts within the budget of %u s", peer_name(kind), n, arg.restart_budget_s);
+        res->p50 = (double) v[n / 2] / NSEC_PER_MSEC_D;
+        res->p90 = (double) v[(size_t) ceil(0.90 * (double) n) - 1] / NSEC_PER_MSEC_D;
+        res->p99 = (double) v[(size_t) ceil(0.99 * (double) n) - 1] / NSEC_PER_MSEC_D;
+        res->max = (double) v[n - 1] / NSEC_PER_MSEC_D;
+        res->n = n;
 out:
         if (r < 0)
                 progress("%s, restarts: %s", peer_name(kind), strerror(-r));
@@ -534,14 +537,42 @@ out:
 }
 
 static void figure_restart(void) {
+        unsigned runs = MIN(arg.runs, 16u);
+
         note("figure 4: exit -> restart latency, restart delay 0 (corral: restart = always, restart_delay = 0, "
-             "restart_delay_max = 0; supervisord: autorestart, startsecs = 0): from the exit event of the old "
-             "main process (sleep %s) to the exec event of the new one, both kernel timestamps of the proc "
-             "connector; up to %u restarts or %u s",
-             "0.005", arg.restarts, arg.restart_budget_s);
-        for (PeerKind k = 0; k < PEER_LIMIT; k++)
-                if (use(k))
-                        (void) measure_restart(k);
+             "restart_delay_max = 0, start_limit_burst = 5000; supervisord: autorestart, startsecs = 0): from "
+             "the exit event of the old main process (sleep 0.005) to the exec event of the new one, both "
+             "kernel timestamps of the proc connector; %u restarts per run (at most %u s), percentiles per "
+             "run, medians of %u runs (supervisord: 1 run, see restarts)",
+             arg.restarts, arg.restart_budget_s, runs);
+        for (PeerKind k = 0; k < PEER_LIMIT; k++) {
+                RestartResult res[16];
+                double v[4][16], n[16];
+                unsigned k_runs = k == PEER_SUPERVISORD ? 1 : runs;
+
+                if (!use(k))
+                        continue;
+                for (unsigned run = 0; run < k_runs; run++) {
+                        (void) measure_restart(k, &res[run]);
+                        progress("restart %s run %u: %zu restarts, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max "
+                                 "%.2f ms",
+                                 peer_name(k), run + 1, res[run].n, res[run].p50, res[run].p90, res[run].p99,
+                                 res[run].max);
+                        v[0][run] = res[run].p50;
+                        v[1][run] = res[run].p90;
+                        v[2][run] = res[run].p99;
+                        v[3][run] = res[run].max;
+                        n[run] = res[run].n > 0 ? (double) res[run].n : NAN;
+                }
+                figure("restart_p50", peer_name(k), median(v[0], k_runs), "ms");
+                figure("restart_p90", peer_name(k), median(v[1], k_runs), "ms");
+                figure("restart_p99", peer_name(k), median(v[2], k_runs), "ms");
+                figure("restart_max", peer_name(k), median(v[3], k_runs), "ms");
+                figure("restarts", peer_name(k), median(n, k_runs), "restarts");
+                if (median(n, k_runs) < arg.restarts)
+                        note("%s: %.0f restarts within the budget of %u s", peer_name(k), median(n, k_runs),
+                             arg.restart_budget_s);
+        }
 }
 
 /* ---- Figures 6 and 8: idle, and status latency, with many units ---- */
@@ -622,7 +653,7 @@ static void figures_idle(void) {
         char names[512];
         int r;
 
-        if (asprintf(&trace, "/tmp/corral-bench-strace-%d", getpid()) < 0)
+        if (asprintf(&trace, "%s/corral-bench-strace-%d", getenv("BENCH_TMPDIR") ?: "/tmp", getpid()) < 0)
                 abort();
         procwatch_reset(watch, NULL, 0);
         r = start_and_wait(&c, PEER_CORRAL, arg.idle_units, m1);

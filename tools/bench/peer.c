@@ -197,7 +197,7 @@ static int spawn_supervisor(Peer *p, const char *cgroup_fs, char **argv, const c
 }
 
 int peer_start(Peer *p, PeerKind kind, const Spec *s, uint64_t *ret_t0) {
-        char tmpl[] = "/tmp/corral-bench-XXXXXX";
+        _cleanup_free_ char *tmpl = xasprintf("%s/corral-bench-XXXXXX", getenv("BENCH_TMPDIR") ?: "/tmp");
         unsigned k = counter++;
         int r;
 
