@@ -157,6 +157,16 @@ const char *corral_unit_process_cmdline(const corral_unit *u, size_t i);
  * corral_units the unit came from. */
 const char *corral_unit_json(const corral_unit *u);
 
+/* The last n (1..1000) journal lines of unit, oldest first: corrald's own
+ * entries about it (CORRAL_UNIT=) and the unit's output when it goes to the
+ * journal (SYSLOG_IDENTIFIER=), formatted "Nov 23 04:55:27 web@0[812]: …".
+ * Read on this side, as systemctl status does: it needs permission to read
+ * the journal. Returns how many lines, with a NULL-terminated array in
+ * *ret_lines to free with corral_strv_free(); -EINVAL; -errno from
+ * sd-journal. */
+int corral_journal_tail(const char *unit, unsigned n, char ***ret_lines);
+void corral_strv_free(char **lines);
+
 /* ---- changing units ---- */
 
 /* Start, stop, restart, freeze (cgroup.freeze) or thaw the units named in

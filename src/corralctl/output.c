@@ -222,6 +222,18 @@ static void print_process_tree(const corral_unit *u) {
         free(is_root);
 }
 
+static void print_journal_tail(const corral_unit *u) {
+        char **lines = NULL;
+        int n = corral_journal_tail(corral_unit_name(u), 10, &lines);
+
+        if (n > 0) {
+                printf("\n");
+                for (char **l = lines; *l; l++)
+                        printf("%s\n", *l);
+        }
+        corral_strv_free(lines);
+}
+
 void print_unit_details(const corral_unit *u) {
         const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
         char buf[FORMAT_TIMESPAN_MAX];
@@ -254,6 +266,7 @@ void print_unit_details(const corral_unit *u) {
         if (corral_unit_error(u))
                 printf("      Error: %s\n", corral_unit_error(u));
         print_process_tree(u);
+        print_journal_tail(u);
 }
 
 /* ---- events ---- */

@@ -331,7 +331,17 @@ check_journal_output() {
                 no "journalctl -t web@1: $(journalctl --no-pager -o cat -t web@1 | head -3)" || return
         journalctl --no-pager -o cat -u corral.service | grep -qx 'web: instance 0 up' ||
                 no "journalctl -u corral has no line of web@0" || return
-        REASON="journalctl -t keep / -t web@1 show the units' lines, journalctl -u corral too"
+        # corralctl status UNIT, as systemctl status: processes and journal lines
+        local st keep
+        keep=$(main_pid keep)
+        st=$(/opt/corral/bin/corralctl status keep 2>&1)
+        printf '%s\n' "$st" >"$R/corralctl-status.txt"
+        grep -q "^ *$keep sleep" <<<"$st" || no "corralctl status keep lists no process $keep: $st" || return
+        grep -q 'keep\[[0-9]*\]: keep: hello from nobody' <<<"$st" ||
+                no "corralctl status keep shows no journal line of keep: $st" || return
+        grep -q 'corrald\[[0-9]*\]: keep: started, main PID' <<<"$st" ||
+                no "corralctl status keep shows no journal entry of corrald about keep: $st" || return
+        REASON="journalctl -t keep / -t web@1 show the units' lines, journalctl -u corral too; corralctl status keep shows its process and its journal lines"
 }
 
 # Every unit's main PID: the first process of its cgroup that corrald
