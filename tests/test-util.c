@@ -443,3 +443,40 @@ json_t *test_status_unit(json_t *status, const char *name) {
                         return u;
         return NULL;
 }
+
+bool test_daemon_alive(const TestDaemon *d) {
+        struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
+        return d->pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+bool test_daemon_stop_cleanly(TestDaemon *d) {
+        if (test_daemon_signal(d, SIGTERM) < 0 || !test_daemon_wait(d, 60 * USEC_PER_SEC)) {
+                fprintf(stderr, "corrald did not stop within 60 s\n");
+                return false;
+        }
+        if (d->exit_status != 0) {
+                fprintf(stderr, "corrald exited with %d\n", d->exit_status);
+                return false;
+        }
+        if (test_cgroup_exists(d->cgroup)) {
+                fprintf(stderr, "cgroup %s is still there\n", d->cgroup);
+                return false;
+        }
+        return true;
+}
+
+typedef struct MarkerRange {
+        const char *marker;
+        int min, max;
+} MarkerRange;
+
+static bool marker_in_range(void *userdata) {
+        const MarkerRange *w = userdata;
+        int n = test_count_marker(w->marker);
+        return n >= w->min && n <= w->max;
+}
+
+bool test_wait_marker(const char *marker, int min, int max, usec_t timeout) {
+        MarkerRange w = { marker, min, max };
+        return test_wait_for(marker_in_range, &w, timeout);
+}

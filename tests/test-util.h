@@ -102,6 +102,16 @@ struct json_t *test_daemon_request(const TestDaemon *d, const char *method, cons
 /* The unit object named name from a status reply (borrowed from it). */
 struct json_t *test_status_unit(struct json_t *status, const char *name);
 
+/* Whether corrald is still running. */
+bool test_daemon_alive(const TestDaemon *d);
+
+/* SIGTERM to corrald; true when it exits 0 within 60 s and its cgroup
+ * subtree is gone (otherwise says why on stderr). */
+bool test_daemon_stop_cleanly(TestDaemon *d);
+
+/* Waits until min..max processes carry the marker. */
+bool test_wait_marker(const char *marker, int min, int max, usec_t timeout);
+
 /* Sends sig to corrald through its pidfd. */
 int test_daemon_signal(const TestDaemon *d, int sig);
 

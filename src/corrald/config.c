@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <syslog.h>
 
+#include "cgroup.h"
 #include "parse-util.h"
 #include "ports.h"
 #include "strv.h"
@@ -284,25 +285,10 @@ static int config_parse_absolute_path(const char *key, const char *value, void *
         return set_string(field, value);
 }
 
-/* "/a/b": absolute, below the root, no empty, "." or ".." component. */
-static bool cgroup_path_is_valid(const char *path) {
-        const char *p = path;
-
-        if (*p != '/')
-                return false;
-        while (*p == '/') {
-                size_t n = strcspn(++p, "/");
-
-                if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && strneq(p, "..", 2)))
-                        return false;
-                p += n;
-        }
-        return true;
-}
-
 static int config_parse_cgroup(const char *key, const char *value, void *field,
                                char **ret_message) {
-        if (!cgroup_path_is_valid(value))
+        /* below the root: corrald never owns the whole hierarchy */
+        if (!cgroup_path_is_valid(value) || streq(value, "/"))
                 return value_invalid(ret_message,
                                "invalid %s path '%s': expected an absolute path like /corral "
                                "without '.', '..' or empty components",

@@ -35,17 +35,6 @@ static int teardown(void **state) {
         return 0;
 }
 
-typedef struct MarkerWait {
-        const char *marker;
-        int min, max;
-} MarkerWait;
-
-static bool marker_in_range(void *userdata) {
-        const MarkerWait *w = userdata;
-        int n = test_count_marker(w->marker);
-        return n >= w->min && n <= w->max;
-}
-
 static char *case_command(const Case *c) {
         _cleanup_free_ char *forker = test_helper_path("test-forker");
         char *cmd;
@@ -72,17 +61,15 @@ static void run_case(void **state) {
                              c->name, cmd, marker, c->stop_timeout, c->extra) > 0);
         assert_int_equal(test_daemon_start(&daemon_, c->name, body), 0);
 
-        MarkerWait up = { marker, c->min_procs, 1 << 30 };
-        assert_true(test_wait_for(marker_in_range, &up, 30 * USEC_PER_SEC));
+        assert_true(test_wait_marker(marker, c->min_procs, 1 << 30, 30 * USEC_PER_SEC));
         assert_true(test_cgroup_exists(daemon_.cgroup));
 
-        MarkerWait none = { marker, 0, 0 };
         if (c->main_exits) {
                 /* corrald stops what the main process left behind, while it
                  * keeps running itself. */
                 assert_true(test_daemon_wait_log(&daemon_, "stopping the processes its main process left", 1,
                                                  30 * USEC_PER_SEC));
-                assert_true(test_wait_for(marker_in_range, &none, 30 * USEC_PER_SEC));
+                assert_true(test_wait_marker(marker, 0, 0, 30 * USEC_PER_SEC));
                 assert_false(test_daemon_wait(&daemon_, 0));
         }
 

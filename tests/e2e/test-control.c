@@ -179,18 +179,6 @@ static void start_daemon(TestDaemon *d, const char *what, const char *body) {
         assert_true(test_wait_for(socket_answers, d, TIMEOUT));
 }
 
-static bool daemon_alive(const TestDaemon *d) {
-        struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
-        return d->pidfd >= 0 && poll(&p, 1, 0) == 0;
-}
-
-static void stop_daemon_cleanly(TestDaemon *d) {
-        assert_int_equal(test_daemon_signal(d, SIGTERM), 0);
-        assert_true(test_daemon_wait(d, 60 * USEC_PER_SEC));
-        assert_int_equal(d->exit_status, 0);
-        assert_false(test_cgroup_exists(d->cgroup));
-}
-
 /* The unit object `name` of a status request over the socket, as a new
  * reference; NULL when there is no such unit. */
 static json_t *unit_json(const TestDaemon *d, const char *name) {
@@ -239,26 +227,6 @@ static void wait_state(const TestDaemon *d, const char *unit, const char *state)
         if (!test_wait_for(unit_in_state, &w, TIMEOUT)) {
                 _cleanup_free_ char *s = unit_state(d, unit);
                 print_message("%s: state %s, expected %s\n", unit, s, state);
-                fail();
-        }
-}
-
-typedef struct MarkerWait {
-        const char *marker;
-        int min, max;
-} MarkerWait;
-
-static bool marker_in_range(void *userdata) {
-        const MarkerWait *w = userdata;
-        int n = test_count_marker(w->marker);
-        return n >= w->min && n <= w->max;
-}
-
-static void wait_marker(const char *marker, int min, int max) {
-        MarkerWait w = { marker, min, max };
-        if (!test_wait_for(marker_in_range, &w, TIMEOUT)) {
-                print_message("marker %s: %d processes, expected %d-%d\n", marker, test_count_marker(marker), min,
-                              max);
                 fail();
         }
 }
@@ -582,7 +550,7 @@ static void test_status(void **state) {
         json_decref(j);
 
         assert_int_equal(unit_main_pid(&daemon_, "a"), pid);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 static bool path_exists(const char *p) {
@@ -623,8 +591,8 @@ static void test_start_stop_restart(void **state) {
         assert_false(path_exists(cg1));
 
         free(CTL_OK(&daemon_, NULL, 0, "start", "s1", "s2"));
-        wait_marker(m1, 3, 3);
-        wait_marker(m2, 2, 2);
+        assert_true(test_wait_marker(m1, 3, 3, TIMEOUT));
+        assert_true(test_wait_marker(m2, 2, 2, TIMEOUT));
         wait_state(&daemon_, "s1", "running");
         pid1 = unit_main_pid(&daemon_, "s1");
         pid2 = unit_main_pid(&daemon_, "s2");
@@ -638,12 +606,12 @@ static void test_start_stop_restart(void **state) {
         free(CTL_OK(&daemon_, NULL, 0, "restart", "s1"));
         NewPidWait w = { &daemon_, "s1", pid1 };
         assert_true(test_wait_for(unit_has_new_pid, &w, TIMEOUT));
-        wait_marker(m1, 3, 3); /* the old tree is gone, a new one runs */
+        assert_true(test_wait_marker(m1, 3, 3, TIMEOUT)); /* the old tree is gone, a new one runs */
         assert_int_equal(unit_main_pid(&daemon_, "s2"), pid2);
         assert_int_equal(test_count_marker(m2), 2);
 
         free(CTL_OK(&daemon_, NULL, 0, "stop", "s1"));
-        wait_marker(m1, 0, 0);
+        assert_true(test_wait_marker(m1, 0, 0, TIMEOUT));
         wait_state(&daemon_, "s1", "inactive");
         assert_false(path_exists(cg1));
         assert_int_equal(unit_main_pid(&daemon_, "s2"), pid2);
@@ -657,8 +625,8 @@ static void test_start_stop_restart(void **state) {
         assert_int_equal(test_count_marker(m1), 0);
 
         free(CTL_OK(&daemon_, NULL, 0, "stop", "s2"));
-        wait_marker(m2, 0, 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_wait_marker(m2, 0, 0, TIMEOUT));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* kill -s: the signal reaches the unit's processes; one that traps it
@@ -689,7 +657,7 @@ static void test_kill(void **state) {
 
         free(CTL_OK(&daemon_, NULL, 2, "kill", "-s", "NOPE", "a"));
         free(CTL_OK(&daemon_, NULL, 4, "kill", "-s", "USR1", "no-such-unit"));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* freeze and thaw: cgroup.events says frozen 1 and 0, and a ticking
@@ -741,7 +709,7 @@ static void test_freeze_thaw(void **state) {
         wait_state(&daemon_, "ticker", "inactive");
         print_message("a frozen unit stopped in %.2f s\n", (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
         assert_true(now(CLOCK_MONOTONIC) - start < 5 * USEC_PER_SEC);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 static void append_config(const TestDaemon *d, const char *text) {
@@ -795,7 +763,7 @@ static void test_reload(void **state) {
         assert_non_null(strstr(json_string_value(json_object_get(json_object_get(status, "daemon"), "reload_error")) ?: "",
                                "stop_timeout"));
         json_decref(status);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* The issue: "corralctl status web@0 shows one unit the way systemctl
@@ -819,7 +787,7 @@ static void test_status_unit_processes(void **state) {
                         missing++;
                 }
         assert_int_equal(missing, 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 static bool unit_names_unique(const TestDaemon *d) {
@@ -872,7 +840,7 @@ static void test_reload_job_name_clash(void **state) {
         print_message("after stop clash1 clash2: %d service processes still run\n", left);
         assert_true(unique);
         assert_int_equal(left, 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* ---- events ---- */
@@ -981,8 +949,8 @@ static void test_events(void **state) {
 
         events_stop(&ej);
         events_stop(&ep);
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* ---- jobs ---- */
@@ -1040,8 +1008,8 @@ static void test_run_wait_cancel(void **state) {
         print_message("%s", c.err);
         ctl_done(&c);
 
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* cancel of a tree that ignores SIGTERM: the job's stop timeout (the
@@ -1054,7 +1022,7 @@ static void test_cancel_ignoring_tree(void **state) {
         assert_true(asprintf(&env, "CORRAL_TEST_MARKER=%s", marker) > 0);
         start_daemon(&daemon_, "cancel", "");
         free(CTL_OK(&daemon_, NULL, 0, "run", "--name", "tree", "--env", env, "--", f, "tree", "20", "ignore"));
-        wait_marker(marker, 21, 21);
+        assert_true(test_wait_marker(marker, 21, 21, TIMEOUT));
         cg = unit_cgroup_file(&daemon_, "tree", NULL);
         assert_true(path_exists(cg));
 
@@ -1068,7 +1036,7 @@ static void test_cancel_ignoring_tree(void **state) {
         assert_int_equal(test_count_marker(marker), 0);
         assert_int_equal(test_daemon_log_count(&daemon_, "tree: stop timeout, killing every process"), 1);
         assert_false(path_exists(cg));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* --timeout: a job that runs too long is stopped, and has failed with
@@ -1091,7 +1059,7 @@ static void test_job_timeout(void **state) {
         out = mfree(out);
         out = CTL_OK(&daemon_, NULL, 3, "status", "slow");
         assert_non_null(strstr(out, "Result: timeout"));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* The names of the cgroups under the daemon's, but "supervisor". */
@@ -1157,7 +1125,7 @@ static void test_200_jobs(void **state) {
         json_decref(status);
         assert_int_equal(test_count_marker(marker), 0);
         assert_true(test_wait_for(no_unit_cgroups, &daemon_, TIMEOUT));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* ---- permissions ---- */
@@ -1241,7 +1209,7 @@ static void test_permissions_denied(void **state) {
         /* root may: the denied reload would have added c */
         free(CTL_OK(&daemon_, NULL, 0, "reload"));
         wait_state(&daemon_, "c", "running");
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 static char *proc_status_line(pid_t pid, const char *key) {
@@ -1341,7 +1309,7 @@ static void test_permissions_jobs(void **state) {
         free(CTL_OK(&daemon_, NULL, 0, "cancel", "rootjob"));
         free(CTL_OK(&daemon_, NULL, 128 + SIGTERM, "wait", "rootjob"));
         assert_int_equal(unit_main_pid(&daemon_, "a"), pid);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* ---- clients that misbehave ---- */
@@ -1400,8 +1368,8 @@ static void test_bad_requests(void **state) {
         json_t *status = test_daemon_request(&daemon_, "status", NULL, NULL);
         assert_int_equal(json_array_size(json_object_get(status, "units")), 1); /* no job was made */
         json_decref(status);
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* Builds a status request of exactly `size` bytes, newline included (an
@@ -1480,8 +1448,8 @@ static void test_truncated_oversized(void **state) {
         json_decref(reply);
         close(fd);
 
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 #define SHORT_TIMEOUT "[corral]\ncontrol_timeout = 1s\n[program:a]\ncommand = sleep 1000\n"
@@ -1512,8 +1480,8 @@ static void test_stuck_clients(void **state) {
                 _cleanup_close_ int fd = raw_connect(&daemon_);
                 assert_status_ok(fd);
         }
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* The issue: "a client that connects and never sends … gets an error or is
@@ -1530,7 +1498,7 @@ static void test_silent_client_dropped(void **state) {
         print_message("a client that sent nothing, after 5 s: %s%s\n",
                       r == 0 ? "dropped" : r > 0 ? "an error reply: " : "still connected", r > 0 ? line : "");
         assert_true(r >= 0); /* dropped (0) or told (1); -ETIMEDOUT: kept for ever */
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* Idle connections cannot lock others out: CONTROL_CLIENTS_MAX clients
@@ -1558,7 +1526,7 @@ static void test_idle_clients_lockout(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 close(fds[i]);
         assert_int_equal(r, 1);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* control_timeout counts from the first byte of a request (control.c:
@@ -1584,7 +1552,7 @@ static void test_partial_request_after_idle(void **state) {
         json_t *reply = parse_json(line);
         assert_true(json_is_true(json_object_get(reply, "ok")));
         json_decref(reply);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 int main(void) {

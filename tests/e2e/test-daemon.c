@@ -33,36 +33,8 @@ static int teardown(void **state) {
         return 0;
 }
 
-typedef struct MarkerWait {
-        const char *marker;
-        int min, max;
-} MarkerWait;
-
-static bool marker_in_range(void *userdata) {
-        const MarkerWait *w = userdata;
-        int n = test_count_marker(w->marker);
-        return n >= w->min && n <= w->max;
-}
-
-static void wait_marker(const char *marker, int min, int max) {
-        MarkerWait w = { marker, min, max };
-        assert_true(test_wait_for(marker_in_range, &w, TIMEOUT));
-}
-
 static char *forker(void) {
         return test_helper_path("test-forker");
-}
-
-static bool daemon_alive(const TestDaemon *d) {
-        struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
-        return d->pidfd >= 0 && poll(&p, 1, 0) == 0;
-}
-
-static void stop_daemon_cleanly(TestDaemon *d) {
-        assert_int_equal(test_daemon_signal(d, SIGTERM), 0);
-        assert_true(test_daemon_wait(d, 60 * USEC_PER_SEC));
-        assert_int_equal(d->exit_status, 0);
-        assert_false(test_cgroup_exists(d->cgroup));
 }
 
 /* The main process's exit status and signal reach the log, and decide
@@ -85,7 +57,7 @@ static void test_exit_status(void **state) {
         assert_int_equal(test_daemon_log_count(&daemon_, "exited, status=0"), 1);
         assert_int_equal(test_daemon_log_count(&daemon_, "killed by signal SIGKILL"), 1);
         assert_int_equal(test_daemon_log_count(&daemon_, "killed by signal SIGSEGV"), 1);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* restart = on-failure restarts a failing main process after the delay;
@@ -105,7 +77,7 @@ static void test_restart(void **state) {
         assert_true(test_daemon_wait_log(&daemon_, "always: restarting in 50ms (restart=always, result success)", 2,
                                          TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "fails: restarting in 50ms (restart=on-failure, result exit-code)", 2, TIMEOUT));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 typedef struct ZombieWait {
@@ -130,8 +102,8 @@ static void test_no_zombies(void **state) {
         assert_true(test_daemon_wait_log(&daemon_, "orphans: made 50", 1, TIMEOUT));
         ZombieWait w = { daemon_.pid, marker };
         assert_true(test_wait_for(orphans_gone, &w, TIMEOUT));
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* A service that cannot start fails at once with a clear message and is
@@ -154,15 +126,15 @@ static void test_start_failures(void **state) {
         assert_true(test_daemon_wait_log(&daemon_, "nodir: chdir /nonexistent-dir: No such file or directory", 1,
                                          TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "nouser: user corral-no-such-user: no such user", 1, TIMEOUT));
-        wait_marker(marker, 3, 3);
+        assert_true(test_wait_marker(marker, 3, 3, TIMEOUT));
 
         /* No hot loop: a while later, each failure is still reported once. */
         usleep(500 * 1000);
         assert_int_equal(test_daemon_log_count(&daemon_, "exec /nonexistent"), 1);
         assert_int_equal(test_daemon_log_count(&daemon_, "web: started"), 0);
-        assert_true(daemon_alive(&daemon_));
+        assert_true(test_daemon_alive(&daemon_));
         assert_int_equal(test_count_marker(marker), 3);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
         assert_int_equal(test_count_marker(marker), 0);
 }
 
@@ -198,7 +170,7 @@ static void test_second_sigterm(void **state) {
                              "environment = CORRAL_TEST_MARKER=%s\n",
                              f, marker) > 0);
         assert_int_equal(test_daemon_start(&daemon_, "sigterm2", body), 0);
-        wait_marker(marker, 6, 6);
+        assert_true(test_wait_marker(marker, 6, 6, TIMEOUT));
         assert_int_equal(test_daemon_signal(&daemon_, SIGTERM), 0);
         assert_true(test_daemon_wait_log(&daemon_, "slow: stopping", 1, TIMEOUT));
         assert_int_equal(test_daemon_signal(&daemon_, SIGTERM), 0);
@@ -224,8 +196,8 @@ static void test_lock(void **state) {
         assert_int_equal(test_daemon_log_count(&other_, pid), 1);
         free(other_.cgroup); /* not its cgroup: do not destroy it */
         other_.cgroup = NULL;
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* Puts a process tree marked with marker into the cgroup path/name, as a
@@ -265,8 +237,8 @@ static void test_leftovers(void **state) {
 
         make_leftover(path, "gone", m1);
         make_leftover(path, "kept", m2);
-        wait_marker(m1, 4, 4);
-        wait_marker(m2, 4, 4);
+        assert_true(test_wait_marker(m1, 4, 4, TIMEOUT));
+        assert_true(test_wait_marker(m2, 4, 4, TIMEOUT));
         assert_true(asprintf(&body, "[program:kept]\ncommand = %s tree 1\nenvironment = CORRAL_TEST_MARKER=%s\n", f,
                              m3) > 0);
         assert_int_equal(test_daemon_start_cgroup(&daemon_, path, body), 0);
@@ -275,11 +247,11 @@ static void test_leftovers(void **state) {
         assert_int_equal(test_daemon_log_count(&daemon_, "found a cgroup left by an earlier run"), 2);
         assert_int_equal(test_count_marker(m1), 0);
         assert_int_equal(test_count_marker(m2), 0);
-        wait_marker(m3, 2, 2);
+        assert_true(test_wait_marker(m3, 2, 2, TIMEOUT));
         _cleanup_free_ char *gone = NULL;
         assert_true(asprintf(&gone, "%s/gone", path) > 0);
         assert_false(test_cgroup_exists(gone));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* Runs corrald with args, its output to a file; returns the exit status

@@ -35,23 +35,6 @@ static int teardown(void **state) {
         return 0;
 }
 
-static void stop_daemon_cleanly(TestDaemon *d) {
-        assert_int_equal(test_daemon_signal(d, SIGTERM), 0);
-        assert_true(test_daemon_wait(d, 60 * USEC_PER_SEC));
-        assert_int_equal(d->exit_status, 0);
-        assert_false(test_cgroup_exists(d->cgroup));
-}
-
-typedef struct MarkerWait {
-        const char *marker;
-        int min;
-} MarkerWait;
-
-static bool marker_at_least(void *userdata) {
-        const MarkerWait *w = userdata;
-        return test_count_marker(w->marker) >= w->min;
-}
-
 static bool controller_offered(const char *cgroup, const char *controller) {
         _cleanup_free_ char *fs = test_cgroup_fs_path(cgroup), *path = NULL, *buf = NULL;
 
@@ -118,7 +101,7 @@ static void test_limits(void **state) {
         assert_int_equal(test_daemon_signal(&daemon_, SIGHUP), 0);
         assert_true(test_daemon_wait_log(&daemon_, "soft: limits changed, applied in place", 1, TIMEOUT));
         assert_int_equal(test_daemon_log_count(&daemon_, "soft: started"), 1);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* Resource limits reach the child; environment_inherit passes named
@@ -136,7 +119,7 @@ static void test_rlimits_and_environment(void **state) {
         unsetenv("CORRAL_TEST_INHERITED");
         unsetenv("CORRAL_TEST_NOT_INHERITED");
         assert_true(test_daemon_wait_log(&daemon_, "nofile=1234/4096 core=0 inh=yes-inherited not=.", 1, TIMEOUT));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* no_new_privs: a setuid-root binary run by nobody keeps nobody's UID. */
@@ -166,7 +149,7 @@ static void test_no_new_privs(void **state) {
         assert_int_equal(test_daemon_log_count(&daemon_, "plain-euid=0"), 1);
         /* … with it, it does not */
         assert_int_equal(test_daemon_log_count(&daemon_, "nnp-euid=65534"), 1);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* As root, corrald refuses configuration files that others could write. */
@@ -259,8 +242,7 @@ static void test_unprivileged(void **state) {
         assert_true(test_daemon_wait_log(&d, "running unprivileged as UID 65534", 1, 0));
         assert_true(test_daemon_wait_log(&d, "unit-uid=65534", 1, TIMEOUT));
         /* main and its three children, all as nobody, all in the unit's cgroup */
-        MarkerWait w = { mk, 4 };
-        assert_true(test_wait_for(marker_at_least, &w, TIMEOUT));
+        assert_true(test_wait_marker(mk, 4, 1 << 30, TIMEOUT));
         assert_int_equal(kill(pid, SIGTERM), 0);
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));

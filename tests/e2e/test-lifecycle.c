@@ -36,18 +36,6 @@ static char *helper(const char *name) {
         return test_helper_path(name);
 }
 
-static void stop_daemon_cleanly(TestDaemon *d) {
-        assert_int_equal(test_daemon_signal(d, SIGTERM), 0);
-        assert_true(test_daemon_wait(d, 60 * USEC_PER_SEC));
-        assert_int_equal(d->exit_status, 0);
-        assert_false(test_cgroup_exists(d->cgroup));
-}
-
-static bool daemon_alive(const TestDaemon *d) {
-        struct pollfd p = { .fd = d->pidfd, .events = POLLIN };
-        return d->pidfd >= 0 && poll(&p, 1, 0) == 0;
-}
-
 /* A crash loop: each delay doubles from restart_delay up to
  * restart_delay_max, within ±10% jitter; the logged delay is what the
  * timestamps show (plus scheduling slack); the start limit ends it. */
@@ -83,7 +71,7 @@ static void test_crash_loop(void **state) {
         usleep(1200 * 1000);
         assert_int_equal(test_daemon_log_count(&daemon_, "crash: started"), 7);
         assert_int_equal(test_daemon_log_count(&daemon_, "crash: failed: started"), 1);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* A unit that stays up restart_reset before it crashes restarts each time
@@ -99,7 +87,7 @@ static void test_backoff_reset(void **state) {
         assert_int_equal(test_daemon_log_spans(&daemon_, "slow: restarting in ", spans, 4), 4);
         for (size_t i = 0; i < 4; i++)
                 assert_in_range(spans[i], 100 * USEC_PER_MSEC, 110 * USEC_PER_MSEC);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* restart_prevent_exit_status: a listed code is final even with
@@ -113,7 +101,7 @@ static void test_prevent_exit_status(void **state) {
         assert_int_equal(test_daemon_start(&daemon_, "prevent", body), 0);
         assert_true(test_daemon_wait_log(&daemon_, "p: failed (exit-code)", 1, TIMEOUT));
         assert_int_equal(test_daemon_log_count(&daemon_, "p: restarting"), 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* ready = notify: starting until READY=1 (sent after 500ms), then ready. */
@@ -127,7 +115,7 @@ static void test_notify_ready(void **state) {
         assert_int_equal(test_daemon_log_times(&daemon_, "svc: started", &started, 1), 1);
         assert_int_equal(test_daemon_log_times(&daemon_, "svc: ready", &ready, 1), 1);
         assert_true(ready - started >= 450 * USEC_PER_MSEC);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* start_timeout fails a unit that never says READY=1; a READY=1 from a
@@ -157,7 +145,7 @@ static void test_start_timeout_and_outsider(void **state) {
         assert_true(test_daemon_wait_log(&daemon_, "silent: did not become ready within start_timeout", 1, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "silent: failed (timeout)", 1, TIMEOUT));
         assert_int_equal(test_daemon_log_count(&daemon_, "silent: ready"), 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* A unit that stops pinging its watchdog is restarted. */
@@ -177,7 +165,7 @@ static void test_watchdog(void **state) {
         assert_int_equal(test_daemon_log_times(&daemon_, "dog: started", starts, 1), 1);
         assert_int_equal(test_daemon_log_times(&daemon_, "dog: watchdog timeout", timeouts, 1), 1);
         assert_true(timeouts[0] - starts[0] >= 1000 * USEC_PER_MSEC);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* MAINPID= naming a process outside the unit is refused; one naming a
@@ -199,7 +187,7 @@ static void test_mainpid(void **state) {
         usleep(500 * 1000);
         assert_int_equal(test_daemon_log_count(&daemon_, "child: stopping"), 0);
         assert_int_equal(test_daemon_log_count(&daemon_, "child: stopped"), 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* exit_type = cgroup: a program that daemonizes and exits 0 keeps its unit
@@ -216,7 +204,7 @@ static void test_exit_type_cgroup(void **state) {
         assert_int_equal(test_daemon_log_times(&daemon_, "d: started", &started, 1), 1);
         assert_int_equal(test_daemon_log_times(&daemon_, "d: stopped", &stopped, 1), 1);
         assert_true(stopped - started >= 1400 * USEC_PER_MSEC);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 static int count_instances(const char *cgroup, const char *prefix) {
@@ -306,8 +294,8 @@ static void test_reload(void **state) {
         assert_true(test_wait_for(instances_are, &two, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "inst@4: stopped", 1, TIMEOUT));
         assert_int_equal(test_daemon_log_count(&daemon_, "inst@0: started"), 1);
-        assert_true(daemon_alive(&daemon_));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
         assert_int_equal(test_count_marker(mk), 0);
 }
 
@@ -321,7 +309,7 @@ static void test_variables(void **state) {
                          0);
         assert_true(test_daemon_wait_log(&daemon_, "arg=v/0 env=v/0 x=x-0 p=a$b", 1, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "arg=v/1 env=v/1 x=x-1 p=a$b", 1, TIMEOUT));
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
 /* output = file:PATH appends both stdout and stderr; output = null drops. */
@@ -351,7 +339,7 @@ static void test_output(void **state) {
         assert_non_null(strstr(content, "to-stdout\n"));
         assert_non_null(strstr(content, "to-stderr\n"));
         assert_int_equal(test_daemon_log_count(&daemon_, "should-not-appear"), 0);
-        stop_daemon_cleanly(&daemon_);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
         unlink(path);
 }
 
