@@ -694,14 +694,15 @@ const char *cgroup_limit_file(CgroupLimit l) {
         return l >= 0 && l < _LIMIT_MAX ? limit_table[l].file : NULL;
 }
 
-/* "512M", "2G", "1024K", "100" (bytes), "1.5G"; "max" or "infinity". */
+/* "512M", "2G", "1024K", "100" (bytes), "1.5G"; "max" or "infinity". The
+ * fraction is read digit by digit (at most 9), never through strtod(),
+ * which would take exponents and infinities (found by fuzz-config). */
 static int parse_size(const char *s, char **ret) {
         static const struct {
                 char suffix;
                 unsigned long long factor;
         } units[] = { { 'K', 1ULL << 10 }, { 'M', 1ULL << 20 }, { 'G', 1ULL << 30 }, { 'T', 1ULL << 40 } };
-        unsigned long long factor = 1, whole;
-        double frac = 0;
+        unsigned long long factor = 1, whole, frac = 0, denom = 1;
         char *end;
 
         if (streq(s, "max") || streq(s, "infinity"))
@@ -713,11 +714,14 @@ static int parse_size(const char *s, char **ret) {
         if (errno != 0)
                 return -ERANGE;
         if (*end == '.') {
-                char *fend;
-                frac = strtod(end, &fend);
-                if (fend == end + 1)
+                end++;
+                if (*end < '0' || *end > '9')
                         return -EINVAL;
-                end = fend;
+                for (; *end >= '0' && *end <= '9'; end++)
+                        if (denom < 1000000000ULL) {
+                                frac = frac * 10 + (unsigned long long) (*end - '0');
+                                denom *= 10;
+                        }
         }
         for (size_t i = 0; i < ELEMENTSOF(units); i++)
                 if (end[0] == units[i].suffix || end[0] == units[i].suffix + 32) {
@@ -729,7 +733,11 @@ static int parse_size(const char *s, char **ret) {
                 return -EINVAL;
         if (whole > ULLONG_MAX / factor)
                 return -ERANGE;
-        return asprintf(ret, "%llu", whole * factor + (unsigned long long) (frac * (double) factor)) < 0 ? -ENOMEM : 0;
+        /* frac < denom ≤ 1e9 and factor ≤ 2^40: frac / denom * factor without overflow */
+        unsigned long long part = factor / denom * frac + factor % denom * frac / denom;
+        if (whole * factor > ULLONG_MAX - part)
+                return -ERANGE;
+        return asprintf(ret, "%llu", whole * factor + part) < 0 ? -ENOMEM : 0;
 }
 
 /* "50%" of one CPU, "200%", "50000 100000" (quota period in µs), "max". */
