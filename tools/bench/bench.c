@@ -45,6 +45,7 @@ static struct {
         unsigned sizes[SIZES_MAX];
         unsigned n_sizes;
         unsigned tree;
+        unsigned tree_runs;
         unsigned restarts;
         unsigned restart_budget_s;
         unsigned idle_units;
@@ -61,6 +62,7 @@ static struct {
         .sizes = { 100, 500, 1000 },
         .n_sizes = 3,
         .tree = 1000,
+        .tree_runs = 5,
         .restarts = 1000,
         .restart_budget_s = 60,
         .idle_units = 1000,
@@ -77,7 +79,13 @@ static char *root_cgroup;
 
 /* ---- Output ---- */
 
+static bool peer_selected(const char *peer);
+
+/* One figure; nothing for a peer left out with --peers, "n/a" for one that
+ * could not be measured. */
 static void figure(const char *name, const char *peer, double value, const char *unit) {
+        if (!peer_selected(peer))
+                return;
         if (isnan(value))
                 printf("%s.%s n/a %s\n", name, peer, unit);
         else
@@ -126,6 +134,13 @@ static double median(const double *v, size_t n) {
                 return NAN;
         qsort(w, k, sizeof(double), cmp_double);
         return k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+}
+
+static bool peer_selected(const char *peer) {
+        for (PeerKind k = 0; k < _PEER_MAX; k++)
+                if (streq(peer, peer_name(k)))
+                        return arg.peers[k];
+        return true;
 }
 
 static bool use(PeerKind k) {
@@ -225,7 +240,7 @@ static void sleep_ms(unsigned ms) {
         usleep(ms * 1000);
 }
 
-/* ---- Figures 1, 2, 5: start and stop N services ---- */
+/* ---- Figures 1 and 2: start and stop N services ---- */
 
 typedef struct StartResult {
         double exec_ms, running_ms, stop_ms;
@@ -465,7 +480,7 @@ out:
 
 static void figure_tree(void) {
         double v[_PEER_MAX][16];
-        unsigned runs = MIN(arg.runs, 16u);
+        unsigned runs = MIN(arg.tree_runs, 16u);
         char name[64];
 
         note("figure 3: stop one unit whose tree holds %u processes that ignore SIGTERM, stop timeout 0 "
@@ -807,9 +822,10 @@ static void help(void) {
         printf("bench [OPTIONS]\n\n"
                "Runs the benchmark figures (needs root); prints \"name value unit\" lines.\n\n"
                "  --figures LIST        figures to run, e.g. 1235 (default 12345678)\n"
-               "  --runs N              repetitions of figures 1, 2, 3, 5 (default 3)\n"
+               "  --runs N              repetitions of figures 1, 2 and 4 (default 3)\n"
                "  --sizes A,B,C         numbers of services of figures 1, 2, 5 (default 100,500,1000)\n"
                "  --tree N              processes of figure 3 (default 1000)\n"
+               "  --tree-runs N         repetitions of figure 3 (default 5)\n"
                "  --restarts N          restarts of figure 4 (default 1000)\n"
                "  --restart-budget S    at most S seconds of restarts per peer (default 60)\n"
                "  --idle-units N        units of figures 6 and 8 (default 1000)\n"
@@ -823,12 +839,13 @@ static void help(void) {
 
 static int parse_args(int argc, char *argv[]) {
         enum { O_RUNS = 256, O_SIZES, O_TREE, O_RESTARTS, O_BUDGET, O_IDLE_UNITS, O_IDLE, O_HUNITS, O_HINT,
-               O_HEALTH, O_FIGURES, O_QUICK, O_PEERS };
+               O_HEALTH, O_FIGURES, O_QUICK, O_PEERS, O_TREE_RUNS };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "runs", required_argument, NULL, O_RUNS },
                 { "sizes", required_argument, NULL, O_SIZES },
                 { "tree", required_argument, NULL, O_TREE },
+                { "tree-runs", required_argument, NULL, O_TREE_RUNS },
                 { "restarts", required_argument, NULL, O_RESTARTS },
                 { "restart-budget", required_argument, NULL, O_BUDGET },
                 { "idle-units", required_argument, NULL, O_IDLE_UNITS },
@@ -858,6 +875,9 @@ static int parse_args(int argc, char *argv[]) {
                         break;
                 case O_TREE:
                         arg.tree = MAX(v, 2u);
+                        break;
+                case O_TREE_RUNS:
+                        arg.tree_runs = MAX(v, 1u);
                         break;
                 case O_RESTARTS:
                         arg.restarts = MAX(v, 1u);
@@ -889,6 +909,7 @@ static int parse_args(int argc, char *argv[]) {
                         break;
                 case O_QUICK:
                         arg.runs = 1;
+                        arg.tree_runs = 1;
                         arg.sizes[0] = 100;
                         arg.n_sizes = 1;
                         arg.tree = 200;

@@ -28,8 +28,6 @@
 static const char *root_cgroup;
 static unsigned counter;
 
-extern char **environ;
-
 const char *peer_name(PeerKind p) {
         static const char *const names[_PEER_MAX] = { "corral", "supervisord", "limit" };
         return names[p];
@@ -322,9 +320,10 @@ pid_t bench_spawn(char **argv, int stdout_fd) {
         if (pid < 0)
                 return -errno;
         if (pid == 0) {
-                int fd = stdout_fd >= 0 ? stdout_fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
-                (void) dup2(fd, STDOUT_FILENO);
-                execv(argv[0], argv);
+                int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                (void) dup2(stdout_fd >= 0 ? stdout_fd : null_fd, STDOUT_FILENO);
+                (void) dup2(null_fd, STDERR_FILENO);
+                execvp(argv[0], argv);
                 _exit(127);
         }
         return pid;

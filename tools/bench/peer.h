@@ -79,9 +79,10 @@ bool peer_wait(Peer *p, uint64_t timeout_ns);
  * cgroups and files. Safe to call twice. */
 void peer_cleanup(Peer *p);
 
-/* corralctl's path ($CORRALCTL). */
+/* corralctl's path ($CORRALCTL; else looked up in $PATH). */
 const char *peer_corralctl(void);
 
-/* Starts argv[0] (a path) with stdout on stdout_fd (-1: /dev/null);
- * returns its PID, for waitpid(), or -errno. */
+/* Starts argv[0] (a path, or a name looked up in $PATH) with stdout on
+ * stdout_fd (-1: /dev/null) and stderr on /dev/null. Returns its PID, for
+ * waitpid(), or -errno. */
 pid_t bench_spawn(char **argv, int stdout_fd);
