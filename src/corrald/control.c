@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <jansson.h>
 #include <pwd.h>
 #include <string.h>
@@ -354,11 +355,20 @@ static int handle_status(Client *c, json_t *params) {
         if (!units)
                 return 0;
         bool named = params && json_object_get(params, "units");
-        return client_reply(c, json_pack("{s:o, s:{s:s, s:i, s:s, s:o}}", "units",
+        size_t n = 0;
+        for (Unit **u = units; *u; u++)
+                n++;
+        int r = client_reply(c, json_pack("{s:o, s:{s:s, s:i, s:s, s:o}}", "units",
                                          named ? units_to_json_detailed(units) : units_to_json(units, /* stats= */ true),
                                          "daemon", "version", CORRAL_VERSION,
                                          "pid", (int) getpid(), "cgroup", m->cgroup->path, "reload_error",
                                          json_string_or_null(m->reload_error)));
+        /* A large reply's JSON tree leaves the heap fragmented; hand the
+         * freed pages back (found by the benchmark: +1.9 MB after one
+         * status of 1000 units). */
+        if (n > 100)
+                malloc_trim(0);
+        return r;
 }
 
 typedef int (*UnitAction)(Manager *m, Unit *u);

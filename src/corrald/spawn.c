@@ -261,15 +261,24 @@ static int read_report(int fd, SpawnReport *ret) {
         return 1;
 }
 
-int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
-        _cleanup_(pidref_done_sigkill_wait) PidRef child = PIDREF_NULL;
+int spawn_read_report(int fd, SpawnStep *ret_step) {
+        SpawnReport rep;
+        int r = read_report(fd, &rep);
+
+        if (r <= 0)
+                return r; /* 0: exec'd; -EAGAIN: not yet */
+        if (ret_step)
+                *ret_step = rep.step >= 0 && rep.step < _SPAWN_STEP_MAX ? rep.step : SPAWN_STEP_EXEC;
+        return rep.error > 0 ? -rep.error : -EIO;
+}
+
+/* Clones the child; the parent keeps the report pipe's read end. */
+static int spawn_clone(const SpawnParams *p, PidRef *ret, int *ret_report_fd, int pipe_flags) {
         _cleanup_close_ int pipe_r = -EBADF, pipe_w = -EBADF;
         int pipefd[2], pidfd = -EBADF;
-        SpawnReport rep;
         pid_t pid;
-        int r;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
+        if (pipe2(pipefd, O_CLOEXEC | pipe_flags) < 0)
                 return -errno;
         pipe_r = pipefd[0];
         pipe_w = pipefd[1];
@@ -290,23 +299,32 @@ int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
                 .cgroup = (uint64_t) p->cgroup_fd,
         };
         pid = sys_clone3(&args);
-        if (pid < 0) {
-                if (ret_step)
-                        *ret_step = SPAWN_STEP_CLONE;
+        if (pid < 0)
                 return pid;
-        }
         if (pid == 0)
                 child_run(p, pipe_w);
+        pidref_take(ret, pid, pidfd);
+        *ret_report_fd = TAKE_FD(pipe_r);
+        return 0;
+}
 
-        pidref_take(&child, pid, pidfd);
-        pipe_w = safe_close(pipe_w);
-        r = read_report(pipe_r, &rep);
-        if (r < 0)
-                return r;
-        if (r > 0) {
+int spawn_child_async(const SpawnParams *p, PidRef *ret, int *ret_report_fd) {
+        return spawn_clone(p, ret, ret_report_fd, O_NONBLOCK);
+}
+
+int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step) {
+        _cleanup_(pidref_done_sigkill_wait) PidRef child = PIDREF_NULL;
+        _cleanup_close_ int report = -EBADF;
+        SpawnStep step = SPAWN_STEP_CLONE;
+        int r;
+
+        r = spawn_clone(p, &child, &report, /* pipe_flags= */ 0);
+        if (r >= 0)
+                r = spawn_read_report(report, &step);
+        if (r < 0) {
                 if (ret_step)
-                        *ret_step = rep.step >= 0 && rep.step < _SPAWN_STEP_MAX ? rep.step : SPAWN_STEP_EXEC;
-                return rep.error > 0 ? -rep.error : -EIO; /* the cleanup reaps the child */
+                        *ret_step = step;
+                return r; /* the cleanup reaps the child */
         }
         *ret = child;
         child = PIDREF_NULL;

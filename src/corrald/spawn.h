@@ -75,5 +75,16 @@ typedef struct SpawnParams {
 /* Starts the child. Returns 0 once execve() has succeeded, with the child in
  * *ret (the caller now owns it and must reap it). On failure the child (if
  * any) has been reaped; returns the -errno of the step that failed and, if
- * ret_step is not NULL, the step in *ret_step. */
+ * ret_step is not NULL, the step in *ret_step. Blocks until the exec. */
 int spawn_child(const SpawnParams *p, PidRef *ret, SpawnStep *ret_step);
+
+/* The same without waiting for the exec: returns 0 right after the clone
+ * with the child in *ret and the read end of its report pipe (O_CLOEXEC,
+ * O_NONBLOCK) in *ret_report_fd, for the event loop; only a failed clone
+ * is an error here (step SPAWN_STEP_CLONE). The caller owns both. */
+int spawn_child_async(const SpawnParams *p, PidRef *ret, int *ret_report_fd);
+
+/* Reads the outcome from a report pipe: 0 when the child has exec'd (the
+ * pipe closed empty), the -errno of the step that failed (with the step in
+ * *ret_step), or -EAGAIN while there is nothing to read yet. */
+int spawn_read_report(int fd, SpawnStep *ret_step);

@@ -54,6 +54,7 @@ Unit *unit_new(Manager *m, const char *name, ServiceConfig *config, int instance
                 .state = UNIT_INACTIVE,
                 .main = PIDREF_NULL,
                 .cgroup_fd = -EBADF,
+                .exec_report_fd = -EBADF,
                 .watch_wd = -1,
                 .state_timestamp = now(CLOCK_MONOTONIC),
         };
@@ -73,6 +74,10 @@ Unit *unit_free(Unit *u) {
         sd_event_source_disable_unref(u->timer);
         sd_event_source_disable_unref(u->watchdog);
         sd_event_source_disable_unref(u->main_source);
+        sd_event_source_disable_unref(u->exec_source);
+        safe_close(u->exec_report_fd);
+        free(u->exec_path);
+        free(u->exec_directory);
         sd_event_source_disable_unref(u->health_timer);
         if (u->health_check)
                 health_check_cancel(u->health_check);
@@ -168,11 +173,17 @@ static void unit_disarm_timer(Unit *u) {
         u->timer_deadline = 0;
 }
 
-/* Accuracy 1µs: sd-event's default slack (250ms) would blur stop timeouts
- * and restart delays. */
-static int arm_at(Unit *u, sd_event_source **s, usec_t deadline, sd_event_time_handler_t cb) {
+/* accuracy: how late the timer may fire, so that sd-event can wake once
+ * for several; 1µs where precision matters (stop timeouts, restart
+ * delays: sd-event's default slack of 250ms would blur them). */
+static int arm_at_accuracy(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy,
+                           sd_event_time_handler_t cb) {
         *s = sd_event_source_disable_unref(*s);
-        return sd_event_add_time(u->manager->event, s, CLOCK_MONOTONIC, deadline, /* accuracy= */ 1, cb, u);
+        return sd_event_add_time(u->manager->event, s, CLOCK_MONOTONIC, deadline, accuracy, cb, u);
+}
+
+static int arm_at(Unit *u, sd_event_source **s, usec_t deadline, sd_event_time_handler_t cb) {
+        return arm_at_accuracy(u, s, deadline, /* accuracy= */ 1, cb);
 }
 
 static int unit_arm_timer(Unit *u, usec_t delay) {
@@ -218,7 +229,10 @@ static void unit_health_schedule(Unit *u) {
 
         if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
                 delay = MIN(delay, HEALTH_STARTING_INTERVAL);
-        r = arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, on_health_timer);
+        /* 1/16 of the interval (at most 100ms) of slack: checks of many units
+         * fall due together and are started in one wake-up */
+        r = arm_at_accuracy(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
+                            on_health_timer);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
 }
@@ -416,22 +430,6 @@ static void start_context_done(StartContext *c) {
         free(c->path);
         free(c->directory);
         safe_close(c->output_fd);
-}
-
-/* The object a failed step acted on, for "STEP OBJECT: error". */
-static const char *spawn_step_object(const Unit *u, const StartContext *c, SpawnStep step) {
-        switch (step) {
-        case SPAWN_STEP_EXEC:
-                return c->path ?: c->argv[0];
-        case SPAWN_STEP_CHDIR:
-                return c->directory ?: "/";
-        case SPAWN_STEP_GROUPS:
-        case SPAWN_STEP_GID:
-        case SPAWN_STEP_UID:
-                return u->config->user ?: u->config->group;
-        default:
-                return u->name;
-        }
 }
 
 /* The unit's port: the one it had when that is still free (sticky across
@@ -761,9 +759,17 @@ static void unit_enter_running(Unit *u) {
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm runtime_max timer: %m, ignoring");
 }
 
+static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static void unit_exec_done(Unit *u) {
+        u->exec_source = sd_event_source_disable_unref(u->exec_source);
+        u->exec_report_fd = safe_close(u->exec_report_fd);
+        u->exec_path = mfree(u->exec_path);
+        u->exec_directory = mfree(u->exec_directory);
+}
+
 static void unit_enter_start(Unit *u) {
         _cleanup_(start_context_done) StartContext c = { .output_fd = -EBADF };
-        SpawnStep step;
         int fd = -EBADF, r;
 
         if (!u->config || u->removed || u->manager->shutting_down)
@@ -802,17 +808,31 @@ static void unit_enter_start(Unit *u) {
                 .rlimits_set = c.rlimits_set,
                 .no_new_privs = u->config->no_new_privs,
         };
-        r = spawn_child(&p, &u->main, &step);
-        if (r == -ENOSYS && step == SPAWN_STEP_CLONE) {
+        /* Not waiting for the exec here: the report comes through the
+         * loop, so that corrald starts the next unit meanwhile. */
+        r = spawn_child_async(&p, &u->main, &u->exec_report_fd);
+        if (r == -ENOSYS) {
                 unit_fail_message(u, r, "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
                                         "systemd's RestrictNamespaces=): %m");
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
         }
+        if (r >= 0)
+                r = sd_event_add_io(u->manager->event, &u->exec_source, u->exec_report_fd, EPOLLIN, on_exec_report, u);
         if (r < 0) {
-                unit_fail_message(u, r, "%s %s: %m", spawn_step_to_string(step),
-                                     spawn_step_object(u, &c, step));
+                unit_fail_message(u, r, "clone %s: %m", u->name);
+                unit_exec_done(u);
+                pidref_done_sigkill_wait(&u->main);
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
         }
+        u->exec_path = TAKE_PTR(c.path);
+        u->exec_directory = TAKE_PTR(c.directory);
+        unit_set_state(u, UNIT_STARTING);
+}
+
+/* The main process has exec'd: the unit has started. */
+static void unit_exec_succeeded(Unit *u) {
+        int r;
+
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
         u->started_at = now(CLOCK_MONOTONIC);
@@ -821,15 +841,60 @@ static void unit_enter_start(Unit *u) {
         u->health_failures = 0;
         if (u->config->ready == READY_EXEC)
                 unit_enter_running(u);
-        else
-                unit_set_state(u, UNIT_STARTING);
         if (u->config->health_url)
                 unit_health_schedule(u);
         if (u->config->ready == READY_EXEC)
                 return;
-
         if (u->config->start_timeout > 0 && (r = unit_arm_timer(u, u->config->start_timeout)) < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
+}
+
+/* A step before execve() failed: the child has exited (127); reap it. */
+static void unit_exec_failed(Unit *u, int error, SpawnStep step) {
+        const char *object;
+
+        switch (step) {
+        case SPAWN_STEP_EXEC:
+                object = u->exec_path ?: u->config->command[0];
+                break;
+        case SPAWN_STEP_CHDIR:
+                object = u->exec_directory ?: "/";
+                break;
+        case SPAWN_STEP_GROUPS:
+        case SPAWN_STEP_GID:
+        case SPAWN_STEP_UID:
+                object = u->config->user ?: u->config->group;
+                break;
+        default:
+                object = u->name;
+        }
+        unit_fail_message(u, error, "%s %s: %m", spawn_step_to_string(step), object);
+        pidref_done_sigkill_wait(&u->main);
+        unit_enter_failed_start(u, UNIT_FAILURE_SPAWN);
+}
+
+/* Reads the exec report. Returns true once it is in (and handled). */
+static bool unit_exec_check(Unit *u) {
+        SpawnStep step = SPAWN_STEP_EXEC;
+        int r;
+
+        if (u->exec_report_fd < 0)
+                return true;
+        r = spawn_read_report(u->exec_report_fd, &step);
+        if (r == -EAGAIN)
+                return false;
+        if (u->state == UNIT_STARTING && r < 0)
+                unit_exec_failed(u, r, step); /* names what it exec'd: before unit_exec_done() */
+        else if (u->state == UNIT_STARTING)
+                unit_exec_succeeded(u);
+        /* else a stop came first: it deals with the process */
+        unit_exec_done(u);
+        return true;
+}
+
+static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) unit_exec_check(userdata);
+        return 0;
 }
 
 /* ---- Stopping ---- */
@@ -931,6 +996,7 @@ static void unit_release_port(Unit *u) {
 }
 
 static void unit_enter_dead(Unit *u) {
+        unit_exec_done(u);
         unit_disarm_timer(u);
         unit_health_stop(u);
         u->watchdog = sd_event_source_disable_unref(u->watchdog);
@@ -1058,6 +1124,13 @@ void unit_main_exited(Unit *u) {
 
         if (!pidref_is_set(&u->main))
                 return;
+        /* It wrote its report before it exited: a failed step is a failed
+         * start (not an exit to restart after); a good one started it. */
+        if (u->exec_report_fd >= 0 && u->state == UNIT_STARTING) {
+                (void) unit_exec_check(u);
+                if (!pidref_is_set(&u->main))
+                        return; /* failed start: reaped already */
+        }
         u->main_source = sd_event_source_disable_unref(u->main_source);
         r = pidref_wait(&u->main, &si, WEXITED | WNOHANG);
         int status;
@@ -1142,7 +1215,11 @@ static void unit_extend_timeout(Unit *u, usec_t usec) {
                 log_unit_warning(u->name, LOG_EVENT_NONE, "cannot extend the timeout, ignoring");
 }
 
+static bool unit_exec_check(Unit *u);
+
 void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) {
+        if (u->exec_report_fd >= 0 && !unit_exec_check(u))
+                return; /* not exec'd yet: too early to listen */
         if (!u->config || (u->state != UNIT_STARTING && u->state != UNIT_RUNNING && u->state != UNIT_STOPPING))
                 return;
         if (msg->status) {

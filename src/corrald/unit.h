@@ -73,6 +73,9 @@ typedef struct Unit {
         int exit_status;      /* exit status or signal */
 
         sd_event_source *main_source; /* exit of a MAINPID= process that is not our child */
+        sd_event_source *exec_source; /* the exec report of a main process not yet exec'd */
+        int exec_report_fd;
+        char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
 
         int cgroup_fd;        /* the unit's cgroup while it exists */
         int watch_wd;         /* inotify watch of its cgroup.events */
