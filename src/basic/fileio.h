@@ -10,6 +10,9 @@
  * Works for files whose size stat() cannot tell (procfs, cgroupfs). */
 int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* The same for an open fd, read from where it stands to its end. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
+
 /* Writes s to the existing file path relative to dirfd in one write(), as
  * kernel interface files want. Returns 0 or -errno. */
 int write_string_file_at(int dirfd, const char *path, const char *s);

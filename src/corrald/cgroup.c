@@ -826,16 +826,6 @@ static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count
         return r < 0 ? r : (int) n_refs;
 }
 
-int cgroup_count_procs(int fd, unsigned *ret) {
-        _cleanup_(pid_set_done) PidSet s = {};
-        int r = collect_procs(fd, &s);
-
-        if (r < 0)
-                return r;
-        *ret = (unsigned) s.n;
-        return 0;
-}
-
 int cgroup_list_pids(int fd, pid_t **ret, size_t *ret_n) {
         _cleanup_(pid_set_done) PidSet s = {};
         int r = collect_procs(fd, &s);
@@ -848,26 +838,21 @@ int cgroup_list_pids(int fd, pid_t **ret, size_t *ret_n) {
         return 0;
 }
 
-int cgroup_read_rss(int fd, uint64_t *ret_bytes) {
-        _cleanup_(pid_set_done) PidSet s = {};
+uint64_t cgroup_pids_rss(const pid_t *pids, size_t n) {
         uint64_t total = 0, page = (uint64_t) sysconf(_SC_PAGESIZE);
-        int r = collect_procs(fd, &s);
 
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < s.n; i++) {
+        for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *buf = NULL;
                 char path[64];
                 unsigned long long size, resident;
 
-                snprintf(path, sizeof(path), "/proc/%d/statm", s.pids[i]);
+                snprintf(path, sizeof(path), "/proc/%d/statm", pids[i]);
                 if (read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
                         continue; /* gone meanwhile */
                 if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
                         total += resident * page;
         }
-        *ret_bytes = total;
-        return 0;
+        return total;
 }
 
 int cgroup_signal_all(int fd, int sig, bool also_cont) {

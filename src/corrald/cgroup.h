@@ -181,14 +181,14 @@ int cgroup_get_xattr(int fd, const char *name, char **ret);
  * thaws them. Returns 0 or -errno. */
 int cgroup_freeze(int fd, bool freeze);
 
-/* Statistics of the cgroup at fd. cpu.stat's usage_usec (always there in
- * cgroup2); memory.current, or -EOPNOTSUPP without the memory controller;
- * the resident memory of its processes summed from /proc (the fallback);
- * the number of processes in it and below it. */
+/* Statistics of the cgroup at fd: cpu.stat's usage_usec (always there in
+ * cgroup2); memory.current, or -EOPNOTSUPP without the memory controller
+ * (then cgroup_pids_rss() of cgroup_list_pids() is the fallback). */
 int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec);
 int cgroup_read_memory_current(int fd, uint64_t *ret_bytes);
-int cgroup_read_rss(int fd, uint64_t *ret_bytes);
-int cgroup_count_procs(int fd, unsigned *ret);
+/* The resident memory of the given processes, summed from /proc (those
+ * gone meanwhile count 0): the fallback without a memory controller. */
+uint64_t cgroup_pids_rss(const pid_t *pids, size_t n);
 
 /* The PIDs of the processes in the cgroup at fd and below it, sorted.
  * Returns 0 with a malloc'd array (NULL when empty), or -errno. */

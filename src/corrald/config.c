@@ -17,6 +17,7 @@
 #include <syslog.h>
 
 #include "cgroup.h"
+#include "fileio.h"
 #include "parse-util.h"
 #include "ports.h"
 #include "strv.h"
@@ -1341,43 +1342,6 @@ _printf_(3, 4) static int file_errorf(char **ret_error, int r, const char *forma
         return r;
 }
 
-/* Reads fd to its end; size_hint (at most CONFIG_FILE_SIZE_MAX) is where
- * the buffer starts. -EFBIG when the file has grown past the limit. */
-static int read_file_limited(int fd, size_t size_hint, char **ret, size_t *ret_len) {
-        _cleanup_free_ char *buf = NULL;
-        size_t allocated = 0, n = 0;
-
-        for (;;) {
-                ssize_t k;
-
-                if (n == allocated) {
-                        char *b;
-
-                        if (n > CONFIG_FILE_SIZE_MAX)
-                                return -EFBIG;
-                        allocated = allocated == 0 ? size_hint + 1
-                                                   : MIN(allocated * 2, (size_t) CONFIG_FILE_SIZE_MAX + 1);
-                        b = realloc(buf, allocated);
-                        if (!b)
-                                return -ENOMEM;
-                        buf = b;
-                }
-
-                k = read(fd, buf + n, allocated - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return -errno;
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-
-        *ret = TAKE_PTR(buf);
-        *ret_len = n;
-        return 0;
-}
-
 /* O_NONBLOCK keeps a FIFO from blocking the open; reads of a regular file
  * ignore it. -EBADFD: not a regular file. */
 static int read_config_file(const char *path, char **ret, size_t *ret_len, struct stat *ret_st) {
@@ -1396,7 +1360,7 @@ static int read_config_file(const char *path, char **ret, size_t *ret_len, struc
         if ((uintmax_t) st.st_size > CONFIG_FILE_SIZE_MAX)
                 return -EFBIG;
         *ret_st = st;
-        return read_file_limited(fd, (size_t) st.st_size, ret, ret_len);
+        return read_full_fd(fd, CONFIG_FILE_SIZE_MAX, ret, ret_len);
 }
 
 static int config_load_file(Config *c, const char *path, char **ret_error) {

@@ -163,8 +163,9 @@ static const char *exit_code_name(int code) {
 }
 
 static void unit_add_stats(Unit *u, json_t *o) {
+        _cleanup_free_ pid_t *pids = NULL;
         uint64_t cpu = 0, mem = 0;
-        unsigned tasks = 0;
+        size_t n = 0;
         CgroupEvents ev = {};
         const char *source = "memory.current";
 
@@ -172,17 +173,18 @@ static void unit_add_stats(Unit *u, json_t *o) {
                 return;
         if (cgroup_read_cpu_usage(u->cgroup_fd, &cpu) >= 0)
                 json_object_set_new(o, "cpu_usec", json_integer((json_int_t) cpu));
+        /* cgroup.procs once: the task count, and the RSS fallback */
+        bool have_pids = cgroup_list_pids(u->cgroup_fd, &pids, &n) >= 0;
+        if (have_pids)
+                json_object_set_new(o, "tasks", json_integer((json_int_t) n));
         if (cgroup_read_memory_current(u->cgroup_fd, &mem) < 0) {
-                source = "rss"; /* no memory controller in cgroup2 here */
-                if (cgroup_read_rss(u->cgroup_fd, &mem) < 0)
-                        source = NULL;
+                source = have_pids ? "rss" : NULL; /* no memory controller in cgroup2 here */
+                mem = cgroup_pids_rss(pids, n);
         }
         if (source) {
                 json_object_set_new(o, "memory_bytes", json_integer((json_int_t) mem));
                 json_object_set_new(o, "memory_source", json_string(source));
         }
-        if (cgroup_count_procs(u->cgroup_fd, &tasks) >= 0)
-                json_object_set_new(o, "tasks", json_integer(tasks));
         if (cgroup_read_events(u->cgroup_fd, &ev) >= 0)
                 json_object_set_new(o, "frozen", json_boolean(ev.frozen));
 }
