@@ -177,7 +177,7 @@ static void world_init(void) {
         w.manager = (Manager) { .event = w.event, .config = w.config, .cgroup = &w.tree, .units = w.unit_list,
                                 .n_units = ELEMENTSOF(w.unit_list), .devnull_fd = -EBADF };
         w.server = (ControlServer) { .manager = &w.manager, .fd = -EBADF };
-        w.manager.control = &w.server;
+
 }
 
 /* A client as on_accept() makes one, holding data as client_read() would

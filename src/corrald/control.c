@@ -752,7 +752,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 /* ---- Events ---- */
 
-void control_unit_changed(ControlServer *s, Unit *u) {
+static void control_unit_changed(ControlServer *s, Unit *u) {
         Client *next;
 
         for (Client *c = s->clients; c; c = next) {
@@ -774,12 +774,21 @@ void control_unit_changed(ControlServer *s, Unit *u) {
         }
 }
 
-void control_unit_removed(ControlServer *s, Unit *u) {
+static void control_unit_removed(ControlServer *s, Unit *u) {
         for (Client *c = s->clients; c; c = c->next)
                 if (c->waiting_for && streq(c->waiting_for, u->name)) {
                         c->waiting_for = mfree(c->waiting_for);
                         (void) client_reply_error(c, -ENOENT, "the job is gone");
                 }
+}
+
+void control_on_manager_event(const ManagerEvent *ev, void *userdata) {
+        ControlServer *s = userdata;
+
+        if (ev->type == MANAGER_EVENT_UNIT_CHANGED)
+                control_unit_changed(s, ev->unit);
+        else if (ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                control_unit_removed(s, ev->unit);
 }
 
 /* ---- The socket ---- */

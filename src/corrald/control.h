@@ -6,9 +6,8 @@
  * ever blocking the loop. */
 
 #include "macro.h"
+#include "manager.h"
 
-typedef struct Manager Manager;
-typedef struct Unit Unit;
 typedef struct ControlServer ControlServer;
 
 /* The largest request line, and how far a client may fall behind on
@@ -28,10 +27,9 @@ int control_open(Manager *m, ControlServer **ret);
 /* Closes every client and the socket, and removes the socket file.
  * Accepts NULL; returns NULL. */
 ControlServer *control_free(ControlServer *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(ControlServer *, control_free);
 
-/* Tells subscribers of a unit's state change, and answers waiters of a job
- * that has ended. */
-void control_unit_changed(ControlServer *s, Unit *u);
-
-/* Forgets a unit that is about to be freed. */
-void control_unit_removed(ControlServer *s, Unit *u);
+/* The manager's subscriber (wired in main.c): tells subscribed clients of
+ * a unit's state change, answers waiters of a job that has ended, and
+ * forgets a unit that is about to be freed. userdata is the server. */
+void control_on_manager_event(const ManagerEvent *ev, void *userdata);

@@ -9,6 +9,7 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
 #include "manager.h"
 #include "strv.h"
@@ -185,6 +186,7 @@ static int run(Config *config_in) {
         _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_(control_freep) ControlServer *control = NULL;
         int r, k;
 
         if (geteuid() != 0)
@@ -210,7 +212,15 @@ static int run(Config *config_in) {
         TAKE_PTR(config);
         TAKE_PTR(tree);
 
-        r = manager_startup(m);
+        r = control_open(m, &control);
+        if (r == -EADDRINUSE)
+                log_error_errno(r, "control socket %s is in use by another process", m->config->control_socket);
+        else if (r < 0)
+                log_error_errno(r, "cannot listen on control socket %s: %m", m->config->control_socket);
+        else
+                r = manager_subscribe(m, control_on_manager_event, control);
+        if (r >= 0)
+                r = manager_startup(m);
         if (r < 0)
                 manager_shutdown(m); /* stop what did start, then exit */
         k = sd_event_loop(event);

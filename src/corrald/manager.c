@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
-#include "control.h"
 #include "log.h"
 #include "strv.h"
 
@@ -160,17 +159,64 @@ static void on_notify(const struct ucred *sender, const NotifyMessage *msg, void
         unit_notify(u, sender, msg);
 }
 
+/* ---- Events for subscribers ---- */
+
+/* Queues an event; a unit whose removal is queued is no longer among
+ * m->units and is freed once the event is delivered. On ENOMEM the event
+ * is lost (logged) — except a removal, whose unit is then freed at once. */
+static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, UnitState old_state) {
+        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+
+        if (!q) {
+                log_warning("out of memory: an event of %s is lost", u->name);
+                if (type == MANAGER_EVENT_UNIT_REMOVED)
+                        unit_free(u);
+                return;
+        }
+        m->queue = q;
+        m->queue[m->n_queue++] = (ManagerEvent) {
+                .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
+        };
+        (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
+}
+
+/* Delivers what is queued now; what subscribers cause is queued anew and
+ * delivered in the next pass (Redis ae.c's maxId: a handler cannot add
+ * work to the pass that is running). */
+static int on_queue(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_free_ ManagerEvent *q = TAKE_PTR(m->queue);
+        size_t n = m->n_queue;
+
+        m->n_queue = 0;
+        for (size_t i = 0; i < n; i++) {
+                for (size_t k = 0; k < m->n_subscribers; k++)
+                        m->subscribers[k].cb(&q[i], m->subscribers[k].userdata);
+                if (q[i].type == MANAGER_EVENT_UNIT_REMOVED)
+                        unit_free(q[i].unit);
+        }
+        return 0;
+}
+
+int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata) {
+        void *l = reallocarray(m->subscribers, m->n_subscribers + 1, sizeof(*m->subscribers));
+
+        if (!l)
+                return -ENOMEM;
+        m->subscribers = l;
+        m->subscribers[m->n_subscribers].cb = cb;
+        m->subscribers[m->n_subscribers++].userdata = userdata;
+        return 0;
+}
+
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         size_t k = 0;
 
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
-                if (u->removed && unit_is_inactive(u)) {
-                        if (m->control)
-                                control_unit_removed(m->control, u);
-                        unit_free(u);
-                }
+                if (u->removed && unit_is_inactive(u))
+                        manager_queue_event(m, MANAGER_EVENT_UNIT_REMOVED, u, u->state);
                 else
                         m->units[k++] = u;
         }
@@ -237,6 +283,10 @@ static int manager_add_sources(Manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
         if (r >= 0)
+                r = sd_event_add_defer(m->event, &m->queue_source, on_queue, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->queue_source, SD_EVENT_OFF);
+        if (r >= 0)
                 r = manager_open_notify(m);
         if (r >= 0)
                 r = manager_setup_own_watchdog(m);
@@ -281,10 +331,15 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        control_free(m->control);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        for (size_t i = 0; i < m->n_queue; i++)
+                if (m->queue[i].type == MANAGER_EVENT_UNIT_REMOVED)
+                        unit_free(m->queue[i].unit);
+        free(m->queue);
+        free(m->subscribers);
+        sd_event_source_disable_unref(m->queue_source);
         health_checker_free(m->health);
         ports_free(m->ports);
         sd_event_source_disable_unref(m->sigchld_source);
@@ -370,12 +425,6 @@ static void manager_notify_status(Manager *m) {
 
 int manager_startup(Manager *m) {
         int r;
-
-        r = control_open(m, &m->control);
-        if (r == -EADDRINUSE)
-                return log_error_errno(r, "control socket %s is in use by another process", m->config->control_socket);
-        if (r < 0)
-                return log_error_errno(r, "cannot listen on control socket %s: %m", m->config->control_socket);
 
         for (size_t i = 0; i < m->config->n_services; i++)
                 if ((r = manager_add_service(m, m->config->services[i])) < 0)
@@ -710,11 +759,10 @@ void manager_shutdown(Manager *m) {
         manager_check_shutdown(m);
 }
 
-void manager_unit_changed(Manager *m, Unit *u) {
+void manager_unit_changed(Manager *m, Unit *u, UnitState old_state) {
         if (m->started)
                 manager_notify_status(m);
-        if (m->control)
-                control_unit_changed(m->control, u);
+        manager_queue_event(m, MANAGER_EVENT_UNIT_CHANGED, u, old_state);
         if (!unit_is_inactive(u))
                 return;
         if (u->removed)

@@ -11,6 +11,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "health.h"
+#include "manager-event.h"
 #include "notify.h"
 #include "ports.h"
 #include "unit.h"
@@ -27,7 +28,6 @@ struct Manager {
         NotifySocket *notify;
         HealthChecker *health;
         PortAllocator *ports;
-        struct ControlServer *control;
 
         Unit **units;
         size_t n_units;
@@ -41,6 +41,15 @@ struct Manager {
         sd_event_source *watchdog_source; /* corrald's own WATCHDOG=1 */
         uint64_t watchdog_usec;           /* WATCHDOG_USEC systemd gave us; 0: none */
         char *reload_error;               /* the last failed reload's message */
+
+        ManagerEvent *queue;              /* state changes not yet delivered */
+        size_t n_queue;
+        sd_event_source *queue_source;    /* delivers the queue */
+        struct {
+                ManagerSubscriber cb;
+                void *userdata;
+        } *subscribers;
+        size_t n_subscribers;
 
         int devnull_fd; /* children's stdin */
         bool started;       /* every autostart unit has been started once */
@@ -99,7 +108,12 @@ int manager_restart_unit(Manager *m, Unit *u);
  * started again (deferred to the next loop iteration). */
 void manager_port_released(Manager *m);
 
-/* Called by a unit after each state change. */
-void manager_unit_changed(Manager *m, Unit *u);
+/* Called by a unit after each state change: queues the change for the
+ * subscribers (delivered once the transition is complete). */
+void manager_unit_changed(Manager *m, Unit *u, UnitState old_state);
+
+/* Adds a subscriber to every queued event (manager-event.h). Returns 0 or
+ * -ENOMEM. */
+int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata);
 
 Unit *manager_find_unit(Manager *m, const char *name);

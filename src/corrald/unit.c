@@ -148,12 +148,14 @@ static LogFields unit_fields(const Unit *u) {
 }
 
 static void unit_set_state(Unit *u, UnitState state) {
-        if (u->state == state)
+        UnitState old = u->state;
+
+        if (old == state)
                 return;
-        log_unit_debug(u->name, "%s -> %s", unit_state_to_string(u->state), unit_state_to_string(state));
+        log_unit_debug(u->name, "%s -> %s", unit_state_to_string(old), unit_state_to_string(state));
         u->state = state;
         u->state_timestamp = now(CLOCK_MONOTONIC);
-        manager_unit_changed(u->manager, u);
+        manager_unit_changed(u->manager, u, old);
 }
 
 /* ---- Timers ---- */
