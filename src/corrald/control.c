@@ -752,14 +752,15 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 
 /* ---- Events ---- */
 
-static void control_unit_changed(ControlServer *s, Unit *u) {
+static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
+        Unit *u = e->unit;
         Client *next;
 
         for (Client *c = s->clients; c; c = next) {
                 next = c->next;
                 if (c->subscribed) {
                         json_t *ev = json_pack("{s:{s:s, s:s, s:s, s:I, s:I}}", "event", "unit", u->name, "state",
-                                               unit_state_to_string(u->state), "result",
+                                               unit_state_to_string(e->new_state), "result",
                                                unit_result_to_string(u->result), "main_pid", (json_int_t) u->main.pid,
                                                "timestamp_usec", (json_int_t) now(CLOCK_REALTIME));
                         if (ev)
@@ -786,7 +787,7 @@ void control_on_manager_event(const ManagerEvent *ev, void *userdata) {
         ControlServer *s = userdata;
 
         if (ev->type == MANAGER_EVENT_UNIT_CHANGED)
-                control_unit_changed(s, ev->unit);
+                control_unit_changed(s, ev);
         else if (ev->type == MANAGER_EVENT_UNIT_REMOVED)
                 control_unit_removed(s, ev->unit);
 }
