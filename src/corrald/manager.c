@@ -17,7 +17,7 @@ static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config,
         if (!units)
                 return -ENOMEM;
         m->units = units;
-        Unit *u = unit_new(m, name, config, instance);
+        Unit *u = unit_new(&m->unit_ctx, name, config, instance);
         if (!u)
                 return -ENOMEM;
         m->units[m->n_units++] = u;
@@ -64,10 +64,16 @@ static void manager_schedule_gc(Manager *m) {
         (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
 }
 
-void manager_port_released(Manager *m) {
+/* A unit gave its port back: units that failed for want of one are
+ * started again (deferred to the next loop iteration). */
+static void on_port_released(Unit *u, void *userdata) {
+        Manager *m = userdata;
+
         m->port_released = true;
         manager_schedule_gc(m);
 }
+
+static void on_unit_changed(Unit *u, UnitState old_state, void *userdata);
 
 /* ---- Event sources ---- */
 
@@ -323,6 +329,18 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 m->cgroup = NULL; /* not taken on failure */
                 return r;
         }
+        m->unit_ctx = (UnitContext) {
+                .event = m->event,
+                .cgroup = m->cgroup,
+                .ports = m->ports,
+                .notify = m->notify,
+                .health = m->health,
+                .devnull_fd = m->devnull_fd,
+                .ops = &unit_ops_default,
+                .state_changed = on_unit_changed,
+                .port_released = on_port_released,
+                .userdata = m,
+        };
         m->config = config;
         *ret = TAKE_PTR(m);
         return 0;
@@ -399,14 +417,7 @@ static int manager_stop_leftovers(Manager *m) {
                                 return log_error_errno(r, "cannot track %s: %m", *n);
                         u->removed = true; /* forgotten once stopped */
                 }
-                r = unit_adopt(u);
-                if (r > 0)
-                        continue;
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot adopt: %m, stopping it", *n);
-                r = unit_stop_leftover(u);
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot stop leftover cgroup: %m, ignoring", *n);
+                unit_dispatch(u, UNIT_EVENT_ADOPT); /* adopted, or stopped as a leftover */
         }
         return 0;
 }
@@ -445,12 +456,6 @@ int manager_startup(Manager *m) {
 
 /* ---- Reload ---- */
 
-static void unit_restart(Unit *u) {
-        unit_reset_failure_counters(u);
-        unit_dispatch(u, UNIT_EVENT_STOP);
-        unit_dispatch(u, UNIT_EVENT_START);
-}
-
 int manager_start_unit(Manager *m, Unit *u) {
         if (m->shutting_down)
                 return -ESHUTDOWN;
@@ -475,7 +480,7 @@ int manager_restart_unit(Manager *m, Unit *u) {
                 return -ENOENT;
         if (u->is_job)
                 return -EINVAL;
-        unit_restart(u);
+        unit_dispatch(u, UNIT_EVENT_RESTART);
         return 0;
 }
 
@@ -658,7 +663,7 @@ static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool 
         }
         c->changed++;
         if (active)
-                unit_restart(u);
+                unit_dispatch(u, UNIT_EVENT_RESTART);
         else if (s->autostart) {
                 unit_reset_failure_counters(u);
                 unit_dispatch(u, UNIT_EVENT_START);
@@ -748,7 +753,7 @@ void manager_shutdown(Manager *m) {
 
         if (m->shutting_down)
                 return;
-        m->shutting_down = true;
+        m->shutting_down = m->unit_ctx.shutting_down = true;
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->config)
                         longest = MAX(longest, m->units[i]->config->stop_timeout);
@@ -759,7 +764,11 @@ void manager_shutdown(Manager *m) {
         manager_check_shutdown(m);
 }
 
-void manager_unit_changed(Manager *m, Unit *u, UnitState old_state) {
+/* After each state change of a unit: queues the change for the
+ * subscribers (delivered once the transition is complete). */
+static void on_unit_changed(Unit *u, UnitState old_state, void *userdata) {
+        Manager *m = userdata;
+
         if (m->started)
                 manager_notify_status(m);
         manager_queue_event(m, MANAGER_EVENT_UNIT_CHANGED, u, old_state);

@@ -20,6 +20,8 @@ typedef struct ReloadCounts {
         unsigned added, removed, changed, unchanged;
 } ReloadCounts;
 
+typedef struct Manager Manager;
+
 struct Manager {
         sd_event *event;
         Config *config;
@@ -29,6 +31,7 @@ struct Manager {
         HealthChecker *health;
         PortAllocator *ports;
 
+        UnitContext unit_ctx; /* what every unit gets of the manager */
         Unit **units;
         size_t n_units;
 
@@ -103,14 +106,6 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
 int manager_start_unit(Manager *m, Unit *u);
 int manager_stop_unit(Manager *m, Unit *u);
 int manager_restart_unit(Manager *m, Unit *u);
-
-/* A unit gave its port back: units that failed for want of one are
- * started again (deferred to the next loop iteration). */
-void manager_port_released(Manager *m);
-
-/* Called by a unit after each state change: queues the change for the
- * subscribers (delivered once the transition is complete). */
-void manager_unit_changed(Manager *m, Unit *u, UnitState old_state);
 
 /* Adds a subscriber to every queued event (manager-event.h). Returns 0 or
  * -ENOMEM. */

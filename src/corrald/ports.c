@@ -166,3 +166,8 @@ void ports_release(PortAllocator *a, uint16_t port) {
                 return;
         port_set_held(a, port, false);
 }
+
+void ports_get_range(const PortAllocator *a, uint16_t *ret_lo, uint16_t *ret_hi) {
+        *ret_lo = a->lo;
+        *ret_hi = a->hi;
+}

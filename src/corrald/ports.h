@@ -37,3 +37,6 @@ void ports_release(PortAllocator *a, uint16_t port);
 
 /* Whether the port can be bound right now on 0.0.0.0 and [::] (TCP). */
 bool ports_bindable(uint16_t port);
+
+/* The range the allocator hands out ports from. */
+void ports_get_range(const PortAllocator *a, uint16_t *ret_lo, uint16_t *ret_hi);

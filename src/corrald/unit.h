@@ -3,19 +3,29 @@
 
 /* One unit: a running copy of a service, owning exactly one cgroup. Its
  * life is a state and one transition function (unit_dispatch): every event
- * — a request, the main process's exit, a change of cgroup.events, a timer
- * — enters there. */
+ * — a request, the exec report, the main process's exit, a change of
+ * cgroup.events, a timer, adoption — enters there, through a
+ * [state][event] table of actions (unit.c). A unit does not know the
+ * manager: it gets a UnitContext (the loop, the cgroup tree, ports,
+ * notify, health, /dev/null, the system calls it makes) and reports back
+ * through the context's callbacks. */
 
 #include <stdbool.h>
 #include <systemd/sd-event.h>
 
+#include <signal.h>
+
+#include "cgroup.h"
 #include "config.h"
 #include "health.h"
 #include "notify.h"
 #include "pidref.h"
+#include "ports.h"
+#include "spawn.h"
 #include "time-util.h"
 
-typedef struct Manager Manager;
+typedef struct Unit Unit;
+typedef struct UnitContext UnitContext;
 
 typedef enum UnitState {
         UNIT_INACTIVE,
@@ -40,6 +50,7 @@ typedef enum UnitResult {
         UNIT_FAILURE_START_LIMIT, /* started too often within start_limit_interval */
         UNIT_FAILURE_UNHEALTHY,   /* health_threshold failed health checks in a row */
         UNIT_FAILURE_OOM_KILL,    /* killed by its memory limit (memory.events oom_kill) */
+        UNIT_FAILURE_EXIT_UNKNOWN, /* an adopted main process ended and the kernel could not say how */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -47,18 +58,64 @@ typedef enum UnitResult {
 typedef enum UnitEvent {
         UNIT_EVENT_START,       /* request */
         UNIT_EVENT_STOP,        /* request */
+        UNIT_EVENT_RESTART,     /* request: stop, then start (failure counters reset) */
+        UNIT_EVENT_EXEC_OK,     /* the main process has exec'd */
+        UNIT_EVENT_EXEC_FAILED, /* a step before execve() failed (exec_step, exec_error) */
         UNIT_EVENT_MAIN_EXITED, /* the main process was reaped */
         UNIT_EVENT_CGROUP,      /* cgroup.events changed */
-        UNIT_EVENT_TIMER,       /* start timeout, stop timeout or restart delay elapsed */
+        UNIT_EVENT_TIMER,       /* start timeout, runtime_max, stop timeout or restart delay elapsed */
         UNIT_EVENT_READY,       /* READY=1 on the notify socket */
         UNIT_EVENT_WATCHDOG,    /* the watchdog was not pinged in time */
         UNIT_EVENT_HEALTHY,     /* a health check passed */
         UNIT_EVENT_UNHEALTHY,   /* health_threshold checks failed in a row */
+        UNIT_EVENT_ADOPT,       /* take over the unit's cgroup left by an earlier corrald */
+        UNIT_EVENT_LEFTOVER,    /* stop what an earlier corrald left in the unit's cgroup */
         _UNIT_EVENT_MAX,
+        _UNIT_EVENT_INVALID = -EINVAL,
 } UnitEvent;
 
-typedef struct Unit {
-        Manager *manager;
+/* The system calls a unit makes on its cgroup and its main process, so
+ * that the state table can be driven without root (tests/test-unit.c);
+ * unit_ops_default are the real ones (cgroup.c, spawn.c, pidref.c). */
+typedef struct UnitOps {
+        int (*cgroup_create)(UnitContext *c, const char *name, int *ret_fd);
+        int (*cgroup_open)(UnitContext *c, const char *name, int *ret_fd);
+        int (*cgroup_remove)(UnitContext *c, const char *name);
+        int (*cgroup_watch)(UnitContext *c, const char *name, int *ret_wd);
+        void (*cgroup_unwatch)(UnitContext *c, int wd);
+        int (*cgroup_populated)(int fd); /* 1, 0, -errno */
+        int (*cgroup_kill)(int fd);
+        int (*cgroup_signal)(int fd, int sig, bool also_cont);
+        int (*spawn)(const SpawnParams *p, PidRef *ret, int *ret_report_fd);
+        int (*read_report)(int fd, SpawnStep *ret_step);
+        /* Reaps the main process: 0 with its status; -ENODATA when it is
+         * not our child and the kernel does not know (yet) how it ended. */
+        int (*reap)(PidRef *main, siginfo_t *ret);
+        int (*signal_main)(const PidRef *p, int sig);
+} UnitOps;
+
+extern const UnitOps unit_ops_default;
+
+/* What a unit may use of the world around it; owned by the manager (or a
+ * test). */
+struct UnitContext {
+        sd_event *event;
+        CgroupTree *cgroup;     /* NULL in tests that fake the ops */
+        PortAllocator *ports;
+        NotifySocket *notify;   /* may be NULL: no NOTIFY_SOCKET */
+        HealthChecker *health;  /* may be NULL until a unit needs it */
+        int devnull_fd;         /* children's stdin */
+        bool shutting_down;     /* no start, no restart */
+        const UnitOps *ops;
+        /* after each state change (from old_state to u->state) */
+        void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
+        /* the unit gave its port back */
+        void (*port_released)(Unit *u, void *userdata);
+        void *userdata;
+};
+
+struct Unit {
+        UnitContext *ctx;
         char *name;           /* NAME, or NAME@INSTANCE */
         ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
         int instance;         /* -1 for a service without instances */
@@ -76,6 +133,10 @@ typedef struct Unit {
         sd_event_source *exec_source; /* the exec report of a main process not yet exec'd */
         int exec_report_fd;
         char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
+        SpawnStep exec_step;  /* UNIT_EVENT_EXEC_FAILED: which step */
+        int exec_error;       /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
+        sd_event_source *exit_retry; /* asks again how an adopted main process ended */
+        unsigned exit_retries;
 
         int cgroup_fd;        /* the unit's cgroup while it exists */
         int watch_wd;         /* inotify watch of its cgroup.events */
@@ -103,19 +164,20 @@ typedef struct Unit {
         bool stop_requested;  /* this stop was asked for: no restart after it */
         bool start_pending;   /* start again once the current stop is done */
         bool killed;          /* cgroup.kill was written during this stop */
+        bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
         unsigned n_restarts;  /* automatic restarts since corrald started it by request */
         unsigned backoff_step; /* restarts since the unit last stayed up restart_reset */
         usec_t last_delay;    /* the last restart delay, jitter included */
         usec_t running_since; /* CLOCK_MONOTONIC when it last became running */
         usec_t *start_times;  /* ring of the last start_limit_burst starts */
         size_t n_start_times;
-        usec_t state_timestamp; /* CLOCK_MONOTONIC of the last state change */
-} Unit;
+        usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
+};
 
-/* Creates an inactive unit, taking a reference on config (which may be
- * NULL: a leftover). instance is -1 without instances. Returns NULL only
- * when out of memory. */
-Unit *unit_new(Manager *m, const char *name, ServiceConfig *config, int instance);
+/* Creates an inactive unit in ctx (which must outlive it), taking a
+ * reference on config (which may be NULL: a leftover). instance is -1
+ * without instances. Returns NULL only when out of memory. */
+Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int instance);
 
 /* Gives the unit a new configuration (a reload): takes a reference on
  * config and drops the old one. Whatever runs is not touched. */
@@ -147,13 +209,14 @@ int unit_freeze(Unit *u, bool freeze);
  * processes gone). Accepts NULL; returns NULL. */
 Unit *unit_free(Unit *u);
 
-/* Feeds one event into the state machine. */
+/* Feeds one event into the state machine: the only way a unit changes
+ * state. UNIT_EVENT_ADOPT takes over a cgroup of this unit's name that an
+ * earlier corrald left: when the very same main process is still there
+ * and the configuration unchanged the unit is running (or starting, if it
+ * was not ready yet), its processes untouched; otherwise what runs there
+ * is stopped (stop signal, grace, cgroup.kill) as UNIT_EVENT_LEFTOVER
+ * does, and the unit is inactive once the cgroup is empty and removed. */
 void unit_dispatch(Unit *u, UnitEvent event);
-
-/* Takes over a cgroup of this unit's name that an earlier corrald left,
- * and stops what runs in it (stop signal, grace, cgroup.kill); the unit is
- * inactive once it is empty and removed. Returns 0 or -errno. */
-int unit_stop_leftover(Unit *u);
 
 /* What is kept with a running unit's cgroup (one extended attribute,
  * "user.corral", so that systemd-cgls shows one line for it) for a
@@ -168,20 +231,13 @@ typedef struct UnitPersisted {
         unsigned port;
         unsigned restarts;
         uint64_t since;
+        uint64_t start_deadline; /* "starting=": not ready yet; CLOCK_REALTIME µs of its start_timeout, or 1 for none. 0: ready */
 } UnitPersisted;
 
 /* Pure. Unknown keys are ignored (later versions may add some); a missing
  * or malformed known key is -EBADMSG. */
 int unit_persisted_parse(const char *s, UnitPersisted *ret);
 int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size);
-
-/* Takes over a unit that an earlier corrald left running in its cgroup,
- * from what it kept there (main PID and start time, configuration hash,
- * port, restarts, start time): returns 1 when the very same main process
- * is still there, inside the cgroup, and the configuration is unchanged —
- * the unit is then running, its processes untouched; 0 when it cannot be
- * adopted (the caller stops what is left and starts afresh); -errno. */
-int unit_adopt(Unit *u);
 
 /* Reaps the main process through its pidfd after the reaper saw it exit,
  * records how it ended and dispatches UNIT_EVENT_MAIN_EXITED. */
@@ -193,3 +249,4 @@ static inline bool unit_is_inactive(const Unit *u) {
 
 const char *unit_state_to_string(UnitState s);
 const char *unit_result_to_string(UnitResult r);
+const char *unit_event_to_string(UnitEvent e);

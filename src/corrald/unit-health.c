@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Health scheduling: when a unit is checked, and what a result means for
+ * it (the checks themselves are health.c's). */
+#include "unit-internal.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "parse-util.h"
+#include "strv.h"
+
+/* While a unit with ready = health waits for its first pass, it is checked
+ * this often (or every health_interval, if that is shorter). */
+#define HEALTH_STARTING_INTERVAL (500 * USEC_PER_MSEC)
+
+static void unit_health_run(Unit *u);
+
+static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        unit_health_run(userdata);
+        return 0;
+}
+
+void unit_health_stop(Unit *u) {
+        u->health_timer = sd_event_source_disable_unref(u->health_timer);
+        if (u->health_check)
+                health_check_cancel(u->health_check);
+        u->health_check = NULL;
+}
+
+void unit_health_schedule(Unit *u) {
+        usec_t delay = u->config->health_interval;
+        int r;
+
+        if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
+                delay = MIN(delay, HEALTH_STARTING_INTERVAL);
+        /* 1/16 of the interval (at most 100ms) of slack: checks of many units
+         * fall due together and are started in one wake-up */
+        r = unit_arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
+                            on_health_timer);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
+}
+
+static void on_health_result(const HealthResult *res, void *userdata) {
+        Unit *u = userdata;
+        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < u->config->health_grace;
+
+        u->health_check = NULL;
+        u->health_checks++;
+        u->health_ok = res->ok;
+        u->health_http_status = res->http_status;
+        u->health_latency = res->latency;
+        u->health_last = now(CLOCK_MONOTONIC);
+        free(u->health_error);
+        u->health_error = res->ok ? NULL : strdup(res->error ?: "failed");
+        if (res->ok) {
+                u->health_failures = 0;
+                unit_dispatch(u, UNIT_EVENT_HEALTHY);
+        } else if (in_grace || u->state == UNIT_STARTING)
+                log_unit_debug(u->name, "health check failed (%s), not counted yet", res->error ?: "?");
+        else {
+                u->health_failures++;
+                log_unit_warning(u->name, LOG_EVENT_NONE, "health check failed: %s (%u of %u in a row)",
+                                 res->error ?: "?", u->health_failures, u->config->health_threshold);
+                if (u->health_failures >= u->config->health_threshold)
+                        return unit_dispatch(u, UNIT_EVENT_UNHEALTHY);
+        }
+        if (u->state == UNIT_STARTING || u->state == UNIT_RUNNING)
+                unit_health_schedule(u);
+}
+
+static void unit_health_run(Unit *u) {
+        _cleanup_strv_free_ char **vars = NULL;
+        _cleanup_free_ char *url = NULL;
+        int r;
+
+        r = unit_variables(u, &vars);
+        if (r >= 0)
+                r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
+        if (r >= 0)
+                r = health_check_start(u->ctx->health, url, u->config->health_timeout, &u->config->health_status,
+                                       on_health_result, u, &u->health_check);
+        if (r < 0) {
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot start health check of %s: %m",
+                                       url ?: u->config->health_url);
+                unit_health_schedule(u);
+        }
+}
+

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by the files of the unit family only (unit.c, unit-exec.c,
+ * unit-health.c, unit-persist.c, unit-ops.c, unit-status.c). */
+
+#include <sys/resource.h>
+
+#include "macro.h"
+#include "spawn.h"
+#include "unit.h"
+
+/* ---- unit.c ---- */
+
+/* Logs why the unit failed and keeps the message for status ("error").
+ * Returns -abs(error). */
+_printf_(3, 4) int unit_fail_message(Unit *u, int error, const char *format, ...);
+
+/* Arms *s (replacing it) at deadline on CLOCK_MONOTONIC; accuracy is how
+ * late it may fire, so that sd-event can wake once for several. */
+int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, sd_event_time_handler_t cb);
+
+/* ---- unit-exec.c: what a start needs, resolved before the clone ---- */
+
+typedef struct StartContext {
+        struct rlimit rlimits[RLIMIT_NLIMITS];
+        bool rlimits_set[RLIMIT_NLIMITS];
+        SpawnCredentials creds;
+        char **vars, **env, **argv;
+        char *path, *directory;
+        int output_fd;
+} StartContext;
+
+#define START_CONTEXT_NULL ((StartContext) { .output_fd = -EBADF })
+
+void start_context_done(StartContext *c);
+
+/* NAME, INSTANCE and PORT (when the unit has one) as "K=V" entries:
+ * expanded in command, directory, environment and health_url, and set in
+ * the environment. */
+int unit_variables(const Unit *u, char ***ret);
+
+/* Takes the unit's port and resolves credentials, environment, argv,
+ * directory, output and the executable. Logs the problem (through
+ * unit_fail_message) and returns -errno. */
+int unit_prepare(Unit *u, StartContext *c);
+
+/* ---- unit-health.c ---- */
+
+/* Schedules the next check (sooner while a ready = health unit starts). */
+void unit_health_schedule(Unit *u);
+/* Cancels the timer and any check in flight. */
+void unit_health_stop(Unit *u);
+
+/* ---- unit-persist.c: what survives a crash of corrald ---- */
+
+/* Writes user.corral on the unit's cgroup (warns when it cannot). */
+void unit_persist(Unit *u);
+
+/* What an earlier corrald kept, if it still describes this unit: the same
+ * configuration and the very same main process (PID and start time,
+ * pidfd opened first), inside this unit's cgroup. -ENOENT nothing kept,
+ * -ESTALE configuration changed, -ESRCH main process gone (ret still
+ * filled: an exit_type = cgroup unit lives on without it). */
+int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main);
