@@ -20,6 +20,17 @@ _printf_(3, 4) int unit_fail_message(Unit *u, int error, const char *format, ...
  * late it may fire, so that sd-event can wake once for several. */
 int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, sd_event_time_handler_t cb);
 
+/* Transitions, for the files of the family that enter states (the table
+ * in unit.c calls them; nothing outside the family may). */
+void unit_set_state(Unit *u, UnitState state);
+int unit_arm_timer(Unit *u, usec_t delay);
+int unit_cgroup_attach(Unit *u, int fd);
+void unit_enter_running(Unit *u);
+void unit_enter_stopping(Unit *u, bool requested);
+void unit_fail_running(Unit *u, UnitResult result, const char *why);
+/* Watches main's pidfd for its exit (main need not be our child). */
+int unit_watch_main(Unit *u, const PidRef *main);
+
 /* ---- unit-exec.c: what a start needs, resolved before the clone ---- */
 
 typedef struct StartContext {
@@ -63,3 +74,7 @@ void unit_persist(Unit *u);
  * -ESTALE configuration changed, -ESRCH main process gone (ret still
  * filled: an exit_type = cgroup unit lives on without it). */
 int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main);
+
+/* UNIT_EVENT_ADOPT and UNIT_EVENT_LEFTOVER (see unit_dispatch()). */
+void unit_adopt(Unit *u);
+void unit_stop_leftover(Unit *u);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What survives a crash of corrald: one extended attribute on the unit's
- * cgroup (user.corral), written at each start and read back at adoption. */
+ * cgroup (user.corral), written at each start and read back at adoption;
+ * and adoption itself. */
 #include "unit-internal.h"
 
 #include <limits.h>
@@ -144,3 +145,91 @@ int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main) {
         return r < 0 ? -ESRCH : 0;
 }
 
+
+/* ---- Adoption: a unit an earlier corrald left running ---- */
+
+void unit_stop_leftover(Unit *u) {
+        int fd = -EBADF, r;
+
+        if (u->cgroup_fd < 0) {
+                r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+                if (r >= 0)
+                        r = unit_cgroup_attach(u, fd);
+                if (r < 0)
+                        return (void) log_unit_warning_errno(u->name, LOG_EVENT_STOP, r,
+                                                             "cannot take over the leftover cgroup: %m, ignoring");
+        }
+        log_unit_notice(u->name, LOG_EVENT_STOP, "found a cgroup left by an earlier run, stopping it");
+        unit_enter_stopping(u, /* requested= */ true);
+}
+
+/* Whether what an earlier corrald kept lets this unit be taken over; on
+ * success u->main (when still there) and the kept values are in place. */
+static bool unit_adoptable(Unit *u, UnitPersisted *p) {
+        PidRef main = PIDREF_NULL;
+        int r = u->ctx->ops->cgroup_populated(u->cgroup_fd);
+
+        if (!u->config || r <= 0)
+                return false;
+        r = unit_read_persisted(u, p, &main);
+        if (r == -ESTALE)
+                log_unit_notice(u->name, LOG_EVENT_NONE, "its configuration changed while corrald was away: restarting");
+        else if (r == -ESRCH && u->config->exit_type == EXIT_TYPE_CGROUP)
+                r = 0; /* a daemonized unit lives on in its cgroup */
+        else if (r == -ESRCH)
+                log_unit_notice(u->name, LOG_EVENT_NONE, "its main process is gone: restarting");
+        if (r < 0)
+                return false;
+        u->main = main;
+        return true;
+}
+
+/* Resumes a unit that was still starting: with the start_timeout it had
+ * left, or failed at once when it ran out while corrald was away. */
+static void unit_resume_starting(Unit *u, uint64_t deadline) {
+        usec_t real = now(CLOCK_REALTIME);
+        int r;
+
+        unit_set_state(u, UNIT_STARTING);
+        if (u->config->health_url)
+                unit_health_schedule(u);
+        if (deadline <= 1) /* no start_timeout */
+                return;
+        if (deadline <= real)
+                return unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "did not become ready within start_timeout");
+        r = unit_arm_timer(u, deadline - real);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
+}
+
+void unit_adopt(Unit *u) {
+        UnitPersisted p = {};
+        int fd = -EBADF, r;
+
+        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+        if (r < 0)
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot open its cgroup: %m, ignoring");
+        r = unit_cgroup_attach(u, fd);
+        if (r < 0)
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot watch its cgroup: %m, ignoring");
+        if (!unit_adoptable(u, &p))
+                return unit_stop_leftover(u);
+        if (pidref_is_set(&u->main) && unit_watch_main(u, &u->main) < 0)
+                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot watch the adopted main process, ignoring");
+        if (p.port > 0 && ports_reserve(u->ctx->ports, (uint16_t) p.port) >= 0)
+                u->port = (uint16_t) p.port;
+        u->n_restarts = p.restarts;
+        u->persisted_since = p.since;
+        usec_t real = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
+        u->started_at = p.since > 0 && p.since <= real && real - p.since < mono ? mono - (real - p.since) : mono;
+        u->result = UNIT_SUCCESS;
+        u->watchdog_usec = u->config->watchdog_timeout; /* its pings reach the same (stable) notify socket */
+        log_unit_info(u->name, LOG_EVENT_START, "adopted from an earlier corrald: main PID %d, %u restarts%s",
+                      u->main.pid, u->n_restarts, p.start_deadline > 0 ? ", not ready yet" : "");
+        /* A limit changed while corrald was away is applied now. */
+        (void) unit_apply_limits(u);
+        if (p.start_deadline > 0)
+                return unit_resume_starting(u, p.start_deadline);
+        unit_enter_running(u);
+        u->running_since = u->started_at;
+}

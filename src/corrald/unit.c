@@ -184,7 +184,7 @@ int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, 
 
 /* The state's timer (start timeout, runtime_max, stop timeout, restart
  * delay), to the µs: sd-event's default slack of 250ms would blur them. */
-static int unit_arm_timer(Unit *u, usec_t delay) {
+int unit_arm_timer(Unit *u, usec_t delay) {
         u->timer_deadline = now(CLOCK_MONOTONIC) + delay;
         return unit_arm_at(u, &u->timer, u->timer_deadline, /* accuracy= */ 1, on_timer);
 }
@@ -214,7 +214,7 @@ static void unit_exec_done(Unit *u) {
  * entry arms its own after this), the watchdog outside running, health
  * checks outside starting and running, the exec report outside starting,
  * the retry of an adopted exit and the MAINPID= watch once nothing runs. */
-static void unit_set_state(Unit *u, UnitState state) {
+void unit_set_state(Unit *u, UnitState state) {
         UnitState old = u->state;
 
         if (old == state)
@@ -239,7 +239,7 @@ static void unit_set_state(Unit *u, UnitState state) {
 
 /* ---- The cgroup ---- */
 
-static int unit_cgroup_attach(Unit *u, int fd) {
+int unit_cgroup_attach(Unit *u, int fd) {
         int r = u->ctx->ops->cgroup_watch(u->ctx, u->name, &u->watch_wd);
 
         if (r < 0) {
@@ -281,8 +281,6 @@ static bool unit_cgroup_populated(Unit *u) {
 /* ---- Actions of the state table ---- */
 
 static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata);
-static void unit_enter_stopping(Unit *u, bool requested);
 static void unit_enter_start(Unit *u);
 
 /* A start that failed before any process ran: cgroup removed, failed. A
@@ -301,7 +299,7 @@ static void unit_enter_failed_start(Unit *u, UnitResult result, int error) {
         unit_set_state(u, UNIT_FAILED);
 }
 
-static void unit_enter_running(Unit *u) {
+void unit_enter_running(Unit *u) {
         int r;
 
         u->running_since = now(CLOCK_MONOTONIC);
@@ -566,7 +564,7 @@ static void unit_send_stop_signal(Unit *u) {
 /* requested: asked for (no restart afterwards); otherwise the unit ended
  * by itself (main exit, timeout, watchdog, failed exec) and the restart
  * policy decides. */
-static void unit_enter_stopping(Unit *u, bool requested) {
+void unit_enter_stopping(Unit *u, bool requested) {
         usec_t timeout = stop_timeout(u);
         int r;
 
@@ -591,99 +589,10 @@ static void unit_enter_stopping(Unit *u, bool requested) {
         unit_check_stopped(u);
 }
 
-static void unit_fail_running(Unit *u, UnitResult result, const char *why) {
+void unit_fail_running(Unit *u, UnitResult result, const char *why) {
         u->result = result;
         unit_fail_message(u, 0, "%s", why);
         unit_enter_stopping(u, /* requested= */ false);
-}
-
-/* ---- Adoption ---- */
-
-static void unit_stop_leftover(Unit *u) {
-        int fd = -EBADF, r;
-
-        if (u->cgroup_fd < 0) {
-                r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
-                if (r >= 0)
-                        r = unit_cgroup_attach(u, fd);
-                if (r < 0)
-                        return (void) log_unit_warning_errno(u->name, LOG_EVENT_STOP, r,
-                                                             "cannot take over the leftover cgroup: %m, ignoring");
-        }
-        log_unit_notice(u->name, LOG_EVENT_STOP, "found a cgroup left by an earlier run, stopping it");
-        unit_enter_stopping(u, /* requested= */ true);
-}
-
-/* Whether what an earlier corrald kept lets this unit be taken over; on
- * success u->main (when still there) and the kept values are in place. */
-static bool unit_adoptable(Unit *u, UnitPersisted *p) {
-        PidRef main = PIDREF_NULL;
-        int r = u->ctx->ops->cgroup_populated(u->cgroup_fd);
-
-        if (!u->config || r <= 0)
-                return false;
-        r = unit_read_persisted(u, p, &main);
-        if (r == -ESTALE)
-                log_unit_notice(u->name, LOG_EVENT_NONE, "its configuration changed while corrald was away: restarting");
-        else if (r == -ESRCH && u->config->exit_type == EXIT_TYPE_CGROUP)
-                r = 0; /* a daemonized unit lives on in its cgroup */
-        else if (r == -ESRCH)
-                log_unit_notice(u->name, LOG_EVENT_NONE, "its main process is gone: restarting");
-        if (r < 0)
-                return false;
-        u->main = main;
-        return true;
-}
-
-/* Resumes a unit that was still starting: with the start_timeout it had
- * left, or failed at once when it ran out while corrald was away. */
-static void unit_resume_starting(Unit *u, uint64_t deadline) {
-        usec_t real = now(CLOCK_REALTIME);
-        int r;
-
-        unit_set_state(u, UNIT_STARTING);
-        if (u->config->health_url)
-                unit_health_schedule(u);
-        if (deadline <= 1) /* no start_timeout */
-                return;
-        if (deadline <= real)
-                return unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "did not become ready within start_timeout");
-        r = unit_arm_timer(u, deadline - real);
-        if (r < 0)
-                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
-}
-
-static void unit_adopt(Unit *u) {
-        UnitPersisted p = {};
-        int fd = -EBADF, r;
-
-        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
-        if (r < 0)
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot open its cgroup: %m, ignoring");
-        r = unit_cgroup_attach(u, fd);
-        if (r < 0)
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot watch its cgroup: %m, ignoring");
-        if (!unit_adoptable(u, &p))
-                return unit_stop_leftover(u);
-        if (pidref_is_set(&u->main) &&
-            sd_event_add_io(u->ctx->event, &u->main_source, u->main.fd, EPOLLIN, on_main_pidfd, u) < 0)
-                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot watch the adopted main process, ignoring");
-        if (p.port > 0 && ports_reserve(u->ctx->ports, (uint16_t) p.port) >= 0)
-                u->port = (uint16_t) p.port;
-        u->n_restarts = p.restarts;
-        u->persisted_since = p.since;
-        usec_t real = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
-        u->started_at = p.since > 0 && p.since <= real && real - p.since < mono ? mono - (real - p.since) : mono;
-        u->result = UNIT_SUCCESS;
-        u->watchdog_usec = u->config->watchdog_timeout; /* its pings reach the same (stable) notify socket */
-        log_unit_info(u->name, LOG_EVENT_START, "adopted from an earlier corrald: main PID %d, %u restarts%s",
-                      u->main.pid, u->n_restarts, p.start_deadline > 0 ? ", not ready yet" : "");
-        /* A limit changed while corrald was away is applied now. */
-        (void) unit_apply_limits(u);
-        if (p.start_deadline > 0)
-                return unit_resume_starting(u, p.start_deadline);
-        unit_enter_running(u);
-        u->running_since = u->started_at;
 }
 
 /* ---- The main process ---- */
@@ -778,6 +687,11 @@ static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
+int unit_watch_main(Unit *u, const PidRef *main) {
+        u->main_source = sd_event_source_disable_unref(u->main_source);
+        return sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN, on_main_pidfd, u);
+}
+
 /* MAINPID=: only a process inside this unit's cgroup. The pidfd is opened
  * first and the cgroup checked after, so a PID recycled meanwhile fails
  * the check instead of being taken. */
@@ -797,8 +711,7 @@ static void unit_set_main_pid(Unit *u, pid_t pid) {
                 log_unit_warning(u->name, LOG_EVENT_NONE, "MAINPID=%d is not a process of this unit, ignoring", pid);
                 return;
         }
-        u->main_source = sd_event_source_disable_unref(u->main_source);
-        r = sd_event_add_io(u->ctx->event, &u->main_source, ref.fd, EPOLLIN, on_main_pidfd, u);
+        r = unit_watch_main(u, &ref);
         if (r < 0) {
                 pidref_done(&ref);
                 return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "MAINPID=%d: %m, ignoring", pid);
