@@ -105,6 +105,60 @@ static void test_adopt(void **state) {
         assert_false(test_cgroup_exists(daemon_.cgroup));
 }
 
+/* An adopted main process that crashes is a failure, also when the kernel
+ * can tell how it ended only after its old parent (here PID 1, late) has
+ * reaped it: restarted under restart = on-failure. (Issue 18, item 9: it
+ * was logged "status unknown", counted as success and not restarted.) */
+static void test_adopted_crash_restarts(void **state) {
+        _cleanup_free_ char *mk = test_marker_new("adoptseg"), *conf = NULL;
+
+        assert_true(asprintf(&conf,
+                             "[program:seg]\ncommand = sleep 1000\nrestart = on-failure\nrestart_delay = 0\n"
+                             "environment = CORRAL_TEST_MARKER=%s\n",
+                             mk) > 0);
+        assert_int_equal(test_daemon_start(&daemon_, "adoptseg", conf), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "seg: started", 1, TIMEOUT));
+        pid_t main = unit_main(&daemon_, "seg");
+        assert_true(main > 0);
+        kill_daemon(&daemon_);
+        restart_daemon(&daemon_, conf);
+        assert_true(test_daemon_wait_log(&daemon_, "seg: adopted from an earlier corrald", 1, TIMEOUT));
+        assert_int_equal(kill(main, SIGSEGV), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "seg: restarting in", 1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "seg: started", 1, TIMEOUT));
+        assert_true(unit_main(&daemon_, "seg") != main);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        assert_int_equal(test_count_marker(mk), 0);
+}
+
+/* A ready = notify unit that had not sent READY=1 when corrald died comes
+ * back starting, with the start_timeout it had left — not running with no
+ * timeout at all (issue 18, item 9). */
+static void test_adopted_starting_keeps_timeout(void **state) {
+        _cleanup_free_ char *mk = test_marker_new("adoptstart"), *conf = NULL;
+
+        assert_true(asprintf(&conf,
+                             "[program:slow]\ncommand = sleep 1000\nready = notify\nstart_timeout = 4s\n"
+                             "restart = never\nenvironment = CORRAL_TEST_MARKER=%s\n",
+                             mk) > 0);
+        assert_int_equal(test_daemon_start(&daemon_, "adoptstart", conf), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "slow: started", 1, TIMEOUT));
+        kill_daemon(&daemon_);
+        restart_daemon(&daemon_, conf);
+        assert_true(test_daemon_wait_log(&daemon_, "slow: adopted from an earlier corrald", 1, TIMEOUT));
+        assert_true(test_daemon_log_count(&daemon_, "not ready yet") == 1);
+        json_t *st = test_daemon_request(&daemon_, "status", /* params= */ NULL, /* ret_errno= */ NULL);
+        assert_non_null(st);
+        json_t *u = test_status_unit(st, "slow");
+        assert_non_null(u);
+        assert_string_equal(json_string_value(json_object_get(u, "state")), "starting");
+        json_decref(st);
+        /* the 4 s run out in the new corrald */
+        assert_true(test_daemon_wait_log(&daemon_, "slow: did not become ready within start_timeout", 1, TIMEOUT));
+        assert_true(test_wait_marker(mk, 0, 0, TIMEOUT));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 typedef struct StormCheck {
         unsigned duplicates, escapes, samples;
 } StormCheck;
@@ -228,6 +282,8 @@ static void test_crash_storm(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_adopt, teardown),
+                cmocka_unit_test_teardown(test_adopted_crash_restarts, teardown),
+                cmocka_unit_test_teardown(test_adopted_starting_keeps_timeout, teardown),
                 cmocka_unit_test_teardown(test_crash_storm, teardown),
         };
 
