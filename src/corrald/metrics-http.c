@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "metrics-http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "parse-util.h"
+
+#define METRICS_HTTP_TIMEOUT_SEC 10U
+#define METRICS_HTTP_CONNECTIONS 16U
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+struct MetricsHttp {
+        sd_event *event;
+        struct MHD_Daemon *daemon;
+        sd_event_source *io;    /* MHD's epoll fd */
+        sd_event_source *timer; /* MHD's timeout, enabled only while it has one */
+        int fd;                 /* the listening socket until MHD has started: then MHD owns it */
+        int listen_fd;          /* the listening socket, not owned */
+        char path[sizeof(((struct sockaddr_un *) NULL)->sun_path)];
+        MetricsRender render;
+        void *userdata;
+};
+
+/* ---- the address ---- */
+
+static int parse_port(const char *s, uint16_t *ret) {
+        unsigned port;
+
+        if (parse_unsigned(s, &port) < 0 || port == 0 || port > 65535)
+                return -EINVAL;
+        *ret = (uint16_t) port;
+        return 0;
+}
+
+static int listen_parse_unix(const char *s, MetricsListen *ret) {
+        struct sockaddr_un *sa = (struct sockaddr_un *) &ret->addr;
+        size_t n = strlen(s);
+
+        if (n >= sizeof(sa->sun_path))
+                return -ENAMETOOLONG;
+        sa->sun_family = AF_UNIX;
+        memcpy(sa->sun_path, s, n + 1);
+        memcpy(ret->path, s, n + 1);
+        ret->addr_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1);
+        return 0;
+}
+
+/* "[::1]:9464" */
+static int listen_parse_ipv6(const char *s, MetricsListen *ret) {
+        struct sockaddr_in6 *sa = (struct sockaddr_in6 *) &ret->addr;
+        const char *bracket = strchr(s, ']');
+        char host[INET6_ADDRSTRLEN];
+
+        if (!bracket || bracket[1] != ':' || (size_t) (bracket - s - 1) >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s + 1, (size_t) (bracket - s - 1));
+        host[bracket - s - 1] = '\0';
+        sa->sin6_family = AF_INET6;
+        if (inet_pton(AF_INET6, host, &sa->sin6_addr) != 1 || parse_port(bracket + 2, &sa->sin6_port) < 0)
+                return -EINVAL;
+        sa->sin6_port = htons(sa->sin6_port);
+        ret->addr_len = sizeof(*sa);
+        return 0;
+}
+
+/* "127.0.0.1:9464" */
+static int listen_parse_ipv4(const char *s, MetricsListen *ret) {
+        struct sockaddr_in *sa = (struct sockaddr_in *) &ret->addr;
+        const char *colon = strrchr(s, ':');
+        char host[INET_ADDRSTRLEN];
+
+        if (!colon || (size_t) (colon - s) >= sizeof(host))
+                return -EINVAL;
+        memcpy(host, s, (size_t) (colon - s));
+        host[colon - s] = '\0';
+        sa->sin_family = AF_INET;
+        if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 || parse_port(colon + 1, &sa->sin_port) < 0)
+                return -EINVAL;
+        sa->sin_port = htons(sa->sin_port);
+        ret->addr_len = sizeof(*sa);
+        return 0;
+}
+
+int metrics_listen_parse(const char *s, MetricsListen *ret) {
+        MetricsListen l = {};
+        int r;
+
+        if (!s || !*s)
+                return -EINVAL;
+        if (s[0] == '/')
+                r = listen_parse_unix(s, &l);
+        else if (s[0] == '[')
+                r = listen_parse_ipv6(s, &l);
+        else
+                r = listen_parse_ipv4(s, &l);
+        if (r < 0)
+                return r;
+        *ret = l;
+        return 0;
+}
+
+/* ---- the socket ---- */
+
+static int listen_socket(const MetricsListen *where, int *ret_fd) {
+        int family = where->addr.ss_family, one = 1;
+        _cleanup_close_ int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+        if (fd < 0)
+                return -errno;
+        if (family != AF_UNIX && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
+                return -errno;
+        if (family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+                return -errno;
+        if (family == AF_UNIX && unlink(where->path) < 0 && errno != ENOENT)
+                return -errno;
+        if (bind(fd, (const struct sockaddr *) &where->addr, where->addr_len) < 0)
+                return -errno;
+        if (family == AF_UNIX && chmod(where->path, 0666) < 0)
+                return -errno;
+        if (listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* ---- MHD on sd-event ---- */
+
+/* After every MHD_run(): the timer follows MHD's timeout, off when there
+ * is none (no connection open), so that an idle server never wakes up. */
+static int rearm(MetricsHttp *h) {
+        MHD_UNSIGNED_LONG_LONG ms = 0;
+
+        if (MHD_get_timeout(h->daemon, &ms) != MHD_YES)
+                return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+        int r = sd_event_source_set_time_relative(h->timer, (uint64_t) ms * 1000U);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
+}
+
+static int run(MetricsHttp *h) {
+        if (MHD_run(h->daemon) != MHD_YES)
+                log_debug("metrics: MHD_run() failed, ignoring");
+        int r = rearm(h);
+        if (r < 0)
+                log_warning_errno(r, "metrics: cannot arm the HTTP timer, ignoring: %m");
+        return 0;
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        return run(userdata);
+}
+
+static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return run(userdata);
+}
+
+static enum MHD_Result respond(struct MHD_Connection *connection, unsigned status, char *body, size_t len,
+                               const char *type) {
+        struct MHD_Response *response =
+                MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        enum MHD_Result ret;
+
+        if (!response) {
+                free(body);
+                return MHD_NO;
+        }
+        (void) MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        ret = MHD_queue_response(connection, status, response);
+        MHD_destroy_response(response);
+        return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *connection, unsigned status, const char *text) {
+        char *body = strdup(text);
+
+        if (!body)
+                return MHD_NO;
+        return respond(connection, status, body, strlen(body), "text/plain; charset=utf-8");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
+        MetricsHttp *h = cls;
+        char *text = NULL;
+        size_t len = 0;
+        int r;
+
+        if (!streq(url, "/metrics"))
+                return respond_text(connection, MHD_HTTP_NOT_FOUND, "Not found: the metrics are at /metrics\n");
+        if (!streq(method, MHD_HTTP_METHOD_GET) && !streq(method, MHD_HTTP_METHOD_HEAD))
+                return respond_text(connection, MHD_HTTP_METHOD_NOT_ALLOWED, "Only GET\n");
+        r = h->render(h->userdata, &text, &len);
+        if (r < 0) {
+                log_warning_errno(r, "metrics: cannot render the metrics: %m");
+                return respond_text(connection, MHD_HTTP_INTERNAL_SERVER_ERROR, "Cannot render the metrics\n");
+        }
+        return respond(connection, MHD_HTTP_OK, text, len, METRICS_CONTENT_TYPE);
+}
+
+static int start_daemon(MetricsHttp *h) {
+        const union MHD_DaemonInfo *info;
+
+        /* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no
+         * thread; we call MHD_run(). No MHD_USE_ITC: no eventfd either. */
+        h->daemon = MHD_start_daemon(MHD_USE_EPOLL, /* port= */ 0, /* apc= */ NULL, /* apc_cls= */ NULL, on_request,
+                                     h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->fd, MHD_OPTION_CONNECTION_TIMEOUT,
+                                     METRICS_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_LIMIT,
+                                     METRICS_HTTP_CONNECTIONS, MHD_OPTION_END);
+        if (!h->daemon)
+                return -EIO; /* h->fd is still ours (or MHD closed it already: EBADF, harmless) */
+        /* MHD_stop_daemon() closes the listening socket, and panics when
+         * that close fails: it is MHD's now. */
+        h->listen_fd = TAKE_FD(h->fd);
+        info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+        if (!info)
+                return -EIO;
+        int r = sd_event_add_io(h->event, &h->io, info->epoll_fd, EPOLLIN, on_io, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(h->io, "metrics-http");
+        r = sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, /* usec= */ 0,
+                                       /* accuracy= */ 0, on_timer, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(h->timer, "metrics-http-timer");
+        return rearm(h);
+}
+
+int metrics_http_new(sd_event *event, const MetricsListen *where, MetricsRender render, void *userdata,
+                     MetricsHttp **ret) {
+        _cleanup_(metrics_http_freep) MetricsHttp *h = calloc(1, sizeof(*h));
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        h->fd = h->listen_fd = -EBADF;
+        h->event = sd_event_ref(event);
+        h->render = render;
+        h->userdata = userdata;
+        r = listen_socket(where, &h->fd);
+        if (r < 0)
+                return r;
+        memcpy(h->path, where->path, sizeof(h->path));
+        r = start_daemon(h);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+MetricsHttp *metrics_http_free(MetricsHttp *h) {
+        if (!h)
+                return NULL;
+        sd_event_source_disable_unref(h->io);
+        sd_event_source_disable_unref(h->timer);
+        if (h->daemon)
+                MHD_stop_daemon(h->daemon);
+        safe_close(h->fd);
+        if (h->path[0])
+                (void) unlink(h->path);
+        sd_event_unref(h->event);
+        return mfree(h);
+}
+
+int metrics_http_port(const MetricsHttp *h) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(sa);
+
+        if (getsockname(h->listen_fd, (struct sockaddr *) &sa, &len) < 0)
+                return -errno;
+        if (sa.ss_family == AF_INET)
+                return ntohs(((struct sockaddr_in *) &sa)->sin_port);
+        if (sa.ss_family == AF_INET6)
+                return ntohs(((struct sockaddr_in6 *) &sa)->sin6_port);
+        return 0;
+}
+
+bool metrics_http_has_timeout(const MetricsHttp *h) {
+        int enabled = SD_EVENT_OFF;
+
+        return sd_event_source_get_enabled(h->timer, &enabled) >= 0 && enabled != SD_EVENT_OFF;
+}
