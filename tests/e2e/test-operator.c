@@ -1,19 +1,376 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* What an operator sees: corralctl's status table and details, filters and
- * order, the connection error, reload's counts, against a real corrald. */
+/* What an operator sees, end to end, with the real corralctl against a
+ * real corrald: the status table (columns, order, filters), one unit in
+ * detail with its port and health, the connection error, reload's counts,
+ * top; and the README's own commands, run as written. corralctl's output
+ * goes to memfds: it is piped, never a terminal, so tables are plain
+ * tab-separated text. */
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "macro.h"
 #include "test-util.h"
 
+#define TIMEOUT (30 * USEC_PER_SEC)
+
+static TestDaemon daemon_;
+static unsigned range_base;
+
+static int teardown(void **state) {
+        test_daemon_cleanup(&daemon_);
+        return 0;
+}
+
+static const char *env_or_skip(const char *name) {
+        const char *p = getenv(name);
+
+        if (!p) {
+                fprintf(stderr, "SKIP: $%s is not set: run the tests through meson\n", name);
+                exit(77);
+        }
+        return p;
+}
+
+/* ---- corralctl as a child ---- */
+
+typedef struct Ctl {
+        int status; /* exit status, 128+signal */
+        char *out;
+        char *err;
+} Ctl;
+
+static void ctl_done(Ctl *c) {
+        c->out = mfree(c->out);
+        c->err = mfree(c->err);
+}
+
+static char *memfd_text(int fd) {
+        struct stat st;
+        char *buf;
+
+        assert_int_equal(fstat(fd, &st), 0);
+        buf = calloc(1, (size_t) st.st_size + 1);
+        assert_non_null(buf);
+        assert_int_equal(pread(fd, buf, (size_t) st.st_size, 0), st.st_size);
+        return buf;
+}
+
+/* Runs argv (argv[0] looked up in PATH) with stdout and stderr to memfds,
+ * dying with the test and after 120 s at the latest. */
+static Ctl run_argv(const char *const *argv) {
+        int out = memfd_create("out", MFD_CLOEXEC), err = memfd_create("err", MFD_CLOEXEC), status;
+        Ctl c;
+        pid_t pid;
+
+        assert_true(out >= 0 && err >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) dup2(null, STDIN_FILENO);
+                (void) dup2(out, STDOUT_FILENO);
+                (void) dup2(err, STDERR_FILENO);
+                alarm(120);
+                execvp(argv[0], (char **) argv);
+                _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        c.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        c.out = memfd_text(out);
+        c.err = memfd_text(err);
+        close(out);
+        close(err);
+        return c;
+}
+
+/* corralctl --socket d->socket ARGS… */
+static Ctl ctl_argv(const TestDaemon *d, const char *const *args) {
+        const char *argv[32] = { env_or_skip("CORRALCTL"), "--socket", d->socket };
+        size_t n = 3;
+        Ctl c;
+
+        for (; *args && n < ELEMENTSOF(argv) - 1; args++)
+                argv[n++] = *args;
+        c = run_argv(argv);
+        print_message("corralctl %s: exit %d\n%s%s", argv[3], c.status, c.out, c.err);
+        return c;
+}
+
+#define CTL(d, ...) ctl_argv(d, (const char *const[]) { __VA_ARGS__, NULL })
+
+/* Runs corralctl, checks its exit status, returns its stdout. */
+#define CTL_OK(d, expect, ...)                                 \
+        ({                                                     \
+                Ctl _c = CTL(d, __VA_ARGS__);                  \
+                assert_int_equal(_c.status, (expect));         \
+                free(_c.err);                                  \
+                _c.out;                                        \
+        })
+
+/* ---- the daemon ---- */
+
+static bool socket_answers(void *userdata) {
+        const char *path = userdata;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        return fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0;
+}
+
+static void start_daemon(TestDaemon *d, const char *what, const char *body) {
+        assert_int_equal(test_daemon_start(d, what, body), 0);
+        assert_true(test_wait_for(socket_answers, d->socket, TIMEOUT));
+}
+
+static json_t *unit_field(const TestDaemon *d, const char *unit, const char *field) {
+        json_t *st = test_daemon_request(d, "status", NULL, NULL), *v;
+
+        assert_non_null(st);
+        v = json_incref(json_object_get(test_status_unit(st, unit), field));
+        json_decref(st);
+        return v;
+}
+
+typedef struct StateWait {
+        const TestDaemon *d;
+        const char *unit, *state;
+} StateWait;
+
+static bool unit_in_state(void *userdata) {
+        const StateWait *w = userdata;
+        json_t *s = unit_field(w->d, w->unit, "state");
+        bool ok = streq_ptr(json_string_value(s), w->state);
+
+        json_decref(s);
+        return ok;
+}
+
+static void wait_state(const TestDaemon *d, const char *unit, const char *state) {
+        StateWait w = { d, unit, state };
+
+        if (!test_wait_for(unit_in_state, &w, TIMEOUT))
+                fail_msg("%s never got %s", unit, state);
+}
+
+/* The names in the first column of a piped table, after its header. */
+static char *first_column(const char *table) {
+        const char *p = strchr(table, '\n');
+        char *names = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&names, &size);
+
+        for (p = p ? p + 1 : table; *p; p = strchr(p, '\n') + 1) {
+                fprintf(f, "%.*s ", (int) strcspn(p, "\t\n"), p);
+                if (!strchr(p, '\n'))
+                        break;
+        }
+        fclose(f);
+        return names;
+}
+
+/* ---- the table ---- */
+
+static void test_table_order_and_columns(void **state) {
+        _cleanup_free_ char *out = NULL, *names = NULL, *id = NULL;
+
+        start_daemon(&daemon_, "table",
+                     "[program:w]\ncommand = sleep 1000\ninstances = 11\n"
+                     "[program:b]\ncommand = sleep 1000\n"
+                     "[program:a]\ncommand = sleep 1000\nautostart = no\n");
+        wait_state(&daemon_, "w@10", "running");
+        /* A job named to sort first still comes after every service. */
+        id = CTL_OK(&daemon_, 0, "run", "--name", "aaa-job", "--", "sleep", "1000");
+        wait_state(&daemon_, "aaa-job", "running");
+
+        out = CTL_OK(&daemon_, 0, "status");
+        assert_true(strneq(out, "UNIT\tSTATE\tPID\tSINCE\tRESTARTS\tREASON\tPORT\tHEALTH\tCPU\tMEM\tTASKS\n",
+                           strlen("UNIT\tSTATE\tPID\tSINCE\tRESTARTS\tREASON\tPORT\tHEALTH\tCPU\tMEM\tTASKS\n")));
+        names = first_column(out);
+        assert_string_equal(names, "a b w@0 w@1 w@2 w@3 w@4 w@5 w@6 w@7 w@8 w@9 w@10 aaa-job ");
+        /* An inactive unit has no PID, no time in its state, no port. */
+        assert_non_null(strstr(out, "\na\tinactive\t-\t"));
+        out = mfree(out);
+        names = mfree(names);
+
+        out = CTL_OK(&daemon_, 0, "list");
+        assert_true(strneq(out, "a\nb\nw@0\nw@1\nw@2\n", strlen("a\nb\nw@0\nw@1\nw@2\n")));
+        assert_non_null(strstr(out, "w@9\nw@10\naaa-job\n"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+static void test_filters(void **state) {
+        _cleanup_free_ char *out = NULL, *names = NULL;
+        json_t *j;
+
+        start_daemon(&daemon_, "filters",
+                     "[program:ok]\ncommand = sleep 1000\n"
+                     "[program:bad]\ncommand = /bin/false\nrestart = never\n"
+                     "[program:off]\ncommand = sleep 1000\nautostart = no\n");
+        wait_state(&daemon_, "ok", "running");
+        wait_state(&daemon_, "bad", "failed");
+        free(CTL_OK(&daemon_, 0, "run", "--name", "j", "--", "sleep", "1000"));
+        wait_state(&daemon_, "j", "running");
+
+        out = CTL_OK(&daemon_, 0, "status", "--state", "failed");
+        names = first_column(out);
+        assert_string_equal(names, "bad ");
+        out = mfree(out), names = mfree(names);
+
+        out = CTL_OK(&daemon_, 0, "status", "--state", "running", "--state", "inactive");
+        names = first_column(out);
+        assert_string_equal(names, "off ok j ");
+        out = mfree(out), names = mfree(names);
+
+        out = CTL_OK(&daemon_, 0, "status", "--state", "running,failed", "--kind", "service");
+        names = first_column(out);
+        assert_string_equal(names, "bad ok ");
+        out = mfree(out), names = mfree(names);
+
+        out = CTL_OK(&daemon_, 0, "list", "--kind", "job");
+        assert_string_equal(out, "j\n");
+        out = mfree(out);
+
+        /* --json with a filter: the matching units, as corrald sent them. */
+        out = CTL_OK(&daemon_, 0, "status", "--json", "--kind", "job");
+        j = json_loads(out, 0, NULL);
+        assert_true(json_is_array(j));
+        assert_int_equal(json_array_size(j), 1);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")), "j");
+        json_decref(j);
+        out = mfree(out);
+
+        Ctl c = CTL(&daemon_, "status", "--state", "runing");
+        assert_int_equal(c.status, 2);
+        assert_non_null(strstr(c.err, "unknown state 'runing'"));
+        ctl_done(&c);
+        c = CTL(&daemon_, "status", "--kind", "daemon");
+        assert_int_equal(c.status, 2);
+        ctl_done(&c);
+        c = CTL(&daemon_, "kill", "--state", "running", "ok");
+        assert_int_equal(c.status, 2);
+        ctl_done(&c);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* A demo service with a port and health checks: the table and the
+ * details show both. */
+static void test_port_and_health(void **state) {
+        _cleanup_free_ char *body = NULL, *out = NULL, *want = NULL;
+        json_t *port;
+
+        assert_true(asprintf(&body,
+                             "[corral]\nport_range = %u-%u\n"
+                             "[program:web]\ncommand = %s -port ${PORT}\nport = auto\nready = health\n"
+                             "health_url = http://127.0.0.1:${PORT}/api/status\nhealth_interval = 200ms\n"
+                             "output = null\n",
+                             range_base, range_base + 9, env_or_skip("CORRAL_DEMO_SERVICE")) > 0);
+        start_daemon(&daemon_, "health", body);
+        wait_state(&daemon_, "web", "running");
+        port = unit_field(&daemon_, "web", "port");
+        assert_true(json_is_integer(port));
+
+        out = CTL_OK(&daemon_, 0, "status");
+        assert_true(asprintf(&want, "\t%d\tok\t", (int) json_integer_value(port)) > 0);
+        assert_non_null(strstr(out, want));
+        out = mfree(out), want = mfree(want);
+
+        out = CTL_OK(&daemon_, 0, "status", "web");
+        assert_true(asprintf(&want, "\n       Port: %d\n", (int) json_integer_value(port)) > 0);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "\n     Health: ok: HTTP 200, "));
+        json_decref(port);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- first run ---- */
+
+static void test_connection_error(void **state) {
+        const char *argv[] = { env_or_skip("CORRALCTL"), "--socket", "/nonexistent/corral.sock", "status", NULL };
+        Ctl c = run_argv(argv);
+
+        print_message("%s", c.err);
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "cannot connect to /nonexistent/corral.sock: No such file or directory"));
+        assert_non_null(strstr(c.err, "--socket PATH"));
+        assert_non_null(strstr(c.err, "CORRAL_SOCKET"));
+        ctl_done(&c);
+}
+
+static void test_reload_counts(void **state) {
+        _cleanup_free_ char *out = NULL;
+        FILE *f;
+
+        start_daemon(&daemon_, "reload",
+                     "[program:keep]\ncommand = sleep 1000\n[program:change]\ncommand = sleep 1000\n"
+                     "[program:drop]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "drop", "running");
+        out = CTL_OK(&daemon_, 0, "reload");
+        assert_string_equal(out, "Reloaded: 0 added, 0 removed, 0 changed, 3 unchanged.\n");
+        out = mfree(out);
+
+        /* The file again (test_daemon_start()'s [corral] section), with
+         * change's command changed, drop gone, add added. */
+        f = fopen(daemon_.config, "w");
+        assert_non_null(f);
+        fprintf(f, "[corral]\ncgroup = %s\ncontrol_socket = %s\n", daemon_.cgroup, daemon_.socket);
+        fputs("[program:keep]\ncommand = sleep 1000\n[program:change]\ncommand = sleep 2000\n"
+              "[program:add]\ncommand = sleep 1000\n", f);
+        fclose(f);
+        out = CTL_OK(&daemon_, 0, "reload");
+        assert_string_equal(out, "Reloaded: 1 added, 1 removed, 1 changed, 1 unchanged.\n");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+static void test_top(void **state) {
+        _cleanup_free_ char *out = NULL;
+        const char *p;
+        int frames = 0;
+
+        start_daemon(&daemon_, "top", "[program:a]\ncommand = sleep 1000\n[program:b]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "b", "running");
+        out = CTL_OK(&daemon_, 0, "top", "--iterations", "3", "--interval", "300ms");
+        for (p = out; (p = strstr(p, "corral: 2 units, 2 running, 0 failed, 0 unhealthy; every 300ms\n")); p++)
+                frames++;
+        assert_int_equal(frames, 3);
+        assert_null(strchr(out, '\x1b')); /* piped: no escapes */
+        assert_non_null(strstr(out, "\na "));
+        assert_non_null(strstr(out, "\nb "));
+        /* From the second frame on, each unit has a CPU share. */
+        assert_non_null(strstr(strstr(out, "\n\n"), "%"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
-        const struct CMUnitTest tests[] = {};
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_table_order_and_columns, teardown),
+                cmocka_unit_test_teardown(test_filters, teardown),
+                cmocka_unit_test_teardown(test_port_and_health, teardown),
+                cmocka_unit_test(test_connection_error),
+                cmocka_unit_test_teardown(test_reload_counts, teardown),
+                cmocka_unit_test_teardown(test_top, teardown),
+        };
 
         test_require_cgroup2_root();
+        range_base = 44000 + (unsigned) (getpid() % 20) * 50;
         return cmocka_run_group_tests(tests, /* setup= */ NULL, /* teardown= */ NULL);
 }
