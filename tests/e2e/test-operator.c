@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -360,6 +361,215 @@ static void test_top(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- the README, as written ---- */
+
+#define EXAMPLE_SOCKET "/run/corral/example.sock"
+#define EXAMPLE_CGROUP "/corral-example"
+
+/* The shell commands of the README's ```sh blocks, without their trailing
+ * "  # comments", and its inline `./build/corralctl …` and `curl …`
+ * commands, one per line. */
+static char *readme_commands(const char *readme) {
+        char *cmds = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&cmds, &size);
+        bool in_sh = false;
+
+        for (const char *p = readme; *p;) {
+                size_t n = strcspn(p, "\n");
+                _cleanup_free_ char *line = strndup(p, n);
+                char *comment = strstr(line, "  #");
+
+                p += n + (p[n] == '\n');
+                if (strneq(line, "```", 3)) {
+                        in_sh = !in_sh && streq(line, "```sh");
+                        continue;
+                }
+                if (comment)
+                        *comment = '\0';
+                while (*line && strchr(" \t", line[strlen(line) - 1]))
+                        line[strlen(line) - 1] = '\0';
+                if (in_sh && *line && line[0] != '#')
+                        fprintf(f, "%s\n", line);
+                for (const char *q = line; !in_sh && (q = strchr(q, '`')); q++)
+                        if (strneq(q + 1, "./build/corralctl ", 18) || strneq(q + 1, "curl ", 5)) {
+                                fprintf(f, "%.*s\n", (int) strcspn(q + 1, "`"), q + 1);
+                                q += strcspn(q + 1, "`") + 1;
+                        }
+        }
+        fclose(f);
+        return cmds;
+}
+
+/* cmd with "./build/" and " build/" pointing at the build directory of
+ * this test (build/ or build-asan/). */
+static char *in_build_dir(const char *cmd, const char *build) {
+        char *out = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&out, &size);
+
+        for (const char *p = cmd; *p;) {
+                if (strneq(p, "./build/", 8) || (p > cmd && p[-1] == ' ' && strneq(p, "build/", 6))) {
+                        fprintf(f, "%s/", build);
+                        p += p[0] == '.' ? 8 : 6;
+                } else
+                        fputc(*p++, f);
+        }
+        fclose(f);
+        return out;
+}
+
+/* sh -c cmd in the source directory, with the build directory first in
+ * PATH (where the README's "corralctl" is) and CORRAL_SOCKET set to the
+ * example's socket. */
+static Ctl run_shell(const char *cmd) {
+        const char *argv[] = { "sh", "-c", cmd, NULL };
+        Ctl c = run_argv(argv);
+
+        print_message("$ %s\nexit %d\n%s%s", cmd, c.status, c.out, c.err);
+        return c;
+}
+
+static bool example_units_running(void *userdata) {
+        const TestDaemon *d = userdata;
+        json_t *st = test_daemon_request(d, "status", NULL, NULL);
+        bool ok = true;
+
+        assert_non_null(st);
+        for (const char *const *u = (const char *const[]) { "web@0", "web@1", "web@2", "ticker", NULL }; *u; u++)
+                ok = ok && streq_ptr(json_string_value(json_object_get(test_status_unit(st, *u), "state")),
+                                     "running");
+        json_decref(st);
+        return ok;
+}
+
+/* Starts "./build/corrald --config build/corral-example.conf" as the
+ * README's first block says (after "tools/setup &&", which built us). */
+static void readme_start_corrald(const char *line, const char *build, TestDaemon *d) {
+        char tmpl[] = "/tmp/corral-test-readme-XXXXXX";
+        _cleanup_free_ char *cmd = NULL, *exec_cmd = NULL;
+        int logfd, status;
+        pid_t pid;
+
+        assert_non_null(strstr(line, "&& "));
+        cmd = in_build_dir(strstr(line, "&& ") + 3, build);
+        assert_true(asprintf(&exec_cmd, "exec %s", cmd) > 0);
+        assert_non_null(mkdtemp(tmpl));
+        *d = (TestDaemon) { .pidfd = -EBADF, .dir = strdup(tmpl), .socket = strdup(EXAMPLE_SOCKET),
+                            .cgroup = strdup(EXAMPLE_CGROUP) };
+        assert_true(asprintf(&d->log, "%s/corrald.log", d->dir) > 0);
+        logfd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(logfd >= 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) dup2(logfd, STDOUT_FILENO);
+                (void) dup2(logfd, STDERR_FILENO);
+                execl("/bin/sh", "sh", "-c", exec_cmd, (char *) NULL);
+                _exit(127);
+        }
+        close(logfd);
+        d->pid = pid;
+        d->pidfd = (int) syscall(SYS_pidfd_open, pid, 0); /* our child: no reuse before we reap it */
+        assert_true(d->pidfd >= 0);
+        print_message("$ %s\n", cmd);
+        if (!test_wait_for(socket_answers, d->socket, TIMEOUT)) {
+                assert_int_equal(waitpid(pid, &status, WNOHANG), 0);
+                fail_msg("corrald never answered on " EXAMPLE_SOCKET);
+        }
+        assert_true(test_wait_for(example_units_running, d, TIMEOUT));
+}
+
+/* Whether a README command needs a terminal: it runs until Ctrl-C. */
+static bool needs_terminal(const char *cmd) {
+        return strstr(cmd, "corralctl events") || strstr(cmd, "corralctl top");
+}
+
+static void test_readme_commands(void **state) {
+        const char *src = env_or_skip("CORRAL_SOURCE_ROOT");
+        _cleanup_free_ char *readme_path = NULL, *readme = NULL, *cmds = NULL, *build = NULL, *path = NULL;
+        json_t *port;
+        unsigned ran = 0;
+        FILE *f;
+        size_t size = 0;
+
+        if (access(EXAMPLE_SOCKET, F_OK) == 0 || test_cgroup_exists(EXAMPLE_CGROUP))
+        {
+                print_message("SKIP: " EXAMPLE_SOCKET " or the cgroup " EXAMPLE_CGROUP " exists: is the example running?\n");
+                skip();
+        }
+        build = realpath(env_or_skip("CORRALD"), NULL);
+        assert_non_null(build);
+        *strrchr(build, '/') = '\0';
+        assert_true(asprintf(&readme_path, "%s/README.md", src) > 0);
+        f = fopen(readme_path, "re");
+        assert_non_null(f);
+        assert_true(getdelim(&readme, &size, '\0', f) > 0);
+        fclose(f);
+        cmds = readme_commands(readme);
+        print_message("README commands:\n%s", cmds);
+        assert_int_equal(chdir(src), 0);
+        assert_true(asprintf(&path, "%s:%s", build, getenv("PATH") ?: "/usr/bin:/bin") > 0);
+        setenv("PATH", path, /* overwrite= */ 1);
+        setenv("CORRAL_SOCKET", EXAMPLE_SOCKET, /* overwrite= */ 1);
+
+        /* 1. the first block: set up (done: it built this test) and run corrald */
+        assert_true(strneq(cmds, "tools/setup && ./build/corrald --config build/corral-example.conf\n",
+                           strlen("tools/setup && ./build/corrald --config build/corral-example.conf\n")));
+        _cleanup_free_ char *first = strndup(cmds, strcspn(cmds, "\n"));
+        readme_start_corrald(first, build, &daemon_);
+        port = unit_field(&daemon_, "web@0", "port");
+        assert_true(json_is_integer(port));
+
+        /* 2. every corralctl command, as a person pastes them one after the
+         * other: each waits for the units to run again (kill -s HUP ends the
+         * demo service, which is restarted). */
+        for (char *line = cmds, *next; *line; line = next) {
+                next = line + strcspn(line, "\n");
+                if (*next)
+                        *next++ = '\0';
+                if (strneq(line, "tools/setup && ", 15) || strneq(line, "curl ", 5))
+                        continue; /* step 1 and step 3 */
+                if (!strneq(line, "corralctl ", 10) && !strneq(line, "./build/corralctl ", 18)) {
+                        /* tools/test is this suite; install, systemctl and
+                         * the benchmark change the machine (the boot test
+                         * runs the install and systemctl lines). */
+                        print_message("(not run here: %s)\n", line);
+                        continue;
+                }
+                if (needs_terminal(line)) {
+                        print_message("(not run: %s needs a terminal, it runs until Ctrl-C)\n", line);
+                        continue;
+                }
+                _cleanup_free_ char *cmd = in_build_dir(line, build);
+                Ctl c = run_shell(cmd);
+                assert_int_equal(c.status, 0);
+                assert_string_equal(c.err, "");
+                ctl_done(&c);
+                ran++;
+                assert_true(test_wait_for(example_units_running, &daemon_, TIMEOUT));
+        }
+        assert_true(ran >= 10);
+
+        /* 3. curl …/api/fail with the port from the status: web@0 is
+         * restarted after three failed checks. */
+        _cleanup_free_ char *curl = NULL;
+        assert_true(asprintf(&curl, "curl -sS http://127.0.0.1:%d/api/fail", (int) json_integer_value(port)) > 0);
+        assert_non_null(strstr(readme, "`curl http://127.0.0.1:PORT/api/fail`"));
+        Ctl c = run_shell(curl);
+        assert_int_equal(c.status, 0);
+        ctl_done(&c);
+        assert_true(test_daemon_wait_log(&daemon_, "web@0: restarting in", 1, TIMEOUT));
+        json_decref(port);
+
+        /* 4. Ctrl-C: everything stops, the subtree is gone. */
+        assert_int_equal(test_daemon_signal(&daemon_, SIGINT), 0);
+        assert_true(test_daemon_wait(&daemon_, 60 * USEC_PER_SEC));
+        assert_int_equal(daemon_.exit_status, 0);
+        assert_false(test_cgroup_exists(EXAMPLE_CGROUP));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_table_order_and_columns, teardown),
@@ -368,6 +578,7 @@ int main(void) {
                 cmocka_unit_test(test_connection_error),
                 cmocka_unit_test_teardown(test_reload_counts, teardown),
                 cmocka_unit_test_teardown(test_top, teardown),
+                cmocka_unit_test_teardown(test_readme_commands, teardown),
         };
 
         test_require_cgroup2_root();
