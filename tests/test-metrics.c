@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "metrics-collector.h"
 #include "metrics.h"
 
 #define PYTHON "/usr/bin/python3"
@@ -229,11 +230,87 @@ static void test_invalid(_unused_ void **state) {
         assert_null(text);
 }
 
+/* ---- the collector, fed fake units and events ---- */
+
+static void deliver(MetricsCollector *m, Unit *u, UnitState old_state) {
+        ManagerEvent ev = { .type = MANAGER_EVENT_UNIT_CHANGED, .unit = u, .name = u->name,
+                            .old_state = old_state, .new_state = u->state };
+        metrics_collector_on_event(&ev, m);
+}
+
+static void test_collector(_unused_ void **state) {
+        _cleanup_(metrics_collector_freep) MetricsCollector *m = metrics_collector_new();
+        Unit web = { .name = (char *) "web@0", .state = UNIT_STARTING };
+        Unit job = { .name = (char *) "job-1", .is_job = true, .state = UNIT_RUNNING };
+        const MetricsUnitCounters *c;
+        MetricsSnapshot s = { .states = states };
+
+        assert_non_null(m);
+        assert_null(metrics_collector_unit(m, "web@0"));
+        /* started 30 ms ago, running now: one latency in the 0.05 bucket */
+        web.started_at = now(CLOCK_MONOTONIC) - 30 * USEC_PER_MSEC;
+        web.state = UNIT_RUNNING;
+        deliver(m, &web, UNIT_STARTING);
+        /* two unhealthy restarts and one exit-code */
+        for (int i = 0; i < 3; i++) {
+                web.result = i < 2 ? UNIT_FAILURE_UNHEALTHY : UNIT_FAILURE_EXIT_CODE;
+                web.state = UNIT_STOPPING;
+                deliver(m, &web, UNIT_RUNNING);
+                web.state = UNIT_BACKOFF;
+                deliver(m, &web, UNIT_STOPPING);
+        }
+        metrics_collector_count_health(m, "web@0", true);
+        metrics_collector_count_health(m, "web@0", false);
+        metrics_collector_count_health(m, "web@0", false);
+        c = metrics_collector_unit(m, "web@0");
+        assert_non_null(c);
+        assert_int_equal(c->restarts[UNIT_FAILURE_UNHEALTHY], 2);
+        assert_int_equal(c->restarts[UNIT_FAILURE_EXIT_CODE], 1);
+        assert_int_equal(c->restarts[UNIT_SUCCESS], 0);
+        assert_int_equal(c->health_checks, 3);
+        assert_int_equal(c->health_failures, 2);
+
+        /* a job ends: counted once, by its result */
+        job.result = UNIT_FAILURE_SIGNAL;
+        job.state = UNIT_FAILED;
+        deliver(m, &job, UNIT_STOPPING);
+        deliver(m, &job, UNIT_FAILED); /* no change of state: not counted again */
+
+        metrics_collector_count_request(m, "stop", "refused");
+        metrics_collector_count_request(m, "stop", "refused");
+        metrics_collector_count_request(m, "status", "ok");
+        metrics_collector_count_request(m, /* method= */ NULL, "error");
+        metrics_collector_set_loaded(m, UINT64_C(1764650000000000));
+        metrics_collector_count_reload(m, /* ok= */ false, UINT64_C(1764650001000000));
+        metrics_collector_count_reload(m, /* ok= */ true, UINT64_C(1764650002500000));
+
+        metrics_collector_fill(m, &s);
+        _cleanup_free_ char *text = format(&s), *out = parse(text);
+        assert_non_null(out);
+        print_message("%s", out);
+        assert_true(has_line(out, "corral_jobs_finished_total{result=signal} 1.0"));
+        assert_true(has_line(out, "corral_control_requests_total{method=stop,outcome=refused} 2.0"));
+        assert_true(has_line(out, "corral_control_requests_total{method=status,outcome=ok} 1.0"));
+        assert_true(has_line(out, "corral_control_requests_total{method=invalid,outcome=error} 1.0"));
+        assert_true(has_line(out, "corral_reloads_total{} 2.0"));
+        assert_true(has_line(out, "corral_reload_failures_total{} 1.0"));
+        assert_true(has_line(out, "corral_last_reload_timestamp_seconds{} 1764650002.5"));
+        assert_true(has_line(out, "corral_start_latency_seconds_bucket{le=0.025} 0.0"));
+        assert_true(has_line(out, "corral_start_latency_seconds_bucket{le=0.05} 1.0"));
+        assert_true(has_line(out, "corral_start_latency_seconds_count{} 1.0"));
+
+        /* a removed unit's counters go with it */
+        ManagerEvent removed = { .type = MANAGER_EVENT_UNIT_REMOVED, .unit = &web, .name = web.name };
+        metrics_collector_on_event(&removed, m);
+        assert_null(metrics_collector_unit(m, "web@0"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_empty),           cmocka_unit_test(test_units),
                 cmocka_unit_test(test_label_escaping),  cmocka_unit_test(test_histogram),
                 cmocka_unit_test(test_histogram_sum),   cmocka_unit_test(test_invalid),
+                cmocka_unit_test(test_collector),
         };
 
         if (system(PYTHON " -c 'import prometheus_client.parser' 2>/dev/null") != 0) {

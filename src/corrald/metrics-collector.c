@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "metrics-collector.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "time-util.h"
+
+/* Methods × outcomes of the control socket: a small, bounded set. */
+#define METRICS_REQUEST_KINDS_MAX 128
+
+typedef struct UnitEntry {
+        char *name;
+        MetricsUnitCounters counters;
+} UnitEntry;
+
+struct MetricsCollector {
+        UnitEntry *units; /* sorted by name */
+        size_t n_units;
+        uint64_t jobs[_UNIT_RESULT_MAX];
+        MetricsCount job_counts[_UNIT_RESULT_MAX]; /* for metrics_collector_fill() */
+        MetricsRequestCount requests[METRICS_REQUEST_KINDS_MAX];
+        size_t n_requests;
+        uint64_t reloads, reload_failures, last_reload_usec;
+        MetricsHistogram start_latency;
+};
+
+MetricsCollector *metrics_collector_new(void) {
+        return calloc(1, sizeof(MetricsCollector));
+}
+
+MetricsCollector *metrics_collector_free(MetricsCollector *m) {
+        if (!m)
+                return NULL;
+        for (size_t i = 0; i < m->n_units; i++)
+                free(m->units[i].name);
+        free(m->units);
+        return mfree(m);
+}
+
+/* The index of name in m->units, or where it would go (with *found false). */
+static size_t unit_index(const MetricsCollector *m, const char *name, bool *found) {
+        size_t lo = 0, hi = m->n_units;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(m->units[mid].name, name);
+
+                if (c == 0) {
+                        *found = true;
+                        return mid;
+                }
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *found = false;
+        return lo;
+}
+
+/* The entry of name, made when missing; NULL when out of memory. */
+static MetricsUnitCounters *unit_counters(MetricsCollector *m, const char *name) {
+        bool found;
+        size_t i = unit_index(m, name, &found);
+        UnitEntry *l;
+        char *copy;
+
+        if (found)
+                return &m->units[i].counters;
+        copy = strdup(name);
+        l = copy ? reallocarray(m->units, m->n_units + 1, sizeof(UnitEntry)) : NULL;
+        if (!l) {
+                free(copy);
+                return NULL;
+        }
+        m->units = l;
+        memmove(&l[i + 1], &l[i], (m->n_units - i) * sizeof(UnitEntry));
+        l[i] = (UnitEntry) { .name = copy };
+        m->n_units++;
+        return &l[i].counters;
+}
+
+static void unit_forget(MetricsCollector *m, const char *name) {
+        bool found;
+        size_t i = unit_index(m, name, &found);
+
+        if (!found)
+                return;
+        free(m->units[i].name);
+        memmove(&m->units[i], &m->units[i + 1], (m->n_units - i - 1) * sizeof(UnitEntry));
+        m->n_units--;
+}
+
+const MetricsUnitCounters *metrics_collector_unit(const MetricsCollector *m, const char *unit) {
+        bool found;
+        size_t i = unit_index(m, unit, &found);
+
+        return found ? &m->units[i].counters : NULL;
+}
+
+static void unit_changed(MetricsCollector *m, const ManagerEvent *ev) {
+        const Unit *u = ev->unit;
+        MetricsUnitCounters *c;
+
+        if (ev->new_state == UNIT_BACKOFF && u->result >= 0 && u->result < _UNIT_RESULT_MAX) {
+                c = unit_counters(m, ev->name);
+                if (c)
+                        c->restarts[u->result]++;
+        }
+        if (ev->new_state == UNIT_RUNNING && ev->old_state == UNIT_STARTING && u->started_at > 0)
+                metrics_histogram_observe(&m->start_latency, now(CLOCK_MONOTONIC) - u->started_at);
+        if (u->is_job && unit_is_inactive(u) && ev->old_state != ev->new_state && u->result >= 0 &&
+            u->result < _UNIT_RESULT_MAX && ev->old_state != UNIT_INACTIVE)
+                m->jobs[u->result]++;
+}
+
+void metrics_collector_on_event(const ManagerEvent *ev, void *userdata) {
+        MetricsCollector *m = userdata;
+
+        if (ev->type == MANAGER_EVENT_UNIT_CHANGED)
+                unit_changed(m, ev);
+        else if (ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                unit_forget(m, ev->name);
+}
+
+void metrics_collector_count_health(MetricsCollector *m, const char *unit, bool ok) {
+        MetricsUnitCounters *c = unit_counters(m, unit);
+
+        if (!c)
+                return;
+        c->health_checks++;
+        c->health_failures += !ok;
+}
+
+void metrics_collector_count_reload(MetricsCollector *m, bool ok, uint64_t realtime_usec) {
+        m->reloads++;
+        if (!ok)
+                m->reload_failures++;
+        else
+                m->last_reload_usec = realtime_usec;
+}
+
+void metrics_collector_count_request(MetricsCollector *m, const char *method, const char *outcome) {
+        method = method ?: "invalid";
+        for (size_t i = 0; i < m->n_requests; i++)
+                if (streq(m->requests[i].method, method) && streq(m->requests[i].outcome, outcome)) {
+                        m->requests[i].value++;
+                        return;
+                }
+        if (m->n_requests < METRICS_REQUEST_KINDS_MAX)
+                m->requests[m->n_requests++] = (MetricsRequestCount) { method, outcome, 1 };
+}
+
+void metrics_collector_set_loaded(MetricsCollector *m, uint64_t realtime_usec) {
+        m->last_reload_usec = realtime_usec;
+}
+
+void metrics_collector_fill(MetricsCollector *m, MetricsSnapshot *s) {
+        size_t n = 0;
+
+        for (UnitResult r = 0; r < _UNIT_RESULT_MAX; r++)
+                if (m->jobs[r] > 0)
+                        m->job_counts[n++] = (MetricsCount) { unit_result_to_string(r), m->jobs[r] };
+        s->jobs_by_result = m->job_counts;
+        s->n_jobs_by_result = n;
+        s->requests = m->requests;
+        s->n_requests = m->n_requests;
+        s->reloads = m->reloads;
+        s->reload_failures = m->reload_failures;
+        s->last_reload_usec = m->last_reload_usec;
+        s->start_latency = m->start_latency;
+}
