@@ -312,6 +312,9 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
+        m->job_max = JOB_MAX_DEFAULT;
+        m->job_max_per_user = JOB_MAX_PER_USER_DEFAULT;
+        m->job_stop_timeout = JOB_STOP_TIMEOUT_DEFAULT;
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0)
                 return -errno;
@@ -521,7 +524,7 @@ static int strv_consume_escaped(char ***l, const char *s) {
         return r;
 }
 
-static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret) {
+static int job_config(Manager *m, const JobSpec *spec, const char *name, ServiceConfig **ret) {
         ServiceConfig *s = service_config_new(name, "<job>", 0);
         int r = 0;
 
@@ -530,6 +533,12 @@ static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret
         s->autostart = false;
         s->restart = RESTART_NEVER;
         s->runtime_max = spec->timeout;
+        s->stop_signal = spec->stop_signal > 0 ? spec->stop_signal : SIGTERM;
+        s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->job_stop_timeout;
+        s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
+        for (CgroupLimit l = 0; r >= 0 && l < _LIMIT_MAX; l++)
+                if (spec->limit[l] && !(s->limit[l] = strdup(spec->limit[l])))
+                        r = -ENOMEM;
         /* A job's words are taken as they are: no ${…} expansion. */
         for (char **a = spec->argv; r >= 0 && *a; a++)
                 r = strv_consume_escaped(&s->command, *a);
@@ -565,6 +574,8 @@ static int job_name(Manager *m, const JobSpec *spec, char *buf, size_t size) {
         return -EEXIST;
 }
 
+static int manager_check_job_bounds(Manager *m, uid_t uid);
+
 int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         char name[CONFIG_NAME_MAX + 1];
         ServiceConfig *s = NULL;
@@ -578,10 +589,15 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         for (char **e = spec->env; e && *e; e++)
                 if (!strchr(*e, '=') || **e == '=')
                         return -EINVAL;
+        if (spec->stop_signal < 0 || spec->stop_signal >= _NSIG)
+                return -EINVAL;
+        r = manager_check_job_bounds(m, spec->uid);
+        if (r < 0)
+                return r;
         r = job_name(m, spec, name, sizeof(name));
         if (r < 0)
                 return r;
-        r = job_config(spec, name, &s);
+        r = job_config(m, spec, name, &s);
         if (r < 0)
                 return r;
         r = manager_add_unit(m, name, s, /* instance= */ -1, &u);
@@ -590,8 +606,54 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
                 return r;
         u->is_job = true;
         u->owner_uid = spec->uid;
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                u->stdio[i] = spec->stdio[i] >= 0 ? fcntl(spec->stdio[i], F_DUPFD_CLOEXEC, 3) : -EBADF;
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                if (spec->stdio[i] >= 0 && u->stdio[i] < 0) {
+                        r = -errno;
+                        u->removed = true; /* never started: dropped with the next clean-up */
+                        manager_schedule_gc(m);
+                        return r;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                safe_close(spec->stdio[i]); /* taken */
         unit_dispatch(u, UNIT_EVENT_START);
         *ret = u;
+        return 0;
+}
+
+/* job_max running jobs in all, job_max_per_user per uid but root's. */
+static int manager_check_job_bounds(Manager *m, uid_t uid) {
+        unsigned all = 0, mine = 0;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                const Unit *u = m->units[i];
+                if (!u->is_job || unit_is_inactive(u))
+                        continue;
+                all++;
+                if (u->owner_uid == uid)
+                        mine++;
+        }
+        if (all >= m->job_max || (uid != 0 && mine >= m->job_max_per_user))
+                return -EAGAIN;
+        return 0;
+}
+
+int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
+        if (!u->is_job)
+                return -EINVAL;
+        if (sig < 0 || sig >= _NSIG)
+                return -EINVAL;
+        if (unit_is_inactive(u))
+                return 0;
+        if (sig > 0)
+                u->stop_signal = sig;
+        if (grace != USEC_INFINITY)
+                u->stop_timeout = grace;
+        if (u->result == UNIT_SUCCESS)
+                u->result = UNIT_FAILURE_CANCELLED;
+        log_unit_info(u->name, LOG_EVENT_STOP, "cancelled");
+        unit_dispatch(u, UNIT_EVENT_STOP);
         return 0;
 }
 
