@@ -85,6 +85,33 @@ static char *web_body(const char *extra, unsigned instances) {
         return body;
 }
 
+static bool maps_libcurl(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *maps = NULL;
+
+        assert_true(asprintf(&path, "/proc/%d/maps", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 16 * 1024 * 1024, &maps, NULL), 0);
+        return strstr(maps, "libcurl") != NULL;
+}
+
+/* libcurl (and the ~28 libraries only it pulls in) is mapped by the first
+ * health check, not before: a corrald without health checks does without
+ * it (issue 17). */
+static void test_libcurl_only_when_needed(void **state) {
+        _cleanup_free_ char *body = web_body("ready = health\n", 1);
+        const char *plain = "[program:plain]\ncommand = sleep 1000\noutput = null\n";
+
+        assert_int_equal(test_daemon_start(&daemon_, "nocurl", plain), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "plain: started", 1, TIMEOUT));
+        assert_false(maps_libcurl(daemon_.pid));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        test_daemon_cleanup(&daemon_);
+
+        assert_int_equal(test_daemon_start(&daemon_, "curl", body), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "web: ready (health check passed)", 1, TIMEOUT));
+        assert_true(maps_libcurl(daemon_.pid));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* Switched to 500s, a unit is restarted after exactly health_threshold
  * failed checks, as unhealthy; its neighbour is untouched. */
 static void test_unhealthy_restart(void **state) {
@@ -291,6 +318,7 @@ static void test_many(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_libcurl_only_when_needed, teardown),
                 cmocka_unit_test_teardown(test_unhealthy_restart, teardown),
                 cmocka_unit_test_teardown(test_hang, teardown),
                 cmocka_unit_test_teardown(test_grace, teardown),
