@@ -128,6 +128,7 @@ typedef struct ServiceConfig {
         usec_t restart_delay;  /* default 100ms: the first delay */
         usec_t restart_delay_max; /* default 30s: the delay doubles up to this */
         usec_t restart_reset;  /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel; /* a rolling restart restarts this many instances at once; 0: 1 */
         unsigned start_limit_burst; /* default 10 starts ... */
         usec_t start_limit_interval; /* ... within 60s: failed */
         uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */

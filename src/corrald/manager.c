@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "manager-request.h"
 #include "strv.h"
 
 /* Margin added to the longest stop_timeout when asking systemd for time. */
@@ -182,6 +183,7 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
+                .seq = ++m->event_seq,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
@@ -198,10 +200,17 @@ static int on_queue(sd_event_source *s, void *userdata) {
         for (size_t i = 0; i < n; i++) {
                 for (size_t k = 0; k < m->n_subscribers; k++)
                         m->subscribers[k].cb(&q[i], m->subscribers[k].userdata);
+                manager_requests_process(m, &q[i]);
                 if (q[i].type == MANAGER_EVENT_UNIT_REMOVED)
                         unit_free(q[i].unit);
         }
+        if (m->n_queue == 0)
+                manager_requests_process(m, /* ev= */ NULL);
         return 0;
+}
+
+void manager_kick(Manager *m) {
+        (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
 
 int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata) {
@@ -352,6 +361,7 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        manager_requests_free(m);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);

@@ -46,6 +46,8 @@ struct Manager {
         char *reload_error;               /* the last failed reload's message */
 
         ManagerEvent *queue;              /* state changes not yet delivered */
+        uint64_t event_seq;               /* the number of the last event queued */
+        struct ManagerRequest *requests;  /* requests that wait (manager-request.c) */
         size_t n_queue;
         sd_event_source *queue_source;    /* delivers the queue */
         struct {
@@ -138,6 +140,10 @@ int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace);
 int manager_start_unit(Manager *m, Unit *u);
 int manager_stop_unit(Manager *m, Unit *u);
 int manager_restart_unit(Manager *m, Unit *u);
+
+/* Has the queue delivered (and requests looked at) in the next pass even
+ * when nothing is queued. */
+void manager_kick(Manager *m);
 
 /* Adds a subscriber to every queued event (manager-event.h). Returns 0 or
  * -ENOMEM. */
