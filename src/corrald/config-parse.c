@@ -72,6 +72,9 @@ const ConfigKey config_corral_keys[] = {
         CORRAL_KEY("status_public", config_parse_bool, status_public),
         CORRAL_KEY("control_timeout", config_parse_timespan, control_timeout),
         CORRAL_KEY("port_range", config_parse_port_range, port_min),
+        CORRAL_KEY("job_max", config_parse_positive, job_max),
+        CORRAL_KEY("job_max_per_user", config_parse_positive, job_max_per_user),
+        CORRAL_KEY("job_stop_timeout", config_parse_timespan, job_stop_timeout),
 };
 const size_t config_n_corral_keys = ELEMENTSOF(config_corral_keys);
 
@@ -97,6 +100,8 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("restart_delay", config_parse_timespan, RESTART, "1s", restart_delay),
         PROGRAM_KEY("restart_delay_max", config_parse_timespan, RESTART, "5min", restart_delay_max),
         PROGRAM_KEY("restart_reset", config_parse_timespan, RESTART, "10min", restart_reset),
+        /* how a restart happens, not what runs: a change restarts nothing */
+        PROGRAM_KEY("restart_parallel", config_parse_positive, NONE, "2", restart_parallel),
         PROGRAM_KEY("start_limit_burst", config_parse_positive, RESTART, "3", start_limit_burst),
         PROGRAM_KEY("start_limit_interval", config_parse_timespan, RESTART, "10s", start_limit_interval),
         PROGRAM_KEY2("restart_prevent_exit_status", config_parse_prevent, RESTART, "3 SIGKILL", prevent_exit_status,

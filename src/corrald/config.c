@@ -200,6 +200,9 @@ static Config *config_new(void) {
                 return NULL;
         c->log_level = LOG_INFO;
         c->control_timeout = 30 * USEC_PER_SEC;
+        c->job_max = 4096;
+        c->job_max_per_user = 256;
+        c->job_stop_timeout = 10 * USEC_PER_SEC;
         c->port_min = 30000;
         c->port_max = 31000;
         c->control_socket = strdup(CONFIG_DEFAULT_CONTROL_SOCKET);

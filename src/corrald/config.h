@@ -158,6 +158,9 @@ typedef struct Config {
         char *job_group;      /* may run jobs as themselves; NULL: nobody but changers */
         bool status_public;   /* everyone may read status; default no */
         usec_t control_timeout; /* a client must send a whole request within this; default 30s */
+        unsigned job_max;          /* running jobs in all; default 4096 */
+        unsigned job_max_per_user; /* running jobs of one uid (not root's); default 256 */
+        usec_t job_stop_timeout;   /* a job's grace when stopped or cancelled; default 10s */
         uint16_t port_min, port_max; /* port_range, default 30000-31000 */
 
         ServiceConfig **services; /* in the order of their sections */

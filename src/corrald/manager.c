@@ -321,9 +321,6 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
-        m->job_max = JOB_MAX_DEFAULT;
-        m->job_max_per_user = JOB_MAX_PER_USER_DEFAULT;
-        m->job_stop_timeout = JOB_STOP_TIMEOUT_DEFAULT;
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0)
                 return -errno;
@@ -544,7 +541,7 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
         s->restart = RESTART_NEVER;
         s->runtime_max = spec->timeout;
         s->stop_signal = spec->stop_signal > 0 ? spec->stop_signal : SIGTERM;
-        s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->job_stop_timeout;
+        s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->config->job_stop_timeout;
         s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
         for (CgroupLimit l = 0; r >= 0 && l < _LIMIT_MAX; l++)
                 if (spec->limit[l] && !(s->limit[l] = strdup(spec->limit[l])))
@@ -644,7 +641,7 @@ static int manager_check_job_bounds(Manager *m, uid_t uid) {
                 if (u->owner_uid == uid)
                         mine++;
         }
-        if (all >= m->job_max || (uid != 0 && mine >= m->job_max_per_user))
+        if (all >= m->config->job_max || (uid != 0 && mine >= m->config->job_max_per_user))
                 return -EAGAIN;
         return 0;
 }
@@ -684,88 +681,139 @@ static void manager_trim_jobs(Manager *m) {
         manager_schedule_gc(m);
 }
 
-/* Applies one unit of the new configuration. */
-static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool *seen, size_t n_seen,
-                               ReloadCounts *c) {
+/* The unit of a service's instance (or of the service without
+ * instances) that is not a job and not being removed. */
+static Unit *manager_find_service_unit(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_units; i++)
+                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job)
+                        return m->units[i];
+        return NULL;
+}
+
+/* An ended job of that name makes way for the service; a running one
+ * keeps its name (the service starts at a later reload). Returns true
+ * when the name is free. */
+static bool manager_claim_name(Manager *m, const ServiceConfig *s, const char *name) {
+        Unit *job = manager_find_unit(m, name);
+
+        if (!job || !job->is_job || job->removed)
+                return true;
+        if (!unit_is_inactive(job)) {
+                log_error("[program:%s]: a job named %s is running; the service does not start until it has ended "
+                          "and corrald reloads again",
+                          s->name, name);
+                return false;
+        }
+        job->removed = true;
+        manager_schedule_gc(m);
+        return true;
+}
+
+typedef struct ReloadWork {
+        ReloadCounts counts;
+        Unit **restart; /* changed units that run: restarted as one request (rolling per service) */
+        size_t n_restart;
+} ReloadWork;
+
+static int reload_restart_later(ReloadWork *w, Unit *u) {
+        Unit **l = reallocarray(w->restart, w->n_restart + 2, sizeof(Unit *));
+
+        if (!l)
+                return -ENOMEM;
+        w->restart = l;
+        w->restart[w->n_restart++] = u;
+        w->restart[w->n_restart] = NULL;
+        return 0;
+}
+
+/* One instance of a service the plan keeps (changed or not). */
+static int manager_reload_instance(Manager *m, ServiceConfig *s, int instance, ReloadWork *w) {
         char name[CONFIG_NAME_MAX + 16];
-        Unit *u = NULL;
+        Unit *u;
         int r;
 
         r = unit_name_for(s, instance, name, sizeof(name));
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_seen && !u; i++)
-                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job) {
-                        u = m->units[i];
-                        seen[i] = true;
-                }
-        Unit *job = manager_find_unit(m, name);
-        if (!u && job && job->is_job && !job->removed) {
-                if (!unit_is_inactive(job)) {
-                        log_error("[program:%s]: a job named %s is running; the service does not start until it has "
-                                  "ended and corrald reloads again",
-                                  s->name, name);
-                        return 0;
-                }
-                job->removed = true; /* an ended job makes way */
-                manager_schedule_gc(m);
-        }
+        u = manager_find_service_unit(m, name);
         if (!u) {
+                if (!manager_claim_name(m, s, name))
+                        return 0;
                 r = manager_add_unit(m, name, s, instance, &u);
                 if (r < 0)
                         return r;
-                c->added++;
+                w->counts.added++;
                 if (s->autostart)
                         unit_dispatch(u, UNIT_EVENT_START);
                 return 0;
         }
-        bool same = u->config && service_config_equal(u->config, s);
-        bool limits_same = u->config && service_config_limits_equal(u->config, s);
+        ServiceChange change = u->config ? service_config_compare(u->config, s) : SERVICE_CHANGED;
         bool active = !unit_is_inactive(u);
         unit_set_config(u, s);
-        if (same) {
-                c->unchanged++;
-                if (!limits_same && active && unit_apply_limits(u) >= 0)
+        if (change != SERVICE_CHANGED) {
+                w->counts.unchanged++;
+                if (change == SERVICE_LIMITS_CHANGED && active && unit_apply_limits(u) >= 0)
                         log_unit_info(u->name, LOG_EVENT_RELOAD, "limits changed, applied in place");
-                if (u->state == UNIT_FAILED && s->autostart) {
-                        unit_reset_failure_counters(u);
-                        unit_dispatch(u, UNIT_EVENT_START);
-                }
+                if (u->state == UNIT_FAILED && s->autostart)
+                        unit_dispatch(u, UNIT_EVENT_RESTART);
                 return 0;
         }
-        c->changed++;
+        w->counts.changed++;
         if (active)
-                unit_dispatch(u, UNIT_EVENT_RESTART);
-        else if (s->autostart) {
-                unit_reset_failure_counters(u);
-                unit_dispatch(u, UNIT_EVENT_START);
-        }
+                return reload_restart_later(w, u);
+        if (s->autostart)
+                unit_dispatch(u, UNIT_EVENT_RESTART); /* a start, with the failure counters reset */
         return 0;
 }
 
+static void manager_remove_unit(Manager *m, Unit *u, ReloadWork *w) {
+        u->removed = true;
+        w->counts.removed++;
+        unit_dispatch(u, UNIT_EVENT_STOP);
+}
+
+/* Units of a service that is gone, or instances past a smaller count. */
+static void manager_remove_instances(Manager *m, const char *service, unsigned keep, bool all, ReloadWork *w) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                if (u->removed || u->is_job || !u->config || !streq(u->config->name, service))
+                        continue;
+                if (all || u->instance >= (int) keep || (keep > 0 && u->instance < 0) || (keep == 0 && u->instance >= 0))
+                        manager_remove_unit(m, u, w);
+        }
+}
+
+/* Applies the plan of config_diff(): added services start, removed ones
+ * stop, changed ones restart (several instances of one roll,
+ * restart_parallel at a time), limits change in place, the rest is not
+ * touched; instances grow and shrink from the top. */
 static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
-        size_t n_old = m->n_units;
-        _cleanup_free_ bool *seen = calloc(n_old ?: 1, sizeof(bool));
+        _cleanup_(config_plan_done) ConfigPlan plan = {};
+        ReloadWork w = {};
         int r;
 
-        if (!seen)
-                return -ENOMEM;
-        for (size_t i = 0; i < new->n_services; i++) {
-                ServiceConfig *s = new->services[i];
-                for (int k = s->instances > 0 ? 0 : -1; k < (int) s->instances; k++)
-                        if ((r = manager_reload_unit(m, s, k, seen, n_old, c)) < 0)
-                                return r;
-        }
-        for (size_t i = 0; i < n_old; i++) {
-                Unit *u = m->units[i];
-                if (seen[i] || u->removed || u->is_job)
+        r = config_diff(m->config, new, &plan);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < plan.n && r >= 0; i++) {
+                const ServiceDiff *d = &plan.items[i];
+                if (d->change == SERVICE_REMOVED) {
+                        manager_remove_instances(m, d->old->name, /* keep= */ 0, /* all= */ true, &w);
                         continue;
-                u->removed = true;
-                c->removed++;
-                unit_dispatch(u, UNIT_EVENT_STOP);
+                }
+                manager_remove_instances(m, d->new->name, d->new->instances, /* all= */ false, &w);
+                for (int k = d->new->instances > 0 ? 0 : -1; r >= 0 && k < (int) d->new->instances; k++)
+                        r = manager_reload_instance(m, d->new, k, &w);
         }
+        /* leftover units whose service is configured again were handled by
+         * name above; leftovers of no service stay removed */
+        if (r >= 0 && w.restart)
+                r = manager_request_new(m, w.restart, UNIT_REQUEST_RESTART, /* flags= */ 0, /* handler= */ NULL,
+                                        /* userdata= */ NULL, /* ret= */ NULL, /* ret_bad= */ NULL);
+        free(w.restart);
         manager_schedule_gc(m);
-        return 0;
+        *c = w.counts;
+        return r;
 }
 
 int manager_reload(Manager *m, ReloadCounts *ret_counts) {

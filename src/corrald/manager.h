@@ -56,9 +56,6 @@ struct Manager {
         } *subscribers;
         size_t n_subscribers;
 
-        unsigned job_max, job_max_per_user;
-        usec_t job_stop_timeout;
-
         int devnull_fd; /* children's stdin */
         bool started;       /* every autostart unit has been started once */
         bool port_released; /* since the last deferred clean-up */
@@ -88,13 +85,6 @@ void manager_shutdown(Manager *m);
  * and kept in reload_error. Returns 0 with the counts in *ret_counts (may
  * be NULL), or -errno when nothing changed. */
 int manager_reload(Manager *m, ReloadCounts *ret_counts);
-
-/* Jobs: how many may run at once, by default (the [corral] keys
- * job_max and job_max_per_user override them), and the grace a cancel
- * gives by default (job_stop_timeout). */
-#define JOB_MAX_DEFAULT 4096U
-#define JOB_MAX_PER_USER_DEFAULT 256U
-#define JOB_STOP_TIMEOUT_DEFAULT (10 * USEC_PER_SEC)
 
 /* A one-off job: argv in a cgroup of its own, never restarted. */
 typedef struct JobSpec {
