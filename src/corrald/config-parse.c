@@ -65,6 +65,7 @@ _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bit
 const ConfigKey config_corral_keys[] = {
         CORRAL_KEY("cgroup", config_parse_cgroup, cgroup),
         CORRAL_KEY("control_socket", config_parse_absolute_path, control_socket),
+        CORRAL_KEY("runtime_directory", config_parse_absolute_path, runtime_directory),
         CORRAL_KEY("log_level", config_parse_log_level, log_level),
         CORRAL_KEY("log_target", config_parse_log_target, log_target),
         CORRAL_KEY("control_group", config_parse_user_group, control_group),

@@ -183,6 +183,7 @@ Config *config_free(Config *c) {
                 return NULL;
         free(c->cgroup);
         free(c->control_socket);
+        free(c->runtime_directory);
         free(c->control_group);
         free(c->job_group);
         for (size_t i = 0; i < c->n_services; i++)
@@ -405,6 +406,8 @@ static int config_fail(int r, char *error, char **ret_error) {
 
 /* Checks across services, once every file is read. */
 
+static int config_load_runtime(Config *c, char **ret_error);
+
 int config_load(char * const *files, Config **ret, char **ret_error) {
         _cleanup_strv_free_ char **defaults = NULL;
         _cleanup_(config_freep) Config *c = NULL;
@@ -427,11 +430,59 @@ int config_load(char * const *files, Config **ret, char **ret_error) {
                 if (r < 0)
                         return config_fail(r, error, ret_error);
         }
+        r = config_load_runtime(c, &error);
+        if (r < 0)
+                return config_fail(r, error, ret_error);
         r = config_validate(c, &error);
         if (r < 0)
                 return config_fail(r, error, ret_error);
 
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int config_runtime_services_dir(const Config *c, char **ret) {
+        char *d;
+
+        if (asprintf(&d, "%s/" CONFIG_RUNTIME_SERVICES, c->runtime_directory) < 0)
+                return -ENOMEM;
+        *ret = d;
+        return 0;
+}
+
+/* runtime_directory defaults to the control socket's directory. */
+static int config_default_runtime_directory(Config *c) {
+        const char *slash;
+
+        if (c->runtime_directory)
+                return 0;
+        slash = strrchr(c->control_socket, '/');
+        c->runtime_directory = slash && slash != c->control_socket
+                                       ? strndup(c->control_socket, (size_t) (slash - c->control_socket))
+                                       : strdup("/");
+        return c->runtime_directory ? 0 : -ENOMEM;
+}
+
+/* The services defined at run time, stored by corrald itself (checked as
+ * any configuration file: as root, owned by root, not writable by others). */
+static int config_load_runtime(Config *c, char **ret_error) {
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_free_ char *dir = NULL;
+        int r;
+
+        r = config_default_runtime_directory(c);
+        if (r >= 0)
+                r = config_runtime_services_dir(c, &dir);
+        if (r < 0)
+                return r;
+        r = dropin_paths(dir, &files);
+        if (r < 0)
+                return file_errorf(ret_error, r, "%s: %s", dir, strerror(-r));
+        for (char **f = files; f && *f; f++) {
+                r = config_load_file(c, *f, ret_error);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -447,7 +498,10 @@ int config_load_buffer(const char *filename, const char *buf, size_t len, Config
 
         r = config_parse_buffer(c, filename, buf, len, &error);
         if (r >= 0)
-                r = config_validate(c, &error);
+                r = config_default_runtime_directory(c); /* but no services read from it */
+        if (r < 0)
+                return config_fail(r, error, ret_error);
+        r = config_validate(c, &error);
         if (r < 0)
                 return config_fail(r, error, ret_error);
 

@@ -26,6 +26,9 @@
 #define CONFIG_DEFAULT_DROPIN_DIR "/etc/corral/conf.d"
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/corral/control.sock"
 #define CONFIG_NAME_MAX 64
+/* Services defined at run time (add, apply): one file each, NAME.conf,
+ * in this folder of runtime_directory. */
+#define CONFIG_RUNTIME_SERVICES "services"
 /* corrald's own leaf in its subtree (CGROUP_SUPERVISOR) */
 #define CONFIG_RESERVED_NAME "supervisor"
 /* A larger file is refused: configuration is small. */
@@ -152,6 +155,8 @@ typedef struct ServiceConfig {
 typedef struct Config {
         char *cgroup;         /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */
         char *control_socket; /* default CONFIG_DEFAULT_CONTROL_SOCKET */
+        char *runtime_directory; /* services defined through the API live in its services/; default: the
+                                  * control socket's directory */
         int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
         LogTarget log_target; /* default auto */
         char *control_group;  /* may change anything over the control socket; NULL: root only */
@@ -179,6 +184,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  * a malloc'd message "FILE:LINE: what is wrong" (or "FILE: …" when no line
  * applies) to *ret_error, which the caller frees. */
 int config_load(char * const *files, Config **ret, char **ret_error);
+
+/* The folder of runtime_directory that holds the services defined at run
+ * time, malloc'd in *ret. 0 or -ENOMEM. */
+int config_runtime_services_dir(const Config *c, char **ret);
 
 /* Same as config_load() for one buffer, with filename used in messages.
  * For tests and fuzzers. */
