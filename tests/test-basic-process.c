@@ -26,12 +26,12 @@
 #include "syscall.h"
 
 /* assert_int_equal() that names the case of a table that failed. */
-#define assert_case_int(i, got, want)                                                                     \
-        do {                                                                                              \
-                int _got = (got), _want = (want);                                                         \
-                if (_got != _want)                                                                        \
+#define assert_case_int(i, got, want)                                                                      \
+        do {                                                                                               \
+                int _got = (got), _want = (want);                                                          \
+                if (_got != _want)                                                                         \
                         print_error("case %zu: %s is %d, expected %d\n", (size_t) (i), #got, _got, _want); \
-                assert_int_equal(_got, _want);                                                            \
+                assert_int_equal(_got, _want);                                                             \
         } while (0)
 
 /* A /proc/PID/stat line of 52 fields as Linux 6.x writes it, with comm,
@@ -56,18 +56,18 @@ static void test_stat_parse(_unused_ void **state) {
                 { "bash", "1", "98765", 0, 0, 0, 1, 98765 },
                 { "a b c", "77", "5", 0, 0, 0, 77, 5 },
                 { "a) b (c", "77", "5", 0, 0, 0, 77, 5 },
-                { ") S 1 2 3", "77", "5", 0, 0, 0, 77, 5 },     /* a comm that looks like fields */
+                { ") S 1 2 3", "77", "5", 0, 0, 0, 77, 5 }, /* a comm that looks like fields */
                 { "((()))", "0", "0", 0, 0, 0, 0, 0 },
                 { "", "2", "18446744073709551615", 0, 0, 0, 2, UINT64_MAX },
                 { "new\nline", "3", "4", 0, 0, 0, 3, 4 },
                 { "kworker/u8:1-events_unbound", "2", "100", 0, 0, 0, 2, 100 },
                 { "x", "2147483647", "1", 0, 0, 0, 2147483647, 1 },
-                { "x", "2147483648", "1", 0, -EBADMSG, 0, 0, 1 },  /* not a pid_t */
+                { "x", "2147483648", "1", 0, -EBADMSG, 0, 0, 1 }, /* not a pid_t */
                 { "x", "-1", "1", 0, -EBADMSG, 0, 0, 1 },
                 { "x", "1", "18446744073709551616", 0, 0, -EBADMSG, 1, 0 },
                 { "x", "1", "12x", 0, 0, -EBADMSG, 1, 0 },
                 { "x", "1", "+12", 0, 0, -EBADMSG, 1, 0 },
-                { "x", "", "1", 0, -EBADMSG, -EBADMSG, 0, 0 },     /* two blanks in a row */
+                { "x", "", "1", 0, -EBADMSG, -EBADMSG, 0, 0 }, /* two blanks in a row */
         };
         char buf[1024];
 
@@ -92,13 +92,13 @@ static void test_stat_malformed(_unused_ void **state) {
                 int ret_comm, ret_ppid, ret_start;
         } cases[] = {
                 { "", -EBADMSG, -EBADMSG, -EBADMSG },
-                { "4242 bash S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },          /* no parentheses */
-                { "4242 (bash S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },         /* no ')' */
-                { "4242 bash) S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },         /* no '(' */
-                { "4242 )bash( S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },        /* wrong order */
-                { "4242 (bash)", 0, -EBADMSG, -EBADMSG },                          /* ends after comm */
+                { "4242 bash S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },   /* no parentheses */
+                { "4242 (bash S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },  /* no ')' */
+                { "4242 bash) S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG },  /* no '(' */
+                { "4242 )bash( S 1 2 3\n", -EBADMSG, -EBADMSG, -EBADMSG }, /* wrong order */
+                { "4242 (bash)", 0, -EBADMSG, -EBADMSG },                  /* ends after comm */
                 { "4242 (bash) S", 0, -EBADMSG, -EBADMSG },
-                { "4242 (bash) S 1", 0, 0, -EBADMSG },                              /* truncated */
+                { "4242 (bash) S 1", 0, 0, -EBADMSG }, /* truncated */
                 { "4242 (bash) S 1\n", 0, 0, -EBADMSG },
                 { "4242 (bash)S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n", 0, -EBADMSG, -EBADMSG },
                 { "4242 (bash) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19\n", 0, 0, 0 }, /* 22 fields */
@@ -144,7 +144,7 @@ static void test_statm_parse(_unused_ void **state) {
                 uint64_t pages;
         } cases[] = {
                 { "2560 384 320 200 0 256 0\n", 0, 384 },
-                { "0 0 0 0 0 0 0\n", 0, 0 },                      /* a zombie */
+                { "0 0 0 0 0 0 0\n", 0, 0 }, /* a zombie */
                 { "1 18446744073709551615 0 0 0 0 0\n", 0, UINT64_MAX },
                 { "2560 384\n", 0, 384 },
                 { "2560 384", 0, 384 },
@@ -172,11 +172,12 @@ static void test_cmdline_to_string(_unused_ void **state) {
                 int ret;
                 const char *line;
         } cases[] = {
-                { "sleep\0" "1000\0", 11, 0, "sleep 1000" },
-                { "sleep\0" "1000", 10, 0, "sleep 1000" },         /* cut: no final NUL */
-                { "sleep\0" "10", 8, 0, "sleep 10" },
+                /* "\000" is a NUL: "sleep", NUL, "1000", NUL */
+                { "sleep\0001000\000", 11, 0, "sleep 1000" },
+                { "sleep\0001000", 10, 0, "sleep 1000" }, /* cut: no final NUL */
+                { "sleep\00010", 8, 0, "sleep 10" },
                 { "a b\0c\0\0\0", 8, 0, "a b c" },
-                { "\0a\0", 3, 0, " a" },                           /* an empty first argument */
+                { "\0a\0", 3, 0, " a" }, /* an empty first argument */
                 { "setproctitle: x y", 17, 0, "setproctitle: x y" },
                 { "\0\0\0", 3, -ENODATA, NULL },
                 { "", 0, -ENODATA, NULL },
@@ -202,10 +203,10 @@ static void test_fdinfo_parse(_unused_ void **state) {
                 { "pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1234\nPid:\t4242\nNSpid:\t4242\n", 0, 4242 },
                 { "Pid:\t1\n", 0, 1 },
                 { "Pid: 17", 0, 17 },
-                { "pos:\t0\nPid:\t-1\nNSpid:\t-1\n", -ESRCH, 0 },   /* reaped */
-                { "pos:\t0\nPid:\t0\n", -EREMOTE, 0 },               /* another namespace */
+                { "pos:\t0\nPid:\t-1\nNSpid:\t-1\n", -ESRCH, 0 },     /* reaped */
+                { "pos:\t0\nPid:\t0\n", -EREMOTE, 0 },                /* another namespace */
                 { "pos:\t0\nflags:\t02\nmnt_id:\t15\n", -ENOTTY, 0 }, /* not a pidfd */
-                { "pos:\t0\nNSpid:\t4242\n", -ENOTTY, 0 },           /* NSpid is not Pid */
+                { "pos:\t0\nNSpid:\t4242\n", -ENOTTY, 0 },            /* NSpid is not Pid */
                 { "pos:\t0\nXPid:\t4242\n", -ENOTTY, 0 },
                 { "Pid:\t\n", -EBADMSG, 0 },
                 { "Pid:\t42x\n", -EBADMSG, 0 },

@@ -55,9 +55,9 @@ static void test_to_string(_unused_ void **state) {
                 int value;
                 const char *name; /* NULL: none */
         } cases[] = {
-                { COLOUR_RED, "red" },   { COLOUR_GREEN, "green" }, { COLOUR_BLUE, "blue" },
-                { COLOUR_HOLE, NULL },   { _COLOUR_MAX, NULL },     { _COLOUR_MAX + 1, NULL },
-                { -1, NULL },            { _COLOUR_INVALID, NULL }, { INT32_MIN, NULL },
+                { COLOUR_RED, "red" }, { COLOUR_GREEN, "green" }, { COLOUR_BLUE, "blue" },
+                { COLOUR_HOLE, NULL }, { _COLOUR_MAX, NULL },     { _COLOUR_MAX + 1, NULL },
+                { -1, NULL },          { _COLOUR_INVALID, NULL }, { INT32_MIN, NULL },
                 { INT32_MAX, NULL },
         };
 
@@ -79,12 +79,13 @@ static void test_from_string(_unused_ void **state) {
                 { "red", COLOUR_RED },
                 { "green", COLOUR_GREEN },
                 { "blue", COLOUR_BLUE },
-                { "", -EINVAL },
-                { "Red", -EINVAL },      /* case-sensitive */
-                { "re", -EINVAL },       /* no prefixes */
+                /* exact and case-sensitive: no prefixes, no blanks */
+                { "Red", -EINVAL },
+                { "re", -EINVAL },
                 { "redd", -EINVAL },
                 { "red ", -EINVAL },
                 { "purple", -EINVAL },
+                { "", -EINVAL },
                 { NULL, -EINVAL },
         };
 
@@ -135,9 +136,8 @@ static void test_lookup(_unused_ void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_to_string),  cmocka_unit_test(test_from_string),
-                cmocka_unit_test(test_round_trip), cmocka_unit_test(test_private),
-                cmocka_unit_test(test_lookup),
+                cmocka_unit_test(test_to_string), cmocka_unit_test(test_from_string), cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_private),   cmocka_unit_test(test_lookup),
         };
 
         return cmocka_run_group_tests(tests, /* group_setup= */ NULL, /* group_teardown= */ NULL);

@@ -168,8 +168,8 @@ static int user_setup(void **state) {
         memset(t->home + 13, 'h', HOME_LEN);
         snprintf(uid, sizeof(uid), "%u", (unsigned) t->uid);
         /* primary group: the first one; supplementary: all of them */
-        if (run((char *const[]) { "/usr/sbin/useradd", "-M", "-N", "-u", uid, "-g", t->groups[0], "-G", gidlist,
-                                  "-d", t->home, "-s", "/bin/false", t->name, NULL }) != 0)
+        if (run((char *const[]) { "/usr/sbin/useradd", "-M", "-N", "-u", uid, "-g", t->groups[0], "-G", gidlist, "-d",
+                                  t->home, "-s", "/bin/false", t->name, NULL }) != 0)
                 return -1;
         t->made_user = true;
         return 0;
@@ -250,12 +250,9 @@ static void test_real_user_groups(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_root),
-                cmocka_unit_test(test_nobody),
-                cmocka_unit_test(test_unknown),
-                cmocka_unit_test(test_root_groups),
-                cmocka_unit_test(test_real_user),
-                cmocka_unit_test(test_real_user_groups),
+                cmocka_unit_test(test_root),      cmocka_unit_test(test_nobody),
+                cmocka_unit_test(test_unknown),   cmocka_unit_test(test_root_groups),
+                cmocka_unit_test(test_real_user), cmocka_unit_test(test_real_user_groups),
         };
 
         return cmocka_run_group_tests(tests, user_setup, user_teardown);

@@ -232,11 +232,11 @@ static void test_parse_boolean(_unused_ void **state) {
                 int ret;
                 bool value;
         } cases[] = {
-                { "yes", 0, true },   { "YES", 0, true },     { "true", 0, true },
-                { "True", 0, true },  { "on", 0, true },      { "1", 0, true },
-                { "no", 0, false },   { "No", 0, false },     { "false", 0, false },
-                { "FALSE", 0, false }, { "off", 0, false },   { "0", 0, false },
-                { "", -EINVAL, false }, { "2", -EINVAL, false }, { "yess", -EINVAL, false },
+                { "yes", 0, true },         { "YES", 0, true },      { "true", 0, true },
+                { "True", 0, true },        { "on", 0, true },       { "1", 0, true },
+                { "no", 0, false },         { "No", 0, false },      { "false", 0, false },
+                { "FALSE", 0, false },      { "off", 0, false },     { "0", 0, false },
+                { "", -EINVAL, false },     { "2", -EINVAL, false }, { "yess", -EINVAL, false },
                 { " yes", -EINVAL, false }, { "y", -EINVAL, false }, { "enable", -EINVAL, false },
         };
 
@@ -355,12 +355,10 @@ static void test_parse_mode(_unused_ void **state) {
                 int ret;
                 mode_t value;
         } cases[] = {
-                { "022", 0, 022 },    { "0027", 0, 027 },    { "0", 0, 0 },
-                { "777", 0, 0777 },   { "0777", 0, 0777 },   { "000000022", 0, 022 },
-                { "1000", -ERANGE, 0 }, { "7777", -ERANGE, 0 }, { "8", -EINVAL, 0 },
-                { "0888", -EINVAL, 0 }, { "", -EINVAL, 0 },   { "-1", -EINVAL, 0 },
-                { " 22", -EINVAL, 0 }, { "22 ", -EINVAL, 0 }, { "0x1", -EINVAL, 0 },
-                { "u=rwx", -EINVAL, 0 },
+                { "022", 0, 022 },     { "0027", 0, 027 },      { "0", 0, 0 },          { "777", 0, 0777 },
+                { "0777", 0, 0777 },   { "000000022", 0, 022 }, { "1000", -ERANGE, 0 }, { "7777", -ERANGE, 0 },
+                { "8", -EINVAL, 0 },   { "0888", -EINVAL, 0 },  { "", -EINVAL, 0 },     { "-1", -EINVAL, 0 },
+                { " 22", -EINVAL, 0 }, { "22 ", -EINVAL, 0 },   { "0x1", -EINVAL, 0 },  { "u=rwx", -EINVAL, 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -575,8 +573,7 @@ static void test_strv_env_set(_unused_ void **state) {
         assert_int_equal(strv_env_set(&env, "A=3"), 0);
         assert_int_equal(strv_env_set(&env, "C="), 0);
         assert_int_equal(strv_env_set(&env, "D=a=b"), 0);
-        assert_strv_equal(env, (const char *const[]) { "A=3", "B=two words", "AB=x", "C=", "D=a=b",
-                                                       NULL });
+        assert_strv_equal(env, (const char *const[]) { "A=3", "B=two words", "AB=x", "C=", "D=a=b", NULL });
 
         assert_int_equal(strv_env_set(&env, "noequals"), -EINVAL);
         assert_int_equal(strv_env_set(&env, "=x"), -EINVAL);

@@ -27,15 +27,24 @@ static int timespan_unit(const char *s, size_t n, usec_t *ret) {
                 const char *suffix;
                 usec_t usec;
         } table[] = {
-                { "us", 1 },                 { "usec", 1 },
-                { "ms", USEC_PER_MSEC },     { "msec", USEC_PER_MSEC },
-                { "s", USEC_PER_SEC },       { "sec", USEC_PER_SEC },
-                { "second", USEC_PER_SEC },  { "seconds", USEC_PER_SEC },
-                { "m", USEC_PER_MINUTE },    { "min", USEC_PER_MINUTE },
-                { "minute", USEC_PER_MINUTE }, { "minutes", USEC_PER_MINUTE },
-                { "h", USEC_PER_HOUR },      { "hr", USEC_PER_HOUR },
-                { "hour", USEC_PER_HOUR },   { "hours", USEC_PER_HOUR },
-                { "d", USEC_PER_DAY },       { "day", USEC_PER_DAY },
+                { "us", 1 },
+                { "usec", 1 },
+                { "ms", USEC_PER_MSEC },
+                { "msec", USEC_PER_MSEC },
+                { "s", USEC_PER_SEC },
+                { "sec", USEC_PER_SEC },
+                { "second", USEC_PER_SEC },
+                { "seconds", USEC_PER_SEC },
+                { "m", USEC_PER_MINUTE },
+                { "min", USEC_PER_MINUTE },
+                { "minute", USEC_PER_MINUTE },
+                { "minutes", USEC_PER_MINUTE },
+                { "h", USEC_PER_HOUR },
+                { "hr", USEC_PER_HOUR },
+                { "hour", USEC_PER_HOUR },
+                { "hours", USEC_PER_HOUR },
+                { "d", USEC_PER_DAY },
+                { "day", USEC_PER_DAY },
                 { "days", USEC_PER_DAY },
         };
 

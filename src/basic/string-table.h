@@ -37,31 +37,31 @@
  * -EINVAL when key is NULL or no entry equals it. NULL entries are skipped. */
 ssize_t string_table_lookup(const char *const *table, size_t n, const char *key);
 
-#define _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, scope)                 \
-        scope const char *name##_to_string(type i) {                             \
-                /* A negative i becomes huge as size_t: one comparison. */       \
-                if ((size_t) i >= ELEMENTSOF(name##_table))                      \
-                        return NULL;                                             \
-                return name##_table[i];                                          \
+#define _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, scope)           \
+        scope const char *name##_to_string(type i) {                       \
+                /* A negative i becomes huge as size_t: one comparison. */ \
+                if ((size_t) i >= ELEMENTSOF(name##_table))                \
+                        return NULL;                                       \
+                return name##_table[i];                                    \
         }
 
-#define _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, scope)               \
-        scope type name##_from_string(const char *s) {                           \
+#define _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, scope)                                     \
+        scope type name##_from_string(const char *s) {                                                 \
                 _Static_assert((type) -1 < 0, #type " needs a negative member, _X_INVALID = -EINVAL"); \
-                return (type) string_table_lookup(name##_table, ELEMENTSOF(name##_table), s); \
+                return (type) string_table_lookup(name##_table, ELEMENTSOF(name##_table), s);          \
         }
 
 #define DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type) _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, )
 #define DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type) _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, )
-#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type)                 \
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type) \
         _DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type, static _unused_)
-#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(name, type)               \
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(name, type) \
         _DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type, static _unused_)
 
-#define DEFINE_STRING_TABLE_LOOKUP(name, type)                                   \
-        DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type)                         \
+#define DEFINE_STRING_TABLE_LOOKUP(name, type)           \
+        DEFINE_STRING_TABLE_LOOKUP_TO_STRING(name, type) \
         DEFINE_STRING_TABLE_LOOKUP_FROM_STRING(name, type)
 
-#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type)                           \
-        DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type)                 \
+#define DEFINE_PRIVATE_STRING_TABLE_LOOKUP(name, type)           \
+        DEFINE_PRIVATE_STRING_TABLE_LOOKUP_TO_STRING(name, type) \
         DEFINE_PRIVATE_STRING_TABLE_LOOKUP_FROM_STRING(name, type)

@@ -16,7 +16,7 @@
 /* What a passwd entry says of a user, owned (strings malloc'd). */
 typedef struct UserRecord {
         uid_t uid;
-        gid_t gid;   /* the primary group */
+        gid_t gid; /* the primary group */
         char *name;
         char *home;  /* "/" when the entry has none */
         char *shell; /* "/bin/sh" when the entry has none, as passwd(5) says */
