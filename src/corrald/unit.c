@@ -9,7 +9,7 @@
 
 #include "log.h"
 #include "parse-util.h"
-#include "restart-policy.h"
+#include "unit-restart.h"
 #include "string-table.h"
 #include "strv.h"
 #include "unit-internal.h"
