@@ -11,7 +11,12 @@
  * unit method) names units of a small world of units with no cgroup and no
  * process; each is snapshot by unit_status_get() (unit-status.c) as the
  * daemon does and formatted: every reply must be one line of a JSON object
- * of the protocol's shape, and carry one unit per name. */
+ * of the protocol's shape, and carry one unit per name.
+ *
+ * An input whose first line begins with "STATUS=" gives the rest of that
+ * line, any bytes, as web@0's status text, web@1's error text and web@0's
+ * health error, as a unit's STATUS= or a file could: it must come out as
+ * valid UTF-8, the same text when it was valid, without losing a unit. */
 
 #include <assert.h>
 #include <signal.h>
@@ -27,6 +32,7 @@
 #include "strv.h"
 #include "unit-status.h"
 #include "unit.h"
+#include "utf8.h"
 
 #define FUZZ_USER_UID 65534
 
@@ -67,6 +73,52 @@ static void world_init(void) {
         }
         w.units[0].status_text = strdup("serving");
         assert(w.units[0].status_text);
+}
+
+/* The bytes of the STATUS= line as texts of units; returns where the
+ * requests begin. */
+static const char *world_set_texts(const char *p, const char *end) {
+        const char *nl = memchr(p, '\n', (size_t) (end - p));
+        size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+        char *text;
+
+        if (n < strlen("STATUS=") || !strneq(p, "STATUS=", strlen("STATUS=")))
+                return p;
+        text = strndup(p + strlen("STATUS="), n - strlen("STATUS="));
+        assert(text);
+        free(w.units[0].status_text);
+        w.units[0].status_text = text;
+        w.units[0].health_error = text;
+        w.units[1].error_text = text;
+        return nl ? nl + 1 : end;
+}
+
+static void world_reset_texts(void) {
+        free(w.units[0].status_text);
+        w.units[0].status_text = strdup("serving");
+        assert(w.units[0].status_text);
+        w.units[0].health_error = NULL;
+        w.units[1].error_text = (char *) "exec /bin/true: No such file or directory";
+}
+
+/* A text of a unit as its Unit object has it: valid UTF-8, and the very
+ * text when that was valid and short enough. */
+static void check_text(const char *raw, json_t *value) {
+        const char *out = json_string_value(value);
+
+        assert(out && utf8_is_valid(out));
+        assert(strlen(out) <= UNIT_STATUS_TEXT_MAX);
+        if (utf8_is_valid(raw) && strlen(raw) <= UNIT_STATUS_TEXT_MAX)
+                assert(streq(out, raw));
+}
+
+static void check_unit_texts(const Unit *u, json_t *o) {
+        if (u->status_text)
+                check_text(u->status_text, json_object_get(o, "status_text"));
+        if (u->error_text)
+                check_text(u->error_text, json_object_get(o, "error"));
+        if (u->health_error)
+                check_text(u->health_error, json_object_get(json_object_get(o, "health"), "error"));
 }
 
 static Unit *world_find(const char *name) {
@@ -168,6 +220,7 @@ static void check_units_reply(const ControlRequest *req) {
                 assert(streq(s.name, names[i]));
                 json_t *o = control_json_unit(&s);
                 assert(o);
+                check_unit_texts(u, o);
                 assert(json_array_append_new(units, o) >= 0);
         }
         assert(control_json_reply(json_pack("{s:o}", "units", units), &msg) >= 0);
@@ -203,8 +256,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return -1; /* the server never holds more */
         if (!w.config)
                 world_init();
+        p = world_set_texts(p, end);
         /* the server's framing: complete lines; the rest waits for more */
         for (const char *nl; (nl = memchr(p, '\n', (size_t) (end - p))); p = nl + 1)
                 fuzz_line(p, (size_t) (nl - p));
+        world_reset_texts();
         return 0;
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "macro.h"
+#include "utf8.h"
 
 const char *control_errno_name(int e) {
         static const struct {
@@ -23,7 +24,16 @@ const char *control_errno_name(int e) {
 }
 
 json_t *control_json_string(const char *s) {
-        return s ? json_string(s) : json_null();
+        _cleanup_free_ char *valid = NULL;
+
+        if (!s)
+                return json_null();
+        if (utf8_is_valid(s))
+                return json_string(s);
+        /* a file's or a peer's bytes (a reload error, a cgroup path): what
+         * json_string() would refuse, made valid as unit-status.c does */
+        valid = utf8_make_valid(s);
+        return valid ? json_string(valid) : NULL;
 }
 
 static const char *exit_code_name(int code) {
@@ -72,8 +82,8 @@ static json_t *processes_json(const UnitStatus *s) {
 
         for (size_t i = 0; a && i < s->n_processes; i++) {
                 const UnitProcess *p = &s->processes[i];
-                if (json_array_append_new(a, json_pack("{s:i, s:i, s:s}", "pid", (int) p->pid, "ppid", (int) p->ppid,
-                                                       "cmdline", p->cmdline ?: "?")) < 0) {
+                if (json_array_append_new(a, json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid,
+                                                       "cmdline", control_json_string(p->cmdline ?: "?"))) < 0) {
                         json_decref(a);
                         return NULL;
                 }
@@ -82,7 +92,8 @@ static json_t *processes_json(const UnitStatus *s) {
 }
 
 json_t *control_json_unit(const UnitStatus *s) {
-        json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:I, s:I}", "name", s->name, "kind",
+        json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:I, s:I}", "name",
+                              control_json_string(s->name), "kind",
                               s->is_job ? "job" : "service", "state", unit_state_to_string(s->state), "result",
                               unit_result_to_string(s->result), "main_pid", (json_int_t) s->main_pid, "restarts",
                               (int) s->restarts, "exit_code", control_json_string(exit_code_name(s->exit_code)),
@@ -109,13 +120,13 @@ json_t *control_json_unit(const UnitStatus *s) {
 }
 
 json_t *control_json_event(const UnitStatus *s, usec_t timestamp) {
-        return json_pack("{s:{s:s, s:s, s:s, s:I, s:I}}", "event", "unit", s->name, "state",
+        return json_pack("{s:{s:o, s:s, s:s, s:I, s:I}}", "event", "unit", control_json_string(s->name), "state",
                          unit_state_to_string(s->state), "result", unit_result_to_string(s->result), "main_pid",
                          (json_int_t) s->main_pid, "timestamp_usec", (json_int_t) timestamp);
 }
 
 json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error) {
-        return json_pack("{s:s, s:i, s:o, s:o}", "version", version, "pid", (int) pid, "cgroup",
+        return json_pack("{s:o, s:i, s:o, s:o}", "version", control_json_string(version), "pid", (int) pid, "cgroup",
                          control_json_string(cgroup), "reload_error", control_json_string(reload_error));
 }
 

@@ -15,8 +15,10 @@
  * protocol does not name. */
 const char *control_errno_name(int e);
 
-/* s as a JSON string, or null for NULL. Returns a new reference, NULL only
- * when out of memory or when s is not valid UTF-8. */
+/* s as a JSON string, or null for NULL; bytes that are not UTF-8 become
+ * U+FFFD (a string that jansson refuses would make the whole object fail:
+ * a unit vanishing from a status). Returns a new reference, or NULL when
+ * out of memory. Every string of the objects below goes through it. */
 json_t *control_json_string(const char *s);
 
 /* The Unit object of docs/PROTOCOL.md: the statistics when s has them,

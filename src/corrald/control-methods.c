@@ -22,11 +22,15 @@ json_t *control_methods_unit_result(const Unit *u) {
         return json_pack("{s:o}", "unit", unit_json(u, /* flags= */ 0));
 }
 
+/* The units as an array of Unit objects, NULL when out of memory: one
+ * that cannot be made fails the whole, never leaves a gap that shifts
+ * the others. */
 static json_t *units_json(Unit **units, UnitStatusFlags flags) {
         json_t *a = json_array();
 
         for (Unit **u = units; a && *u; u++)
-                json_array_append_new(a, unit_json(*u, flags));
+                if (json_array_append_new(a, unit_json(*u, flags)) < 0)
+                        a = (json_decref(a), NULL);
         return a;
 }
 

@@ -7,12 +7,13 @@
 #include "cgroup.h"
 #include "fileio.h"
 #include "macro.h"
+#include "utf8.h"
 
 int unit_status_set_text(char **ret, const char *text, size_t max) {
         char *copy = NULL;
 
         if (text) {
-                copy = strndup(text, max);
+                copy = utf8_make_valid_max(text, max);
                 if (!copy)
                         return -ENOMEM;
         }

@@ -91,8 +91,9 @@ int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret);
 /* Frees what s holds and zeroes it; accepts a zeroed struct. */
 void unit_status_done(UnitStatus *s);
 
-/* Copies text into *ret as valid UTF-8 (invalid bytes become U+FFFD), cut
- * at a character so that it holds at most max bytes; NULL stays NULL.
+/* Copies text into *ret as valid UTF-8 (each byte that does not start a
+ * character becomes U+FFFD, as journald does), cut at a character so that
+ * it holds at most max bytes; NULL stays NULL.
  * Returns 0 or -ENOMEM. What unit_status_get() does with every string. */
 int unit_status_set_text(char **ret, const char *text, size_t max);
 
