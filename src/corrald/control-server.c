@@ -11,6 +11,7 @@
 #include "control-json.h"
 #include "control-methods.h"
 #include "control-request.h"
+#include "control-socket.h"
 #include "log.h"
 #include "parse-util.h"
 #include "unit-status.h"
@@ -393,55 +394,13 @@ static int resolve_group(const char *name, gid_t *ret) {
         return 0;
 }
 
-static int mkdir_parents(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        return 0;
-}
-
-/* Refuses to take over a socket that someone still listens on. */
-static int socket_in_use(const struct sockaddr_un *sa) {
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-        if (fd < 0)
-                return -errno;
-        return connect(fd, (const struct sockaddr *) sa, sizeof(*sa)) >= 0;
-}
-
-static int control_bind(ControlServer *s, gid_t gid) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int r;
-
-        if (strlen(s->path) >= sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
-        strcpy(sa.sun_path, s->path);
-        r = mkdir_parents(s->path);
-        if (r < 0)
-                return r;
-        if (socket_in_use(&sa) > 0)
-                return -EADDRINUSE;
-        (void) unlink(s->path);
-        s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (s->fd < 0)
-                return -errno;
-        if (bind(s->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-                return -errno;
-        /* Who may do what is decided per request by SO_PEERCRED; the mode
-         * only keeps out those who may do nothing at all. */
+/* Who may do what is decided per request by SO_PEERCRED; the socket's
+ * mode only keeps out those who may do nothing at all. */
+static int control_bind(ControlServer *s) {
         mode_t mode = s->manager->config->status_public || s->have_job_gid ? 0666 : 0660;
-        if (chmod(s->path, mode) < 0 || (geteuid() == 0 && chown(s->path, 0, gid) < 0))
-                return -errno;
-        if (listen(s->fd, SOMAXCONN) < 0)
-                return -errno;
-        return 0;
+        gid_t gid = geteuid() != 0 ? (gid_t) -1 : s->have_control_gid ? s->control_gid : 0;
+
+        return control_socket_open(s->path, mode, gid, &s->fd, &s->dir_fd);
 }
 
 static int control_add_sources(ControlServer *s) {
@@ -462,7 +421,7 @@ int control_open(Manager *m, ControlServer **ret) {
         if (!s)
                 return -ENOMEM;
         s->manager = m;
-        s->fd = -EBADF;
+        s->fd = s->dir_fd = -EBADF;
         s->path = strdup(c->control_socket);
         if (!s->path) {
                 free(s);
@@ -472,7 +431,7 @@ int control_open(Manager *m, ControlServer **ret) {
                 log_warning("control_group %s: no such group, ignoring", c->control_group);
         if (c->job_group && !(s->have_job_gid = resolve_group(c->job_group, &s->job_gid) >= 0))
                 log_warning("job_group %s: no such group, ignoring", c->job_group);
-        r = control_bind(s, s->have_control_gid ? s->control_gid : 0);
+        r = control_bind(s);
         if (r >= 0)
                 r = control_add_sources(s);
         if (r < 0) {
@@ -498,8 +457,9 @@ ControlServer *control_free(ControlServer *s) {
         sd_event_source_disable_unref(s->gc);
         if (s->fd >= 0) {
                 safe_close(s->fd);
-                (void) unlink(s->path);
+                control_socket_remove(s->dir_fd, s->path);
         }
+        safe_close(s->dir_fd);
         free(s->path);
         free(s);
         return NULL;

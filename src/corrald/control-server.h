@@ -44,6 +44,7 @@ struct ControlServer {
         Manager *manager;
         int fd;
         char *path;
+        int dir_fd;          /* the socket's directory (O_PATH), to remove it from */
         sd_event_source *io;
         sd_event_source *gc; /* frees dead clients */
         gid_t control_gid, job_gid;

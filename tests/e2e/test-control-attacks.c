@@ -145,9 +145,158 @@ static void test_invalid_utf8(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- the socket's file ---- */
+
+/* corrald with control_socket in a directory made with that mode and
+ * owner (and dir/sub, 0755 root, when sub): refused, saying why, or
+ * served. */
+static void socket_dir_case(mode_t mode, uid_t owner, gid_t group, bool sub, bool refused) {
+        char dir[] = "/tmp/corral-test-sockdir-XXXXXX";
+        _cleanup_free_ char *body = NULL, *sockdir = NULL, *sock = NULL;
+        TestDaemon *d = &daemon_; /* the teardown cleans up after a failure */
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, mode), 0);
+        assert_int_equal(chown(dir, owner, group), 0);
+        assert_true(asprintf(&sockdir, "%s%s", dir, sub ? "/sub" : "") > 0);
+        if (sub)
+                assert_int_equal(mkdir(sockdir, 0755), 0);
+        assert_true(asprintf(&sock, "%s/control.sock", sockdir) > 0);
+        assert_true(asprintf(&body, "[corral]\ncontrol_socket = %s\n[program:a]\ncommand = sleep 1000\n", sock) > 0);
+        print_message("socket directory %s: mode %04o, owner %u:%u%s\n", sockdir, (unsigned) mode, (unsigned) owner,
+                      (unsigned) group, sub ? " (its parent)" : "");
+        assert_int_equal(test_daemon_start(d, "sockdir", body), 0);
+        if (refused) {
+                assert_true(test_daemon_wait(d, TIMEOUT));
+                print_message("corrald exited %d\n", d->exit_status);
+                assert_int_not_equal(d->exit_status, 0);
+                assert_int_equal(test_daemon_log_count(d, "may be changed by other users"), 1);
+                assert_int_equal(access(sock, F_OK), -1);
+        } else {
+                assert_true(test_daemon_wait_log(d, "a: started", 1, TIMEOUT));
+                _cleanup_close_ int fd = -EBADF;
+                d->socket = mfree(d->socket);
+                d->socket = strdup(sock);
+                fd = raw_connect(d);
+                assert_status_ok(fd);
+                assert_true(test_daemon_stop_cleanly(d));
+                assert_int_equal(access(sock, F_OK), -1); /* removed at exit */
+        }
+        test_daemon_cleanup(d);
+        if (sub)
+                assert_int_equal(rmdir(sockdir), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
+/* A control socket in a directory that someone else may change — where
+ * the socket can be swapped for a symlink or a socket of theirs — is
+ * refused with a clear message; /tmp-like (sticky, root's) is fine. */
+static void test_socket_dir_refused(void **state) {
+        uid_t uid;
+        gid_t gid;
+
+        socket_dir_case(0777, 0, 0, /* sub= */ false, /* refused= */ true);
+        socket_dir_case(0777, 0, 0, /* sub= */ true, /* refused= */ true);
+        socket_dir_case(01777, 0, 0, /* sub= */ false, /* refused= */ false);
+        socket_dir_case(0755, 0, 0, /* sub= */ false, /* refused= */ false);
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        socket_dir_case(0770, 0, gid, /* sub= */ false, /* refused= */ true);
+        socket_dir_case(0755, uid, gid, /* sub= */ false, /* refused= */ true);
+        socket_dir_case(01777, uid, gid, /* sub= */ false, /* refused= */ true); /* sticky, but not root's */
+}
+
+/* The line of the bind probe's file for what ("bind", "listen") of the
+ * socket; caller frees. */
+static char *probe_line(const char *file, const char *what, const char *name) {
+        _cleanup_free_ char *buf = NULL;
+
+        assert_int_equal(read_full_file_at(AT_FDCWD, file, 65536, &buf, NULL), 0);
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+                if (strneq(line, what, strlen(what)) && line[strlen(what)] == ' ' && strstr(line, name))
+                        return strdup(line);
+        print_message("no %s of %s in:\n%s\n", what, name, buf);
+        fail();
+        return NULL;
+}
+
+/* Starts corrald with the bind probe preloaded and umask 022 (so that a
+ * socket made before its mode is set would be 0755; the configuration
+ * file must not be writable by others). */
+static void start_daemon_probed(TestDaemon *d, const char *body, const char *probe) {
+        _cleanup_free_ char *lib = test_helper_path("libbind-probe.so"), *asan = NULL;
+        const char *old_asan = getenv("ASAN_OPTIONS");
+        mode_t old_umask;
+
+        /* the probe is loaded before the sanitizer runtime of a sanitized corrald */
+        assert_true(asprintf(&asan, "%s%sverify_asan_link_order=0", old_asan ?: "", old_asan ? ":" : "") > 0);
+        _cleanup_free_ char *saved_asan = old_asan ? strdup(old_asan) : NULL;
+        assert_int_equal(setenv("LD_PRELOAD", lib, 1), 0);
+        assert_int_equal(setenv("CORRAL_TEST_BIND_PROBE", probe, 1), 0);
+        assert_int_equal(setenv("ASAN_OPTIONS", asan, 1), 0);
+        old_umask = umask(022);
+        start_daemon(d, "sockmode", body);
+        umask(old_umask);
+        assert_int_equal(unsetenv("LD_PRELOAD"), 0);
+        assert_int_equal(unsetenv("CORRAL_TEST_BIND_PROBE"), 0);
+        if (saved_asan)
+                assert_int_equal(setenv("ASAN_OPTIONS", saved_asan, 1), 0);
+        else
+                assert_int_equal(unsetenv("ASAN_OPTIONS"), 0);
+}
+
+/* The socket file has its final mode from the moment bind() makes it,
+ * and its final owner (root:control_group) before listen(): there is no
+ * moment when it has another mode or owner. corrald runs with umask 022;
+ * the probe (an LD_PRELOAD library) stats the file right after bind() and
+ * right before listen(). */
+static void test_socket_mode_without_window(void **state) {
+        static const struct {
+                const char *config;
+                mode_t mode;
+        } cases[] = {
+                { "[corral]\ncontrol_group = " TEST_USER "\n", 0660 },
+                { "[corral]\ncontrol_group = " TEST_USER "\nstatus_public = yes\n", 0666 },
+        };
+        uid_t uid;
+        gid_t gid;
+
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *probe = NULL, *bound = NULL, *listening = NULL, *want = NULL;
+                struct stat st;
+
+                assert_true(asprintf(&probe, "/tmp/corral-test-probe-%d-%zu", (int) getpid(), i) > 0);
+                (void) unlink(probe);
+                start_daemon_probed(&daemon_, cases[i].config, probe);
+                bound = probe_line(probe, "bind", "/control.sock");
+                listening = probe_line(probe, "listen", "/control.sock");
+                print_message("%s\n%s\n", bound, listening);
+                assert_true(asprintf(&want, " mode=%04o uid=0 ", (unsigned) cases[i].mode) > 0);
+                assert_non_null(strstr(bound, want));
+                want = mfree(want);
+                assert_true(asprintf(&want, " mode=%04o uid=0 gid=%u", (unsigned) cases[i].mode, (unsigned) gid) > 0);
+                assert_non_null(strstr(listening, want));
+                assert_int_equal(stat(daemon_.socket, &st), 0);
+                assert_int_equal(st.st_mode & 07777, cases[i].mode);
+                assert_int_equal(st.st_uid, 0);
+                assert_int_equal(st.st_gid, gid);
+                assert_true(test_daemon_stop_cleanly(&daemon_));
+                test_daemon_cleanup(&daemon_);
+                assert_int_equal(unlink(probe), 0);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_invalid_utf8, teardown),
+                cmocka_unit_test_teardown(test_socket_dir_refused, teardown),
+                cmocka_unit_test_teardown(test_socket_mode_without_window, teardown),
         };
         int r;
 
