@@ -60,8 +60,8 @@ static void test_listen_parse(_unused_ void **state) {
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                MetricsListen l = {};
-                int r = metrics_listen_parse(cases[i].input, &l);
+                ListenAddress l = {};
+                int r = listen_address_parse(cases[i].input, &l);
 
                 print_message("\"%s\" -> %d\n", cases[i].input, r);
                 assert_int_equal(r, cases[i].ret);
@@ -102,10 +102,10 @@ static int render(void *userdata, char **ret_text, size_t *ret_len) {
 
 static int setup_tcp(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
-        MetricsListen l;
+        ListenAddress l;
 
         assert_int_equal(sd_event_new(&f->event), 0);
-        assert_int_equal(metrics_listen_parse("127.0.0.1:1", &l), 0);
+        assert_int_equal(listen_address_parse("127.0.0.1:1", &l), 0);
         ((struct sockaddr_in *) &l.addr)->sin_port = 0; /* any free port */
         assert_int_equal(metrics_http_new(f->event, &l, render, f, &f->http), 0);
         *state = f;
@@ -115,13 +115,13 @@ static int setup_tcp(void **state) {
 static int setup_unix(void **state) {
         Fixture *f = calloc(1, sizeof(*f));
         char path[128];
-        MetricsListen l;
+        ListenAddress l;
 
         snprintf(f->dir, sizeof(f->dir), "/tmp/test-metrics-http-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
         snprintf(path, sizeof(path), "%s/metrics.sock", f->dir);
         assert_int_equal(sd_event_new(&f->event), 0);
-        assert_int_equal(metrics_listen_parse(path, &l), 0);
+        assert_int_equal(listen_address_parse(path, &l), 0);
         assert_int_equal(metrics_http_new(f->event, &l, render, f, &f->http), 0);
         *state = f;
         return 0;
@@ -314,11 +314,11 @@ static void test_unix(void **state) {
 static void test_port_taken(void **state) {
         Fixture *f = *state;
         MetricsHttp *h = NULL;
-        MetricsListen l;
+        ListenAddress l;
         char addr[64];
 
         snprintf(addr, sizeof(addr), "127.0.0.1:%d", metrics_http_port(f->http));
-        assert_int_equal(metrics_listen_parse(addr, &l), 0);
+        assert_int_equal(listen_address_parse(addr, &l), 0);
         assert_int_equal(metrics_http_new(f->event, &l, render, f, &h), -EADDRINUSE);
         assert_null(h);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "time-util.h"
+#include "unit-status.h"
 
 /* Methods × outcomes of the control socket: a small, bounded set. */
 #define METRICS_REQUEST_KINDS_MAX 128
@@ -118,10 +119,22 @@ static void unit_changed(MetricsCollector *m, const ManagerEvent *ev) {
 void metrics_collector_on_event(const ManagerEvent *ev, void *userdata) {
         MetricsCollector *m = userdata;
 
-        if (ev->type == MANAGER_EVENT_UNIT_CHANGED)
+        switch (ev->type) {
+        case MANAGER_EVENT_UNIT_CHANGED:
                 unit_changed(m, ev);
-        else if (ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                break;
+        case MANAGER_EVENT_UNIT_REMOVED:
                 unit_forget(m, ev->name);
+                break;
+        case MANAGER_EVENT_HEALTH_CHECKED:
+                metrics_collector_count_health(m, ev->name, ev->ok);
+                break;
+        case MANAGER_EVENT_RELOADED:
+                metrics_collector_count_reload(m, ev->ok, now(CLOCK_REALTIME));
+                break;
+        default:
+                break;
+        }
 }
 
 void metrics_collector_count_health(MetricsCollector *m, const char *unit, bool ok) {
@@ -170,4 +183,61 @@ void metrics_collector_fill(MetricsCollector *m, MetricsSnapshot *s) {
         s->reload_failures = m->reload_failures;
         s->last_reload_usec = m->last_reload_usec;
         s->start_latency = m->start_latency;
+}
+
+/* ---- rendering ---- */
+
+static const char *const metrics_states[] = { "inactive", "starting", "running", "stopping",
+                                              "backoff",  "failed",   NULL };
+
+/* One unit's row from its status and counters; its restart counts go to
+ * counts (room for _UNIT_RESULT_MAX). */
+static int unit_row(const MetricsCollector *m, const Unit *u, MetricsUnit *row, MetricsCount *counts) {
+        _cleanup_(unit_status_done) UnitStatus s = {};
+        const MetricsUnitCounters *c = metrics_collector_unit(m, unit_status_name(u));
+        int r = unit_status_get(u, UNIT_STATUS_STATS, &s);
+
+        if (r < 0)
+                return r;
+        *row = (MetricsUnit) {
+                .name = unit_status_name(u),
+                .kind = s.is_job ? "job" : "service",
+                .state = unit_state_to_string(s.state),
+                .restarts = counts,
+                .has_health = s.has_health,
+                .healthy = s.has_health && s.health.checks > 0 && s.health.ok,
+                .health_checks = c ? c->health_checks : 0,
+                .health_failures = c ? c->health_failures : 0,
+                .cpu_usec = s.has_cpu ? s.cpu_usec : UINT64_MAX,
+                .memory_bytes = s.memory_source != UNIT_MEMORY_NONE ? s.memory_bytes : UINT64_MAX,
+                .tasks = s.has_tasks ? s.tasks : UINT64_MAX,
+        };
+        for (UnitResult res = 0; c && res < _UNIT_RESULT_MAX; res++)
+                if (c->restarts[res] > 0)
+                        counts[row->n_restarts++] = (MetricsCount) { unit_result_to_string(res), c->restarts[res] };
+        return 0;
+}
+
+int metrics_collector_render(MetricsCollector *m, Manager *manager, char **ret_text, size_t *ret_len) {
+        _cleanup_free_ MetricsUnit *rows = calloc(MAX(manager->n_units, (size_t) 1), sizeof(MetricsUnit));
+        _cleanup_free_ MetricsCount *counts =
+                calloc(MAX(manager->n_units, (size_t) 1) * _UNIT_RESULT_MAX, sizeof(MetricsCount));
+        MetricsSnapshot s = { .version = CORRAL_VERSION, .states = metrics_states };
+        size_t n = 0;
+        int r;
+
+        if (!rows || !counts)
+                return -ENOMEM;
+        for (size_t i = 0; i < manager->n_units; i++) {
+                if (!unit_status_is_listed(manager->units[i]))
+                        continue;
+                r = unit_row(m, manager->units[i], &rows[n], &counts[n * _UNIT_RESULT_MAX]);
+                if (r < 0)
+                        return r;
+                n++;
+        }
+        s.units = rows;
+        s.n_units = n;
+        metrics_collector_fill(m, &s);
+        return metrics_format(&s, ret_text, ret_len);
 }

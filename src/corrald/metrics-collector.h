@@ -16,6 +16,7 @@
 
 #include "macro.h"
 #include "manager-event.h"
+#include "manager.h"
 #include "metrics.h"
 
 typedef struct MetricsCollector MetricsCollector;
@@ -61,3 +62,9 @@ const MetricsUnitCounters *metrics_collector_unit(const MetricsCollector *m, con
  * reloads, start latency); s's strings and arrays belong to m and stay
  * valid until its next change. */
 void metrics_collector_fill(MetricsCollector *m, MetricsSnapshot *s);
+
+/* Every listed unit of manager (its state, health, statistics read from
+ * its cgroup now) with m's counters, as Prometheus text. Returns 0 with a
+ * malloc'd text in *ret_text and its length in *ret_len (when not NULL),
+ * or -ENOMEM. */
+int metrics_collector_render(MetricsCollector *m, Manager *manager, char **ret_text, size_t *ret_len);

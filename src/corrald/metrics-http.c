@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
-#include "parse-util.h"
+#include "listen-address.h"
 
 #define METRICS_HTTP_TIMEOUT_SEC 10U
 #define METRICS_HTTP_CONNECTIONS 16U
@@ -28,87 +28,9 @@ struct MetricsHttp {
         void *userdata;
 };
 
-/* ---- the address ---- */
-
-static int parse_port(const char *s, uint16_t *ret) {
-        unsigned port;
-
-        if (parse_unsigned(s, &port) < 0 || port == 0 || port > 65535)
-                return -EINVAL;
-        *ret = (uint16_t) port;
-        return 0;
-}
-
-static int listen_parse_unix(const char *s, MetricsListen *ret) {
-        struct sockaddr_un *sa = (struct sockaddr_un *) &ret->addr;
-        size_t n = strlen(s);
-
-        if (n >= sizeof(sa->sun_path))
-                return -ENAMETOOLONG;
-        sa->sun_family = AF_UNIX;
-        memcpy(sa->sun_path, s, n + 1);
-        memcpy(ret->path, s, n + 1);
-        ret->addr_len = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + n + 1);
-        return 0;
-}
-
-/* "[::1]:9464" */
-static int listen_parse_ipv6(const char *s, MetricsListen *ret) {
-        struct sockaddr_in6 *sa = (struct sockaddr_in6 *) &ret->addr;
-        const char *bracket = strchr(s, ']');
-        char host[INET6_ADDRSTRLEN];
-
-        if (!bracket || bracket[1] != ':' || (size_t) (bracket - s - 1) >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, s + 1, (size_t) (bracket - s - 1));
-        host[bracket - s - 1] = '\0';
-        sa->sin6_family = AF_INET6;
-        if (inet_pton(AF_INET6, host, &sa->sin6_addr) != 1 || parse_port(bracket + 2, &sa->sin6_port) < 0)
-                return -EINVAL;
-        sa->sin6_port = htons(sa->sin6_port);
-        ret->addr_len = sizeof(*sa);
-        return 0;
-}
-
-/* "127.0.0.1:9464" */
-static int listen_parse_ipv4(const char *s, MetricsListen *ret) {
-        struct sockaddr_in *sa = (struct sockaddr_in *) &ret->addr;
-        const char *colon = strrchr(s, ':');
-        char host[INET_ADDRSTRLEN];
-
-        if (!colon || (size_t) (colon - s) >= sizeof(host))
-                return -EINVAL;
-        memcpy(host, s, (size_t) (colon - s));
-        host[colon - s] = '\0';
-        sa->sin_family = AF_INET;
-        if (inet_pton(AF_INET, host, &sa->sin_addr) != 1 || parse_port(colon + 1, &sa->sin_port) < 0)
-                return -EINVAL;
-        sa->sin_port = htons(sa->sin_port);
-        ret->addr_len = sizeof(*sa);
-        return 0;
-}
-
-int metrics_listen_parse(const char *s, MetricsListen *ret) {
-        MetricsListen l = {};
-        int r;
-
-        if (!s || !*s)
-                return -EINVAL;
-        if (s[0] == '/')
-                r = listen_parse_unix(s, &l);
-        else if (s[0] == '[')
-                r = listen_parse_ipv6(s, &l);
-        else
-                r = listen_parse_ipv4(s, &l);
-        if (r < 0)
-                return r;
-        *ret = l;
-        return 0;
-}
-
 /* ---- the socket ---- */
 
-static int listen_socket(const MetricsListen *where, int *ret_fd) {
+static int listen_socket(const ListenAddress *where, int *ret_fd) {
         int family = where->addr.ss_family, one = 1;
         _cleanup_close_ int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
@@ -235,7 +157,7 @@ static int start_daemon(MetricsHttp *h) {
         return rearm(h);
 }
 
-int metrics_http_new(sd_event *event, const MetricsListen *where, MetricsRender render, void *userdata,
+int metrics_http_new(sd_event *event, const ListenAddress *where, MetricsRender render, void *userdata,
                      MetricsHttp **ret) {
         _cleanup_(metrics_http_freep) MetricsHttp *h = calloc(1, sizeof(*h));
         int r;

@@ -15,21 +15,8 @@
 #include <sys/un.h>
 #include <systemd/sd-event.h>
 
+#include "listen-address.h"
 #include "macro.h"
-
-/* Where to listen: "127.0.0.1:9464", "[::1]:9464", or an absolute path of
- * a Unix socket. */
-typedef struct MetricsListen {
-        struct sockaddr_storage addr;
-        socklen_t addr_len;
-        char path[sizeof(((struct sockaddr_un *) NULL)->sun_path)]; /* the Unix socket's path, or "" */
-} MetricsListen;
-
-/* Parses a metrics_listen value: an IPv4 address and port
- * ("127.0.0.1:9464"), an IPv6 one in brackets ("[::1]:9464"), or an
- * absolute path ("/run/corral/metrics.sock"). Port 1..65535. Pure.
- * Returns 0, -EINVAL, -ENAMETOOLONG (a path too long for sun_path). */
-int metrics_listen_parse(const char *s, MetricsListen *ret);
 
 /* Renders the metrics: returns 0 with a malloc'd text (taken by the
  * server) and its length, or -errno (the client gets a 500). */
@@ -44,7 +31,7 @@ typedef struct MetricsHttp MetricsHttp;
  * connections at once. Returns 0 with the server in *ret, -errno of
  * socket(2)/bind(2)/listen(2) (-EADDRINUSE), -EIO when MHD refused to
  * start, -ENOMEM. */
-int metrics_http_new(sd_event *event, const MetricsListen *where, MetricsRender render, void *userdata,
+int metrics_http_new(sd_event *event, const ListenAddress *where, MetricsRender render, void *userdata,
                      MetricsHttp **ret);
 
 /* Stops the server, closes its connections and its socket, and removes a
