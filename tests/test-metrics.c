@@ -234,7 +234,7 @@ static void test_invalid(_unused_ void **state) {
 
 static void deliver(MetricsCollector *m, Unit *u, UnitState old_state) {
         ManagerEvent ev = { .type = MANAGER_EVENT_UNIT_CHANGED, .unit = u, .name = u->name,
-                            .old_state = old_state, .new_state = u->state };
+                            .old_state = old_state, .new_state = u->state, .result = u->result };
         metrics_collector_on_event(&ev, m);
 }
 

@@ -27,6 +27,7 @@ typedef struct ManagerEvent {
         UnitState new_state; /* the unit's state when the change was queued */
         uint64_t seq;        /* numbers the events in the order they were queued, from 1 */
         bool ok;             /* MANAGER_EVENT_HEALTH_CHECKED, MANAGER_EVENT_RELOADED */
+        UnitResult result;   /* the unit's result when the change was queued */
 } ManagerEvent;
 
 /* A subscriber. It may call any manager or unit function; what that

@@ -183,7 +183,7 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
-                .seq = ++m->event_seq,
+                .seq = ++m->event_seq, .result = u->result,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }

@@ -100,20 +100,26 @@ const MetricsUnitCounters *metrics_collector_unit(const MetricsCollector *m, con
         return found ? &m->units[i].counters : NULL;
 }
 
+static bool state_is_dead(UnitState s) {
+        return s == UNIT_INACTIVE || s == UNIT_FAILED;
+}
+
+/* The states and result are those of the event, as queued: by delivery
+ * the unit may be on its way again. */
 static void unit_changed(MetricsCollector *m, const ManagerEvent *ev) {
         const Unit *u = ev->unit;
+        bool valid = ev->result >= 0 && ev->result < _UNIT_RESULT_MAX;
         MetricsUnitCounters *c;
 
-        if (ev->new_state == UNIT_BACKOFF && u->result >= 0 && u->result < _UNIT_RESULT_MAX) {
+        if (ev->new_state == UNIT_BACKOFF && valid) {
                 c = unit_counters(m, ev->name);
                 if (c)
-                        c->restarts[u->result]++;
+                        c->restarts[ev->result]++;
         }
         if (ev->new_state == UNIT_RUNNING && ev->old_state == UNIT_STARTING && u->started_at > 0)
                 metrics_histogram_observe(&m->start_latency, now(CLOCK_MONOTONIC) - u->started_at);
-        if (u->is_job && unit_is_inactive(u) && ev->old_state != ev->new_state && u->result >= 0 &&
-            u->result < _UNIT_RESULT_MAX && ev->old_state != UNIT_INACTIVE)
-                m->jobs[u->result]++;
+        if (u->is_job && valid && state_is_dead(ev->new_state) && !state_is_dead(ev->old_state))
+                m->jobs[ev->result]++;
 }
 
 void metrics_collector_on_event(const ManagerEvent *ev, void *userdata) {

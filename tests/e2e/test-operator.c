@@ -7,6 +7,7 @@
  * tab-separated text. */
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -570,6 +571,261 @@ static void test_readme_commands(void **state) {
         assert_false(test_cgroup_exists(EXAMPLE_CGROUP));
 }
 
+/* ---- the audit trail ---- */
+
+#define TEST_USER "corral-test-operator"
+
+static bool user_created;
+
+static bool user_ids(uid_t *ret_uid, gid_t *ret_gid) {
+        struct passwd *pw = getpwnam(TEST_USER);
+
+        if (!pw)
+                return false;
+        *ret_uid = pw->pw_uid;
+        *ret_gid = pw->pw_gid;
+        return true;
+}
+
+static void ensure_user(void) {
+        uid_t uid;
+        gid_t gid;
+
+        if (user_ids(&uid, &gid))
+                return;
+        if (system("useradd --system --no-create-home --shell /usr/sbin/nologin " TEST_USER " >/dev/null 2>&1") ==
+                    0 &&
+            user_ids(&uid, &gid))
+                user_created = true;
+}
+
+static void remove_user(void) {
+        if (user_created && system("userdel " TEST_USER " >/dev/null 2>&1") != 0)
+                fprintf(stderr, "warning: userdel %s failed\n", TEST_USER);
+}
+
+/* corralctl --socket d->socket ARGS… as TEST_USER, without groups. */
+static Ctl ctl_user_argv(const TestDaemon *d, const char *const *args) {
+        const char *argv[32] = { "setpriv", "--reuid=" TEST_USER, "--regid=" TEST_USER, "--clear-groups",
+                                 env_or_skip("CORRALCTL"), "--socket", d->socket };
+        size_t n = 7;
+        Ctl c;
+
+        for (; *args && n < ELEMENTSOF(argv) - 1; args++)
+                argv[n++] = *args;
+        c = run_argv(argv);
+        print_message("(as " TEST_USER ") corralctl %s: exit %d\n%s%s", argv[7], c.status, c.out, c.err);
+        return c;
+}
+
+#define CTL_USER(d, ...) ctl_user_argv(d, (const char *const[]) { __VA_ARGS__, NULL })
+
+static void test_audit(void **state) {
+        _cleanup_free_ char *want = NULL;
+        uid_t uid = 0;
+        gid_t gid = 0;
+
+        /* status_public: the socket is 0666, so the user reaches corrald,
+         * which refuses every change. */
+        start_daemon(&daemon_, "audit", "[corral]\nstatus_public = yes\n[program:a]\ncommand = sleep 1000\n");
+        assert_int_equal(chmod(daemon_.dir, 0755), 0);
+        wait_state(&daemon_, "a", "running");
+        if (!user_ids(&uid, &gid)) {
+                print_message("SKIP: no user " TEST_USER " (useradd failed)\n");
+                skip();
+        }
+        Ctl c = CTL_USER(&daemon_, "--version");
+        if (c.status != 0) {
+                print_message("SKIP: " TEST_USER " cannot run corralctl here\n");
+                ctl_done(&c);
+                skip();
+        }
+        ctl_done(&c);
+
+        c = CTL_USER(&daemon_, "stop", "a");
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "permission denied"));
+        ctl_done(&c);
+        assert_true(asprintf(&want, "control: stop a by UID %u GID %u PID ", (unsigned) uid, (unsigned) gid) > 0);
+        assert_true(test_daemon_wait_log(&daemon_, want, 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "(corralctl): refused: permission denied"), 1);
+        wait_state(&daemon_, "a", "running");
+
+        /* a read is not audited; root's reload is, with UID 0 */
+        free(CTL_OK(&daemon_, 0, "status"));
+        free(CTL_OK(&daemon_, 0, "reload"));
+        assert_true(test_daemon_wait_log(&daemon_, "control: reload by UID 0 GID 0 PID ", 1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "(corralctl): ok", 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "control: status"), 0);
+
+        /* a flood of refusals: 20 lines per 10 s, the rest counted */
+        for (int i = 0; i < 30; i++) {
+                c = CTL_USER(&daemon_, "kill", "a");
+                assert_int_equal(c.status, 1);
+                ctl_done(&c);
+        }
+        print_message("refusals logged: %u\n", test_daemon_log_count(&daemon_, "): refused"));
+        assert_int_equal(test_daemon_log_count(&daemon_, "): refused"), 20);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- status after an unhealthy restart ---- */
+
+static void test_unhealthy_reason(void **state) {
+        _cleanup_free_ char *body = NULL, *out = NULL, *want = NULL;
+        json_t *port;
+
+        assert_true(asprintf(&body,
+                             "[corral]\nport_range = %u-%u\n"
+                             "[program:web]\ncommand = %s -port ${PORT}\ninstances = 1\nport = auto\n"
+                             "ready = health\nhealth_url = http://127.0.0.1:${PORT}/api/status\n"
+                             "health_interval = 200ms\nhealth_timeout = 300ms\nhealth_threshold = 3\n"
+                             "restart_delay = 100ms\noutput = null\n",
+                             range_base + 10, range_base + 19, env_or_skip("CORRAL_DEMO_SERVICE")) > 0);
+        start_daemon(&daemon_, "unhealthy", body);
+        wait_state(&daemon_, "web@0", "running");
+        port = unit_field(&daemon_, "web@0", "port");
+        assert_true(json_is_integer(port));
+        assert_true(asprintf(&want, "curl -sS http://127.0.0.1:%d/api/fail", (int) json_integer_value(port)) > 0);
+        Ctl c = run_shell(want);
+        assert_int_equal(c.status, 0);
+        ctl_done(&c);
+        assert_true(test_daemon_wait_log(&daemon_, "web@0: restarting in", 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "web@0: health check failed: HTTP 500"), 3);
+        wait_state(&daemon_, "web@0", "running");
+
+        out = CTL_OK(&daemon_, 0, "status", "web@0");
+        assert_non_null(strstr(out, "\n     Reason: unhealthy\n"));
+        assert_non_null(strstr(out, "\n   Restarts: 1\n"));
+        want = mfree(want);
+        assert_true(asprintf(&want, "\n       Port: %d\n", (int) json_integer_value(port)) > 0);
+        assert_non_null(strstr(out, want));
+        assert_non_null(strstr(out, "\n     Health: "));
+        assert_non_null(strstr(out, "State: running since "));
+        out = mfree(out);
+        out = CTL_OK(&daemon_, 0, "status");
+        assert_non_null(strstr(out, "\t1\tunhealthy\t"));
+        json_decref(port);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- metrics against status --json ---- */
+
+static const char parser_script[] =
+        "import sys\n"
+        "from prometheus_client.parser import text_string_to_metric_families\n"
+        "for fam in text_string_to_metric_families(sys.stdin.read()):\n"
+        "    for s in fam.samples:\n"
+        "        labels = ','.join('%s=%s' % (k, s.labels[k]) for k in sorted(s.labels))\n"
+        "        print('%s{%s} %d' % (s.name, labels, s.value))\n";
+
+/* The samples of Prometheus text, one "name{k=v,…} integer" per line, as
+ * Debian's python3-prometheus-client parses them. */
+static char *parse_metrics(const char *cmd) {
+        _cleanup_free_ char *full = NULL;
+        Ctl c;
+
+        setenv("CORRAL_TEST_PARSER", parser_script, /* overwrite= */ 1);
+        assert_true(asprintf(&full, "%s | /usr/bin/python3 -c \"$CORRAL_TEST_PARSER\"", cmd) > 0);
+        c = run_shell(full);
+        assert_int_equal(c.status, 0);
+        free(c.err);
+        return c.out;
+}
+
+static bool has_sample(const char *samples, const char *line) {
+        size_t n = strlen(line);
+
+        for (const char *p = samples; (p = strstr(p, line)); p++)
+                if ((p == samples || p[-1] == '\n') && p[n] == '\n')
+                        return true;
+        return false;
+}
+
+static void assert_metrics_match(const char *samples, json_t *units) {
+        static const char *const states[] = { "inactive", "starting", "running", "stopping", "backoff", "failed" };
+        static const char *const kinds[] = { "service", "job" };
+        size_t i;
+        json_t *u;
+
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++)
+                for (size_t st = 0; st < ELEMENTSOF(states); st++) {
+                        char line[128];
+                        int n = 0;
+
+                        json_array_foreach(units, i, u)
+                                n += streq_ptr(json_string_value(json_object_get(u, "kind")), kinds[k]) &&
+                                     streq_ptr(json_string_value(json_object_get(u, "state")), states[st]);
+                        snprintf(line, sizeof(line), "corral_units{kind=%s,state=%s} %d", kinds[k], states[st], n);
+                        print_message("expect %s\n", line);
+                        assert_true(has_sample(samples, line));
+                }
+        json_array_foreach(units, i, u) {
+                char line[160];
+                const char *name = json_string_value(json_object_get(u, "name"));
+
+                snprintf(line, sizeof(line), "corral_unit_state{kind=%s,state=%s,unit=%s} 1",
+                         json_string_value(json_object_get(u, "kind")),
+                         json_string_value(json_object_get(u, "state")), name);
+                assert_true(has_sample(samples, line));
+        }
+}
+
+static void test_metrics_match_status(void **state) {
+        _cleanup_free_ char *body = NULL, *cmd = NULL, *samples = NULL, *out = NULL, *http = NULL;
+        json_t *units;
+        unsigned port = range_base + 30;
+
+        assert_true(asprintf(&body,
+                             "[corral]\nmetrics_listen = 127.0.0.1:%u\n"
+                             "[program:up]\ncommand = sleep 1000\ninstances = 2\n"
+                             "[program:off]\ncommand = sleep 1000\nautostart = no\n"
+                             "[program:crash]\ncommand = sh -c 'exit 3'\nrestart_delay = 50ms\n"
+                             "start_limit_burst = 3\n",
+                             port) > 0);
+        start_daemon(&daemon_, "metrics", body);
+        wait_state(&daemon_, "up@1", "running");
+        wait_state(&daemon_, "crash", "failed");
+        free(CTL_OK(&daemon_, 0, "run", "--name", "done", "--wait", "--", "true"));
+        assert_true(test_daemon_wait_log(&daemon_, "serving the metrics at http://127.0.0.1:", 1, TIMEOUT));
+
+        out = CTL_OK(&daemon_, 0, "status", "--json");
+        units = json_loads(out, 0, NULL);
+        assert_true(json_is_array(units));
+
+        assert_true(asprintf(&cmd, "%s --socket %s metrics", env_or_skip("CORRALCTL"), daemon_.socket) > 0);
+        samples = parse_metrics(cmd);
+        assert_metrics_match(samples, units);
+        /* crash: started 3 times, so restarted twice, by exit-code, then failed at its start limit */
+        assert_true(has_sample(samples, "corral_unit_restarts_total{reason=exit-code,unit=crash} 2"));
+        for (size_t i = 0; i < json_array_size(units); i++)
+                if (streq_ptr(json_string_value(json_object_get(json_array_get(units, i), "name")), "crash"))
+                        assert_int_equal(json_integer_value(json_object_get(json_array_get(units, i), "restarts")), 2);
+        assert_true(has_sample(samples, "corral_jobs_finished_total{result=success} 1"));
+        assert_true(has_sample(samples, "corral_reloads_total{} 0"));
+        assert_true(has_sample(samples, "corral_control_requests_total{method=run,outcome=ok} 1"));
+        /* up@0, up@1, the job and the three starts of crash went from
+         * starting to running (at exec) */
+        assert_true(has_sample(samples, "corral_start_latency_seconds_count{} 6"));
+
+        /* the same over HTTP, from the event loop */
+        assert_true(asprintf(&http, "curl -sS --fail http://127.0.0.1:%u/metrics", port) > 0);
+        free(samples);
+        samples = parse_metrics(http);
+        assert_metrics_match(samples, units);
+        assert_true(has_sample(samples, "corral_unit_restarts_total{reason=exit-code,unit=crash} 2"));
+        json_decref(units);
+
+        /* a reload is counted (it starts crash again: its restarts go on
+         * counting, while status counts from the new start) */
+        free(CTL_OK(&daemon_, 0, "reload"));
+        free(samples);
+        samples = parse_metrics(http);
+        assert_true(has_sample(samples, "corral_reloads_total{} 1"));
+        assert_true(has_sample(samples, "corral_reload_failures_total{} 0"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_table_order_and_columns, teardown),
@@ -579,9 +835,16 @@ int main(void) {
                 cmocka_unit_test_teardown(test_reload_counts, teardown),
                 cmocka_unit_test_teardown(test_top, teardown),
                 cmocka_unit_test_teardown(test_readme_commands, teardown),
+                cmocka_unit_test_teardown(test_audit, teardown),
+                cmocka_unit_test_teardown(test_unhealthy_reason, teardown),
+                cmocka_unit_test_teardown(test_metrics_match_status, teardown),
         };
+        int r;
 
         test_require_cgroup2_root();
         range_base = 44000 + (unsigned) (getpid() % 20) * 50;
-        return cmocka_run_group_tests(tests, /* setup= */ NULL, /* teardown= */ NULL);
+        ensure_user();
+        r = cmocka_run_group_tests(tests, /* setup= */ NULL, /* teardown= */ NULL);
+        remove_user();
+        return r;
 }
