@@ -26,8 +26,14 @@
 #include <unistd.h>
 
 #include "metrics-http.h"
+#include "metrics-mhd.h"
 
 /* ---- the address ---- */
+
+/* libmicrohttpd is mapped by the first server, not before. */
+static void test_not_loaded_before_use(_unused_ void **state) {
+        assert_false(mhd_dlopen_loaded());
+}
 
 static void test_listen_parse(_unused_ void **state) {
         static const struct {
@@ -108,6 +114,7 @@ static int setup_tcp(void **state) {
         assert_int_equal(listen_address_parse("127.0.0.1:1", &l), 0);
         ((struct sockaddr_in *) &l.addr)->sin_port = 0; /* any free port */
         assert_int_equal(metrics_http_new(f->event, &l, render, f, &f->http), 0);
+        assert_true(mhd_dlopen_loaded());
         *state = f;
         return 0;
 }
@@ -325,6 +332,7 @@ static void test_port_taken(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_not_loaded_before_use),
                 cmocka_unit_test(test_listen_parse),
                 cmocka_unit_test_setup_teardown(test_get, setup_tcp, teardown),
                 cmocka_unit_test_setup_teardown(test_errors, setup_tcp, teardown),

@@ -121,7 +121,8 @@ int verb_list(corral *c, const Args *a) {
 
         if (r < 0)
                 return fail(c, r, "list");
-        l = units_select(units, a, /* sort= */ true, &n);
+        /* In corrald's order (configuration order, then jobs), for scripts. */
+        l = units_select(units, a, /* sort= */ false, &n);
         if (!l)
                 return out_of_memory();
         if (a->json)

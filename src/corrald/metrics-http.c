@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 
 #include "log.h"
 #include "listen-address.h"
+#include "metrics-mhd.h"
 
 #define METRICS_HTTP_TIMEOUT_SEC 10U
 #define METRICS_HTTP_CONNECTIONS 16U
@@ -54,12 +54,12 @@ static int listen_socket(const ListenAddress *where, int *ret_fd) {
 
 /* ---- MHD on sd-event ---- */
 
-/* After every MHD_run(): the timer follows MHD's timeout, off when there
+/* After every sym_MHD_run(): the timer follows MHD's timeout, off when there
  * is none (no connection open), so that an idle server never wakes up. */
 static int rearm(MetricsHttp *h) {
         MHD_UNSIGNED_LONG_LONG ms = 0;
 
-        if (MHD_get_timeout(h->daemon, &ms) != MHD_YES)
+        if (sym_MHD_get_timeout(h->daemon, &ms) != MHD_YES)
                 return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
         int r = sd_event_source_set_time_relative(h->timer, (uint64_t) ms * 1000U);
         if (r < 0)
@@ -68,8 +68,8 @@ static int rearm(MetricsHttp *h) {
 }
 
 static int run(MetricsHttp *h) {
-        if (MHD_run(h->daemon) != MHD_YES)
-                log_debug("metrics: MHD_run() failed, ignoring");
+        if (sym_MHD_run(h->daemon) != MHD_YES)
+                log_debug("metrics: sym_MHD_run() failed, ignoring");
         int r = rearm(h);
         if (r < 0)
                 log_warning_errno(r, "metrics: cannot arm the HTTP timer, ignoring: %m");
@@ -87,16 +87,16 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static enum MHD_Result respond(struct MHD_Connection *connection, unsigned status, char *body, size_t len,
                                const char *type) {
         struct MHD_Response *response =
-                MHD_create_response_from_buffer_with_free_callback(len, body, free);
+                sym_MHD_create_response_from_buffer_with_free_callback(len, body, free);
         enum MHD_Result ret;
 
         if (!response) {
                 free(body);
                 return MHD_NO;
         }
-        (void) MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-        ret = MHD_queue_response(connection, status, response);
-        MHD_destroy_response(response);
+        (void) sym_MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+        ret = sym_MHD_queue_response(connection, status, response);
+        sym_MHD_destroy_response(response);
         return ret;
 }
 
@@ -132,17 +132,17 @@ static int start_daemon(MetricsHttp *h) {
         const union MHD_DaemonInfo *info;
 
         /* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no
-         * thread; we call MHD_run(). No MHD_USE_ITC: no eventfd either. */
-        h->daemon = MHD_start_daemon(MHD_USE_EPOLL, /* port= */ 0, /* apc= */ NULL, /* apc_cls= */ NULL, on_request,
+         * thread; we call sym_MHD_run(). No MHD_USE_ITC: no eventfd either. */
+        h->daemon = sym_MHD_start_daemon(MHD_USE_EPOLL, /* port= */ 0, /* apc= */ NULL, /* apc_cls= */ NULL, on_request,
                                      h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->fd, MHD_OPTION_CONNECTION_TIMEOUT,
                                      METRICS_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_LIMIT,
                                      METRICS_HTTP_CONNECTIONS, MHD_OPTION_END);
         if (!h->daemon)
                 return -EIO; /* h->fd is still ours (or MHD closed it already: EBADF, harmless) */
-        /* MHD_stop_daemon() closes the listening socket, and panics when
+        /* sym_MHD_stop_daemon() closes the listening socket, and panics when
          * that close fails: it is MHD's now. */
         h->listen_fd = TAKE_FD(h->fd);
-        info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+        info = sym_MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
         if (!info)
                 return -EIO;
         int r = sd_event_add_io(h->event, &h->io, info->epoll_fd, EPOLLIN, on_io, h);
@@ -159,9 +159,16 @@ static int start_daemon(MetricsHttp *h) {
 
 int metrics_http_new(sd_event *event, const ListenAddress *where, MetricsRender render, void *userdata,
                      MetricsHttp **ret) {
-        _cleanup_(metrics_http_freep) MetricsHttp *h = calloc(1, sizeof(*h));
+        _cleanup_(metrics_http_freep) MetricsHttp *h = NULL;
+        const char *error = NULL;
         int r;
 
+        r = mhd_dlopen(&error);
+        if (r < 0) {
+                log_error("metrics: cannot load libmicrohttpd: %s", error ?: "?");
+                return r;
+        }
+        h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
         h->fd = h->listen_fd = -EBADF;
@@ -185,7 +192,7 @@ MetricsHttp *metrics_http_free(MetricsHttp *h) {
         sd_event_source_disable_unref(h->io);
         sd_event_source_disable_unref(h->timer);
         if (h->daemon)
-                MHD_stop_daemon(h->daemon);
+                sym_MHD_stop_daemon(h->daemon);
         safe_close(h->fd);
         if (h->path[0])
                 (void) unlink(h->path);

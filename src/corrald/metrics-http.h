@@ -29,8 +29,9 @@ typedef struct MetricsHttp MetricsHttp;
  * serves GET /metrics (HEAD too; 404 elsewhere, 405 for other methods)
  * on event. A client that sends nothing for 10s is dropped; at most 16
  * connections at once. Returns 0 with the server in *ret, -errno of
- * socket(2)/bind(2)/listen(2) (-EADDRINUSE), -EIO when MHD refused to
- * start, -ENOMEM. */
+ * socket(2)/bind(2)/listen(2) (-EADDRINUSE), -EOPNOTSUPP when
+ * libmicrohttpd cannot be loaded (it is mapped here, on first use:
+ * metrics-mhd.h), -EIO when MHD refused to start, -ENOMEM. */
 int metrics_http_new(sd_event *event, const ListenAddress *where, MetricsRender render, void *userdata,
                      MetricsHttp **ret);
 

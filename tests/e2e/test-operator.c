@@ -214,9 +214,10 @@ static void test_table_order_and_columns(void **state) {
         out = mfree(out);
         names = mfree(names);
 
+        /* list keeps corrald's order: the configuration's, then jobs */
         out = CTL_OK(&daemon_, 0, "list");
-        assert_true(strneq(out, "a\nb\nw@0\nw@1\nw@2\n", strlen("a\nb\nw@0\nw@1\nw@2\n")));
-        assert_non_null(strstr(out, "w@9\nw@10\naaa-job\n"));
+        assert_true(strneq(out, "w@0\nw@1\n", strlen("w@0\nw@1\n")));
+        assert_non_null(strstr(out, "w@10\nb\na\naaa-job\n"));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -343,6 +344,14 @@ static void test_reload_counts(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* Whether corrald has libmicrohttpd mapped (/proc/PID/maps). */
+static bool daemon_maps_mhd(const TestDaemon *d) {
+        _cleanup_free_ char *cmd = NULL;
+
+        assert_true(asprintf(&cmd, "grep -q libmicrohttpd /proc/%d/maps", (int) d->pid) > 0);
+        return system(cmd) == 0;
+}
+
 static void test_top(void **state) {
         _cleanup_free_ char *out = NULL;
         const char *p;
@@ -359,6 +368,8 @@ static void test_top(void **state) {
         assert_non_null(strstr(out, "\nb "));
         /* From the second frame on, each unit has a CPU share. */
         assert_non_null(strstr(strstr(out, "\n\n"), "%"));
+        /* no metrics_listen: no HTTP server library in corrald */
+        assert_false(daemon_maps_mhd(&daemon_));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -788,6 +799,7 @@ static void test_metrics_match_status(void **state) {
         wait_state(&daemon_, "crash", "failed");
         free(CTL_OK(&daemon_, 0, "run", "--name", "done", "--wait", "--", "true"));
         assert_true(test_daemon_wait_log(&daemon_, "serving the metrics at http://127.0.0.1:", 1, TIMEOUT));
+        assert_true(daemon_maps_mhd(&daemon_));
 
         out = CTL_OK(&daemon_, 0, "status", "--json");
         units = json_loads(out, 0, NULL);
