@@ -34,12 +34,12 @@ static void test_duration(_unused_ void **state) {
                 { 1500, "2ms" },
                 { 77 * MS, "77ms" },
                 { 999 * MS + 499, "999ms" },
-                { 999 * MS + 500, "1s" },     /* rounds up into seconds */
+                { 999 * MS + 500, "1s" }, /* rounds up into seconds */
                 { 5 * S, "5s" },
                 { 34 * S + 550 * MS, "34.6s" },
                 { 34 * S + 640 * MS, "34.6s" },
                 { 59 * S + 940 * MS, "59.9s" },
-                { 59 * S + 960 * MS, "1min 0s" }, /* 60.0s is a minute */
+                { 59 * S + 960 * MS, "1min 0s" },    /* 60.0s is a minute */
                 { 1 * MINUTE + 77 * MS, "1min 0s" }, /* what issue 15 saw as "1min 77ms" */
                 { 1 * MINUTE + 500 * MS, "1min 1s" },
                 { 59 * MINUTE + 59 * S + 400 * MS, "59min 59s" },
@@ -67,8 +67,13 @@ static void test_bytes(_unused_ void **state) {
                 uint64_t bytes;
                 const char *text;
         } cases[] = {
-                { 0, "0B" }, { 1023, "1023B" }, { 1024, "1.0K" }, { 4096000, "3.9M" },
-                { UINT64_C(1) << 30, "1.0G" }, { UINT64_MAX - 1, "16.0E" }, { UINT64_MAX, "-" },
+                { 0, "0B" },
+                { 1023, "1023B" },
+                { 1024, "1.0K" },
+                { 4096000, "3.9M" },
+                { UINT64_C(1) << 30, "1.0G" },
+                { UINT64_MAX - 1, "16.0E" },
+                { UINT64_MAX, "-" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -61,7 +61,9 @@ static void test_listen_parse(_unused_ void **state) {
                 { "[127.0.0.1]:80", -EINVAL, 0, 0 },
                 { "1.2.3.4.5:80", -EINVAL, 0, 0 },
                 { "relative/path.sock", -EINVAL, 0, 0 },
-                { "/" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                { "/"
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                  "aaaaaaaaaaa",
                   -ENAMETOOLONG, 0, 0 },
         };
 

@@ -109,19 +109,45 @@ static void test_units(_unused_ void **state) {
         static const MetricsCount jobs[] = { { "success", 7 }, { "signal", 1 } };
         static const MetricsRequestCount requests[] = { { "stop", "refused", 3 }, { "status", "ok", 12 } };
         const MetricsUnit units[] = {
-                { .name = "web@0", .kind = "service", .state = "running", .restarts = web0_restarts,
-                  .n_restarts = ELEMENTSOF(web0_restarts), .has_health = true, .healthy = false,
-                  .health_checks = 40, .health_failures = 3, .cpu_usec = 1500000, .memory_bytes = 4096000,
+                { .name = "web@0",
+                  .kind = "service",
+                  .state = "running",
+                  .restarts = web0_restarts,
+                  .n_restarts = ELEMENTSOF(web0_restarts),
+                  .has_health = true,
+                  .healthy = false,
+                  .health_checks = 40,
+                  .health_failures = 3,
+                  .cpu_usec = 1500000,
+                  .memory_bytes = 4096000,
                   .tasks = 2 },
-                { .name = "web@1", .kind = "service", .state = "running", .has_health = true, .healthy = true,
-                  .health_checks = 41, .cpu_usec = 250, .memory_bytes = UINT64_MAX, .tasks = UINT64_MAX },
-                { .name = "job-1", .kind = "job", .state = "failed", .cpu_usec = UINT64_MAX,
-                  .memory_bytes = UINT64_MAX, .tasks = UINT64_MAX },
+                { .name = "web@1",
+                  .kind = "service",
+                  .state = "running",
+                  .has_health = true,
+                  .healthy = true,
+                  .health_checks = 41,
+                  .cpu_usec = 250,
+                  .memory_bytes = UINT64_MAX,
+                  .tasks = UINT64_MAX },
+                { .name = "job-1",
+                  .kind = "job",
+                  .state = "failed",
+                  .cpu_usec = UINT64_MAX,
+                  .memory_bytes = UINT64_MAX,
+                  .tasks = UINT64_MAX },
         };
         MetricsSnapshot s = {
-                .version = "0.1.0", .states = states, .units = units, .n_units = ELEMENTSOF(units),
-                .jobs_by_result = jobs, .n_jobs_by_result = ELEMENTSOF(jobs), .requests = requests,
-                .n_requests = ELEMENTSOF(requests), .reloads = 4, .reload_failures = 1,
+                .version = "0.1.0",
+                .states = states,
+                .units = units,
+                .n_units = ELEMENTSOF(units),
+                .jobs_by_result = jobs,
+                .n_jobs_by_result = ELEMENTSOF(jobs),
+                .requests = requests,
+                .n_requests = ELEMENTSOF(requests),
+                .reloads = 4,
+                .reload_failures = 1,
                 .last_reload_usec = UINT64_C(1764650000250000),
         };
         _cleanup_free_ char *text = format(&s), *out = parse(text);
@@ -184,9 +210,9 @@ static void test_histogram(_unused_ void **state) {
                 uint64_t usec;
                 const char *bucket; /* the smallest bucket that counts it */
         } cases[] = {
-                { 0, "0.005" },        { 5000, "0.005" }, { 5001, "0.01" }, { 999999, "1" },
-                { 1000000, "1" },      { 2500000, "2.5" }, { 30000000, "30" }, { 30000001, "+Inf" },
-                { UINT64_C(3600000000), "+Inf" },
+                { 0, "0.005" },     { 5000, "0.005" },    { 5001, "0.01" },
+                { 999999, "1" },    { 1000000, "1" },     { 2500000, "2.5" },
+                { 30000000, "30" }, { 30000001, "+Inf" }, { UINT64_C(3600000000), "+Inf" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -210,7 +236,7 @@ static void test_histogram_sum(_unused_ void **state) {
 
         for (int i = 0; i < 10; i++)
                 metrics_histogram_observe(&s.start_latency, 20000); /* 20 ms */
-        metrics_histogram_observe(&s.start_latency, 3000000);      /* 3 s */
+        metrics_histogram_observe(&s.start_latency, 3000000);       /* 3 s */
         _cleanup_free_ char *text = format(&s), *out = parse(text);
         assert_non_null(out);
         assert_true(has_line(out, "corral_start_latency_seconds_bucket{le=0.01} 0.0"));
@@ -233,8 +259,12 @@ static void test_invalid(_unused_ void **state) {
 /* ---- the collector, fed fake units and events ---- */
 
 static void deliver(MetricsCollector *m, Unit *u, UnitState old_state) {
-        ManagerEvent ev = { .type = MANAGER_EVENT_UNIT_CHANGED, .unit = u, .name = u->name,
-                            .old_state = old_state, .new_state = u->state, .result = u->result };
+        ManagerEvent ev = { .type = MANAGER_EVENT_UNIT_CHANGED,
+                            .unit = u,
+                            .name = u->name,
+                            .old_state = old_state,
+                            .new_state = u->state,
+                            .result = u->result };
         metrics_collector_on_event(&ev, m);
 }
 
@@ -307,14 +337,15 @@ static void test_collector(_unused_ void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_empty),           cmocka_unit_test(test_units),
-                cmocka_unit_test(test_label_escaping),  cmocka_unit_test(test_histogram),
-                cmocka_unit_test(test_histogram_sum),   cmocka_unit_test(test_invalid),
+                cmocka_unit_test(test_empty),          cmocka_unit_test(test_units),
+                cmocka_unit_test(test_label_escaping), cmocka_unit_test(test_histogram),
+                cmocka_unit_test(test_histogram_sum),  cmocka_unit_test(test_invalid),
                 cmocka_unit_test(test_collector),
         };
 
         if (system(PYTHON " -c 'import prometheus_client.parser' 2>/dev/null") != 0) {
-                fprintf(stderr, "skipped: " PYTHON " has no prometheus_client (Debian package "
+                fprintf(stderr, "skipped: " PYTHON
+                                " has no prometheus_client (Debian package "
                                 "python3-prometheus-client; tools/setup installs it)\n");
                 return 77;
         }

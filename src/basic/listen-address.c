@@ -84,4 +84,3 @@ int listen_address_parse(const char *s, ListenAddress *ret) {
         *ret = l;
         return 0;
 }
-

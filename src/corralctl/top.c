@@ -83,9 +83,8 @@ static void print_header(const corral_unit *const *l, size_t n, const Args *a) {
                 failed += streq_ptr(corral_unit_state(l[i]), "failed");
                 unhealthy += corral_unit_health_ok(l[i]) == 0;
         }
-        printf("corral: %zu units, %u running, %u failed, %u unhealthy; every %s%s\n", n, running, failed,
-               unhealthy, format_duration(interval, sizeof(interval), a->interval),
-               output_tty() ? ", Ctrl-C quits" : "");
+        printf("corral: %zu units, %u running, %u failed, %u unhealthy; every %s%s\n", n, running, failed, unhealthy,
+               format_duration(interval, sizeof(interval), a->interval), output_tty() ? ", Ctrl-C quits" : "");
         printf("%-24s %-20s %7s %8s %6s %-12s %s\n", "UNIT", "STATE", "CPU%", "MEM", "TASKS", "HEALTH", "RESTARTS");
 }
 
@@ -117,8 +116,8 @@ static int top_frame(Top *t, corral *c, const Args *a) {
                          corral_unit_frozen(l[i]) ? " (frozen)" : "");
                 if (corral_unit_tasks(l[i]) != UINT64_MAX)
                         snprintf(tasks, sizeof(tasks), "%" PRIu64, corral_unit_tasks(l[i]));
-                printf("%-24s %-20s %7s %8s %6s %-12s %" PRIu64 "\n", corral_unit_name(l[i]), state,
-                       samples[i].percent, format_bytes(mem, sizeof(mem), corral_unit_memory_bytes(l[i])), tasks,
+                printf("%-24s %-20s %7s %8s %6s %-12s %" PRIu64 "\n", corral_unit_name(l[i]), state, samples[i].percent,
+                       format_bytes(mem, sizeof(mem), corral_unit_memory_bytes(l[i])), tasks,
                        format_health_short(health, sizeof(health), l[i]), corral_unit_restarts(l[i]));
         }
         fflush(stdout);

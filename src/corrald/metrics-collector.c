@@ -193,8 +193,9 @@ void metrics_collector_fill(MetricsCollector *m, MetricsSnapshot *s) {
 
 /* ---- rendering ---- */
 
-static const char *const metrics_states[] = { "inactive", "starting", "running", "stopping",
-                                              "backoff",  "failed",   NULL };
+static const char *const metrics_states[] = {
+        "inactive", "starting", "running", "stopping", "backoff", "failed", NULL
+};
 
 /* One unit's row from its status and counters; its restart counts go to
  * counts (room for _UNIT_RESULT_MAX). */

@@ -86,8 +86,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static enum MHD_Result respond(struct MHD_Connection *connection, unsigned status, char *body, size_t len,
                                const char *type) {
-        struct MHD_Response *response =
-                sym_MHD_create_response_from_buffer_with_free_callback(len, body, free);
+        struct MHD_Response *response = sym_MHD_create_response_from_buffer_with_free_callback(len, body, free);
         enum MHD_Result ret;
 
         if (!response) {
@@ -108,9 +107,9 @@ static enum MHD_Result respond_text(struct MHD_Connection *connection, unsigned 
         return respond(connection, status, body, strlen(body), "text/plain; charset=utf-8");
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls) {
         MetricsHttp *h = cls;
         char *text = NULL;
         size_t len = 0;
@@ -134,9 +133,9 @@ static int start_daemon(MetricsHttp *h) {
         /* MHD_USE_EPOLL without MHD_USE_INTERNAL_POLLING_THREAD: no
          * thread; we call sym_MHD_run(). No MHD_USE_ITC: no eventfd either. */
         h->daemon = sym_MHD_start_daemon(MHD_USE_EPOLL, /* port= */ 0, /* apc= */ NULL, /* apc_cls= */ NULL, on_request,
-                                     h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->fd, MHD_OPTION_CONNECTION_TIMEOUT,
-                                     METRICS_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_LIMIT,
-                                     METRICS_HTTP_CONNECTIONS, MHD_OPTION_END);
+                                         h, MHD_OPTION_LISTEN_SOCKET, (MHD_socket) h->fd, MHD_OPTION_CONNECTION_TIMEOUT,
+                                         METRICS_HTTP_TIMEOUT_SEC, MHD_OPTION_CONNECTION_LIMIT,
+                                         METRICS_HTTP_CONNECTIONS, MHD_OPTION_END);
         if (!h->daemon)
                 return -EIO; /* h->fd is still ours (or MHD closed it already: EBADF, harmless) */
         /* sym_MHD_stop_daemon() closes the listening socket, and panics when

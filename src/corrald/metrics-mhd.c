@@ -14,10 +14,10 @@ static int mhd_state = 1; /* 1: not tried; 0: loaded; -errno: failed */
 static char mhd_error[256];
 
 static int mhd_resolve(void *dl) {
-#define MHD_DLOPEN_RESOLVE(name)                                                                            \
-        if (!(sym_##name = (typeof(name) *) dlsym(dl, #name))) {                                            \
-                snprintf(mhd_error, sizeof(mhd_error), "%s: no symbol %s", MHD_DLOPEN_SONAME, #name);        \
-                return -EOPNOTSUPP;                                                                         \
+#define MHD_DLOPEN_RESOLVE(name)                                                                      \
+        if (!(sym_##name = (typeof(name) *) dlsym(dl, #name))) {                                      \
+                snprintf(mhd_error, sizeof(mhd_error), "%s: no symbol %s", MHD_DLOPEN_SONAME, #name); \
+                return -EOPNOTSUPP;                                                                   \
         }
         MHD_DLOPEN_SYMBOLS(MHD_DLOPEN_RESOLVE)
 #undef MHD_DLOPEN_RESOLVE

@@ -11,15 +11,15 @@
 
 #define MHD_DLOPEN_SONAME "libmicrohttpd.so.12"
 
-#define MHD_DLOPEN_SYMBOLS(X)                                                                               \
-        X(MHD_start_daemon)                                                                                 \
-        X(MHD_stop_daemon)                                                                                  \
-        X(MHD_get_daemon_info)                                                                              \
-        X(MHD_get_timeout)                                                                                  \
-        X(MHD_run)                                                                                          \
-        X(MHD_create_response_from_buffer_with_free_callback)                                               \
-        X(MHD_add_response_header)                                                                          \
-        X(MHD_queue_response)                                                                               \
+#define MHD_DLOPEN_SYMBOLS(X)                                 \
+        X(MHD_start_daemon)                                   \
+        X(MHD_stop_daemon)                                    \
+        X(MHD_get_daemon_info)                                \
+        X(MHD_get_timeout)                                    \
+        X(MHD_run)                                            \
+        X(MHD_create_response_from_buffer_with_free_callback) \
+        X(MHD_add_response_header)                            \
+        X(MHD_queue_response)                                 \
         X(MHD_destroy_response)
 
 #define MHD_DLOPEN_DECLARE(name) extern typeof(name) *sym_##name;

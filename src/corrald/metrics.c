@@ -12,9 +12,9 @@
 #define USEC_PER_MSEC_U64 UINT64_C(1000)
 
 const uint64_t metrics_latency_bounds_usec[METRICS_LATENCY_BUCKETS] = {
-        5 * USEC_PER_MSEC_U64,   10 * USEC_PER_MSEC_U64,  25 * USEC_PER_MSEC_U64, 50 * USEC_PER_MSEC_U64,
-        100 * USEC_PER_MSEC_U64, 250 * USEC_PER_MSEC_U64, 500 * USEC_PER_MSEC_U64, 1 * USEC_PER_SEC_U64,
-        2500 * USEC_PER_MSEC_U64, 5 * USEC_PER_SEC_U64,   10 * USEC_PER_SEC_U64,  30 * USEC_PER_SEC_U64,
+        5 * USEC_PER_MSEC_U64,    10 * USEC_PER_MSEC_U64,  25 * USEC_PER_MSEC_U64,  50 * USEC_PER_MSEC_U64,
+        100 * USEC_PER_MSEC_U64,  250 * USEC_PER_MSEC_U64, 500 * USEC_PER_MSEC_U64, 1 * USEC_PER_SEC_U64,
+        2500 * USEC_PER_MSEC_U64, 5 * USEC_PER_SEC_U64,    10 * USEC_PER_SEC_U64,   30 * USEC_PER_SEC_U64,
 };
 
 void metrics_histogram_observe(MetricsHistogram *h, uint64_t usec) {
@@ -90,7 +90,7 @@ static void write_secs(FILE *f, const char *name, const char *const *labels, uin
         fprintf(f, " %s\n", format_seconds(buf, usec));
 }
 
-#define LABELS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define LABELS(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
 static void write_build_info(FILE *f, const MetricsSnapshot *s) {
         write_family(f, "corral_build_info", "gauge", "Always 1; the version of corrald in a label.");

@@ -48,8 +48,8 @@ typedef struct MetricsRequestCount {
 /* One unit. A uint64_t of UINT64_MAX is absent: its sample is left out. */
 typedef struct MetricsUnit {
         const char *name;
-        const char *kind;  /* "service" or "job" */
-        const char *state; /* one of MetricsSnapshot.states */
+        const char *kind;             /* "service" or "job" */
+        const char *state;            /* one of MetricsSnapshot.states */
         const MetricsCount *restarts; /* restarts by reason */
         size_t n_restarts;
         bool has_health; /* the unit has health checks: the three below count */
@@ -62,8 +62,8 @@ typedef struct MetricsUnit {
 } MetricsUnit;
 
 typedef struct MetricsSnapshot {
-        const char *version;        /* corral_build_info{version=…} */
-        const char *const *states;  /* every state name, NULL-terminated: corral_units counts each one */
+        const char *version;       /* corral_build_info{version=…} */
+        const char *const *states; /* every state name, NULL-terminated: corral_units counts each one */
         const MetricsUnit *units;
         size_t n_units;
         const MetricsCount *jobs_by_result; /* finished jobs by result */

@@ -120,12 +120,12 @@ static Ctl ctl_argv(const TestDaemon *d, const char *const *args) {
 #define CTL(d, ...) ctl_argv(d, (const char *const[]) { __VA_ARGS__, NULL })
 
 /* Runs corralctl, checks its exit status, returns its stdout. */
-#define CTL_OK(d, expect, ...)                                 \
-        ({                                                     \
-                Ctl _c = CTL(d, __VA_ARGS__);                  \
-                assert_int_equal(_c.status, (expect));         \
-                free(_c.err);                                  \
-                _c.out;                                        \
+#define CTL_OK(d, expect, ...)                         \
+        ({                                             \
+                Ctl _c = CTL(d, __VA_ARGS__);          \
+                assert_int_equal(_c.status, (expect)); \
+                free(_c.err);                          \
+                _c.out;                                \
         })
 
 /* ---- the daemon ---- */
@@ -337,7 +337,8 @@ static void test_reload_counts(void **state) {
         assert_non_null(f);
         fprintf(f, "[corral]\ncgroup = %s\ncontrol_socket = %s\n", daemon_.cgroup, daemon_.socket);
         fputs("[program:keep]\ncommand = sleep 1000\n[program:change]\ncommand = sleep 2000\n"
-              "[program:add]\ncommand = sleep 1000\n", f);
+              "[program:add]\ncommand = sleep 1000\n",
+              f);
         fclose(f);
         out = CTL_OK(&daemon_, 0, "reload");
         assert_string_equal(out, "Reloaded: 1 added, 1 removed, 1 changed, 1 unchanged.\n");
@@ -449,8 +450,7 @@ static bool example_units_running(void *userdata) {
 
         assert_non_null(st);
         for (const char *const *u = (const char *const[]) { "web@0", "web@1", "web@2", "ticker", NULL }; *u; u++)
-                ok = ok && streq_ptr(json_string_value(json_object_get(test_status_unit(st, *u), "state")),
-                                     "running");
+                ok = ok && streq_ptr(json_string_value(json_object_get(test_status_unit(st, *u), "state")), "running");
         json_decref(st);
         return ok;
 }
@@ -467,7 +467,9 @@ static void readme_start_corrald(const char *line, const char *build, TestDaemon
         cmd = in_build_dir(strstr(line, "&& ") + 3, build);
         assert_true(asprintf(&exec_cmd, "exec %s", cmd) > 0);
         assert_non_null(mkdtemp(tmpl));
-        *d = (TestDaemon) { .pidfd = -EBADF, .dir = strdup(tmpl), .socket = strdup(EXAMPLE_SOCKET),
+        *d = (TestDaemon) { .pidfd = -EBADF,
+                            .dir = strdup(tmpl),
+                            .socket = strdup(EXAMPLE_SOCKET),
                             .cgroup = strdup(EXAMPLE_CGROUP) };
         assert_true(asprintf(&d->log, "%s/corrald.log", d->dir) > 0);
         logfd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -506,9 +508,9 @@ static void test_readme_commands(void **state) {
         FILE *f;
         size_t size = 0;
 
-        if (access(EXAMPLE_SOCKET, F_OK) == 0 || test_cgroup_exists(EXAMPLE_CGROUP))
-        {
-                print_message("SKIP: " EXAMPLE_SOCKET " or the cgroup " EXAMPLE_CGROUP " exists: is the example running?\n");
+        if (access(EXAMPLE_SOCKET, F_OK) == 0 || test_cgroup_exists(EXAMPLE_CGROUP)) {
+                print_message("SKIP: " EXAMPLE_SOCKET " or the cgroup " EXAMPLE_CGROUP
+                              " exists: is the example running?\n");
                 skip();
         }
         build = realpath(env_or_skip("CORRALD"), NULL);
@@ -604,8 +606,7 @@ static void ensure_user(void) {
 
         if (user_ids(&uid, &gid))
                 return;
-        if (system("useradd --system --no-create-home --shell /usr/sbin/nologin " TEST_USER " >/dev/null 2>&1") ==
-                    0 &&
+        if (system("useradd --system --no-create-home --shell /usr/sbin/nologin " TEST_USER " >/dev/null 2>&1") == 0 &&
             user_ids(&uid, &gid))
                 user_created = true;
 }
@@ -617,8 +618,9 @@ static void remove_user(void) {
 
 /* corralctl --socket d->socket ARGS… as TEST_USER, without groups. */
 static Ctl ctl_user_argv(const TestDaemon *d, const char *const *args) {
-        const char *argv[32] = { "setpriv", "--reuid=" TEST_USER, "--regid=" TEST_USER, "--clear-groups",
-                                 env_or_skip("CORRALCTL"), "--socket", d->socket };
+        const char *argv[32] = { "setpriv",        "--reuid=" TEST_USER,     "--regid=" TEST_USER,
+                                 "--clear-groups", env_or_skip("CORRALCTL"), "--socket",
+                                 d->socket };
         size_t n = 7;
         Ctl c;
 
@@ -776,8 +778,8 @@ static void assert_metrics_match(const char *samples, json_t *units) {
                 const char *name = json_string_value(json_object_get(u, "name"));
 
                 snprintf(line, sizeof(line), "corral_unit_state{kind=%s,state=%s,unit=%s} 1",
-                         json_string_value(json_object_get(u, "kind")),
-                         json_string_value(json_object_get(u, "state")), name);
+                         json_string_value(json_object_get(u, "kind")), json_string_value(json_object_get(u, "state")),
+                         name);
                 assert_true(has_sample(samples, line));
         }
 }
