@@ -248,6 +248,8 @@ static void run_success(Fixture *f, const SpawnCredentials *creds, uid_t uid, gi
 
         assert_true(asprintf(&work, "%s/work dir", f->dir) >= 0);
         assert_true(asprintf(&out, "%s/out", f->dir) >= 0);
+        /* the child enters it as the user: mkdtemp() made the parent 0700 */
+        assert_int_equal(chmod(f->dir, 0755), 0);
         assert_int_equal(mkdir(work, 0755), 0);
         out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(out_fd >= 0);
@@ -536,6 +538,43 @@ static void test_spawn_chdir_missing(void **state) {
         assert_spawn_fails(f, &p, -ENOENT, SPAWN_STEP_CHDIR);
 }
 
+/* The directory is entered as the target user, not as root: below a
+ * directory only root may enter, the user gets EACCES — for a directory
+ * that exists as for one that does not, so the outcome tells nothing
+ * about what is there. Root (no credentials) enters it. */
+static void test_spawn_chdir_as_user(void **state) {
+        _cleanup_(spawn_credentials_done) SpawnCredentials creds = {};
+        _cleanup_free_ char *secret = NULL, *sub = NULL, *missing = NULL;
+        Fixture *f = *state;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
+        char *envp[] = { NULL };
+        siginfo_t si = {};
+        SpawnParams p;
+
+        assert_int_equal(spawn_credentials_resolve("nobody", /* group= */ NULL, &creds), 0);
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        assert_true(asprintf(&secret, "%s/root-only", f->dir) >= 0);
+        assert_true(asprintf(&sub, "%s/sub", secret) >= 0);
+        assert_true(asprintf(&missing, "%s/no-such-directory", secret) >= 0);
+        assert_int_equal(mkdir(secret, 0700), 0);
+        assert_int_equal(mkdir(sub, 0755), 0);
+
+        init_params(f, &p, "/bin/sh", argv, envp);
+        p.credentials = &creds;
+        p.directory = sub;
+        assert_spawn_fails(f, &p, -EACCES, SPAWN_STEP_CHDIR);
+        p.directory = missing;
+        assert_spawn_fails(f, &p, -EACCES, SPAWN_STEP_CHDIR);
+
+        p.credentials = NULL;
+        p.directory = sub;
+        assert_int_equal(spawn_child(&p, &f->child, /* ret_step= */ NULL), 0);
+        assert_int_equal(pidref_wait(&f->child, &si, WEXITED), 0);
+        pidref_done(&f->child);
+        assert_int_equal(si.si_code, CLD_EXITED);
+        assert_int_equal(si.si_status, 0);
+}
+
 static void test_spawn_bad_stdio(void **state) {
         Fixture *f = *state;
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
@@ -730,6 +769,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_spawn_exec_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_exec_not_executable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_chdir_missing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_chdir_as_user, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_stdio, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_cgroup, setup, teardown),
         };

@@ -221,8 +221,6 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 child_fail(report_fd, SPAWN_STEP_SETSID, errno);
         if (child_stdio(p) < 0)
                 child_fail(report_fd, SPAWN_STEP_STDIO, errno);
-        if (chdir(p->directory ?: "/") < 0)
-                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
         umask(p->umask);
         /* Before giving up root: a hard limit may be raised only by root. */
         for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
@@ -236,6 +234,11 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 if (setresuid(c->uid, c->uid, c->uid) < 0)
                         child_fail(report_fd, SPAWN_STEP_UID, errno);
         }
+        /* As the target user (as systemd enters WorkingDirectory=): root
+         * would enter directories the user may not, and the outcome would
+         * tell the user which paths exist below them. */
+        if (chdir(p->directory ?: "/") < 0)
+                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVS, errno);
         /* Every descriptor but stdio closes at exec; the report pipe stays

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Attacks on a real corrald, each by the one who could make it: a user
+ * (made with useradd for this test, deleted after) who may run jobs, a
+ * unit that swaps its own log file, a crash in the middle of a mass start,
+ * a configuration with more units than corrald's default limit of open
+ * files. Each test fails on a corrald without the defence it checks. */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "test-util.h"
+
+#define TIMEOUT (30 * USEC_PER_SEC)
+/* Its own name: test-control makes and deletes a user of its own, maybe
+ * at the same time. */
+#define ATTACKER "corral-test-attacker"
+
+static TestDaemon daemon_;
+static bool attacker_created;
+/* What a test made beside corrald's files, removed by the teardown even
+ * when the test fails. */
+static char *scratch_;
+
+/* Removes path and everything below it (only what the tests made). */
+static void remove_tree(const char *path) {
+        DIR *d = opendir(path);
+
+        if (d) {
+                for (struct dirent *de; (de = readdir(d));) {
+                        _cleanup_free_ char *p = NULL;
+
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        assert_true(asprintf(&p, "%s/%s", path, de->d_name) > 0);
+                        if (de->d_type == DT_DIR)
+                                remove_tree(p);
+                        else
+                                (void) unlink(p);
+                }
+                closedir(d);
+        }
+        (void) rmdir(path);
+}
+
+static int teardown(void **state) {
+        if (scratch_)
+                remove_tree(scratch_);
+        scratch_ = mfree(scratch_);
+        test_daemon_cleanup(&daemon_);
+        return 0;
+}
+
+/* ---- the attacker: a user of its own ---- */
+
+static bool attacker_ids(uid_t *ret_uid, gid_t *ret_gid) {
+        struct passwd *pw = getpwnam(ATTACKER);
+
+        if (!pw)
+                return false;
+        *ret_uid = pw->pw_uid;
+        *ret_gid = pw->pw_gid;
+        return true;
+}
+
+static int group_setup(void **state) {
+        uid_t uid;
+        gid_t gid;
+
+        if (attacker_ids(&uid, &gid))
+                return 0;
+        /* a system user with a group of its own (Debian's USERGROUPS_ENAB) */
+        if (system("useradd --system --no-create-home --shell /usr/sbin/nologin " ATTACKER " >/dev/null 2>&1") == 0 &&
+            attacker_ids(&uid, &gid))
+                attacker_created = true;
+        return 0;
+}
+
+static int group_teardown(void **state) {
+        if (attacker_created && system("userdel " ATTACKER " >/dev/null 2>&1") != 0)
+                fprintf(stderr, "warning: userdel %s failed\n", ATTACKER);
+        return 0;
+}
+
+static char *memfd_text(int fd) {
+        struct stat st;
+        char *buf;
+
+        assert_int_equal(fstat(fd, &st), 0);
+        buf = calloc(1, (size_t) st.st_size + 1);
+        assert_non_null(buf);
+        assert_int_equal(pread(fd, buf, (size_t) st.st_size, 0), st.st_size);
+        return buf;
+}
+
+/* Runs argv as the attacker (its own UID and GID, no other group), stdout
+ * and stderr together into *ret_out (may be NULL). Returns the exit status
+ * (128+N for signal N). It dies with the test, and after 60 s at the
+ * latest (SIGALRM survives execve). */
+static int run_as_attacker(const char *const *argv, char **ret_out) {
+        int out = memfd_create("attacker-out", MFD_CLOEXEC), status;
+        uid_t uid = 0;
+        gid_t gid = 0;
+
+        assert_true(out >= 0);
+        assert_true(attacker_ids(&uid, &gid));
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+                        _exit(90);
+                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(91);
+                alarm(60);
+                execv(argv[0], (char **) argv);
+                _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (ret_out)
+                *ret_out = memfd_text(out);
+        close(out);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *corralctl_path(void) {
+        const char *p = getenv("CORRALCTL");
+
+        if (!p)
+                skip();
+        return p;
+}
+
+/* Skips the calling test when there is no attacker or it cannot run
+ * corralctl (a build directory that others may not enter). */
+static void require_attacker(void) {
+        uid_t uid;
+        gid_t gid;
+
+        if (!attacker_ids(&uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", ATTACKER);
+                skip();
+        }
+        if (run_as_attacker((const char *const[]) { corralctl_path(), "--version", NULL }, NULL) != 0) {
+                print_message("SKIP: %s cannot run %s\n", ATTACKER, corralctl_path());
+                skip();
+        }
+}
+
+static bool socket_exists(void *userdata) {
+        const TestDaemon *d = userdata;
+        return access(d->socket, F_OK) >= 0;
+}
+
+/* ---- 1: a job's directory is entered as the job's user ---- */
+
+/* The attacker may run jobs (job_group), which run as the attacker. Below
+ * a directory only root may enter, its job must fail at chdir with EACCES
+ * — for a directory that exists as for one that does not, or the exit
+ * status would tell which paths exist there. */
+static void test_cwd_entered_as_user(void **state) {
+        _cleanup_free_ char *secret = NULL, *sub = NULL, *missing = NULL, *out = NULL;
+
+        require_attacker();
+        assert_int_equal(test_daemon_start(&daemon_, "cwd", "[corral]\njob_group = " ATTACKER "\n"), 0);
+        assert_true(test_wait_for(socket_exists, &daemon_, TIMEOUT));
+        assert_int_equal(chmod(daemon_.dir, 0755), 0); /* the socket's directory, as /run/corral is */
+        assert_true(asprintf(&secret, "%s/root-only", daemon_.dir) > 0);
+        scratch_ = strdup(secret);
+        assert_true(asprintf(&sub, "%s/sub", secret) > 0);
+        assert_true(asprintf(&missing, "%s/no-such-dir", secret) > 0);
+        assert_int_equal(mkdir(secret, 0700), 0);
+        assert_int_equal(mkdir(sub, 0755), 0);
+
+        /* what the attacker's own corralctl says, and what corrald logs */
+        const char *ctl = corralctl_path();
+        const char *dirs[] = { sub, missing };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *line = NULL;
+                int status = run_as_attacker((const char *const[]) { ctl, "--socket", daemon_.socket, "run", "--cwd",
+                                                                     dirs[i], "--wait", "--", "true", NULL },
+                                             &out);
+                print_message("job in %s (as %s): exit %d: %s", dirs[i], ATTACKER, status, out);
+                assert_int_equal(status, 1);
+                assert_non_null(strstr(out, "ended without running"));
+                out = mfree(out);
+                assert_true(asprintf(&line, ": chdir %s: Permission denied", dirs[i]) > 0);
+                assert_true(test_daemon_wait_log(&daemon_, line, 1, TIMEOUT));
+        }
+
+        /* where the attacker may go, its job runs */
+        assert_int_equal(run_as_attacker((const char *const[]) { ctl, "--socket", daemon_.socket, "run", "--cwd",
+                                                                 daemon_.dir, "--wait", "--", "true", NULL },
+                                         /* ret_out= */ NULL),
+                         0);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
+        };
+
+        test_require_cgroup2_root();
+        return cmocka_run_group_tests_name("attacks", tests, group_setup, group_teardown);
+}
