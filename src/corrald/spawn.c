@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "parse-util.h"
+#include "rlimit-util.h"
 #include "syscall.h"
 
 static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
@@ -211,6 +212,7 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
         const SpawnCredentials *c = p->credentials;
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t none;
+        int r;
 
         for (int sig = 1; sig < _NSIG; sig++)
                 (void) sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and glibc's own fail: fine */
@@ -222,6 +224,11 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
         if (child_stdio(p) < 0)
                 child_fail(report_fd, SPAWN_STEP_STDIO, errno);
         umask(p->umask);
+        /* corrald raised its own soft limit of open files (main.c); the
+         * program gets what it would have had, unless limit_nofile says. */
+        r = rlimit_nofile_safe();
+        if (r < 0)
+                child_fail(report_fd, SPAWN_STEP_RLIMIT, -r);
         /* Before giving up root: a hard limit may be raised only by root. */
         for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
                 if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)

@@ -8,8 +8,9 @@
  * parent as (step, errno) over a close-on-exec pipe.
  *
  * The child's steps, in order. With corrald's credentials: signal
- * dispositions and mask, setsid(), stdio, umask, resource limits (a hard
- * limit may be raised only by root). Then supplementary groups, gid, uid.
+ * dispositions and mask, setsid(), stdio, umask, resource limits (the
+ * soft limit of open files back to 1024 — corrald raised its own — then
+ * those configured; a hard limit may be raised only by root). Then supplementary groups, gid, uid.
  * With the target's credentials: the working directory (so that a user
  * cannot enter, or probe, what only root may), no_new_privs, closing every
  * other descriptor, execve(). */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,9 +217,56 @@ static void test_cwd_entered_as_user(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- 11: more units than corrald's default limit of open files ---- */
+
+static bool all_started(void *userdata) {
+        const unsigned *n = userdata;
+        return test_daemon_log_count(&daemon_, "started, main PID") >= *n;
+}
+
+/* Started with the soft limit most systems give (1024, prlimit
+ * --nofile=1024:HARD), corrald still runs 700 units, which need about two
+ * descriptors each; and their programs get 1024 as soft limit, as they
+ * would have without corrald raising its own. */
+static void test_many_units_fd_limit(void **state) {
+        _cleanup_free_ char *body = NULL;
+        struct rlimit saved, rl;
+        unsigned n = 700 + 1;
+        int r;
+
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        rl = (struct rlimit) { .rlim_cur = 1024, .rlim_max = MIN(saved.rlim_max, (rlim_t) 524288) };
+        if (rl.rlim_max < 4096)
+                skip(); /* the hard limit cannot hold 700 units anyway */
+        assert_true(asprintf(&body,
+                             "[program:many]\ncommand = sleep 1000\ninstances = 700\n"
+                             "[program:probe]\ncommand = sh -c 'echo \"nofile=$(ulimit -Sn)/$(ulimit -Hn).\"; "
+                             "exec sleep 1000'\n") > 0);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+        r = test_daemon_start(&daemon_, "nofile", body);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+        assert_int_equal(r, 0);
+
+        bool ok = test_wait_for(all_started, &n, 120 * USEC_PER_SEC);
+        print_message("%u of %u units started; %u refused for lack of descriptors\n",
+                      test_daemon_log_count(&daemon_, "started, main PID"), n,
+                      test_daemon_log_count(&daemon_, "Too many open files"));
+        assert_true(ok);
+        assert_int_equal(test_daemon_log_count(&daemon_, "Too many open files"), 0);
+        _cleanup_free_ char *want = NULL;
+        assert_true(asprintf(&want, "nofile=1024/%llu.", (unsigned long long) rl.rlim_max) > 0);
+        assert_true(test_daemon_wait_log(&daemon_, want, 1, TIMEOUT));
+        json_t *st = test_daemon_request(&daemon_, "status", NULL, NULL);
+        assert_non_null(st);
+        assert_int_equal(json_array_size(json_object_get(st, "units")), n);
+        json_decref(st);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
+                cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
         };
 
         test_require_cgroup2_root();
