@@ -19,7 +19,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -217,6 +219,100 @@ static void test_cwd_entered_as_user(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- 4: a unit swaps its own log file ---- */
+
+/* Sends a status request; true when the reply comes within timeout. */
+static bool status_answers_within(const TestDaemon *d, usec_t timeout) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct timeval tv = { .tv_sec = (time_t) (timeout / USEC_PER_SEC),
+                              .tv_usec = (suseconds_t) (timeout % USEC_PER_SEC) };
+        const char req[] = "{\"method\":\"status\"}\n";
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char buf[4096];
+        ssize_t n;
+
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        assert_true(fd >= 0);
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+        assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            write(fd, req, strlen(req)) != (ssize_t) strlen(req))
+                return false;
+        n = read(fd, buf, sizeof(buf));
+        return n > 0 && strneq(buf, "{", 1);
+}
+
+static bool file_is_fifo(void *userdata) {
+        struct stat st;
+        return lstat(userdata, &st) >= 0 && S_ISFIFO(st.st_mode);
+}
+
+static bool file_is_symlink(void *userdata) {
+        struct stat st;
+        return lstat(userdata, &st) >= 0 && S_ISLNK(st.st_mode);
+}
+
+/* A unit (running as the attacker, in a directory of its own where its
+ * log file is) replaces its log file and fails, to be restarted: with a
+ * FIFO, which corrald's open() would block on, its whole loop with it;
+ * with a symbolic link to a file of root's, which root would append to.
+ * Both starts are refused with the reason, corrald answers at once, and
+ * root's file is untouched. */
+static void test_output_file_swapped(void **state) {
+        _cleanup_free_ char *fifo_dir = NULL, *link_dir = NULL, *fifo_log = NULL, *link_log = NULL,
+                            *secret = NULL, *body = NULL, *cmd = NULL, *buf = NULL, *msg = NULL;
+        char dir[] = "/tmp/corral-test-attack-XXXXXX";
+        uid_t uid = 0;
+        gid_t gid = 0;
+
+        if (!attacker_ids(&uid, &gid))
+                skip();
+        assert_non_null(mkdtemp(dir));
+        scratch_ = strdup(dir);
+        assert_int_equal(chmod(dir, 0755), 0);
+        assert_true(asprintf(&fifo_dir, "%s/fifo", dir) > 0);
+        assert_true(asprintf(&link_dir, "%s/link", dir) > 0);
+        assert_true(asprintf(&fifo_log, "%s/out.log", fifo_dir) > 0);
+        assert_true(asprintf(&link_log, "%s/out.log", link_dir) > 0);
+        assert_true(asprintf(&secret, "%s/secret", dir) > 0);
+        assert_int_equal(mkdir(fifo_dir, 0755), 0);
+        assert_int_equal(mkdir(link_dir, 0755), 0);
+        assert_int_equal(chown(fifo_dir, uid, gid), 0);
+        assert_int_equal(chown(link_dir, uid, gid), 0);
+        assert_int_equal(test_write_file(secret, "root's\n"), 0);
+        assert_int_equal(chmod(secret, 0600), 0);
+        assert_true(asprintf(&body,
+                             "[program:fifo]\ncommand = sh -c 'echo run; rm -f %s; mkfifo %s; exit 1'\n"
+                             "user = " ATTACKER "\noutput = file:%s\nrestart = on-failure\nrestart_delay = 100ms\n"
+                             "[program:link]\ncommand = sh -c 'echo run; rm -f %s; ln -s %s %s; exit 1'\n"
+                             "user = " ATTACKER "\noutput = file:%s\nrestart = on-failure\nrestart_delay = 100ms\n",
+                             fifo_log, fifo_log, fifo_log, link_log, secret, link_log, link_log) > 0);
+        assert_int_equal(test_daemon_start(&daemon_, "output", body), 0);
+
+        /* the swaps happen; then the next starts */
+        assert_true(test_wait_for(file_is_fifo, fifo_log, TIMEOUT));
+        assert_true(test_wait_for(file_is_symlink, link_log, TIMEOUT));
+        assert_true(asprintf(&msg, "fifo: output file %s is not a regular file, refusing it", fifo_log) > 0);
+        bool refused_fifo = test_daemon_wait_log(&daemon_, msg, 1, 10 * USEC_PER_SEC);
+        msg = mfree(msg);
+        assert_true(asprintf(&msg, "link: output file %s is a symbolic link, refusing it", link_log) > 0);
+        bool refused_link = test_daemon_wait_log(&daemon_, msg, 1, 10 * USEC_PER_SEC);
+        bool answers = status_answers_within(&daemon_, 2 * USEC_PER_SEC);
+        assert_int_equal(read_full_file_at(AT_FDCWD, secret, 4096, &buf, NULL), 0);
+        print_message("FIFO refused: %s, symlink refused: %s, status answered: %s, root's file: \"%s\"\n",
+                      refused_fifo ? "yes" : "no", refused_link ? "yes" : "no", answers ? "yes" : "no", buf);
+        assert_true(answers);
+        assert_true(refused_fifo);
+        assert_true(refused_link);
+        assert_string_equal(buf, "root's\n");
+        json_t *st = test_daemon_request(&daemon_, "status", NULL, NULL);
+        assert_non_null(st);
+        assert_string_equal(json_string_value(json_object_get(test_status_unit(st, "fifo"), "state")), "failed");
+        assert_string_equal(json_string_value(json_object_get(test_status_unit(st, "link"), "state")), "failed");
+        json_decref(st);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- 11: more units than corrald's default limit of open files ---- */
 
 static bool all_started(void *userdata) {
@@ -266,6 +362,7 @@ static void test_many_units_fd_limit(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
+                cmocka_unit_test_teardown(test_output_file_swapped, teardown),
                 cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
         };
 
