@@ -313,6 +313,66 @@ static void test_output_file_swapped(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- 10: a restart right after a crash in the middle of a mass start ---- */
+
+typedef struct LogWait {
+        const TestDaemon *d;
+        const char *needle;
+        unsigned count;
+} LogWait;
+
+static bool log_has(void *userdata) {
+        const LogWait *w = userdata;
+        return test_daemon_log_count(w->d, w->needle) >= w->count;
+}
+
+static bool daemon_decided(void *userdata) {
+        const TestDaemon *d = userdata;
+        return test_daemon_log_count(d, "owning cgroup") > 0 || test_daemon_log_count(d, "owned by another") > 0 ||
+               !test_daemon_alive(d);
+}
+
+/* corrald is SIGKILLed while it starts 200 services — children cloned but
+ * not yet exec'd hold whatever they inherited — and a new one starts on
+ * the same subtree as soon as the old one is reaped: it must take the
+ * subtree every time, never "owned by another corrald". */
+static void test_restart_after_crash_in_mass_start(void **state) {
+        _cleanup_free_ char *cgroup = test_cgroup_path("masskill");
+        const char *body = "[program:s]\ncommand = sleep 1000\ninstances = 200\n";
+        unsigned refused = 0, rounds = 15;
+
+        srand((unsigned) getpid());
+        for (unsigned round = 0; round < rounds; round++) {
+                LogWait w = { &daemon_, "started, main PID", 1 + (unsigned) (rand() % 150) };
+
+                assert_int_equal(test_daemon_start_cgroup(&daemon_, cgroup, body), 0);
+                assert_true(test_wait_for(log_has, &w, TIMEOUT));
+                assert_int_equal(test_daemon_signal(&daemon_, SIGKILL), 0);
+                assert_true(test_daemon_wait(&daemon_, TIMEOUT));
+
+                /* at once, on the same subtree; the old files are kept for the log */
+                TestDaemon old = daemon_;
+                old.cgroup = mfree(old.cgroup);
+                assert_int_equal(test_daemon_start_cgroup(&daemon_, cgroup, body), 0);
+                test_daemon_cleanup(&old);
+                assert_true(test_wait_for(daemon_decided, &daemon_, TIMEOUT));
+                bool lost = test_daemon_log_count(&daemon_, "owned by another") > 0;
+                print_message("round %u: killed after %u starts; restarted corrald %s\n", round + 1, w.count,
+                              lost ? "REFUSED" : "took the subtree");
+                if (lost) {
+                        refused++;
+                        test_daemon_cleanup(&daemon_); /* and its cgroup, for the next round */
+                        continue;
+                }
+                /* SIGTERM only once it handles signals (its socket is up by then) */
+                assert_true(test_wait_for(socket_exists, &daemon_, TIMEOUT));
+                assert_true(test_daemon_stop_cleanly(&daemon_));
+                test_daemon_cleanup(&daemon_);
+        }
+        print_message("%u of %u restarts refused\n", refused, rounds);
+        assert_int_equal(refused, 0);
+}
+
 /* ---- 11: more units than corrald's default limit of open files ---- */
 
 static bool all_started(void *userdata) {
@@ -363,6 +423,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
                 cmocka_unit_test_teardown(test_output_file_swapped, teardown),
+                cmocka_unit_test_teardown(test_restart_after_crash_in_mass_start, teardown),
                 cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
         };
 
