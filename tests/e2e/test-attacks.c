@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,11 +130,11 @@ static int run_as_attacker(const char *const *argv, char **ret_out) {
         assert_true(pid >= 0);
         if (pid == 0) {
                 int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 if (null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
                         _exit(90);
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(91);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* the switch cleared it */
                 alarm(60);
                 execv(argv[0], (char **) argv);
                 _exit(127);
@@ -216,6 +217,238 @@ static void test_cwd_entered_as_user(void **state) {
                                          /* ret_out= */ NULL),
                          0);
         assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- 3: the notify socket's name ---- */
+
+/* A directory of the test's own for corrald's control socket (and so its
+ * notify socket), mode `mode`, removed by the teardown. */
+static char *scratch_dir(mode_t mode) {
+        char dir[] = "/tmp/corral-test-attack-XXXXXX";
+
+        assert_non_null(mkdtemp(dir));
+        assert_int_equal(chmod(dir, mode), 0);
+        scratch_ = strdup(dir);
+        assert_non_null(scratch_);
+        return strdup(dir);
+}
+
+/* Starts corrald on cgroup with a control socket at sock (which the body
+ * does not name), and points daemon_.socket at it. */
+static void start_with_socket(const char *cgroup, const char *sock, const char *body) {
+        _cleanup_free_ char *conf = NULL;
+
+        assert_true(asprintf(&conf, "[corral]\ncontrol_socket = %s\n%s", sock, body) > 0);
+        assert_int_equal(test_daemon_start_cgroup(&daemon_, cgroup, conf), 0);
+        free(daemon_.socket);
+        daemon_.socket = strdup(sock);
+}
+
+/* The hash of a subtree's cgroup path that names its notify socket. */
+static uint64_t fnv1a(const char *s) {
+        uint64_t h = 14695981039346656037ULL;
+
+        for (const char *p = s; *p; p++)
+                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+        return h;
+}
+
+/* The abstract name that corrald's notify socket once had: anyone could
+ * bind it first, and corrald then failed to start ("Address already in
+ * use"), also on its restart after a crash. */
+static socklen_t old_abstract_name(const char *cgroup, struct sockaddr_un *ret) {
+        *ret = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        int n = snprintf(ret->sun_path + 1, sizeof(ret->sun_path) - 1, "corral-notify-%016llx",
+                         (unsigned long long) fnv1a(cgroup));
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + 1 + (size_t) n);
+}
+
+/* What the squatter achieved, bit by bit. */
+enum {
+        SQUAT_ABSTRACT = 1 << 0, /* bound the old abstract name */
+        SQUAT_DIR = 1 << 1,      /* made the notify directory */
+        SQUAT_PATH = 1 << 2,     /* bound the notify socket's path */
+        SQUAT_UNLINK = 1 << 3,   /* removed corrald's socket */
+};
+
+/* As the attacker: squats every name of the notify socket it can — before
+ * corrald starts, and again once it runs — and reports each time. */
+_noreturn_ static void squat(const char *cgroup, const char *notify_dir, const char *path, int up, int down) {
+        struct sockaddr_un sa, abstract;
+        socklen_t n = old_abstract_name(cgroup, &abstract);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), fd2 = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int got = 0;
+        char c;
+
+        sa = (struct sockaddr_un) { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        if (bind(fd, (struct sockaddr *) &abstract, n) >= 0)
+                got |= SQUAT_ABSTRACT;
+        if (mkdir(notify_dir, 0777) >= 0)
+                got |= SQUAT_DIR;
+        if (bind(fd2, (struct sockaddr *) &sa, sizeof(sa)) >= 0)
+                got |= SQUAT_PATH;
+        if (write(up, &got, sizeof(got)) != sizeof(got) || read(down, &c, 1) != 1)
+                _exit(1);
+        got = 0;
+        if (unlink(path) >= 0)
+                got |= SQUAT_UNLINK;
+        if (bind(fd2, (struct sockaddr *) &sa, sizeof(sa)) >= 0)
+                got |= SQUAT_PATH;
+        if (write(up, &got, sizeof(got)) != sizeof(got) || read(down, &c, 1) != 1)
+                _exit(1);
+        _exit(0);
+}
+
+/* Another user (the attacker) takes every name of corrald's notify socket
+ * that it can before corrald starts, and holds them: corrald starts all
+ * the same, and a unit of that very user gets READY=1 through. Once
+ * corrald runs, the attacker can neither remove its socket nor bind its
+ * path. */
+static void test_notify_name_cannot_be_taken(void **state) {
+        _cleanup_free_ char *cgroup = test_cgroup_path("notifyname"), *dir = NULL, *sock = NULL,
+                            *notify_dir = NULL, *path = NULL, *body = NULL,
+                            *n = test_helper_path("test-notifier");
+        int up[2], down[2], before = -1, after = -1;
+        uid_t uid = 0;
+        gid_t gid = 0;
+
+        if (!attacker_ids(&uid, &gid))
+                skip();
+        if (run_as_attacker((const char *const[]) { "/usr/bin/test", "-x", n, NULL }, NULL) != 0) {
+                print_message("SKIP: %s cannot run %s\n", ATTACKER, n);
+                skip();
+        }
+        dir = scratch_dir(0755);
+        assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
+        assert_true(asprintf(&notify_dir, "%s/notify", dir) > 0);
+        assert_true(asprintf(&body, "[program:n]\ncommand = %s ready 100\nready = notify\nuser = " ATTACKER "\n", n) > 0);
+
+        assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+        assert_true(asprintf(&path, "%s/%016llx", notify_dir, (unsigned long long) fnv1a(cgroup)) > 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(up[0]);
+                close(down[1]);
+                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                        _exit(91);
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL); /* after the switch, which clears it */
+                squat(cgroup, notify_dir, path, up[1], down[0]);
+        }
+        close(up[1]);
+        close(down[0]);
+        assert_int_equal(read(up[0], &before, sizeof(before)), sizeof(before));
+
+        start_with_socket(cgroup, sock, body);
+        bool ready = test_daemon_wait_log(&daemon_, "n: ready", 1, TIMEOUT);
+        print_message("squatted before the start: %s%s%s; corrald %s\n",
+                      before & SQUAT_ABSTRACT ? "the old abstract name " : "", before & SQUAT_DIR ? "the directory " : "",
+                      before & SQUAT_PATH ? "the path " : "", ready ? "started, the unit is ready" : "did not start");
+        assert_true(ready);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_int_equal(before & (SQUAT_DIR | SQUAT_PATH), 0);
+
+        /* and now that it runs */
+        assert_int_equal(write(down[1], "g", 1), 1);
+        assert_int_equal(read(up[0], &after, sizeof(after)), sizeof(after));
+        assert_int_equal(after, 0);
+        assert_int_equal(write(down[1], "g", 1), 1);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(up[0]);
+        close(down[1]);
+
+        struct stat st;
+        assert_int_equal(lstat(path, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
+        assert_int_equal(st.st_uid, 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        /* a clean stop removes the socket */
+        assert_int_equal(lstat(path, &st), -1);
+}
+
+/* Where the control socket's directory lets others in (a sticky 1777
+ * one, like /tmp), the attacker makes the notify directory first: corrald
+ * refuses it, saying why, rather than use a directory someone else owns. */
+static void test_notify_dir_of_another_user(void **state) {
+        _cleanup_free_ char *cgroup = test_cgroup_path("notifydir"), *dir = NULL, *sock = NULL,
+                            *notify_dir = NULL, *msg = NULL;
+        uid_t uid = 0;
+        gid_t gid = 0;
+
+        if (!attacker_ids(&uid, &gid))
+                skip();
+        dir = scratch_dir(01777);
+        assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
+        assert_true(asprintf(&notify_dir, "%s/notify", dir) > 0);
+        assert_int_equal(run_as_attacker((const char *const[]) { "/bin/mkdir", "-m", "0777", notify_dir, NULL }, NULL),
+                         0);
+        start_with_socket(cgroup, sock, "[program:a]\ncommand = sleep 1000\n");
+        assert_true(test_daemon_wait(&daemon_, TIMEOUT));
+        assert_int_not_equal(daemon_.exit_status, 0);
+        assert_true(asprintf(&msg, "notify socket directory %s belongs to UID %u, not to corrald's UID 0, refusing it",
+                             notify_dir, (unsigned) uid) > 0);
+        assert_int_equal(test_daemon_log_count(&daemon_, msg), 1);
+        assert_int_equal(test_daemon_log_count(&daemon_, "a: started"), 0);
+}
+
+/* A unit with ready = notify and a watchdog, adopted by a corrald started
+ * after the last one was SIGKILLed: its pings (to the NOTIFY_SOCKET it was
+ * started with) reach the new corrald — it is not restarted by its
+ * watchdog — and that path is where the new corrald listens. */
+static void test_notify_after_adoption(void **state) {
+        _cleanup_free_ char *cgroup = test_cgroup_path("notifyadopt"), *dir = scratch_dir(0755), *sock = NULL,
+                            *body = NULL, *n = test_helper_path("test-notifier"), *env = NULL, *procs = NULL,
+                            *pids = NULL, *fs = NULL, *notify = NULL;
+        size_t len = 0;
+
+        assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
+        assert_true(asprintf(&body,
+                             "[program:dog]\ncommand = %s watchdog 100 1000000\nready = notify\n"
+                             "watchdog_timeout = 1s\nrestart_delay = 100ms\n",
+                             n) > 0);
+        start_with_socket(cgroup, sock, body);
+        assert_true(test_daemon_wait_log(&daemon_, "dog: ready", 1, TIMEOUT));
+        fs = test_cgroup_fs_path(cgroup);
+        assert_true(asprintf(&procs, "%s/dog/cgroup.procs", fs) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, procs, 4096, &pids, NULL), 0);
+        pid_t main_pid = (pid_t) atoi(pids);
+        assert_true(main_pid > 0);
+
+        assert_int_equal(test_daemon_signal(&daemon_, SIGKILL), 0);
+        assert_true(test_daemon_wait(&daemon_, TIMEOUT));
+        usleep(300 * 1000); /* pings go nowhere meanwhile */
+        TestDaemon old = daemon_;
+        old.cgroup = mfree(old.cgroup);
+        old.socket = mfree(old.socket); /* the new corrald's, now */
+        start_with_socket(cgroup, sock, body);
+        test_daemon_cleanup(&old);
+        assert_true(test_daemon_wait_log(&daemon_, "dog: adopted from an earlier corrald", 1, TIMEOUT));
+
+        /* three watchdog timeouts long: the pings must reach it */
+        usleep(3 * USEC_PER_SEC);
+        assert_int_equal(test_daemon_log_count(&daemon_, "dog: watchdog timeout"), 0);
+        assert_int_equal(test_daemon_log_count(&daemon_, "dog: started"), 0);
+        pids = mfree(pids);
+        assert_int_equal(read_full_file_at(AT_FDCWD, procs, 4096, &pids, NULL), 0);
+        assert_int_equal(atoi(pids), main_pid);
+
+        /* the unit's NOTIFY_SOCKET is the socket the new corrald listens on */
+        _cleanup_free_ char *environ_path = NULL;
+        assert_true(asprintf(&environ_path, "/proc/%d/environ", (int) main_pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, environ_path, 1 << 20, &env, &len), 0);
+        for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+                if (strneq(env + i, "NOTIFY_SOCKET=", strlen("NOTIFY_SOCKET=")))
+                        notify = strdup(env + i + strlen("NOTIFY_SOCKET="));
+        assert_non_null(notify);
+        assert_true(strneq(notify, dir, strlen(dir)));
+        struct stat st;
+        assert_int_equal(lstat(notify, &st), 0);
+        assert_true(S_ISSOCK(st.st_mode));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -422,6 +655,9 @@ static void test_many_units_fd_limit(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
+                cmocka_unit_test_teardown(test_notify_name_cannot_be_taken, teardown),
+                cmocka_unit_test_teardown(test_notify_dir_of_another_user, teardown),
+                cmocka_unit_test_teardown(test_notify_after_adoption, teardown),
                 cmocka_unit_test_teardown(test_output_file_swapped, teardown),
                 cmocka_unit_test_teardown(test_restart_after_crash_in_mass_start, teardown),
                 cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
