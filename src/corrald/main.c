@@ -190,7 +190,7 @@ static int run(Config *config_in) {
         _cleanup_(control_freep) ControlServer *control = NULL;
         int r, k;
 
-        r = rlimit_nofile_bump(); /* ~2 descriptors a unit; children get 1024 again (spawn.c) */
+        r = rlimit_nofile_bump(); /* a few descriptors a unit; children get 1024 again (spawn.c) */
         if (r < 0)
                 log_warning_errno(r, "cannot raise the soft limit of open files: %m, ignoring");
         if (geteuid() != 0)
