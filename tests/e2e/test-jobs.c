@@ -348,7 +348,7 @@ static void test_job_events(void **state) {
                 _cleanup_(corral_event_freep) corral_event *e = NULL;
 
                 assert_int_equal(corral_next_event(events, 10000, &e), 0);
-                assert_string_equal(corral_event_kind(e), "job");
+                assert_true(streq_ptr(corral_event_kind(e), "job"));
                 assert_string_equal(corral_event_unit(e), id);
                 if (!streq_ptr(corral_event_state(e), "inactive") && !streq_ptr(corral_event_state(e), "failed"))
                         continue;
@@ -441,8 +441,8 @@ static int units_of(uid_t uid) {
  * starts nothing; root is not refused. */
 static void test_job_max_per_user(void **state) {
         _cleanup_free_ char *marker = test_marker_new("jobs-peruser"), *root_marker = test_marker_new("jobs-root");
-        uid_t uid;
-        gid_t gid;
+        uid_t uid = 0;
+        gid_t gid = 0;
         int status;
         pid_t pid;
 
