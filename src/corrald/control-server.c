@@ -259,8 +259,8 @@ static int client_process(ControlClient *c) {
 
 /* Keeps the descriptors of mh for the request that begins with this read;
  * closes them, failing that request, when there were more than
- * CONTROL_FDS_MAX (the kernel truncated them: MSG_CTRUNC) or the read
- * does not begin a request. */
+ * CONTROL_FDS_MAX (more than the buffer holds are closed by the kernel:
+ * MSG_CTRUNC) or the read does not begin a request. */
 static void client_take_fds(ControlClient *c, struct msghdr *mh) {
         bool wrong = (mh->msg_flags & MSG_CTRUNC) || c->n_in > 0 || c->n_fds > 0 || c->subscribed;
         bool any = mh->msg_flags & MSG_CTRUNC;
@@ -273,9 +273,10 @@ static void client_take_fds(ControlClient *c, struct msghdr *mh) {
                         int fd;
                         memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
                         any = true;
-                        if (wrong || c->n_fds >= CONTROL_FDS_MAX)
+                        if (wrong || c->n_fds >= CONTROL_FDS_MAX) {
                                 safe_close(fd);
-                        else
+                                wrong = true; /* one too many */
+                        } else
                                 c->fds[c->n_fds++] = fd;
                 }
         }

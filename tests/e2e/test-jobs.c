@@ -331,6 +331,109 @@ static void test_sigint(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- descriptors that come wrong ---- */
+
+/* Sends line with n copies of fd (SCM_RIGHTS) on a new connection and
+ * returns the reply line. */
+static char *raw_request_fds(const char *line, int fd, size_t n) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * 8)];
+        } control = {};
+        struct iovec iov = { .iov_base = (char *) line, .iov_len = strlen(line) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        char buf[4096];
+        size_t len = 0;
+
+        assert_true(s >= 0 && n <= 8);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", daemon_.socket);
+        assert_int_equal(connect(s, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        if (n > 0) {
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+                cm->cmsg_level = SOL_SOCKET;
+                cm->cmsg_type = SCM_RIGHTS;
+                cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                for (size_t i = 0; i < n; i++)
+                        memcpy(CMSG_DATA(cm) + i * sizeof(int), &fd, sizeof(int));
+        }
+        assert_int_equal(sendmsg(s, &mh, MSG_NOSIGNAL), (ssize_t) strlen(line));
+        while (len < sizeof(buf) - 1 && !memchr(buf, '\n', len)) {
+                ssize_t k = read(s, buf + len, sizeof(buf) - 1 - len);
+                assert_true(k > 0);
+                len += (size_t) k;
+        }
+        buf[len] = '\0';
+        return strdup(buf);
+}
+
+/* Whether nobody but us holds the pipe's write end: once we close ours,
+ * the read end sees EOF at once. */
+static void assert_pipe_released(int p[2]) {
+        char c;
+
+        close(p[1]);
+        assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+        assert_int_equal(read(p[0], &c, 1), 0);
+        close(p[0]);
+}
+
+/* Descriptors with another method, too many, not named by stdio, or with a
+ * refused run: the request fails and corrald keeps none of them. */
+static void test_fds_refused(void **state) {
+        static const struct {
+                const char *line;
+                size_t n;
+                const char *errno_name;
+        } cases[] = {
+                { "{\"method\":\"status\"}\n", 1, "EBADF" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"stdio\":[0,1,2]}}\n", 4, "EBADF" },
+                /* more than corrald's buffer holds: the kernel closes the rest (MSG_CTRUNC) */
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"stdio\":[0,1,2]}}\n", 8, "EBADF" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"stdio\":[0,null,null]}}\n", 2, "EBADF" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"]}}\n", 1, "EBADF" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"stdio\":[null,1,null]}}\n", 1, "EINVAL" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[],\"stdio\":[null,0,null]}}\n", 1, "EINVAL" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"svc\",\"stdio\":[null,0,0]}}\n", 1,
+                  "EEXIST" },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"limits\":{\"pids_max\":\"x\"},"
+                  "\"stdio\":[null,0,0]}}\n", 1, "EINVAL" },
+        };
+
+        start_daemon(&daemon_, "jobs-fds", "[program:svc]\ncommand = sleep 1000\n");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *reply = NULL, *want = NULL;
+                int p[2];
+
+                assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+                reply = raw_request_fds(cases[i].line, p[1], cases[i].n);
+                print_message("%zu fds, %s→ %s", cases[i].n, cases[i].line, reply);
+                assert_true(asprintf(&want, "\"errno\":\"%s\"", cases[i].errno_name) > 0);
+                assert_non_null(strstr(reply, want));
+                assert_pipe_released(p);
+        }
+        /* and one that is accepted: the job holds it until it ends */
+        {
+                _cleanup_free_ char *reply = NULL;
+                int p[2];
+
+                assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+                reply = raw_request_fds("{\"method\":\"run\",\"params\":{\"argv\":[\"sh\",\"-c\",\"echo hi\"],"
+                                        "\"stdio\":[null,0,0]}}\n", p[1], 1);
+                assert_non_null(strstr(reply, "\"ok\":true"));
+                close(p[1]);
+                char buf[8] = {};
+                assert_int_equal(read(p[0], buf, sizeof(buf) - 1), 3); /* blocks until the job writes */
+                assert_string_equal(buf, "hi\n");
+                assert_int_equal(read(p[0], buf, 1), 0); /* the job ended, corrald kept no copy */
+                close(p[0]);
+        }
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- events, limits ---- */
 
 /* subscribe_jobs: only jobs, and an ended job's event says how. */
@@ -530,6 +633,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_cancel_signal, teardown),
                 cmocka_unit_test_teardown(test_timeout_grace, teardown),
                 cmocka_unit_test_teardown(test_sigint, teardown),
+                cmocka_unit_test_teardown(test_fds_refused, teardown),
                 cmocka_unit_test_teardown(test_job_events, teardown),
                 cmocka_unit_test_teardown(test_limits, teardown),
                 cmocka_unit_test_teardown(test_job_max_per_user, teardown),
