@@ -272,7 +272,8 @@ int corral_run_with(corral *c, const corral_job_spec *spec, const corral_job_opt
 
 /* Stops the job id with signal sig (0: its stop_signal) and grace_usec
  * before cgroup.kill (CORRAL_GRACE_DEFAULT: its stop_timeout; 0: at once).
- * A second cancel of a job that is stopping may shorten the grace. Errors
+ * A second cancel of a job that is stopping with grace_usec 0 kills its
+ * processes at once (SIGKILL); another grace leaves the running one. Errors
  * as corral_cancel(), and -EINVAL for a bad signal. */
 #define CORRAL_GRACE_DEFAULT UINT64_MAX
 int corral_cancel_with(corral *c, const char *id, int sig, uint64_t grace_usec);

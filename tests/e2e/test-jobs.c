@@ -328,6 +328,22 @@ static void test_sigint(void **state) {
         assert_int_equal(test_count_marker(marker), 0);
         assert_in_range(took, 900 * USEC_PER_MSEC, 5 * USEC_PER_SEC);
         child_done(&c);
+
+        /* The job's grace is 10 s (job_stop_timeout); a second Ctrl-C does
+         * not wait for it. */
+        child_start(&c, (const char *const[]) { env_path("CORRALCTL"), "--socket", daemon_.socket, "run", "--wait",
+                                                "--env", env, "--", "sh", "-c", IGNORING_TREE, NULL });
+        assert_true(test_wait_marker(marker, 3, 3, TIMEOUT));
+        start = now(CLOCK_MONOTONIC);
+        assert_int_equal(kill(c.pid, SIGINT), 0);
+        usleep(300 * 1000);
+        assert_int_equal(kill(c.pid, SIGINT), 0);
+        child_finish(&c);
+        took = now(CLOCK_MONOTONIC) - start;
+        assert_int_equal(c.status, 130);
+        assert_int_equal(test_count_marker(marker), 0);
+        assert_in_range(took, 300 * USEC_PER_MSEC, 3 * USEC_PER_SEC);
+        child_done(&c);
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
