@@ -54,9 +54,8 @@ static int job_ended(corral *events, corral *c, const char *id, corral_units **r
         int r;
 
         while ((r = corral_next_event(events, 0, &e)) == 0) {
-                int end = strcmp(corral_event_unit(e), id) == 0 &&
-                          (strcmp(corral_event_state(e), "inactive") == 0 ||
-                           strcmp(corral_event_state(e), "failed") == 0);
+                int end = strcmp(corral_event_unit(e), id) == 0 && (strcmp(corral_event_state(e), "inactive") == 0 ||
+                                                                    strcmp(corral_event_state(e), "failed") == 0);
                 corral_event_free(e);
                 if (end && (r = corral_wait_timeout(c, id, 0, ret)) != -ETIMEDOUT)
                         return r < 0 ? r : 1;
@@ -115,8 +114,11 @@ int main(int argc, char **argv) {
 
         corral_job_spec spec = { .argv = (const char *const *) argv + optind,
                                  .timeout_usec = (uint64_t) timeout * 1000000 };
-        corral_job_options o = { .size = sizeof(o), .flags = CORRAL_JOB_STDIO,
-                                 .stdin_fd = STDIN_FILENO, .stdout_fd = STDOUT_FILENO, .stderr_fd = STDERR_FILENO };
+        corral_job_options o = { .size = sizeof(o),
+                                 .flags = CORRAL_JOB_STDIO,
+                                 .stdin_fd = STDIN_FILENO,
+                                 .stdout_fd = STDOUT_FILENO,
+                                 .stderr_fd = STDERR_FILENO };
         if (sfd < 0 || (r = corral_run_with(c, &spec, &o, &id)) < 0) {
                 r = sfd < 0 ? -errno : r;
                 ret = die(c, "run", r);

@@ -54,7 +54,8 @@ static int job_exit_status(const corral_unit *u, bool quiet) {
                 return EXIT_FAIL;
         }
         if (!quiet && (result == CORRAL_RESULT_TIMEOUT || result == CORRAL_RESULT_CANCELLED))
-                fprintf(stderr, "corralctl: %s: %s\n", name, result == CORRAL_RESULT_TIMEOUT ? "timed out" : "cancelled");
+                fprintf(stderr, "corralctl: %s: %s\n", name,
+                        result == CORRAL_RESULT_TIMEOUT ? "timed out" : "cancelled");
         if (streq(code, "exited"))
                 return status;
         return 128 + status;
@@ -82,7 +83,7 @@ static int job_properties(char **properties, corral_job_options *o) {
                         o->kill_mode = streq(v, "mixed") ? CORRAL_KILL_MIXED : CORRAL_KILL_CONTROL_GROUP;
                 }
                 continue;
-        invalid:
+invalid:
                 fprintf(stderr, "corralctl: run: invalid -p %s\n", *p);
                 return -EINVAL;
         }
@@ -98,7 +99,8 @@ static const char **job_limits(char **properties) {
         if (!l)
                 return NULL;
         for (char **p = properties; p && *p; p++)
-                if (!strneq(*p, "stop_signal=", 12) && !strneq(*p, "stop_timeout=", 13) && !strneq(*p, "kill_mode=", 10))
+                if (!strneq(*p, "stop_signal=", 12) && !strneq(*p, "stop_timeout=", 13) &&
+                    !strneq(*p, "kill_mode=", 10))
                         l[n++] = *p;
         return l;
 }

@@ -37,8 +37,7 @@
 #define TEST_USER "corral-test-jobs"
 /* A tree that ignores SIGTERM: the main process, a double-forked orphan
  * and a setsid one, all sleeping. */
-#define IGNORING_TREE                                                                                \
-        "trap '' TERM; sh -c 'sleep 1000 &'; setsid sh -c 'sleep 1000 &'; exec sleep 1000"
+#define IGNORING_TREE "trap '' TERM; sh -c 'sleep 1000 &'; setsid sh -c 'sleep 1000 &'; exec sleep 1000"
 
 static TestDaemon daemon_;
 static bool user_created;
@@ -114,11 +113,11 @@ static void child_done(Child *c) {
 }
 
 /* corralctl --socket SOCKET ARGS…, to its end. */
-#define CTL(c, ...)                                                                                        \
-        do {                                                                                               \
-                child_start(c, (const char *const[]) { env_path("CORRALCTL"), "--socket", daemon_.socket, \
-                                                       __VA_ARGS__, NULL });                               \
-                child_finish(c);                                                                           \
+#define CTL(c, ...)                                                                                                    \
+        do {                                                                                                           \
+                child_start(c, (const char *const[]) { env_path("CORRALCTL"), "--socket", daemon_.socket, __VA_ARGS__, \
+                                                       NULL });                                                        \
+                child_finish(c);                                                                                       \
         } while (0)
 
 /* ---- the daemon ---- */
@@ -224,8 +223,10 @@ static char *start_tree(corral *c, const char *marker, const corral_job_options 
         const char *argv[] = { "sh", "-c", IGNORING_TREE, NULL }, *envv[] = { env, NULL };
         char *id = NULL;
 
-        assert_int_equal(corral_run_with(c, &(corral_job_spec) { .argv = argv, .env = envv, .timeout_usec = timeout_usec },
-                                         o, &id), 0);
+        assert_int_equal(corral_run_with(c,
+                                         &(corral_job_spec) { .argv = argv, .env = envv, .timeout_usec = timeout_usec },
+                                         o, &id),
+                         0);
         assert_true(test_wait_marker(marker, 3, 3, TIMEOUT));
         return id;
 }
@@ -316,9 +317,9 @@ static void test_sigint(void **state) {
         Child c;
 
         start_daemon(&daemon_, "jobs-sigint", "");
-        child_start(&c, (const char *const[]) { env_path("CORRALCTL"), "--socket", daemon_.socket, "run", "--wait",
-                                                "--env", env, "-p", "stop_timeout=1s", "--", "sh", "-c",
-                                                IGNORING_TREE, NULL });
+        child_start(&c,
+                    (const char *const[]) { env_path("CORRALCTL"), "--socket", daemon_.socket, "run", "--wait", "--env",
+                                            env, "-p", "stop_timeout=1s", "--", "sh", "-c", IGNORING_TREE, NULL });
         assert_true(test_wait_marker(marker, 3, 3, TIMEOUT));
         start = now(CLOCK_MONOTONIC);
         assert_int_equal(kill(c.pid, SIGINT), 0); /* our child, not yet reaped */
@@ -416,7 +417,8 @@ static void test_fds_refused(void **state) {
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"svc\",\"stdio\":[null,0,0]}}\n", 1,
                   "EEXIST" },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"limits\":{\"pids_max\":\"x\"},"
-                  "\"stdio\":[null,0,0]}}\n", 1, "EINVAL" },
+                  "\"stdio\":[null,0,0]}}\n",
+                  1, "EINVAL" },
         };
 
         start_daemon(&daemon_, "jobs-fds", "[program:svc]\ncommand = sleep 1000\n");
@@ -437,8 +439,10 @@ static void test_fds_refused(void **state) {
                 int p[2];
 
                 assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-                reply = raw_request_fds("{\"method\":\"run\",\"params\":{\"argv\":[\"sh\",\"-c\",\"echo hi\"],"
-                                        "\"stdio\":[null,0,0]}}\n", p[1], 1);
+                reply = raw_request_fds(
+                        "{\"method\":\"run\",\"params\":{\"argv\":[\"sh\",\"-c\",\"echo hi\"],"
+                        "\"stdio\":[null,0,0]}}\n",
+                        p[1], 1);
                 assert_non_null(strstr(reply, "\"ok\":true"));
                 close(p[1]);
                 char buf[8] = {};
