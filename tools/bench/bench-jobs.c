@@ -270,9 +270,11 @@ int main(int argc, char **argv) {
         par_corral = corral_run_jobs(d.socket, arg_count, arg_parallel);
         par_limit = limit_run(limit_dir, arg_count, arg_parallel);
 
-        printf("# job round trips: run + wait of /bin/true through libcorral, %u in a row and %u at a time, "
-               "against the limit (mkdir + clone3 into the fresh cgroup + exec + waitid + rmdir)\n",
-               arg_count, arg_parallel);
+        printf("# figure 9: run + wait of /bin/true through libcorral (corral_run_with, corral_wait), %u in a row "
+               "(jobs_seq) and %u at a time on %u connections (jobs_par%u), in µs per job\n",
+               arg_count, arg_parallel, arg_parallel, arg_parallel);
+        printf("# limit: mkdir a cgroup + clone3(CLONE_INTO_CGROUP) + execve(/bin/true) + waitid(P_PIDFD) + rmdir, "
+               "in one process; ratio: corral / limit\n");
         figure("jobs_seq", 1, seq_corral, seq_limit, arg_count);
         figure("jobs_par", arg_parallel, par_corral, par_limit, arg_count);
         fflush(stdout);
