@@ -348,6 +348,53 @@ static void test_sigint(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* kill_mode: control-group sends the stop signal to every process (the
+ * child says so through our pipe), mixed to the main process only (the
+ * rest is killed without a word once it is gone). */
+static char *cancel_and_read(corral *c, corral_kill_mode mode) {
+        _cleanup_free_ char *marker = test_marker_new("jobs-killmode"), *env = marker_env(marker), *id = NULL;
+        const char *argv[] = { "sh", "-c",
+                               "sh -c 'trap \"echo child-term; exit 0\" TERM; while :; do sleep 0.05; done' & "
+                               "trap 'exit 0' TERM; wait",
+                               NULL };
+        const char *envv[] = { env, NULL };
+        char buf[256] = {};
+        int p[2];
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        corral_job_options o = { .size = sizeof(o),
+                                 .flags = CORRAL_JOB_STDIO,
+                                 .stdin_fd = -1,
+                                 .stdout_fd = p[1],
+                                 .stderr_fd = -1,
+                                 .kill_mode = mode,
+                                 .stop_timeout_usec = 5 * USEC_PER_SEC };
+        assert_int_equal(corral_run_with(c, &(corral_job_spec) { .argv = argv, .env = envv }, &o, &id), 0);
+        close(p[1]);
+        assert_true(test_wait_marker(marker, 2, 4, TIMEOUT));
+        usleep(100 * 1000); /* the child's trap is set */
+        assert_int_equal(corral_cancel(c, id), 0);
+        assert_int_equal(corral_wait(c, id, /* ret= */ NULL), 0);
+        assert_true(read(p[0], buf, sizeof(buf) - 1) >= 0); /* EOF: every writer is gone */
+        close(p[0]);
+        assert_int_equal(test_count_marker(marker), 0);
+        return strdup(buf);
+}
+
+static void test_kill_mode(void **state) {
+        _cleanup_(corral_closep) corral *c = NULL;
+        _cleanup_free_ char *all = NULL, *mixed = NULL;
+
+        start_daemon(&daemon_, "jobs-killmode", "");
+        c = connect_daemon();
+        all = cancel_and_read(c, CORRAL_KILL_CONTROL_GROUP);
+        mixed = cancel_and_read(c, CORRAL_KILL_MIXED);
+        print_message("control-group: '%s', mixed: '%s'\n", all, mixed);
+        assert_string_equal(all, "child-term\n");
+        assert_string_equal(mixed, "");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- descriptors that come wrong ---- */
 
 /* Sends line with n copies of fd (SCM_RIGHTS) on a new connection and
@@ -653,6 +700,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_cancel_signal, teardown),
                 cmocka_unit_test_teardown(test_timeout_grace, teardown),
                 cmocka_unit_test_teardown(test_sigint, teardown),
+                cmocka_unit_test_teardown(test_kill_mode, teardown),
                 cmocka_unit_test_teardown(test_fds_refused, teardown),
                 cmocka_unit_test_teardown(test_job_events, teardown),
                 cmocka_unit_test_teardown(test_limits, teardown),
