@@ -577,21 +577,53 @@ static int user_teardown(void **state) {
         return 0;
 }
 
-/* In a child as the user: runs sleep jobs with marker until one fails;
- * exits with the number started, +100 when the failure was -EAGAIN. */
-_noreturn_ static void user_run_jobs(uid_t uid, gid_t gid, const char *marker, unsigned max) {
+/* Whether the job events on ev so far are all of the jobs in ids, and
+ * both of them were seen running. */
+static bool only_own_events(corral *ev, char *const *ids, size_t n) {
+        unsigned running = 0;
+        corral_event *e;
+
+        while (corral_next_event(ev, 500, &e) == 0) {
+                bool own = false;
+                for (size_t i = 0; i < n; i++)
+                        own = own || streq_ptr(corral_event_unit(e), ids[i]);
+                running += own && streq_ptr(corral_event_state(e), "running");
+                corral_event_free(e);
+                if (!own)
+                        return false;
+        }
+        return running == n;
+}
+
+/* In a child as the user: may not subscribe to every event but to its
+ * jobs' ones; runs sleep jobs with marker until one fails, tells the
+ * parent (sync[1]), waits until it has run jobs of root (sync[0]), then
+ * checks that it heard of its own jobs only. Exits with the number
+ * started, +100 when the failure was -EAGAIN; 97: events of others, 98:
+ * subscriptions, 99: set-up. */
+_noreturn_ static void user_run_jobs(uid_t uid, gid_t gid, const char *marker, int sync[2]) {
         _cleanup_free_ char *env = marker_env(marker);
         const char *argv[] = { "sleep", "1000", NULL }, *envv[] = { env, NULL };
-        corral *c = NULL;
-        unsigned n = 0;
+        corral *c = NULL, *ev = NULL, *all = NULL;
+        char *ids[10] = {};
+        size_t n = 0;
+        char x = 'R';
         int r = 0;
 
-        if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 || corral_open(daemon_.socket, &c) < 0)
+        if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0 || corral_open(daemon_.socket, &c) < 0 ||
+            corral_open(daemon_.socket, &ev) < 0 || corral_open(daemon_.socket, &all) < 0)
                 _exit(99);
-        while (n < max && (r = corral_run(c, &(corral_job_spec) { .argv = argv, .env = envv }, NULL)) >= 0)
+        if (corral_subscribe(all) != -EPERM || corral_subscribe_jobs(ev) < 0)
+                _exit(98);
+        while (n < ELEMENTSOF(ids) &&
+               (r = corral_run(c, &(corral_job_spec) { .argv = argv, .env = envv }, &ids[n])) >= 0)
                 n++;
         if (r == -EAGAIN && !strstr(corral_last_error(c) ?: "", "job_max_per_user"))
                 r = -EIO;
+        if (write(sync[1], &x, 1) != 1 || read(sync[0], &x, 1) != 1)
+                _exit(99);
+        if (!only_own_events(ev, ids, n))
+                _exit(97);
         _exit((int) n + (r == -EAGAIN ? 100 : 0));
 }
 
@@ -608,7 +640,8 @@ static int units_of(uid_t uid) {
 }
 
 /* job_max_per_user = 2: the third job of a job_group member is EAGAIN and
- * starts nothing; root is not refused. */
+ * starts nothing; root is not refused. The member hears of its own jobs
+ * only. */
 static void test_job_max_per_user(void **state) {
         _cleanup_free_ char *marker = test_marker_new("jobs-peruser"), *root_marker = test_marker_new("jobs-root");
         uid_t uid = 0;
@@ -623,17 +656,26 @@ static void test_job_max_per_user(void **state) {
         start_daemon(&daemon_, "jobs-peruser", "[corral]\njob_group = " TEST_USER "\njob_max_per_user = 2\n");
         assert_int_equal(chmod(daemon_.dir, 0755), 0); /* as /run/corral is */
 
+        /* to the child, from the child */
+        int down[2], up[2], child_ends[2];
+        char x;
+
+        assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(up, O_CLOEXEC), 0);
         pid = fork();
         assert_true(pid >= 0);
-        if (pid == 0)
-                user_run_jobs(uid, gid, marker, 10);
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 100 + 2);
-        assert_true(test_wait_marker(marker, 2, 2, TIMEOUT));
+        if (pid == 0) {
+                child_ends[0] = down[0];
+                child_ends[1] = up[1];
+                user_run_jobs(uid, gid, marker, child_ends);
+        }
+        close(down[0]);
+        close(up[1]);
+        assert_int_equal(read(up[0], &x, 1), 1);
+        assert_true(test_wait_marker(marker, 2, 2, TIMEOUT)); /* the refused one started nothing */
         assert_int_equal(units_of(uid), 2);
 
-        /* root: three more, not refused */
+        /* root: three more, not refused (and not heard of by the user) */
         for (int i = 0; i < 3; i++) {
                 _cleanup_(corral_closep) corral *c = connect_daemon();
                 _cleanup_free_ char *env = marker_env(root_marker);
@@ -642,6 +684,12 @@ static void test_job_max_per_user(void **state) {
                 assert_int_equal(corral_run(c, &(corral_job_spec) { .argv = argv, .env = envv }, NULL), 0);
         }
         assert_true(test_wait_marker(root_marker, 3, 3, TIMEOUT));
+        assert_int_equal(write(down[1], "G", 1), 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        close(down[1]);
+        close(up[0]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 100 + 2);
         assert_true(test_daemon_stop_cleanly(&daemon_));
         assert_int_equal(test_count_marker(marker), 0);
         assert_int_equal(test_count_marker(root_marker), 0);
