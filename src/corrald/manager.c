@@ -645,6 +645,14 @@ int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
                 return -EINVAL;
         if (unit_is_inactive(u))
                 return 0;
+        /* A job already stopping keeps its grace running, but no grace at
+         * all ends its processes now (the stop timer still ends with
+         * cgroup.kill). */
+        if (u->state == UNIT_STOPPING && grace == 0) {
+                log_unit_info(u->name, LOG_EVENT_STOP, "cancelled again, without grace: SIGKILL");
+                int r = unit_kill(u, SIGKILL);
+                return r == -ESRCH ? 0 : MIN(r, 0);
+        }
         if (sig > 0)
                 u->stop_signal = sig;
         if (grace != USEC_INFINITY)
