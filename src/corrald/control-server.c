@@ -10,6 +10,7 @@
 
 #include "control-json.h"
 #include "control-methods.h"
+#include "control-ratelimit.h"
 #include "control-request.h"
 #include "control-socket.h"
 #include "log.h"
@@ -264,6 +265,39 @@ static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata) 
         return 0;
 }
 
+static void log_refusals_held_back(uid_t uid, unsigned suppressed, void *userdata) {
+        char buf[FORMAT_TIMESPAN_MAX];
+
+        log_warning("control: %u more connections of UID %u refused, not logged (at most %u in %s)", suppressed,
+                    (unsigned) uid, CONTROL_LOG_BURST, format_timespan(buf, sizeof(buf), CONTROL_LOG_INTERVAL));
+}
+
+static int on_refusals_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        ControlServer *server = userdata;
+        usec_t next = control_ratelimit_flush(&server->refusals, now(CLOCK_MONOTONIC), log_refusals_held_back,
+                                              server);
+
+        if (next != USEC_INFINITY && sd_event_source_set_time(s, next) >= 0)
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/* Logs a refused connection, at most CONTROL_LOG_BURST per UID in
+ * CONTROL_LOG_INTERVAL; the timer sums up what it held back. */
+static void log_refusal(ControlServer *server, const struct ucred *cred, unsigned mine) {
+        usec_t n = now(CLOCK_MONOTONIC);
+
+        if (control_ratelimit_test(&server->refusals, cred->uid, n, log_refusals_held_back, server)) {
+                log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)",
+                            (unsigned) cred->uid, mine, server->n_clients);
+                return;
+        }
+        int enabled = SD_EVENT_OFF;
+        if (sd_event_source_get_enabled(server->refusals_timer, &enabled) >= 0 && enabled == SD_EVENT_OFF &&
+            sd_event_source_set_time(server->refusals_timer, n + CONTROL_LOG_INTERVAL) >= 0)
+                (void) sd_event_source_set_enabled(server->refusals_timer, SD_EVENT_ONESHOT);
+}
+
 /* Root is never locked out; others share the table, and no user may hold
  * more than its part of it. */
 static bool server_admits(ControlServer *server, const struct ucred *cred) {
@@ -275,8 +309,7 @@ static bool server_admits(ControlServer *server, const struct ucred *cred) {
                 mine += !o->dead && o->cred.uid == cred->uid;
         if (server->n_clients < CONTROL_CLIENTS_MAX && mine < CONTROL_CLIENTS_PER_UID_MAX)
                 return true;
-        log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)", (unsigned) cred->uid, mine,
-                    server->n_clients);
+        log_refusal(server, cred, mine);
         return false;
 }
 
@@ -410,6 +443,11 @@ static int control_add_sources(ControlServer *s) {
                 r = sd_event_add_defer(s->manager->event, &s->gc, on_gc, s);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->gc, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(s->manager->event, &s->refusals_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+                                      USEC_PER_SEC, on_refusals_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->refusals_timer, SD_EVENT_OFF);
         return r;
 }
 
@@ -422,6 +460,7 @@ int control_open(Manager *m, ControlServer **ret) {
                 return -ENOMEM;
         s->manager = m;
         s->fd = s->dir_fd = -EBADF;
+        s->refusals = (ControlRateLimit) { .interval = CONTROL_LOG_INTERVAL, .burst = CONTROL_LOG_BURST };
         s->path = strdup(c->control_socket);
         if (!s->path) {
                 free(s);
@@ -455,6 +494,9 @@ ControlServer *control_free(ControlServer *s) {
         }
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->gc);
+        sd_event_source_disable_unref(s->refusals_timer);
+        /* what the rate limit held back is told before corrald goes */
+        (void) control_ratelimit_flush(&s->refusals, USEC_INFINITY, log_refusals_held_back, s);
         if (s->fd >= 0) {
                 safe_close(s->fd);
                 control_socket_remove(s->dir_fd, s->path);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "control-ratelimit.h"
 #include "control.h"
 #include "manager.h"
 
@@ -51,6 +52,8 @@ struct ControlServer {
         bool have_control_gid, have_job_gid;
         ControlClient *clients; /* the dead ones too, until gc runs */
         unsigned n_clients;     /* the live ones */
+        ControlRateLimit refusals;         /* log lines about refused connections, per UID */
+        sd_event_source *refusals_timer;   /* sums up what that held back */
 };
 
 /* Whether the client's peer may use methods needing p. */

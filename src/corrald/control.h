@@ -18,6 +18,10 @@ typedef struct ControlServer ControlServer;
 #define CONTROL_CLIENTS_PER_UID_MAX 64U
 /* The most processes listed for one unit in a detailed status. */
 #define CONTROL_PROCESSES_MAX 1024U
+/* At most CONTROL_LOG_BURST lines about refused connections per UID in
+ * CONTROL_LOG_INTERVAL; then one line says how many were held back. */
+#define CONTROL_LOG_INTERVAL (10 * USEC_PER_SEC)
+#define CONTROL_LOG_BURST 10U
 
 /* Binds m->config->control_socket (creating its directory), mode 0660,
  * group control_group, and serves it on m->event. Returns 0, -EADDRINUSE

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,13 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "control-util.h"
+#include "control.h"
 #include "fileio.h"
 #include "macro.h"
 #include "test-util.h"
@@ -292,11 +297,121 @@ static void test_socket_mode_without_window(void **state) {
         }
 }
 
+/* ---- floods ---- */
+
+/* In a child as uid:gid, connects `held` times and keeps those, then
+ * `flood` times more closing each at once; writes one byte to done[1]
+ * when through, and exits when go[0] reaches EOF. The parent keeps
+ * done[0] and go[1]. Returns its PID. */
+static pid_t flood_as(const TestDaemon *d, uid_t uid, gid_t gid, unsigned held, unsigned flood, const int done[2],
+                      const int go[2]) {
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid > 0) {
+                close(done[1]);
+                close(go[0]);
+                return pid;
+        }
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(done[0]);
+        close(go[1]);
+        int done_fd = done[1], go_fd = go[0];
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                _exit(90);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        for (unsigned i = 0; i < held + flood; i++) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        _exit(91);
+                if (i >= held)
+                        close(fd);
+        }
+        char c = 'x', buf;
+        if (write(done_fd, &c, 1) != 1)
+                _exit(92);
+        while (read(go_fd, &buf, 1) > 0)
+                ;
+        _exit(0);
+}
+
+/* The numbers n of the log lines "…: n more connections of UID uid
+ * refused…", summed; how many such lines in *ret_lines. */
+static unsigned log_held_back(const TestDaemon *d, uid_t uid, unsigned *ret_lines) {
+        _cleanup_free_ char *log = test_daemon_log(d), *needle = NULL;
+        unsigned sum = 0, lines = 0;
+
+        assert_true(asprintf(&needle, " more connections of UID %u refused", (unsigned) uid) > 0);
+        for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+                char *p = strstr(line, needle), *q;
+                if (!p)
+                        continue;
+                for (q = p; q > line && q[-1] >= '0' && q[-1] <= '9'; q--)
+                        ;
+                sum += (unsigned) strtoul(q, NULL, 10);
+                lines++;
+        }
+        *ret_lines = lines;
+        return sum;
+}
+
+/* A user with no rights who holds its CONTROL_CLIENTS_PER_UID_MAX
+ * connections and then opens 2000 more: each is refused, but the log gets
+ * at most CONTROL_LOG_BURST lines about it in CONTROL_LOG_INTERVAL and
+ * then one line with how many it held back — together, every refusal.
+ * Root is served all along. */
+static void test_refused_flood_rate_limited(void **state) {
+        enum { FLOOD = 2000 };
+        _cleanup_free_ char *needle = NULL;
+        int done[2], go[2];
+        unsigned logged = 0, held_back = 0, summaries = 0;
+        uid_t uid;
+        gid_t gid;
+        char c;
+
+        start_daemon(&daemon_, "flood", "[corral]\nstatus_public = yes\n[program:a]\ncommand = sleep 1000\n");
+        open_socket_dir(&daemon_);
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        assert_int_equal(pipe2(done, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = flood_as(&daemon_, uid, gid, CONTROL_CLIENTS_PER_UID_MAX, FLOOD, done, go);
+        assert_int_equal(read(done[0], &c, 1), 1);
+        close(done[0]);
+        {
+                _cleanup_close_ int fd = raw_connect(&daemon_);
+                assert_status_ok(fd);
+        }
+
+        assert_true(asprintf(&needle, "refusing a connection of UID %u ", (unsigned) uid) > 0);
+        /* the summary comes once the interval is over */
+        for (usec_t end = now(CLOCK_MONOTONIC) + 3 * CONTROL_LOG_INTERVAL; now(CLOCK_MONOTONIC) < end;) {
+                logged = test_daemon_log_count(&daemon_, needle);
+                held_back = log_held_back(&daemon_, uid, &summaries);
+                if (logged + held_back >= FLOOD)
+                        break;
+                usleep(100 * 1000);
+        }
+        print_message("%u refused connections: %u logged, %u held back (in %u summary lines)\n", FLOOD, logged,
+                      held_back, summaries);
+        assert_in_range(logged, 1, 2 * CONTROL_LOG_BURST);
+        assert_true(summaries >= 1);
+        assert_int_equal(logged + held_back, FLOOD);
+
+        close(go[1]);
+        assert_int_equal(child_wait(pid), 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_invalid_utf8, teardown),
                 cmocka_unit_test_teardown(test_socket_dir_refused, teardown),
                 cmocka_unit_test_teardown(test_socket_mode_without_window, teardown),
+                cmocka_unit_test_teardown(test_refused_flood_rate_limited, teardown),
         };
         int r;
 
