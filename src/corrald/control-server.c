@@ -31,6 +31,8 @@ static void client_free(ControlClient *c) {
 
 /* Closes the connection at once; the memory goes in the deferred clean-up
  * (on_gc), so that a caller walking the client list may go on. */
+static void server_resume_accept(ControlServer *s);
+
 static void client_drop(ControlClient *c, const char *why) {
         if (c->dead)
                 return;
@@ -41,6 +43,7 @@ static void client_drop(ControlClient *c, const char *why) {
         c->fd = safe_close(c->fd);
         c->server->n_clients--;
         (void) sd_event_source_set_enabled(c->server->gc, SD_EVENT_ONESHOT);
+        server_resume_accept(c->server); /* a descriptor is free again */
 }
 
 static int on_gc(sd_event_source *s, void *userdata) {
@@ -335,6 +338,36 @@ static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
         return 0;
 }
 
+static void server_resume_accept(ControlServer *s) {
+        if (!s->accept_paused)
+                return;
+        s->accept_paused = false;
+        (void) sd_event_source_set_enabled(s->accept_timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(s->io, SD_EVENT_ON);
+}
+
+static int on_accept_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        server_resume_accept(userdata);
+        return 0;
+}
+
+/* Out of descriptors (or kernel memory), accept() fails while the
+ * connection stays in the backlog, and the socket stays readable: rather
+ * than spin on it, stop accepting until a client goes or for
+ * CONTROL_ACCEPT_PAUSE. */
+static void server_pause_accept(ControlServer *s, int error) {
+        usec_t n = now(CLOCK_MONOTONIC);
+
+        if (!s->accept_logged || n - s->accept_logged >= CONTROL_LOG_INTERVAL) {
+                log_warning_errno(error, "control: cannot accept connections: %m; pausing");
+                s->accept_logged = n;
+        }
+        s->accept_paused = true;
+        (void) sd_event_source_set_enabled(s->io, SD_EVENT_OFF);
+        if (sd_event_source_set_time(s->accept_timer, n + CONTROL_ACCEPT_PAUSE) >= 0)
+                (void) sd_event_source_set_enabled(s->accept_timer, SD_EVENT_ONESHOT);
+}
+
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         ControlServer *server = userdata;
         struct ucred cred = {};
@@ -342,8 +375,11 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         int cfd;
 
         cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (cfd < 0)
+        if (cfd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                        server_pause_accept(server, errno);
                 return 0;
+        }
         if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || !server_admits(server, &cred) ||
             client_new(server, cfd, &cred) < 0)
                 safe_close(cfd);
@@ -448,6 +484,11 @@ static int control_add_sources(ControlServer *s) {
                                       USEC_PER_SEC, on_refusals_timer, s);
         if (r >= 0)
                 r = sd_event_source_set_enabled(s->refusals_timer, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time(s->manager->event, &s->accept_timer, CLOCK_MONOTONIC, USEC_INFINITY,
+                                      10 * USEC_PER_MSEC, on_accept_timer, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->accept_timer, SD_EVENT_OFF);
         return r;
 }
 
@@ -495,6 +536,7 @@ ControlServer *control_free(ControlServer *s) {
         sd_event_source_disable_unref(s->io);
         sd_event_source_disable_unref(s->gc);
         sd_event_source_disable_unref(s->refusals_timer);
+        sd_event_source_disable_unref(s->accept_timer);
         /* what the rate limit held back is told before corrald goes */
         (void) control_ratelimit_flush(&s->refusals, USEC_INFINITY, log_refusals_held_back, s);
         if (s->fd >= 0) {

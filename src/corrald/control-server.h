@@ -54,6 +54,9 @@ struct ControlServer {
         unsigned n_clients;     /* the live ones */
         ControlRateLimit refusals;         /* log lines about refused connections, per UID */
         sd_event_source *refusals_timer;   /* sums up what that held back */
+        bool accept_paused;                /* out of descriptors: io is off until a client goes */
+        sd_event_source *accept_timer;     /* … or until CONTROL_ACCEPT_PAUSE has passed */
+        usec_t accept_logged;              /* when the pause was last logged */
 };
 
 /* Whether the client's peer may use methods needing p. */

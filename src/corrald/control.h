@@ -22,6 +22,9 @@ typedef struct ControlServer ControlServer;
  * CONTROL_LOG_INTERVAL; then one line says how many were held back. */
 #define CONTROL_LOG_INTERVAL (10 * USEC_PER_SEC)
 #define CONTROL_LOG_BURST 10U
+/* How long corrald stops accepting when it is out of file descriptors
+ * (unless a client goes first). */
+#define CONTROL_ACCEPT_PAUSE (250 * USEC_PER_MSEC)
 
 /* Binds m->config->control_socket (creating its directory), mode 0660,
  * group control_group, and serves it on m->event. Returns 0, -EADDRINUSE

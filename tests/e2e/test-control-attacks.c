@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -406,12 +407,90 @@ static void test_refused_flood_rate_limited(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- out of file descriptors ---- */
+
+static unsigned count_fds(pid_t pid) {
+        _cleanup_free_ char *path = NULL;
+        unsigned n = 0;
+        DIR *d;
+
+        assert_true(asprintf(&path, "/proc/%d/fd", (int) pid) > 0);
+        d = opendir(path);
+        assert_non_null(d);
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* utime + stime of pid, in seconds. */
+static double cpu_seconds(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        unsigned long utime = 0, stime = 0;
+        const char *p;
+
+        assert_true(asprintf(&path, "/proc/%d/stat", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL), 0);
+        p = strrchr(buf, ')');
+        assert_non_null(p);
+        /* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+        assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime), 2);
+        return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* corrald with all but a few file descriptors in use (RLIMIT_NOFILE
+ * lowered with prlimit) and 30 connections waiting in the backlog: accept() fails
+ * with EMFILE, and corrald pauses rather than spin on the readable socket
+ * (its CPU time over 2 s stays low); once clients go, the one that waited
+ * is served. */
+static void test_accept_out_of_fds(void **state) {
+        enum { WAITING = 30 };
+        int fds[WAITING], waiter;
+        struct rlimit old, low;
+        double before, used;
+        json_t *reply;
+
+        start_daemon(&daemon_, "emfile", "[program:a]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "a", "running");
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, NULL, &old), 0);
+        /* the soft limit only: raising a hard limit back needs CAP_SYS_RESOURCE */
+        low = (struct rlimit) { .rlim_cur = count_fds(daemon_.pid) + 3, .rlim_max = old.rlim_max };
+        print_message("corrald has %u descriptors open; RLIMIT_NOFILE %lu\n", count_fds(daemon_.pid),
+                      (unsigned long) low.rlim_cur);
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, &low, NULL), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                fds[i] = raw_connect(&daemon_);
+        usleep(200 * 1000);
+        before = cpu_seconds(daemon_.pid);
+        usleep(2 * USEC_PER_SEC);
+        used = cpu_seconds(daemon_.pid) - before;
+        print_message("corrald used %.2f s of CPU in 2 s with %d connections waiting\n", used, WAITING);
+        assert_true(used < 0.3);
+        assert_true(test_daemon_log_count(&daemon_, "cannot accept connections: Too many open files") >= 1);
+
+        /* one more waits with a request; then the others go */
+        waiter = raw_connect(&daemon_);
+        raw_send_str(waiter, "{\"method\":\"status\"}\n");
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                close(fds[i]);
+        reply = raw_read_reply(waiter);
+        assert_true(json_is_true(json_object_get(reply, "ok")));
+        json_decref(reply);
+        close(waiter);
+
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, &old, NULL), 0);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_invalid_utf8, teardown),
                 cmocka_unit_test_teardown(test_socket_dir_refused, teardown),
                 cmocka_unit_test_teardown(test_socket_mode_without_window, teardown),
                 cmocka_unit_test_teardown(test_refused_flood_rate_limited, teardown),
+                cmocka_unit_test_teardown(test_accept_out_of_fds, teardown),
         };
         int r;
 
