@@ -77,18 +77,39 @@ static int unit_json_add_stats(json_t *o, const UnitStatus *s) {
         return r < 0 ? -ENOMEM : 0;
 }
 
-static json_t *processes_json(const UnitStatus *s) {
+/* The processes, as many as fit in CONTROL_JSON_PROCESSES_MAX bytes;
+ * *ret_cut tells whether some were left out for that. */
+static json_t *processes_json(const UnitStatus *s, bool *ret_cut) {
         json_t *a = json_array();
+        size_t bytes = 0;
 
+        *ret_cut = false;
         for (size_t i = 0; a && i < s->n_processes; i++) {
                 const UnitProcess *p = &s->processes[i];
-                if (json_array_append_new(a, json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid,
-                                                       "cmdline", control_json_string(p->cmdline ?: "?"))) < 0) {
-                        json_decref(a);
-                        return NULL;
+                json_t *o = json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid, "cmdline",
+                                      control_json_string(p->cmdline ?: "?"));
+                size_t n = o ? json_dumpb(o, NULL, 0, JSON_COMPACT) + 1 : 0;
+
+                if (o && bytes + n > CONTROL_JSON_PROCESSES_MAX) {
+                        json_decref(o);
+                        *ret_cut = true;
+                        break;
                 }
+                bytes += n;
+                if (json_array_append_new(a, o) < 0)
+                        a = (json_decref(a), NULL);
         }
         return a;
+}
+
+static int unit_json_add_processes(json_t *o, const UnitStatus *s) {
+        bool cut = false;
+        json_t *a = processes_json(s, &cut);
+        int r = json_object_set_new(o, "processes", a);
+
+        if (r >= 0 && (cut || s->processes_truncated))
+                r = json_object_set_new(o, "processes_truncated", json_true());
+        return r < 0 ? -ENOMEM : 0;
 }
 
 json_t *control_json_unit(const UnitStatus *s) {
@@ -111,7 +132,7 @@ json_t *control_json_unit(const UnitStatus *s) {
                 r |= json_object_set_new(o, "health", health_json(&s->health));
         r |= unit_json_add_stats(o, s);
         if (s->has_processes)
-                r |= json_object_set_new(o, "processes", processes_json(s));
+                r |= unit_json_add_processes(o, s);
         if (r < 0) {
                 json_decref(o);
                 return NULL;

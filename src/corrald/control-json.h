@@ -21,6 +21,11 @@ const char *control_errno_name(int e);
  * out of memory. Every string of the objects below goes through it. */
 json_t *control_json_string(const char *s);
 
+/* The most bytes of JSON that a unit's "processes" take: past that, as
+ * past UNIT_STATUS_PROCESSES_MAX processes, the list is cut and the unit
+ * says "processes_truncated": true. */
+#define CONTROL_JSON_PROCESSES_MAX (512U * 1024U)
+
 /* The Unit object of docs/PROTOCOL.md: the statistics when s has them,
  * "processes" when s has them. Returns a new reference, or NULL. */
 json_t *control_json_unit(const UnitStatus *s);

@@ -22,16 +22,21 @@ json_t *control_methods_unit_result(const Unit *u) {
         return json_pack("{s:o}", "unit", unit_json(u, /* flags= */ 0));
 }
 
-/* The units as an array of Unit objects, NULL when out of memory: one
- * that cannot be made fails the whole, never leaves a gap that shifts
- * the others. */
-static json_t *units_json(Unit **units, UnitStatusFlags flags) {
+/* The units as an array of Unit objects, the first n_detailed with
+ * their processes; NULL when out of memory: one that cannot be made
+ * fails the whole, never leaves a gap that shifts the others. */
+static json_t *units_json_detailed(Unit **units, UnitStatusFlags flags, size_t n_detailed) {
         json_t *a = json_array();
+        size_t i = 0;
 
-        for (Unit **u = units; a && *u; u++)
-                if (json_array_append_new(a, unit_json(*u, flags)) < 0)
+        for (Unit **u = units; a && *u; u++, i++)
+                if (json_array_append_new(a, unit_json(*u, flags | (i < n_detailed ? UNIT_STATUS_PROCESSES : 0))) < 0)
                         a = (json_decref(a), NULL);
         return a;
+}
+
+static json_t *units_json(Unit **units, UnitStatusFlags flags) {
+        return units_json_detailed(units, flags, /* n_detailed= */ 0);
 }
 
 /* The units req names (every listed unit when it names none and
@@ -74,7 +79,8 @@ static size_t units_count(Unit **units) {
         return n;
 }
 
-/* status: units asked for by name come with their processes. */
+/* status: the first CONTROL_DETAILED_MAX units asked for by name come
+ * with their processes. */
 static int method_status(ControlClient *c, const ControlRequest *req) {
         _cleanup_free_ Unit **units = request_units(c, req);
         Manager *m = c->server->manager;
@@ -84,7 +90,8 @@ static int method_status(ControlClient *c, const ControlRequest *req) {
         size_t n = units_count(units);
         int r = control_client_reply(
                 c, json_pack("{s:o, s:o}", "units",
-                             units_json(units, UNIT_STATUS_STATS | (req->units ? UNIT_STATUS_PROCESSES : 0)), "daemon",
+                             units_json_detailed(units, UNIT_STATUS_STATS, req->units ? CONTROL_DETAILED_MAX : 0),
+                             "daemon",
                              control_json_daemon(CORRAL_VERSION, getpid(), m->cgroup->path, m->reload_error)));
         /* A large reply's JSON tree leaves the heap fragmented; hand the
          * freed pages back (found by the benchmark: +1.9 MB after one

@@ -16,8 +16,9 @@ typedef struct ControlServer ControlServer;
 #define CONTROL_OUTPUT_MAX (1024U * 1024U)
 #define CONTROL_CLIENTS_MAX 512U
 #define CONTROL_CLIENTS_PER_UID_MAX 64U
-/* The most processes listed for one unit in a detailed status. */
-#define CONTROL_PROCESSES_MAX 1024U
+/* How many of the units a status names come with their processes (each
+ * list bounded: UNIT_STATUS_PROCESSES_MAX, CONTROL_JSON_PROCESSES_MAX). */
+#define CONTROL_DETAILED_MAX 32U
 /* At most CONTROL_LOG_BURST lines about refused connections per UID in
  * CONTROL_LOG_INTERVAL; then one line says how many were held back. */
 #define CONTROL_LOG_INTERVAL (10 * USEC_PER_SEC)

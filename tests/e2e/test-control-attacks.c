@@ -407,6 +407,181 @@ static void test_refused_flood_rate_limited(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- requests that ask for much ---- */
+
+/* In a forked child (no cmocka here): as uid:gid, sends line on a
+ * connection of its own and copies what comes back, up to a newline or
+ * EOF, to out_fd (-1: nowhere). Exits 0, or 9x when a step failed. */
+_noreturn_ static void request_child(const TestDaemon *d, uid_t uid, gid_t gid, const char *line, int out_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[65536];
+        int fd;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                _exit(90);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                _exit(91);
+        for (size_t n = strlen(line), done = 0; done < n;) {
+                ssize_t k = send(fd, line + done, n - done, MSG_NOSIGNAL);
+                if (k <= 0)
+                        _exit(92);
+                done += (size_t) k;
+        }
+        for (;;) {
+                ssize_t k = recv(fd, buf, sizeof(buf), 0);
+                if (k <= 0)
+                        _exit(0);
+                char *nl = memchr(buf, '\n', (size_t) k);
+                size_t use = nl ? (size_t) (nl - buf) + 1 : (size_t) k;
+                if (out_fd >= 0 && write(out_fd, buf, use) != (ssize_t) use)
+                        _exit(93);
+                if (nl)
+                        _exit(0);
+        }
+}
+
+/* Sends line as uid:gid and reads what comes back until a newline or EOF.
+ * Returns the bytes read (malloc'd, NUL-terminated) with their count in
+ * *ret_len. */
+static char *request_as(const TestDaemon *d, uid_t uid, gid_t gid, const char *line, size_t *ret_len) {
+        int p[2];
+        size_t n = 0, size = 0;
+        char *buf = NULL;
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                request_child(d, uid, gid, line, p[1]);
+        }
+        close(p[1]);
+        for (;;) {
+                if (n + 65536 > size) {
+                        size = size * 2 + 65536;
+                        buf = realloc(buf, size + 1);
+                        assert_non_null(buf);
+                }
+                ssize_t k = read(p[0], buf + n, size - n);
+                assert_true(k >= 0);
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        close(p[0]);
+        assert_int_equal(child_wait(pid), 0);
+        buf[n] = '\0';
+        *ret_len = n;
+        return buf;
+}
+
+static unsigned long vm_hwm_kb(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        const char *p;
+
+        assert_true(asprintf(&path, "/proc/%d/status", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 65536, &buf, NULL), 0);
+        p = strstr(buf, "VmHWM:");
+        assert_non_null(p);
+        return strtoul(p + strlen("VmHWM:"), NULL, 10);
+}
+
+/* A status request naming one unit of 1000 processes 300 times, from a
+ * reader who may do nothing else (status_public): one unit in the reply,
+ * with its processes; a root client is served at once meanwhile, and
+ * corrald's memory hardly grows. Naming 40 units: all 40, the first
+ * CONTROL_DETAILED_MAX with their processes. */
+static void test_status_request_bounded(void **state) {
+        enum { NAMES = 300, TREE = 1000, UNITS = 40 };
+        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("atk-tree"),
+                            *body = NULL, *line = NULL, *reply_text = NULL, *answer = NULL;
+        size_t len = 0, pos;
+        unsigned long hwm;
+        uid_t uid;
+        gid_t gid;
+        json_t *reply, *units;
+
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        assert_true(asprintf(&body,
+                             "[corral]\nstatus_public = yes\n"
+                             "[program:big]\ncommand = %s tree %d\nenvironment = CORRAL_TEST_MARKER=%s\n"
+                             "[program:s]\ncommand = sleep 1000\ninstances = %d\n",
+                             f, TREE, marker, UNITS) > 0);
+        start_daemon(&daemon_, "bounded", body);
+        open_socket_dir(&daemon_);
+        assert_true(test_wait_marker(marker, TREE + 1, TREE + 1, TIMEOUT));
+        wait_state(&daemon_, "s@39", "running");
+
+        /* {"method":"status","params":{"units":["big","big",…]}} */
+        line = malloc(NAMES * 7 + 128);
+        assert_non_null(line);
+        pos = (size_t) sprintf(line, "{\"method\":\"status\",\"params\":{\"units\":[");
+        for (int i = 0; i < NAMES; i++)
+                pos += (size_t) sprintf(line + pos, "%s\"big\"", i ? "," : "");
+        strcpy(line + pos, "]}}\n");
+
+        hwm = vm_hwm_kb(daemon_.pid);
+        usec_t start = now(CLOCK_MONOTONIC);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                request_child(&daemon_, uid, gid, line, /* out_fd= */ -1);
+        /* meanwhile, root's status */
+        usleep(20 * 1000);
+        {
+                _cleanup_close_ int fd = raw_connect(&daemon_);
+                usec_t t = now(CLOCK_MONOTONIC);
+                raw_send_str(fd, "{\"method\":\"status\",\"params\":{\"units\":[\"s@0\"]}}\n");
+                json_decref(raw_read_reply(fd));
+                print_message("root's status while the big one is served: %.3f s\n",
+                              (double) (now(CLOCK_MONOTONIC) - t) / USEC_PER_SEC);
+                assert_true(now(CLOCK_MONOTONIC) - t < USEC_PER_SEC);
+        }
+        assert_int_equal(child_wait(pid), 0);
+
+        /* the big one itself, as the user, for its content */
+        reply_text = request_as(&daemon_, uid, gid, line, &len);
+        print_message("%d names of a unit with %d processes: %zu bytes in %.2f s (both requests); VmHWM %lu → %lu kB\n",
+                      NAMES, TREE + 1, len, (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC, hwm,
+                      vm_hwm_kb(daemon_.pid));
+        reply = parse_json(reply_text);
+        units = json_object_get(json_object_get(reply, "result"), "units");
+        assert_int_equal(json_array_size(units), 1);
+        assert_int_equal(json_array_size(json_object_get(json_array_get(units, 0), "processes")), TREE + 1);
+        json_decref(reply);
+        assert_true(vm_hwm_kb(daemon_.pid) - hwm < 64 * 1024);
+
+        /* 40 units named: the first 32 with processes */
+        answer = malloc(UNITS * 12 + 128);
+        assert_non_null(answer);
+        pos = (size_t) sprintf(answer, "{\"method\":\"status\",\"params\":{\"units\":[");
+        for (int i = 0; i < UNITS; i++)
+                pos += (size_t) sprintf(answer + pos, "%s\"s@%d\"", i ? "," : "", i);
+        strcpy(answer + pos, "]}}\n");
+        reply_text = mfree(reply_text);
+        reply_text = request_as(&daemon_, uid, gid, answer, &len);
+        reply = parse_json(reply_text);
+        units = json_object_get(json_object_get(reply, "result"), "units");
+        assert_int_equal(json_array_size(units), UNITS);
+        for (int i = 0; i < UNITS; i++) {
+                json_t *u = json_array_get(units, (size_t) i);
+                char name[16];
+                snprintf(name, sizeof(name), "s@%d", i);
+                assert_string_equal(json_string_value(json_object_get(u, "name")), name);
+                assert_int_equal(json_object_get(u, "processes") != NULL, i < (int) CONTROL_DETAILED_MAX);
+        }
+        json_decref(reply);
+
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        assert_int_equal(test_count_marker(marker), 0);
+}
+
 /* ---- out of file descriptors ---- */
 
 static unsigned count_fds(pid_t pid) {
@@ -491,6 +666,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_socket_mode_without_window, teardown),
                 cmocka_unit_test_teardown(test_refused_flood_rate_limited, teardown),
                 cmocka_unit_test_teardown(test_accept_out_of_fds, teardown),
+                cmocka_unit_test_teardown(test_status_request_bounded, teardown),
         };
         int r;
 
