@@ -192,3 +192,80 @@ int control_json_error(int error, const char *message, json_t **ret) {
         *ret = msg;
         return 0;
 }
+
+/* {"ok": true, ["more": true,] "result": {"units": units, …extra}} as a
+ * line; takes units and extra. */
+static int page_line(json_t *units, json_t *extra, bool more, char **ret, size_t *ret_len) {
+        json_t *result = extra ?: json_object(), *msg;
+        int r;
+
+        if (!result || json_object_set_new(result, "units", units ?: json_array()) < 0) {
+                json_decref(result);
+                return -ENOMEM;
+        }
+        msg = more ? json_pack("{s:b, s:b, s:o}", "ok", 1, "more", 1, "result", result)
+                   : json_pack("{s:b, s:o}", "ok", 1, "result", result);
+        if (!msg)
+                return -ENOMEM;
+        r = control_json_line(msg, ret, ret_len);
+        json_decref(msg);
+        return r;
+}
+
+/* Appends o (taken) to the page being filled. */
+static int pager_append(ControlPager *p, json_t *o, size_t n) {
+        if (!p->units && !(p->units = json_array())) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        if (json_array_append_new(p->units, o) < 0)
+                return -ENOMEM;
+        p->bytes += n;
+        return 0;
+}
+
+static int pager_close(ControlPager *p, char **ret, size_t *ret_len) {
+        p->bytes = 0;
+        return page_line(TAKE_PTR(p->units), /* extra= */ NULL, /* more= */ true, ret, ret_len);
+}
+
+int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *line = NULL;
+        size_t n, len = 0;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+        if (p->units && p->bytes + n > CONTROL_PAGE_MAX) {
+                /* o would take the page too far: it begins the next one */
+                r = pager_close(p, &line, &len);
+                if (r < 0) {
+                        json_decref(o);
+                        return r;
+                }
+                r = pager_append(p, o, n);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(line);
+                *ret_len = len;
+                return 1;
+        }
+        r = pager_append(p, o, n);
+        if (r < 0)
+                return r;
+        if (p->bytes < CONTROL_PAGE_SIZE)
+                return 0;
+        r = pager_close(p, ret, ret_len);
+        return r < 0 ? r : 1;
+}
+
+int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret_len) {
+        p->bytes = 0;
+        return page_line(TAKE_PTR(p->units), extra, /* more= */ false, ret, ret_len);
+}
+
+void control_pager_done(ControlPager *p) {
+        json_decref(p->units);
+        *p = (ControlPager) {};
+}

@@ -48,3 +48,31 @@ int control_json_reply(json_t *result, json_t **ret);
 /* {"ok": false, "error": {"errno", "code", "message"}}, the message
  * strerror()'s when NULL. Returns a new reference in *ret, or -ENOMEM. */
 int control_json_error(int error, const char *message, json_t **ret);
+
+/* A reply that carries units may take several lines (pages): each but the
+ * last is {"ok": true, "more": true, "result": {"units": […]}}, the last
+ * {"ok": true, "result": {"units": […], …}} with the reply's other
+ * members. A page is closed once its units take CONTROL_PAGE_SIZE bytes,
+ * and before a unit would take it past CONTROL_PAGE_MAX; a unit takes at
+ * most CONTROL_JSON_PROCESSES_MAX plus its texts (UNIT_STATUS_TEXT_MAX
+ * each, six bytes of JSON a byte at worst), so that every line stays
+ * within the 1 MiB that a client reads. */
+#define CONTROL_PAGE_SIZE (256U * 1024U)
+#define CONTROL_PAGE_MAX (1024U * 1024U - 128U * 1024U)
+
+typedef struct ControlPager {
+        json_t *units; /* of the page being filled; NULL: none yet */
+        size_t bytes;  /* their JSON, a comma each */
+} ControlPager;
+
+/* Adds the Unit object o (taken) to the page. Returns 1 with a closed
+ * page's line (newline included, malloc'd) in *ret and its length in
+ * *ret_len, 0 when the page is not full yet, -ENOMEM. */
+int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len);
+
+/* The last line: the units left and the members of extra (taken; NULL:
+ * none) as the result. Returns 0 with the line in *ret, or -ENOMEM. */
+int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret_len);
+
+/* Frees what p holds; accepts a zeroed struct. */
+void control_pager_done(ControlPager *p);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "control-server.h"
 
+#include <assert.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "control-json.h"
 #include "control-methods.h"
@@ -22,6 +23,8 @@
 static void client_free(ControlClient *c) {
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->fill);
+        control_stream_free(c->stream);
         safe_close(c->fd);
         free(c->in);
         free(c->out);
@@ -40,6 +43,8 @@ static void client_drop(ControlClient *c, const char *why) {
         c->dead = true;
         c->io = sd_event_source_disable_unref(c->io);
         c->timer = sd_event_source_disable_unref(c->timer);
+        c->fill = sd_event_source_disable_unref(c->fill);
+        c->stream = control_stream_free(c->stream);
         c->fd = safe_close(c->fd);
         c->server->n_clients--;
         (void) sd_event_source_set_enabled(c->server->gc, SD_EVENT_ONESHOT);
@@ -62,7 +67,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
 }
 
 static int client_update_events(ControlClient *c) {
-        uint32_t events = (c->n_out > 0 ? EPOLLOUT : 0) | (c->waiting_for ? 0 : EPOLLIN);
+        uint32_t events = (c->n_out > 0 ? EPOLLOUT : 0) | (c->waiting_for || c->stream ? 0 : EPOLLIN);
 
         if (c->dead)
                 return -ENOBUFS;
@@ -70,11 +75,12 @@ static int client_update_events(ControlClient *c) {
 }
 
 /* Queues text (len bytes, one or more whole lines); a client too far
- * behind is dropped (-ENOBUFS). */
-static int client_queue(ControlClient *c, const char *text, size_t len) {
+ * behind is dropped (-ENOBUFS). A page of a reply being made does not
+ * count (bounded): it is made only once the client has read the last. */
+static int client_queue_full(ControlClient *c, const char *text, size_t len, bool bounded) {
         if (c->dead)
                 return -ENOBUFS;
-        if (c->n_out + len > CONTROL_OUTPUT_MAX) {
+        if (bounded && c->n_out + len > CONTROL_OUTPUT_MAX) {
                 client_drop(c, "too far behind");
                 return -ENOBUFS;
         }
@@ -85,6 +91,10 @@ static int client_queue(ControlClient *c, const char *text, size_t len) {
         memcpy(c->out + c->n_out, text, len);
         c->n_out += len;
         return client_update_events(c);
+}
+
+static int client_queue(ControlClient *c, const char *text, size_t len) {
+        return client_queue_full(c, text, len, /* bounded= */ true);
 }
 
 /* Queues msg as one line; takes msg. */
@@ -113,6 +123,69 @@ int control_client_reply(ControlClient *c, json_t *result) {
         if (!result || control_json_reply(result, &msg) < 0)
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
         return client_send(c, msg);
+}
+
+static int client_process(ControlClient *c);
+
+/* The end of a reply of units; the requests held back meanwhile go on. */
+static void client_stream_end(ControlClient *c) {
+        bool large = control_stream_units(c->stream) > 100;
+
+        c->stream = control_stream_free(c->stream);
+        /* A large reply's JSON leaves the heap fragmented; hand the freed
+         * pages back (found by the benchmark: +1.9 MB after one status of
+         * 1000 units). */
+        if (large)
+                malloc_trim(0);
+        /* ended within a request's handling (a short reply), the loop
+         * there goes on with the next request; not here, not nested */
+        if (client_update_events(c) >= 0 && !c->processing)
+                (void) client_process(c);
+}
+
+/* One step of the reply of units being made, and the next one scheduled
+ * while the client has less than a page to read. */
+static void client_fill(ControlClient *c) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        int r;
+
+        if (c->dead || !c->stream || c->n_out >= CONTROL_PAGE_SIZE)
+                return;
+        r = control_stream_step(c->stream, &line, &len);
+        if (r < 0) {
+                /* pages may be out already: an error line ends the reply */
+                c->stream = control_stream_free(c->stream);
+                if (control_client_reply_error(c, r, /* message= */ NULL) >= 0)
+                        client_stream_end(c);
+                return;
+        }
+        if (line && client_queue_full(c, line, len, /* bounded= */ false) < 0)
+                return;
+        if (r == 1)
+                client_stream_end(c);
+        else if (c->n_out < CONTROL_PAGE_SIZE)
+                (void) sd_event_source_set_enabled(c->fill, SD_EVENT_ONESHOT);
+}
+
+static int on_client_fill(sd_event_source *s, void *userdata) {
+        client_fill(userdata);
+        return 0;
+}
+
+int control_client_reply_units(ControlClient *c, Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed,
+                               json_t *extra) {
+        int r;
+
+        assert(!c->stream);
+        r = control_stream_new(units, n, flags, n_detailed, extra, &c->stream);
+        if (r < 0)
+                return control_client_reply_error(c, r, /* message= */ NULL);
+        r = client_update_events(c); /* no more requests until it is out */
+        if (r < 0)
+                return r;
+        client_fill(c);
+        return c->dead ? -ENOBUFS : 0;
 }
 
 int control_client_wait_for(ControlClient *c, const char *name) {
@@ -192,7 +265,9 @@ static int client_arm_timer(ControlClient *c) {
 static int client_process(ControlClient *c) {
         bool answered = false;
 
-        while (!c->dead && !c->waiting_for && !c->subscribed) {
+        assert(!c->processing);
+        c->processing = true;
+        while (!c->dead && !c->waiting_for && !c->subscribed && !c->stream) {
                 char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
                 if (!nl)
                         break;
@@ -202,9 +277,10 @@ static int client_process(ControlClient *c) {
                 c->n_in -= len + 1;
                 answered = true;
         }
+        c->processing = false;
         if (c->dead)
                 return -ENOBUFS;
-        if (c->waiting_for || c->subscribed || (answered && c->n_in == 0))
+        if (c->waiting_for || c->subscribed || c->stream || (answered && c->n_in == 0))
                 return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         return 0;
 }
@@ -237,6 +313,8 @@ static int client_write(ControlClient *c) {
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         memmove(c->out, c->out + n, c->n_out - (size_t) n);
         c->n_out -= (size_t) n;
+        if (c->stream && c->n_out < CONTROL_PAGE_SIZE)
+                (void) sd_event_source_set_enabled(c->fill, SD_EVENT_ONESHOT);
         return client_update_events(c);
 }
 
@@ -333,6 +411,10 @@ static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
                 r = sd_event_add_time_relative(server->manager->event, &c->timer, CLOCK_MONOTONIC,
                                                server->manager->config->control_timeout, USEC_PER_MSEC,
                                                on_client_timeout, c);
+        if (r >= 0)
+                r = sd_event_add_defer(server->manager->event, &c->fill, on_client_fill, c);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(c->fill, SD_EVENT_OFF);
         if (r < 0)
                 client_drop(c, "cannot set up");
         return 0;
@@ -429,12 +511,15 @@ static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
 }
 
 static void control_unit_removed(ControlServer *s, const ManagerEvent *e) {
-        for (ControlClient *c = s->clients; c; c = c->next)
+        for (ControlClient *c = s->clients; c; c = c->next) {
+                if (!c->dead && c->stream)
+                        control_stream_forget(c->stream, e->unit);
                 if (!c->dead && c->waiting_for && streq(c->waiting_for, e->name)) {
                         c->waiting_for = mfree(c->waiting_for);
                         if (control_client_reply_error(c, -ENOENT, "the job is gone") >= 0)
                                 (void) client_process(c);
                 }
+        }
 }
 
 void control_on_manager_event(const ManagerEvent *ev, void *userdata) {

@@ -11,7 +11,8 @@
 typedef struct ControlServer ControlServer;
 
 /* The largest request line, and how far a client may fall behind on
- * replies and events before it is dropped. */
+ * replies and events before it is dropped (the pages of a long reply do
+ * not count: each is made only once the client has read the last). */
 #define CONTROL_REQUEST_MAX (64U * 1024U)
 #define CONTROL_OUTPUT_MAX (1024U * 1024U)
 #define CONTROL_CLIENTS_MAX 512U

@@ -13,8 +13,11 @@
 
 /* docs/PROTOCOL.md: a request is at most 64 KiB, newline included. */
 #define CORRAL_REQUEST_MAX ((size_t) 64 * 1024)
-/* Our own bound on a reply or event line, newline included. */
+/* Our own bound on a reply or event line, newline included; a long reply
+ * comes in pages (docs/PROTOCOL.md, "more": true), each a line, of at most
+ * CORRAL_REPLY_TOTAL_MAX bytes in all. */
 #define CORRAL_REPLY_MAX ((size_t) 1024 * 1024)
+#define CORRAL_REPLY_TOTAL_MAX ((size_t) 256 * 1024 * 1024)
 
 struct corral {
         int fd;
@@ -50,10 +53,11 @@ int conn_read_line(corral *c, int64_t deadline, char **ret);
 /* ---- request.c: one request, one reply ---- */
 
 /* Sends {"method": method, "params": params} (params may be NULL; the
- * call takes the reference in any case) and reads the reply. Returns 0
- * with a new reference to the reply's "result" object in *ret (when ret is
- * not NULL), the negative "code" of an error reply (its message then in
- * c->last_error), or a connection error. */
+ * call takes the reference in any case) and reads the reply, all of its
+ * pages joined. Returns 0 with a new reference to the reply's "result"
+ * object in *ret (when ret is not NULL), the negative "code" of an error
+ * reply (its message then in c->last_error), -E2BIG for a reply of more
+ * than CORRAL_REPLY_TOTAL_MAX, or a connection error. */
 int request_call(corral *c, const char *method, json_t *params, json_t **ret);
 
 /* Builds a JSON array of strings from a NULL-terminated vector. Returns 0,

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -582,6 +583,127 @@ static void test_status_request_bounded(void **state) {
         assert_int_equal(test_count_marker(marker), 0);
 }
 
+/* ---- large answers ---- */
+
+static unsigned count_lines(const char *s) {
+        unsigned n = 0;
+
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* Reads a reply in pages on fd: lines of at most 1 MiB, each but the last
+ * with "more": true. (Not raw_read_line(): it peeks, and a page may be
+ * longer than the socket's buffer.) Returns the number of units in all;
+ * the number of lines in *ret_pages. */
+static size_t read_pages(int fd, unsigned *ret_pages) {
+        size_t units = 0, n = 0, size = 2 * 1024 * 1024;
+        _cleanup_free_ char *buf = malloc(size);
+        unsigned pages = 0;
+        bool more = true;
+
+        assert_non_null(buf);
+        while (more) {
+                char *nl = n > 0 ? memchr(buf, '\n', n) : NULL;
+                if (!nl) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        assert_int_equal(poll(&p, 1, 30 * 1000), 1);
+                        assert_true(n < size);
+                        ssize_t k = recv(fd, buf + n, size - n, 0);
+                        assert_true(k > 0);
+                        n += (size_t) k;
+                        continue;
+                }
+                size_t len = (size_t) (nl - buf) + 1;
+                assert_true(len <= 1024 * 1024);
+                json_error_t error;
+                json_t *page = json_loadb(buf, len - 1, 0, &error);
+                assert_non_null(page);
+                assert_true(json_is_true(json_object_get(page, "ok")));
+                units += json_array_size(json_object_get(json_object_get(page, "result"), "units"));
+                pages++;
+                more = json_is_true(json_object_get(page, "more"));
+                if (!more)
+                        assert_true(json_is_object(json_object_get(json_object_get(page, "result"), "daemon")));
+                json_decref(page);
+                memmove(buf, buf + len, n - len);
+                n -= len;
+        }
+        assert_int_equal(n, 0);
+        *ret_pages = pages;
+        return units;
+}
+
+/* 4000 running units: status --json, list and status give all of them
+ * (the reply, some 2 MB, comes in pages of at most 1 MiB, made as the
+ * client reads); a client that does not read holds up nobody. */
+static void test_large_replies(void **state) {
+        enum { N = 4000 };
+        _cleanup_free_ char *body = NULL, *out = NULL;
+        unsigned pages = 0;
+        usec_t start;
+        json_t *j;
+
+        body = strdup("");
+        for (const char *p = "abcd"; *p; p++) {
+                char *b = NULL;
+                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\n", body, *p) > 0);
+                free(body);
+                body = b;
+        }
+        start = now(CLOCK_MONOTONIC);
+        start_daemon(&daemon_, "large", body);
+        assert_true(test_daemon_wait_log(&daemon_, ": started, main PID", N, 8 * TIMEOUT));
+        print_message("%d units started in %.1f s\n", N, (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
+
+        start = now(CLOCK_MONOTONIC);
+        out = CTL_OK(&daemon_, NULL, 0, "status", "--json");
+        print_message("status --json: %zu bytes in %.2f s\n", strlen(out),
+                      (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
+        assert_true(strlen(out) > 1024 * 1024);
+        j = parse_json(out);
+        assert_int_equal(json_array_size(j), N);
+        assert_non_null(json_units_find(j, "a@0"));
+        assert_non_null(json_units_find(j, "d@999"));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, N - 1), "name")), "d@999");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, N - 1), "state")), "running");
+        json_decref(j);
+        out = mfree(out);
+
+        out = CTL_OK(&daemon_, NULL, 0, "list");
+        assert_int_equal(count_lines(out), N);
+        out = mfree(out);
+        out = CTL_OK(&daemon_, NULL, 0, "status");
+        assert_int_equal(count_lines(out), N + 1); /* and the heading */
+        out = mfree(out);
+
+        /* raw: pages; one that does not read for a while holds up nobody */
+        {
+                _cleanup_close_ int slow = raw_connect(&daemon_), fd = -EBADF;
+                raw_send_str(slow, "{\"method\":\"status\"}\n");
+                usleep(500 * 1000);
+                fd = raw_connect(&daemon_);
+                usec_t t = now(CLOCK_MONOTONIC);
+                raw_send_str(fd, "{\"method\":\"status\",\"params\":{\"units\":[\"a@0\"]}}\n");
+                json_decref(raw_read_reply(fd));
+                assert_true(now(CLOCK_MONOTONIC) - t < USEC_PER_SEC);
+                assert_int_equal(read_pages(slow, &pages), N);
+                print_message("a status of %d units in %u pages\n", N, pages);
+                assert_true(pages >= 3);
+                /* both connections go on */
+                raw_send_str(slow, "{\"method\":\"status\",\"params\":{\"units\":[\"d@999\"]}}\n");
+                json_t *reply = raw_read_reply(slow);
+                assert_true(json_is_true(json_object_get(reply, "ok")));
+                json_decref(reply);
+                raw_send_str(fd, "{\"method\":\"nope\"}\n");
+                reply = raw_read_reply(fd);
+                assert_error_reply(reply, "EOPNOTSUPP", EOPNOTSUPP);
+                json_decref(reply);
+        }
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- out of file descriptors ---- */
 
 static unsigned count_fds(pid_t pid) {
@@ -667,6 +789,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_refused_flood_rate_limited, teardown),
                 cmocka_unit_test_teardown(test_accept_out_of_fds, teardown),
                 cmocka_unit_test_teardown(test_status_request_bounded, teardown),
+                cmocka_unit_test_teardown(test_large_replies, teardown),
         };
         int r;
 
