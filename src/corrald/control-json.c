@@ -146,9 +146,20 @@ json_t *control_json_event(const UnitStatus *s, usec_t timestamp) {
                          (json_int_t) s->main_pid, "timestamp_usec", (json_int_t) timestamp);
 }
 
+/* s as a JSON string of at most max bytes (cut at a character), or null. */
+static json_t *json_text_max(const char *s, size_t max) {
+        _cleanup_free_ char *cut = NULL;
+
+        if (!s || strlen(s) <= max)
+                return control_json_string(s);
+        cut = utf8_make_valid_max(s, max);
+        return cut ? json_string(cut) : NULL;
+}
+
 json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error) {
         return json_pack("{s:o, s:i, s:o, s:o}", "version", control_json_string(version), "pid", (int) pid, "cgroup",
-                         control_json_string(cgroup), "reload_error", control_json_string(reload_error));
+                         json_text_max(cgroup, CONTROL_JSON_TEXT_MAX), "reload_error",
+                         json_text_max(reload_error, CONTROL_JSON_TEXT_MAX));
 }
 
 int control_json_line(json_t *msg, char **ret, size_t *ret_len) {

@@ -34,7 +34,11 @@ json_t *control_json_unit(const UnitStatus *s);
  * "main_pid", "timestamp_usec"}}. Returns a new reference, or NULL. */
 json_t *control_json_event(const UnitStatus *s, usec_t timestamp);
 
-/* The Daemon object. Returns a new reference, or NULL. */
+/* The longest cgroup path and reload error in the Daemon object. */
+#define CONTROL_JSON_TEXT_MAX 4096U
+
+/* The Daemon object, its cgroup and reload_error cut at
+ * CONTROL_JSON_TEXT_MAX bytes. Returns a new reference, or NULL. */
 json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error);
 
 /* Formats a message as one line, newline included. Returns 0 with the

@@ -32,10 +32,10 @@ static void client_free(ControlClient *c) {
         free(c);
 }
 
-/* Closes the connection at once; the memory goes in the deferred clean-up
- * (on_gc), so that a caller walking the client list may go on. */
 static void server_resume_accept(ControlServer *s);
 
+/* Closes the connection at once; the memory goes in the deferred clean-up
+ * (on_gc), so that a caller walking the client list may go on. */
 static void client_drop(ControlClient *c, const char *why) {
         if (c->dead)
                 return;
@@ -155,13 +155,14 @@ static void client_fill(ControlClient *c) {
         r = control_stream_step(c->stream, &line, &len);
         if (r < 0) {
                 /* pages may be out already: an error line ends the reply */
-                c->stream = control_stream_free(c->stream);
                 if (control_client_reply_error(c, r, /* message= */ NULL) >= 0)
                         client_stream_end(c);
                 return;
         }
-        if (line && client_queue_full(c, line, len, /* bounded= */ false) < 0)
+        if (line && client_queue_full(c, line, len, /* bounded= */ false) < 0) {
+                client_drop(c, "out of memory"); /* a page lost: the rest would not be the reply */
                 return;
+        }
         if (r == 1)
                 client_stream_end(c);
         else if (c->n_out < CONTROL_PAGE_SIZE)

@@ -556,7 +556,11 @@ static void test_status_request_bounded(void **state) {
         assert_int_equal(json_array_size(units), 1);
         assert_int_equal(json_array_size(json_object_get(json_array_get(units, 0), "processes")), TREE + 1);
         json_decref(reply);
-        assert_true(vm_hwm_kb(daemon_.pid) - hwm < 64 * 1024);
+#ifdef __SANITIZE_ADDRESS__
+        print_message("(corrald's memory not checked under ASan: its quarantine keeps what is freed)\n");
+#else
+        assert_true(vm_hwm_kb(daemon_.pid) - hwm < 64 * 1024); /* before: 224 MB */
+#endif
 
         /* 40 units named: the first 32 with processes */
         answer = malloc(UNITS * 12 + 128);
@@ -654,7 +658,11 @@ static void test_large_replies(void **state) {
         }
         start = now(CLOCK_MONOTONIC);
         start_daemon(&daemon_, "large", body);
-        assert_true(test_daemon_wait_log(&daemon_, ": started, main PID", N, 8 * TIMEOUT));
+        /* slow here under ASan, on a busy machine: look once a second */
+        for (usec_t end = start + 20 * TIMEOUT; test_daemon_log_count(&daemon_, ": started, main PID") < N;) {
+                assert_true(now(CLOCK_MONOTONIC) < end);
+                usleep(USEC_PER_SEC);
+        }
         print_message("%d units started in %.1f s\n", N, (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
 
         start = now(CLOCK_MONOTONIC);
