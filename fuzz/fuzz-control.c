@@ -13,10 +13,20 @@
  * daemon does and formatted: every reply must be one line of a JSON object
  * of the protocol's shape, and carry one unit per name.
  *
- * An input whose first line begins with "STATUS=" gives the rest of that
- * line, any bytes, as web@0's status text, web@1's error text and web@0's
- * health error, as a unit's STATUS= or a file could: it must come out as
- * valid UTF-8, the same text when it was valid, without losing a unit. */
+ * A reply of units is made as the daemon makes it, in pages
+ * (control_pager_add()): every line at most 1 MiB, each but the last with
+ * "more": true, the units of all pages one per name. A request's names
+ * come out each once, in the order first given.
+ *
+ * The first lines of an input may set up the world:
+ *   STATUS=bytes      any bytes (no newline) as web@0's status text, web@1's
+ *                     error text and web@0's health error, as a unit's
+ *                     STATUS= or a file could give them: they must come out
+ *                     as valid UTF-8, the same text when valid, no unit lost
+ *   COPIES=n          a status of every unit lists the world n times
+ *                     (1..5000), to fill pages
+ *   PROCESSES=n       web@0, named in a status, has n processes (..2000),
+ *                     each with the STATUS= bytes as its command line */
 
 #include <assert.h>
 #include <signal.h>
@@ -47,7 +57,9 @@ static const char fuzz_config[] = "[corral]\n"
 static struct {
         Config *config;
         Unit units[4];
-} w;
+        unsigned long copies;    /* COPIES= */
+        unsigned long processes; /* PROCESSES= */
+} w = { .copies = 1 };
 
 /* Units as the daemon holds them, without a cgroup (no statistics to read)
  * and without a process. */
@@ -75,25 +87,39 @@ static void world_init(void) {
         assert(w.units[0].status_text);
 }
 
-/* The bytes of the STATUS= line as texts of units; returns where the
- * requests begin. */
-static const char *world_set_texts(const char *p, const char *end) {
-        const char *nl = memchr(p, '\n', (size_t) (end - p));
-        size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
-        char *text;
-
-        if (n < strlen("STATUS=") || !strneq(p, "STATUS=", strlen("STATUS=")))
-                return p;
-        text = strndup(p + strlen("STATUS="), n - strlen("STATUS="));
-        assert(text);
-        free(w.units[0].status_text);
-        w.units[0].status_text = text;
-        w.units[0].health_error = text;
-        w.units[1].error_text = text;
-        return nl ? nl + 1 : end;
+static bool line_is(const char *p, size_t n, const char *key) {
+        return n >= strlen(key) && strneq(p, key, strlen(key));
 }
 
-static void world_reset_texts(void) {
+/* The set-up lines at the start of the input; returns where the requests
+ * begin. */
+static const char *world_set_up(const char *p, const char *end) {
+        for (;;) {
+                const char *nl = memchr(p, '\n', (size_t) (end - p));
+                size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+
+                if (line_is(p, n, "STATUS=")) {
+                        char *text = strndup(p + strlen("STATUS="), n - strlen("STATUS="));
+                        assert(text);
+                        free(w.units[0].status_text);
+                        w.units[0].status_text = text;
+                        w.units[0].health_error = text;
+                        w.units[1].error_text = text;
+                } else if (line_is(p, n, "COPIES="))
+                        w.copies = MIN(MAX(strtoul(p + strlen("COPIES="), NULL, 10), 1UL), 5000UL);
+                else if (line_is(p, n, "PROCESSES="))
+                        w.processes = MIN(strtoul(p + strlen("PROCESSES="), NULL, 10), 2000UL);
+                else
+                        return p;
+                if (!nl)
+                        return end;
+                p = nl + 1;
+        }
+}
+
+static void world_reset(void) {
+        w.copies = 1;
+        w.processes = 0;
         free(w.units[0].status_text);
         w.units[0].status_text = strdup("serving");
         assert(w.units[0].status_text);
@@ -200,39 +226,100 @@ static void check_request(const ControlRequest *req) {
         }
 }
 
-/* The units a request names (a status naming none: every unit), snapshot
- * and formatted as the daemon formats them: one Unit object per name, in
- * order. */
+/* web@0's processes as PROCESSES= has them: cgroup.procs and /proc
+ * would give them, through the same unit_status_set_text(). */
+static void add_processes(UnitStatus *s) {
+        s->processes = calloc(w.processes, sizeof(UnitProcess));
+        assert(s->processes || w.processes == 0);
+        for (; s->n_processes < w.processes; s->n_processes++) {
+                UnitProcess *p = &s->processes[s->n_processes];
+                p->pid = (pid_t) (100 + s->n_processes);
+                p->ppid = 1;
+                assert(unit_status_set_text(&p->cmdline, w.units[0].status_text, UNIT_STATUS_CMDLINE_MAX) >= 0);
+        }
+}
+
+/* Unit u as its Unit object, checked: its texts, its processes within
+ * their bounds. */
+static json_t *unit_json(Unit *u, const char *name, UnitStatusFlags flags) {
+        _cleanup_(unit_status_done) UnitStatus s = {};
+        json_t *o, *processes;
+
+        assert(unit_status_get(u, flags, &s) >= 0);
+        assert(streq(s.name, name));
+        if (u == &w.units[0] && (flags & UNIT_STATUS_PROCESSES))
+                add_processes(&s);
+        o = control_json_unit(&s);
+        assert(o);
+        check_unit_texts(u, o);
+        processes = json_object_get(o, "processes");
+        assert(!!processes == !!(flags & UNIT_STATUS_PROCESSES));
+        if (processes) {
+                size_t bytes = json_dumpb(processes, NULL, 0, JSON_COMPACT);
+                assert(json_array_size(processes) <= s.n_processes);
+                assert(bytes <= CONTROL_JSON_PROCESSES_MAX + 2);
+                assert(json_is_true(json_object_get(o, "processes_truncated")) ==
+                       (json_array_size(processes) < s.n_processes));
+        }
+        return o;
+}
+
+/* One line of a reply in pages: at most 1 MiB, ok, "more" as expected,
+ * its units. Returns how many. */
+static size_t check_page(char *line, size_t len, bool more) {
+        json_t *page, *units;
+        size_t n;
+
+        assert(len > 0 && len <= 1024 * 1024 && line[len - 1] == '\n' && !memchr(line, '\n', len - 1));
+        page = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES, /* error= */ NULL);
+        free(line);
+        assert(json_is_true(json_object_get(page, "ok")));
+        assert(json_is_true(json_object_get(page, "more")) == more);
+        units = json_object_get(json_object_get(page, "result"), "units");
+        assert(json_is_array(units));
+        n = json_array_size(units);
+        if (!more)
+                assert(json_is_object(json_object_get(json_object_get(page, "result"), "daemon")));
+        json_decref(page);
+        return n;
+}
+
+/* The units a request names (a status naming none: every unit, COPIES=
+ * times), snapshot and formatted as the daemon formats them, in pages:
+ * one Unit object per name, in order. */
 static void check_units_reply(const ControlRequest *req) {
         static const char *const all[] = { "web@0", "web@1", "job-0000beef", "job-running", NULL };
         const char *const *names = req->units ? (const char *const *) req->units : all;
-        size_t n = req->units ? req->n_units : ELEMENTSOF(all) - 1;
+        size_t n = req->units ? req->n_units : ELEMENTSOF(all) - 1, got = 0, len = 0;
+        size_t copies = req->units ? 1 : w.copies;
         UnitStatusFlags flags = req->method == CONTROL_METHOD_STATUS ? UNIT_STATUS_STATS : 0;
-        json_t *units = json_array(), *msg = NULL, *reply;
+        ControlPager pager = {};
+        char *line = NULL;
 
-        assert(units);
-        if (req->method == CONTROL_METHOD_STATUS && req->units)
-                flags |= UNIT_STATUS_PROCESSES;
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(unit_status_done) UnitStatus s = {};
-                Unit *u = world_find(names[i]);
-
-                if (!u) {
+        for (size_t i = 1; i < n; i++)
+                for (size_t k = 0; k < i; k++)
+                        assert(!streq(names[i], names[k])); /* each name once */
+        for (size_t i = 0; i < n; i++)
+                if (!world_find(names[i])) {
                         check_error(-ENOENT, "no such unit");
-                        json_decref(units);
                         return;
                 }
-                assert(unit_status_get(u, flags, &s) >= 0);
-                assert(streq(s.name, names[i]));
-                json_t *o = control_json_unit(&s);
-                assert(o);
-                check_unit_texts(u, o);
-                assert(json_array_append_new(units, o) >= 0);
-        }
-        assert(control_json_reply(json_pack("{s:o}", "units", units), &msg) >= 0);
-        reply = check_reply(msg);
-        assert(json_array_size(json_object_get(json_object_get(reply, "result"), "units")) == n);
-        json_decref(reply);
+        for (size_t c = 0; c < copies; c++)
+                for (size_t i = 0; i < n; i++) {
+                        bool detailed = req->method == CONTROL_METHOD_STATUS && req->units && i < CONTROL_DETAILED_MAX;
+                        json_t *o = unit_json(world_find(names[i]), names[i],
+                                              flags | (detailed ? UNIT_STATUS_PROCESSES : 0));
+                        int r = control_pager_add(&pager, o, &line, &len);
+                        assert(r >= 0);
+                        if (r > 0)
+                                got += check_page(line, len, /* more= */ true);
+                }
+        assert(control_pager_finish(&pager, json_pack("{s:o}", "daemon",
+                                                      control_json_daemon("0.1.0", 1, "/corral", NULL)),
+                                    &line, &len) >= 0);
+        got += check_page(line, len, /* more= */ false);
+        assert(got == n * copies);
+        control_pager_done(&pager);
 }
 
 static void fuzz_line(const char *line, size_t len) {
@@ -262,10 +349,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return -1; /* the server never holds more */
         if (!w.config)
                 world_init();
-        p = world_set_texts(p, end);
+        p = world_set_up(p, end);
         /* the server's framing: complete lines; the rest waits for more */
         for (const char *nl; (nl = memchr(p, '\n', (size_t) (end - p))); p = nl + 1)
                 fuzz_line(p, (size_t) (nl - p));
-        world_reset_texts();
+        world_reset();
         return 0;
 }

@@ -42,9 +42,10 @@ static void use_unit(const corral_unit *u) {
 static void fuzz_reply(const char *line) {
         corral c = { .fd = -EBADF };
         json_t *result = NULL;
+        bool more = false;
         int r;
 
-        r = request_reply_parse(&c, line, &result);
+        r = request_reply_parse(&c, line, &result, &more);
         if (r < 0) {
                 assert(!result);
                 /* an error reply leaves its message; a malformed one does not */
@@ -53,6 +54,13 @@ static void fuzz_reply(const char *line) {
                 return;
         }
         assert(json_is_object(result) && !c.last_error);
+        /* a page joins the one before it as reply_read() joins pages
+         * ("more": true): arrays one after the other */
+        json_auto_t *joined = json_deep_copy(result);
+        if (joined && result_merge(joined, result) >= 0 && json_is_array(json_object_get(result, "units")))
+                assert(json_array_size(json_object_get(joined, "units")) ==
+                       2 * json_array_size(json_object_get(result, "units")));
+        (void) more;
 
         /* {"units": […]} of status, start, …; {"unit": {…}} of wait, cancel, run */
         json_t *units = json_object_get(result, "units");

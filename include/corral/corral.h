@@ -12,7 +12,9 @@
  *     corral_last_error() then holds the daemon's message.
  *   - Errors of the connection itself: -ECONNRESET when corrald closed the
  *     connection, -E2BIG for a request longer than 64 KiB (refused before it
- *     is sent) or a reply line longer than 1 MiB, -EBADMSG for a reply that
+ *     is sent), a reply line longer than 1 MiB or a reply of more than
+ *     256 MiB in all (a long reply comes in pages, which the library
+ *     joins), -EBADMSG for a reply that
  *     is not the JSON the protocol describes, -ENOTCONN for a call on a
  *     connection that an earlier such error left unusable (open a new one),
  *     -ENOMEM, and whatever socket(2), connect(2), send(2), recv(2) return.

@@ -78,18 +78,39 @@ static int unit_json_add_stats(json_t *o, const UnitStatus *s) {
         return r < 0 ? -ENOMEM : 0;
 }
 
-static json_t *processes_json(const UnitStatus *s) {
+/* The processes, as many as fit in CONTROL_JSON_PROCESSES_MAX bytes;
+ * *ret_cut tells whether some were left out for that. */
+static json_t *processes_json(const UnitStatus *s, bool *ret_cut) {
         json_t *a = json_array();
+        size_t bytes = 0;
 
+        *ret_cut = false;
         for (size_t i = 0; a && i < s->n_processes; i++) {
                 const UnitProcess *p = &s->processes[i];
-                if (json_array_append_new(a, json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid,
-                                                       "cmdline", control_json_string(p->cmdline ?: "?"))) < 0) {
-                        json_decref(a);
-                        return NULL;
+                json_t *o = json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid, "cmdline",
+                                      control_json_string(p->cmdline ?: "?"));
+                size_t n = o ? json_dumpb(o, NULL, 0, JSON_COMPACT) + 1 : 0;
+
+                if (o && bytes + n > CONTROL_JSON_PROCESSES_MAX) {
+                        json_decref(o);
+                        *ret_cut = true;
+                        break;
                 }
+                bytes += n;
+                if (json_array_append_new(a, o) < 0)
+                        a = (json_decref(a), NULL);
         }
         return a;
+}
+
+static int unit_json_add_processes(json_t *o, const UnitStatus *s) {
+        bool cut = false;
+        json_t *a = processes_json(s, &cut);
+        int r = json_object_set_new(o, "processes", a);
+
+        if (r >= 0 && (cut || s->processes_truncated))
+                r = json_object_set_new(o, "processes_truncated", json_true());
+        return r < 0 ? -ENOMEM : 0;
 }
 
 json_t *control_json_unit(const UnitStatus *s) {
@@ -117,7 +138,7 @@ json_t *control_json_unit(const UnitStatus *s) {
                 r |= json_object_set_new(o, "health", health_json(&s->health));
         r |= unit_json_add_stats(o, s);
         if (s->has_processes)
-                r |= json_object_set_new(o, "processes", processes_json(s));
+                r |= unit_json_add_processes(o, s);
         if (r < 0) {
                 json_decref(o);
                 return NULL;
@@ -148,9 +169,20 @@ json_t *control_json_event(const UnitStatus *s, usec_t timestamp) {
         return msg;
 }
 
+/* s as a JSON string of at most max bytes (cut at a character), or null. */
+static json_t *json_text_max(const char *s, size_t max) {
+        _cleanup_free_ char *cut = NULL;
+
+        if (!s || strlen(s) <= max)
+                return control_json_string(s);
+        cut = utf8_make_valid_max(s, max);
+        return cut ? json_string(cut) : NULL;
+}
+
 json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error) {
         return json_pack("{s:o, s:i, s:o, s:o}", "version", control_json_string(version), "pid", (int) pid, "cgroup",
-                         control_json_string(cgroup), "reload_error", control_json_string(reload_error));
+                         json_text_max(cgroup, CONTROL_JSON_TEXT_MAX), "reload_error",
+                         json_text_max(reload_error, CONTROL_JSON_TEXT_MAX));
 }
 
 int control_json_line(json_t *msg, char **ret, size_t *ret_len) {
@@ -193,4 +225,81 @@ int control_json_error(int error, const char *message, json_t **ret) {
                 return -ENOMEM;
         *ret = msg;
         return 0;
+}
+
+/* {"ok": true, ["more": true,] "result": {"units": units, …extra}} as a
+ * line; takes units and extra. */
+static int page_line(json_t *units, json_t *extra, bool more, char **ret, size_t *ret_len) {
+        json_t *result = extra ?: json_object(), *msg;
+        int r;
+
+        if (!result || json_object_set_new(result, "units", units ?: json_array()) < 0) {
+                json_decref(result);
+                return -ENOMEM;
+        }
+        msg = more ? json_pack("{s:b, s:b, s:o}", "ok", 1, "more", 1, "result", result)
+                   : json_pack("{s:b, s:o}", "ok", 1, "result", result);
+        if (!msg)
+                return -ENOMEM;
+        r = control_json_line(msg, ret, ret_len);
+        json_decref(msg);
+        return r;
+}
+
+/* Appends o (taken) to the page being filled. */
+static int pager_append(ControlPager *p, json_t *o, size_t n) {
+        if (!p->units && !(p->units = json_array())) {
+                json_decref(o);
+                return -ENOMEM;
+        }
+        if (json_array_append_new(p->units, o) < 0)
+                return -ENOMEM;
+        p->bytes += n;
+        return 0;
+}
+
+static int pager_close(ControlPager *p, char **ret, size_t *ret_len) {
+        p->bytes = 0;
+        return page_line(TAKE_PTR(p->units), /* extra= */ NULL, /* more= */ true, ret, ret_len);
+}
+
+int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *line = NULL;
+        size_t n, len = 0;
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+        if (p->units && p->bytes + n > CONTROL_PAGE_MAX) {
+                /* o would take the page too far: it begins the next one */
+                r = pager_close(p, &line, &len);
+                if (r < 0) {
+                        json_decref(o);
+                        return r;
+                }
+                r = pager_append(p, o, n);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(line);
+                *ret_len = len;
+                return 1;
+        }
+        r = pager_append(p, o, n);
+        if (r < 0)
+                return r;
+        if (p->bytes < CONTROL_PAGE_SIZE)
+                return 0;
+        r = pager_close(p, ret, ret_len);
+        return r < 0 ? r : 1;
+}
+
+int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret_len) {
+        p->bytes = 0;
+        return page_line(TAKE_PTR(p->units), extra, /* more= */ false, ret, ret_len);
+}
+
+void control_pager_done(ControlPager *p) {
+        json_decref(p->units);
+        *p = (ControlPager) {};
 }

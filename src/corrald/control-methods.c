@@ -25,22 +25,10 @@ json_t *control_methods_unit_result(const Unit *u) {
         return json_pack("{s:o}", "unit", unit_json(u, /* flags= */ 0));
 }
 
-/* The units as an array of Unit objects, NULL when out of memory: one
- * that cannot be made fails the whole, never leaves a gap that shifts
- * the others. */
-static json_t *units_json(Unit **units, UnitStatusFlags flags) {
-        json_t *a = json_array();
-
-        for (Unit **u = units; a && *u; u++)
-                if (json_array_append_new(a, unit_json(*u, flags)) < 0)
-                        a = (json_decref(a), NULL);
-        return a;
-}
-
-/* The units req names (every listed unit when it names none and
- * all_by_default). Returns a malloc'd NULL-terminated array, or NULL
- * after replying with the error. */
-static Unit **request_units(ControlClient *c, const ControlRequest *req) {
+/* The units req names (every listed unit when it names none: a status).
+ * Returns a malloc'd NULL-terminated array with its length in *ret_n, or
+ * NULL after replying with the error. */
+static Unit **request_units(ControlClient *c, const ControlRequest *req, size_t *ret_n) {
         Manager *m = c->server->manager;
         size_t k = 0;
         Unit **units = calloc((req->units ? req->n_units : m->n_units) + 1, sizeof(Unit *));
@@ -53,6 +41,7 @@ static Unit **request_units(ControlClient *c, const ControlRequest *req) {
                 for (size_t i = 0; i < m->n_units; i++)
                         if (unit_status_is_listed(m->units[i]))
                                 units[k++] = m->units[i];
+                *ret_n = k;
                 return units;
         }
         for (size_t i = 0; i < req->n_units; i++) {
@@ -66,41 +55,33 @@ static Unit **request_units(ControlClient *c, const ControlRequest *req) {
                 }
                 units[k++] = u;
         }
+        *ret_n = k;
         return units;
 }
 
-static size_t units_count(Unit **units) {
-        size_t n = 0;
-
-        while (units[n])
-                n++;
-        return n;
-}
-
-/* status: units asked for by name come with their processes. */
+/* status: the first CONTROL_DETAILED_MAX units asked for by name come
+ * with their processes. */
 static int method_status(ControlClient *c, const ControlRequest *req) {
-        _cleanup_free_ Unit **units = request_units(c, req);
         Manager *m = c->server->manager;
+        size_t n = 0;
+        _cleanup_free_ Unit **units = request_units(c, req, &n);
+        json_t *extra;
 
         if (!units)
                 return 0;
-        size_t n = units_count(units);
-        int r = control_client_reply(
-                c, json_pack("{s:o, s:o}", "units",
-                             units_json(units, UNIT_STATUS_STATS | (req->units ? UNIT_STATUS_PROCESSES : 0)), "daemon",
-                             control_json_daemon(CORRAL_VERSION, getpid(), m->cgroup->path, m->reload_error)));
-        /* A large reply's JSON tree leaves the heap fragmented; hand the
-         * freed pages back (found by the benchmark: +1.9 MB after one
-         * status of 1000 units). */
-        if (n > 100)
-                malloc_trim(0);
-        return r;
+        extra = json_pack("{s:o}", "daemon",
+                          control_json_daemon(CORRAL_VERSION, getpid(), m->cgroup->path, m->reload_error));
+        if (!extra)
+                return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        return control_client_reply_units(c, TAKE_PTR(units), n, UNIT_STATUS_STATS,
+                                          req->units ? CONTROL_DETAILED_MAX : 0, extra);
 }
 
 typedef int (*UnitAction)(Manager *m, Unit *u);
 
 static int unit_action(ControlClient *c, const ControlRequest *req, UnitAction action) {
-        _cleanup_free_ Unit **units = request_units(c, req);
+        size_t n = 0;
+        _cleanup_free_ Unit **units = request_units(c, req, &n);
 
         if (!units)
                 return 0;
@@ -109,11 +90,13 @@ static int unit_action(ControlClient *c, const ControlRequest *req, UnitAction a
                 if (r < 0)
                         return control_client_reply_error(c, r, /* message= */ NULL);
         }
-        return control_client_reply(c, json_pack("{s:o}", "units", units_json(units, /* flags= */ 0)));
+        return control_client_reply_units(c, TAKE_PTR(units), n, /* flags= */ 0, /* n_detailed= */ 0,
+                                          /* extra= */ NULL);
 }
 
 static int method_kill(ControlClient *c, const ControlRequest *req) {
-        _cleanup_free_ Unit **units = request_units(c, req);
+        size_t n = 0;
+        _cleanup_free_ Unit **units = request_units(c, req, &n);
         int count = 0;
 
         if (!units)
@@ -126,12 +109,13 @@ static int method_kill(ControlClient *c, const ControlRequest *req) {
                         return control_client_reply_error(c, r, /* message= */ NULL);
                 count += r;
         }
-        return control_client_reply(
-                c, json_pack("{s:o, s:i}", "units", units_json(units, /* flags= */ 0), "signalled", count));
+        return control_client_reply_units(c, TAKE_PTR(units), n, /* flags= */ 0, /* n_detailed= */ 0,
+                                          json_pack("{s:i}", "signalled", count));
 }
 
 static int method_freeze_thaw(ControlClient *c, const ControlRequest *req, bool freeze) {
-        _cleanup_free_ Unit **units = request_units(c, req);
+        size_t n = 0;
+        _cleanup_free_ Unit **units = request_units(c, req, &n);
 
         if (!units)
                 return 0;
@@ -145,7 +129,8 @@ static int method_freeze_thaw(ControlClient *c, const ControlRequest *req, bool 
                 if (r < 0)
                         return control_client_reply_error(c, r, /* message= */ NULL);
         }
-        return control_client_reply(c, json_pack("{s:o}", "units", units_json(units, UNIT_STATUS_STATS)));
+        return control_client_reply_units(c, TAKE_PTR(units), n, UNIT_STATUS_STATS, /* n_detailed= */ 0,
+                                          /* extra= */ NULL);
 }
 
 static int method_reload(ControlClient *c, const ControlRequest *req) {

@@ -40,7 +40,8 @@ typedef struct ControlRequest {
         int params_error;
         const char *params_error_message;
 
-        char **units;       /* params.units (status, start, …): NULL when absent */
+        char **units;       /* params.units (status, start, …), each name once, in the order first
+                             * given: NULL when absent */
         size_t n_units;
         int signal;         /* kill: 1..SIGRTMAX, SIGTERM when absent */
         char *id;           /* cancel, wait */

@@ -11,6 +11,8 @@
 #include <systemd/sd-event.h>
 
 #include "control-request.h"
+#include "control-ratelimit.h"
+#include "control-stream.h"
 #include "control.h"
 #include "manager.h"
 
@@ -34,6 +36,7 @@ struct ControlClient {
         char *out;
         size_t n_out;
         bool subscribed;
+        bool processing; /* in client_process(): what ends a reply must not start it again */
         /* Dropped: its fd and sources are gone, and a deferred source frees
          * it, so that no walk of the client list touches freed memory. */
         bool dead;
@@ -51,6 +54,8 @@ struct ControlClient {
         int fds[CONTROL_FDS_MAX];
         size_t n_fds;
         int fds_error;
+        ControlStream *stream;  /* a reply of units being made, page by page */
+        sd_event_source *fill;  /* makes the next step of it */
         ControlClient *next;
 };
 
@@ -69,6 +74,11 @@ struct ControlServer {
         usec_t audit_window;       /* start of the interval of refused requests logged */
         unsigned audit_refused;    /* logged in it */
         unsigned audit_suppressed; /* not logged in it */
+        ControlRateLimit refusals;         /* log lines about refused connections, per UID */
+        sd_event_source *refusals_timer;   /* sums up what that held back */
+        bool accept_paused;                /* out of descriptors: io is off until a client goes */
+        sd_event_source *accept_timer;     /* … or until CONTROL_ACCEPT_PAUSE has passed */
+        usec_t accept_logged;              /* when the pause was last logged */
 };
 
 /* Whether the client's peer may use methods needing p. */
@@ -81,6 +91,14 @@ int control_client_reply(ControlClient *c, json_t *result);
 
 /* Queues an error reply; message NULL: strerror()'s. Returns as above. */
 int control_client_reply_error(ControlClient *c, int error, const char *message);
+
+/* Answers with the n units (a malloc'd array, taken), each with flags,
+ * the first n_detailed also with their processes, and the members of
+ * extra (taken, may be NULL) in the result: in pages made as the client
+ * reads them (control-stream.h), further requests held back meanwhile.
+ * Returns 0, -ENOBUFS when the client was dropped, -ENOMEM. */
+int control_client_reply_units(ControlClient *c, Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed,
+                               json_t *extra);
 
 /* Holds back the client's further requests until the job name has ended
  * (control_on_manager_event() then answers), or until timeout has passed

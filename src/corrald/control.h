@@ -11,13 +11,22 @@
 typedef struct ControlServer ControlServer;
 
 /* The largest request line, and how far a client may fall behind on
- * replies and events before it is dropped. */
+ * replies and events before it is dropped (the pages of a long reply do
+ * not count: each is made only once the client has read the last). */
 #define CONTROL_REQUEST_MAX (64U * 1024U)
 #define CONTROL_OUTPUT_MAX (1024U * 1024U)
 #define CONTROL_CLIENTS_MAX 512U
 #define CONTROL_CLIENTS_PER_UID_MAX 64U
-/* The most processes listed for one unit in a detailed status. */
-#define CONTROL_PROCESSES_MAX 1024U
+/* How many of the units a status names come with their processes (each
+ * list bounded: UNIT_STATUS_PROCESSES_MAX, CONTROL_JSON_PROCESSES_MAX). */
+#define CONTROL_DETAILED_MAX 32U
+/* At most CONTROL_LOG_BURST lines about refused connections per UID in
+ * CONTROL_LOG_INTERVAL; then one line says how many were held back. */
+#define CONTROL_LOG_INTERVAL (10 * USEC_PER_SEC)
+#define CONTROL_LOG_BURST 10U
+/* How long corrald stops accepting when it is out of file descriptors
+ * (unless a client goes first). */
+#define CONTROL_ACCEPT_PAUSE (250 * USEC_PER_MSEC)
 
 /* Binds m->config->control_socket (creating its directory), mode 0660,
  * group control_group, and serves it on m->event. Returns 0, -EADDRINUSE

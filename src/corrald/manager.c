@@ -168,16 +168,32 @@ static void on_notify(const struct ucred *sender, const NotifyMessage *msg, void
 
 /* ---- Events for subscribers ---- */
 
+/* One event to every subscriber, and to the requests that wait. */
+static void manager_deliver(Manager *m, const ManagerEvent *ev) {
+        for (size_t k = 0; k < m->n_subscribers; k++)
+                m->subscribers[k].cb(ev, m->subscribers[k].userdata);
+        if (ev->type == MANAGER_EVENT_UNIT_CHANGED || ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                manager_requests_process(m, ev);
+}
+
 /* Queues an event; a unit whose removal is queued is no longer among
  * m->units and is freed once the event is delivered. On ENOMEM the event
  * is lost (logged) — except a removal, whose unit is then freed at once. */
 static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, UnitState old_state) {
         ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
 
+        if (!q && type == MANAGER_EVENT_UNIT_REMOVED) {
+                /* Out of memory: a removal is delivered here and now (from
+                 * the clean-up, not from a transition), for subscribers may
+                 * hold the unit until they hear of it. */
+                ManagerEvent ev = { .type = type, .unit = u, .name = u->name, .old_state = old_state,
+                                    .new_state = u->state, .seq = ++m->event_seq };
+                manager_deliver(m, &ev);
+                unit_free(u);
+                return;
+        }
         if (!q) {
                 log_warning("out of memory: an event of %s is lost", u->name);
-                if (type == MANAGER_EVENT_UNIT_REMOVED)
-                        unit_free(u);
                 return;
         }
         m->queue = q;
@@ -216,10 +232,7 @@ static int on_queue(sd_event_source *s, void *userdata) {
 
         m->n_queue = 0;
         for (size_t i = 0; i < n; i++) {
-                for (size_t k = 0; k < m->n_subscribers; k++)
-                        m->subscribers[k].cb(&q[i], m->subscribers[k].userdata);
-                if (q[i].type == MANAGER_EVENT_UNIT_CHANGED || q[i].type == MANAGER_EVENT_UNIT_REMOVED)
-                        manager_requests_process(m, &q[i]);
+                manager_deliver(m, &q[i]);
                 if (q[i].type == MANAGER_EVENT_UNIT_REMOVED)
                         unit_free(q[i].unit);
         }

@@ -15,8 +15,11 @@
 #define CORRAL_REQUEST_MAX ((size_t) 64 * 1024)
 /* docs/PROTOCOL.md: a request carries at most 3 descriptors. */
 #define CORRAL_FDS_MAX 3
-/* Our own bound on a reply or event line, newline included. */
+/* Our own bound on a reply or event line, newline included; a long reply
+ * comes in pages (docs/PROTOCOL.md, "more": true), each a line, of at most
+ * CORRAL_REPLY_TOTAL_MAX bytes in all. */
 #define CORRAL_REPLY_MAX ((size_t) 1024 * 1024)
+#define CORRAL_REPLY_TOTAL_MAX ((size_t) 256 * 1024 * 1024)
 
 struct corral {
         int fd;
@@ -59,10 +62,11 @@ int conn_read_line(corral *c, int64_t deadline, char **ret);
 /* ---- request.c: one request, one reply ---- */
 
 /* Sends {"method": method, "params": params} (params may be NULL; the
- * call takes the reference in any case) and reads the reply. Returns 0
- * with a new reference to the reply's "result" object in *ret (when ret is
- * not NULL), the negative "code" of an error reply (its message then in
- * c->last_error), or a connection error. */
+ * call takes the reference in any case) and reads the reply, all of its
+ * pages joined. Returns 0 with a new reference to the reply's "result"
+ * object in *ret (when ret is not NULL), the negative "code" of an error
+ * reply (its message then in c->last_error), -E2BIG for a reply of more
+ * than CORRAL_REPLY_TOTAL_MAX, or a connection error. */
 int request_call(corral *c, const char *method, json_t *params, json_t **ret);
 
 /* request_call() with n_fds descriptors sent with the request's first
@@ -103,7 +107,8 @@ int units_new(json_t *array, corral_units **ret);
 int event_new(char *line, corral_event **ret);
 
 /* Parses one reply line from corrald: 0 with its result in *ret (owned
- * by the caller), the error the reply names as -errno (its message kept
- * for corral_last_error()), -EBADMSG for anything else. Linked as it is
- * by fuzz/fuzz-reply.c. */
-int request_reply_parse(corral *c, const char *line, json_t **ret);
+ * by the caller) and in *ret_more whether more lines (pages) of the same
+ * reply follow, the error the reply names as -errno (its message kept for
+ * corral_last_error()), -EBADMSG for anything else. Linked as it is by
+ * fuzz/fuzz-reply.c. */
+int request_reply_parse(corral *c, const char *line, json_t **ret, bool *ret_more);

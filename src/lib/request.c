@@ -49,7 +49,9 @@ static int reply_error(corral *c, json_t *error) {
         return -r;
 }
 
-int request_reply_parse(corral *c, const char *line, json_t **ret) {
+/* One line of a reply: the "result" of an ok one, with whether more
+ * lines of it follow ("more": true: a reply in pages), or the error. */
+int request_reply_parse(corral *c, const char *line, json_t **ret, bool *ret_more) {
         json_auto_t *reply = json_loads(line, /* flags= */ 0, /* error= */ NULL);
         json_t *ok = json_object_get(reply, "ok"), *result;
 
@@ -67,10 +69,67 @@ int request_reply_parse(corral *c, const char *line, json_t **ret) {
                 return -EBADMSG;
         if (!result)
                 return -ENOMEM;
+        *ret_more = json_is_true(json_object_get(reply, "more"));
         if (ret)
                 *ret = result;
         else
                 json_decref(result);
+        return 0;
+}
+
+/* Adds a page's result to the reply so far: its arrays ("units") are
+ * appended to those of the pages before, its other members replace
+ * theirs. */
+static int result_merge(json_t *reply, json_t *page) {
+        const char *key;
+        json_t *v;
+
+        json_object_foreach(page, key, v) {
+                json_t *have = json_object_get(reply, key);
+                if (json_is_array(have) && json_is_array(v)) {
+                        if (json_array_extend(have, v) < 0)
+                                return -ENOMEM;
+                } else if (json_object_set(reply, key, v) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Reads the reply to the request just sent: one line, or the pages of a
+ * long one, joined. An error line ends it, pages before or not. */
+static int reply_read(corral *c, json_t **ret) {
+        json_auto_t *reply = NULL;
+        size_t total = 0;
+
+        for (;;) {
+                _cleanup_free_ char *line = NULL;
+                json_t *page = NULL;
+                bool more = false;
+                int r = conn_read_line(c, /* deadline= */ -1, &line);
+
+                if (r < 0)
+                        return r;
+                total += strlen(line) + 1;
+                r = request_reply_parse(c, line, &page, &more);
+                if (r < 0)
+                        return r == -EBADMSG && reply ? (c->broken = true, r) : r;
+                if (!reply)
+                        reply = page;
+                else {
+                        r = result_merge(reply, page);
+                        json_decref(page);
+                        if (r < 0)
+                                return (c->broken = more), r;
+                }
+                if (!more)
+                        break;
+                if (total > CORRAL_REPLY_TOTAL_MAX) {
+                        c->broken = true; /* the rest of it is still coming */
+                        return -E2BIG;
+                }
+        }
+        if (ret)
+                *ret = TAKE_PTR(reply);
         return 0;
 }
 
@@ -112,7 +171,7 @@ int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
 }
 
 int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret) {
-        _cleanup_free_ char *text = NULL, *line = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
 
@@ -126,11 +185,8 @@ int request_call_fds(corral *c, const char *method, json_t *params, const int *f
         r = n_fds > 0 ? conn_send_fds(c, text, len, fds, n_fds) : conn_send(c, text, len);
         if (r < 0)
                 return r;
-        /* One request at a time: the next line is its reply. */
-        r = conn_read_line(c, /* deadline= */ -1, &line);
-        if (r < 0)
-                return r;
-        return request_reply_parse(c, line, ret);
+        /* One request at a time: the next lines are its reply. */
+        return reply_read(c, ret);
 }
 
 int json_string_array(const char *const *l, json_t **ret) {

@@ -7,6 +7,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <grp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,13 +16,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
 
 #include "control-util.h"
+#include "control.h"
 #include "fileio.h"
 #include "macro.h"
 #include "test-util.h"
@@ -293,11 +300,505 @@ static void test_socket_mode_without_window(void **state) {
         }
 }
 
+/* ---- floods ---- */
+
+/* In a child as uid:gid, connects `held` times and keeps those, then
+ * `flood` times more closing each at once; writes one byte to done[1]
+ * when through, and exits when go[0] reaches EOF. The parent keeps
+ * done[0] and go[1]. Returns its PID. */
+static pid_t flood_as(const TestDaemon *d, uid_t uid, gid_t gid, unsigned held, unsigned flood, const int done[2],
+                      const int go[2]) {
+        pid_t pid = fork();
+
+        assert_true(pid >= 0);
+        if (pid > 0) {
+                close(done[1]);
+                close(go[0]);
+                return pid;
+        }
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        close(done[0]);
+        close(go[1]);
+        int done_fd = done[1], go_fd = go[0];
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                _exit(90);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        for (unsigned i = 0; i < held + flood; i++) {
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                        _exit(91);
+                if (i >= held)
+                        close(fd);
+        }
+        char c = 'x', buf;
+        if (write(done_fd, &c, 1) != 1)
+                _exit(92);
+        while (read(go_fd, &buf, 1) > 0)
+                ;
+        _exit(0);
+}
+
+/* The numbers n of the log lines "…: n more connections of UID uid
+ * refused…", summed; how many such lines in *ret_lines. */
+static unsigned log_held_back(const TestDaemon *d, uid_t uid, unsigned *ret_lines) {
+        _cleanup_free_ char *log = test_daemon_log(d), *needle = NULL;
+        unsigned sum = 0, lines = 0;
+
+        assert_true(asprintf(&needle, " more connections of UID %u refused", (unsigned) uid) > 0);
+        for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n")) {
+                char *p = strstr(line, needle), *q;
+                if (!p)
+                        continue;
+                for (q = p; q > line && q[-1] >= '0' && q[-1] <= '9'; q--)
+                        ;
+                sum += (unsigned) strtoul(q, NULL, 10);
+                lines++;
+        }
+        *ret_lines = lines;
+        return sum;
+}
+
+/* A user with no rights who holds its CONTROL_CLIENTS_PER_UID_MAX
+ * connections and then opens 2000 more: each is refused, but the log gets
+ * at most CONTROL_LOG_BURST lines about it in CONTROL_LOG_INTERVAL and
+ * then one line with how many it held back — together, every refusal.
+ * Root is served all along. */
+static void test_refused_flood_rate_limited(void **state) {
+        enum { FLOOD = 2000 };
+        _cleanup_free_ char *needle = NULL;
+        int done[2], go[2];
+        unsigned logged = 0, held_back = 0, summaries = 0;
+        uid_t uid;
+        gid_t gid;
+        char c;
+
+        start_daemon(&daemon_, "flood", "[corral]\nstatus_public = yes\n[program:a]\ncommand = sleep 1000\n");
+        open_socket_dir(&daemon_);
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        assert_int_equal(pipe2(done, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+        pid_t pid = flood_as(&daemon_, uid, gid, CONTROL_CLIENTS_PER_UID_MAX, FLOOD, done, go);
+        assert_int_equal(read(done[0], &c, 1), 1);
+        close(done[0]);
+        {
+                _cleanup_close_ int fd = raw_connect(&daemon_);
+                assert_status_ok(fd);
+        }
+
+        assert_true(asprintf(&needle, "refusing a connection of UID %u ", (unsigned) uid) > 0);
+        /* the summary comes once the interval is over */
+        for (usec_t end = now(CLOCK_MONOTONIC) + 3 * CONTROL_LOG_INTERVAL; now(CLOCK_MONOTONIC) < end;) {
+                logged = test_daemon_log_count(&daemon_, needle);
+                held_back = log_held_back(&daemon_, uid, &summaries);
+                if (logged + held_back >= FLOOD)
+                        break;
+                usleep(100 * 1000);
+        }
+        print_message("%u refused connections: %u logged, %u held back (in %u summary lines)\n", FLOOD, logged,
+                      held_back, summaries);
+        assert_in_range(logged, 1, 2 * CONTROL_LOG_BURST);
+        assert_true(summaries >= 1);
+        assert_int_equal(logged + held_back, FLOOD);
+
+        close(go[1]);
+        assert_int_equal(child_wait(pid), 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- requests that ask for much ---- */
+
+/* In a forked child (no cmocka here): as uid:gid, sends line on a
+ * connection of its own and copies what comes back, up to a newline or
+ * EOF, to out_fd (-1: nowhere). Exits 0, or 9x when a step failed. */
+_noreturn_ static void request_child(const TestDaemon *d, uid_t uid, gid_t gid, const char *line, int out_fd) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        char buf[65536];
+        int fd;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                _exit(90);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->socket);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                _exit(91);
+        for (size_t n = strlen(line), done = 0; done < n;) {
+                ssize_t k = send(fd, line + done, n - done, MSG_NOSIGNAL);
+                if (k <= 0)
+                        _exit(92);
+                done += (size_t) k;
+        }
+        for (;;) {
+                ssize_t k = recv(fd, buf, sizeof(buf), 0);
+                if (k <= 0)
+                        _exit(0);
+                char *nl = memchr(buf, '\n', (size_t) k);
+                size_t use = nl ? (size_t) (nl - buf) + 1 : (size_t) k;
+                if (out_fd >= 0 && write(out_fd, buf, use) != (ssize_t) use)
+                        _exit(93);
+                if (nl)
+                        _exit(0);
+        }
+}
+
+/* Sends line as uid:gid and reads what comes back until a newline or EOF.
+ * Returns the bytes read (malloc'd, NUL-terminated) with their count in
+ * *ret_len. */
+static char *request_as(const TestDaemon *d, uid_t uid, gid_t gid, const char *line, size_t *ret_len) {
+        int p[2];
+        size_t n = 0, size = 0;
+        char *buf = NULL;
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                request_child(d, uid, gid, line, p[1]);
+        }
+        close(p[1]);
+        for (;;) {
+                if (n + 65536 > size) {
+                        size = size * 2 + 65536;
+                        buf = realloc(buf, size + 1);
+                        assert_non_null(buf);
+                }
+                ssize_t k = read(p[0], buf + n, size - n);
+                assert_true(k >= 0);
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        close(p[0]);
+        assert_int_equal(child_wait(pid), 0);
+        buf[n] = '\0';
+        *ret_len = n;
+        return buf;
+}
+
+static unsigned long vm_hwm_kb(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        const char *p;
+
+        assert_true(asprintf(&path, "/proc/%d/status", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 65536, &buf, NULL), 0);
+        p = strstr(buf, "VmHWM:");
+        assert_non_null(p);
+        return strtoul(p + strlen("VmHWM:"), NULL, 10);
+}
+
+/* A status request naming one unit of 1000 processes 300 times, from a
+ * reader who may do nothing else (status_public): one unit in the reply,
+ * with its processes; a root client is served at once meanwhile, and
+ * corrald's memory hardly grows. Naming 40 units: all 40, the first
+ * CONTROL_DETAILED_MAX with their processes. */
+static void test_status_request_bounded(void **state) {
+        enum { NAMES = 300, TREE = 1000, UNITS = 40 };
+        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("atk-tree"),
+                            *body = NULL, *line = NULL, *reply_text = NULL, *answer = NULL;
+        size_t len = 0, pos;
+        unsigned long hwm;
+        uid_t uid;
+        gid_t gid;
+        json_t *reply, *units;
+
+        if (!user_ids(TEST_USER, &uid, &gid)) {
+                print_message("SKIP: no user %s (useradd failed)\n", TEST_USER);
+                skip();
+        }
+        assert_true(asprintf(&body,
+                             "[corral]\nstatus_public = yes\n"
+                             "[program:big]\ncommand = %s tree %d\nenvironment = CORRAL_TEST_MARKER=%s\n"
+                             "[program:s]\ncommand = sleep 1000\ninstances = %d\n",
+                             f, TREE, marker, UNITS) > 0);
+        start_daemon(&daemon_, "bounded", body);
+        open_socket_dir(&daemon_);
+        assert_true(test_wait_marker(marker, TREE + 1, TREE + 1, TIMEOUT));
+        wait_state(&daemon_, "s@39", "running");
+
+        /* {"method":"status","params":{"units":["big","big",…]}} */
+        line = malloc(NAMES * 7 + 128);
+        assert_non_null(line);
+        pos = (size_t) sprintf(line, "{\"method\":\"status\",\"params\":{\"units\":[");
+        for (int i = 0; i < NAMES; i++)
+                pos += (size_t) sprintf(line + pos, "%s\"big\"", i ? "," : "");
+        strcpy(line + pos, "]}}\n");
+
+        hwm = vm_hwm_kb(daemon_.pid);
+        usec_t start = now(CLOCK_MONOTONIC);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+                request_child(&daemon_, uid, gid, line, /* out_fd= */ -1);
+        /* meanwhile, root's status */
+        usleep(20 * 1000);
+        {
+                _cleanup_close_ int fd = raw_connect(&daemon_);
+                usec_t t = now(CLOCK_MONOTONIC);
+                raw_send_str(fd, "{\"method\":\"status\",\"params\":{\"units\":[\"s@0\"]}}\n");
+                json_decref(raw_read_reply(fd));
+                print_message("root's status while the big one is served: %.3f s\n",
+                              (double) (now(CLOCK_MONOTONIC) - t) / USEC_PER_SEC);
+                assert_true(now(CLOCK_MONOTONIC) - t < USEC_PER_SEC);
+        }
+        assert_int_equal(child_wait(pid), 0);
+
+        /* the big one itself, as the user, for its content */
+        reply_text = request_as(&daemon_, uid, gid, line, &len);
+        print_message("%d names of a unit with %d processes: %zu bytes in %.2f s (both requests); VmHWM %lu → %lu kB\n",
+                      NAMES, TREE + 1, len, (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC, hwm,
+                      vm_hwm_kb(daemon_.pid));
+        reply = parse_json(reply_text);
+        units = json_object_get(json_object_get(reply, "result"), "units");
+        assert_int_equal(json_array_size(units), 1);
+        assert_int_equal(json_array_size(json_object_get(json_array_get(units, 0), "processes")), TREE + 1);
+        json_decref(reply);
+#ifdef __SANITIZE_ADDRESS__
+        print_message("(corrald's memory not checked under ASan: its quarantine keeps what is freed)\n");
+#else
+        assert_true(vm_hwm_kb(daemon_.pid) - hwm < 64 * 1024); /* before: 224 MB */
+#endif
+
+        /* 40 units named: the first 32 with processes */
+        answer = malloc(UNITS * 12 + 128);
+        assert_non_null(answer);
+        pos = (size_t) sprintf(answer, "{\"method\":\"status\",\"params\":{\"units\":[");
+        for (int i = 0; i < UNITS; i++)
+                pos += (size_t) sprintf(answer + pos, "%s\"s@%d\"", i ? "," : "", i);
+        strcpy(answer + pos, "]}}\n");
+        reply_text = mfree(reply_text);
+        reply_text = request_as(&daemon_, uid, gid, answer, &len);
+        reply = parse_json(reply_text);
+        units = json_object_get(json_object_get(reply, "result"), "units");
+        assert_int_equal(json_array_size(units), UNITS);
+        for (int i = 0; i < UNITS; i++) {
+                json_t *u = json_array_get(units, (size_t) i);
+                char name[16];
+                snprintf(name, sizeof(name), "s@%d", i);
+                assert_string_equal(json_string_value(json_object_get(u, "name")), name);
+                assert_int_equal(json_object_get(u, "processes") != NULL, i < (int) CONTROL_DETAILED_MAX);
+        }
+        json_decref(reply);
+
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        assert_int_equal(test_count_marker(marker), 0);
+}
+
+/* ---- large answers ---- */
+
+static unsigned count_lines(const char *s) {
+        unsigned n = 0;
+
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* Reads a reply in pages on fd: lines of at most 1 MiB, each but the last
+ * with "more": true. (Not raw_read_line(): it peeks, and a page may be
+ * longer than the socket's buffer.) Returns the number of units in all;
+ * the number of lines in *ret_pages. */
+static size_t read_pages(int fd, unsigned *ret_pages) {
+        size_t units = 0, n = 0, size = 2 * 1024 * 1024;
+        _cleanup_free_ char *buf = malloc(size);
+        unsigned pages = 0;
+        bool more = true;
+
+        assert_non_null(buf);
+        while (more) {
+                char *nl = n > 0 ? memchr(buf, '\n', n) : NULL;
+                if (!nl) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        assert_int_equal(poll(&p, 1, 30 * 1000), 1);
+                        assert_true(n < size);
+                        ssize_t k = recv(fd, buf + n, size - n, 0);
+                        assert_true(k > 0);
+                        n += (size_t) k;
+                        continue;
+                }
+                size_t len = (size_t) (nl - buf) + 1;
+                assert_true(len <= 1024 * 1024);
+                json_error_t error;
+                json_t *page = json_loadb(buf, len - 1, 0, &error);
+                assert_non_null(page);
+                assert_true(json_is_true(json_object_get(page, "ok")));
+                units += json_array_size(json_object_get(json_object_get(page, "result"), "units"));
+                pages++;
+                more = json_is_true(json_object_get(page, "more"));
+                if (!more)
+                        assert_true(json_is_object(json_object_get(json_object_get(page, "result"), "daemon")));
+                json_decref(page);
+                memmove(buf, buf + len, n - len);
+                n -= len;
+        }
+        assert_int_equal(n, 0);
+        *ret_pages = pages;
+        return units;
+}
+
+/* 4000 running units: status --json, list and status give all of them
+ * (the reply, some 2 MB, comes in pages of at most 1 MiB, made as the
+ * client reads); a client that does not read holds up nobody. */
+static void test_large_replies(void **state) {
+        enum { N = 4000 };
+        _cleanup_free_ char *body = NULL, *out = NULL;
+        unsigned pages = 0;
+        usec_t start;
+        json_t *j;
+
+        body = strdup("");
+        for (const char *p = "abcd"; *p; p++) {
+                char *b = NULL;
+                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\n", body, *p) > 0);
+                free(body);
+                body = b;
+        }
+        start = now(CLOCK_MONOTONIC);
+        start_daemon(&daemon_, "large", body);
+        /* slow here under ASan, on a busy machine: look once a second */
+        for (usec_t end = start + 20 * TIMEOUT; test_daemon_log_count(&daemon_, ": started, main PID") < N;) {
+                assert_true(now(CLOCK_MONOTONIC) < end);
+                usleep(USEC_PER_SEC);
+        }
+        print_message("%d units started in %.1f s\n", N, (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
+
+        start = now(CLOCK_MONOTONIC);
+        out = CTL_OK(&daemon_, NULL, 0, "status", "--json");
+        print_message("status --json: %zu bytes in %.2f s\n", strlen(out),
+                      (double) (now(CLOCK_MONOTONIC) - start) / USEC_PER_SEC);
+        assert_true(strlen(out) > 1024 * 1024);
+        j = parse_json(out);
+        assert_int_equal(json_array_size(j), N);
+        assert_non_null(json_units_find(j, "a@0"));
+        assert_non_null(json_units_find(j, "d@999"));
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, N - 1), "name")), "d@999");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, N - 1), "state")), "running");
+        json_decref(j);
+        out = mfree(out);
+
+        out = CTL_OK(&daemon_, NULL, 0, "list");
+        assert_int_equal(count_lines(out), N);
+        out = mfree(out);
+        out = CTL_OK(&daemon_, NULL, 0, "status");
+        assert_int_equal(count_lines(out), N + 1); /* and the heading */
+        out = mfree(out);
+
+        /* raw: pages; one that does not read for a while holds up nobody */
+        {
+                _cleanup_close_ int slow = raw_connect(&daemon_), fd = -EBADF;
+                raw_send_str(slow, "{\"method\":\"status\"}\n");
+                usleep(500 * 1000);
+                fd = raw_connect(&daemon_);
+                usec_t t = now(CLOCK_MONOTONIC);
+                raw_send_str(fd, "{\"method\":\"status\",\"params\":{\"units\":[\"a@0\"]}}\n");
+                json_decref(raw_read_reply(fd));
+                assert_true(now(CLOCK_MONOTONIC) - t < USEC_PER_SEC);
+                assert_int_equal(read_pages(slow, &pages), N);
+                print_message("a status of %d units in %u pages\n", N, pages);
+                assert_true(pages >= 3);
+                /* both connections go on */
+                raw_send_str(slow, "{\"method\":\"status\",\"params\":{\"units\":[\"d@999\"]}}\n");
+                json_t *reply = raw_read_reply(slow);
+                assert_true(json_is_true(json_object_get(reply, "ok")));
+                json_decref(reply);
+                raw_send_str(fd, "{\"method\":\"nope\"}\n");
+                reply = raw_read_reply(fd);
+                assert_error_reply(reply, "EOPNOTSUPP", EOPNOTSUPP);
+                json_decref(reply);
+        }
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- out of file descriptors ---- */
+
+static unsigned count_fds(pid_t pid) {
+        _cleanup_free_ char *path = NULL;
+        unsigned n = 0;
+        DIR *d;
+
+        assert_true(asprintf(&path, "/proc/%d/fd", (int) pid) > 0);
+        d = opendir(path);
+        assert_non_null(d);
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* utime + stime of pid, in seconds. */
+static double cpu_seconds(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *buf = NULL;
+        unsigned long utime = 0, stime = 0;
+        const char *p;
+
+        assert_true(asprintf(&path, "/proc/%d/stat", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL), 0);
+        p = strrchr(buf, ')');
+        assert_non_null(p);
+        /* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+        assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime), 2);
+        return (double) (utime + stime) / (double) sysconf(_SC_CLK_TCK);
+}
+
+/* corrald with all but a few file descriptors in use (RLIMIT_NOFILE
+ * lowered with prlimit) and 30 connections waiting in the backlog: accept() fails
+ * with EMFILE, and corrald pauses rather than spin on the readable socket
+ * (its CPU time over 2 s stays low); once clients go, the one that waited
+ * is served. */
+static void test_accept_out_of_fds(void **state) {
+        enum { WAITING = 30 };
+        int fds[WAITING], waiter;
+        struct rlimit old, low;
+        double before, used;
+        json_t *reply;
+
+        start_daemon(&daemon_, "emfile", "[program:a]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "a", "running");
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, NULL, &old), 0);
+        /* the soft limit only: raising a hard limit back needs CAP_SYS_RESOURCE */
+        low = (struct rlimit) { .rlim_cur = count_fds(daemon_.pid) + 3, .rlim_max = old.rlim_max };
+        print_message("corrald has %u descriptors open; RLIMIT_NOFILE %lu\n", count_fds(daemon_.pid),
+                      (unsigned long) low.rlim_cur);
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, &low, NULL), 0);
+
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                fds[i] = raw_connect(&daemon_);
+        usleep(200 * 1000);
+        before = cpu_seconds(daemon_.pid);
+        usleep(2 * USEC_PER_SEC);
+        used = cpu_seconds(daemon_.pid) - before;
+        print_message("corrald used %.2f s of CPU in 2 s with %d connections waiting\n", used, WAITING);
+        assert_true(used < 0.3);
+        assert_true(test_daemon_log_count(&daemon_, "cannot accept connections: Too many open files") >= 1);
+
+        /* one more waits with a request; then the others go */
+        waiter = raw_connect(&daemon_);
+        raw_send_str(waiter, "{\"method\":\"status\"}\n");
+        for (size_t i = 0; i < ELEMENTSOF(fds); i++)
+                close(fds[i]);
+        reply = raw_read_reply(waiter);
+        assert_true(json_is_true(json_object_get(reply, "ok")));
+        json_decref(reply);
+        close(waiter);
+
+        assert_int_equal(prlimit(daemon_.pid, RLIMIT_NOFILE, &old, NULL), 0);
+        assert_true(test_daemon_alive(&daemon_));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_invalid_utf8, teardown),
                 cmocka_unit_test_teardown(test_socket_dir_refused, teardown),
                 cmocka_unit_test_teardown(test_socket_mode_without_window, teardown),
+                cmocka_unit_test_teardown(test_refused_flood_rate_limited, teardown),
+                cmocka_unit_test_teardown(test_accept_out_of_fds, teardown),
+                cmocka_unit_test_teardown(test_status_request_bounded, teardown),
+                cmocka_unit_test_teardown(test_large_replies, teardown),
         };
         int r;
 
