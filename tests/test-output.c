@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "logs.h"
 #include "output.h"
+#include "utf8.h"
 
 /* ---- the splitter ---- */
 
@@ -294,7 +296,7 @@ static void test_text_utf8(_unused_ void **state) {
                 _cleanup_free_ char *s = NULL;
 
                 print_message("case %zu\n", i);
-                assert_int_equal(output_text_utf8(cases[i].in, cases[i].len, &s), 0);
+                assert_int_equal(utf8_sanitize(cases[i].in, cases[i].len, &s), 0);
                 assert_string_equal(s, cases[i].out);
         }
 }
@@ -670,6 +672,64 @@ static void test_unit_output_files(_unused_ void **state) {
         unlink(err_path);
 }
 
+/* ---- corralctl logs --since ---- */
+
+static void test_parse_since(_unused_ void **state) {
+        /* 2026-11-23T04:15:58.5Z, in UTC for the local forms */
+        const uint64_t now_usec = 1795407358500000ULL, day = 1795392000ULL * USEC_PER_SEC;
+        static const struct {
+                const char *in;
+                int ret;
+                uint64_t out; /* seconds since the day's midnight, or absolute when ≥ 1e9 */
+        } cases[] = {
+                { "now", 0, 1795407358500000ULL },
+                { "today", 0, 0 },
+                { "yesterday", 0, 1795392000ULL - 86400 },
+                { "@1795407000", 0, 1795407000ULL },
+                { "@1795407000.25", 0, 1795407000ULL },
+                { "2026-11-23 04:15:00", 0, 4 * 3600 + 15 * 60 },
+                { "2026-11-23T04:15:00", 0, 4 * 3600 + 15 * 60 },
+                { "2026-11-23T04:15:00Z", 0, 4 * 3600 + 15 * 60 },
+                { "2026-11-23 04:15", 0, 4 * 3600 + 15 * 60 },
+                { "2026-11-22", 0, 1795392000ULL - 86400 },
+                { "04:15:10", 0, 4 * 3600 + 15 * 60 + 10 },
+                { "04:15", 0, 4 * 3600 + 15 * 60 },
+                { "-10min", 0, 1795407358500000ULL - 600 * USEC_PER_SEC },
+                { "1h ago", 0, 1795407358500000ULL - 3600 * USEC_PER_SEC },
+                { "", -EINVAL, 0 },
+                { "@", -EINVAL, 0 },
+                { "@12x", -EINVAL, 0 },
+                { "@-5", -EINVAL, 0 },
+                { "soon", -EINVAL, 0 },
+                { "2026-13-45", -EINVAL, 0 },
+                { "04:15:10 junk", -EINVAL, 0 },
+                { "-", -EINVAL, 0 },
+                { "ago", -EINVAL, 0 },
+        };
+
+        setenv("TZ", "UTC", 1);
+        tzset();
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t t = 42;
+                int r = parse_since(cases[i].in, now_usec, &t);
+
+                print_message("\"%s\" -> %d %llu\n", cases[i].in, r, (unsigned long long) t);
+                assert_int_equal(r, cases[i].ret);
+                if (r < 0) {
+                        assert_int_equal(t, 42);
+                        continue;
+                }
+                if (strchr(cases[i].in, '@'))
+                        assert_int_equal(t, cases[i].out * USEC_PER_SEC + (strstr(cases[i].in, ".25") ? 250000 : 0));
+                else if (cases[i].out >= 1000000000ULL * USEC_PER_SEC)
+                        assert_int_equal(t, cases[i].out);
+                else if (cases[i].out >= 1000000000ULL)
+                        assert_int_equal(t, cases[i].out * USEC_PER_SEC);
+                else
+                        assert_int_equal(t, day + cases[i].out * USEC_PER_SEC);
+        }
+}
+
 static int setup(void **state) {
         return mkdtemp(tmpdir) ? 0 : -1;
 }
@@ -699,6 +759,7 @@ int main(void) {
                 cmocka_unit_test(test_unit_output_lines),
                 cmocka_unit_test(test_unit_output_budget),
                 cmocka_unit_test(test_unit_output_files),
+                cmocka_unit_test(test_parse_since),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,15 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logs.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "verbs.h"
 
 enum {
         VERB_JSON = 1 << 0,   /* takes --json */
         VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
         VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
+        VERB_LOGS = 1 << 3,   /* takes -f, -n, --since */
 };
 
 typedef struct Verb {
@@ -58,6 +61,13 @@ static const Verb verbs[] = {
           VERB_JSON, 1, 1, verb_wait },
         { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
           0, verb_events },
+        { "logs", "[-f] [-n N] [--since TIME] [UNIT...]",
+          "Show the last lines units wrote (all units when none is named), in time order",
+          "  -f --follow           Then print new lines as they come, until interrupted\n"
+          "  -n --lines N          How many lines (default 10; \"all\")\n"
+          "     --since TIME       Only lines from TIME on: \"2026-11-23 04:15\", \"04:15:00\",\n"
+          "                       \"today\", \"@1795407358\", \"-10min\", \"1h ago\"\n" JSON_OPTION,
+          VERB_LOGS | VERB_JSON, 0, -1, verb_logs },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -134,7 +144,22 @@ enum {
         ARG_WAIT,
         ARG_ENV,
         ARG_CWD,
+        ARG_SINCE,
 };
+
+/* logs -n: a count, or "all". */
+static int parse_lines(const char *s, uint32_t *ret) {
+        unsigned n;
+
+        if (streq(s, "all")) {
+                *ret = CORRAL_LOGS_ALL;
+                return 0;
+        }
+        if (parse_unsigned(s, &n) < 0 || n >= CORRAL_LOGS_ALL)
+                return -EINVAL;
+        *ret = n;
+        return 0;
+}
 
 /* The options after the command's name; leaves optind at its first
  * positional argument. Returns -1 to go on, or an exit status (0 after
@@ -145,6 +170,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
                 { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                { "follow", no_argument, NULL, 'f' },       { "lines", required_argument, NULL, 'n' },
+                { "since", required_argument, NULL, ARG_SINCE },
                 {},
         };
         static char prefix[64]; /* stays argv[0] */
@@ -156,7 +183,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:" : "hs:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:" : "hs:fn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -197,6 +224,20 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 case ARG_WAIT:
                         a->wait = true;
                         needs = VERB_RUN;
+                        break;
+                case 'f':
+                        a->follow = true;
+                        needs = VERB_LOGS;
+                        break;
+                case 'n':
+                        if (parse_lines(optarg, &a->lines) < 0)
+                                return usage_error_verb(v, "invalid number of lines '%s'", optarg);
+                        needs = VERB_LOGS;
+                        break;
+                case ARG_SINCE:
+                        if (parse_since(optarg, now(CLOCK_REALTIME), &a->since) < 0)
+                                return usage_error_verb(v, "invalid time '%s'", optarg);
+                        needs = VERB_LOGS;
                         break;
                 default:
                         return usage_hint(v);
@@ -305,7 +346,7 @@ static int run(int argc, char **argv, Args *a) {
         if (!v)
                 return usage_error("unknown command '%s'", argv[0]);
         if (a->json && !(v->flags & VERB_JSON))
-                return usage_error_verb(v, "%s", "--json is for status, list, wait and events");
+                return usage_error_verb(v, "%s", "--json is for status, list, wait, events and logs");
         r = parse_verb_args(v, argc, argv, a);
         if (r >= 0)
                 return r;
@@ -317,7 +358,7 @@ static int run(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Args a = { .signal = SIGTERM };
+        Args a = { .signal = SIGTERM, .lines = 10 };
         int r = run(argc, argv, &a);
 
         strv_free(a.env);

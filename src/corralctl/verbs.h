@@ -28,6 +28,9 @@ typedef struct Args {
         char **env;         /* run --env K=V…, NULL-terminated (owned) */
         const char *cwd;    /* run --cwd */
         char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
+        bool follow;        /* logs -f */
+        uint32_t lines;     /* logs -n; 10 by default */
+        uint64_t since;     /* logs --since, CLOCK_REALTIME µs; 0: none */
 } Args;
 
 int verb_status(corral *c, const Args *a);

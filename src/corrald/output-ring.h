@@ -135,11 +135,3 @@ void output_ring_iter_init(const OutputRing *r, size_t n, usec_t since, OutputRi
 
 /* The next line into *ret. Returns true, or false at the end. */
 bool output_ring_iter_next(OutputRingIter *it, OutputLine *ret);
-
-/* ---- text for JSON ---- */
-
-/* Copies text into a NUL-terminated, valid UTF-8 string: every byte that
- * is not part of a valid UTF-8 sequence, and every NUL, becomes U+FFFD
- * (so that JSON can carry any output; what was replaced is visible, not
- * dropped). Returns 0 with a malloc'd string in *ret, -ENOMEM. */
-int output_text_utf8(const char *text, size_t len, char **ret);
