@@ -27,6 +27,24 @@ size_t output_format_time(char *buf, usec_t t) {
         return MIN(n, (size_t) OUTPUT_TIME_MAX - 1);
 }
 
+/* The time of t with a space after it, formatted once per distinct t:
+ * the lines of one read share their time. */
+typedef struct TimeCache {
+        usec_t t;
+        size_t len; /* 0: nothing cached */
+        char text[OUTPUT_TIME_MAX + 1];
+} TimeCache;
+
+static const char *time_cached(TimeCache *c, usec_t t, size_t *ret_len) {
+        if (c->len == 0 || c->t != t) {
+                c->len = output_format_time(c->text, t);
+                c->text[c->len++] = ' ';
+                c->t = t;
+        }
+        *ret_len = c->len;
+        return c->text;
+}
+
 /* write() until done; EINTR is retried. Returns 0 or -errno. */
 static int write_all(int fd, const char *p, size_t n) {
         while (n > 0) {
@@ -91,6 +109,7 @@ struct OutputFile {
         unsigned max_files;
         bool timestamps;
         bool in_line;       /* the last piece was OUTPUT_LINE_SPLIT */
+        TimeCache time;
 };
 
 static int file_open_fd(const char *path, int *ret_fd, uint64_t *ret_size) {
@@ -169,14 +188,12 @@ static int file_rotate(OutputFile *f) {
 }
 
 int output_file_write(OutputFile *f, const OutputLine *l) {
-        char stamp[OUTPUT_TIME_MAX + 1];
+        const char *stamp = "";
         size_t n = 0, need;
         int r;
 
-        if (f->timestamps && !f->in_line) {
-                n = output_format_time(stamp, l->timestamp);
-                stamp[n++] = ' ';
-        }
+        if (f->timestamps && !f->in_line)
+                stamp = time_cached(&f->time, l->timestamp, &n);
         need = n + l->len + !(l->flags & OUTPUT_LINE_SPLIT);
         if (f->max_size > 0 && f->size > 0 && f->size + need > f->max_size) {
                 r = file_rotate(f);
@@ -213,6 +230,7 @@ struct OutputTerminal {
         WriteBuffer buf[_OUTPUT_STREAM_MAX];
         size_t width;
         bool timestamps;
+        TimeCache time;
 };
 
 int output_terminal_new(int out_fd, int err_fd, bool timestamps, OutputTerminal **ret) {
@@ -248,8 +266,8 @@ int output_terminal_write(OutputTerminal *t, const char *unit, const OutputLine 
         if (l->stream < 0 || l->stream >= _OUTPUT_STREAM_MAX)
                 return -EINVAL;
         if (t->timestamps) {
-                n = output_format_time(prefix, l->timestamp);
-                prefix[n++] = ' ';
+                const char *stamp = time_cached(&t->time, l->timestamp, &n);
+                memcpy(prefix, stamp, n);
         }
         /* names are at most 64 characters; the width is capped likewise */
         n += (size_t) snprintf(prefix + n, sizeof(prefix) - n, "%-*s | ", (int) MIN(t->width, (size_t) 64), unit);
