@@ -18,6 +18,7 @@
 
 #include "logs.h"
 #include "output.h"
+#include "output-json.h"
 #include "utf8.h"
 
 /* ---- the splitter ---- */
@@ -672,6 +673,93 @@ static void test_unit_output_files(_unused_ void **state) {
         unlink(err_path);
 }
 
+/* ---- lines for the protocol ---- */
+
+static void test_line_json(_unused_ void **state) {
+        OutputLine l = { .seq = 7, .timestamp = 123, .stream = OUTPUT_STDERR, .text = "a\"\x01\xff", .len = 4 };
+        _cleanup_free_ char *text = NULL;
+        json_t *o = NULL;
+
+        assert_int_equal(output_line_to_json("web@1", &l, &o), 0);
+        text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(text, "{\"seq\":7,\"stream\":\"stderr\",\"text\":\"a\\\"\\u0001\xef\xbf\xbd\","
+                                  "\"timestamp_usec\":123,\"unit\":\"web@1\"}");
+        assert_true(strlen(text) <= output_line_json_size("web@1", &l));
+        json_decref(o);
+        free(text);
+        l.flags = OUTPUT_LINE_SPLIT | OUTPUT_LINE_NO_NEWLINE;
+        assert_int_equal(output_line_to_json("x", &l, &o), 0);
+        assert_true(json_is_true(json_object_get(o, "split")));
+        assert_true(json_is_true(json_object_get(o, "partial")));
+        text = json_dumps(o, JSON_COMPACT);
+        assert_true(strlen(text) <= output_line_json_size("x", &l));
+        json_decref(o);
+}
+
+/* Three rings with interleaved times: the merge, the last N across them,
+ * since, and the budget (the newest lines are kept). */
+static void test_logs_merge(_unused_ void **state) {
+        static const struct {
+                size_t max;
+                usec_t since;
+                size_t budget;
+                const char *expect; /* the texts, in order */
+                size_t omitted;
+        } cases[] = {
+                { SIZE_MAX, 0, OUTPUT_JSON_BUDGET, "a0 b0 c0 a1 b1 a2 c2", 0 },
+                { 3, 0, OUTPUT_JSON_BUDGET, "b1 a2 c2", 0 },
+                { 1, 0, OUTPUT_JSON_BUDGET, "c2", 0 },
+                { 0, 0, OUTPUT_JSON_BUDGET, "", 0 },
+                { SIZE_MAX, 20, OUTPUT_JSON_BUDGET, "a1 b1 a2 c2", 0 },
+                { 2, 20, OUTPUT_JSON_BUDGET, "a2 c2", 0 },
+                { SIZE_MAX, 0, 300, "a2 c2", 5 },     /* two lines of ~145 bytes fit */
+                { 4, 0, 150, "c2", 3 },
+                { SIZE_MAX, 0, 10, "", 7 },
+        };
+        /* ring i, time, text */
+        static const struct {
+                int ring;
+                usec_t t;
+                const char *text;
+        } lines[] = {
+                { 0, 10, "a0" }, { 1, 10, "b0" }, { 2, 10, "c0" }, { 0, 20, "a1" },
+                { 1, 25, "b1" }, { 0, 30, "a2" }, { 2, 30, "c2" },
+        };
+        OutputRing r[3];
+        const OutputRing *rings[3] = { &r[0], &r[1], &r[2] };
+        const char *names[3] = { "a", "b", "c" };
+
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(output_ring_init(&r[i], OUTPUT_RING_MIN), 0);
+        for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
+                OutputLine l = line_of(lines[i].text, lines[i].t, OUTPUT_STDOUT);
+                assert_int_equal(output_ring_append(&r[lines[i].ring], &l, NULL), 0);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *a = NULL, *v;
+                size_t omitted = 99, k;
+                char got[128] = "";
+
+                assert_int_equal(output_logs_json(rings, names, 3, cases[i].max, cases[i].since, cases[i].budget, &a,
+                                                  &omitted),
+                                 0);
+                json_array_foreach(a, k, v) {
+                        if (k > 0)
+                                strcat(got, " ");
+                        strcat(got, json_string_value(json_object_get(v, "text")));
+                        const char *unit = json_string_value(json_object_get(v, "unit"));
+                        assert_int_equal(strlen(unit), 1);
+                        assert_int_equal(unit[0], json_string_value(json_object_get(v, "text"))[0]);
+                }
+                print_message("case %zu: \"%s\", %zu omitted\n", i, got, omitted);
+                assert_string_equal(got, cases[i].expect);
+                assert_int_equal(omitted, cases[i].omitted);
+                json_decref(a);
+        }
+        for (int i = 0; i < 3; i++)
+                output_ring_done(&r[i]);
+}
+
 /* ---- corralctl logs --since ---- */
 
 static void test_parse_since(_unused_ void **state) {
@@ -759,6 +847,8 @@ int main(void) {
                 cmocka_unit_test(test_unit_output_lines),
                 cmocka_unit_test(test_unit_output_budget),
                 cmocka_unit_test(test_unit_output_files),
+                cmocka_unit_test(test_line_json),
+                cmocka_unit_test(test_logs_merge),
                 cmocka_unit_test(test_parse_since),
         };
 
