@@ -224,7 +224,7 @@ static void test_logs_follow(void **state) {
                 &f, FAKE_REPLY("{\"ok\":true,\"result\":{\"lines\":["
                                "{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":10,\"text\":\"a\"},"
                                "{\"unit\":\"web@0\",\"stream\":\"stderr\",\"timestamp_usec\":30,\"text\":\"b\","
-                               "\"split\":true}],\"journal\":[\"db\"]}}\n"
+                               "\"split\":true}],\"journal\":[\"db\"],\"omitted\":4}}\n"
                                "{\"something\":\"newer\"}\n{\"dropped\":{\"lines\":3}}\n"
                                "{\"line\":{\"unit\":\"web@1\",\"timestamp_usec\":40,\"text\":\"c\",\"partial\":true}}\n"));
         corral_logs_query q = { .lines = 10, .follow = 1 };
@@ -238,6 +238,7 @@ static void test_logs_follow(void **state) {
         assert_false(corral_log_line_partial(corral_logs_get(l, 1)));
         assert_int_equal(corral_log_line_timestamp_usec(corral_logs_get(l, 1)), 30);
         assert_string_equal(corral_logs_journal_units(l)[0], "db");
+        assert_int_equal(corral_logs_omitted(l), 4);
         assert_null(corral_logs_journal_units(l)[1]);
         assert_null(corral_logs_get(l, 2));
         /* following: other requests are refused */

@@ -213,6 +213,9 @@ const corral_log_line *corral_logs_get(const corral_logs *l, size_t i);
 /* The units of the query whose output is in the journal, NULL-terminated
  * (owned by l; never NULL for a corral_logs from corral_read_logs()). */
 const char *const *corral_logs_journal_units(const corral_logs *l);
+/* How many of the lines asked for corrald left out, the oldest, to keep
+ * its answer within 512 KiB (0 for journal lines). */
+size_t corral_logs_omitted(const corral_logs *l);
 /* Moves every line of from into into, keeping the time order (a stable
  * merge: lines of equal time keep their order, into's first), then keeps
  * only the last max lines (CORRAL_LOGS_ALL: all). from is freed in any

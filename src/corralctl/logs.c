@@ -147,6 +147,9 @@ int verb_logs(corral *c, const Args *a) {
                         r == -EOPNOTSUPP && !message ? "this corrald does not keep output" : message ?: strerror(-r));
                 return r == -ENOENT && message ? EXIT_NO_UNIT : EXIT_FAIL;
         }
+        if (corral_logs_omitted(logs) > 0)
+                fprintf(stderr, "corralctl: logs: %zu older lines left out (corrald's answer is limited to 512 KiB)\n",
+                        corral_logs_omitted(logs));
         add_journal_lines(logs, a);
         for (size_t i = 0; i < corral_logs_count(logs); i++)
                 print_line(&p, corral_logs_get(logs, i));

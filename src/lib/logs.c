@@ -19,6 +19,7 @@ struct corral_logs {
         corral_log_line **lines;
         size_t n, allocated;
         char **journal; /* NULL-terminated */
+        size_t omitted;
 };
 
 /* ---- lines ---- */
@@ -145,6 +146,10 @@ const corral_log_line *corral_logs_get(const corral_logs *l, size_t i) {
         return l && i < l->n ? l->lines[i] : NULL;
 }
 
+size_t corral_logs_omitted(const corral_logs *l) {
+        return l ? l->omitted : 0;
+}
+
 const char *const *corral_logs_journal_units(const corral_logs *l) {
         return l ? (const char *const *) l->journal : NULL;
 }
@@ -219,7 +224,8 @@ static int logs_params(const corral_logs_query *q, json_t **ret) {
 
 static int logs_from_result(json_t *result, corral_logs **ret) {
         _cleanup_(corral_logs_freep) corral_logs *l = NULL;
-        json_t *lines = json_object_get(result, "lines"), *journal = json_object_get(result, "journal"), *v;
+        json_t *lines = json_object_get(result, "lines"), *journal = json_object_get(result, "journal"), *v,
+               *omitted = json_object_get(result, "omitted");
         size_t i, n = 0;
         int r;
 
@@ -228,6 +234,8 @@ static int logs_from_result(json_t *result, corral_logs **ret) {
         r = logs_new(&l);
         if (r < 0)
                 return r;
+        if (json_is_integer(omitted) && json_integer_value(omitted) > 0)
+                l->omitted = (size_t) json_integer_value(omitted);
         r = logs_reserve(l, json_array_size(lines));
         json_array_foreach(lines, i, v) {
                 corral_log_line *line;
