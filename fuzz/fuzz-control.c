@@ -34,6 +34,7 @@ static int fuzz_manager_stop_unit(Manager *m, Unit *u);
 static int fuzz_manager_restart_unit(Manager *m, Unit *u);
 static int fuzz_manager_reload(Manager *m, ReloadCounts *ret_counts);
 static int fuzz_manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
+static int fuzz_manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace);
 static int fuzz_unit_kill(Unit *u, int sig);
 static int fuzz_unit_freeze(Unit *u, bool freeze);
 static void fuzz_unit_dispatch(Unit *u, UnitEvent event);
@@ -43,6 +44,7 @@ static void fuzz_unit_dispatch(Unit *u, UnitEvent event);
 #define manager_restart_unit fuzz_manager_restart_unit
 #define manager_reload fuzz_manager_reload
 #define manager_run_job fuzz_manager_run_job
+#define manager_cancel_job fuzz_manager_cancel_job
 #define unit_kill fuzz_unit_kill
 #define unit_freeze fuzz_unit_freeze
 #define unit_dispatch fuzz_unit_dispatch
@@ -54,6 +56,7 @@ static void fuzz_unit_dispatch(Unit *u, UnitEvent event);
 #undef manager_restart_unit
 #undef manager_reload
 #undef manager_run_job
+#undef manager_cancel_job
 #undef unit_kill
 #undef unit_freeze
 #undef unit_dispatch
@@ -99,6 +102,11 @@ static int fuzz_manager_restart_unit(Manager *m, Unit *u) {
 static int fuzz_manager_reload(Manager *m, ReloadCounts *ret_counts) {
         assert(m == &w.manager);
         *ret_counts = (ReloadCounts) { .unchanged = 1 };
+        return 0;
+}
+
+static int fuzz_manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
+        assert(m == &w.manager && u && u->is_job);
         return 0;
 }
 
@@ -168,7 +176,8 @@ static void world_init(void) {
         w.units[3] = (Unit) { .name = (char *) "job-running", .instance = -1, .is_job = true, .owner_uid = 0,
                               .state = UNIT_RUNNING, .main = { .pid = 4343, .fd = -EBADF } };
         for (size_t i = 0; i < ELEMENTSOF(w.units); i++) {
-                w.units[i].manager = &w.manager;
+                w.units[i].ctx = &w.manager.unit_ctx;
+                w.units[i].stdio[0] = w.units[i].stdio[1] = w.units[i].stdio[2] = -EBADF;
                 w.units[i].cgroup_fd = -EBADF; /* no statistics to read */
                 w.units[i].watch_wd = -1;
                 w.unit_list[i] = &w.units[i];

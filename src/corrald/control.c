@@ -489,7 +489,7 @@ static int json_strv(json_t *a, char ***ret) {
 static int handle_run(Client *c, json_t *params) {
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
         json_t *name, *cwd, *timeout;
-        JobSpec spec = { .uid = c->cred.uid };
+        JobSpec spec = JOB_SPEC_INIT;
         Unit *u = NULL;
         int r;
 
@@ -502,6 +502,7 @@ static int handle_run(Client *c, json_t *params) {
         if ((name && !json_is_string(name)) || (cwd && !json_is_string(cwd)) ||
             (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 0)))
                 return client_reply_error(c, -EINVAL, "name and cwd must be strings, timeout_usec a number");
+        spec.uid = c->cred.uid;
         spec.argv = argv;
         spec.env = env;
         spec.name = name ? json_string_value(name) : NULL;
@@ -511,6 +512,8 @@ static int handle_run(Client *c, json_t *params) {
         r = manager_run_job(c->server->manager, &spec, &u);
         if (r == -EEXIST)
                 return client_reply_error(c, r, "a unit of that name exists");
+        if (r == -EAGAIN)
+                return client_reply_error(c, r, "too many jobs running (job_max, job_max_per_user)");
         if (r == -EINVAL)
                 return client_reply_error(c, r, "invalid job: check name, env (K=V) and cwd (absolute)");
         if (r < 0)
@@ -543,7 +546,7 @@ static int handle_cancel(Client *c, json_t *params) {
                 return 0;
         if (!client_may(c, PERM_CHANGE) && u->owner_uid != c->cred.uid)
                 return client_reply_error(c, -EPERM, "only root, control_group and the job's owner may cancel it");
-        unit_dispatch(u, UNIT_EVENT_STOP);
+        (void) manager_cancel_job(c->server->manager, u, /* sig= */ 0, USEC_INFINITY);
         return client_reply(c, json_pack("{s:o}", "unit", unit_to_json(u, /* stats= */ false)));
 }
 
