@@ -29,7 +29,8 @@ static void help(void) {
                "  -h, --help          show this help and exit\n"
                "      --version       show the version and exit\n"
                "\n"
-               "SIGTERM or SIGINT stops every unit and exits; SIGHUP reloads the configuration.\n"
+               "SIGTERM or SIGINT stops every unit and exits; SIGHUP reloads the configuration;\n"
+               "SIGUSR1 reopens the units' output files.\n"
                "Exit status: 0 after a clean stop, 6 for an invalid configuration, 1 otherwise.\n",
                CONFIG_DEFAULT_FILE, CONFIG_DEFAULT_DROPIN_DIR);
 }
@@ -159,6 +160,7 @@ static int block_signals(void) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGUSR1);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         signal(SIGPIPE, SIG_IGN);

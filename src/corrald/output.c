@@ -32,12 +32,17 @@ size_t output_format_time(char *buf, usec_t t) {
 typedef struct TimeCache {
         usec_t t;
         size_t len; /* 0: nothing cached */
+        bool msec;  /* milliseconds, as corrald's own lines on stderr */
         char text[OUTPUT_TIME_MAX + 1];
 } TimeCache;
 
 static const char *time_cached(TimeCache *c, usec_t t, size_t *ret_len) {
         if (c->len == 0 || c->t != t) {
                 c->len = output_format_time(c->text, t);
+                if (c->msec && c->len == 27) {
+                        c->text[23] = 'Z'; /* "….123456Z" → "….123Z" */
+                        c->len = 24;
+                }
                 c->text[c->len++] = ' ';
                 c->t = t;
         }
@@ -241,6 +246,7 @@ int output_terminal_new(int out_fd, int err_fd, bool timestamps, OutputTerminal 
         t->buf[OUTPUT_STDOUT].fd = out_fd;
         t->buf[OUTPUT_STDERR].fd = err_fd;
         t->timestamps = timestamps;
+        t->time.msec = true;
         *ret = t;
         return 0;
 }

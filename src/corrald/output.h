@@ -27,12 +27,9 @@
 #define OUTPUT_READ_BUDGET ((size_t) 128 * 1024)
 #define OUTPUT_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
-/* The defaults of log_buffer, output_max_size and output_max_files, and
- * the smallest output_max_size (so that any line piece with its time fits
- * in one file). */
+/* The default of log_buffer (CONFIG_LOG_BUFFER_DEFAULT), and the smallest
+ * max_size of a file (so that any line piece with its time fits in one). */
 #define OUTPUT_BUFFER_DEFAULT ((size_t) 64 * 1024)
-#define OUTPUT_FILE_MAX_SIZE_DEFAULT ((uint64_t) 10 * 1024 * 1024)
-#define OUTPUT_FILE_MAX_FILES_DEFAULT 5U
 #define OUTPUT_FILE_MAX_SIZE_MIN ((uint64_t) 64 * 1024)
 #define OUTPUT_FILE_MAX_FILES_MAX 1000U
 
@@ -83,9 +80,10 @@ const char *output_file_path(const OutputFile *f);
 typedef struct OutputTerminal OutputTerminal;
 
 /* Writes lines to out_fd (stdout lines) and err_fd (stderr lines) as
- *     2026-11-23T04:15:58.123456Z web@1  | GET /api/status 200
- * with the time only when timestamps is true (as when corrald's own lines
- * on stderr carry it), names padded to the widest one set. The fds are
+ *     2026-11-23T04:15:58.123Z web@1  | GET /api/status 200
+ * with the time (in milliseconds, as corrald's own lines) only when
+ * timestamps is true (as when corrald's own lines on stderr carry it),
+ * names padded to the widest one set. The fds are
  * not owned. These writes block when the terminal does. Returns 0 with
  * the object in *ret, or -ENOMEM. */
 int output_terminal_new(int out_fd, int err_fd, bool timestamps, OutputTerminal **ret);
