@@ -19,7 +19,7 @@
 #include "logs.h"
 #include "output.h"
 #include "output-json.h"
-#include "utf8.h"
+#include "utf8-bytes.h"
 
 /* ---- the splitter ---- */
 

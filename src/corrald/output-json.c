@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "macro.h"
-#include "utf8.h"
+#include "utf8-bytes.h"
 
 /* {"unit":"","stream":"stdout","timestamp_usec":N,"seq":N,"text":"",
  * "split":true,"partial":true}: the fixed part, numbers at 20 digits. */

@@ -10,7 +10,7 @@
 
 #include "logs-internal.h"
 #include "macro.h"
-#include "utf8.h"
+#include "utf8-bytes.h"
 
 struct corral_journal_follow {
         sd_journal *j;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "utf8.h"
+#include "utf8-bytes.h"
 
 #include <errno.h>
 #include <stdint.h>
