@@ -51,6 +51,15 @@ static void print_line(LogsPrinter *p, const corral_log_line *l) {
                corral_log_line_text(l) ?: "", err && p->colour ? ANSI_NORMAL : "");
 }
 
+void logs_print(const corral_logs *logs) {
+        LogsPrinter p = { .colour = colour_wanted() };
+
+        for (size_t i = 0; i < corral_logs_count(logs); i++)
+                p.width = MAX(p.width, strlen(corral_log_line_unit(corral_logs_get(logs, i)) ?: "?"));
+        for (size_t i = 0; i < corral_logs_count(logs); i++)
+                print_line(&p, corral_logs_get(logs, i));
+}
+
 /* Adds the journal's lines of the units corrald named, in time order. */
 static void add_journal_lines(corral_logs *logs, const Args *a) {
         const char *const *units = corral_logs_journal_units(logs);

@@ -17,3 +17,7 @@
 int parse_since(const char *s, uint64_t now_usec, uint64_t *ret);
 
 int verb_logs(corral *c, const Args *a);
+
+/* Prints lines as logs does (on a terminal with colour), the unit column as
+ * wide as the widest name among them. */
+void logs_print(const corral_logs *logs);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logs.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "time-util.h"
@@ -234,7 +235,25 @@ static void print_journal_tail(const corral_unit *u) {
         corral_strv_free(lines);
 }
 
-void print_unit_details(const corral_unit *u) {
+static bool logs_in_journal(const corral_logs *logs, const char *name) {
+        const char *const *j = corral_logs_journal_units(logs);
+
+        for (; j && *j; j++)
+                if (streq(*j, name))
+                        return true;
+        return false;
+}
+
+static void print_last_lines(const corral_unit *u, const corral_logs *logs) {
+        if (!logs || logs_in_journal(logs, corral_unit_name(u)))
+                return print_journal_tail(u);
+        if (corral_logs_count(logs) > 0) {
+                printf("\n");
+                logs_print(logs);
+        }
+}
+
+void print_unit_details(const corral_unit *u, const corral_logs *logs) {
         const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
         char buf[FORMAT_TIMESPAN_MAX];
         uid_t owner = corral_unit_owner_uid(u);
@@ -266,7 +285,7 @@ void print_unit_details(const corral_unit *u) {
         if (corral_unit_error(u))
                 printf("      Error: %s\n", corral_unit_error(u));
         print_process_tree(u);
-        print_journal_tail(u);
+        print_last_lines(u, logs);
 }
 
 /* ---- events ---- */
