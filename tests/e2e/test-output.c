@@ -4,7 +4,9 @@
  * by size and reopened on SIGUSR1 after a mv, stderr in a file of its own,
  * and a unit writing 200 MB as fast as it can while another is
  * health-checked and status is asked in a loop: corrald's RSS stays within
- * the buffers plus 2 MiB, no check fails, every status answers. */
+ * the buffers plus 2 MiB, no check fails, every status answers. Then
+ * corralctl logs -n 5 of one instance, every unit merged in time order,
+ * status UNIT's last lines, and logs -f within a second of the writing. */
 
 #include <setjmp.h>
 #include <signal.h>
@@ -14,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -253,6 +259,173 @@ static void test_flood(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- corralctl logs ---- */
+
+/* Runs corralctl --socket … ARGS with stdout read into a string (popen:
+ * ARGS is shell words of the test's own). */
+static char *ctl(const char *args, int *ret_status) {
+        _cleanup_free_ char *cmd = NULL;
+        char *out = NULL;
+        size_t n = 0;
+        FILE *f;
+
+        assert_non_null(getenv("CORRALCTL"));
+        assert_true(asprintf(&cmd, "%s --socket %s %s", getenv("CORRALCTL"), daemon_.socket, args) > 0);
+        f = popen(cmd, "re");
+        assert_non_null(f);
+        if (getdelim(&out, &n, '\0', f) < 0) {
+                free(out);
+                out = strdup("");
+        }
+        *ret_status = WEXITSTATUS(pclose(f));
+        print_message("corralctl %s: exit %d\n%s", args, *ret_status, out);
+        return out;
+}
+
+static unsigned count_lines(const char *s) {
+        unsigned n = 0;
+        for (; *s; s++)
+                n += *s == '\n';
+        return n;
+}
+
+/* Three instances of the demo service, health-checked every 200 ms: each
+ * answers with a line, "demo: GET /api/status 200" (as in the example
+ * configuration; no journal here). */
+static void start_web(const char *what) {
+        _cleanup_free_ char *body = NULL;
+
+        if (!getenv("CORRAL_DEMO_SERVICE") || !getenv("CORRALCTL"))
+                skip();
+        assert_true(asprintf(&body,
+                             "[program:web]\n"
+                             "command = %s -port ${PORT}\n"
+                             "instances = 3\n"
+                             "port = auto\n"
+                             "ready = health\n"
+                             "health_url = http://127.0.0.1:${PORT}/api/status\n"
+                             "health_interval = 200ms\n",
+                             getenv("CORRAL_DEMO_SERVICE")) > 0);
+        assert_int_equal(test_daemon_start(&daemon_, what, body), 0);
+        for (int i = 0; i < 3; i++) {
+                char ready[64];
+                snprintf(ready, sizeof(ready), "web@%d: ready (health check passed)", i);
+                assert_true(test_daemon_wait_log(&daemon_, ready, 1, TIMEOUT));
+        }
+        /* at least six checks each: more lines than asked for */
+        assert_true(test_daemon_wait_log(&daemon_, "web@1 | demo: GET /api/status 200", 6, TIMEOUT));
+}
+
+static void test_logs_last_five(void **state) {
+        _cleanup_free_ char *out = NULL, *all = NULL, *status = NULL;
+        int st;
+
+        start_web("logs");
+        out = ctl("logs -n 5 web@1", &st);
+        assert_int_equal(st, 0);
+        assert_int_equal(count_lines(out), 5);
+        assert_int_equal(strstr(out, "web@0") || strstr(out, "web@2"), false);
+        for (const char *p = out; *p; p = strchr(p, '\n') + 1)
+                assert_true(strneq(p + 16, "web@1 | demo: GET /api/status 200\n", 34)); /* "Nov 23 04:15:58 " */
+
+        /* every unit, merged, ten by default; the JSON lines as corrald sent them */
+        all = ctl("logs --json", &st);
+        assert_int_equal(st, 0);
+        assert_int_equal(count_lines(all), 10);
+        uint64_t last = 0;
+        for (const char *p = all; *p; p = strchr(p, '\n') + 1) {
+                json_t *l = json_loads(p, JSON_DISABLE_EOF_CHECK, NULL);
+                uint64_t t = (uint64_t) json_integer_value(json_object_get(l, "timestamp_usec"));
+                assert_non_null(l);
+                assert_string_equal(json_string_value(json_object_get(l, "stream")), "stdout");
+                assert_true(t >= last); /* in time order */
+                last = t;
+                json_decref(l);
+        }
+
+        /* status UNIT shows the last lines from the buffer */
+        status = ctl("status web@1", &st);
+        assert_int_equal(st, 0);
+        assert_non_null(strstr(status, "web@1 | demo: GET /api/status 200"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* Starts corralctl logs -f ARGS with its stdout a pipe (read end in
+ * *ret_fd); returns its PID. */
+static pid_t ctl_follow(const char *unit, int *ret_fd) {
+        int p[2];
+        pid_t pid;
+
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                (void) dup2(p[1], STDOUT_FILENO);
+                execl(getenv("CORRALCTL"), "corralctl", "--socket", daemon_.socket, "logs", "-f", "-n", "0", "--json",
+                      unit, (char *) NULL);
+                _exit(127);
+        }
+        close(p[1]);
+        *ret_fd = p[0];
+        return pid;
+}
+
+/* A line a unit writes is on a follower's screen within a second: the
+ * unit writes its own CLOCK_REALTIME, the test compares on arrival. */
+static void test_logs_follow(void **state) {
+        char buf[4096];
+        size_t have = 0;
+        unsigned seen = 0;
+        usec_t worst = 0, deadline;
+        int fd, status;
+        pid_t pid;
+
+        if (!getenv("CORRALCTL"))
+                skip();
+        assert_int_equal(test_daemon_start(&daemon_, "follow",
+                                           "[program:clock]\n"
+                                           "command = /bin/sh -c 'sleep 1; while :; do date +%s%N; sleep 0.3; done'\n"
+                                           "[program:quiet]\n"
+                                           "command = /bin/sh -c 'while :; do echo other; sleep 0.1; done'\n"),
+                         0);
+        assert_true(test_daemon_wait_log(&daemon_, "clock: started", 1, TIMEOUT));
+        pid = ctl_follow("clock", &fd);
+        deadline = now(CLOCK_MONOTONIC) + TIMEOUT;
+        while (seen < 5 && now(CLOCK_MONOTONIC) < deadline) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                char *nl;
+
+                assert_true(poll(&pfd, 1, 5000) > 0);
+                ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+                assert_true(n > 0);
+                have += (size_t) n;
+                buf[have] = '\0';
+                while ((nl = strchr(buf, '\n'))) {
+                        usec_t arrived = now(CLOCK_REALTIME);
+                        json_t *l = json_loadb(buf, (size_t) (nl - buf), 0, NULL);
+                        const char *text = json_string_value(json_object_get(l, "text"));
+
+                        assert_non_null(text);
+                        assert_string_equal(json_string_value(json_object_get(l, "unit")), "clock");
+                        usec_t written = strtoull(text, NULL, 10) / 1000;
+                        worst = MAX(worst, arrived - written);
+                        seen++;
+                        json_decref(l);
+                        have -= (size_t) (nl + 1 - buf);
+                        memmove(buf, nl + 1, have + 1);
+                }
+        }
+        print_message("%u lines followed, the slowest %llu ms after its writing\n", seen,
+                      (unsigned long long) (worst / USEC_PER_MSEC));
+        assert_true(seen >= 5);
+        assert_true(worst < USEC_PER_SEC);
+        assert_int_equal(kill(pid, SIGTERM), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        close(fd);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 static void remove_outdir(void) {
         DIR *d = opendir(outdir);
         struct dirent *e;
@@ -282,6 +455,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_file_rotation, teardown),
                 cmocka_unit_test_teardown(test_reopen_on_sigusr1, teardown),
                 cmocka_unit_test_teardown(test_flood, teardown),
+                cmocka_unit_test_teardown(test_logs_last_five, teardown),
+                cmocka_unit_test_teardown(test_logs_follow, teardown),
         };
 
         test_require_cgroup2_root();
