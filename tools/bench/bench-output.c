@@ -11,7 +11,10 @@
  *   capture   corral's UnitOutput in an sd-event loop: lines cut, kept in a
  *             64 KiB ring, nothing written anywhere;
  *   file      the same, and each line written with its ISO 8601 time to a
- *             file under /tmp rotated at 10 MiB × 5 (output = file:PATH).
+ *             file under /tmp rotated at 10 MiB × 5 (output = file:PATH);
+ *   corrald   (with --corrald, as root, $CORRALD set) the real corrald with
+ *             one unit, this program as the writer, output = file:PATH
+ *             rotated at 10 MiB × 2; the CPU is corrald's (/proc/PID/stat).
  * Prints "name value unit" lines: throughput in MB/s (10^6 bytes) as the
  * writer sees it (the median of --runs) and the reader's CPU (user +
  * system) in seconds per GB (10^9 bytes). */
@@ -36,6 +39,8 @@ static struct {
         uint64_t bytes;
         size_t line;
         unsigned runs;
+        bool corrald;
+        const char *report; /* --write: the writer's mode, reporting here */
 } arg = { .bytes = 1000ULL * 1000 * 1000, .line = 100, .runs = 3 };
 
 typedef struct Result {
@@ -69,6 +74,27 @@ _noreturn_ static void writer(int fd) {
                 left -= (uint64_t) k;
         }
         _exit(0);
+}
+
+/* --write REPORT: the writer as corrald's unit, on its stdout; then its
+ * own elapsed µs into REPORT. */
+static int writer_as_unit(void) {
+        usec_t t0 = now(CLOCK_MONOTONIC);
+        pid_t pid = fork();
+        FILE *f;
+        int status;
+
+        if (pid < 0)
+                return 1;
+        if (pid == 0)
+                writer(STDOUT_FILENO);
+        if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return 1;
+        f = fopen(arg.report, "we");
+        if (!f)
+                return 1;
+        fprintf(f, "%llu\n", (unsigned long long) (now(CLOCK_MONOTONIC) - t0));
+        return fclose(f) == 0 ? 0 : 1;
 }
 
 static pid_t writer_start(int fd) {
@@ -172,8 +198,96 @@ static int run_capture(const char *file, Result *ret) {
         return unit_output_bytes(o) == arg.bytes ? 0 : -EIO;
 }
 
+static void remove_files(const char *path);
+
+/* utime + stime of pid in µs. */
+static usec_t cpu_of(pid_t pid) {
+        char path[64], buf[1024];
+        unsigned long long ut = 0, st = 0;
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+        f = fopen(path, "re");
+        if (!f)
+                return 0;
+        if (fgets(buf, sizeof(buf), f)) {
+                const char *p = strrchr(buf, ')');
+                /* after "pid (comm)": state is field 3, utime 14, stime 15 */
+                if (p)
+                        (void) sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st);
+        }
+        fclose(f);
+        return (usec_t) ((ut + st) * USEC_PER_SEC / (unsigned long long) sysconf(_SC_CLK_TCK));
+}
+
+/* The real corrald, one unit writing through output = file:PATH. */
+static int run_corrald(const char *dir, Result *ret) {
+        char conf[256], report[256], logp[256], self[4096];
+        const char *corrald = getenv("CORRALD");
+        usec_t c0, wall = 0;
+        FILE *f;
+        pid_t pid;
+        ssize_t n;
+
+        n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (!corrald || n <= 0)
+                return -ENOENT;
+        self[n] = '\0';
+        snprintf(conf, sizeof(conf), "%s/corral.conf", dir);
+        snprintf(report, sizeof(report), "%s/report", dir);
+        snprintf(logp, sizeof(logp), "%s/corrald.log", dir);
+        unlink(report);
+        f = fopen(conf, "we");
+        if (!f)
+                return -errno;
+        fprintf(f,
+                "[corral]\ncgroup = /corral-bench-output-%d\ncontrol_socket = %s/control.sock\n"
+                "[program:writer]\ncommand = %s --write %s --bytes %llu --line %zu\nrestart = never\n"
+                "output = file:%s/out.log\noutput_max_size = 10M\noutput_max_files = 2\n",
+                (int) getpid(), dir, self, report, (unsigned long long) arg.bytes, arg.line, dir);
+        fclose(f);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                (void) dup2(fd, STDOUT_FILENO);
+                (void) dup2(fd, STDERR_FILENO);
+                execl(corrald, corrald, "--config", conf, (char *) NULL);
+                _exit(127);
+        }
+        c0 = cpu_of(pid);
+        /* a benchmark may look: wait for the writer's report */
+        for (usec_t deadline = now(CLOCK_MONOTONIC) + 600 * USEC_PER_SEC; now(CLOCK_MONOTONIC) < deadline;) {
+                f = fopen(report, "re");
+                if (f) {
+                        unsigned long long v = 0;
+                        if (fscanf(f, "%llu", &v) == 1)
+                                wall = v;
+                        fclose(f);
+                        if (wall > 0)
+                                break;
+                }
+                usleep(10 * 1000);
+        }
+        usec_t cpu = cpu_of(pid) - c0;
+        kill(pid, SIGTERM); /* our child, by its PID */
+        (void) waitpid(pid, NULL, 0);
+        remove_files(conf);
+        remove_files(report);
+        remove_files(logp);
+        snprintf(logp, sizeof(logp), "%s/out.log", dir);
+        remove_files(logp);
+        snprintf(logp, sizeof(logp), "%s/control.sock", dir);
+        unlink(logp);
+        if (wall == 0)
+                return -ETIMEDOUT;
+        *ret = result_of(wall, cpu);
+        return 0;
+}
+
 static void remove_files(const char *path) {
-        char p[256];
+        char p[300];
 
         unlink(path);
         for (int i = 1; i < 5; i++) {
@@ -217,11 +331,17 @@ static int pipe_adapter(const char *file, Result *ret) {
         return run_pipe(ret);
 }
 
+static int corrald_adapter(const char *dir, Result *ret) {
+        return run_corrald(dir, ret);
+}
+
 static int parse_args(int argc, char **argv) {
         static const struct option options[] = {
                 { "bytes", required_argument, NULL, 'b' },
                 { "line", required_argument, NULL, 'l' },
                 { "runs", required_argument, NULL, 'r' },
+                { "corrald", no_argument, NULL, 'c' },
+                { "write", required_argument, NULL, 'w' },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -238,8 +358,14 @@ static int parse_args(int argc, char **argv) {
                 case 'r':
                         arg.runs = (unsigned) strtoul(optarg, NULL, 10);
                         break;
+                case 'c':
+                        arg.corrald = true;
+                        break;
+                case 'w':
+                        arg.report = optarg;
+                        break;
                 case 'h':
-                        printf("bench-output [--bytes N] [--line N] [--runs N]\n");
+                        printf("bench-output [--bytes N] [--line N] [--runs N] [--corrald]\n");
                         exit(0);
                 default:
                         return -EINVAL;
@@ -255,6 +381,8 @@ int main(int argc, char **argv) {
 
         if (parse_args(argc, argv) < 0)
                 return 2;
+        if (arg.report)
+                return writer_as_unit();
         fd = mkstemp(file);
         if (fd < 0)
                 return 1;
@@ -264,5 +392,15 @@ int main(int argc, char **argv) {
         if (measure("pipe", pipe_adapter, NULL) < 0 || measure("capture", run_capture, NULL) < 0 ||
             measure("file", run_capture, file) < 0)
                 return 1;
+        if (arg.corrald) {
+                char dir[] = "/tmp/bench-output-corrald-XXXXXX";
+                int r;
+                if (!mkdtemp(dir))
+                        return 1;
+                r = measure("corrald", corrald_adapter, dir);
+                rmdir(dir);
+                if (r < 0)
+                        return 1;
+        }
         return 0;
 }
