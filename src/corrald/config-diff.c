@@ -9,10 +9,10 @@
 
 #include "config-parse.h"
 #include "config.h"
+#include "hash.h"
+#include "string-table.h"
 #include "strv.h"
 
-#define FNV_OFFSET 14695981039346656037ULL
-#define FNV_PRIME 1099511628211ULL
 
 static const char *const service_change_table[_SERVICE_CHANGE_MAX] = {
         [SERVICE_ADDED] = "added",
@@ -22,9 +22,7 @@ static const char *const service_change_table[_SERVICE_CHANGE_MAX] = {
         [SERVICE_UNCHANGED] = "unchanged",
 };
 
-const char *service_change_to_string(ServiceChange c) {
-        return c >= 0 && c < _SERVICE_CHANGE_MAX ? service_change_table[c] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(service_change, ServiceChange);
 
 /* ---- one member ---- */
 
@@ -64,8 +62,7 @@ static bool field_equal(const ConfigField *f, const ServiceConfig *a, const Serv
 }
 
 static void hash_bytes(uint64_t *h, const void *data, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                *h = (*h ^ ((const uint8_t *) data)[i]) * FNV_PRIME;
+        hash_fnv1a64_update(h, data, n);
 }
 
 /* A string and its end; NULL hashes apart from "". */
@@ -136,7 +133,7 @@ bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b)
 }
 
 uint64_t service_config_hash(const ServiceConfig *s) {
-        uint64_t h = FNV_OFFSET;
+        uint64_t h = hash_fnv1a64_init();
 
         hash_str(&h, s->name);
         for (size_t i = 0; i < config_n_program_keys; i++) {

@@ -413,12 +413,13 @@ static int parse_size(const char *s, char **ret) {
 
         if (streq(s, "max") || streq(s, "infinity"))
                 return (*ret = strdup("max")) ? 0 : -ENOMEM;
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        whole = strtoull(s, &end, 10);
-        if (errno != 0)
-                return -ERANGE;
+        size_t digits = strspn(s, "0123456789");
+        uint64_t w;
+        int r = safe_atou64_n(s, digits, 10, &w);
+        if (r < 0)
+                return r;
+        whole = w;
+        end = (char *) s + digits;
         if (*end == '.') {
                 end++;
                 if (*end < '0' || *end > '9')
@@ -449,14 +450,13 @@ static int parse_size(const char *s, char **ret) {
 /* "50%" of one CPU, "200%", "50000 100000" (quota period in µs), "max". */
 static int parse_cpu_max(const char *s, char **ret) {
         unsigned quota, period;
-        char *end;
 
         if (streq(s, "max"))
                 return (*ret = strdup("max 100000")) ? 0 : -ENOMEM;
-        errno = 0;
-        unsigned long pct = strtoul(s, &end, 10);
-        if (errno == 0 && end != s && streq(end, "%") && pct > 0 && pct <= 100000)
-                return asprintf(ret, "%lu 100000", pct * 1000) < 0 ? -ENOMEM : 0;
+        uint64_t pct;
+        size_t n = strlen(s);
+        if (n > 1 && s[n - 1] == '%' && safe_atou64_n(s, n - 1, 10, &pct) >= 0 && pct > 0 && pct <= 100000)
+                return asprintf(ret, "%llu 100000", (unsigned long long) pct * 1000) < 0 ? -ENOMEM : 0;
         _cleanup_strv_free_ char **w = NULL;
         if (strv_split_words(s, &w, NULL) < 0 || strv_length(w) != 2 || parse_unsigned(w[0], &quota) < 0 ||
             parse_unsigned(w[1], &period) < 0 || quota < 1000 || period < 1000 || period > 1000000)
@@ -537,15 +537,14 @@ int config_parse_rlimit(const char *key, const char *value, void *field, char **
                 parts[1]++;
         for (int i = 0; i < 2; i++) {
                 const char *p = parts[i] ?: parts[0];
-                char *end;
                 if (streq(p, "infinity")) {
                         v[i] = RLIM_INFINITY;
                         continue;
                 }
-                errno = 0;
-                v[i] = strtoull(p, &end, 10);
-                if (errno != 0 || end == p || *end != '\0' || *p == '-')
+                uint64_t x;
+                if (safe_atou64(p, &x) < 0)
                         return value_invalid(ret_message, "invalid %s '%s': use N, SOFT:HARD or infinity", key, value);
+                v[i] = x;
         }
         if (v[0] > v[1])
                 return value_invalid(ret_message, "invalid %s '%s': the soft limit is above the hard one", key, value);

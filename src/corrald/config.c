@@ -18,6 +18,7 @@
 #include "config-parse.h"
 #include "config-validate.h"
 #include "fileio.h"
+#include "string-table.h"
 #include "strv.h"
 
 /* ---- string tables ---- */
@@ -55,55 +56,12 @@ static const char *const log_target_table[_LOG_TARGET_MAX] = {
         [LOG_TARGET_STDERR] = "stderr",
 };
 
-static int string_table_lookup(const char *const *table, size_t n, const char *s) {
-        if (!s)
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (table[i] && streq(table[i], s))
-                        return (int) i;
-        return -EINVAL;
-}
-
-const char *kill_mode_to_string(KillMode m) {
-        if (m < 0 || m >= _KILL_MODE_MAX)
-                return NULL;
-        return kill_mode_table[m];
-}
-
-KillMode kill_mode_from_string(const char *s) {
-        return (KillMode) string_table_lookup(kill_mode_table, ELEMENTSOF(kill_mode_table), s);
-}
-
-const char *restart_policy_to_string(RestartPolicy p) {
-        if (p < 0 || p >= _RESTART_POLICY_MAX)
-                return NULL;
-        return restart_policy_table[p];
-}
-
-RestartPolicy restart_policy_from_string(const char *s) {
-        return (RestartPolicy) string_table_lookup(restart_policy_table,
-                                                   ELEMENTSOF(restart_policy_table), s);
-}
-
-static const char *string_table_get(const char *const *table, size_t n, int i) {
-        return i >= 0 && (size_t) i < n ? table[i] : NULL;
-}
-
-const char *ready_mode_to_string(ReadyMode m) {
-        return string_table_get(ready_mode_table, ELEMENTSOF(ready_mode_table), m);
-}
-
-const char *exit_type_to_string(ExitType t) {
-        return string_table_get(exit_type_table, ELEMENTSOF(exit_type_table), t);
-}
-
-const char *output_kind_to_string(OutputKind k) {
-        return string_table_get(output_kind_table, ELEMENTSOF(output_kind_table), k);
-}
-
-const char *log_target_to_string(LogTarget t) {
-        return string_table_get(log_target_table, ELEMENTSOF(log_target_table), t);
-}
+DEFINE_STRING_TABLE_LOOKUP(kill_mode, KillMode);
+DEFINE_STRING_TABLE_LOOKUP(restart_policy, RestartPolicy);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(ready_mode, ReadyMode);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(exit_type, ExitType);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(output_kind, OutputKind);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(log_target, LogTarget);
 
 /* ---- objects ---- */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "curl-dlopen.h"
+#include "health-curl.h"
 #include "log.h"
 
 /* Idle connections kept for reuse, over all hosts. */

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "string-table.h"
 
 static const char *const unit_request_table[_UNIT_REQUEST_MAX] = {
         [UNIT_REQUEST_START] = "start",
@@ -13,16 +14,7 @@ static const char *const unit_request_table[_UNIT_REQUEST_MAX] = {
         [UNIT_REQUEST_RESTART] = "restart",
 };
 
-const char *unit_request_to_string(UnitRequest r) {
-        return r >= 0 && r < _UNIT_REQUEST_MAX ? unit_request_table[r] : NULL;
-}
-
-UnitRequest unit_request_from_string(const char *s) {
-        for (UnitRequest r = 0; s && r < _UNIT_REQUEST_MAX; r++)
-                if (streq(unit_request_table[r], s))
-                        return r;
-        return _UNIT_REQUEST_INVALID;
-}
+DEFINE_STRING_TABLE_LOOKUP(unit_request, UnitRequest);
 
 /* ---- Names ---- */
 

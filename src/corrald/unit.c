@@ -10,7 +10,8 @@
 #include "log.h"
 #include "output.h"
 #include "parse-util.h"
-#include "restart-policy.h"
+#include "unit-restart.h"
+#include "string-table.h"
 #include "strv.h"
 #include "unit-internal.h"
 
@@ -49,17 +50,9 @@ static const char *const unit_event_table[_UNIT_EVENT_MAX] = {
         [UNIT_EVENT_ADOPT] = "adopt",           [UNIT_EVENT_LEFTOVER] = "leftover",
 };
 
-const char *unit_state_to_string(UnitState s) {
-        return s >= 0 && s < _UNIT_STATE_MAX ? unit_state_table[s] : NULL;
-}
-
-const char *unit_result_to_string(UnitResult r) {
-        return r >= 0 && r < _UNIT_RESULT_MAX ? unit_result_table[r] : NULL;
-}
-
-const char *unit_event_to_string(UnitEvent e) {
-        return e >= 0 && e < _UNIT_EVENT_MAX ? unit_event_table[e] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_state, UnitState);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_result, UnitResult);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_event, UnitEvent);
 
 Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int instance) {
         Unit *u = calloc(1, sizeof(Unit));

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "curl-dlopen.h"
+#include "health-curl.h"
 
 #include <dlfcn.h>
 #include <errno.h>
