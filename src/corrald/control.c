@@ -18,6 +18,7 @@
 #include "parse-util.h"
 #include "strv.h"
 #include "unit.h"
+#include "control-logs.h"
 
 typedef enum Permission {
         PERM_READ,   /* status_public, or a changer */
@@ -37,6 +38,7 @@ typedef struct Client {
         char *out;
         size_t n_out;
         bool subscribed;
+        ControlFollow follow; /* logs with follow: the lines of these units */
         char *waiting_for; /* a job whose end answers the pending "wait" */
         struct Client *next;
 } Client;
@@ -69,6 +71,7 @@ static void client_free(Client *c) {
         free(c->in);
         free(c->out);
         free(c->waiting_for);
+        control_follow_done(&c->follow);
         free(c);
 }
 
@@ -565,6 +568,29 @@ static int handle_wait(Client *c, json_t *params) {
         return client_update_events(c); /* no more requests until it ends */
 }
 
+static int handle_logs(Client *c, json_t *params) {
+        _cleanup_(control_logs_params_done) ControlLogsParams p = {};
+        const char *error = NULL, *missing = NULL;
+        json_t *result = NULL;
+        int r;
+
+        r = control_logs_params_parse(params, &p, &error);
+        if (r < 0)
+                return client_reply_error(c, r, error);
+        r = control_logs_result(c->server->manager, &p, &result, &missing);
+        if (r == -ENOENT) {
+                char msg[128];
+                snprintf(msg, sizeof(msg), "no such unit: %.64s", missing);
+                return client_reply_error(c, r, msg);
+        }
+        if (r < 0)
+                return client_reply_error(c, r, /* message= */ NULL);
+        r = client_reply(c, result);
+        if (r >= 0 && p.follow)
+                control_follow_start(&c->follow, &p);
+        return r;
+}
+
 static int handle_subscribe(Client *c, json_t *params) {
         c->subscribed = true;
         return client_reply(c, json_object());
@@ -581,6 +607,7 @@ static const struct {
         { "thaw", handle_thaw, PERM_CHANGE },       { "reload", handle_reload, PERM_CHANGE },
         { "run", handle_run, PERM_JOB },            { "cancel", handle_cancel, PERM_JOB },
         { "wait", handle_wait, PERM_OWNER },         { "subscribe", handle_subscribe, PERM_READ },
+        { "logs", handle_logs, PERM_READ },
 };
 
 static int client_handle_line(Client *c, const char *line, size_t len) {
@@ -630,7 +657,7 @@ static int client_arm_timer(Client *c) {
 static int client_process(Client *c) {
         bool answered = false;
 
-        while (!c->waiting_for && !c->subscribed) {
+        while (!c->waiting_for && !c->subscribed && !c->follow.on) {
                 char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
                 if (!nl)
                         break;
@@ -642,7 +669,7 @@ static int client_process(Client *c) {
                 c->n_in -= len + 1;
                 answered = true;
         }
-        if (c->waiting_for || c->subscribed || (answered && c->n_in == 0))
+        if (c->waiting_for || c->subscribed || c->follow.on || (answered && c->n_in == 0))
                 return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         return 0;
 }
@@ -655,7 +682,7 @@ static int client_read(Client *c) {
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0)
                 return -ECONNRESET;
-        if (c->n_in == 0 && !c->subscribed && !c->waiting_for) {
+        if (c->n_in == 0 && !c->subscribed && !c->follow.on && !c->waiting_for) {
                 int r = client_arm_timer(c); /* a new request begins */
                 if (r < 0)
                         return r;
@@ -784,6 +811,43 @@ static void control_unit_removed(ControlServer *s, Unit *u) {
                         c->waiting_for = mfree(c->waiting_for);
                         (void) client_reply_error(c, -ENOENT, "the job is gone");
                 }
+}
+
+/* Queues text for a follower unless it is too far behind; then the line
+ * is counted, and said once there is room again. */
+static void follower_queue(Client *c, const char *text, size_t len) {
+        _cleanup_free_ char *dropped = NULL;
+        size_t n = 0;
+
+        if (c->n_out + len > CONTROL_FOLLOW_BEHIND_MAX) {
+                c->follow.dropped++;
+                return;
+        }
+        if (c->follow.dropped > 0 && control_logs_dropped_text(c->follow.dropped, &dropped, &n) < 0)
+                return;
+        char *p = realloc(c->out, c->n_out + n + len);
+        if (!p)
+                return;
+        c->out = p;
+        memcpy(c->out + c->n_out, dropped, n);
+        memcpy(c->out + c->n_out + n, text, len);
+        c->n_out += n + len;
+        c->follow.dropped = 0;
+        (void) client_update_events(c);
+}
+
+void control_on_output_line(const char *unit, const OutputLine *l, void *userdata) {
+        ControlServer *s = userdata;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        for (Client *c = s->clients; c; c = c->next) {
+                if (!control_follow_wants(&c->follow, unit))
+                        continue;
+                if (!text && control_logs_line_text(unit, l, &text, &len) < 0)
+                        return;
+                follower_queue(c, text, len);
+        }
 }
 
 void control_on_manager_event(const ManagerEvent *ev, void *userdata) {

@@ -222,6 +222,8 @@ static int run(Config *config_in) {
         else
                 r = manager_subscribe(m, control_on_manager_event, control);
         if (r >= 0)
+                manager_subscribe_output(m, control_on_output_line, control);
+        if (r >= 0)
                 r = manager_startup(m);
         if (r < 0)
                 manager_shutdown(m); /* stop what did start, then exit */

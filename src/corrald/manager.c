@@ -165,7 +165,7 @@ static void on_output_line(Unit *u, const OutputLine *l, void *userdata) {
         Manager *m = userdata;
 
         if (m->output_subscriber)
-                m->output_subscriber(u, l, m->output_userdata);
+                m->output_subscriber(u->name, l, m->output_userdata);
 }
 
 void manager_subscribe_output(Manager *m, ManagerOutputSubscriber cb, void *userdata) {

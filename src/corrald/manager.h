@@ -25,7 +25,7 @@ typedef struct Manager Manager;
 /* Gets each line a unit writes, right after it is in the unit's buffer,
  * possibly inside a unit's transition (its last lines when it ends): it
  * may only look (and queue what it sends), never call the manager. */
-typedef void (*ManagerOutputSubscriber)(Unit *u, const OutputLine *l, void *userdata);
+typedef void (*ManagerOutputSubscriber)(const char *unit, const OutputLine *l, void *userdata);
 
 struct Manager {
         sd_event *event;

@@ -156,6 +156,15 @@ void unit_output_ended(Unit *u) {
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read the last output: %m, ignoring");
 }
 
+void unit_output_view(const Unit *u, UnitOutputView *ret) {
+        *ret = (UnitOutputView) {
+                .name = u->name,
+                .ring = u->output ? unit_output_ring(u->output) : NULL,
+                .journal = unit_output_in_journal(u),
+                .listed = !u->removed || !unit_is_inactive(u),
+        };
+}
+
 void unit_output_reopen_files(Unit *u) {
         int r;
 

@@ -223,6 +223,16 @@ bool unit_output_in_journal(const Unit *u);
  * them); warns when it cannot. */
 void unit_output_reopen_files(Unit *u);
 
+/* What the logs method needs of a unit (borrowed from it). */
+typedef struct UnitOutputView {
+        const char *name;
+        const OutputRing *ring; /* its last lines; NULL when corrald has kept none */
+        bool journal;           /* its output goes to the journal */
+        bool listed;            /* not a removed unit on its way out: "every unit" includes it */
+} UnitOutputView;
+
+void unit_output_view(const Unit *u, UnitOutputView *ret);
+
 /* Frees the unit; the caller makes sure it is inactive or failed (its
  * processes gone). Accepts NULL; returns NULL. */
 Unit *unit_free(Unit *u);
