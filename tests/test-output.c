@@ -16,9 +16,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "control-logs.h"
 #include "logs.h"
 #include "output.h"
 #include "output-json.h"
+#include "strv.h"
 #include "utf8-bytes.h"
 
 /* ---- the splitter ---- */
@@ -760,6 +762,88 @@ static void test_logs_merge(_unused_ void **state) {
                 output_ring_done(&r[i]);
 }
 
+/* ---- the logs method's params and follower messages ---- */
+
+static void test_logs_params(_unused_ void **state) {
+        static const struct {
+                const char *json;
+                int ret;
+                uint64_t lines;
+                usec_t since;
+                bool follow;
+                int n_units; /* -1: NULL */
+        } cases[] = {
+                { "{}", 0, 10, 0, false, -1 },
+                { "{\"lines\":0}", 0, 0, 0, false, -1 },
+                { "{\"lines\":5,\"units\":[\"web@1\"]}", 0, 5, 0, false, 1 },
+                { "{\"units\":[]}", 0, 10, 0, false, 0 },
+                { "{\"since_usec\":1795407358000000,\"follow\":true}", 0, 10, 1795407358000000ULL, true, -1 },
+                { "{\"lines\":99999999999}", 0, UINT32_MAX, 0, false, -1 },
+                { "{\"lines\":-1}", -EINVAL, 0, 0, false, -1 },
+                { "{\"lines\":\"5\"}", -EINVAL, 0, 0, false, -1 },
+                { "{\"since_usec\":-5}", -EINVAL, 0, 0, false, -1 },
+                { "{\"follow\":1}", -EINVAL, 0, 0, false, -1 },
+                { "{\"units\":\"web\"}", -EINVAL, 0, 0, false, -1 },
+                { "{\"units\":[1]}", -EINVAL, 0, 0, false, -1 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *params = json_loads(cases[i].json, 0, NULL);
+                ControlLogsParams p = {};
+                const char *error = NULL;
+                int r;
+
+                assert_non_null(params);
+                r = control_logs_params_parse(params, &p, &error);
+                print_message("%s -> %d %s\n", cases[i].json, r, error ?: "");
+                assert_int_equal(r, cases[i].ret);
+                if (r == 0) {
+                        assert_int_equal(p.lines, cases[i].lines);
+                        assert_int_equal(p.since, cases[i].since);
+                        assert_int_equal(p.follow, cases[i].follow);
+                        if (cases[i].n_units < 0)
+                                assert_null(p.units);
+                        else
+                                assert_int_equal(strv_length(p.units), cases[i].n_units);
+                } else
+                        assert_non_null(error);
+                control_logs_params_done(&p);
+                json_decref(params);
+        }
+        json_t *none = NULL;
+        ControlLogsParams p = {};
+        const char *error = NULL;
+        assert_int_equal(control_logs_params_parse(none, &p, &error), 0); /* no params at all */
+        assert_int_equal(p.lines, CONTROL_LOGS_LINES_DEFAULT);
+}
+
+static void test_follow(_unused_ void **state) {
+        ControlLogsParams p = { .units = strv_copy((char *[]) { (char *) "web@1", NULL }) };
+        ControlFollow f = {};
+        OutputLine l = { .seq = 3, .timestamp = 5, .stream = OUTPUT_STDOUT, .text = "hi", .len = 2 };
+        _cleanup_free_ char *text = NULL, *dropped = NULL;
+        size_t n;
+
+        assert_false(control_follow_wants(&f, "web@1"));
+        control_follow_start(&f, &p);
+        assert_null(p.units); /* taken */
+        assert_true(control_follow_wants(&f, "web@1"));
+        assert_false(control_follow_wants(&f, "web@0"));
+        control_follow_done(&f);
+        f = (ControlFollow) {};
+        p = (ControlLogsParams) {};
+        control_follow_start(&f, &p);
+        assert_true(control_follow_wants(&f, "anything")); /* every unit, later ones too */
+        control_follow_done(&f);
+
+        assert_int_equal(control_logs_line_text("web@1", &l, &text, &n), 0);
+        assert_string_equal(text, "{\"line\":{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":5,"
+                                  "\"seq\":3,\"text\":\"hi\"}}\n");
+        assert_int_equal(n, strlen(text));
+        assert_int_equal(control_logs_dropped_text(7, &dropped, &n), 0);
+        assert_string_equal(dropped, "{\"dropped\":{\"lines\":7}}\n");
+}
+
 /* ---- corralctl logs --since ---- */
 
 static void test_parse_since(_unused_ void **state) {
@@ -849,6 +933,8 @@ int main(void) {
                 cmocka_unit_test(test_unit_output_files),
                 cmocka_unit_test(test_line_json),
                 cmocka_unit_test(test_logs_merge),
+                cmocka_unit_test(test_logs_params),
+                cmocka_unit_test(test_follow),
                 cmocka_unit_test(test_parse_since),
         };
 
