@@ -829,7 +829,8 @@ static void follower_queue(Client *c, const char *text, size_t len) {
         if (!p)
                 return;
         c->out = p;
-        memcpy(c->out + c->n_out, dropped, n);
+        if (dropped)
+                memcpy(c->out + c->n_out, dropped, n);
         memcpy(c->out + c->n_out + n, text, len);
         c->n_out += n + len;
         c->follow.dropped = 0;

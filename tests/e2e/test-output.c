@@ -50,7 +50,10 @@ static char *read_file(const char *path) {
 
         if (!f)
                 return strdup("");
-        assert_true(getdelim(&buf, &n, '\0', f) >= 0 || feof(f));
+        if (getdelim(&buf, &n, '\0', f) < 0) { /* empty: buf, if any, holds nothing */
+                assert_true(feof(f));
+                buf = mfree(buf);
+        }
         fclose(f);
         return buf ?: strdup("");
 }
@@ -249,8 +252,13 @@ static void test_flood(void **state) {
                       (double) (now(CLOCK_MONOTONIC) - t0) / 1e6, statuses,
                       (unsigned long long) (slowest / USEC_PER_MSEC), checks - checks_before, rss_before, rss_max);
         assert_true(done);
-        /* the two units' buffers (64 KiB each) and 2 MiB */
+        /* the two units' buffers (64 KiB each) and 2 MiB; not under ASan,
+         * whose quarantine keeps freed memory resident on purpose */
+#ifndef __SANITIZE_ADDRESS__
         assert_true(rss_max - rss_before <= 2 * 64 + 2048);
+#else
+        print_message("(RSS not checked under AddressSanitizer)\n");
+#endif
         assert_true(slowest < 2 * USEC_PER_SEC);
         assert_true(checks > checks_before);
         assert_int_equal(test_daemon_log_count(&daemon_, "unhealthy"), 0);
