@@ -766,75 +766,68 @@ static void test_logs_merge(_unused_ void **state) {
 
 static void test_logs_params(_unused_ void **state) {
         static const struct {
-                const char *json;
-                int ret;
+                const char *params;
+                bool valid;
                 uint64_t lines;
                 usec_t since;
                 bool follow;
                 int n_units; /* -1: NULL */
         } cases[] = {
-                { "{}", 0, 10, 0, false, -1 },
-                { "{\"lines\":0}", 0, 0, 0, false, -1 },
-                { "{\"lines\":5,\"units\":[\"web@1\"]}", 0, 5, 0, false, 1 },
-                { "{\"units\":[]}", 0, 10, 0, false, 0 },
-                { "{\"since_usec\":1795407358000000,\"follow\":true}", 0, 10, 1795407358000000ULL, true, -1 },
-                { "{\"lines\":99999999999}", 0, UINT32_MAX, 0, false, -1 },
-                { "{\"lines\":-1}", -EINVAL, 0, 0, false, -1 },
-                { "{\"lines\":\"5\"}", -EINVAL, 0, 0, false, -1 },
-                { "{\"since_usec\":-5}", -EINVAL, 0, 0, false, -1 },
-                { "{\"follow\":1}", -EINVAL, 0, 0, false, -1 },
-                { "{\"units\":\"web\"}", -EINVAL, 0, 0, false, -1 },
-                { "{\"units\":[1]}", -EINVAL, 0, 0, false, -1 },
+                { NULL, true, 10, 0, false, -1 },
+                { "{}", true, 10, 0, false, -1 },
+                { "{\"lines\":0}", true, 0, 0, false, -1 },
+                { "{\"lines\":5,\"units\":[\"web@1\"]}", true, 5, 0, false, 1 },
+                { "{\"units\":[]}", true, 10, 0, false, 0 },
+                { "{\"since_usec\":1795407358000000,\"follow\":true}", true, 10, 1795407358000000ULL, true, -1 },
+                { "{\"lines\":99999999999}", true, UINT32_MAX, 0, false, -1 },
+                { "{\"lines\":-1}", false, 0, 0, false, -1 },
+                { "{\"lines\":\"5\"}", false, 0, 0, false, -1 },
+                { "{\"since_usec\":-5}", false, 0, 0, false, -1 },
+                { "{\"follow\":1}", false, 0, 0, false, -1 },
+                { "{\"units\":\"web\"}", false, 0, 0, false, -1 },
+                { "{\"units\":[1]}", false, 0, 0, false, -1 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                json_t *params = json_loads(cases[i].json, 0, NULL);
-                ControlLogsParams p = {};
+                _cleanup_free_ char *line = NULL;
+                ControlRequest req = {};
                 const char *error = NULL;
-                int r;
 
-                assert_non_null(params);
-                r = control_logs_params_parse(params, &p, &error);
-                print_message("%s -> %d %s\n", cases[i].json, r, error ?: "");
-                assert_int_equal(r, cases[i].ret);
-                if (r == 0) {
-                        assert_int_equal(p.lines, cases[i].lines);
-                        assert_int_equal(p.since, cases[i].since);
-                        assert_int_equal(p.follow, cases[i].follow);
+                if (cases[i].params)
+                        assert_true(asprintf(&line, "{\"method\":\"logs\",\"params\":%s}", cases[i].params) > 0);
+                else
+                        line = strdup("{\"method\":\"logs\"}");
+                assert_int_equal(control_request_parse(line, strlen(line), &req, &error), 0);
+                print_message("%s -> %d %s\n", line, req.params_error, req.params_error_message ?: "");
+                assert_int_equal(req.method, CONTROL_METHOD_LOGS);
+                assert_int_equal(req.params_error == 0, cases[i].valid);
+                if (cases[i].valid) {
+                        assert_int_equal(req.lines, cases[i].lines);
+                        assert_int_equal(req.since, cases[i].since);
+                        assert_int_equal(req.follow, cases[i].follow);
                         if (cases[i].n_units < 0)
-                                assert_null(p.units);
+                                assert_null(req.units);
                         else
-                                assert_int_equal(strv_length(p.units), cases[i].n_units);
-                } else
-                        assert_non_null(error);
-                control_logs_params_done(&p);
-                json_decref(params);
+                                assert_int_equal(strv_length(req.units), cases[i].n_units);
+                }
+                control_request_done(&req);
         }
-        json_t *none = NULL;
-        ControlLogsParams p = {};
-        const char *error = NULL;
-        assert_int_equal(control_logs_params_parse(none, &p, &error), 0); /* no params at all */
-        assert_int_equal(p.lines, CONTROL_LOGS_LINES_DEFAULT);
 }
 
 static void test_follow(_unused_ void **state) {
-        ControlLogsParams p = { .units = strv_copy((char *[]) { (char *) "web@1", NULL }) };
         ControlFollow f = {};
         OutputLine l = { .seq = 3, .timestamp = 5, .stream = OUTPUT_STDOUT, .text = "hi", .len = 2 };
         _cleanup_free_ char *text = NULL, *dropped = NULL;
         size_t n;
 
         assert_false(control_follow_wants(&f, "web@1"));
-        control_follow_start(&f, &p);
-        assert_null(p.units); /* taken */
+        control_follow_start(&f, strv_copy((char *[]) { (char *) "web@1", NULL }));
         assert_true(control_follow_wants(&f, "web@1"));
         assert_false(control_follow_wants(&f, "web@0"));
-        control_follow_done(&f);
-        f = (ControlFollow) {};
-        p = (ControlLogsParams) {};
-        control_follow_start(&f, &p);
+        control_follow_start(&f, /* units= */ NULL);
         assert_true(control_follow_wants(&f, "anything")); /* every unit, later ones too */
         control_follow_done(&f);
+        assert_false(control_follow_wants(&f, "anything"));
 
         assert_int_equal(control_logs_line_text("web@1", &l, &text, &n), 0);
         assert_string_equal(text, "{\"line\":{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":5,"

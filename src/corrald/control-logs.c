@@ -9,60 +9,10 @@
 #include "strv.h"
 #include "unit.h"
 
-void control_logs_params_done(ControlLogsParams *p) {
-        p->units = strv_free(p->units);
-}
-
-static int params_units(json_t *names, char ***ret, const char **ret_error) {
-        _cleanup_strv_free_ char **l = NULL;
-        json_t *v;
-        size_t i;
-
-        if (!json_is_array(names)) {
-                *ret_error = "units must be an array of names";
-                return -EINVAL;
-        }
-        json_array_foreach(names, i, v) {
-                if (!json_is_string(v)) {
-                        *ret_error = "units must be an array of names";
-                        return -EINVAL;
-                }
-                if (strv_extend(&l, json_string_value(v)) < 0)
-                        return -ENOMEM;
-        }
-        if (!l && !(l = calloc(1, sizeof(char *)))) /* named none: an empty list, not "every unit" */
-                return -ENOMEM;
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
-int control_logs_params_parse(json_t *params, ControlLogsParams *ret, const char **ret_error) {
-        ControlLogsParams p = { .lines = CONTROL_LOGS_LINES_DEFAULT };
-        json_t *units = json_object_get(params, "units"), *lines = json_object_get(params, "lines"),
-               *since = json_object_get(params, "since_usec"), *follow = json_object_get(params, "follow");
-        int r;
-
-        if ((lines && (!json_is_integer(lines) || json_integer_value(lines) < 0)) ||
-            (since && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
-            (follow && !json_is_boolean(follow))) {
-                *ret_error = "lines and since_usec must be numbers ≥ 0, follow a boolean";
-                return -EINVAL;
-        }
-        if (lines)
-                p.lines = MIN((uint64_t) json_integer_value(lines), (uint64_t) CONTROL_LOGS_LINES_MAX);
-        if (since)
-                p.since = (usec_t) json_integer_value(since);
-        p.follow = json_is_true(follow);
-        if (units && (r = params_units(units, &p.units, ret_error)) < 0)
-                return r;
-        *ret = p;
-        return 0;
-}
-
-/* The views of the units p names, or of every listed unit. */
-static int logs_views(Manager *m, const ControlLogsParams *p, UnitOutputView **ret, size_t *ret_n,
+/* The views of the units req names, or of every listed unit. */
+static int logs_views(Manager *m, const ControlRequest *p, UnitOutputView **ret, size_t *ret_n,
                       const char **ret_missing) {
-        size_t n = p->units ? strv_length(p->units) : m->n_units, k = 0;
+        size_t n = p->units ? p->n_units : m->n_units, k = 0;
         _cleanup_free_ UnitOutputView *v = calloc(MAX(n, (size_t) 1), sizeof(*v));
 
         if (!v)
@@ -82,7 +32,7 @@ static int logs_views(Manager *m, const ControlLogsParams *p, UnitOutputView **r
         return 0;
 }
 
-int control_logs_result(Manager *m, const ControlLogsParams *p, json_t **ret, const char **ret_missing) {
+int control_logs_result(Manager *m, const ControlRequest *p, json_t **ret, const char **ret_missing) {
         _cleanup_free_ UnitOutputView *v = NULL;
         _cleanup_free_ const OutputRing **rings = NULL;
         _cleanup_free_ const char **names = NULL;
@@ -113,10 +63,10 @@ int control_logs_result(Manager *m, const ControlLogsParams *p, json_t **ret, co
         return *ret ? 0 : -ENOMEM;
 }
 
-void control_follow_start(ControlFollow *f, ControlLogsParams *p) {
+void control_follow_start(ControlFollow *f, char **units) {
         control_follow_done(f);
         f->on = true;
-        f->units = TAKE_PTR(p->units);
+        f->units = units;
 }
 
 void control_follow_done(ControlFollow *f) {

@@ -10,30 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "control-request.h"
 #include "manager.h"
 #include "output-ring.h"
 
-/* The lines of a logs request when it says nothing, and the most it may
- * ask for (more would not fit in a reply anyway). */
-#define CONTROL_LOGS_LINES_DEFAULT 10U
-#define CONTROL_LOGS_LINES_MAX UINT32_MAX
-
-typedef struct ControlLogsParams {
-        char **units;     /* NULL: every unit */
-        uint64_t lines;
-        usec_t since;     /* CLOCK_REALTIME µs; 0: no bound */
-        bool follow;
-} ControlLogsParams;
-
-/* Parses the params object of logs (NULL: none). Pure. Returns 0, or
- * -EINVAL with a static message in *ret_error, -ENOMEM. */
-int control_logs_params_parse(json_t *params, ControlLogsParams *ret, const char **ret_error);
-void control_logs_params_done(ControlLogsParams *p);
-
-/* {"lines": [...], "journal": [...], "omitted": n} for p. Returns 0 with
- * the object in *ret, -ENOENT with the unknown name in *ret_missing (a
- * pointer into p), -ENOMEM. */
-int control_logs_result(Manager *m, const ControlLogsParams *p, json_t **ret, const char **ret_missing);
+/* {"lines": [...], "journal": [...], "omitted": n} for the units, lines
+ * and since of req (a logs request). Returns 0 with the object in *ret,
+ * -ENOENT with the unknown name in *ret_missing (a pointer into req),
+ * -ENOMEM. */
+int control_logs_result(Manager *m, const ControlRequest *req, json_t **ret, const char **ret_missing);
 
 /* What a follower follows. */
 typedef struct ControlFollow {
@@ -42,8 +27,8 @@ typedef struct ControlFollow {
         uint64_t dropped; /* lines left out since the last one sent */
 } ControlFollow;
 
-/* Starts following p's units (taken from p). */
-void control_follow_start(ControlFollow *f, ControlLogsParams *p);
+/* Starts following units (taken; NULL: every unit). */
+void control_follow_start(ControlFollow *f, char **units);
 void control_follow_done(ControlFollow *f);
 bool control_follow_wants(const ControlFollow *f, const char *unit);
 

@@ -32,8 +32,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ControlServer *, control_free);
 /* The manager's subscriber (wired in main.c): tells subscribed clients of
  * a unit's state change, answers waiters of a job that has ended, and
  * forgets a unit that is about to be freed. userdata is the server. */
-/* A manager output subscriber: sends the line to the clients that follow
- * its unit (logs with follow). */
-void control_on_output_line(const char *unit, const OutputLine *l, void *userdata);
-
 void control_on_manager_event(const ManagerEvent *ev, void *userdata);
+
+/* The manager's output subscriber (wired in main.c): sends the line to the
+ * clients that follow its unit (logs with follow). userdata is the server. */
+void control_on_output_line(const char *unit, const OutputLine *l, void *userdata);

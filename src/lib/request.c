@@ -17,6 +17,7 @@ static int errno_from_name(const char *name) {
                 { "EPERM", EPERM },   { "EACCES", EACCES },         { "EBUSY", EBUSY },
                 { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN },   { "EOPNOTSUPP", EOPNOTSUPP },
                 { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT },   { "EIO", EIO },
+                { "EAGAIN", EAGAIN },
         };
 
         for (size_t i = 0; name && i < ELEMENTSOF(table); i++)
