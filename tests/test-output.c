@@ -56,16 +56,16 @@ static const struct {
         { { "\n\n" }, 4, { "", "" }, { 0, 0 } },
         { { "" }, 4, {}, {} },
         { { "abc" }, 4, { "abc" }, { NN } },
-        { { "abcd\n" }, 4, { "abcd" }, { 0 } },                       /* exactly line_max: whole */
+        { { "abcd\n" }, 4, { "abcd" }, { 0 } }, /* exactly line_max: whole */
         { { "abcde\n" }, 4, { "abcd", "e" }, { S, 0 } },
-        { { "abcdefgh\n" }, 4, { "abcd", "efgh" }, { S, 0 } },        /* the last piece ends the line */
+        { { "abcdefgh\n" }, 4, { "abcd", "efgh" }, { S, 0 } }, /* the last piece ends the line */
         { { "abcdefghij\n" }, 4, { "abcd", "efgh", "ij" }, { S, S, 0 } },
         { { "ab", "cd", "ef", "\n" }, 4, { "abcd", "ef" }, { S, 0 } },
-        { { "abcd" }, 4, { "abcd" }, { NN } },                        /* full, then the end */
+        { { "abcd" }, 4, { "abcd" }, { NN } }, /* full, then the end */
         { { "abcdabcdx" }, 4, { "abcd", "abcd", "x" }, { S, S, NN } },
         { { "abcd", "\n" }, 4, { "abcd" }, { 0 } },
         { { "x\nabcdefgh" }, 4, { "x", "abcd", "efgh" }, { 0, S, NN } },
-        { { "r\r\n" }, 4, { "r\r" }, { 0 } },                         /* only '\n' ends a line */
+        { { "r\r\n" }, 4, { "r\r" }, { 0 } }, /* only '\n' ends a line */
 };
 
 /* Feeds the chunks as given, or byte by byte: the lines must not depend on
@@ -198,9 +198,9 @@ static void test_ring_last_and_since(_unused_ void **state) {
                 usec_t since;
                 int first, count;
         } cases[] = {
-                { SIZE_MAX, 0, 0, 100 }, { 10, 0, 90, 10 },  { 1, 0, 99, 1 },       { 0, 0, -1, 0 },
-                { 500, 0, 0, 100 },      { SIZE_MAX, 500, 50, 50 }, { 5, 500, 95, 5 }, { SIZE_MAX, 495, 50, 50 },
-                { SIZE_MAX, 990, 99, 1 }, { SIZE_MAX, 991, -1, 0 }, { 100, 985, 99, 1 },
+                { SIZE_MAX, 0, 0, 100 },  { 10, 0, 90, 10 },         { 1, 0, 99, 1 },     { 0, 0, -1, 0 },
+                { 500, 0, 0, 100 },       { SIZE_MAX, 500, 50, 50 }, { 5, 500, 95, 5 },   { SIZE_MAX, 495, 50, 50 },
+                { SIZE_MAX, 990, 99, 1 }, { SIZE_MAX, 991, -1, 0 },  { 100, 985, 99, 1 },
         };
         OutputRing r;
 
@@ -286,10 +286,12 @@ static void test_text_utf8(_unused_ void **state) {
                 { "caf\xc3\xa9", 5, "caf\xc3\xa9" },
                 { "\xe2\x82\xac 5", 5, "\xe2\x82\xac 5" },
                 { "\xf0\x9f\x90\x84", 4, "\xf0\x9f\x90\x84" },
-                { "a\0b", 3, "a\xef\xbf\xbd" "b" },
+                { "a\0b", 3,
+                  "a\xef\xbf\xbd"
+                  "b" },
                 { "\xff", 1, "\xef\xbf\xbd" },
-                { "\xc3", 1, "\xef\xbf\xbd" },                        /* cut sequence */
-                { "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },        /* overlong */
+                { "\xc3", 1, "\xef\xbf\xbd" },                                 /* cut sequence */
+                { "\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd" },                 /* overlong */
                 { "\xed\xa0\x80", 3, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" }, /* surrogate */
                 { "\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
                 { "\x1b[31mred", 8, "\x1b[31mred" },
@@ -385,14 +387,15 @@ static void test_file_timestamps(_unused_ void **state) {
         assert_int_equal(output_file_write(f, &l), 0);
         f = output_file_free(f); /* writes what is buffered */
         text = read_all(path);
-        assert_string_equal(text, "2026-11-23T04:15:58.123456Z first\n"
-                                  "2026-11-23T04:15:59.000000Z long\n");
+        assert_string_equal(text,
+                            "2026-11-23T04:15:58.123456Z first\n"
+                            "2026-11-23T04:15:59.000000Z long\n");
         unlink(path);
 }
 
 static void test_file_open_checks(_unused_ void **state) {
-        _cleanup_free_ char *link = tmp_path("link.log"), *target = tmp_path("target.log"),
-                            *fifo = tmp_path("fifo"), *dir = tmp_path("dir");
+        _cleanup_free_ char *link = tmp_path("link.log"), *target = tmp_path("target.log"), *fifo = tmp_path("fifo"),
+                            *dir = tmp_path("dir");
         OutputFile *f = NULL;
 
         assert_int_equal(output_file_open("relative.log", 0, 1, true, &f), -EINVAL);
@@ -476,8 +479,7 @@ static void test_file_rotation_newest(_unused_ void **state) {
 }
 
 static void test_file_reopen(_unused_ void **state) {
-        _cleanup_free_ char *path = tmp_path("moved.log"), *moved = tmp_path("moved.log.old"), *a = NULL,
-                            *b = NULL;
+        _cleanup_free_ char *path = tmp_path("moved.log"), *moved = tmp_path("moved.log.old"), *a = NULL, *b = NULL;
         OutputFile *f = NULL;
         OutputLine l = line_of("before", 0, OUTPUT_STDOUT);
 
@@ -684,8 +686,9 @@ static void test_line_json(_unused_ void **state) {
 
         assert_int_equal(output_line_to_json("web@1", &l, &o), 0);
         text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-        assert_string_equal(text, "{\"seq\":7,\"stream\":\"stderr\",\"text\":\"a\\\"\\u0001\xef\xbf\xbd\","
-                                  "\"timestamp_usec\":123,\"unit\":\"web@1\"}");
+        assert_string_equal(text,
+                            "{\"seq\":7,\"stream\":\"stderr\",\"text\":\"a\\\"\\u0001\xef\xbf\xbd\","
+                            "\"timestamp_usec\":123,\"unit\":\"web@1\"}");
         assert_true(strlen(text) <= output_line_json_size("web@1", &l));
         json_decref(o);
         free(text);
@@ -714,7 +717,7 @@ static void test_logs_merge(_unused_ void **state) {
                 { 0, 0, OUTPUT_JSON_BUDGET, "", 0 },
                 { SIZE_MAX, 20, OUTPUT_JSON_BUDGET, "a1 b1 a2 c2", 0 },
                 { 2, 20, OUTPUT_JSON_BUDGET, "a2 c2", 0 },
-                { SIZE_MAX, 0, 300, "a2 c2", 5 },     /* two lines of ~145 bytes fit */
+                { SIZE_MAX, 0, 300, "a2 c2", 5 }, /* two lines of ~145 bytes fit */
                 { 4, 0, 150, "c2", 3 },
                 { SIZE_MAX, 0, 10, "", 7 },
         };
@@ -830,8 +833,9 @@ static void test_follow(_unused_ void **state) {
         assert_false(control_follow_wants(&f, "anything"));
 
         assert_int_equal(control_logs_line_text("web@1", &l, &text, &n), 0);
-        assert_string_equal(text, "{\"line\":{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":5,"
-                                  "\"seq\":3,\"text\":\"hi\"}}\n");
+        assert_string_equal(text,
+                            "{\"line\":{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":5,"
+                            "\"seq\":3,\"text\":\"hi\"}}\n");
         assert_int_equal(n, strlen(text));
         assert_int_equal(control_logs_dropped_text(7, &dropped, &n), 0);
         assert_string_equal(dropped, "{\"dropped\":{\"lines\":7}}\n");

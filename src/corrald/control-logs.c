@@ -55,8 +55,8 @@ int control_logs_result(Manager *m, const ControlRequest *p, json_t **ret, const
                         names[k++] = v[i].name;
                 }
         }
-        r = output_logs_json(rings, names, k, (size_t) MIN(p->lines, (uint64_t) SIZE_MAX), p->since,
-                             OUTPUT_JSON_BUDGET, &lines, &omitted);
+        r = output_logs_json(rings, names, k, (size_t) MIN(p->lines, (uint64_t) SIZE_MAX), p->since, OUTPUT_JSON_BUDGET,
+                             &lines, &omitted);
         if (r < 0)
                 return r;
         *ret = json_pack("{s:O,s:O,s:I}", "lines", lines, "journal", journal, "omitted", (json_int_t) omitted);

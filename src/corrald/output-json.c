@@ -138,8 +138,8 @@ static int logs_count(const OutputRing *const *rings, const char *const *names, 
         return 0;
 }
 
-int output_logs_json(const OutputRing *const *rings, const char *const *names, size_t n, size_t max_lines,
-                     usec_t since, size_t budget, json_t **ret, size_t *ret_omitted) {
+int output_logs_json(const OutputRing *const *rings, const char *const *names, size_t n, size_t max_lines, usec_t since,
+                     size_t budget, json_t **ret, size_t *ret_omitted) {
         json_auto_t *array = json_array();
         size_t total, keep, i = 0;
         Merge m;

@@ -29,5 +29,5 @@ size_t output_line_json_size(const char *unit, const OutputLine *l);
  * first, keeping only the newest lines that fit in budget bytes. Returns
  * 0 with the array in *ret and, in *ret_omitted, how many of the last
  * max_lines were left out for the budget; -ENOMEM. */
-int output_logs_json(const OutputRing *const *rings, const char *const *names, size_t n, size_t max_lines,
-                     usec_t since, size_t budget, json_t **ret, size_t *ret_omitted);
+int output_logs_json(const OutputRing *const *rings, const char *const *names, size_t n, size_t max_lines, usec_t since,
+                     size_t budget, json_t **ret, size_t *ret_omitted);

@@ -69,8 +69,7 @@ static int splitter_add(OutputSplitter *s, const char *data, size_t n, OutputLin
 }
 
 /* Ends the pending line with the n bytes before a '\n'. */
-static int splitter_end_line(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler,
-                             void *userdata) {
+static int splitter_end_line(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler, void *userdata) {
         int r;
 
         if (s->len == 0 && n <= s->line_max)
@@ -83,8 +82,7 @@ static int splitter_end_line(OutputSplitter *s, const char *data, size_t n, Outp
         return handler(s->pending, n, /* flags= */ 0, userdata);
 }
 
-int output_splitter_feed(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler,
-                         void *userdata) {
+int output_splitter_feed(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler, void *userdata) {
         while (n > 0) {
                 const char *nl = memchr(data, '\n', n);
                 int r;

@@ -45,10 +45,10 @@ typedef enum OutputLineFlags {
  * NUL-terminated (it may hold NUL bytes) and points into the ring or the
  * splitter: valid until the next change of what it points into. */
 typedef struct OutputLine {
-        uint64_t seq;        /* the ring's number of the line, from 0; 0 from the splitter */
-        usec_t timestamp;    /* CLOCK_REALTIME when it was read */
+        uint64_t seq;     /* the ring's number of the line, from 0; 0 from the splitter */
+        usec_t timestamp; /* CLOCK_REALTIME when it was read */
         OutputStream stream;
-        unsigned flags;      /* OutputLineFlags */
+        unsigned flags; /* OutputLineFlags */
         const char *text;
         size_t len;
 } OutputLine;
@@ -58,7 +58,7 @@ typedef struct OutputLine {
 #define OUTPUT_LINE_MAX_DEFAULT ((size_t) 16 * 1024)
 
 typedef struct OutputSplitter {
-        char *pending;   /* a line begun but not ended, line_max bytes (allocated on first need) */
+        char *pending; /* a line begun but not ended, line_max bytes (allocated on first need) */
         size_t len;
         size_t line_max;
 } OutputSplitter;
@@ -73,8 +73,7 @@ typedef int (*OutputLineHandler)(const char *text, size_t len, unsigned flags, v
  * and calls handler for every complete line and every line_max piece; what
  * is left without '\n' stays pending. Returns 0, -ENOMEM, or what handler
  * returned. */
-int output_splitter_feed(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler,
-                         void *userdata);
+int output_splitter_feed(OutputSplitter *s, const char *data, size_t n, OutputLineHandler handler, void *userdata);
 
 /* Hands out what is pending as a line with OUTPUT_LINE_NO_NEWLINE (at the
  * end of the stream). Returns 1 when there was something, 0 when not, or
@@ -91,12 +90,12 @@ void output_splitter_done(OutputSplitter *s);
 #define OUTPUT_RING_HEADER ((size_t) 16)
 
 typedef struct OutputRing {
-        uint8_t *buf;    /* size bytes, allocated by the first append */
+        uint8_t *buf; /* size bytes, allocated by the first append */
         size_t size;
-        size_t head;     /* offset of the oldest line */
-        size_t tail;     /* where the next line goes */
-        size_t end;      /* when wrapped: where the lines before offset 0 end */
-        bool wrapped;    /* lines live in [head, end) then [0, tail) */
+        size_t head;  /* offset of the oldest line */
+        size_t tail;  /* where the next line goes */
+        size_t end;   /* when wrapped: where the lines before offset 0 end */
+        bool wrapped; /* lines live in [head, end) then [0, tail) */
         size_t n_lines;
         uint64_t first_seq; /* seq of the oldest line */
         uint64_t evicted;   /* lines evicted to make room, over the ring's life */
@@ -124,10 +123,10 @@ uint64_t output_ring_next_seq(const OutputRing *r);
  * valid until the ring is next changed. */
 typedef struct OutputRingIter {
         const OutputRing *ring;
-        size_t offset;   /* of the next record */
-        size_t left;     /* records not yet visited */
-        uint64_t seq;    /* of the next record */
-        size_t skip;     /* matching lines still to skip */
+        size_t offset; /* of the next record */
+        size_t left;   /* records not yet visited */
+        uint64_t seq;  /* of the next record */
+        size_t skip;   /* matching lines still to skip */
         usec_t since;
 } OutputRingIter;
 

@@ -109,11 +109,11 @@ static int wbuf_put(WriteBuffer *b, const char *p, size_t n) {
 struct OutputFile {
         char *path;
         WriteBuffer buf;
-        uint64_t size;      /* of the file, what is buffered included */
-        uint64_t max_size;  /* 0: no limit */
+        uint64_t size;     /* of the file, what is buffered included */
+        uint64_t max_size; /* 0: no limit */
         unsigned max_files;
         bool timestamps;
-        bool in_line;       /* the last piece was OUTPUT_LINE_SPLIT */
+        bool in_line; /* the last piece was OUTPUT_LINE_SPLIT */
         TimeCache time;
 };
 
@@ -501,8 +501,8 @@ static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
                 return r;
         r = sd_event_source_set_priority(o->source[s], OUTPUT_PRIORITY);
         if (r >= 0)
-                (void) sd_event_source_set_description(o->source[s], s == OUTPUT_STDOUT ? "output-stdout"
-                                                                                       : "output-stderr");
+                (void) sd_event_source_set_description(o->source[s],
+                                                       s == OUTPUT_STDOUT ? "output-stdout" : "output-stderr");
         return r;
 }
 

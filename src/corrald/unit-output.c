@@ -35,8 +35,8 @@ static OutputSettings output_settings(const ServiceConfig *s) {
 }
 
 bool unit_output_in_journal(const Unit *u) {
-        return u->config && (u->config->output == OUTPUT_JOURNAL ||
-                             (u->config->output == OUTPUT_AUTO && log_target_is_journal()));
+        return u->config &&
+               (u->config->output == OUTPUT_JOURNAL || (u->config->output == OUTPUT_AUTO && log_target_is_journal()));
 }
 
 /* corrald reads stdout (and stderr with it): inherit, file:PATH, and auto
@@ -172,5 +172,6 @@ void unit_output_reopen_files(Unit *u) {
                 return;
         r = unit_output_reopen(u->output);
         if (r < 0)
-                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot reopen output file: %m, writing on to the old one");
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
+                                       "cannot reopen output file: %m, writing on to the old one");
 }

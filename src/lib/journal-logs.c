@@ -49,8 +49,8 @@ static int entry_to_line(sd_journal *j, corral_log_line **ret) {
         if (utf8_sanitize(p, n, &text) < 0)
                 return -ENOMEM;
         (void) sd_journal_get_realtime_usec(j, &usec);
-        obj = json_pack("{s:s,s:s,s:I,s:s,s:s}", "unit", unit, "stream", "stdout", "timestamp_usec",
-                        (json_int_t) usec, "text", text, "source", "journal");
+        obj = json_pack("{s:s,s:s,s:I,s:s,s:s}", "unit", unit, "stream", "stdout", "timestamp_usec", (json_int_t) usec,
+                        "text", text, "source", "journal");
         if (!obj)
                 return -ENOMEM;
         int r = log_line_new(obj, ret);

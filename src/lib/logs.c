@@ -209,7 +209,8 @@ static int logs_params(const corral_logs_query *q, json_t **ret) {
 
         if (!params)
                 return -ENOMEM;
-        if (q->since_usec > 0 && json_object_set_new(params, "since_usec", json_integer((json_int_t) q->since_usec)) < 0)
+        if (q->since_usec > 0 &&
+            json_object_set_new(params, "since_usec", json_integer((json_int_t) q->since_usec)) < 0)
                 return -ENOMEM;
         if (q->units && q->units[0]) {
                 r = json_string_array(q->units, &units);

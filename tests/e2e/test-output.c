@@ -86,16 +86,17 @@ static void start(const char *what, const char *body) {
 /* ---- corrald's terminal ---- */
 
 static void test_inherit_prefix(void **state) {
-        start("inherit", "[program:web]\n"
-                         "command = /bin/sh -c 'echo out-web; echo err-web >&2; exec sleep 1000'\n"
-                         "instances = 2\n"
-                         "output = inherit\n"
-                         "[program:db]\n"
-                         "command = /bin/sh -c 'echo out-db; exec sleep 1000'\n"
-                         "output = inherit\n"
-                         "[program:raw]\n"
-                         "command = /bin/sh -c 'echo out-raw; exec sleep 1000'\n"
-                         "output = inherit-raw\n");
+        start("inherit",
+              "[program:web]\n"
+              "command = /bin/sh -c 'echo out-web; echo err-web >&2; exec sleep 1000'\n"
+              "instances = 2\n"
+              "output = inherit\n"
+              "[program:db]\n"
+              "command = /bin/sh -c 'echo out-db; exec sleep 1000'\n"
+              "output = inherit\n"
+              "[program:raw]\n"
+              "command = /bin/sh -c 'echo out-raw; exec sleep 1000'\n"
+              "output = inherit-raw\n");
         assert_true(test_daemon_wait_log(&daemon_, "out-web", 2, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "err-web", 2, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "out-db", 1, TIMEOUT));
@@ -113,8 +114,10 @@ static void test_inherit_prefix(void **state) {
 /* ---- files ---- */
 
 /* Lines of 100 bytes, n of them, numbered, then sleeps. */
-#define WRITER(n) "/bin/sh -c 'i=0; while [ $i -lt " #n " ]; do printf \"%08d %090d\\n\" $i 0; i=$((i+1)); done; " \
-                  "echo done >&2; exec sleep 1000'"
+#define WRITER(n)                                                  \
+        "/bin/sh -c 'i=0; while [ $i -lt " #n                      \
+        " ]; do printf \"%08d %090d\\n\" $i 0; i=$((i+1)); done; " \
+        "echo done >&2; exec sleep 1000'"
 
 static void test_file_rotation(void **state) {
         /* 5 × 64 KiB in 100-byte lines, with a 28-byte time before each */
@@ -149,10 +152,11 @@ static void test_file_rotation(void **state) {
 }
 
 static void test_reopen_on_sigusr1(void **state) {
-        start("reopen", "[program:tick]\n"
-                        "command = /bin/sh -c 'while :; do echo tick; sleep 0.1; done'\n"
-                        "output = file:@DIR@/tick.log\n"
-                        "output_timestamps = no\n");
+        start("reopen",
+              "[program:tick]\n"
+              "command = /bin/sh -c 'while :; do echo tick; sleep 0.1; done'\n"
+              "output = file:@DIR@/tick.log\n"
+              "output_timestamps = no\n");
         _cleanup_free_ char *log = out_path("tick.log"), *old = out_path("tick.log.1"), *text = NULL;
         usec_t deadline = now(CLOCK_MONOTONIC) + TIMEOUT;
 
@@ -202,7 +206,8 @@ static void test_flood(void **state) {
         /* 200 MB of 100-byte lines, as fast as yes writes them; then sleep */
         assert_true(asprintf(&body,
                              "[program:flood]\n"
-                             "command = /bin/sh -c 'yes %098d | head -c 200000000; echo flood-done >&2; exec sleep 1000'\n"
+                             "command = /bin/sh -c 'yes %098d | head -c 200000000; echo flood-done >&2; exec sleep "
+                             "1000'\n"
                              "output = file:@DIR@/flood.log\n"
                              "output_stderr = file:@DIR@/flood.err\n"
                              "output_max_size = 10M\n"
@@ -247,10 +252,11 @@ static void test_flood(void **state) {
                 done = strstr(err, "flood-done") != NULL;
                 usleep(20 * 1000);
         }
-        print_message("200 MB in %.1f s; %u status calls, the slowest %llu ms; %u health checks meanwhile, none "
-                      "failed; corrald's RSS %ld KiB before, %ld KiB at most\n",
-                      (double) (now(CLOCK_MONOTONIC) - t0) / 1e6, statuses,
-                      (unsigned long long) (slowest / USEC_PER_MSEC), checks - checks_before, rss_before, rss_max);
+        print_message(
+                "200 MB in %.1f s; %u status calls, the slowest %llu ms; %u health checks meanwhile, none "
+                "failed; corrald's RSS %ld KiB before, %ld KiB at most\n",
+                (double) (now(CLOCK_MONOTONIC) - t0) / 1e6, statuses, (unsigned long long) (slowest / USEC_PER_MSEC),
+                checks - checks_before, rss_before, rss_max);
         assert_true(done);
         /* the two units' buffers (64 KiB each) and 2 MiB; not under ASan,
          * whose quarantine keeps freed memory resident on purpose */
