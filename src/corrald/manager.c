@@ -338,6 +338,21 @@ static int manager_add_sources(Manager *m) {
         return sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
+/* Every captured unit holds two pipes, each end open in corrald: raise
+ * the soft RLIMIT_NOFILE to the hard one (as systemd does for itself) and
+ * keep what it was for the children. Returns the limit to give them. */
+static struct rlimit manager_raise_nofile(void) {
+        struct rlimit orig = {}, raised;
+
+        if (getrlimit(RLIMIT_NOFILE, &orig) < 0)
+                return (struct rlimit) {};
+        raised = (struct rlimit) { .rlim_cur = orig.rlim_max, .rlim_max = orig.rlim_max };
+        if (orig.rlim_cur < orig.rlim_max && setrlimit(RLIMIT_NOFILE, &raised) < 0)
+                log_debug_errno(errno, "cannot raise RLIMIT_NOFILE to %llu: %m, ignoring",
+                                (unsigned long long) orig.rlim_max);
+        return orig;
+}
+
 int manager_new(sd_event *event, Config *config, char * const *config_files, CgroupTree *tree, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -374,6 +389,7 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 .notify = m->notify,
                 .health = m->health,
                 .devnull_fd = m->devnull_fd,
+                .nofile = manager_raise_nofile(),
                 .ops = &unit_ops_default,
                 .state_changed = on_unit_changed,
                 .port_released = on_port_released,
