@@ -525,7 +525,9 @@ int unit_output_flush(UnitOutput *o) {
         int r = 0;
 
         for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++) {
-                int q = o->read_fd[s] >= 0 ? unit_output_read(o, s, OUTPUT_READ_BUDGET) : 0;
+                /* the writers are gone: what is left is at most a pipe's worth
+                 * (bounded all the same, should someone else hold the fd) */
+                int q = o->read_fd[s] >= 0 ? unit_output_read(o, s, 16 * OUTPUT_READ_BUDGET) : 0;
                 o->reading = s;
                 o->read_time = now(CLOCK_REALTIME);
                 if (q >= 0)

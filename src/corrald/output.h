@@ -132,9 +132,9 @@ void unit_output_set_handler(UnitOutput *o, UnitOutputHandler handler, void *use
  * them through dup2()), or -errno of pipe2() or sd-event. */
 int unit_output_open(UnitOutput *o, int *ret_stdout_fd, int *ret_stderr_fd);
 
-/* Reads each pipe once (at most OUTPUT_READ_BUDGET), then hands out each
- * stream's pending partial line as OUTPUT_LINE_NO_NEWLINE: for when the
- * unit has ended. Returns 0 or -errno. */
+/* Reads what is left in each pipe (at most 16 × OUTPUT_READ_BUDGET), then
+ * hands out each stream's pending partial line as OUTPUT_LINE_NO_NEWLINE:
+ * for when the unit has ended. Returns 0 or -errno. */
 int unit_output_flush(UnitOutput *o);
 
 /* output_file_reopen() on the unit's files (SIGUSR1). Returns 0 or the
