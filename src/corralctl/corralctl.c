@@ -19,7 +19,8 @@ enum {
         VERB_JSON = 1 << 0,   /* takes --json */
         VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
         VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
-        VERB_LOGS = 1 << 3,   /* takes -f, -n, --since */
+        VERB_CANCEL = 1 << 3, /* takes --grace */
+        VERB_LOGS = 1 << 4,   /* takes -f, -n, --since */
 };
 
 typedef struct Verb {
@@ -53,10 +54,19 @@ static const Verb verbs[] = {
           "     --timeout SPAN    Stop the job after SPAN (\"30s\", \"5min\", \"1h 30min\")\n"
           "     --env KEY=VALUE   Add to the job's environment (repeatable)\n"
           "     --cwd DIR         The job's working directory (absolute)\n"
+          "  -p --property KEY=VALUE\n"
+          "                       A limit (memory_max=1G, pids_max=100, ...) or\n"
+          "                       stop_signal, stop_timeout, kill_mode (repeatable)\n"
           "     --wait            Wait for the job to end and exit with its status\n"
-          "                       (128+N when signal N killed it)\n",
+          "                       (128+N when signal N killed it); the job gets this\n"
+          "                       stdin, stdout and stderr; Ctrl-C cancels it\n"
+          "     --no-pipe         With --wait: leave the job's output with corrald\n",
           VERB_RUN, 1, -1, verb_run },
-        { "cancel", "JOB", "Stop a job", NULL, 0, 1, 1, verb_cancel },
+        { "cancel", "[--grace SPAN] [-s SIGNAL] JOB", "Stop a job",
+          "     --grace SPAN      Time between the stop signal and cgroup.kill\n"
+          "                       (default: the job's stop_timeout)\n"
+          "  -s --signal SIGNAL   The stop signal (default: the job's stop_signal)\n",
+          VERB_SIGNAL | VERB_CANCEL, 1, 1, verb_cancel },
         { "wait", "JOB", "Wait for a job to end; exit with its status (128+N for signal N)", JSON_OPTION,
           VERB_JSON, 1, 1, verb_wait },
         { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
@@ -95,7 +105,7 @@ static void help(void) {
                "     --version           Show the version\n"
                "     --socket PATH       The control socket (default: $CORRAL_SOCKET, else\n"
                "                         " CORRAL_DEFAULT_SOCKET ")\n"
-               "     --json              Print JSON (status, list, wait, events)\n"
+               "     --json              Print JSON (status, list, wait, events, logs)\n"
                "\nTables are aligned and coloured on a terminal; piped, they are\n"
                "tab-separated plain text.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 a unit given to\n"
@@ -144,6 +154,8 @@ enum {
         ARG_WAIT,
         ARG_ENV,
         ARG_CWD,
+        ARG_NO_PIPE,
+        ARG_GRACE,
         ARG_SINCE,
 };
 
@@ -170,6 +182,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
                 { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                { "no-pipe", no_argument, NULL, ARG_NO_PIPE }, { "property", required_argument, NULL, 'p' },
+                { "grace", required_argument, NULL, ARG_GRACE },
                 { "follow", no_argument, NULL, 'f' },       { "lines", required_argument, NULL, 'n' },
                 { "since", required_argument, NULL, ARG_SINCE },
                 {},
@@ -183,7 +197,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:" : "hs:fn:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:p:" : "hs:p:fn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -205,13 +219,26 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                         needs = VERB_RUN;
                         break;
                 case ARG_ENV:
+                case 'p':
                         if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return usage_error_verb(v, "--env wants KEY=VALUE, not '%s'", optarg);
-                        if (strv_extend(&a->env, optarg) < 0) {
+                                return usage_error_verb(v, c == 'p' ? "-p wants KEY=VALUE, not '%s'"
+                                                                    : "--env wants KEY=VALUE, not '%s'",
+                                                        optarg);
+                        if (strv_extend(c == 'p' ? &a->properties : &a->env, optarg) < 0) {
                                 fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
                                 return EXIT_FAIL;
                         }
                         needs = VERB_RUN;
+                        break;
+                case ARG_NO_PIPE:
+                        a->no_pipe = true;
+                        needs = VERB_RUN;
+                        break;
+                case ARG_GRACE:
+                        if (parse_timespan(optarg, &a->grace) < 0)
+                                return usage_error_verb(v, "invalid time span '%s'", optarg);
+                        a->grace_set = true;
+                        needs = VERB_CANCEL;
                         break;
                 case ARG_NAME:
                         a->name = optarg;
@@ -358,10 +385,11 @@ static int run(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Args a = { .signal = SIGTERM, .lines = 10 };
+        Args a = { .lines = 10 };
         int r = run(argc, argv, &a);
 
         strv_free(a.env);
+        strv_free(a.properties);
         /* A failed write of our output (a full disk, a closed pipe) fails us. */
         if (fflush(stdout) != 0 && r == EXIT_OK)
                 r = EXIT_FAIL;

@@ -121,9 +121,11 @@ static int file_open_fd(const char *path, int *ret_fd, uint64_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
 
+        /* O_NONBLOCK: a FIFO would block the loop in open() (without a
+         * reader it fails with ENXIO: not a regular file either) */
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
         if (fd < 0)
-                return -errno;
+                return errno == ENXIO ? -EBADFD : -errno;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISREG(st.st_mode))

@@ -219,11 +219,6 @@ int unit_prepare(Unit *u, StartContext *c) {
                 c->rlimits_set[i] = s->rlimit[i].set;
                 c->rlimits[i] = (struct rlimit) { .rlim_cur = s->rlimit[i].soft, .rlim_max = s->rlimit[i].hard };
         }
-        /* corrald raised its own (select() breaks above 1024) */
-        if (!c->rlimits_set[RLIMIT_NOFILE] && u->ctx->nofile.rlim_cur > 0) {
-                c->rlimits_set[RLIMIT_NOFILE] = true;
-                c->rlimits[RLIMIT_NOFILE] = u->ctx->nofile;
-        }
         return 0;
 }
 

@@ -64,9 +64,11 @@ static bool unit_output_stderr_captured(const Unit *u) {
 static int unit_output_open_file(Unit *u, const OutputSettings *o, const char *path, OutputFile **ret) {
         int r = output_file_open(path, o->max_size, o->max_files, o->timestamps, ret);
 
+        if (r == -EBADFD || r == -ELOOP)
+                return unit_fail_message(u, r, "output file %s is %s, refusing it", path,
+                                         r == -ELOOP ? "a symbolic link" : "not a regular file");
         if (r < 0)
-                return unit_fail_message(u, r, "cannot open output file %s: %m%s", path,
-                                         r == -EBADFD ? " (not a regular file)" : "");
+                return unit_fail_message(u, r, "cannot open output file %s: %m", path);
         return 0;
 }
 
@@ -113,6 +115,9 @@ static int unit_output_direct(Unit *u, StartContext *c, const OutputSettings *o)
         int r = log_unit_output(u->name, o->kind == OUTPUT_INHERIT_RAW ? OUTPUT_INHERIT : o->kind, o->path,
                                 &c->output_fd);
 
+        if (r == -EBADFD || r == -ELOOP)
+                return unit_fail_message(u, r, "output file %s is %s, refusing it", o->path,
+                                         r == -ELOOP ? "a symbolic link" : "not a regular file");
         if (r < 0)
                 return unit_fail_message(u, r, "cannot open output (%s%s%s): %m", output_kind_to_string(o->kind),
                                          o->path ? ":" : "", o->path ?: "");

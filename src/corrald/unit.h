@@ -14,7 +14,6 @@
 #include <systemd/sd-event.h>
 
 #include <signal.h>
-#include <sys/resource.h>
 
 #include "cgroup.h"
 #include "config.h"
@@ -108,8 +107,6 @@ struct UnitContext {
         NotifySocket *notify;   /* may be NULL: no NOTIFY_SOCKET */
         HealthChecker *health;  /* may be NULL until a unit needs it */
         int devnull_fd;         /* children's stdin */
-        struct rlimit nofile;   /* children's RLIMIT_NOFILE unless limit_nofile is set: what corrald
-                                 * started with, before it raised its own; rlim_cur 0: leave it */
         bool shutting_down;     /* no start, no restart */
         const UnitOps *ops;
         /* after each state change (from old_state to u->state) */

@@ -20,7 +20,6 @@
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -174,31 +173,6 @@ static void test_reopen_on_sigusr1(void **state) {
         assert_int_equal(file_size(old), moved); /* nothing more goes to the moved file */
         text = read_file(log);
         assert_string_equal(text + strlen(text) - 5, "tick\n"); /* no time: output_timestamps = no */
-        assert_true(test_daemon_stop_cleanly(&daemon_));
-}
-
-/* Two pipes a unit: corrald raises its own soft RLIMIT_NOFILE to the hard
- * limit, and its units still get the soft limit it was started with. */
-static void test_nofile(void **state) {
-        struct rlimit saved, lim;
-        _cleanup_free_ char *path = NULL, *limits = NULL, *want = NULL;
-
-        /* only the soft limit is lowered: it can be put back */
-        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
-        if (saved.rlim_max <= 1000 || saved.rlim_max == RLIM_INFINITY)
-                skip();
-        lim = (struct rlimit) { .rlim_cur = 1000, .rlim_max = saved.rlim_max };
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
-        int r = test_daemon_start(&daemon_, "nofile",
-                                  "[program:n]\ncommand = /bin/sh -c 'echo nofile=$(ulimit -n); exec sleep 1000'\n");
-        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
-        assert_int_equal(r, 0);
-        assert_true(test_daemon_wait_log(&daemon_, "n | nofile=1000\n", 1, TIMEOUT));
-        assert_true(asprintf(&path, "/proc/%d/limits", (int) daemon_.pid) > 0);
-        assert_true(asprintf(&want, "Max open files            %-21llu%-21llu", (unsigned long long) saved.rlim_max,
-                             (unsigned long long) saved.rlim_max) > 0);
-        limits = read_file(path);
-        assert_non_null(strstr(limits, want));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -494,7 +468,6 @@ int main(void) {
                 cmocka_unit_test_teardown(test_inherit_prefix, teardown),
                 cmocka_unit_test_teardown(test_file_rotation, teardown),
                 cmocka_unit_test_teardown(test_reopen_on_sigusr1, teardown),
-                cmocka_unit_test_teardown(test_nofile, teardown),
                 cmocka_unit_test_teardown(test_flood, teardown),
                 cmocka_unit_test_teardown(test_logs_last_five, teardown),
                 cmocka_unit_test_teardown(test_logs_follow, teardown),
