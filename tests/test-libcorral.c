@@ -294,6 +294,66 @@ static void test_event_stream(void **state) {
         fake_server_stop(&f);
 }
 
+/* logs: the reply's lines and journal units, then a follow with a line
+ * that is neither a line nor a drop notice, a drop notice, and a line. */
+static void test_logs_follow(void **state) {
+        corral_logs *l = NULL, *j = NULL;
+        corral_log_line *line = NULL;
+        FakeServer f;
+        corral *c = fake_connect(
+                &f, FAKE_REPLY("{\"ok\":true,\"result\":{\"lines\":["
+                               "{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":10,\"text\":\"a\"},"
+                               "{\"unit\":\"web@0\",\"stream\":\"stderr\",\"timestamp_usec\":30,\"text\":\"b\","
+                               "\"split\":true}],\"journal\":[\"db\"],\"omitted\":4}}\n"
+                               "{\"something\":\"newer\"}\n{\"dropped\":{\"lines\":3}}\n"
+                               "{\"line\":{\"unit\":\"web@1\",\"timestamp_usec\":40,\"text\":\"c\",\"partial\":true}}\n"));
+        corral_logs_query q = { .lines = 10, .follow = 1 };
+
+        assert_int_equal(corral_read_logs(c, &q, &l), 0);
+        assert_int_equal(corral_logs_count(l), 2);
+        assert_string_equal(corral_log_line_unit(corral_logs_get(l, 0)), "web@1");
+        assert_false(corral_log_line_is_stderr(corral_logs_get(l, 0)));
+        assert_true(corral_log_line_is_stderr(corral_logs_get(l, 1)));
+        assert_true(corral_log_line_split(corral_logs_get(l, 1)));
+        assert_false(corral_log_line_partial(corral_logs_get(l, 1)));
+        assert_int_equal(corral_log_line_timestamp_usec(corral_logs_get(l, 1)), 30);
+        assert_string_equal(corral_logs_journal_units(l)[0], "db");
+        assert_int_equal(corral_logs_omitted(l), 4);
+        assert_null(corral_logs_journal_units(l)[1]);
+        assert_null(corral_logs_get(l, 2));
+        /* following: other requests are refused */
+        assert_int_equal(corral_status(c, NULL, &(corral_units *) { NULL }), -EBUSY);
+        assert_int_equal(corral_next_log_line(c, 10000, &line), 3);
+        assert_null(line);
+        assert_int_equal(corral_next_log_line(c, 10000, &line), 0);
+        assert_string_equal(corral_log_line_text(line), "c");
+        assert_string_equal(corral_log_line_stream(line), "stdout"); /* absent: stdout */
+        assert_true(corral_log_line_partial(line));
+        assert_int_equal(corral_next_log_line(c, 50, &(corral_log_line *) { NULL }), -ETIMEDOUT);
+
+        corral_close(c);
+        fake_server_stop(&f);
+
+        /* a merge keeps the time order and the last max lines */
+        c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"lines\":["
+                                        "{\"unit\":\"x\",\"timestamp_usec\":20,\"text\":\"x20\"},"
+                                        "{\"unit\":\"x\",\"timestamp_usec\":50,\"text\":\"x50\"}]}}\n"));
+        q.follow = 0;
+        assert_int_equal(corral_read_logs(c, &q, &j), 0);
+        assert_null(corral_logs_journal_units(j)[0]);
+        assert_int_equal(corral_logs_merge(l, NULL, CORRAL_LOGS_ALL), 0);
+        assert_int_equal(corral_logs_count(l), 2);
+        assert_int_equal(corral_logs_merge(l, j, 3), 0);
+        assert_int_equal(corral_logs_count(l), 3);
+        assert_string_equal(corral_log_line_text(corral_logs_get(l, 0)), "x20");
+        assert_string_equal(corral_log_line_text(corral_logs_get(l, 1)), "b");
+        assert_string_equal(corral_log_line_text(corral_logs_get(l, 2)), "x50");
+        corral_log_line_free(line);
+        corral_logs_free(l);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
 static void assert_same_file(int fd, dev_t dev, ino_t ino) {
         struct stat st;
 
@@ -869,6 +929,7 @@ int main(void) {
                 cmocka_unit_test(test_wait_timeout),
                 cmocka_unit_test(test_results),
                 cmocka_unit_test(test_job_events),
+                cmocka_unit_test(test_logs_follow),
         };
         const struct CMUnitTest daemon[] = {
                 cmocka_unit_test(test_status),

@@ -195,6 +195,103 @@ const char *corral_unit_health_error(const corral_unit *u);
 int corral_journal_tail(const char *unit, unsigned n, char ***ret_lines);
 void corral_strv_free(char **lines);
 
+/* ---- output (docs/PROTOCOL.md, "logs") ---- */
+
+/* One line a unit wrote. */
+typedef struct corral_log_line corral_log_line;
+/* The lines of a logs reply (or read from the journal), oldest first. */
+typedef struct corral_logs corral_logs;
+
+/* corral_logs_query.lines: every line corrald still holds. */
+#define CORRAL_LOGS_ALL UINT32_MAX
+
+/* What to ask for. Zero-initialise it and set what you need. */
+typedef struct corral_logs_query {
+        const char *const *units; /* these units; NULL or empty: every unit */
+        uint32_t lines;           /* the last lines, across the units (0: none; CORRAL_LOGS_ALL) */
+        uint64_t since_usec;      /* only lines from then on (CLOCK_REALTIME, µs); 0: no bound */
+        int follow;               /* non-zero: then new lines, as corral_next_log_line() reads them */
+} corral_logs_query;
+
+/* Asks corrald for the last lines its units wrote, merged in time order.
+ * corrald keeps them for units whose output it reads (every output but
+ * journal, null and inherit-raw); for units whose output goes to the
+ * journal it names them instead (corral_logs_journal_units()): read
+ * those with corral_journal_logs() on this side. With q->follow, the
+ * connection then carries every new line of those units until it is
+ * closed, and every other request on c fails with -EBUSY. Returns 0 with
+ * the lines in *ret. Errors: -EINVAL (q NULL), -ENOENT (no such unit),
+ * -EPERM, -EOPNOTSUPP (a corrald without the method), the connection
+ * errors above. The caller owns *ret: corral_logs_free(). */
+int corral_read_logs(corral *c, const corral_logs_query *q, corral_logs **ret);
+
+/* The next line of a follow (corral_read_logs() with follow), waiting up to
+ * timeout_ms milliseconds (-1: for ever, 0: only what has arrived).
+ * Returns 0 with the line in *ret (the caller owns it:
+ * corral_log_line_free()), or a positive number n when corrald dropped n
+ * lines because this reader fell behind (*ret untouched). Errors:
+ * -ETIMEDOUT, -EINVAL (not following), -ECONNRESET (corrald closed the
+ * connection), the connection errors above. */
+int corral_next_log_line(corral *c, int timeout_ms, corral_log_line **ret);
+
+/* The number of lines in l, and the line at index i (NULL out of range;
+ * owned by l). */
+size_t corral_logs_count(const corral_logs *l);
+const corral_log_line *corral_logs_get(const corral_logs *l, size_t i);
+/* The units of the query whose output is in the journal, NULL-terminated
+ * (owned by l; never NULL for a corral_logs from corral_read_logs()). */
+const char *const *corral_logs_journal_units(const corral_logs *l);
+/* How many of the lines asked for corrald left out, the oldest, to keep
+ * its answer within 512 KiB (0 for journal lines). */
+size_t corral_logs_omitted(const corral_logs *l);
+/* Moves every line of from into into, keeping the time order (a stable
+ * merge: lines of equal time keep their order, into's first), then keeps
+ * only the last max lines (CORRAL_LOGS_ALL: all). from is freed in any
+ * case. Returns 0 or -ENOMEM (into unchanged, from freed). */
+int corral_logs_merge(corral_logs *into, corral_logs *from, uint32_t max);
+corral_logs *corral_logs_free(corral_logs *l);
+
+/* Accessors of a line, owned by it. */
+const char *corral_log_line_unit(const corral_log_line *l);
+/* "stdout" or "stderr" ("stdout" for journal lines, whose stream the
+ * journal does not keep apart). */
+const char *corral_log_line_stream(const corral_log_line *l);
+/* 1 for a line from stderr, 0 otherwise. */
+int corral_log_line_is_stderr(const corral_log_line *l);
+/* When corrald read it (CLOCK_REALTIME, µs). */
+uint64_t corral_log_line_timestamp_usec(const corral_log_line *l);
+/* The text, without its newline, as valid UTF-8: bytes that were not
+ * (and NUL bytes) arrive as U+FFFD. */
+const char *corral_log_line_text(const corral_log_line *l);
+/* 1 when the line was longer than corrald's line limit (16 KiB, less for
+ * a small log_buffer) and goes on in the next line of the same unit and
+ * stream; 0 otherwise. */
+int corral_log_line_split(const corral_log_line *l);
+/* 1 when the stream ended before a newline; 0 otherwise. */
+int corral_log_line_partial(const corral_log_line *l);
+/* The line as compact JSON text (one line, no newline). */
+const char *corral_log_line_json(const corral_log_line *l);
+corral_log_line *corral_log_line_free(corral_log_line *l);
+
+/* The last lines (at most max, CORRAL_LOGS_ALL: no bound; from since_usec
+ * on, 0: no bound) that the named units (at least one) wrote to the
+ * journal (SYSLOG_IDENTIFIER=), read on this side like
+ * corral_journal_tail(). Returns 0 with the lines in *ret (no journal
+ * units); -EINVAL; -errno from sd-journal. */
+int corral_journal_logs(const char *const *units, uint32_t max, uint64_t since_usec, corral_logs **ret);
+
+/* Following the journal on this side, for corral_logs_query.follow on
+ * journal units: opened at the journal's end. */
+typedef struct corral_journal_follow corral_journal_follow;
+/* Returns 0 with the follower in *ret; -EINVAL; -errno from sd-journal. */
+int corral_journal_follow_open(const char *const *units, corral_journal_follow **ret);
+/* The fd to poll(2) for POLLIN (owned by f), or -errno. */
+int corral_journal_follow_fd(corral_journal_follow *f);
+/* The next new line: 0 with it in *ret (the caller owns it), -EAGAIN when
+ * there is none now (poll the fd), -errno from sd-journal. */
+int corral_journal_follow_next(corral_journal_follow *f, corral_log_line **ret);
+corral_journal_follow *corral_journal_follow_close(corral_journal_follow *f);
+
 /* ---- changing units ---- */
 
 /* Start, stop, restart, freeze (cgroup.freeze) or thaw the units named in

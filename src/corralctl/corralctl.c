@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logs.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "strv.h"
@@ -21,6 +22,7 @@ enum {
         VERB_CANCEL = 1 << 3, /* takes --grace */
         VERB_FILTER = 1 << 4, /* takes --state and --kind */
         VERB_TOP = 1 << 5,    /* takes --interval and --iterations */
+        VERB_LOGS = 1 << 6,   /* takes -f, -n, --since */
 };
 
 typedef struct Verb {
@@ -82,6 +84,13 @@ static const Verb verbs[] = {
         { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
           0, verb_events },
         { "metrics", "", "Print corrald's metrics in the Prometheus text format", NULL, 0, 0, 0, verb_metrics },
+        { "logs", "[-f] [-n N] [--since TIME] [UNIT...]",
+          "Show the last lines units wrote (all units when none is named), in time order",
+          "  -f --follow           Then print new lines as they come, until interrupted\n"
+          "  -n --lines N          How many lines (default 10; \"all\")\n"
+          "     --since TIME       Only lines from TIME on: \"2026-11-23 04:15\", \"04:15:00\",\n"
+          "                       \"today\", \"@1795407358\", \"-10min\", \"1h ago\"\n" JSON_OPTION,
+          VERB_LOGS | VERB_JSON, 0, -1, verb_logs },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -109,7 +118,7 @@ static void help(void) {
                "     --version           Show the version\n"
                "     --socket PATH       The control socket (default: $CORRAL_SOCKET, else\n"
                "                         " CORRAL_DEFAULT_SOCKET ")\n"
-               "     --json              Print JSON (status, list, wait, events)\n"
+               "     --json              Print JSON (status, list, wait, events, logs)\n"
                "\nTables are aligned and coloured on a terminal; piped, they are\n"
                "tab-separated plain text.\n"
                "\nExit status: 0 success, 1 failure, 2 usage error, 3 a unit given to\n"
@@ -164,7 +173,22 @@ enum {
         ARG_ITERATIONS,
         ARG_NO_PIPE,
         ARG_GRACE,
+        ARG_SINCE,
 };
+
+/* logs -n: a count, or "all". */
+static int parse_lines(const char *s, uint32_t *ret) {
+        unsigned n;
+
+        if (streq(s, "all")) {
+                *ret = CORRAL_LOGS_ALL;
+                return 0;
+        }
+        if (parse_unsigned(s, &n) < 0 || n >= CORRAL_LOGS_ALL)
+                return -EINVAL;
+        *ret = n;
+        return 0;
+}
 
 static const char *const unit_states[] = { "inactive", "starting", "running", "stopping", "backoff", "failed" };
 
@@ -228,6 +252,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "iterations", required_argument, NULL, ARG_ITERATIONS },
                 { "no-pipe", no_argument, NULL, ARG_NO_PIPE }, { "property", required_argument, NULL, 'p' },
                 { "grace", required_argument, NULL, ARG_GRACE },
+                { "follow", no_argument, NULL, 'f' },       { "lines", required_argument, NULL, 'n' },
+                { "since", required_argument, NULL, ARG_SINCE },
                 {},
         };
         static char prefix[64]; /* stays argv[0] */
@@ -239,7 +265,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:p:" : "hs:p:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:p:" : "hs:p:fn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -308,6 +334,20 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                         needs = c == ARG_STATE || c == ARG_KIND ? VERB_FILTER : VERB_TOP;
                         break;
                 }
+                case 'f':
+                        a->follow = true;
+                        needs = VERB_LOGS;
+                        break;
+                case 'n':
+                        if (parse_lines(optarg, &a->lines) < 0)
+                                return usage_error_verb(v, "invalid number of lines '%s'", optarg);
+                        needs = VERB_LOGS;
+                        break;
+                case ARG_SINCE:
+                        if (parse_since(optarg, now(CLOCK_REALTIME), &a->since) < 0)
+                                return usage_error_verb(v, "invalid time '%s'", optarg);
+                        needs = VERB_LOGS;
+                        break;
                 default:
                         return usage_hint(v);
                 }
@@ -425,7 +465,7 @@ static int run(int argc, char **argv, Args *a) {
         if (!v)
                 return usage_error("unknown command '%s'", argv[0]);
         if (a->json && !(v->flags & VERB_JSON))
-                return usage_error_verb(v, "%s", "--json is for status, list, wait and events");
+                return usage_error_verb(v, "%s", "--json is for status, list, wait, events and logs");
         r = parse_verb_args(v, argc, argv, a);
         if (r >= 0)
                 return r;
@@ -437,7 +477,7 @@ static int run(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Args a = { .interval = 2 * USEC_PER_SEC };
+        Args a = { .interval = 2 * USEC_PER_SEC, .lines = 10 };
         int r = run(argc, argv, &a);
 
         strv_free(a.env);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "logs.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "time-util.h"
@@ -253,6 +254,24 @@ static void print_journal_tail(const corral_unit *u) {
         corral_strv_free(lines);
 }
 
+static bool logs_in_journal(const corral_logs *logs, const char *name) {
+        const char *const *j = corral_logs_journal_units(logs);
+
+        for (; j && *j; j++)
+                if (streq(*j, name))
+                        return true;
+        return false;
+}
+
+static void print_last_lines(const corral_unit *u, const corral_logs *logs) {
+        if (!logs || logs_in_journal(logs, corral_unit_name(u)))
+                return print_journal_tail(u);
+        if (corral_logs_count(logs) > 0) {
+                printf("\n");
+                logs_print(logs);
+        }
+}
+
 /* "      State: running since Wed 2026-12-02 04:55:01 UTC; 1min 0s ago" */
 static void print_state_line(const corral_unit *u) {
         const char *state = corral_unit_state(u) ?: "?";
@@ -291,7 +310,7 @@ static void print_health(const corral_unit *u) {
                format_duration(age, sizeof(age), corral_unit_health_age_usec(u)));
 }
 
-void print_unit_details(const corral_unit *u) {
+void print_unit_details(const corral_unit *u, const corral_logs *logs) {
         const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
         char buf[FORMAT_DURATION_MAX];
         uid_t owner = corral_unit_owner_uid(u);
@@ -327,7 +346,7 @@ void print_unit_details(const corral_unit *u) {
         if (corral_unit_error(u))
                 printf("      Error: %s\n", corral_unit_error(u));
         print_process_tree(u);
-        print_journal_tail(u);
+        print_last_lines(u, logs);
 }
 
 /* ---- events ---- */

@@ -27,8 +27,10 @@ char *format_health_short(char *buf, size_t size, const corral_unit *u);
  * per unit of units[0..n). */
 void print_units_table(const corral_unit *const *units, size_t n);
 
-/* One unit the way systemctl status shows one. */
-void print_unit_details(const corral_unit *u);
+/* One unit the way systemctl status shows one, with its last lines: from
+ * logs (corral_read_logs() for this unit) when corrald keeps them, from the
+ * journal when logs names the unit as a journal one or is NULL. */
+void print_unit_details(const corral_unit *u, const corral_logs *logs);
 
 /* One line: time (UTC), unit, state (result), main PID. */
 void print_event(const corral_event *e);

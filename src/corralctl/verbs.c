@@ -30,6 +30,20 @@ static int print_json_line(const char *json) {
         return EXIT_OK;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(corral_logs *, corral_logs_free);
+
+/* One unit in detail with its last 10 lines (from the journal when corrald
+ * keeps none, or does not know the logs method). */
+static void print_unit_with_lines(corral *c, const corral_unit *u) {
+        _cleanup_(corral_logs_freep) corral_logs *logs = NULL;
+        const char *names[] = { corral_unit_name(u), NULL };
+        corral_logs_query q = { .units = names, .lines = 10 };
+
+        if (corral_read_logs(c, &q, &logs) < 0)
+                logs = NULL;
+        print_unit_details(u, logs);
+}
+
 bool unit_matches(const corral_unit *u, const Args *a) {
         if (a->kind && !streq_ptr(corral_unit_kind(u), a->kind))
                 return false;
@@ -108,7 +122,7 @@ int verb_status(corral *c, const Args *a) {
                 for (size_t i = 0; i < n; i++) {
                         if (i > 0)
                                 putchar('\n');
-                        print_unit_details(l[i]);
+                        print_unit_with_lines(c, l[i]);
                 }
         /* Only "status UNIT…" tells whether its units run, as LSB wants. */
         return a->args[0] && !all_running ? EXIT_NOT_RUNNING : EXIT_OK;

@@ -37,6 +37,9 @@ typedef struct Args {
         uint64_t interval;  /* top --interval, µs */
         unsigned iterations; /* top --iterations; 0: until interrupted */
         char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
+        bool follow;        /* logs -f */
+        uint32_t lines;     /* logs -n; 10 by default */
+        uint64_t since;     /* logs --since, CLOCK_REALTIME µs; 0: none */
 } Args;
 
 /* Whether u passes the --state and --kind filters of a. */

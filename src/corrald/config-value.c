@@ -585,3 +585,64 @@ int config_parse_names(const char *key, const char *value, void *field, char **r
         return 0;
 }
 
+/* A size ("64K", "1.5M", a number of bytes) into *ret; "max" and
+ * "infinity" are UINT64_MAX. */
+static int parse_bytes(const char *value, uint64_t *ret) {
+        _cleanup_free_ char *v = NULL;
+        int r = parse_size(value, &v);
+
+        if (r < 0)
+                return r;
+        if (streq(v, "max")) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        errno = 0;
+        *ret = strtoull(v, NULL, 10);
+        return errno != 0 ? -ERANGE : 0;
+}
+
+int config_parse_log_buffer(const char *key, const char *value, void *field, char **ret_message) {
+        uint64_t n;
+        int r = parse_bytes(value, &n);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || n < CONFIG_LOG_BUFFER_MIN || n > CONFIG_LOG_BUFFER_MAX)
+                return value_invalid(ret_message, "invalid %s '%s': use a size from 4K to 256M", key, value);
+        *(size_t *) field = (size_t) n;
+        return 0;
+}
+
+int config_parse_output_max_size(const char *key, const char *value, void *field, char **ret_message) {
+        uint64_t n;
+        int r = parse_bytes(value, &n);
+
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || (n > 0 && n < CONFIG_OUTPUT_MAX_SIZE_MIN))
+                return value_invalid(ret_message, "invalid %s '%s': use a size of at least 64K, or 0 (no rotation)",
+                                     key, value);
+        *(uint64_t *) field = n == UINT64_MAX ? 0 : n;
+        return 0;
+}
+
+int config_parse_output_max_files(const char *key, const char *value, void *field, char **ret_message) {
+        unsigned n;
+
+        if (parse_unsigned(value, &n) < 0 || n == 0 || n > CONFIG_OUTPUT_MAX_FILES_MAX)
+                return value_invalid(ret_message, "invalid %s '%s': use 1 to %u", key, value,
+                                     CONFIG_OUTPUT_MAX_FILES_MAX);
+        *(unsigned *) field = n;
+        return 0;
+}
+
+int config_parse_output_stderr(const char *key, const char *value, void *field, char **ret_message) {
+        if (streq(value, "output")) {
+                *(char **) field = mfree(*(char **) field);
+                return 0;
+        }
+        if (!strneq(value, "file:", 5) || value[5] != '/')
+                return value_invalid(ret_message, "invalid %s '%s': use file:/absolute/path, or output", key, value);
+        return set_string(field, value + 5);
+}

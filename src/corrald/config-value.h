@@ -51,6 +51,15 @@ int config_parse_exit_type(const char *key, const char *value, void *field, char
 int config_parse_log_target(const char *key, const char *value, void *field, char **ret_message);
 /* Auto, journal, inherit, null or file:PATH (field: ServiceConfig.output; the path goes to .output_path). */
 int config_parse_output(const char *key, const char *value, void *field, char **ret_message);
+/* log_buffer: a size from CONFIG_LOG_BUFFER_MIN to _MAX (field: size_t). */
+int config_parse_log_buffer(const char *key, const char *value, void *field, char **ret_message);
+/* output_max_size: 0 (or max, infinity: no rotation) or a size of at least
+ * CONFIG_OUTPUT_MAX_SIZE_MIN (field: uint64_t). */
+int config_parse_output_max_size(const char *key, const char *value, void *field, char **ret_message);
+/* output_max_files: 1 to CONFIG_OUTPUT_MAX_FILES_MAX (field: unsigned). */
+int config_parse_output_max_files(const char *key, const char *value, void *field, char **ret_message);
+/* output_stderr: file:PATH, or "output" (stderr where stdout goes; field: char *, NULL). */
+int config_parse_output_stderr(const char *key, const char *value, void *field, char **ret_message);
 /* A number above 0 (an unsigned). */
 int config_parse_positive(const char *key, const char *value, void *field, char **ret_message);
 /* 1..CONFIG_INSTANCES_MAX, with NAME@N-1 a valid name (field: ServiceConfig.instances). */

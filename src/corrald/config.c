@@ -47,7 +47,7 @@ static const char *const exit_type_table[_EXIT_TYPE_MAX] = {
 
 static const char *const output_kind_table[_OUTPUT_KIND_MAX] = {
         [OUTPUT_AUTO] = "auto",     [OUTPUT_JOURNAL] = "journal", [OUTPUT_INHERIT] = "inherit",
-        [OUTPUT_NULL] = "null",     [OUTPUT_FILE] = "file",
+        [OUTPUT_NULL] = "null",     [OUTPUT_FILE] = "file",    [OUTPUT_INHERIT_RAW] = "inherit-raw",
 };
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
@@ -128,6 +128,10 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
         s->health_interval = 10 * USEC_PER_SEC;
         s->health_timeout = 2 * USEC_PER_SEC;
         s->health_threshold = 3;
+        s->log_buffer = CONFIG_LOG_BUFFER_DEFAULT;
+        s->output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT;
+        s->output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT;
+        s->output_timestamps = true;
         (void) health_status_parse("200-299", &s->health_status);
         s->name = strdup(name);
         s->file = strdup(file);

@@ -66,6 +66,16 @@ typedef enum ExitType {
 
 #define CONFIG_INSTANCES_MAX 1000U
 
+/* The defaults and bounds of the output keys (output.h checks the same
+ * bounds where it opens files and rings). */
+#define CONFIG_LOG_BUFFER_DEFAULT ((size_t) 64 * 1024)
+#define CONFIG_LOG_BUFFER_MIN ((size_t) 4 * 1024)
+#define CONFIG_LOG_BUFFER_MAX ((size_t) 256 * 1024 * 1024)
+#define CONFIG_OUTPUT_MAX_SIZE_DEFAULT ((uint64_t) 10 * 1024 * 1024)
+#define CONFIG_OUTPUT_MAX_SIZE_MIN ((uint64_t) 64 * 1024)
+#define CONFIG_OUTPUT_MAX_FILES_DEFAULT 5U
+#define CONFIG_OUTPUT_MAX_FILES_MAX 1000U
+
 /* Cgroup limits: each a kernel interface file of a controller. */
 typedef enum CgroupLimit {
         LIMIT_MEMORY_MAX,
@@ -137,6 +147,11 @@ typedef struct ServiceConfig {
         usec_t runtime_max;    /* default 0: none; longer runs are stopped as failed (timeout) */
         OutputKind output;     /* default auto */
         char *output_path;     /* for OUTPUT_FILE */
+        char *output_stderr_path; /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
+        size_t log_buffer;     /* bytes of the last lines kept in memory; default 64K */
+        uint64_t output_max_size; /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
+        unsigned output_max_files; /* OUTPUT_FILE: files kept, the current one included; default 5 */
+        bool output_timestamps; /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
         PortMode port_mode;    /* default none */
         uint16_t port;         /* for PORT_FIXED */
         char *health_url;      /* NULL: no health checks */

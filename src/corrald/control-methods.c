@@ -9,6 +9,7 @@
 
 #include "config-value.h"
 #include "control-json.h"
+#include "control-logs.h"
 #include "log.h"
 #include "unit-status.h"
 
@@ -312,6 +313,26 @@ static int method_subscribe(ControlClient *c, const ControlRequest *req) {
         return r;
 }
 
+/* logs: the last lines, then (follow) every new one (control-logs.c). */
+static int method_logs(ControlClient *c, const ControlRequest *req) {
+        const char *missing = NULL;
+        json_t *result = NULL;
+        int r;
+
+        r = control_logs_result(c->server->manager, req, &result, &missing);
+        if (r == -ENOENT) {
+                char msg[128];
+                snprintf(msg, sizeof(msg), "no such unit: %.64s", missing);
+                return control_client_reply_error(c, r, msg);
+        }
+        if (r < 0)
+                return control_client_reply_error(c, r, /* message= */ NULL);
+        r = control_client_reply(c, result);
+        if (r >= 0 && req->follow)
+                r = control_client_follow(c, req->units);
+        return r;
+}
+
 static int method_run_unit_action(ControlClient *c, const ControlRequest *req) {
         switch (req->method) {
         case CONTROL_METHOD_START:
@@ -351,6 +372,7 @@ static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_RUN] = CONTROL_PERM_JOB,       [CONTROL_METHOD_CANCEL] = CONTROL_PERM_JOB,
         [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,    [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
         [CONTROL_METHOD_METRICS] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_LOGS] = CONTROL_PERM_READ,
 };
 
 int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
@@ -376,6 +398,8 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
                 return method_subscribe(c, req);
         case CONTROL_METHOD_METRICS:
                 return method_metrics(c, req);
+        case CONTROL_METHOD_LOGS:
+                return method_logs(c, req);
         default:
                 return method_run_unit_action(c, req);
         }

@@ -17,6 +17,7 @@ static const char *const method_table[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_RUN] = "run",       [CONTROL_METHOD_CANCEL] = "cancel",
         [CONTROL_METHOD_WAIT] = "wait",     [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
         [CONTROL_METHOD_METRICS] = "metrics",
+        [CONTROL_METHOD_LOGS] = "logs",
 };
 
 const char *control_method_to_string(ControlMethod m) {
@@ -110,6 +111,7 @@ static int names_uniq(char **l, size_t *ret_n) {
 static bool method_takes_units(ControlMethod m, bool *ret_required) {
         switch (m) {
         case CONTROL_METHOD_STATUS:
+        case CONTROL_METHOD_LOGS:
                 *ret_required = false;
                 return true;
         case CONTROL_METHOD_START:
@@ -303,6 +305,21 @@ static int parse_id(ControlRequest *req, json_t *params) {
         return req->id ? 0 : -ENOMEM;
 }
 
+static int parse_logs(ControlRequest *req, json_t *params) {
+        json_t *lines = params ? json_object_get(params, "lines") : NULL,
+               *since = params ? json_object_get(params, "since_usec") : NULL,
+               *follow = params ? json_object_get(params, "follow") : NULL;
+
+        if ((lines && (!json_is_integer(lines) || json_integer_value(lines) < 0)) ||
+            (since && (!json_is_integer(since) || json_integer_value(since) < 0)) || (follow && !json_is_boolean(follow)))
+                return params_invalid(req, "lines and since_usec must be numbers, follow a boolean");
+        req->lines = lines ? MIN((uint64_t) json_integer_value(lines), CONTROL_LOGS_LINES_MAX)
+                           : CONTROL_LOGS_LINES_DEFAULT;
+        req->since = since ? (usec_t) json_integer_value(since) : 0;
+        req->follow = json_is_true(follow);
+        return 0;
+}
+
 static int parse_params(ControlRequest *req, json_t *params) {
         int r = parse_units(req, params);
 
@@ -321,6 +338,8 @@ static int parse_params(ControlRequest *req, json_t *params) {
                 return r < 0 || req->params_error < 0 ? r : parse_wait(req, params);
         case CONTROL_METHOD_SUBSCRIBE:
                 return parse_subscribe(req, params);
+        case CONTROL_METHOD_LOGS:
+                return parse_logs(req, params);
         default:
                 return 0;
         }

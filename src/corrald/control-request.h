@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "time-util.h"
 
@@ -25,6 +26,7 @@ typedef enum ControlMethod {
         CONTROL_METHOD_WAIT,
         CONTROL_METHOD_SUBSCRIBE,
         CONTROL_METHOD_METRICS,
+        CONTROL_METHOD_LOGS,
         _CONTROL_METHOD_MAX,
         _CONTROL_METHOD_INVALID = -EINVAL,
 } ControlMethod;
@@ -63,10 +65,18 @@ typedef struct ControlRequest {
         usec_t grace;        /* cancel: USEC_INFINITY when absent (the job's stop timeout) */
         usec_t wait_timeout; /* wait: USEC_INFINITY when absent */
         bool jobs;           /* subscribe: only job events */
+        uint64_t lines;     /* logs: CONTROL_LOGS_LINES_DEFAULT when absent */
+        usec_t since;       /* logs: since_usec, 0 when absent */
+        bool follow;        /* logs */
 } ControlRequest;
 
 /* docs/PROTOCOL.md: a request carries at most 3 descriptors. */
 #define CONTROL_FDS_MAX 3
+
+/* logs: the lines when the request says nothing, and the most it may ask
+ * for (more is cut to this; a reply holds what fits anyway). */
+#define CONTROL_LOGS_LINES_DEFAULT 10U
+#define CONTROL_LOGS_LINES_MAX ((uint64_t) UINT32_MAX)
 
 /* Parses the request line (len bytes, without its newline). Returns 0 with
  * *ret filled (a params problem is 0 with ret->params_error set), -EINVAL

@@ -19,6 +19,7 @@
 #include "parse-util.h"
 #include "pidref.h"
 #include "process-util.h"
+#include "strv.h"
 #include "unit-status.h"
 
 /* ---- Clients ---- */
@@ -41,6 +42,7 @@ static void client_free(ControlClient *c) {
         free(c->in);
         free(c->out);
         free(c->waiting_for);
+        control_follow_done(&c->follow);
         free(c);
 }
 
@@ -249,6 +251,49 @@ void control_client_subscribe(ControlClient *c, bool jobs_only, bool owner_only)
         c->owner_only = owner_only;
 }
 
+int control_client_follow(ControlClient *c, char *const *units) {
+        char **copy = NULL;
+
+        if (units && !(copy = strv_copy(units)))
+                return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        control_follow_start(&c->follow, copy);
+        return 0;
+}
+
+/* Queues a follower's line unless it is too far behind: then the line is
+ * counted, and said once there is room again. */
+static void follower_queue(ControlClient *c, const char *text, size_t len) {
+        _cleanup_free_ char *dropped = NULL;
+        size_t n = 0;
+
+        if (c->n_out + len > CONTROL_FOLLOW_BEHIND_MAX) {
+                c->follow.dropped++;
+                return;
+        }
+        if (c->follow.dropped > 0 && control_logs_dropped_text(c->follow.dropped, &dropped, &n) >= 0 &&
+            client_queue(c, dropped, n) < 0)
+                return;
+        if (client_queue(c, text, len) >= 0)
+                c->follow.dropped = 0;
+}
+
+void control_on_output_line(const char *unit, const OutputLine *l, void *userdata) {
+        ControlServer *s = userdata;
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+
+        for (ControlClient *c = s->clients; c; c = c->next) {
+                if (c->dead || !control_follow_wants(&c->follow, unit))
+                        continue;
+                /* made once, for the first follower that wants it */
+                if (!text && control_logs_line_text(unit, l, &text, &len) < 0) {
+                        log_warning("control: out of memory, a line of %s is not sent", unit);
+                        return;
+                }
+                follower_queue(c, text, len);
+        }
+}
+
 /* ---- Permissions ---- */
 
 static bool uid_in_group(uid_t uid, gid_t primary, gid_t group) {
@@ -332,7 +377,7 @@ static int client_process(ControlClient *c) {
 
         assert(!c->processing);
         c->processing = true;
-        while (!c->dead && !c->waiting_for && !c->subscribed && !c->stream) {
+        while (!c->dead && !c->waiting_for && !c->subscribed && !c->stream && !c->follow.on) {
                 char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
                 if (!nl)
                         break;
@@ -345,7 +390,7 @@ static int client_process(ControlClient *c) {
         c->processing = false;
         if (c->dead)
                 return -ENOBUFS;
-        if (c->waiting_for || c->subscribed || c->stream || (answered && c->n_in == 0))
+        if (c->waiting_for || c->subscribed || c->stream || c->follow.on || (answered && c->n_in == 0))
                 return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         return 0;
 }
@@ -355,7 +400,7 @@ static int client_process(ControlClient *c) {
  * CONTROL_FDS_MAX (more than the buffer holds are closed by the kernel:
  * MSG_CTRUNC) or the read does not begin a request. */
 static void client_take_fds(ControlClient *c, struct msghdr *mh) {
-        bool wrong = (mh->msg_flags & MSG_CTRUNC) || c->n_in > 0 || c->n_fds > 0 || c->subscribed;
+        bool wrong = (mh->msg_flags & MSG_CTRUNC) || c->n_in > 0 || c->n_fds > 0 || c->subscribed || c->follow.on;
         bool any = mh->msg_flags & MSG_CTRUNC;
 
         for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
@@ -404,7 +449,7 @@ static int client_read(ControlClient *c) {
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0)
                 return -ECONNRESET;
-        if (c->n_in == 0 && !c->subscribed && !c->waiting_for) {
+        if (c->n_in == 0 && !c->subscribed && !c->follow.on && !c->waiting_for) {
                 int r = client_arm_timer(c); /* a new request begins */
                 if (r < 0)
                         return r;

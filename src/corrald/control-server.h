@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "control-logs.h"
 #include "control-request.h"
 #include "control-ratelimit.h"
 #include "control-stream.h"
@@ -37,6 +38,7 @@ struct ControlClient {
         size_t n_out;
         bool subscribed;
         bool processing; /* in client_process(): what ends a reply must not start it again */
+        ControlFollow follow; /* logs with follow: the new lines of these units */
         /* Dropped: its fd and sources are gone, and a deferred source frees
          * it, so that no walk of the client list touches freed memory. */
         bool dead;
@@ -109,3 +111,8 @@ int control_client_wait_for(ControlClient *c, const char *name, usec_t timeout);
 /* Turns the connection into an event stream (after the reply to
  * subscribe): of every unit, of jobs only, or of the client's own jobs. */
 void control_client_subscribe(ControlClient *c, bool jobs_only, bool owner_only);
+
+/* Turns the connection into a stream of the new lines of units (a copy
+ * is taken; NULL: every unit), after the reply to logs with follow.
+ * Returns 0 or -ENOMEM (after an error reply). */
+int control_client_follow(ControlClient *c, char *const *units);

@@ -54,3 +54,7 @@ void control_set_hooks(ControlServer *s, const ControlHooks *hooks);
  * a unit's state change, answers waiters of a job that has ended, and
  * forgets a unit that is about to be freed. userdata is the server. */
 void control_on_manager_event(const ManagerEvent *ev, void *userdata);
+
+/* The manager's output subscriber (wired in main.c): sends the line to the
+ * clients that follow its unit (logs with follow). userdata is the server. */
+void control_on_output_line(const char *unit, const OutputLine *l, void *userdata);

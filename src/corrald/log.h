@@ -26,9 +26,10 @@ typedef enum LogTarget {
 typedef enum OutputKind {
         OUTPUT_AUTO,    /* journal when corrald logs to the journal, else inherit */
         OUTPUT_JOURNAL,
-        OUTPUT_INHERIT,
+        OUTPUT_INHERIT, /* read by corrald, written to its own stdout/stderr with the unit's name */
         OUTPUT_NULL,
-        OUTPUT_FILE,
+        OUTPUT_FILE,    /* read by corrald, written to a file with rotation */
+        OUTPUT_INHERIT_RAW, /* corrald's own stdout/stderr, passed to the child */
         _OUTPUT_KIND_MAX,
         _OUTPUT_KIND_INVALID = -EINVAL,
 } OutputKind;

@@ -33,7 +33,8 @@ static void help(void) {
                "  -h, --help          show this help and exit\n"
                "      --version       show the version and exit\n"
                "\n"
-               "SIGTERM or SIGINT stops every unit and exits; SIGHUP reloads the configuration.\n"
+               "SIGTERM or SIGINT stops every unit and exits; SIGHUP reloads the configuration;\n"
+               "SIGUSR1 reopens the units' output files.\n"
                "Exit status: 0 after a clean stop, 6 for an invalid configuration, 1 otherwise.\n",
                CONFIG_DEFAULT_FILE, CONFIG_DEFAULT_DROPIN_DIR);
 }
@@ -163,6 +164,7 @@ static int block_signals(void) {
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGUSR1);
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return -errno;
         signal(SIGPIPE, SIG_IGN);
@@ -273,6 +275,8 @@ static int run(Config *config_in) {
         wiring.manager = m;
         if (r >= 0)
                 r = collector ? setup_metrics(&wiring, control, &http) : log_error_errno(-ENOMEM, "cannot set up the metrics: %m");
+        if (r >= 0)
+                manager_subscribe_output(m, control_on_output_line, control);
         if (r >= 0)
                 r = manager_startup(m);
         if (r < 0)

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "manager-request.h"
+#include "output.h"
 #include "strv.h"
 
 /* Margin added to the longest stop_timeout when asking systemd for time. */
@@ -148,6 +149,28 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *ssi, voi
         log_info("received SIGHUP, reloading the configuration");
         (void) manager_reload(userdata, /* ret_counts= */ NULL);
         return 0;
+}
+
+/* logrotate's postrotate: every output file is opened again by its path. */
+static int on_sigusr1(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("received SIGUSR1, reopening output files");
+        for (size_t i = 0; i < m->n_units; i++)
+                unit_output_reopen_files(m->units[i]);
+        return 0;
+}
+
+static void on_output_line(Unit *u, const OutputLine *l, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->output_subscriber)
+                m->output_subscriber(u->name, l, m->output_userdata);
+}
+
+void manager_subscribe_output(Manager *m, ManagerOutputSubscriber cb, void *userdata) {
+        m->output_subscriber = cb;
+        m->output_userdata = userdata;
 }
 
 /* A datagram on the notify socket: it counts for the unit whose cgroup
@@ -315,6 +338,8 @@ static int manager_add_sources(Manager *m) {
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_sighup, m);
         if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigusr1_source, SIGUSR1, on_sigusr1, m);
+        if (r >= 0)
                 r = sd_event_add_io(m->event, &m->inotify_source, m->cgroup->inotify_fd, EPOLLIN, on_inotify, m);
         if (r >= 0)
                 r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
@@ -355,6 +380,10 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
         r = ports_new(config->port_min, config->port_max, &m->ports);
         if (r < 0)
                 return r;
+        /* output = inherit: with the time when corrald's own lines carry it */
+        r = output_terminal_new(STDOUT_FILENO, STDERR_FILENO, /* timestamps= */ !log_target_is_journal(), &m->terminal);
+        if (r < 0)
+                return r;
         m->cgroup = tree;
         m->config = config;
         r = manager_add_sources(m);
@@ -374,6 +403,8 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 .state_changed = on_unit_changed,
                 .port_released = on_port_released,
                 .health_checked = on_health_checked,
+                .terminal = m->terminal,
+                .output_line = on_output_line,
                 .userdata = m,
         };
         *ret = TAKE_PTR(m);
@@ -399,10 +430,12 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->inotify_source);
         sd_event_source_disable_unref(m->gc_source);
         sd_event_source_disable_unref(m->watchdog_source);
         notify_socket_free(m->notify);
+        output_terminal_free(m->terminal); /* after the units: it writes what they left */
         safe_close(m->devnull_fd);
         cgroup_tree_free(m->cgroup);
         config_free(m->config);

@@ -22,6 +22,11 @@ typedef struct ReloadCounts {
 
 typedef struct Manager Manager;
 
+/* Gets each line a unit writes, right after it is in the unit's buffer,
+ * possibly inside a unit's transition (its last lines when it ends): it
+ * may only look (and queue what it sends), never call the manager. */
+typedef void (*ManagerOutputSubscriber)(const char *unit, const OutputLine *l, void *userdata);
+
 struct Manager {
         sd_event *event;
         Config *config;
@@ -39,6 +44,10 @@ struct Manager {
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;
+        sd_event_source *sigusr1_source;  /* reopens output files */
+        struct OutputTerminal *terminal;  /* output = inherit: corrald's stdout and stderr */
+        ManagerOutputSubscriber output_subscriber;
+        void *output_userdata;
         sd_event_source *inotify_source;
         sd_event_source *gc_source;       /* frees units a reload dropped */
         sd_event_source *watchdog_source; /* corrald's own WATCHDOG=1 */
@@ -64,7 +73,7 @@ struct Manager {
 
 /* Creates the manager on event, taking config and tree on success;
  * config_files (copied) is what a reload reads again. The caller has
- * blocked SIGCHLD, SIGTERM, SIGINT and SIGHUP. Returns 0 or -errno. */
+ * blocked SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGUSR1. Returns 0 or -errno. */
 int manager_new(sd_event *event, Config *config, char * const *config_files, CgroupTree *tree, Manager **ret);
 
 /* Frees the manager and its units; accepts NULL; returns NULL. */
@@ -138,5 +147,8 @@ void manager_kick(Manager *m);
 /* Adds a subscriber to every queued event (manager-event.h). Returns 0 or
  * -ENOMEM. */
 int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata);
+
+/* Sets the one subscriber to the units' output lines (control). */
+void manager_subscribe_output(Manager *m, ManagerOutputSubscriber cb, void *userdata);
 
 Unit *manager_find_unit(Manager *m, const char *name);

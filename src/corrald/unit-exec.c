@@ -209,14 +209,9 @@ int unit_prepare(Unit *u, StartContext *c) {
                 r = strv_env_expand(s->directory, c->vars, &c->directory, /* ret_bad= */ NULL);
         if (r < 0)
                 return unit_fail_message(u, r, "cannot build command and environment: %m");
-        r = log_unit_output(u->name, s->output, s->output_path, &c->output_fd);
-        if (r == -EBADFD || r == -ELOOP)
-                return unit_fail_message(u, r, "output file %s is %s, refusing it", s->output_path,
-                                         r == -ELOOP ? "a symbolic link" : "not a regular file");
+        r = unit_output_setup(u, c);
         if (r < 0)
-                return unit_fail_message(u, r, "cannot open output (%s%s%s): %m",
-                                            output_kind_to_string(s->output), s->output_path ? ":" : "",
-                                            s->output_path ?: "");
+                return r;
         r = spawn_find_executable(c->argv[0], env_path(c->env), &c->path);
         if (r < 0)
                 return unit_fail_message(u, r, "exec %s: %m", c->argv[0]);

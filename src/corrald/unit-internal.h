@@ -39,10 +39,11 @@ typedef struct StartContext {
         SpawnCredentials creds;
         char **vars, **env, **argv;
         char *path, *directory;
-        int output_fd;
+        int output_fd;            /* owned: a journal stream, /dev/null, a file */
+        int stdout_fd, stderr_fd; /* what the child gets (not owned) */
 } StartContext;
 
-#define START_CONTEXT_NULL ((StartContext) { .output_fd = -EBADF })
+#define START_CONTEXT_NULL ((StartContext) { .output_fd = -EBADF, .stdout_fd = -EBADF, .stderr_fd = -EBADF })
 
 void start_context_done(StartContext *c);
 
@@ -55,6 +56,19 @@ int unit_variables(const Unit *u, char ***ret);
  * directory, output and the executable. Logs the problem (through
  * unit_fail_message) and returns -errno. */
 int unit_prepare(Unit *u, StartContext *c);
+
+/* ---- unit-output.c ---- */
+
+/* Chooses the child's stdout and stderr (c->stdout_fd, c->stderr_fd): the
+ * pipes of the unit's UnitOutput when corrald reads its output (inherit,
+ * file:PATH, auto without the journal), made at the first start and kept;
+ * otherwise what log_unit_output() opens, or corrald's own (inherit-raw).
+ * Logs the problem (through unit_fail_message) and returns -errno. */
+int unit_output_setup(Unit *u, StartContext *c);
+
+/* The unit's processes are gone: hands out what each stream left without
+ * a newline. */
+void unit_output_ended(Unit *u);
 
 /* ---- unit-health.c ---- */
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include "log.h"
+#include "output.h"
 #include "parse-util.h"
 #include "unit-restart.h"
 #include "string-table.h"
@@ -104,6 +105,7 @@ Unit *unit_free(Unit *u) {
         pidref_done(&u->main);
         service_config_unref(u->config);
         free(u->start_times);
+        unit_output_free(u->output);
         free(u->status_text);
         free(u->error_text);
         free(u->name);
@@ -365,8 +367,8 @@ static void unit_enter_start(Unit *u) {
                 .umask = u->config->umask,
                 .credentials = &c.creds,
                 .stdin_fd = u->stdio[0] >= 0 ? u->stdio[0] : u->ctx->devnull_fd,
-                .stdout_fd = u->stdio[1] >= 0 ? u->stdio[1] : c.output_fd >= 0 ? c.output_fd : STDOUT_FILENO,
-                .stderr_fd = u->stdio[2] >= 0 ? u->stdio[2] : c.output_fd >= 0 ? c.output_fd : STDERR_FILENO,
+                .stdout_fd = u->stdio[1] >= 0 ? u->stdio[1] : c.stdout_fd,
+                .stderr_fd = u->stdio[2] >= 0 ? u->stdio[2] : c.stderr_fd,
                 .cgroup_fd = u->cgroup_fd,
                 .rlimits = c.rlimits,
                 .rlimits_set = c.rlimits_set,
@@ -541,6 +543,7 @@ static void unit_release_port(Unit *u) {
 /* Nothing runs any more: the cgroup goes, and the unit starts again (a
  * start came during the stop), restarts by policy, or rests. */
 static void unit_enter_dead(Unit *u) {
+        unit_output_ended(u);
         unit_cgroup_release(u);
         if (u->removed) /* never starts again: its port is free once its processes are gone */
                 unit_release_port(u);

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "health.h"
 #include "notify.h"
+#include "output-ring.h"
 #include "pidref.h"
 #include "ports.h"
 #include "spawn.h"
@@ -114,6 +115,10 @@ struct UnitContext {
         void (*port_released)(Unit *u, void *userdata);
         /* a health check ended (may be NULL) */
         void (*health_checked)(Unit *u, bool ok, void *userdata);
+        /* corrald's own stdout/stderr for output = inherit (NULL: nowhere) */
+        struct OutputTerminal *terminal;
+        /* each line a unit wrote, once it is in the unit's buffer (for followers) */
+        void (*output_line)(Unit *u, const OutputLine *l, void *userdata);
         void *userdata;
 };
 
@@ -150,6 +155,7 @@ struct Unit {
         usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
         sd_event_source *watchdog;
         usec_t watchdog_usec; /* effective: watchdog_timeout, or WATCHDOG_USEC= */
+        struct UnitOutput *output; /* its pipes and last lines, when corrald reads its output (unit-output.c) */
         char *status_text;    /* the last STATUS= */
         char *error_text;     /* why the last start or run failed, as logged */
 
@@ -214,6 +220,24 @@ int unit_kill(Unit *u, int sig);
 /* Freezes or thaws every process of the unit (cgroup.freeze). -ESRCH when
  * not running. */
 int unit_freeze(Unit *u, bool freeze);
+
+/* Whether the unit's output goes to the journal (output = journal, or
+ * auto when corrald logs there): then corrald keeps none of it. */
+bool unit_output_in_journal(const Unit *u);
+
+/* Opens the unit's output files again (SIGUSR1, after logrotate moved
+ * them); warns when it cannot. */
+void unit_output_reopen_files(Unit *u);
+
+/* What the logs method needs of a unit (borrowed from it). */
+typedef struct UnitOutputView {
+        const char *name;
+        const OutputRing *ring; /* its last lines; NULL when corrald has kept none */
+        bool journal;           /* its output goes to the journal */
+        bool listed;            /* not a removed unit on its way out: "every unit" includes it */
+} UnitOutputView;
+
+void unit_output_view(const Unit *u, UnitOutputView *ret);
 
 /* Frees the unit; the caller makes sure it is inactive or failed (its
  * processes gone). Accepts NULL; returns NULL. */

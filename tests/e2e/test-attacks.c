@@ -408,8 +408,11 @@ static void test_notify_after_adoption(void **state) {
 
         assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
         assert_true(asprintf(&body,
+                             /* inherit-raw: dog prints each ping, also while no corrald
+                              * runs, and a pipe of the dead corrald's would end it with
+                              * SIGPIPE (corral.conf(5), output) */
                              "[program:dog]\ncommand = %s watchdog 100 1000000\nready = notify\n"
-                             "watchdog_timeout = 1s\nrestart_delay = 100ms\n",
+                             "watchdog_timeout = 1s\nrestart_delay = 100ms\noutput = inherit-raw\n",
                              n) > 0);
         start_with_socket(cgroup, sock, body);
         assert_true(test_daemon_wait_log(&daemon_, "dog: ready", 1, TIMEOUT));

@@ -653,7 +653,7 @@ static void test_large_replies(void **state) {
         body = strdup("");
         for (const char *p = "abcd"; *p; p++) {
                 char *b = NULL;
-                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\n", body, *p) > 0);
+                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\noutput = null\n", body, *p) > 0);
                 free(body);
                 body = b;
         }

@@ -497,7 +497,7 @@ static void readme_start_corrald(const char *line, const char *build, TestDaemon
 
 /* Whether a README command needs a terminal: it runs until Ctrl-C. */
 static bool needs_terminal(const char *cmd) {
-        return strstr(cmd, "corralctl events") || strstr(cmd, "corralctl top");
+        return strstr(cmd, "corralctl events") || strstr(cmd, "corralctl top") || strstr(cmd, "corralctl logs -f");
 }
 
 static void test_readme_commands(void **state) {

@@ -341,7 +341,12 @@ check_journal_output() {
                 no "corralctl status keep shows no journal line of keep: $st" || return
         grep -q 'corrald\[[0-9]*\]: keep: started, main PID' <<<"$st" ||
                 no "corralctl status keep shows no journal entry of corrald about keep: $st" || return
-        REASON="journalctl -t keep / -t web@1 show the units' lines, journalctl -u corral too; corralctl status keep shows its process and its journal lines"
+        # corralctl logs reads a journal unit's lines on its side
+        local lg
+        lg=$(/opt/corral/bin/corralctl logs -n 3 web@1 2>&1)
+        printf '%s\n' "$lg" >"$R/corralctl-logs.txt"
+        grep -q 'web@1 | web: instance 1 up' <<<"$lg" || no "corralctl logs web@1 shows no journal line: $lg" || return
+        REASON="journalctl -t keep / -t web@1 show the units' lines, journalctl -u corral too; corralctl status keep shows its process and its journal lines; corralctl logs web@1 reads them from the journal"
 }
 
 # Every unit's main PID: the first process of its cgroup that corrald
