@@ -316,6 +316,8 @@ static void test_stop_order(_unused_ void **state) {
         assert_stops_before(order, N_STACK, MIGRATE, DB);
         static const size_t expected[N_STACK] = { WORKER, API0, API1, MIGRATE, DB };
         assert_memory_equal(order, expected, sizeof(expected));
+        /* worker → api → migrate → db */
+        assert_int_equal(dep_graph_stop_rounds(g), 4);
 }
 
 /* Many independent services: every one may start at once; and two
@@ -341,6 +343,7 @@ static void test_large(_unused_ void **state) {
                 assert_int_equal(d[i].verdict, start);
                 assert_false(dep_graph_has_dependencies(g, i));
         }
+        assert_int_equal(dep_graph_stop_rounds(g), 1);
 
         const DepServiceSpec big[] = {
                 { .name = "web", .instances = 1000, .after = L("cache") },
@@ -351,6 +354,7 @@ static void test_large(_unused_ void **state) {
         assert_int_equal(dep_graph_n_units(h), 2000);
         assert_int_equal(dep_graph_stop_order(h, &order), 0);
         assert_stops_before(order, 2000, 999, 1000); /* web@999 before cache@0 */
+        assert_int_equal(dep_graph_stop_rounds(h), 2);
 }
 
 static void test_strings(_unused_ void **state) {

@@ -508,3 +508,26 @@ int dep_graph_stop_order(const DepGraph *g, size_t **ret) {
         *ret = TAKE_PTR(order);
         return 0;
 }
+
+size_t dep_graph_stop_rounds(const DepGraph *g) {
+        _cleanup_free_ size_t *order = NULL, *level = NULL;
+        size_t rounds = 0;
+
+        if (g->n_units == 0)
+                return 0;
+        level = calloc(g->n_units, sizeof(size_t));
+        if (!level || dep_graph_stop_order(g, &order) < 0)
+                return g->n_units; /* out of memory: the most it can be */
+        for (size_t k = 0; k < g->n_units; k++) {
+                size_t u = order[k];
+                const DepService *s = &g->services[g->unit_service[u]];
+                level[u] = MAX(level[u], (size_t) 1);
+                rounds = MAX(rounds, level[u]);
+                for (size_t i = 0; i < s->n_targets; i++) {
+                        size_t end, v = target_first(g, &s->targets[i], &end);
+                        for (; v < end; v++)
+                                level[v] = MAX(level[v], level[u] + 1);
+                }
+        }
+        return rounds;
+}

@@ -137,6 +137,11 @@ int dep_graph_mark_requirers(const DepGraph *g, size_t unit, bool *set);
  * dep_graph_n_units() indices in *ret, or -ENOMEM. */
 int dep_graph_stop_order(const DepGraph *g, size_t **ret);
 
+/* How many units the longest chain of dependencies holds: the number of
+ * rounds of a stop of everything, each waiting for the one before (1
+ * without dependencies, 0 for no units). */
+size_t dep_graph_stop_rounds(const DepGraph *g);
+
 const char *dep_unit_state_to_string(DepUnitState s);
 const char *dep_verdict_to_string(DepVerdict v);
 const char *dep_kind_to_string(DepKind k);
