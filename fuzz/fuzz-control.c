@@ -1,62 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The control server's request handling: the bytes one client sends.
+/* The control server's request handling, as pure code: the bytes one
+ * client sends, split into lines as the server splits them (at most
+ * CONTROL_REQUEST_MAX bytes), each parsed by control_request_parse()
+ * (control-request.c), and the replies formatted by control-json.c — both
+ * linked as they are, nothing renamed or stubbed.
  *
- * client_handle_line() and the handlers are static in control.c and work
- * on a Client of a ControlServer of a Manager, so a target that stopped at
- * json_loadb() would fuzz jansson rather than corrald. This file includes
- * control.c instead and builds the smallest world around it: a Manager
- * with a Config, a CgroupTree that only has a path, and a few units with
- * no cgroup and no process. The calls by which a handler would act
- * (manager_start_unit, unit_kill, manager_run_job, …) are renamed below to
- * stubs that change nothing, so every method's parameter checks and reply
- * are reached without starting or signalling anything.
+ * A request that parses must come out as docs/PROTOCOL.md describes it:
+ * a method of the table, and params of the right types and bounds. Any
+ * other line gives an error reply with a message. A status request (or a
+ * unit method) names units of a small world of units with no cgroup and no
+ * process; each is snapshot by unit_status_get() (unit-status.c) as the
+ * daemon does and formatted: every reply must be one line of a JSON object
+ * of the protocol's shape, and carry one unit per name.
  *
- * Each input goes through the real framing (client_process: lines, up to
- * CONTROL_REQUEST_MAX bytes as client_read allows), twice: from root, who
- * may do everything, and from an ordinary user with status_public = yes,
- * who gets EPERM for the changing methods. Every reply must be a JSON
- * object as docs/PROTOCOL.md describes it, and there are never more
- * replies than requests. */
+ * An input whose first line begins with "STATUS=" gives the rest of that
+ * line, any bytes, as web@0's status text, web@1's error text and web@0's
+ * health error, as a unit's STATUS= or a file could: it must come out as
+ * valid UTF-8, the same text when it was valid, without losing a unit. */
 
 #include <assert.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
+#include <string.h>
 
 #include "config.h"
+#include "control-json.h"
+#include "control-request.h"
+#include "control.h"
 #include "log.h"
-#include "manager.h"
+#include "strv.h"
+#include "unit-status.h"
 #include "unit.h"
-
-static int fuzz_manager_start_unit(Manager *m, Unit *u);
-static int fuzz_manager_stop_unit(Manager *m, Unit *u);
-static int fuzz_manager_restart_unit(Manager *m, Unit *u);
-static int fuzz_manager_reload(Manager *m, ReloadCounts *ret_counts);
-static int fuzz_manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
-static int fuzz_unit_kill(Unit *u, int sig);
-static int fuzz_unit_freeze(Unit *u, bool freeze);
-static void fuzz_unit_dispatch(Unit *u, UnitEvent event);
-
-#define manager_start_unit fuzz_manager_start_unit
-#define manager_stop_unit fuzz_manager_stop_unit
-#define manager_restart_unit fuzz_manager_restart_unit
-#define manager_reload fuzz_manager_reload
-#define manager_run_job fuzz_manager_run_job
-#define unit_kill fuzz_unit_kill
-#define unit_freeze fuzz_unit_freeze
-#define unit_dispatch fuzz_unit_dispatch
-
-#include "control.c"
-
-#undef manager_start_unit
-#undef manager_stop_unit
-#undef manager_restart_unit
-#undef manager_reload
-#undef manager_run_job
-#undef unit_kill
-#undef unit_freeze
-#undef unit_dispatch
+#include "utf8.h"
 
 #define FUZZ_USER_UID 65534
 
@@ -69,96 +45,20 @@ static const char fuzz_config[] = "[corral]\n"
                                   "health_url = http://127.0.0.1:${PORT}/\n";
 
 static struct {
-        sd_event *event;
-        int fd;        /* what the clients' io sources watch (never readable) */
         Config *config;
-        CgroupTree tree;
         Unit units[4];
-        Unit *unit_list[4];
-        Manager manager;
-        ControlServer server;
 } w;
 
-/* ---- the stubs: check what the real ones get, change nothing ---- */
-
-static int fuzz_manager_start_unit(Manager *m, Unit *u) {
-        assert(m == &w.manager && u);
-        return u->is_job ? -EBUSY : 0;
-}
-
-static int fuzz_manager_stop_unit(Manager *m, Unit *u) {
-        assert(m == &w.manager && u);
-        return 0;
-}
-
-static int fuzz_manager_restart_unit(Manager *m, Unit *u) {
-        assert(m == &w.manager && u);
-        return 0;
-}
-
-static int fuzz_manager_reload(Manager *m, ReloadCounts *ret_counts) {
-        assert(m == &w.manager);
-        *ret_counts = (ReloadCounts) { .unchanged = 1 };
-        return 0;
-}
-
-/* What the real one refuses without touching anything; otherwise the
- * running job stands for the new one. */
-static int fuzz_manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
-        assert(m == &w.manager && spec && spec->argv && spec->argv[0]);
-        if (spec->name && !config_name_is_valid(spec->name))
-                return -EINVAL;
-        if (spec->name && manager_find_unit(m, spec->name))
-                return -EEXIST;
-        if (spec->cwd && spec->cwd[0] != '/')
-                return -EINVAL;
-        for (char **e = spec->env; e && *e; e++)
-                if (!strchr(*e, '='))
-                        return -EINVAL;
-        *ret = &w.units[3];
-        return 0;
-}
-
-static int fuzz_unit_kill(Unit *u, int sig) {
-        assert(u && sig >= 1 && sig <= SIGRTMAX);
-        return u->state == UNIT_RUNNING ? 1 : -ESRCH;
-}
-
-static int fuzz_unit_freeze(Unit *u, bool freeze) {
-        assert(u);
-        return u->state == UNIT_RUNNING ? 0 : -ESRCH;
-}
-
-static void fuzz_unit_dispatch(Unit *u, UnitEvent event) {
-        assert(u && event == UNIT_EVENT_STOP);
-}
-
-/* ---- the world ---- */
-
-static int on_never(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        return 0;
-}
-
-static int on_never_time(sd_event_source *s, uint64_t usec, void *userdata) {
-        return 0;
-}
-
+/* Units as the daemon holds them, without a cgroup (no statistics to read)
+ * and without a process. */
 static void world_init(void) {
         _cleanup_free_ char *error = NULL;
-        int fds[2];
 
         log_set_max_level(LOG_ERR);
-        assert(sd_event_new(&w.event) >= 0);
-        assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) >= 0);
-        w.fd = fds[0]; /* fds[1] stays open, unused: fds[0] never reads EOF */
         assert(config_load_buffer("fuzz.conf", fuzz_config, sizeof(fuzz_config) - 1, &w.config, &error) >= 0);
-        w.tree = (CgroupTree) { .path = (char *) "/corral", .root_fd = -EBADF, .supervisor_fd = -EBADF,
-                                .inotify_fd = -EBADF };
-
         w.units[0] = (Unit) { .name = (char *) "web@0", .config = w.config->services[0], .instance = 0,
                               .state = UNIT_RUNNING, .main = { .pid = 4242, .fd = -EBADF }, .port = 30000,
-                              .status_text = (char *) "serving", .health_ok = true, .health_http_status = 200,
-                              .health_checks = 3 };
+                              .health_ok = true, .health_http_status = 200, .health_checks = 3 };
         w.units[1] = (Unit) { .name = (char *) "web@1", .config = w.config->services[0], .instance = 1,
                               .state = UNIT_FAILED, .result = UNIT_FAILURE_SPAWN, .main = PIDREF_NULL,
                               .error_text = (char *) "exec /bin/true: No such file or directory" };
@@ -168,45 +68,77 @@ static void world_init(void) {
         w.units[3] = (Unit) { .name = (char *) "job-running", .instance = -1, .is_job = true, .owner_uid = 0,
                               .state = UNIT_RUNNING, .main = { .pid = 4343, .fd = -EBADF } };
         for (size_t i = 0; i < ELEMENTSOF(w.units); i++) {
-                w.units[i].manager = &w.manager;
-                w.units[i].cgroup_fd = -EBADF; /* no statistics to read */
+                w.units[i].cgroup_fd = -EBADF;
                 w.units[i].watch_wd = -1;
-                w.unit_list[i] = &w.units[i];
         }
-
-        w.manager = (Manager) { .event = w.event, .config = w.config, .cgroup = &w.tree, .units = w.unit_list,
-                                .n_units = ELEMENTSOF(w.unit_list), .devnull_fd = -EBADF };
-        w.server = (ControlServer) { .manager = &w.manager, .fd = -EBADF };
-
+        w.units[0].status_text = strdup("serving");
+        assert(w.units[0].status_text);
 }
 
-/* A client as on_accept() makes one, holding data as client_read() would
- * have read it. */
-static Client *client_new_fuzz(uid_t uid, const uint8_t *data, size_t size) {
-        Client *c = calloc(1, sizeof(Client));
+/* The bytes of the STATUS= line as texts of units; returns where the
+ * requests begin. */
+static const char *world_set_texts(const char *p, const char *end) {
+        const char *nl = memchr(p, '\n', (size_t) (end - p));
+        size_t n = nl ? (size_t) (nl - p) : (size_t) (end - p);
+        char *text;
 
-        assert(c);
-        c->server = &w.server;
-        c->fd = -EBADF;
-        c->cred = (struct ucred) { .pid = 1, .uid = uid, .gid = uid };
-        c->next = w.server.clients;
-        w.server.clients = c;
-        w.server.n_clients++;
-        assert(sd_event_add_io(w.event, &c->io, w.fd, EPOLLIN, on_never, c) >= 0);
-        assert(sd_event_add_time_relative(w.event, &c->timer, CLOCK_MONOTONIC, w.config->control_timeout,
-                                          USEC_PER_MSEC, on_never_time, c) >= 0);
-        assert(sd_event_source_set_enabled(c->timer, SD_EVENT_OFF) >= 0);
-        c->in = malloc(CONTROL_REQUEST_MAX);
-        assert(c->in);
-        memcpy(c->in, data, size);
-        c->n_in = size;
-        return c;
+        if (n < strlen("STATUS=") || !strneq(p, "STATUS=", strlen("STATUS=")))
+                return p;
+        text = strndup(p + strlen("STATUS="), n - strlen("STATUS="));
+        assert(text);
+        free(w.units[0].status_text);
+        w.units[0].status_text = text;
+        w.units[0].health_error = text;
+        w.units[1].error_text = text;
+        return nl ? nl + 1 : end;
 }
 
-/* One reply line as docs/PROTOCOL.md has it. */
-static void check_reply(const char *line, size_t len) {
-        json_t *reply = json_loadb(line, len, JSON_REJECT_DUPLICATES, /* error= */ NULL), *ok, *e;
+static void world_reset_texts(void) {
+        free(w.units[0].status_text);
+        w.units[0].status_text = strdup("serving");
+        assert(w.units[0].status_text);
+        w.units[0].health_error = NULL;
+        w.units[1].error_text = (char *) "exec /bin/true: No such file or directory";
+}
 
+/* A text of a unit as its Unit object has it: valid UTF-8, and the very
+ * text when that was valid and short enough. */
+static void check_text(const char *raw, json_t *value) {
+        const char *out = json_string_value(value);
+
+        assert(out && utf8_is_valid(out));
+        assert(strlen(out) <= UNIT_STATUS_TEXT_MAX);
+        if (utf8_is_valid(raw) && strlen(raw) <= UNIT_STATUS_TEXT_MAX)
+                assert(streq(out, raw));
+}
+
+static void check_unit_texts(const Unit *u, json_t *o) {
+        if (u->status_text)
+                check_text(u->status_text, json_object_get(o, "status_text"));
+        if (u->error_text)
+                check_text(u->error_text, json_object_get(o, "error"));
+        if (u->health_error)
+                check_text(u->health_error, json_object_get(json_object_get(o, "health"), "error"));
+}
+
+static Unit *world_find(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(w.units); i++)
+                if (streq(w.units[i].name, name))
+                        return &w.units[i];
+        return NULL;
+}
+
+/* One reply as docs/PROTOCOL.md has it: formatted as one line, and parsed
+ * back to an object with "ok" and a "result" object or an "error". */
+static json_t *check_reply(json_t *msg) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        json_t *reply, *ok, *e;
+
+        assert(control_json_line(msg, &line, &len) >= 0);
+        json_decref(msg);
+        assert(len > 0 && line[len - 1] == '\n' && !memchr(line, '\n', len - 1));
+        reply = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES, /* error= */ NULL);
         assert(json_is_object(reply));
         ok = json_object_get(reply, "ok");
         assert(json_is_boolean(ok));
@@ -219,45 +151,115 @@ static void check_reply(const char *line, size_t len) {
                 assert(json_integer_value(json_object_get(e, "code")) > 0);
                 assert(json_is_string(json_object_get(e, "message")));
         }
+        return reply;
+}
+
+static void check_error(int error, const char *message) {
+        json_t *msg = NULL;
+
+        assert(error < 0 && message);
+        assert(control_json_error(error, message, &msg) >= 0);
+        json_decref(check_reply(msg));
+}
+
+/* What a request that parsed holds, by its method. */
+static void check_request(const ControlRequest *req) {
+        assert(control_method_to_string(req->method));
+        assert(control_method_from_string(control_method_to_string(req->method)) == req->method);
+        if (req->params_error < 0) {
+                assert(req->params_error == -EINVAL && req->params_error_message);
+                return;
+        }
+        assert(strv_length(req->units) == req->n_units);
+        switch (req->method) {
+        case CONTROL_METHOD_START:
+        case CONTROL_METHOD_STOP:
+        case CONTROL_METHOD_RESTART:
+        case CONTROL_METHOD_FREEZE:
+        case CONTROL_METHOD_THAW:
+                assert(req->units);
+                break;
+        case CONTROL_METHOD_KILL:
+                assert(req->units && req->signal >= 1 && req->signal <= SIGRTMAX);
+                break;
+        case CONTROL_METHOD_RUN:
+                assert(req->argv && req->argv[0]);
+                break;
+        case CONTROL_METHOD_CANCEL:
+        case CONTROL_METHOD_WAIT:
+                assert(req->id);
+                break;
+        default:
+                break;
+        }
+}
+
+/* The units a request names (a status naming none: every unit), snapshot
+ * and formatted as the daemon formats them: one Unit object per name, in
+ * order. */
+static void check_units_reply(const ControlRequest *req) {
+        static const char *const all[] = { "web@0", "web@1", "job-0000beef", "job-running", NULL };
+        const char *const *names = req->units ? (const char *const *) req->units : all;
+        size_t n = req->units ? req->n_units : ELEMENTSOF(all) - 1;
+        UnitStatusFlags flags = req->method == CONTROL_METHOD_STATUS ? UNIT_STATUS_STATS : 0;
+        json_t *units = json_array(), *msg = NULL, *reply;
+
+        assert(units);
+        if (req->method == CONTROL_METHOD_STATUS && req->units)
+                flags |= UNIT_STATUS_PROCESSES;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(unit_status_done) UnitStatus s = {};
+                Unit *u = world_find(names[i]);
+
+                if (!u) {
+                        check_error(-ENOENT, "no such unit");
+                        json_decref(units);
+                        return;
+                }
+                assert(unit_status_get(u, flags, &s) >= 0);
+                assert(streq(s.name, names[i]));
+                json_t *o = control_json_unit(&s);
+                assert(o);
+                check_unit_texts(u, o);
+                assert(json_array_append_new(units, o) >= 0);
+        }
+        assert(control_json_reply(json_pack("{s:o}", "units", units), &msg) >= 0);
+        reply = check_reply(msg);
+        assert(json_array_size(json_object_get(json_object_get(reply, "result"), "units")) == n);
         json_decref(reply);
 }
 
-static void run_client(uid_t uid, bool status_public, const uint8_t *data, size_t size) {
-        size_t requests = 0, replies = 0;
-        Client *c;
+static void fuzz_line(const char *line, size_t len) {
+        _cleanup_(control_request_done) ControlRequest req = {};
+        const char *error = NULL;
+        int r;
 
-        w.config->status_public = status_public;
-        c = client_new_fuzz(uid, data, size);
-        for (size_t i = 0; i < size; i++)
-                requests += data[i] == '\n';
-
-        if (client_process(c) == -ENOBUFS) {
-                /* dropped as too far behind: c is gone */
-                assert(w.server.n_clients == 0 && !w.server.clients);
+        r = control_request_parse(line, len, &req, &error);
+        if (r < 0) {
+                assert(r == -EINVAL || r == -EOPNOTSUPP);
+                check_error(r, error);
                 return;
         }
-        assert(c->n_out <= CONTROL_OUTPUT_MAX);
-        for (size_t pos = 0; pos < c->n_out; replies++) {
-                char *nl = memchr(c->out + pos, '\n', c->n_out - pos);
-
-                assert(nl); /* only whole lines are queued */
-                check_reply(c->out + pos, (size_t) (nl - (c->out + pos)));
-                pos = (size_t) (nl - c->out) + 1;
-        }
-        assert(replies <= requests);
-        client_free(c);
-        assert(w.server.n_clients == 0 && !w.server.clients);
+        check_request(&req);
+        if (req.params_error < 0)
+                check_error(req.params_error, req.params_error_message);
+        else if (req.units || req.method == CONTROL_METHOD_STATUS)
+                check_units_reply(&req);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        if (size > CONTROL_REQUEST_MAX)
-                return -1; /* client_read() never holds more */
-        if (!w.event)
-                world_init();
+        const char *p = (const char *) data, *end = p + size;
 
-        run_client(/* uid= */ 0, /* status_public= */ false, data, size);
-        run_client(FUZZ_USER_UID, /* status_public= */ true, data, size);
+        if (size > CONTROL_REQUEST_MAX)
+                return -1; /* the server never holds more */
+        if (!w.config)
+                world_init();
+        p = world_set_texts(p, end);
+        /* the server's framing: complete lines; the rest waits for more */
+        for (const char *nl; (nl = memchr(p, '\n', (size_t) (end - p))); p = nl + 1)
+                fuzz_line(p, (size_t) (nl - p));
+        world_reset_texts();
         return 0;
 }

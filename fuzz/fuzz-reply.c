@@ -2,21 +2,22 @@
 /* libcorral's side of the protocol: what it makes of a line from corrald
  * (or from whatever listens on the socket it was pointed at).
  *
- * The reply parser, reply_parse(), is static in src/lib/request.c, so this
- * file includes request.c; units_new() and event_new() are internal to the
- * library (libcorral-internal.h) and come from objects.c, built into the
- * target. The input is cut like conn_read_line() cuts the stream: at the
+ * The reply parser, request_reply_parse(), and units_new() and
+ * event_new() are internal to the library (libcorral-internal.h); request.c
+ * and objects.c are built into the target as they are. The input is cut like conn_read_line() cuts the stream: at the
  * first newline, and a line holding a NUL byte never reaches a parser.
  * Each line is read as a reply (then its "units", as corral_status() and
  * corral_wait() do, with every accessor called) and as an event, as
  * corral_next_event() does. */
 
 #include <assert.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "request.c"
+#include "libcorral-internal.h"
+#include "macro.h"
 
 static void use_unit(const corral_unit *u) {
         assert(corral_unit_name(u));
@@ -43,7 +44,7 @@ static void fuzz_reply(const char *line) {
         json_t *result = NULL;
         int r;
 
-        r = reply_parse(&c, line, &result);
+        r = request_reply_parse(&c, line, &result);
         if (r < 0) {
                 assert(!result);
                 /* an error reply leaves its message; a malformed one does not */

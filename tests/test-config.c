@@ -44,7 +44,7 @@ static void test_full(_unused_ void **state) {
                 "[corral]\n"
                 "cgroup = /corral.slice/corral\n"
                 "control_socket = /run/test/control.sock\n"
-                "state_dir = /var/lib/test\n"
+                "log_target = stderr\n"
                 "log_level = debug\n"
                 "\n"
                 "[program:web]\n"
@@ -77,7 +77,7 @@ static void test_full(_unused_ void **state) {
 
         assert_string_equal(c->cgroup, "/corral.slice/corral");
         assert_string_equal(c->control_socket, "/run/test/control.sock");
-        assert_string_equal(c->state_dir, "/var/lib/test");
+        assert_int_equal(c->log_target, LOG_TARGET_STDERR);
         assert_int_equal(c->log_level, LOG_DEBUG);
         assert_int_equal(c->n_services, 2);
 
@@ -120,7 +120,7 @@ static void test_defaults(_unused_ void **state) {
         assert_int_equal(load_string("[program:a]\ncommand = /bin/true\n", &c, &error), 0);
         assert_null(c->cgroup);
         assert_string_equal(c->control_socket, CONFIG_DEFAULT_CONTROL_SOCKET);
-        assert_string_equal(c->state_dir, CONFIG_DEFAULT_STATE_DIR);
+        assert_int_equal(c->log_target, LOG_TARGET_AUTO);
         assert_int_equal(c->log_level, LOG_INFO);
         assert_int_equal(c->n_services, 1);
 
@@ -255,8 +255,9 @@ static void test_invalid(_unused_ void **state) {
                 { "[corral]\ncgroup = /a/\n", "test.conf:2: ", "invalid cgroup path '/a/'" },
                 { "[corral]\ncontrol_socket = run/x.sock\n", "test.conf:2: ",
                   "control_socket 'run/x.sock' is not an absolute path" },
-                { "[corral]\nstate_dir = var\n", "test.conf:2: ",
-                  "state_dir 'var' is not an absolute path" },
+                /* state_dir was never used, and is gone */
+                { "[corral]\nstate_dir = /var/lib/corral\n", "test.conf:2: ",
+                  "unknown key 'state_dir' in [corral]" },
                 { "[corral]\nlog_level = verbose\n", "test.conf:2: ",
                   "invalid log_level 'verbose'" },
                 { "[corral]\nlog_level = LOG_INFO\n", "test.conf:2: ",
@@ -291,6 +292,53 @@ static void test_invalid(_unused_ void **state) {
                 assert_non_null(error);
                 assert_true(strneq(error, cases[i].prefix, strlen(cases[i].prefix)));
                 assert_non_null(strstr(error, cases[i].message));
+        }
+}
+
+/* An unknown key names the key it is closest to, when one is close, or the
+ * section it belongs in. The whole message, to catch a suggestion too many. */
+static void test_unknown_key(_unused_ void **state) {
+        static const struct {
+                const char *text;
+                const char *error;
+        } cases[] = {
+                { "[program:web]\ncommand = x\ncomand = y\n",
+                  "test.conf:3: unknown key 'comand' in [program:web]; did you mean 'command'?" },
+                { "[program:web]\ncommand = x\nCommand = y\n",
+                  "test.conf:3: unknown key 'Command' in [program:web]; did you mean 'command'?" },
+                { "[program:web]\ncommand = x\nhelath_url = http://x/\n",
+                  "test.conf:3: unknown key 'helath_url' in [program:web]; did you mean 'health_url'?" },
+                { "[program:web]\ncommand = x\nmemory_maxx = 1G\n",
+                  "test.conf:3: unknown key 'memory_maxx' in [program:web]; did you mean 'memory_max'?" },
+                { "[program:web]\ncommand = x\nusr = a\n",
+                  "test.conf:3: unknown key 'usr' in [program:web]; did you mean 'user'?" },
+                { "[corral]\nlog_levle = info\n",
+                  "test.conf:2: unknown key 'log_levle' in [corral]; did you mean 'log_level'?" },
+                { "[program:web]\ncommand = x\ncgroup = /a\n",
+                  "test.conf:3: unknown key 'cgroup' in [program:web]; it belongs in [corral]" },
+                { "[corral]\nrestart = always\n",
+                  "test.conf:2: unknown key 'restart' in [corral]; it belongs in [program:NAME]" },
+                /* nothing close enough */
+                { "[corral]\nfoo = 1\n", "test.conf:2: unknown key 'foo' in [corral]" },
+                { "[corral]\nstate_dir = /var/lib/corral\n", "test.conf:2: unknown key 'state_dir' in [corral]" },
+                { "[program:web]\ncommand = x\nuid = 0\n", "test.conf:3: unknown key 'uid' in [program:web]" },
+                { "[program:web]\ncommand = x\nstop_sig = TERM\n",
+                  "test.conf:3: unknown key 'stop_sig' in [program:web]" },
+                { "[program:web]\ncommand = x\n= y\n", "test.conf:3: unknown key '' in [program:web]" },
+                { "[program:web]\ncommand = x\n"
+                  "command_command_command_command_command_command = y\n",
+                  "test.conf:3: unknown key 'command_command_command_command_command_command' in [program:web]" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *error = NULL;
+                Config *c = NULL;
+
+                assert_int_equal(load_string(cases[i].text, &c, &error), -EINVAL);
+                assert_null(c);
+                if (!streq(error, cases[i].error))
+                        print_error("case %zu: got \"%s\", expected \"%s\"\n", i, error, cases[i].error);
+                assert_string_equal(error, cases[i].error);
         }
 }
 
@@ -467,16 +515,16 @@ static void test_files_merge(void **state) {
         _cleanup_(config_freep) Config *c = NULL;
 
         a = write_file(*state, "a.conf",
-                       "[corral]\nlog_level = debug\nstate_dir = /a\n[program:one]\ncommand = 1\n");
+                       "[corral]\nlog_level = debug\ncontrol_socket = /a\n[program:one]\ncommand = 1\n");
         b = write_file(*state, "b.conf",
-                       "[program:two]\ncommand = 2\n[corral]\nstate_dir = /b\ncgroup = /x\n");
+                       "[program:two]\ncommand = 2\n[corral]\ncontrol_socket = /b\ncgroup = /x\n");
 
         assert_int_equal(config_load((char *const[]) { a, b, NULL }, &c, &error), 0);
         assert_null(error);
-        assert_string_equal(c->state_dir, "/b");
+        assert_string_equal(c->control_socket, "/b");
         assert_int_equal(c->log_level, LOG_DEBUG);
         assert_string_equal(c->cgroup, "/x");
-        assert_string_equal(c->control_socket, CONFIG_DEFAULT_CONTROL_SOCKET);
+        assert_int_equal(c->log_target, LOG_TARGET_AUTO);
         assert_int_equal(c->n_services, 2);
         assert_string_equal(c->services[0]->name, "one");
         assert_string_equal(c->services[0]->file, a);
@@ -544,6 +592,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_invalid),
+                cmocka_unit_test(test_unknown_key),
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_long_lines),
                 cmocka_unit_test(test_too_long_line),

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Table tests of the pure parsers of src/basic: word splitting, time spans,
- * booleans, signals, modes, unsigned integers, format_timespan() and the
- * environment helpers of strv. */
+ * booleans, signals, modes, unsigned integers (safe_atou*() in every base
+ * and width, and within a length), format_timespan() and the environment
+ * helpers of strv. */
 
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -230,11 +232,11 @@ static void test_parse_boolean(_unused_ void **state) {
                 int ret;
                 bool value;
         } cases[] = {
-                { "yes", 0, true },   { "YES", 0, true },     { "true", 0, true },
-                { "True", 0, true },  { "on", 0, true },      { "1", 0, true },
-                { "no", 0, false },   { "No", 0, false },     { "false", 0, false },
-                { "FALSE", 0, false }, { "off", 0, false },   { "0", 0, false },
-                { "", -EINVAL, false }, { "2", -EINVAL, false }, { "yess", -EINVAL, false },
+                { "yes", 0, true },         { "YES", 0, true },      { "true", 0, true },
+                { "True", 0, true },        { "on", 0, true },       { "1", 0, true },
+                { "no", 0, false },         { "No", 0, false },      { "false", 0, false },
+                { "FALSE", 0, false },      { "off", 0, false },     { "0", 0, false },
+                { "", -EINVAL, false },     { "2", -EINVAL, false }, { "yess", -EINVAL, false },
                 { " yes", -EINVAL, false }, { "y", -EINVAL, false }, { "enable", -EINVAL, false },
         };
 
@@ -353,12 +355,10 @@ static void test_parse_mode(_unused_ void **state) {
                 int ret;
                 mode_t value;
         } cases[] = {
-                { "022", 0, 022 },    { "0027", 0, 027 },    { "0", 0, 0 },
-                { "777", 0, 0777 },   { "0777", 0, 0777 },   { "000000022", 0, 022 },
-                { "1000", -ERANGE, 0 }, { "7777", -ERANGE, 0 }, { "8", -EINVAL, 0 },
-                { "0888", -EINVAL, 0 }, { "", -EINVAL, 0 },   { "-1", -EINVAL, 0 },
-                { " 22", -EINVAL, 0 }, { "22 ", -EINVAL, 0 }, { "0x1", -EINVAL, 0 },
-                { "u=rwx", -EINVAL, 0 },
+                { "022", 0, 022 },     { "0027", 0, 027 },      { "0", 0, 0 },          { "777", 0, 0777 },
+                { "0777", 0, 0777 },   { "000000022", 0, 022 }, { "1000", -ERANGE, 0 }, { "7777", -ERANGE, 0 },
+                { "8", -EINVAL, 0 },   { "0888", -EINVAL, 0 },  { "", -EINVAL, 0 },     { "-1", -EINVAL, 0 },
+                { " 22", -EINVAL, 0 }, { "22 ", -EINVAL, 0 },   { "0x1", -EINVAL, 0 },  { "u=rwx", -EINVAL, 0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -406,6 +406,140 @@ static void test_parse_unsigned(_unused_ void **state) {
         }
 }
 
+static void test_safe_atou64_full(_unused_ void **state) {
+        static const struct {
+                const char *input;
+                unsigned base;
+                int ret;
+                uint64_t value;
+        } cases[] = {
+                { "0", 10, 0, 0 },
+                { "7", 10, 0, 7 },
+                { "007", 10, 0, 7 },
+                { "18446744073709551615", 10, 0, UINT64_MAX },
+                { "18446744073709551616", 10, -ERANGE, 0 },
+                { "99999999999999999999", 10, -ERANGE, 0 },
+                { "000000000000000000000000000042", 10, 0, 42 }, /* zeros do not overflow */
+                /* junk wins over overflow */
+                { "99999999999999999999x", 10, -EINVAL, 0 },
+                { "", 10, -EINVAL, 0 },
+                { " 1", 10, -EINVAL, 0 },
+                { "\t1", 10, -EINVAL, 0 },
+                { "1 ", 10, -EINVAL, 0 },
+                { "1\n", 10, -EINVAL, 0 },
+                { "-0", 10, -EINVAL, 0 },
+                { "-1", 10, -EINVAL, 0 },
+                { "+1", 10, -EINVAL, 0 },
+                { "1.5", 10, -EINVAL, 0 },
+                { "1e3", 10, -EINVAL, 0 },
+                { "0x10", 10, -EINVAL, 0 },
+                { "a", 10, -EINVAL, 0 },
+                /* hexadecimal: no prefix, either case */
+                { "ff", 16, 0, 255 },
+                { "FF", 16, 0, 255 },
+                { "DeadBeef", 16, 0, 0xdeadbeef },
+                { "ffffffffffffffff", 16, 0, UINT64_MAX },
+                { "10000000000000000", 16, -ERANGE, 0 },
+                { "0x10", 16, -EINVAL, 0 },
+                { "fg", 16, -EINVAL, 0 },
+                { "-f", 16, -EINVAL, 0 },
+                /* octal */
+                { "755", 8, 0, 0755 },
+                { "0755", 8, 0, 0755 },
+                { "8", 8, -EINVAL, 0 },
+                { "1777777777777777777777", 8, 0, UINT64_MAX },
+                { "2000000000000000000000", 8, -ERANGE, 0 },
+                /* other bases are refused */
+                { "1", 2, -EINVAL, 0 },
+                { "1", 0, -EINVAL, 0 },
+                { "1", 36, -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v = 4242;
+                int r;
+
+                r = safe_atou64_full(cases[i].input, cases[i].base, &v);
+                if (r != cases[i].ret)
+                        print_error("case %zu: \"%s\" base %u returned %d\n", i, cases[i].input, cases[i].base, r);
+                assert_int_equal(r, cases[i].ret);
+                assert_int_equal(v, r == 0 ? cases[i].value : 4242);
+        }
+        assert_int_equal(safe_atou64_full(/* s= */ NULL, 10, &(uint64_t) { 0 }), -EINVAL);
+}
+
+/* Each input is copied into a heap block of exactly n bytes, without a
+ * NUL: ASan reports any read beyond n. */
+static void test_safe_atou64_n(_unused_ void **state) {
+        static const struct {
+                const char *input;
+                size_t n;
+                unsigned base;
+                int ret;
+                uint64_t value;
+        } cases[] = {
+                { "123", 3, 10, 0, 123 },
+                { "123 456", 3, 10, 0, 123 },
+                { "12345", 2, 10, 0, 12 },
+                { "1:2", 1, 10, 0, 1 },
+                { "ff)", 2, 16, 0, 255 },
+                { "18446744073709551615", 20, 10, 0, UINT64_MAX },
+                { "184467440737095516150", 21, 10, -ERANGE, 0 },
+                { "123 456", 4, 10, -EINVAL, 0 },
+                { " 12", 3, 10, -EINVAL, 0 },
+                { "-12", 3, 10, -EINVAL, 0 },
+                { "12", 0, 10, -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *buf = malloc(cases[i].n ?: 1);
+                uint64_t v = 4242;
+                int r;
+
+                assert_non_null(buf);
+                memcpy(buf, cases[i].input, cases[i].n);
+                r = safe_atou64_n(buf, cases[i].n, cases[i].base, &v);
+                free(buf);
+                if (r != cases[i].ret)
+                        print_error("case %zu: \"%.*s\" returned %d\n", i, (int) cases[i].n, cases[i].input, r);
+                assert_int_equal(r, cases[i].ret);
+                assert_int_equal(v, r == 0 ? cases[i].value : 4242);
+        }
+        /* a NUL inside the n bytes is junk, not an end */
+        assert_int_equal(safe_atou64_n("1\0002", 3, 10, &(uint64_t) { 0 }), -EINVAL);
+}
+
+static void test_safe_atou_widths(_unused_ void **state) {
+        static const struct {
+                const char *input;
+                int ret64, ret32, ret16;
+                uint64_t value;
+        } cases[] = {
+                { "0", 0, 0, 0, 0 },
+                { "65535", 0, 0, 0, 65535 },
+                { "65536", 0, 0, -ERANGE, 65536 },
+                { "4294967295", 0, 0, -ERANGE, 4294967295U },
+                { "4294967296", 0, -ERANGE, -ERANGE, 4294967296ULL },
+                { "18446744073709551616", -ERANGE, -ERANGE, -ERANGE, 0 },
+                { "x", -EINVAL, -EINVAL, -EINVAL, 0 },
+                { "", -EINVAL, -EINVAL, -EINVAL, 0 },
+                { "ff", -EINVAL, -EINVAL, -EINVAL, 0 }, /* decimal only */
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v64 = 1;
+                unsigned v32 = 1;
+                uint16_t v16 = 1;
+
+                assert_int_equal(safe_atou64(cases[i].input, &v64), cases[i].ret64);
+                assert_int_equal(safe_atou(cases[i].input, &v32), cases[i].ret32);
+                assert_int_equal(safe_atou16(cases[i].input, &v16), cases[i].ret16);
+                assert_int_equal(v64, cases[i].ret64 == 0 ? cases[i].value : 1);
+                assert_int_equal(v32, cases[i].ret32 == 0 ? cases[i].value : 1);
+                assert_int_equal(v16, cases[i].ret16 == 0 ? cases[i].value : 1);
+        }
+}
+
 static void test_strv_basics(_unused_ void **state) {
         _cleanup_strv_free_ char **l = NULL, **c = NULL;
         char *v;
@@ -439,8 +573,7 @@ static void test_strv_env_set(_unused_ void **state) {
         assert_int_equal(strv_env_set(&env, "A=3"), 0);
         assert_int_equal(strv_env_set(&env, "C="), 0);
         assert_int_equal(strv_env_set(&env, "D=a=b"), 0);
-        assert_strv_equal(env, (const char *const[]) { "A=3", "B=two words", "AB=x", "C=", "D=a=b",
-                                                       NULL });
+        assert_strv_equal(env, (const char *const[]) { "A=3", "B=two words", "AB=x", "C=", "D=a=b", NULL });
 
         assert_int_equal(strv_env_set(&env, "noequals"), -EINVAL);
         assert_int_equal(strv_env_set(&env, "=x"), -EINVAL);
@@ -465,6 +598,9 @@ int main(void) {
                 cmocka_unit_test(test_signal_to_string),
                 cmocka_unit_test(test_parse_mode),
                 cmocka_unit_test(test_parse_unsigned),
+                cmocka_unit_test(test_safe_atou64_full),
+                cmocka_unit_test(test_safe_atou64_n),
+                cmocka_unit_test(test_safe_atou_widths),
                 cmocka_unit_test(test_strv_basics),
                 cmocka_unit_test(test_strv_env_set),
         };

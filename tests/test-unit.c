@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "macro.h"
-#include "restart-policy.h"
+#include "unit-restart.h"
 #include "strv.h"
 #include "unit.h"
 

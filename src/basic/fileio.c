@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "macro.h"
@@ -51,6 +52,37 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
         if (fd < 0)
                 return -errno;
         return read_full_fd(fd, max, ret, ret_size);
+}
+
+int read_file_prefix_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+
+        if (max == SIZE_MAX)
+                return -EINVAL;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        buf = malloc(max + 1);
+        if (!buf)
+                return -ENOMEM;
+        while (size < max) {
+                ssize_t k = read(fd, buf + size, max - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                size += (size_t) k;
+        }
+        buf[size] = '\0';
+        if (ret_size)
+                *ret_size = size;
+        *ret = TAKE_PTR(buf);
+        return 0;
 }
 
 int write_string_file_at(int dirfd, const char *path, const char *s) {

@@ -10,6 +10,11 @@
  * Works for files whose size stat() cannot tell (procfs, cgroupfs). */
 int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
 
+/* The same, but a file longer than max is cut at max bytes instead of
+ * failing (for /proc/PID/cmdline, which can be as long as the arguments
+ * were). -EINVAL for max SIZE_MAX. */
+int read_file_prefix_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size);
+
 /* The same for an open fd, read from where it stands to its end. */
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 

@@ -23,17 +23,21 @@
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 /* Both NULL, or both strings and equal. */
-#define streq_ptr(a, b) ({ const char *_a = (a), *_b = (b); (!_a && !_b) || (_a && _b && strcmp(_a, _b) == 0); })
+#define streq_ptr(a, b)                                            \
+        ({                                                         \
+                const char *_a = (a), *_b = (b);                   \
+                (!_a && !_b) || (_a && _b && strcmp(_a, _b) == 0); \
+        })
 
 /* Returns the value of *ptr and sets *ptr to the null value, so that a
  * cleanup attribute on the variable no longer frees it. */
-#define TAKE_GENERIC(var, type, nullvalue)                       \
-        ({                                                       \
-                type *_pvar_ = &(var);                           \
-                type _var_ = *_pvar_;                            \
-                type _nullvalue_ = nullvalue;                    \
-                *_pvar_ = _nullvalue_;                           \
-                _var_;                                           \
+#define TAKE_GENERIC(var, type, nullvalue)    \
+        ({                                    \
+                type *_pvar_ = &(var);        \
+                type _var_ = *_pvar_;         \
+                type _nullvalue_ = nullvalue; \
+                *_pvar_ = _nullvalue_;        \
+                _var_;                        \
         })
 #define TAKE_PTR_TYPE(ptr, type) TAKE_GENERIC(ptr, type, NULL)
 #define TAKE_PTR(ptr) TAKE_PTR_TYPE(ptr, typeof(ptr))
@@ -78,10 +82,10 @@ static inline void fclosep(FILE **f) {
 
 /* Defines a function suitable for _cleanup_() that calls func(*p) when *p
  * is not NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)   \
-        static inline void func##p(type *p) {     \
-                if (*p)                           \
-                        (void) func(*p);          \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p) {   \
+                if (*p)                         \
+                        (void) func(*p);        \
         }
 
 /* Returns -errno of the last failed libc call, never 0. */

@@ -27,15 +27,24 @@ static int timespan_unit(const char *s, size_t n, usec_t *ret) {
                 const char *suffix;
                 usec_t usec;
         } table[] = {
-                { "us", 1 },                 { "usec", 1 },
-                { "ms", USEC_PER_MSEC },     { "msec", USEC_PER_MSEC },
-                { "s", USEC_PER_SEC },       { "sec", USEC_PER_SEC },
-                { "second", USEC_PER_SEC },  { "seconds", USEC_PER_SEC },
-                { "m", USEC_PER_MINUTE },    { "min", USEC_PER_MINUTE },
-                { "minute", USEC_PER_MINUTE }, { "minutes", USEC_PER_MINUTE },
-                { "h", USEC_PER_HOUR },      { "hr", USEC_PER_HOUR },
-                { "hour", USEC_PER_HOUR },   { "hours", USEC_PER_HOUR },
-                { "d", USEC_PER_DAY },       { "day", USEC_PER_DAY },
+                { "us", 1 },
+                { "usec", 1 },
+                { "ms", USEC_PER_MSEC },
+                { "msec", USEC_PER_MSEC },
+                { "s", USEC_PER_SEC },
+                { "sec", USEC_PER_SEC },
+                { "second", USEC_PER_SEC },
+                { "seconds", USEC_PER_SEC },
+                { "m", USEC_PER_MINUTE },
+                { "min", USEC_PER_MINUTE },
+                { "minute", USEC_PER_MINUTE },
+                { "minutes", USEC_PER_MINUTE },
+                { "h", USEC_PER_HOUR },
+                { "hr", USEC_PER_HOUR },
+                { "hour", USEC_PER_HOUR },
+                { "hours", USEC_PER_HOUR },
+                { "d", USEC_PER_DAY },
+                { "day", USEC_PER_DAY },
                 { "days", USEC_PER_DAY },
         };
 
@@ -267,17 +276,86 @@ int parse_mode(const char *s, mode_t *ret) {
 }
 
 int parse_unsigned(const char *s, unsigned *ret) {
-        size_t n = strlen(s);
+        return safe_atou(s, ret);
+}
+
+/* The value of digit c in base, or -EINVAL. */
+static int digit_value(char c, unsigned base) {
+        unsigned d;
+
+        if (c >= '0' && c <= '9')
+                d = (unsigned) (c - '0');
+        else if (c >= 'a' && c <= 'f')
+                d = (unsigned) (c - 'a') + 10;
+        else if (c >= 'A' && c <= 'F')
+                d = (unsigned) (c - 'A') + 10;
+        else
+                return -EINVAL;
+        return d < base ? (int) d : -EINVAL;
+}
+
+int safe_atou64_n(const char *s, size_t n, unsigned base, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || n == 0 || (base != 8 && base != 10 && base != 16))
+                return -EINVAL;
+        /* Every byte a digit first, so that junk is -EINVAL even after an overflow. */
+        for (size_t i = 0; i < n; i++)
+                if (digit_value(s[i], base) < 0)
+                        return -EINVAL;
+        for (size_t i = 0; i < n; i++) {
+                unsigned d = (unsigned) digit_value(s[i], base);
+
+                if (v > (UINT64_MAX - d) / base)
+                        return -ERANGE;
+                v = v * base + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int safe_atou64_full(const char *s, unsigned base, uint64_t *ret) {
+        if (!s)
+                return -EINVAL;
+        return safe_atou64_n(s, strlen(s), base, ret);
+}
+
+int safe_atou64(const char *s, uint64_t *ret) {
+        return safe_atou64_full(s, 10, ret);
+}
+
+/* safe_atou64() with an upper bound: -ERANGE above max. */
+static int safe_atou64_max(const char *s, uint64_t max, uint64_t *ret) {
         uint64_t v;
         int r;
 
-        if (n == 0 || strspn(s, "0123456789") != n)
-                return -EINVAL;
-        r = parse_digits(&s, &v);
+        r = safe_atou64(s, &v);
         if (r < 0)
                 return r;
-        if (v > UINT_MAX)
+        if (v > max)
                 return -ERANGE;
+        *ret = v;
+        return 0;
+}
+
+int safe_atou(const char *s, unsigned *ret) {
+        uint64_t v;
+        int r;
+
+        r = safe_atou64_max(s, UINT_MAX, &v);
+        if (r < 0)
+                return r;
         *ret = (unsigned) v;
+        return 0;
+}
+
+int safe_atou16(const char *s, uint16_t *ret) {
+        uint64_t v;
+        int r;
+
+        r = safe_atou64_max(s, UINT16_MAX, &v);
+        if (r < 0)
+                return r;
+        *ret = (uint16_t) v;
         return 0;
 }

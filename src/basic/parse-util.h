@@ -6,6 +6,8 @@
  * *ret alone. */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "time-util.h"
@@ -30,5 +32,30 @@ const char *signal_to_string(int sig);
 /* An octal file-mode mask ("022", "0027"), at most 0777. */
 int parse_mode(const char *s, mode_t *ret);
 
-/* A decimal unsigned integer without sign or blanks. */
+/* A decimal unsigned integer without sign or blanks: safe_atou() under its
+ * older name. */
 int parse_unsigned(const char *s, unsigned *ret);
+
+/* Checked unsigned integers: the one parser for them (no strtoul() and its
+ * leading blanks, signs, "0x" prefixes and silent wrap-around).
+ *
+ * The text is digits of the base and nothing else: no blanks before or
+ * after, no sign, no prefix ("0x", "0"), no empty string. Base is 10, 16
+ * (digits 0-9, a-f, A-F) or 8; leading zeros are fine ("007"). Returns 0
+ * and writes *ret; -EINVAL when the text is not such a number (or s is
+ * NULL, or base is another one); -ERANGE when it is one but does not fit
+ * the type. *ret is left alone on failure. A text that is both too long
+ * and not a number ("99999999999999999999x") is -EINVAL. */
+
+/* The n bytes at s (which need no NUL and are not read beyond n): a field
+ * inside a buffer, like the start time in /proc/PID/stat or a "key=value"
+ * of persisted state, parsed without copying it out. n == 0 is -EINVAL. */
+int safe_atou64_n(const char *s, size_t n, unsigned base, uint64_t *ret);
+
+/* The NUL-terminated string s in base. */
+int safe_atou64_full(const char *s, unsigned base, uint64_t *ret);
+
+/* Decimal, into a uint64_t, an unsigned or a uint16_t (ports). */
+int safe_atou64(const char *s, uint64_t *ret);
+int safe_atou(const char *s, unsigned *ret);
+int safe_atou16(const char *s, uint16_t *ret);

@@ -2,14 +2,15 @@
 #include "pidref.h"
 
 #include <errno.h>
-
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "fileio.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "syscall.h"
 
 int pidref_set_pid(PidRef *p, pid_t pid) {
@@ -67,39 +68,50 @@ void pidref_done_sigkill_wait(PidRef *p) {
         pidref_done(p);
 }
 
-int proc_stat_parse_start_time(const char *buf, uint64_t *ret) {
-        const char *p = strrchr(buf, ')'); /* comm may hold anything but not end the line early */
+int pidfd_fdinfo_parse_pid(const char *buf, pid_t *ret) {
+        const char *p;
+        uint64_t v;
+        size_t n;
 
-        if (!p)
-                return -EBADMSG;
-        p++;
-        /* after comm: field 3 (state) … field 22 (starttime) */
-        for (int field = 3; field < 22; field++) {
-                p = strchr(p + 1, ' ');
+        if (strneq(buf, "Pid:", 4))
+                p = buf;
+        else {
+                p = strstr(buf, "\nPid:");
                 if (!p)
-                        return -EBADMSG;
+                        return -ENOTTY;
+                p++;
         }
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(p + 1, &end, 10);
-        if (errno != 0 || end == p + 1 || (*end != ' ' && *end != '\n' && *end != '\0'))
+        p += 4;
+        p += strspn(p, " \t");
+        n = strcspn(p, " \t\n");
+        if (n == 2 && strneq(p, "-1", 2))
+                return -ESRCH;
+        if (safe_atou64_n(p, n, 10, &v) < 0 || v > INT_MAX)
                 return -EBADMSG;
-        *ret = v;
+        if (v == 0)
+                return -EREMOTE;
+        *ret = (pid_t) v;
         return 0;
 }
 
-int pid_get_start_time(pid_t pid, uint64_t *ret) {
+int pidref_verify(const PidRef *p) {
         _cleanup_free_ char *buf = NULL;
         char path[64];
+        pid_t pid;
         int r;
 
-        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        if (!pidref_is_set(p))
+                return -ESRCH;
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", p->fd);
         r = read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL);
         if (r == -ENOENT)
-                return -ESRCH;
+                return -EBADF;
         if (r < 0)
                 return r;
-        return proc_stat_parse_start_time(buf, ret);
+        r = pidfd_fdinfo_parse_pid(buf, &pid);
+        if (r < 0)
+                return r;
+        return pid == p->pid ? 0 : -ESRCH;
 }
 
 int pidref_get_exit_status(const PidRef *p, int *ret_status) {

@@ -44,12 +44,26 @@ int pidref_wait(const PidRef *p, siginfo_t *ret_si, int options);
  * is killed with SIGKILL, reaped, and its pidfd closed. */
 void pidref_done_sigkill_wait(PidRef *p);
 
-/* The start time of process pid (field 22 of /proc/PID/stat, in clock
- * ticks since boot): with the PID it names one process for all time, as
- * persisted state needs. Returns 0, -ESRCH when it is gone, -EBADMSG. */
-int pid_get_start_time(pid_t pid, uint64_t *ret);
+/* Whether p still refers to the process it was opened for: the pidfd's
+ * "Pid:" in /proc/self/fdinfo is p->pid while the process lives (a zombie
+ * too) and -1 once it has been reaped, after which its PID may be reused.
+ * Call it after reading /proc/PID/...: when it returns 0, what was read
+ * came from p's process. Returns 0; -ESRCH when p is unset or its process
+ * has been reaped; -EREMOTE when the process is in a PID namespace we
+ * cannot see; -EBADF when p->fd is not open; -ENOTTY when it is not a
+ * pidfd; -errno. */
+int pidref_verify(const PidRef *p);
 
-/* Parses the text of /proc/PID/stat for field 22. Pure. */
+/* Parses the text of /proc/self/fdinfo/FD of a pidfd for its "Pid:" line.
+ * Pure. Returns 0 with the PID; -ESRCH for "-1" (reaped); -EREMOTE for
+ * "0" (in a PID namespace we cannot see); -ENOTTY when there is no "Pid:"
+ * line (not a pidfd); -EBADMSG. */
+int pidfd_fdinfo_parse_pid(const char *buf, pid_t *ret);
+
+/* Moved to process-util.h (defined in process-util.c), declared here too
+ * until their callers include process-util.h. New code: the verified
+ * pidref_get_start_time(). */
+int pid_get_start_time(pid_t pid, uint64_t *ret);
 int proc_stat_parse_start_time(const char *buf, uint64_t *ret);
 
 /* The wait status of an exited process through PIDFD_GET_INFO (6.15),

@@ -13,7 +13,7 @@ char **strv_free(char **l) {
         return NULL;
 }
 
-size_t strv_length(char * const *l) {
+size_t strv_length(char *const *l) {
         size_t n = 0;
 
         if (!l)
@@ -49,7 +49,7 @@ int strv_extend(char ***l, const char *value) {
         return r;
 }
 
-char **strv_copy(char * const *l) {
+char **strv_copy(char *const *l) {
         size_t n = strv_length(l);
         _cleanup_strv_free_ char **c = NULL;
 
@@ -64,7 +64,7 @@ char **strv_copy(char * const *l) {
         return TAKE_PTR(c);
 }
 
-int strv_env_find(char * const *l, const char *key, size_t keylen) {
+int strv_env_find(char *const *l, const char *key, size_t keylen) {
         size_t n = strv_length(l);
 
         for (size_t i = 0; i < n; i++)
@@ -236,7 +236,7 @@ int strv_split_words(const char *s, char ***ret, const char **ret_error) {
         return 0;
 }
 
-int strv_env_expand(const char *s, char * const *vars, char **ret, const char **ret_bad) {
+int strv_env_expand(const char *s, char *const *vars, char **ret, const char **ret_bad) {
         _cleanup_free_ char *out = NULL;
         size_t size = 0;
         FILE *f;

@@ -13,7 +13,7 @@ char **strv_free(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
-size_t strv_length(char * const *l);
+size_t strv_length(char *const *l);
 
 /* Appends value to *l, taking ownership of value on success.
  * Returns 0, or -ENOMEM (value is then not taken). */
@@ -23,11 +23,11 @@ int strv_consume(char ***l, char *value);
 int strv_extend(char ***l, const char *value);
 
 /* Returns a deep copy of l (an empty vector for NULL), or NULL on OOM. */
-char **strv_copy(char * const *l);
+char **strv_copy(char *const *l);
 
 /* Finds the entry of an environment-style vector ("KEY=VALUE") whose key is
  * key (keylen bytes). Returns its index, or -ENOENT. */
-int strv_env_find(char * const *l, const char *key, size_t keylen);
+int strv_env_find(char *const *l, const char *key, size_t keylen);
 
 /* Sets KEY=VALUE given as one "KEY=VALUE" string in an environment vector,
  * replacing an earlier entry with the same key. Returns 0, -EINVAL when
@@ -49,4 +49,4 @@ int strv_split_words(const char *s, char ***ret, const char **ret_error);
  * Returns 0 with a malloc'd result, -EINVAL for a name that vars lacks or
  * an unterminated "${" (then *ret_bad, if given, points into s at the
  * offending "${"), -ENOMEM. */
-int strv_env_expand(const char *s, char * const *vars, char **ret, const char **ret_bad);
+int strv_env_expand(const char *s, char *const *vars, char **ret, const char **ret_bad);

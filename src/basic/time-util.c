@@ -18,8 +18,8 @@ char *format_timespan(char *buf, size_t size, usec_t t) {
                 const char *suffix;
                 usec_t usec;
         } table[] = {
-                { "d", USEC_PER_DAY },     { "h", USEC_PER_HOUR }, { "min", USEC_PER_MINUTE },
-                { "s", USEC_PER_SEC },     { "ms", USEC_PER_MSEC }, { "us", 1 },
+                { "d", USEC_PER_DAY }, { "h", USEC_PER_HOUR },  { "min", USEC_PER_MINUTE },
+                { "s", USEC_PER_SEC }, { "ms", USEC_PER_MSEC }, { "us", 1 },
         };
         size_t n = 0;
 
@@ -38,8 +38,8 @@ char *format_timespan(char *buf, size_t size, usec_t t) {
                 usec_t k = t / table[i].usec;
                 if (k == 0)
                         continue;
-                int w = snprintf(buf + n, size - n, "%s%llu%s", n > 0 ? " " : "",
-                                 (unsigned long long) k, table[i].suffix);
+                int w = snprintf(buf + n, size - n, "%s%llu%s", n > 0 ? " " : "", (unsigned long long) k,
+                                 table[i].suffix);
                 if (w < 0)
                         break;
                 n += (size_t) w;

@@ -2,22 +2,33 @@
 #pragma once
 
 /* The configuration: INI files read with inih into plain structs, and
- * validated, with FILE:LINE: errors for the user. */
+ * validated, with FILE:LINE: errors for the user. This is the header the
+ * rest of corrald includes; the module is split by concept:
+ *     config.c           the objects, lookups, string tables, loading files
+ *     config-value.[ch]  pure parsers of single values
+ *     config-parse.[ch]  the INI reader and the key table
+ *     config-validate.[ch] checks across keys and across services
+ *     config-diff.[ch]   equality, hash, and the difference of two
+ *                        configurations as a plan (included here) */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config-diff.h"
 #include "health.h"
+#include "log.h"
 #include "macro.h"
 #include "time-util.h"
 
 #define CONFIG_DEFAULT_FILE "/etc/corral/corral.conf"
 #define CONFIG_DEFAULT_DROPIN_DIR "/etc/corral/conf.d"
 #define CONFIG_DEFAULT_CONTROL_SOCKET "/run/corral/control.sock"
-#define CONFIG_DEFAULT_STATE_DIR "/var/lib/corral"
 #define CONFIG_NAME_MAX 64
+/* Services defined at run time (add, apply): one file each, NAME.conf,
+ * in this folder of runtime_directory. */
+#define CONFIG_RUNTIME_SERVICES "services"
 /* corrald's own leaf in its subtree (CGROUP_SUPERVISOR) */
 #define CONFIG_RESERVED_NAME "supervisor"
 /* A larger file is refused: configuration is small. */
@@ -52,24 +63,6 @@ typedef enum ExitType {
         _EXIT_TYPE_MAX,
         _EXIT_TYPE_INVALID = -EINVAL,
 } ExitType;
-
-typedef enum OutputKind {
-        OUTPUT_AUTO,    /* journal when corrald logs to the journal, else inherit */
-        OUTPUT_JOURNAL,
-        OUTPUT_INHERIT,
-        OUTPUT_NULL,
-        OUTPUT_FILE,
-        _OUTPUT_KIND_MAX,
-        _OUTPUT_KIND_INVALID = -EINVAL,
-} OutputKind;
-
-typedef enum LogTarget {
-        LOG_TARGET_AUTO,    /* the journal when stderr is a journal stream */
-        LOG_TARGET_JOURNAL,
-        LOG_TARGET_STDERR,
-        _LOG_TARGET_MAX,
-        _LOG_TARGET_INVALID = -EINVAL,
-} LogTarget;
 
 #define CONFIG_INSTANCES_MAX 1000U
 
@@ -108,6 +101,9 @@ typedef enum PortMode {
         _PORT_MODE_INVALID = -EINVAL,
 } PortMode;
 
+/* A [program:NAME] section. Every member below line is written by a key,
+ * and named by that key's entry in the key table (config-parse.c), which
+ * compares, hashes and frees it: a new member needs its key there. */
 typedef struct ServiceConfig {
         unsigned n_ref;      /* the Config and every unit of the service hold one */
         char *name;          /* the NAME of [program:NAME] */
@@ -128,6 +124,7 @@ typedef struct ServiceConfig {
         usec_t restart_delay;  /* default 100ms: the first delay */
         usec_t restart_delay_max; /* default 30s: the delay doubles up to this */
         usec_t restart_reset;  /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel; /* a rolling restart restarts this many instances at once; 0: 1 */
         unsigned start_limit_burst; /* default 10 starts ... */
         usec_t start_limit_interval; /* ... within 60s: failed */
         uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
@@ -155,25 +152,20 @@ typedef struct ServiceConfig {
         char **environment_inherit; /* names passed on from corrald's environment */
 } ServiceConfig;
 
-/* A hash of what service_config_equal() compares: kept with a running unit
- * so that a restarted corrald can tell whether it still runs the same
- * configuration. */
-uint64_t service_config_hash(const ServiceConfig *s);
-
-/* Whether two services differ only in their cgroup limits (which a reload
- * applies to running units in place). */
-bool service_config_limits_equal(const ServiceConfig *a, const ServiceConfig *b);
-
 typedef struct Config {
         char *cgroup;         /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */
         char *control_socket; /* default CONFIG_DEFAULT_CONTROL_SOCKET */
-        char *state_dir;      /* default CONFIG_DEFAULT_STATE_DIR */
+        char *runtime_directory; /* services defined through the API live in its services/; default: the
+                                  * control socket's directory */
         int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
         LogTarget log_target; /* default auto */
         char *control_group;  /* may change anything over the control socket; NULL: root only */
         char *job_group;      /* may run jobs as themselves; NULL: nobody but changers */
         bool status_public;   /* everyone may read status; default no */
         usec_t control_timeout; /* a client must send a whole request within this; default 30s */
+        unsigned job_max;          /* running jobs in all; default 4096 */
+        unsigned job_max_per_user; /* running jobs of one uid (not root's); default 256 */
+        usec_t job_stop_timeout;   /* a job's grace when stopped or cancelled; default 10s */
         uint16_t port_min, port_max; /* port_range, default 30000-31000 */
 
         ServiceConfig **services; /* in the order of their sections */
@@ -193,6 +185,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  * applies) to *ret_error, which the caller frees. */
 int config_load(char * const *files, Config **ret, char **ret_error);
 
+/* The folder of runtime_directory that holds the services defined at run
+ * time, malloc'd in *ret. 0 or -ENOMEM. */
+int config_runtime_services_dir(const Config *c, char **ret);
+
 /* Same as config_load() for one buffer, with filename used in messages.
  * For tests and fuzzers. */
 int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
@@ -206,12 +202,6 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
  * reload that drops it. unref accepts NULL and returns NULL. */
 ServiceConfig *service_config_ref(ServiceConfig *s);
 ServiceConfig *service_config_unref(ServiceConfig *s);
-
-/* Whether two services are configured the same for their running units
- * (what a reload compares): where a section was written and the number of
- * instances do not count, since instances grow and shrink from the top
- * without touching the others. */
-bool service_config_equal(const ServiceConfig *a, const ServiceConfig *b);
 
 /* Whether exit status (code CLD_EXITED) or signal (CLD_KILLED/DUMPED) is
  * one of restart_prevent_exit_status. */

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "health.h"
 
-#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "health-curl.h"
 #include "log.h"
 
 /* Idle connections kept for reuse, over all hosts. */
@@ -194,7 +194,7 @@ static int socket_watch(HealthChecker *h, curl_socket_t fd, uint32_t events) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s->source, "health-socket");
-        if (curl_multi_assign(h->multi, fd, s) != CURLM_OK) {
+        if (sym_curl_multi_assign(h->multi, fd, s) != CURLM_OK) {
                 sd_event_source_disable_unref(s->source);
                 return -ENOMEM;
         }
@@ -256,7 +256,7 @@ static void check_detach(HealthCheck *c) {
         if (!h)
                 return;
         if (c->easy)
-                (void) curl_multi_remove_handle(h->multi, c->easy);
+                (void) sym_curl_multi_remove_handle(h->multi, c->easy);
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -273,7 +273,7 @@ static HealthCheck *check_free(HealthCheck *c) {
                 return NULL;
         check_detach(c);
         if (c->easy)
-                curl_easy_cleanup(c->easy);
+                sym_curl_easy_cleanup(c->easy);
         return mfree(c);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(HealthCheck *, check_free);
@@ -294,24 +294,27 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
 
 /* Only http and https, with a host; checked here so that a bad URL is an
  * error at once rather than a failed check later. */
-DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup);
+static void url_free(CURLU *u) {
+        sym_curl_url_cleanup(u);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, url_free);
 
 static int url_validate(const char *url) {
-        _cleanup_(curl_url_cleanupp) CURLU *u = NULL;
+        _cleanup_(url_freep) CURLU *u = NULL;
         char *scheme = NULL;
         bool good;
 
         if (!url || !*url)
                 return -EINVAL;
-        u = curl_url();
+        u = sym_curl_url();
         if (!u)
                 return -ENOMEM;
-        if (curl_url_set(u, CURLUPART_URL, url, /* flags= */ 0) != CURLUE_OK)
+        if (sym_curl_url_set(u, CURLUPART_URL, url, /* flags= */ 0) != CURLUE_OK)
                 return -EINVAL;
-        if (curl_url_get(u, CURLUPART_SCHEME, &scheme, /* flags= */ 0) != CURLUE_OK)
+        if (sym_curl_url_get(u, CURLUPART_SCHEME, &scheme, /* flags= */ 0) != CURLUE_OK)
                 return -EINVAL;
         good = strcasecmp(scheme, "http") == 0 || strcasecmp(scheme, "https") == 0;
-        curl_free(scheme);
+        sym_curl_free(scheme);
         return good ? 0 : -EINVAL;
 }
 
@@ -328,12 +331,12 @@ static int check_set_request(HealthCheck *c, const char *url, usec_t timeout) {
                                   : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
         CURLcode e;
 
-        if ((e = curl_easy_setopt(c->easy, CURLOPT_URL, url)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_PROXY, "")) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION)) != CURLE_OK)
+        if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_URL, url)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https")) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, timeout_ms)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_PROXY, "")) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_USERAGENT, "corral/" CORRAL_VERSION)) != CURLE_OK)
                 return curl_code_to_errno(e);
         return 0;
 }
@@ -344,12 +347,12 @@ static int check_set_request(HealthCheck *c, const char *url, usec_t timeout) {
 static int check_set_callbacks(HealthCheck *c) {
         CURLcode e;
 
-        if ((e = curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c)) != CURLE_OK ||
-            (e = curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE, (long) HEALTH_BODY_MAX)) != CURLE_OK)
+        if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE, (long) HEALTH_BODY_MAX)) != CURLE_OK)
                 return curl_code_to_errno(e);
         return 0;
 }
@@ -362,7 +365,7 @@ static int check_new(const char *url, usec_t timeout, const HealthStatusSet *acc
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->easy = curl_easy_init();
+        c->easy = sym_curl_easy_init();
         if (!c->easy)
                 return -ENOMEM;
         r = check_set_request(c, url, timeout);
@@ -381,6 +384,26 @@ static int check_new(const char *url, usec_t timeout, const HealthStatusSet *acc
         return 0;
 }
 
+static int checker_set_multi(HealthChecker *h);
+
+/* libcurl is mapped, and the multi handle made, by the first check. */
+static int checker_load(HealthChecker *h) {
+        int r;
+
+        if (h->multi)
+                return 0;
+        r = curl_dlopen(/* ret_error= */ NULL);
+        if (r < 0)
+                return r;
+        return checker_set_multi(h);
+}
+
+const char *health_unavailable_reason(void) {
+        const char *e = NULL;
+
+        return curl_dlopen(&e) < 0 ? e : NULL;
+}
+
 int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
                        HealthHandler handler, void *userdata, HealthCheck **ret) {
         _cleanup_(check_freep) HealthCheck *c = NULL;
@@ -388,6 +411,9 @@ int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const 
 
         if (!h || !handler || timeout == 0 || h->free_requested)
                 return -EINVAL;
+        r = checker_load(h);
+        if (r < 0)
+                return r;
         r = url_validate(url);
         if (r < 0)
                 return r;
@@ -397,7 +423,7 @@ int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const 
         c->started = now(CLOCK_MONOTONIC);
         /* Arms the timer at 0 through on_curl_timer(): the transfer begins
          * on the next iteration of the loop. */
-        if (curl_multi_add_handle(h->multi, c->easy) != CURLM_OK)
+        if (sym_curl_multi_add_handle(h->multi, c->easy) != CURLM_OK)
                 return -ENOMEM;
         check_link(h, c);
         if (ret)
@@ -423,7 +449,7 @@ static const char *check_error(HealthCheck *c, CURLcode code, long status) {
                 return c->error;
         }
         if (code != CURLE_OK)
-                return c->error[0] ? c->error : curl_easy_strerror(code);
+                return c->error[0] ? c->error : sym_curl_easy_strerror(code);
         if (!health_status_contains(&c->accept, status)) {
                 (void) snprintf(c->error, sizeof(c->error), "HTTP %ld", status);
                 return c->error;
@@ -440,7 +466,7 @@ static void check_deliver(HealthCheck *c, CURLcode code) {
         HealthResult result = {};
         long status = 0;
 
-        (void) curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+        (void) sym_curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         result.http_status = status;
         result.latency = MAX(now(CLOCK_MONOTONIC) - c->started, (usec_t) 1);
         result.error = check_error(c, code, status);
@@ -457,13 +483,13 @@ static void checker_deliver_finished(HealthChecker *h) {
         CURLMsg *msg;
         int left;
 
-        while (!h->free_requested && (msg = curl_multi_info_read(h->multi, &left))) {
+        while (!h->free_requested && (msg = sym_curl_multi_info_read(h->multi, &left))) {
                 HealthCheck *c = NULL;
                 CURLcode code = msg->data.result;
 
                 if (msg->msg != CURLMSG_DONE)
                         continue;
-                if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &c) != CURLE_OK || !c)
+                if (sym_curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &c) != CURLE_OK || !c)
                         continue;
                 check_deliver(c, code);
         }
@@ -475,9 +501,9 @@ static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags) {
         CURLMcode m;
         int running;
 
-        m = curl_multi_socket_action(h->multi, fd, flags, &running);
+        m = sym_curl_multi_socket_action(h->multi, fd, flags, &running);
         if (m != CURLM_OK)
-                log_debug("health: curl_multi_socket_action() failed: %s", curl_multi_strerror(m));
+                log_debug("health: sym_curl_multi_socket_action() failed: %s", sym_curl_multi_strerror(m));
         h->dispatching++;
         checker_deliver_finished(h);
         h->dispatching--;
@@ -487,28 +513,17 @@ static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags) {
 
 /* ---- The checker ---- */
 
-static int curl_init_once(void) {
-        static bool initialized = false;
-
-        if (initialized)
-                return 0;
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-                return -EIO;
-        initialized = true;
-        return 0;
-}
-
 static int checker_set_multi(HealthChecker *h) {
         CURLMcode m;
 
-        h->multi = curl_multi_init();
+        h->multi = sym_curl_multi_init();
         if (!h->multi)
                 return -ENOMEM;
-        if ((m = curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket)) != CURLM_OK ||
-            (m = curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h)) != CURLM_OK ||
-            (m = curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer)) != CURLM_OK ||
-            (m = curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h)) != CURLM_OK ||
-            (m = curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, HEALTH_MAX_CONNECTS)) != CURLM_OK)
+        if ((m = sym_curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket)) != CURLM_OK ||
+            (m = sym_curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h)) != CURLM_OK ||
+            (m = sym_curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer)) != CURLM_OK ||
+            (m = sym_curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h)) != CURLM_OK ||
+            (m = sym_curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, HEALTH_MAX_CONNECTS)) != CURLM_OK)
                 return m == CURLM_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
         return 0;
 }
@@ -530,19 +545,13 @@ int health_checker_new(sd_event *event, HealthChecker **ret) {
 
         if (!event || !ret)
                 return -EINVAL;
-        r = curl_init_once();
-        if (r < 0)
-                return r;
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
         h->event = sd_event_ref(event);
         /* The timer first: curl may call on_curl_timer() from any call
-         * into the multi handle, curl_multi_cleanup() included. */
+         * into the multi handle, sym_curl_multi_cleanup() included. */
         r = checker_add_timer(h);
-        if (r < 0)
-                return r;
-        r = checker_set_multi(h);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(h);
@@ -554,12 +563,12 @@ static void checker_cancel_all(HealthChecker *h) {
                 check_free(h->checks);
 }
 
-/* curl_multi_cleanup() closes the cached connections and may tell
+/* sym_curl_multi_cleanup() closes the cached connections and may tell
  * on_curl_socket() and on_curl_timer() about it: the sources go after it. */
 static void checker_destroy(HealthChecker *h) {
         checker_cancel_all(h);
         if (h->multi)
-                (void) curl_multi_cleanup(h->multi);
+                (void) sym_curl_multi_cleanup(h->multi);
         while (h->sockets)
                 health_socket_free(h->sockets);
         sd_event_source_disable_unref(h->timer);

@@ -49,12 +49,17 @@ int health_checker_new(sd_event *event, HealthChecker **ret);
 HealthChecker *health_checker_free(HealthChecker *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(HealthChecker *, health_checker_free);
 
+/* Why health checks cannot run (libcurl could not be loaded: the
+ * dlerror() text), or NULL when they can. Loads libcurl if needed. */
+const char *health_unavailable_reason(void);
+
 /* Starts one GET of url (http or https; redirects are not followed; the
  * connection is reused where it can be), which ends within timeout. The
  * handler is called exactly once, from the event loop, unless the check is
  * cancelled first. Returns 0 with a handle in *ret (owned by the checker;
  * valid until the handler runs or health_check_cancel()), -EINVAL for a
- * bad URL, -ENOMEM. */
+ * bad URL, -EOPNOTSUPP when libcurl cannot be loaded (libcurl is mapped
+ * by the first check: see health_unavailable_reason()), -ENOMEM. */
 int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
                        HealthHandler handler, void *userdata, HealthCheck **ret);
 

@@ -11,8 +11,27 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "config.h"
 #include "macro.h"
+
+/* Where corrald's own messages go ([corral] log_target). */
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,    /* the journal when stderr is a journal stream */
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_STDERR,
+        _LOG_TARGET_MAX,
+        _LOG_TARGET_INVALID = -EINVAL,
+} LogTarget;
+
+/* Where a unit's stdout and stderr go ([program:NAME] output). */
+typedef enum OutputKind {
+        OUTPUT_AUTO,    /* journal when corrald logs to the journal, else inherit */
+        OUTPUT_JOURNAL,
+        OUTPUT_INHERIT,
+        OUTPUT_NULL,
+        OUTPUT_FILE,
+        _OUTPUT_KIND_MAX,
+        _OUTPUT_KIND_INVALID = -EINVAL,
+} OutputKind;
 
 typedef enum LogEvent {
         LOG_EVENT_NONE,

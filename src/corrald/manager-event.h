@@ -23,6 +23,7 @@ typedef struct ManagerEvent {
         const char *name;    /* the unit's name */
         UnitState old_state; /* MANAGER_EVENT_UNIT_CHANGED */
         UnitState new_state; /* the unit's state when the change was queued */
+        uint64_t seq;        /* numbers the events in the order they were queued, from 1 */
 } ManagerEvent;
 
 /* A subscriber. It may call any manager or unit function; what that

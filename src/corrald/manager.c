@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "manager-request.h"
 #include "strv.h"
 
 /* Margin added to the longest stop_timeout when asking systemd for time. */
@@ -182,6 +183,7 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
+                .seq = ++m->event_seq,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
@@ -198,10 +200,17 @@ static int on_queue(sd_event_source *s, void *userdata) {
         for (size_t i = 0; i < n; i++) {
                 for (size_t k = 0; k < m->n_subscribers; k++)
                         m->subscribers[k].cb(&q[i], m->subscribers[k].userdata);
+                manager_requests_process(m, &q[i]);
                 if (q[i].type == MANAGER_EVENT_UNIT_REMOVED)
                         unit_free(q[i].unit);
         }
+        if (m->n_queue == 0)
+                manager_requests_process(m, /* ev= */ NULL);
         return 0;
+}
+
+void manager_kick(Manager *m) {
+        (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
 
 int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata) {
@@ -349,6 +358,7 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        manager_requests_free(m);
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
@@ -521,7 +531,7 @@ static int strv_consume_escaped(char ***l, const char *s) {
         return r;
 }
 
-static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret) {
+static int job_config(Manager *m, const JobSpec *spec, const char *name, ServiceConfig **ret) {
         ServiceConfig *s = service_config_new(name, "<job>", 0);
         int r = 0;
 
@@ -530,6 +540,12 @@ static int job_config(const JobSpec *spec, const char *name, ServiceConfig **ret
         s->autostart = false;
         s->restart = RESTART_NEVER;
         s->runtime_max = spec->timeout;
+        s->stop_signal = spec->stop_signal > 0 ? spec->stop_signal : SIGTERM;
+        s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->config->job_stop_timeout;
+        s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
+        for (CgroupLimit l = 0; r >= 0 && l < _LIMIT_MAX; l++)
+                if (spec->limit[l] && !(s->limit[l] = strdup(spec->limit[l])))
+                        r = -ENOMEM;
         /* A job's words are taken as they are: no ${…} expansion. */
         for (char **a = spec->argv; r >= 0 && *a; a++)
                 r = strv_consume_escaped(&s->command, *a);
@@ -565,6 +581,8 @@ static int job_name(Manager *m, const JobSpec *spec, char *buf, size_t size) {
         return -EEXIST;
 }
 
+static int manager_check_job_bounds(Manager *m, uid_t uid);
+
 int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         char name[CONFIG_NAME_MAX + 1];
         ServiceConfig *s = NULL;
@@ -578,10 +596,15 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         for (char **e = spec->env; e && *e; e++)
                 if (!strchr(*e, '=') || **e == '=')
                         return -EINVAL;
+        if (spec->stop_signal < 0 || spec->stop_signal >= _NSIG)
+                return -EINVAL;
+        r = manager_check_job_bounds(m, spec->uid);
+        if (r < 0)
+                return r;
         r = job_name(m, spec, name, sizeof(name));
         if (r < 0)
                 return r;
-        r = job_config(spec, name, &s);
+        r = job_config(m, spec, name, &s);
         if (r < 0)
                 return r;
         r = manager_add_unit(m, name, s, /* instance= */ -1, &u);
@@ -590,8 +613,54 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
                 return r;
         u->is_job = true;
         u->owner_uid = spec->uid;
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                u->stdio[i] = spec->stdio[i] >= 0 ? fcntl(spec->stdio[i], F_DUPFD_CLOEXEC, 3) : -EBADF;
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                if (spec->stdio[i] >= 0 && u->stdio[i] < 0) {
+                        r = -errno;
+                        u->removed = true; /* never started: dropped with the next clean-up */
+                        manager_schedule_gc(m);
+                        return r;
+                }
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                safe_close(spec->stdio[i]); /* taken */
         unit_dispatch(u, UNIT_EVENT_START);
         *ret = u;
+        return 0;
+}
+
+/* job_max running jobs in all, job_max_per_user per uid but root's. */
+static int manager_check_job_bounds(Manager *m, uid_t uid) {
+        unsigned all = 0, mine = 0;
+
+        for (size_t i = 0; i < m->n_units; i++) {
+                const Unit *u = m->units[i];
+                if (!u->is_job || unit_is_inactive(u))
+                        continue;
+                all++;
+                if (u->owner_uid == uid)
+                        mine++;
+        }
+        if (all >= m->config->job_max || (uid != 0 && mine >= m->config->job_max_per_user))
+                return -EAGAIN;
+        return 0;
+}
+
+int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
+        if (!u->is_job)
+                return -EINVAL;
+        if (sig < 0 || sig >= _NSIG)
+                return -EINVAL;
+        if (unit_is_inactive(u))
+                return 0;
+        if (sig > 0)
+                u->stop_signal = sig;
+        if (grace != USEC_INFINITY)
+                u->stop_timeout = grace;
+        if (u->result == UNIT_SUCCESS)
+                u->result = UNIT_FAILURE_CANCELLED;
+        log_unit_info(u->name, LOG_EVENT_STOP, "cancelled");
+        unit_dispatch(u, UNIT_EVENT_STOP);
         return 0;
 }
 
@@ -612,88 +681,139 @@ static void manager_trim_jobs(Manager *m) {
         manager_schedule_gc(m);
 }
 
-/* Applies one unit of the new configuration. */
-static int manager_reload_unit(Manager *m, ServiceConfig *s, int instance, bool *seen, size_t n_seen,
-                               ReloadCounts *c) {
+/* The unit of a service's instance (or of the service without
+ * instances) that is not a job and not being removed. */
+static Unit *manager_find_service_unit(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_units; i++)
+                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job)
+                        return m->units[i];
+        return NULL;
+}
+
+/* An ended job of that name makes way for the service; a running one
+ * keeps its name (the service starts at a later reload). Returns true
+ * when the name is free. */
+static bool manager_claim_name(Manager *m, const ServiceConfig *s, const char *name) {
+        Unit *job = manager_find_unit(m, name);
+
+        if (!job || !job->is_job || job->removed)
+                return true;
+        if (!unit_is_inactive(job)) {
+                log_error("[program:%s]: a job named %s is running; the service does not start until it has ended "
+                          "and corrald reloads again",
+                          s->name, name);
+                return false;
+        }
+        job->removed = true;
+        manager_schedule_gc(m);
+        return true;
+}
+
+typedef struct ReloadWork {
+        ReloadCounts counts;
+        Unit **restart; /* changed units that run: restarted as one request (rolling per service) */
+        size_t n_restart;
+} ReloadWork;
+
+static int reload_restart_later(ReloadWork *w, Unit *u) {
+        Unit **l = reallocarray(w->restart, w->n_restart + 2, sizeof(Unit *));
+
+        if (!l)
+                return -ENOMEM;
+        w->restart = l;
+        w->restart[w->n_restart++] = u;
+        w->restart[w->n_restart] = NULL;
+        return 0;
+}
+
+/* One instance of a service the plan keeps (changed or not). */
+static int manager_reload_instance(Manager *m, ServiceConfig *s, int instance, ReloadWork *w) {
         char name[CONFIG_NAME_MAX + 16];
-        Unit *u = NULL;
+        Unit *u;
         int r;
 
         r = unit_name_for(s, instance, name, sizeof(name));
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < n_seen && !u; i++)
-                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job) {
-                        u = m->units[i];
-                        seen[i] = true;
-                }
-        Unit *job = manager_find_unit(m, name);
-        if (!u && job && job->is_job && !job->removed) {
-                if (!unit_is_inactive(job)) {
-                        log_error("[program:%s]: a job named %s is running; the service does not start until it has "
-                                  "ended and corrald reloads again",
-                                  s->name, name);
-                        return 0;
-                }
-                job->removed = true; /* an ended job makes way */
-                manager_schedule_gc(m);
-        }
+        u = manager_find_service_unit(m, name);
         if (!u) {
+                if (!manager_claim_name(m, s, name))
+                        return 0;
                 r = manager_add_unit(m, name, s, instance, &u);
                 if (r < 0)
                         return r;
-                c->added++;
+                w->counts.added++;
                 if (s->autostart)
                         unit_dispatch(u, UNIT_EVENT_START);
                 return 0;
         }
-        bool same = u->config && service_config_equal(u->config, s);
-        bool limits_same = u->config && service_config_limits_equal(u->config, s);
+        ServiceChange change = u->config ? service_config_compare(u->config, s) : SERVICE_CHANGED;
         bool active = !unit_is_inactive(u);
         unit_set_config(u, s);
-        if (same) {
-                c->unchanged++;
-                if (!limits_same && active && unit_apply_limits(u) >= 0)
+        if (change != SERVICE_CHANGED) {
+                w->counts.unchanged++;
+                if (change == SERVICE_LIMITS_CHANGED && active && unit_apply_limits(u) >= 0)
                         log_unit_info(u->name, LOG_EVENT_RELOAD, "limits changed, applied in place");
-                if (u->state == UNIT_FAILED && s->autostart) {
-                        unit_reset_failure_counters(u);
-                        unit_dispatch(u, UNIT_EVENT_START);
-                }
+                if (u->state == UNIT_FAILED && s->autostart)
+                        unit_dispatch(u, UNIT_EVENT_RESTART);
                 return 0;
         }
-        c->changed++;
+        w->counts.changed++;
         if (active)
-                unit_dispatch(u, UNIT_EVENT_RESTART);
-        else if (s->autostart) {
-                unit_reset_failure_counters(u);
-                unit_dispatch(u, UNIT_EVENT_START);
-        }
+                return reload_restart_later(w, u);
+        if (s->autostart)
+                unit_dispatch(u, UNIT_EVENT_RESTART); /* a start, with the failure counters reset */
         return 0;
 }
 
+static void manager_remove_unit(Manager *m, Unit *u, ReloadWork *w) {
+        u->removed = true;
+        w->counts.removed++;
+        unit_dispatch(u, UNIT_EVENT_STOP);
+}
+
+/* Units of a service that is gone, or instances past a smaller count. */
+static void manager_remove_instances(Manager *m, const char *service, unsigned keep, bool all, ReloadWork *w) {
+        for (size_t i = 0; i < m->n_units; i++) {
+                Unit *u = m->units[i];
+                if (u->removed || u->is_job || !u->config || !streq(u->config->name, service))
+                        continue;
+                if (all || u->instance >= (int) keep || (keep > 0 && u->instance < 0) || (keep == 0 && u->instance >= 0))
+                        manager_remove_unit(m, u, w);
+        }
+}
+
+/* Applies the plan of config_diff(): added services start, removed ones
+ * stop, changed ones restart (several instances of one roll,
+ * restart_parallel at a time), limits change in place, the rest is not
+ * touched; instances grow and shrink from the top. */
 static int manager_apply(Manager *m, Config *new, ReloadCounts *c) {
-        size_t n_old = m->n_units;
-        _cleanup_free_ bool *seen = calloc(n_old ?: 1, sizeof(bool));
+        _cleanup_(config_plan_done) ConfigPlan plan = {};
+        ReloadWork w = {};
         int r;
 
-        if (!seen)
-                return -ENOMEM;
-        for (size_t i = 0; i < new->n_services; i++) {
-                ServiceConfig *s = new->services[i];
-                for (int k = s->instances > 0 ? 0 : -1; k < (int) s->instances; k++)
-                        if ((r = manager_reload_unit(m, s, k, seen, n_old, c)) < 0)
-                                return r;
-        }
-        for (size_t i = 0; i < n_old; i++) {
-                Unit *u = m->units[i];
-                if (seen[i] || u->removed || u->is_job)
+        r = config_diff(m->config, new, &plan);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < plan.n && r >= 0; i++) {
+                const ServiceDiff *d = &plan.items[i];
+                if (d->change == SERVICE_REMOVED) {
+                        manager_remove_instances(m, d->old->name, /* keep= */ 0, /* all= */ true, &w);
                         continue;
-                u->removed = true;
-                c->removed++;
-                unit_dispatch(u, UNIT_EVENT_STOP);
+                }
+                manager_remove_instances(m, d->new->name, d->new->instances, /* all= */ false, &w);
+                for (int k = d->new->instances > 0 ? 0 : -1; r >= 0 && k < (int) d->new->instances; k++)
+                        r = manager_reload_instance(m, d->new, k, &w);
         }
+        /* leftover units whose service is configured again were handled by
+         * name above; leftovers of no service stay removed */
+        if (r >= 0 && w.restart)
+                r = manager_request_new(m, w.restart, UNIT_REQUEST_RESTART, /* flags= */ 0, /* handler= */ NULL,
+                                        /* userdata= */ NULL, /* ret= */ NULL, /* ret_bad= */ NULL);
+        free(w.restart);
         manager_schedule_gc(m);
-        return 0;
+        *c = w.counts;
+        return r;
 }
 
 int manager_reload(Manager *m, ReloadCounts *ret_counts) {

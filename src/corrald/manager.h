@@ -46,6 +46,8 @@ struct Manager {
         char *reload_error;               /* the last failed reload's message */
 
         ManagerEvent *queue;              /* state changes not yet delivered */
+        uint64_t event_seq;               /* the number of the last event queued */
+        struct ManagerRequest *requests;  /* requests that wait (manager-request.c) */
         size_t n_queue;
         sd_event_source *queue_source;    /* delivers the queue */
         struct {
@@ -90,22 +92,48 @@ typedef struct JobSpec {
         const char *name;   /* NULL: "job-" and 8 hex digits */
         char **env;         /* "K=V" entries, may be NULL */
         const char *cwd;    /* absolute; NULL: "/" */
-        usec_t timeout;     /* 0: none; then the job is stopped as failed (timeout) */
+        usec_t timeout;     /* 0: none; then the job is stopped, result timeout */
         uid_t uid;          /* runs as this user (and that user's groups) unless 0 */
+        /* The caller's stdin, stdout and stderr (SCM_RIGHTS), written to
+         * directly by the job's processes; -EBADF: /dev/null for stdin,
+         * the job's output goes where a unit's output goes. Taken by
+         * manager_run_job() on success, left to the caller on failure. */
+        int stdio[3];
+        int stop_signal;     /* 0: SIGTERM */
+        usec_t stop_timeout; /* the grace of a stop or cancel; USEC_INFINITY: job_stop_timeout */
+        KillMode kill_mode;  /* _KILL_MODE_INVALID: control-group */
+        /* Cgroup limits, as the values of the service keys (already
+         * checked with config_parse_limit_value()); NULL: not set. */
+        const char *limit[_LIMIT_MAX];
 } JobSpec;
 
+#define JOB_SPEC_INIT                                                                                       \
+        ((JobSpec) { .stdio = { -EBADF, -EBADF, -EBADF }, .stop_timeout = USEC_INFINITY,                     \
+                     .kill_mode = _KILL_MODE_INVALID })
+
 /* Starts a job. Returns 0 with the unit in *ret, -EINVAL for a bad spec
- * (name, environment entry, relative cwd, empty argv), -EEXIST when the
- * name is taken, -ESHUTDOWN while stopping, -ENOMEM. A job that cannot be
- * started (exec error) is still returned, failed, so its result can be
- * read. */
+ * (name, environment entry, relative cwd, empty argv, signal), -EEXIST
+ * when the name is taken, -EAGAIN when job_max jobs run, or (for a uid
+ * other than 0) job_max_per_user jobs of that uid, -ESHUTDOWN while
+ * stopping, -ENOMEM. A job that cannot be started (exec error) is still
+ * returned, failed (result spawn-failed), so its result can be read. */
 int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
+
+/* Cancels a job: sig (0: the job's stop signal) to its processes, then
+ * after grace (USEC_INFINITY: the job's stop timeout) cgroup.kill; its
+ * result is cancelled unless it had ended already. Returns 0, -EINVAL
+ * for a unit that is not a job or a bad signal. */
+int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace);
 
 /* Requests on units by name: start (resets the failure counters), stop,
  * restart. -ENOENT: no such unit. */
 int manager_start_unit(Manager *m, Unit *u);
 int manager_stop_unit(Manager *m, Unit *u);
 int manager_restart_unit(Manager *m, Unit *u);
+
+/* Has the queue delivered (and requests looked at) in the next pass even
+ * when nothing is queued. */
+void manager_kick(Manager *m);
 
 /* Adds a subscriber to every queued event (manager-event.h). Returns 0 or
  * -ENOMEM. */

@@ -80,9 +80,14 @@ static void unit_health_run(Unit *u) {
         if (r >= 0)
                 r = health_check_start(u->ctx->health, url, u->config->health_timeout, &u->config->health_status,
                                        on_health_result, u, &u->health_check);
-        if (r < 0) {
+        if (r == -EOPNOTSUPP)
+                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot start health check of %s: libcurl is needed for "
+                                 "health checks and cannot be loaded: %s", url ?: u->config->health_url,
+                                 health_unavailable_reason() ?: "?");
+        else if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot start health check of %s: %m",
                                        url ?: u->config->health_url);
+        if (r < 0) {
                 unit_health_schedule(u);
         }
 }

@@ -21,21 +21,8 @@ int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size) {
         return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
 }
 
-static int parse_u64(const char *s, size_t n, int base, uint64_t *ret) {
-        char buf[32], *end;
-
-        if (n == 0 || n >= sizeof(buf))
-                return -EBADMSG;
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        if (buf[0] == '-' || buf[0] == '+' || buf[0] == ' ')
-                return -EBADMSG;
-        errno = 0;
-        unsigned long long v = strtoull(buf, &end, base);
-        if (errno != 0 || *end != '\0')
-                return -EBADMSG;
-        *ret = v;
-        return 0;
+static int parse_u64(const char *s, size_t n, unsigned base, uint64_t *ret) {
+        return safe_atou64_n(s, n, base, ret) < 0 ? -EBADMSG : 0;
 }
 
 int unit_persisted_parse(const char *s, UnitPersisted *ret) {

@@ -9,7 +9,8 @@
 
 #include "log.h"
 #include "parse-util.h"
-#include "restart-policy.h"
+#include "unit-restart.h"
+#include "string-table.h"
 #include "strv.h"
 #include "unit-internal.h"
 
@@ -30,11 +31,12 @@ static const char *const unit_state_table[_UNIT_STATE_MAX] = {
 
 static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
         [UNIT_SUCCESS] = "success",         [UNIT_FAILURE_RESOURCES] = "resources",
-        [UNIT_FAILURE_SPAWN] = "spawn",     [UNIT_FAILURE_EXIT_CODE] = "exit-code",
+        [UNIT_FAILURE_SPAWN] = "spawn-failed",     [UNIT_FAILURE_EXIT_CODE] = "exit-code",
         [UNIT_FAILURE_SIGNAL] = "signal",   [UNIT_FAILURE_CORE_DUMP] = "core-dump",
         [UNIT_FAILURE_TIMEOUT] = "timeout", [UNIT_FAILURE_WATCHDOG] = "watchdog",
         [UNIT_FAILURE_START_LIMIT] = "start-limit", [UNIT_FAILURE_UNHEALTHY] = "unhealthy",
         [UNIT_FAILURE_OOM_KILL] = "oom-kill", [UNIT_FAILURE_EXIT_UNKNOWN] = "exit-unknown",
+        [UNIT_FAILURE_CANCELLED] = "cancelled",
 };
 
 static const char *const unit_event_table[_UNIT_EVENT_MAX] = {
@@ -47,17 +49,9 @@ static const char *const unit_event_table[_UNIT_EVENT_MAX] = {
         [UNIT_EVENT_ADOPT] = "adopt",           [UNIT_EVENT_LEFTOVER] = "leftover",
 };
 
-const char *unit_state_to_string(UnitState s) {
-        return s >= 0 && s < _UNIT_STATE_MAX ? unit_state_table[s] : NULL;
-}
-
-const char *unit_result_to_string(UnitResult r) {
-        return r >= 0 && r < _UNIT_RESULT_MAX ? unit_result_table[r] : NULL;
-}
-
-const char *unit_event_to_string(UnitEvent e) {
-        return e >= 0 && e < _UNIT_EVENT_MAX ? unit_event_table[e] : NULL;
-}
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_state, UnitState);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_result, UnitResult);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_event, UnitEvent);
 
 Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int instance) {
         Unit *u = calloc(1, sizeof(Unit));
@@ -72,6 +66,8 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .cgroup_fd = -EBADF,
                 .exec_report_fd = -EBADF,
                 .watch_wd = -1,
+                .stdio = { -EBADF, -EBADF, -EBADF },
+                .stop_timeout = USEC_INFINITY,
                 .state_timestamp = now(CLOCK_REALTIME),
         };
         u->name = strdup(name);
@@ -93,6 +89,8 @@ Unit *unit_free(Unit *u) {
         sd_event_source_disable_unref(u->exec_source);
         sd_event_source_disable_unref(u->exit_retry);
         safe_close(u->exec_report_fd);
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                safe_close(u->stdio[i]);
         free(u->exec_path);
         free(u->exec_directory);
         unit_health_stop(u);
@@ -145,11 +143,22 @@ int unit_fail_message(Unit *u, int error, const char *format, ...) {
 }
 
 static int stop_signal(const Unit *u) {
+        if (u->stop_signal > 0)
+                return u->stop_signal;
         return u->config ? u->config->stop_signal : SIGTERM;
 }
 
 static usec_t stop_timeout(const Unit *u) {
+        if (u->stop_timeout != USEC_INFINITY)
+                return u->stop_timeout;
         return u->config ? u->config->stop_timeout : LEFTOVER_STOP_TIMEOUT;
+}
+
+/* A job's caller's descriptors go to the job alone: corrald lets go of
+ * them once it is spawned (or cannot be). */
+static void unit_close_stdio(Unit *u) {
+        for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
+                u->stdio[i] = safe_close(u->stdio[i]);
 }
 
 static LogFields unit_fields(const Unit *u) {
@@ -331,13 +340,16 @@ static void unit_enter_start(Unit *u) {
                 r = unit_cgroup_attach(u, fd);
         if (r < 0) {
                 unit_fail_message(u, r, "cannot create cgroup: %m");
+                unit_close_stdio(u);
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES, r);
         }
         r = unit_prepare(u, &c);
         if (r >= 0)
                 r = unit_apply_limits(u);
-        if (r < 0)
+        if (r < 0) {
+                unit_close_stdio(u);
                 return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES, r);
+        }
 
         SpawnParams p = {
                 .path = c.path,
@@ -346,9 +358,9 @@ static void unit_enter_start(Unit *u) {
                 .directory = c.directory,
                 .umask = u->config->umask,
                 .credentials = &c.creds,
-                .stdin_fd = u->ctx->devnull_fd,
-                .stdout_fd = c.output_fd >= 0 ? c.output_fd : STDOUT_FILENO,
-                .stderr_fd = c.output_fd >= 0 ? c.output_fd : STDERR_FILENO,
+                .stdin_fd = u->stdio[0] >= 0 ? u->stdio[0] : u->ctx->devnull_fd,
+                .stdout_fd = u->stdio[1] >= 0 ? u->stdio[1] : c.output_fd >= 0 ? c.output_fd : STDOUT_FILENO,
+                .stderr_fd = u->stdio[2] >= 0 ? u->stdio[2] : c.output_fd >= 0 ? c.output_fd : STDERR_FILENO,
                 .cgroup_fd = u->cgroup_fd,
                 .rlimits = c.rlimits,
                 .rlimits_set = c.rlimits_set,
@@ -357,6 +369,7 @@ static void unit_enter_start(Unit *u) {
         /* Not waiting for the exec here: the report comes through the
          * loop, so that corrald starts the next unit meanwhile. */
         r = u->ctx->ops->spawn(&p, &u->main, &u->exec_report_fd);
+        unit_close_stdio(u);
         if (r == -ENOSYS) {
                 unit_fail_message(u, r, "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
                                         "systemd's RestrictNamespaces=): %m");
@@ -844,7 +857,8 @@ static void a_start_timeout(Unit *u) {
 }
 
 static void a_runtime_max(Unit *u) {
-        unit_fail_running(u, UNIT_FAILURE_TIMEOUT, "ran longer than runtime_max");
+        unit_fail_running(u, UNIT_FAILURE_TIMEOUT,
+                          u->is_job ? "ran longer than its timeout" : "ran longer than runtime_max");
 }
 
 static void a_ready(Unit *u) {

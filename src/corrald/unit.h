@@ -51,6 +51,7 @@ typedef enum UnitResult {
         UNIT_FAILURE_UNHEALTHY,   /* health_threshold failed health checks in a row */
         UNIT_FAILURE_OOM_KILL,    /* killed by its memory limit (memory.events oom_kill) */
         UNIT_FAILURE_EXIT_UNKNOWN, /* an adopted main process ended and the kernel could not say how */
+        UNIT_FAILURE_CANCELLED,   /* a job stopped by a cancel */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -122,6 +123,9 @@ struct Unit {
         bool removed;         /* dropped by a reload: freed once inactive */
         bool is_job;          /* submitted at run time: never restarted, kept a while when done */
         uid_t owner_uid;      /* who submitted the job (0 for services) */
+        int stdio[3];         /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
+        int stop_signal;      /* of this stop (a cancel's --signal); 0: the configured one */
+        usec_t stop_timeout;  /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;

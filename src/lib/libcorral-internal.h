@@ -72,3 +72,9 @@ int units_new(json_t *array, corral_units **ret);
  * (to be skipped), -EBADMSG when it is not JSON or its "event" is not an
  * object with a string "unit", -ENOMEM. */
 int event_new(char *line, corral_event **ret);
+
+/* Parses one reply line from corrald: 0 with its result in *ret (owned
+ * by the caller), the error the reply names as -errno (its message kept
+ * for corral_last_error()), -EBADMSG for anything else. Linked as it is
+ * by fuzz/fuzz-reply.c. */
+int request_reply_parse(corral *c, const char *line, json_t **ret);

@@ -17,6 +17,7 @@ static int errno_from_name(const char *name) {
                 { "EPERM", EPERM },   { "EACCES", EACCES },         { "EBUSY", EBUSY },
                 { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN },   { "EOPNOTSUPP", EOPNOTSUPP },
                 { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT },   { "EIO", EIO },
+                { "EAGAIN", EAGAIN },
         };
 
         for (size_t i = 0; name && i < ELEMENTSOF(table); i++)
@@ -48,7 +49,7 @@ static int reply_error(corral *c, json_t *error) {
         return -r;
 }
 
-static int reply_parse(corral *c, const char *line, json_t **ret) {
+int request_reply_parse(corral *c, const char *line, json_t **ret) {
         json_auto_t *reply = json_loads(line, /* flags= */ 0, /* error= */ NULL);
         json_t *ok = json_object_get(reply, "ok"), *result;
 
@@ -125,7 +126,7 @@ int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
         r = conn_read_line(c, /* deadline= */ -1, &line);
         if (r < 0)
                 return r;
-        return reply_parse(c, line, ret);
+        return request_reply_parse(c, line, ret);
 }
 
 int json_string_array(const char *const *l, json_t **ret) {

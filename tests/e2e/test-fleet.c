@@ -85,6 +85,97 @@ static char *web_body(const char *extra, unsigned instances) {
         return body;
 }
 
+static bool maps_libcurl(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *maps = NULL;
+
+        assert_true(asprintf(&path, "/proc/%d/maps", (int) pid) > 0);
+        assert_int_equal(read_full_file_at(AT_FDCWD, path, 16 * 1024 * 1024, &maps, NULL), 0);
+        return strstr(maps, "libcurl") != NULL;
+}
+
+/* libcurl (and the ~28 libraries only it pulls in) is mapped by the first
+ * health check, not before: a corrald without health checks does without
+ * it (issue 17). */
+static void test_libcurl_only_when_needed(void **state) {
+        _cleanup_free_ char *body = web_body("ready = health\n", 1);
+        const char *plain = "[program:plain]\ncommand = sleep 1000\noutput = null\n";
+
+        assert_int_equal(test_daemon_start(&daemon_, "nocurl", plain), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "plain: started", 1, TIMEOUT));
+        assert_false(maps_libcurl(daemon_.pid));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+        test_daemon_cleanup(&daemon_);
+
+        assert_int_equal(test_daemon_start(&daemon_, "curl", body), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "web: ready (health check passed)", 1, TIMEOUT));
+        assert_true(maps_libcurl(daemon_.pid));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* Whether 127.0.0.1:port answers GET /api/status with 200 right now. */
+static bool answers(int port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        const char req[] = "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        struct timeval tv = { .tv_sec = 1 };
+        char buf[64] = {};
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write(fd, req, sizeof(req) - 1) < 0)
+                return false;
+        return read(fd, buf, sizeof(buf) - 1) > 0 && strstr(buf, " 200 ");
+}
+
+/* A changed service with three health-checked instances restarts them one
+ * at a time (restart_parallel = 1), each waiting until the restarted one
+ * passes its check: at least two answer at every moment (issue 14). */
+static void test_rolling_restart(void **state) {
+        _cleanup_free_ char *body = web_body("ready = health\n", 3), *v2 = NULL, *conf = NULL;
+        int ports[3];
+
+        assert_int_equal(test_daemon_start(&daemon_, "roll", body), 0);
+        for (int i = 0; i < 3; i++) {
+                char what[64];
+                snprintf(what, sizeof(what), "web@%d: ready (health check passed)", i);
+                assert_true(test_daemon_wait_log(&daemon_, what, 1, TIMEOUT));
+        }
+        json_t *st = status();
+        for (int i = 0; i < 3; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "web@%d", i);
+                ports[i] = unit_port(st, name);
+        }
+        json_decref(st);
+
+        /* the same service with one more environment entry: changed */
+        assert_true(asprintf(&v2, "%senvironment = ROLL=2\n", body + strlen("[corral]\n")) > 0);
+        assert_true(asprintf(&conf, "[corral]\ncgroup = %s\ncontrol_socket = %s\n%s", daemon_.cgroup, daemon_.socket,
+                             v2) > 0);
+        assert_int_equal(test_write_file(daemon_.config, conf), 0);
+        assert_int_equal(test_daemon_signal(&daemon_, SIGHUP), 0);
+
+        int fewest = 3;
+        usec_t deadline = now(CLOCK_MONOTONIC) + TIMEOUT;
+        while (test_daemon_log_count(&daemon_, "(health check passed)") < 6 && now(CLOCK_MONOTONIC) < deadline) {
+                int n = 0;
+                for (int i = 0; i < 3; i++)
+                        n += answers(ports[i]);
+                fewest = MIN(fewest, n);
+                usleep(20 * 1000);
+        }
+        assert_int_equal(test_daemon_log_count(&daemon_, "(health check passed)"), 6);
+        print_message("fewest instances answering during the roll: %d\n", fewest);
+        assert_true(fewest >= 2);
+        /* one at a time: each stop comes after the previous one is ready again */
+        usec_t ready[6], stop[3];
+        assert_int_equal(test_daemon_log_times(&daemon_, "(health check passed)", ready, 6), 6);
+        assert_int_equal(test_daemon_log_times(&daemon_, ": stopping", stop, 3), 3);
+        assert_true(stop[1] >= ready[3] && stop[2] >= ready[4]);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* Switched to 500s, a unit is restarted after exactly health_threshold
  * failed checks, as unhealthy; its neighbour is untouched. */
 static void test_unhealthy_restart(void **state) {
@@ -291,6 +382,8 @@ static void test_many(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_teardown(test_libcurl_only_when_needed, teardown),
+                cmocka_unit_test_teardown(test_rolling_restart, teardown),
                 cmocka_unit_test_teardown(test_unhealthy_restart, teardown),
                 cmocka_unit_test_teardown(test_hang, teardown),
                 cmocka_unit_test_teardown(test_grace, teardown),

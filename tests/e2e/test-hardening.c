@@ -202,7 +202,7 @@ static void test_unprivileged(void **state) {
         int status;
 
         assert_non_null(mkdtemp(dir));
-        assert_int_equal(chmod(dir, 0777), 0);
+        assert_int_equal(chmod(dir, 0755), 0);
         assert_true(asprintf(&start, "%s/start", fs) > 0);
         assert_true(asprintf(&conf, "%s/c.conf", dir) > 0);
         assert_true(asprintf(&log, "%s/log", dir) > 0);

@@ -19,10 +19,14 @@
  *                                           READY=1; then sleeps
  *   test-notifier stopping                  READY=1, after 100 ms STOPPING=1, after another 100 ms
  *                                           exits 0
+ *   test-notifier status TEXT MS            READY=1 and STATUS=TEXT, where \xHH stands for the byte
+ *                                           HH (any byte but NUL and newline, valid UTF-8 or not);
+ *                                           then sleeps, or exits 0 after MS ms when MS > 0
  *
  * "Sleeps" means forever, until a signal ends it (SIGTERM keeps its
  * default action).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +153,26 @@ static void cmd_stopping(void) {
         exit(0);
 }
 
+static void cmd_status(const char *text, unsigned long ms) {
+        char state[512] = "READY=1\nSTATUS=", *o = state + strlen(state);
+
+        for (const char *p = text; *p && o < state + sizeof(state) - 1; p++) {
+                unsigned byte;
+                if (p[0] == '\\' && p[1] == 'x' && isxdigit((unsigned char) p[2]) && isxdigit((unsigned char) p[3]) &&
+                    sscanf(p + 2, "%2x", &byte) == 1 && byte != 0 && byte != '\n') {
+                        *o++ = (char) byte;
+                        p += 3;
+                } else
+                        *o++ = *p;
+        }
+        *o = '\0';
+        notify(state);
+        if (ms == 0)
+                sleep_forever();
+        sleep_ms(ms);
+        exit(0);
+}
+
 int main(int argc, char *argv[]) {
         const char *cmd = argc > 1 ? argv[1] : "";
 
@@ -166,6 +190,8 @@ int main(int argc, char *argv[]) {
                 cmd_extend(arg_ms(argc, argv, 2));
         else if (strcmp(cmd, "stopping") == 0)
                 cmd_stopping();
+        else if (strcmp(cmd, "status") == 0 && argc > 2)
+                cmd_status(argv[2], arg_ms(argc, argv, 3));
         fprintf(stderr, "usage: see the source\n");
         return 2;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "restart-policy.h"
+#include "unit-restart.h"
 
 #include <string.h>
 

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "control-json.h"
+
+#include <string.h>
+#include <sys/wait.h>
+
+#include "macro.h"
+#include "utf8.h"
+
+const char *control_errno_name(int e) {
+        static const struct {
+                int e;
+                const char *name;
+        } table[] = {
+                { EINVAL, "EINVAL" }, { E2BIG, "E2BIG" },   { ENOENT, "ENOENT" },       { EPERM, "EPERM" },
+                { EBUSY, "EBUSY" },   { EEXIST, "EEXIST" }, { ESHUTDOWN, "ESHUTDOWN" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+                { ESRCH, "ESRCH" },   { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },       { ETIMEDOUT, "ETIMEDOUT" },
+                { EAGAIN, "EAGAIN" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (table[i].e == e)
+                        return table[i].name;
+        return "EIO";
+}
+
+json_t *control_json_string(const char *s) {
+        _cleanup_free_ char *valid = NULL;
+
+        if (!s)
+                return json_null();
+        if (utf8_is_valid(s))
+                return json_string(s);
+        /* a file's or a peer's bytes (a reload error, a cgroup path): what
+         * json_string() would refuse, made valid as unit-status.c does */
+        valid = utf8_make_valid(s);
+        return valid ? json_string(valid) : NULL;
+}
+
+static const char *exit_code_name(int code) {
+        switch (code) {
+        case CLD_EXITED:
+                return "exited";
+        case CLD_KILLED:
+                return "killed";
+        case CLD_DUMPED:
+                return "dumped";
+        default:
+                return NULL;
+        }
+}
+
+static const char *memory_source_name(UnitMemorySource source) {
+        return source == UNIT_MEMORY_CURRENT ? "memory.current" : source == UNIT_MEMORY_RSS ? "rss" : NULL;
+}
+
+static json_t *health_json(const UnitHealthStatus *h) {
+        return json_pack("{s:b, s:i, s:I, s:i, s:i, s:I, s:o}", "ok", h->ok, "http_status", (int) h->http_status,
+                         "latency_usec", (json_int_t) h->latency, "failures", (int) h->failures, "checks",
+                         (int) h->checks, "age_usec", (json_int_t) h->age, "error", control_json_string(h->error));
+}
+
+/* Sets what can fail separately; a NULL value makes json_object_set_new()
+ * fail, which the caller sees as a missing member. */
+static int unit_json_add_stats(json_t *o, const UnitStatus *s) {
+        int r = 0;
+
+        if (s->has_cpu)
+                r |= json_object_set_new(o, "cpu_usec", json_integer((json_int_t) s->cpu_usec));
+        if (s->has_tasks)
+                r |= json_object_set_new(o, "tasks", json_integer((json_int_t) s->tasks));
+        if (s->memory_source != UNIT_MEMORY_NONE) {
+                r |= json_object_set_new(o, "memory_bytes", json_integer((json_int_t) s->memory_bytes));
+                r |= json_object_set_new(o, "memory_source", json_string(memory_source_name(s->memory_source)));
+        }
+        if (s->has_frozen)
+                r |= json_object_set_new(o, "frozen", json_boolean(s->frozen));
+        return r < 0 ? -ENOMEM : 0;
+}
+
+static json_t *processes_json(const UnitStatus *s) {
+        json_t *a = json_array();
+
+        for (size_t i = 0; a && i < s->n_processes; i++) {
+                const UnitProcess *p = &s->processes[i];
+                if (json_array_append_new(a, json_pack("{s:i, s:i, s:o}", "pid", (int) p->pid, "ppid", (int) p->ppid,
+                                                       "cmdline", control_json_string(p->cmdline ?: "?"))) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+json_t *control_json_unit(const UnitStatus *s) {
+        json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:I, s:I}", "name",
+                              control_json_string(s->name), "kind",
+                              s->is_job ? "job" : "service", "state", unit_state_to_string(s->state), "result",
+                              unit_result_to_string(s->result), "main_pid", (json_int_t) s->main_pid, "restarts",
+                              (int) s->restarts, "exit_code", control_json_string(exit_code_name(s->exit_code)),
+                              "exit_status", s->exit_status, "status_text", control_json_string(s->status_text),
+                              "owner_uid", (json_int_t) s->owner_uid, "uptime_usec", (json_int_t) s->uptime);
+        int r = 0;
+
+        if (!o)
+                return NULL;
+        if (s->error_text)
+                r |= json_object_set_new(o, "error", control_json_string(s->error_text));
+        if (s->port > 0)
+                r |= json_object_set_new(o, "port", json_integer(s->port));
+        if (s->has_health)
+                r |= json_object_set_new(o, "health", health_json(&s->health));
+        r |= unit_json_add_stats(o, s);
+        if (s->has_processes)
+                r |= json_object_set_new(o, "processes", processes_json(s));
+        if (r < 0) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_t *control_json_event(const UnitStatus *s, usec_t timestamp) {
+        return json_pack("{s:{s:o, s:s, s:s, s:I, s:I}}", "event", "unit", control_json_string(s->name), "state",
+                         unit_state_to_string(s->state), "result", unit_result_to_string(s->result), "main_pid",
+                         (json_int_t) s->main_pid, "timestamp_usec", (json_int_t) timestamp);
+}
+
+json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error) {
+        return json_pack("{s:o, s:i, s:o, s:o}", "version", control_json_string(version), "pid", (int) pid, "cgroup",
+                         control_json_string(cgroup), "reload_error", control_json_string(reload_error));
+}
+
+int control_json_line(json_t *msg, char **ret, size_t *ret_len) {
+        char *text = json_dumps(msg, JSON_COMPACT);
+        size_t n;
+
+        if (!text)
+                return -ENOMEM;
+        n = strlen(text);
+        char *p = realloc(text, n + 2);
+        if (!p) {
+                free(text);
+                return -ENOMEM;
+        }
+        p[n] = '\n';
+        p[n + 1] = '\0';
+        *ret = p;
+        *ret_len = n + 1;
+        return 0;
+}
+
+int control_json_reply(json_t *result, json_t **ret) {
+        json_t *msg;
+
+        if (!result)
+                return -ENOMEM;
+        msg = json_pack("{s:b, s:o}", "ok", 1, "result", result);
+        if (!msg)
+                return -ENOMEM;
+        *ret = msg;
+        return 0;
+}
+
+int control_json_error(int error, const char *message, json_t **ret) {
+        int e = ERRNO_VALUE(error);
+        json_t *msg = json_pack("{s:b, s:{s:s, s:i, s:o}}", "ok", 0, "error", "errno", control_errno_name(e), "code",
+                                e, "message", control_json_string(message ?: strerror(e)));
+
+        if (!msg)
+                return -ENOMEM;
+        *ret = msg;
+        return 0;
+}

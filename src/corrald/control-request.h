@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* One request line of the control protocol (docs/PROTOCOL.md) as a struct:
+ * the method by a string table, its params checked for type and bounds.
+ * Pure: no Manager, Unit or event loop; fuzz-control links it as it is. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "time-util.h"
+
+typedef enum ControlMethod {
+        CONTROL_METHOD_STATUS,
+        CONTROL_METHOD_START,
+        CONTROL_METHOD_STOP,
+        CONTROL_METHOD_RESTART,
+        CONTROL_METHOD_KILL,
+        CONTROL_METHOD_FREEZE,
+        CONTROL_METHOD_THAW,
+        CONTROL_METHOD_RELOAD,
+        CONTROL_METHOD_RUN,
+        CONTROL_METHOD_CANCEL,
+        CONTROL_METHOD_WAIT,
+        CONTROL_METHOD_SUBSCRIBE,
+        _CONTROL_METHOD_MAX,
+        _CONTROL_METHOD_INVALID = -EINVAL,
+} ControlMethod;
+
+const char *control_method_to_string(ControlMethod m);
+ControlMethod control_method_from_string(const char *s);
+
+typedef struct ControlRequest {
+        ControlMethod method;
+        /* A problem with params for this method: -EINVAL and a static
+         * message; 0 when they are fine. Kept apart so that the caller
+         * checks the permission for the method first. */
+        int params_error;
+        const char *params_error_message;
+
+        char **units;       /* params.units (status, start, …): NULL when absent */
+        size_t n_units;
+        int signal;         /* kill: 1..SIGRTMAX, SIGTERM when absent */
+        char *id;           /* cancel, wait */
+        char **argv;        /* run: not empty */
+        char **env;         /* run: NULL when absent */
+        char *name;         /* run: NULL when absent */
+        char *cwd;          /* run: NULL when absent */
+        usec_t timeout;     /* run: 0 when absent */
+} ControlRequest;
+
+/* Parses the request line (len bytes, without its newline). Returns 0 with
+ * *ret filled (a params problem is 0 with ret->params_error set), -EINVAL
+ * when the line is not one JSON object with a string "method" and an
+ * optional object "params", -EOPNOTSUPP for an unknown method, -ENOMEM; on
+ * -EINVAL and -EOPNOTSUPP *ret_error (if not NULL) points at a static
+ * message. *ret is emptied with control_request_done(). */
+int control_request_parse(const char *line, size_t len, ControlRequest *ret, const char **ret_error);
+
+/* Frees what r holds and zeroes it; accepts a zeroed struct. */
+void control_request_done(ControlRequest *r);

@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "control-server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "control-json.h"
+#include "control-methods.h"
+#include "control-request.h"
+#include "control-socket.h"
+#include "log.h"
+#include "parse-util.h"
+#include "unit-status.h"
+
+/* ---- Clients ---- */
+
+static void client_free(ControlClient *c) {
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timer);
+        safe_close(c->fd);
+        free(c->in);
+        free(c->out);
+        free(c->waiting_for);
+        free(c);
+}
+
+/* Closes the connection at once; the memory goes in the deferred clean-up
+ * (on_gc), so that a caller walking the client list may go on. */
+static void client_drop(ControlClient *c, const char *why) {
+        if (c->dead)
+                return;
+        log_debug("control: dropping client PID %d: %s", c->cred.pid, why);
+        c->dead = true;
+        c->io = sd_event_source_disable_unref(c->io);
+        c->timer = sd_event_source_disable_unref(c->timer);
+        c->fd = safe_close(c->fd);
+        c->server->n_clients--;
+        (void) sd_event_source_set_enabled(c->server->gc, SD_EVENT_ONESHOT);
+}
+
+static int on_gc(sd_event_source *s, void *userdata) {
+        ControlServer *server = userdata;
+
+        for (ControlClient **p = &server->clients; *p;) {
+                ControlClient *c = *p;
+                if (!c->dead) {
+                        p = &c->next;
+                        continue;
+                }
+                *p = c->next;
+                client_free(c);
+        }
+        return 0;
+}
+
+static int client_update_events(ControlClient *c) {
+        uint32_t events = (c->n_out > 0 ? EPOLLOUT : 0) | (c->waiting_for ? 0 : EPOLLIN);
+
+        if (c->dead)
+                return -ENOBUFS;
+        return sd_event_source_set_io_events(c->io, events);
+}
+
+/* Queues text (len bytes, one or more whole lines); a client too far
+ * behind is dropped (-ENOBUFS). */
+static int client_queue(ControlClient *c, const char *text, size_t len) {
+        if (c->dead)
+                return -ENOBUFS;
+        if (c->n_out + len > CONTROL_OUTPUT_MAX) {
+                client_drop(c, "too far behind");
+                return -ENOBUFS;
+        }
+        char *p = realloc(c->out, c->n_out + len);
+        if (!p)
+                return -ENOMEM;
+        c->out = p;
+        memcpy(c->out + c->n_out, text, len);
+        c->n_out += len;
+        return client_update_events(c);
+}
+
+/* Queues msg as one line; takes msg. */
+static int client_send(ControlClient *c, json_t *msg) {
+        _cleanup_free_ char *text = NULL;
+        size_t n;
+        int r;
+
+        r = control_json_line(msg, &text, &n);
+        json_decref(msg);
+        if (r < 0)
+                return r;
+        return client_queue(c, text, n);
+}
+
+int control_client_reply_error(ControlClient *c, int error, const char *message) {
+        json_t *msg = NULL;
+        int r = control_json_error(error, message, &msg);
+
+        return r < 0 ? r : client_send(c, msg);
+}
+
+int control_client_reply(ControlClient *c, json_t *result) {
+        json_t *msg = NULL;
+
+        if (!result || control_json_reply(result, &msg) < 0)
+                return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        return client_send(c, msg);
+}
+
+int control_client_wait_for(ControlClient *c, const char *name) {
+        c->waiting_for = strdup(name);
+        if (!c->waiting_for)
+                return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        return client_update_events(c); /* no more requests until it ends */
+}
+
+void control_client_subscribe(ControlClient *c) {
+        c->subscribed = true;
+}
+
+/* ---- Permissions ---- */
+
+static bool uid_in_group(uid_t uid, gid_t primary, gid_t group) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        gid_t groups[256];
+        int n = (int) ELEMENTSOF(groups);
+
+        if (primary == group)
+                return true;
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                return false;
+        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+                return false;
+        for (int i = 0; i < n; i++)
+                if (groups[i] == group)
+                        return true;
+        return false;
+}
+
+bool control_client_may(ControlClient *c, ControlPermission p) {
+        ControlServer *s = c->server;
+        bool changer = c->cred.uid == 0 ||
+                       (s->have_control_gid && uid_in_group(c->cred.uid, c->cred.gid, s->control_gid));
+
+        switch (p) {
+        case CONTROL_PERM_CHANGE:
+                return changer;
+        case CONTROL_PERM_JOB:
+                return changer || (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
+        case CONTROL_PERM_OWNER:
+                return changer || s->manager->config->status_public ||
+                       (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
+        default:
+                return changer || s->manager->config->status_public;
+        }
+}
+
+/* ---- Requests ---- */
+
+static int client_handle_line(ControlClient *c, const char *line, size_t len) {
+        _cleanup_(control_request_done) ControlRequest req = {};
+        const char *error = NULL;
+        int r;
+
+        r = control_request_parse(line, len, &req, &error);
+        if (r < 0)
+                return control_client_reply_error(c, r, error);
+        return control_methods_dispatch(c, &req);
+}
+
+/* A client must send a whole request within control_timeout of
+ * connecting, or of its request's first byte; between requests, and while
+ * it waits for a job or reads events, it need not hurry. */
+static int client_arm_timer(ControlClient *c) {
+        int r = sd_event_source_set_time_relative(c->timer, c->server->manager->config->control_timeout);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
+}
+
+/* Handles the complete lines in the input buffer, unless a wait is
+ * pending. Returns -ENOBUFS when the client was dropped. */
+static int client_process(ControlClient *c) {
+        bool answered = false;
+
+        while (!c->dead && !c->waiting_for && !c->subscribed) {
+                char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
+                if (!nl)
+                        break;
+                size_t len = (size_t) (nl - c->in);
+                (void) client_handle_line(c, c->in, len);
+                memmove(c->in, nl + 1, c->n_in - len - 1);
+                c->n_in -= len + 1;
+                answered = true;
+        }
+        if (c->dead)
+                return -ENOBUFS;
+        if (c->waiting_for || c->subscribed || (answered && c->n_in == 0))
+                return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
+        return 0;
+}
+
+static int client_read(ControlClient *c) {
+        if (!c->in && !(c->in = malloc(CONTROL_REQUEST_MAX)))
+                return -ENOMEM;
+        ssize_t n = read(c->fd, c->in + c->n_in, CONTROL_REQUEST_MAX - c->n_in);
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        if (n == 0)
+                return -ECONNRESET;
+        if (c->n_in == 0 && !c->subscribed && !c->waiting_for) {
+                int r = client_arm_timer(c); /* a new request begins */
+                if (r < 0)
+                        return r;
+        }
+        c->n_in += (size_t) n;
+        if (c->n_in == CONTROL_REQUEST_MAX && !memchr(c->in, '\n', c->n_in)) {
+                (void) control_client_reply_error(c, -E2BIG, "request too large");
+                return -E2BIG;
+        }
+        return 1;
+}
+
+static int client_write(ControlClient *c) {
+        ssize_t n = send(c->fd, c->out, c->n_out, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+        if (n < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+        memmove(c->out, c->out + n, c->n_out - (size_t) n);
+        c->n_out -= (size_t) n;
+        return client_update_events(c);
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ControlClient *c = userdata;
+        int r = 0;
+
+        if (revents & EPOLLOUT) {
+                r = client_write(c);
+                if (r < 0)
+                        return client_drop(c, "write failed"), 0;
+        }
+        if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+                r = client_read(c);
+                if (r == -E2BIG) {
+                        /* answer, then close once the answer is out */
+                        (void) client_write(c);
+                        return client_drop(c, "request too large"), 0;
+                }
+                if (r < 0)
+                        return client_drop(c, "closed"), 0;
+                (void) client_process(c);
+        }
+        return 0;
+}
+
+static int on_client_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        client_drop(userdata, "no complete request within control_timeout");
+        return 0;
+}
+
+/* Root is never locked out; others share the table, and no user may hold
+ * more than its part of it. */
+static bool server_admits(ControlServer *server, const struct ucred *cred) {
+        unsigned mine = 0;
+
+        if (cred->uid == 0)
+                return true;
+        for (ControlClient *o = server->clients; o; o = o->next)
+                mine += !o->dead && o->cred.uid == cred->uid;
+        if (server->n_clients < CONTROL_CLIENTS_MAX && mine < CONTROL_CLIENTS_PER_UID_MAX)
+                return true;
+        log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)", (unsigned) cred->uid, mine,
+                    server->n_clients);
+        return false;
+}
+
+static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
+        ControlClient *c = calloc(1, sizeof(ControlClient));
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        c->server = server;
+        c->fd = fd;
+        c->cred = *cred;
+        c->next = server->clients;
+        server->clients = c;
+        server->n_clients++;
+        r = sd_event_add_io(server->manager->event, &c->io, fd, EPOLLIN, on_client_io, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(server->manager->event, &c->timer, CLOCK_MONOTONIC,
+                                               server->manager->config->control_timeout, USEC_PER_MSEC,
+                                               on_client_timeout, c);
+        if (r < 0)
+                client_drop(c, "cannot set up");
+        return 0;
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        ControlServer *server = userdata;
+        struct ucred cred = {};
+        socklen_t clen = sizeof(cred);
+        int cfd;
+
+        cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (cfd < 0)
+                return 0;
+        if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || !server_admits(server, &cred) ||
+            client_new(server, cfd, &cred) < 0)
+                safe_close(cfd);
+        return 0;
+}
+
+/* ---- Events ---- */
+
+/* An event line of u having entered state, formatted once for every
+ * subscriber. */
+static int event_line(const ManagerEvent *e, char **ret, size_t *ret_len) {
+        _cleanup_(unit_status_done) UnitStatus s = {};
+        json_t *ev;
+        int r;
+
+        r = unit_status_get(e->unit, /* flags= */ 0, &s);
+        if (r < 0)
+                return r;
+        s.state = e->new_state;
+        ev = control_json_event(&s, now(CLOCK_REALTIME));
+        if (!ev)
+                return -ENOMEM;
+        r = control_json_line(ev, ret, ret_len);
+        json_decref(ev);
+        return r;
+}
+
+static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+
+        if (event_line(e, &line, &len) < 0)
+                log_warning("control: out of memory, an event of %s is not sent", e->name);
+        for (ControlClient *c = s->clients; c; c = c->next) {
+                if (c->dead)
+                        continue;
+                if (c->subscribed) {
+                        if (line)
+                                (void) client_queue(c, line, len);
+                } else if (c->waiting_for && streq(c->waiting_for, e->name) &&
+                           unit_status_is_inactive(e->unit)) {
+                        c->waiting_for = mfree(c->waiting_for);
+                        if (control_client_reply(c, control_methods_unit_result(e->unit)) >= 0)
+                                (void) client_process(c);
+                }
+        }
+}
+
+static void control_unit_removed(ControlServer *s, const ManagerEvent *e) {
+        for (ControlClient *c = s->clients; c; c = c->next)
+                if (!c->dead && c->waiting_for && streq(c->waiting_for, e->name)) {
+                        c->waiting_for = mfree(c->waiting_for);
+                        if (control_client_reply_error(c, -ENOENT, "the job is gone") >= 0)
+                                (void) client_process(c);
+                }
+}
+
+void control_on_manager_event(const ManagerEvent *ev, void *userdata) {
+        ControlServer *s = userdata;
+
+        if (ev->type == MANAGER_EVENT_UNIT_CHANGED)
+                control_unit_changed(s, ev);
+        else if (ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                control_unit_removed(s, ev);
+}
+
+/* ---- The socket ---- */
+
+static int resolve_group(const char *name, gid_t *ret) {
+        struct group gr, *res = NULL;
+        char buf[4096];
+        unsigned id;
+
+        if (parse_unsigned(name, &id) >= 0) {
+                *ret = (gid_t) id;
+                return 0;
+        }
+        if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
+                return -ENOENT;
+        *ret = gr.gr_gid;
+        return 0;
+}
+
+/* Who may do what is decided per request by SO_PEERCRED; the socket's
+ * mode only keeps out those who may do nothing at all. */
+static int control_bind(ControlServer *s) {
+        mode_t mode = s->manager->config->status_public || s->have_job_gid ? 0666 : 0660;
+        gid_t gid = geteuid() != 0 ? (gid_t) -1 : s->have_control_gid ? s->control_gid : 0;
+
+        return control_socket_open(s->path, mode, gid, &s->fd, &s->dir_fd);
+}
+
+static int control_add_sources(ControlServer *s) {
+        int r = sd_event_add_io(s->manager->event, &s->io, s->fd, EPOLLIN, on_accept, s);
+
+        if (r >= 0)
+                r = sd_event_add_defer(s->manager->event, &s->gc, on_gc, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->gc, SD_EVENT_OFF);
+        return r;
+}
+
+int control_open(Manager *m, ControlServer **ret) {
+        ControlServer *s = calloc(1, sizeof(ControlServer));
+        const Config *c = m->config;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->manager = m;
+        s->fd = s->dir_fd = -EBADF;
+        s->path = strdup(c->control_socket);
+        if (!s->path) {
+                free(s);
+                return -ENOMEM;
+        }
+        if (c->control_group && !(s->have_control_gid = resolve_group(c->control_group, &s->control_gid) >= 0))
+                log_warning("control_group %s: no such group, ignoring", c->control_group);
+        if (c->job_group && !(s->have_job_gid = resolve_group(c->job_group, &s->job_gid) >= 0))
+                log_warning("job_group %s: no such group, ignoring", c->job_group);
+        r = control_bind(s);
+        if (r >= 0)
+                r = control_add_sources(s);
+        if (r < 0) {
+                control_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+ControlServer *control_free(ControlServer *s) {
+        if (!s)
+                return NULL;
+        while (s->clients) {
+                ControlClient *c = s->clients;
+                /* a last try to hand out what is queued (the final events) */
+                if (!c->dead && c->n_out > 0)
+                        (void) !send(c->fd, c->out, c->n_out, MSG_DONTWAIT | MSG_NOSIGNAL);
+                s->clients = c->next;
+                client_free(c);
+        }
+        sd_event_source_disable_unref(s->io);
+        sd_event_source_disable_unref(s->gc);
+        if (s->fd >= 0) {
+                safe_close(s->fd);
+                control_socket_remove(s->dir_fd, s->path);
+        }
+        safe_close(s->dir_fd);
+        free(s->path);
+        free(s);
+        return NULL;
+}

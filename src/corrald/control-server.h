@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Inside the control module: the server and its clients, as the methods
+ * (control-methods.c) see them. Not for other modules: they use control.h
+ * (and only main.c does). */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "control.h"
+#include "manager.h"
+
+typedef enum ControlPermission {
+        CONTROL_PERM_READ,   /* status_public, or a changer */
+        CONTROL_PERM_CHANGE, /* root or control_group */
+        CONTROL_PERM_JOB,    /* a changer or job_group */
+        CONTROL_PERM_OWNER,  /* a reader, or a member of job_group (for its own jobs: checked by the method) */
+} ControlPermission;
+
+typedef struct ControlClient ControlClient;
+
+struct ControlClient {
+        ControlServer *server;
+        int fd;
+        struct ucred cred;
+        sd_event_source *io;
+        sd_event_source *timer; /* a whole request must arrive within control_timeout */
+        char *in;
+        size_t n_in;
+        char *out;
+        size_t n_out;
+        bool subscribed;
+        /* Dropped: its fd and sources are gone, and a deferred source frees
+         * it, so that no walk of the client list touches freed memory. */
+        bool dead;
+        char *waiting_for; /* a job whose end answers the pending "wait" */
+        ControlClient *next;
+};
+
+struct ControlServer {
+        Manager *manager;
+        int fd;
+        char *path;
+        int dir_fd;          /* the socket's directory (O_PATH), to remove it from */
+        sd_event_source *io;
+        sd_event_source *gc; /* frees dead clients */
+        gid_t control_gid, job_gid;
+        bool have_control_gid, have_job_gid;
+        ControlClient *clients; /* the dead ones too, until gc runs */
+        unsigned n_clients;     /* the live ones */
+};
+
+/* Whether the client's peer may use methods needing p. */
+bool control_client_may(ControlClient *c, ControlPermission p);
+
+/* Queues {"ok": true, "result": result} (takes result; NULL means out of
+ * memory and is answered with ENOMEM). A client too far behind is
+ * dropped. Returns 0, or -ENOBUFS when the client was dropped, -ENOMEM. */
+int control_client_reply(ControlClient *c, json_t *result);
+
+/* Queues an error reply; message NULL: strerror()'s. Returns as above. */
+int control_client_reply_error(ControlClient *c, int error, const char *message);
+
+/* Holds back the client's further requests until the job name has ended
+ * (control_on_manager_event() then answers). Returns 0 or -ENOMEM. */
+int control_client_wait_for(ControlClient *c, const char *name);
+
+/* Turns the connection into an event stream (after the reply to
+ * subscribe). */
+void control_client_subscribe(ControlClient *c);

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "manager-request.h"
+
+#include <fnmatch.h>
+#include <string.h>
+
+#include "log.h"
+#include "manager.h"
+#include "string-table.h"
+
+static const char *const unit_request_table[_UNIT_REQUEST_MAX] = {
+        [UNIT_REQUEST_START] = "start",
+        [UNIT_REQUEST_STOP] = "stop",
+        [UNIT_REQUEST_RESTART] = "restart",
+};
+
+DEFINE_STRING_TABLE_LOOKUP(unit_request, UnitRequest);
+
+/* ---- Names ---- */
+
+static bool unit_matches(const Unit *u, const char *pattern) {
+        const char *service = u->config ? u->config->name : NULL;
+
+        if (streq(u->name, pattern) || (service && u->instance >= 0 && streq(service, pattern)))
+                return true;
+        if (!strpbrk(pattern, "*?["))
+                return false;
+        return fnmatch(pattern, u->name, 0) == 0 || (service && u->instance >= 0 && fnmatch(pattern, service, 0) == 0);
+}
+
+static bool unit_listed(Unit * const *list, size_t n, const Unit *u) {
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == u)
+                        return true;
+        return false;
+}
+
+static bool unit_visible(const Unit *u) {
+        return !u->removed || !unit_is_inactive(u);
+}
+
+int manager_resolve_units(Manager *m, char * const *patterns, bool all, Unit ***ret, const char **ret_bad) {
+        _cleanup_free_ Unit **list = calloc(m->n_units + 1, sizeof(Unit *));
+        size_t n = 0;
+
+        if (!list)
+                return -ENOMEM;
+        if (all == !!(patterns && *patterns))
+                return -EINVAL;
+        for (char * const *p = patterns; p && *p; p++) {
+                bool found = false;
+                for (size_t i = 0; i < m->n_units; i++) {
+                        Unit *u = m->units[i];
+                        if (!unit_visible(u) || !unit_matches(u, *p))
+                                continue;
+                        found = true;
+                        if (!unit_listed(list, n, u))
+                                list[n++] = u;
+                }
+                if (!found) {
+                        if (ret_bad)
+                                *ret_bad = *p;
+                        return -ENOENT;
+                }
+        }
+        for (size_t i = 0; all && i < m->n_units; i++)
+                if (unit_visible(m->units[i]))
+                        list[n++] = m->units[i];
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+int manager_request_check(Manager *m, Unit *u, UnitRequest req, const char **ret_why) {
+        if (req == UNIT_REQUEST_STOP)
+                return 0;
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (!u->config || u->removed) {
+                if (ret_why)
+                        *ret_why = "is being removed";
+                return -ENOENT;
+        }
+        if (u->is_job) {
+                if (ret_why)
+                        *ret_why = "is a job: a job runs once (submit another)";
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- Requests ---- */
+
+typedef enum EntryPhase {
+        ENTRY_PENDING, /* waits for its turn in a roll */
+        ENTRY_ACTIVE,  /* asked; its goal not reached yet */
+        ENTRY_DONE,
+} EntryPhase;
+
+typedef struct RequestEntry {
+        Unit *unit;
+        UnitRequest req;  /* a restart of an inactive unit is a start */
+        EntryPhase phase;
+        bool down_seen;   /* a restart: it has gone down */
+        uint64_t since;   /* events after this number count */
+        usec_t started;
+        int group;        /* the roll it belongs to; -1: none */
+} RequestEntry;
+
+struct ManagerRequest {
+        Manager *manager;
+        RequestHandler handler;
+        void *userdata;
+        RequestEntry *entries;
+        size_t n_entries, n_done;
+        ManagerRequest *next;
+};
+
+/* How many instances of a service a roll restarts at once. */
+static unsigned roll_parallel(const Unit *u) {
+        return u->config && u->config->restart_parallel > 0 ? u->config->restart_parallel : 1;
+}
+
+static void entry_act(Manager *m, RequestEntry *e) {
+        Unit *u = e->unit;
+
+        e->phase = ENTRY_ACTIVE;
+        e->since = m->event_seq;
+        e->started = now(CLOCK_MONOTONIC);
+        if (e->req == UNIT_REQUEST_RESTART && unit_is_inactive(u))
+                e->req = UNIT_REQUEST_START;
+        switch (e->req) {
+        case UNIT_REQUEST_START:
+                unit_reset_failure_counters(u);
+                unit_dispatch(u, UNIT_EVENT_START);
+                break;
+        case UNIT_REQUEST_STOP:
+                unit_dispatch(u, UNIT_EVENT_STOP);
+                break;
+        default:
+                unit_dispatch(u, UNIT_EVENT_RESTART);
+        }
+        manager_kick(m);
+}
+
+static void request_free(ManagerRequest *r) {
+        Manager *m = r->manager;
+
+        for (ManagerRequest **p = &m->requests; *p; p = &(*p)->next)
+                if (*p == r) {
+                        *p = r->next;
+                        break;
+                }
+        free(r->entries);
+        free(r);
+}
+
+static const char *entry_reason(const RequestEntry *e) {
+        const Unit *u = e->unit;
+
+        if (u->error_text)
+                return u->error_text;
+        if (u->state == UNIT_BACKOFF)
+                return "restarting";
+        return u->result != UNIT_SUCCESS ? unit_result_to_string(u->result) : "did not reach its goal";
+}
+
+static void entry_finish(ManagerRequest *r, RequestEntry *e, bool ok, const char *reason) {
+        e->phase = ENTRY_DONE;
+        r->n_done++;
+        if (!r->handler)
+                return;
+        RequestOutcome o = {
+                .unit = e->unit->name,
+                .ok = ok,
+                .duration = e->started > 0 ? now(CLOCK_MONOTONIC) - e->started : 0,
+                .state = unit_state_to_string(e->unit->state),
+                .reason = ok ? NULL : reason ?: entry_reason(e),
+        };
+        r->handler(r, &o, r->userdata);
+}
+
+/* The next instance of a roll, after one is done; or, when it failed,
+ * the rest are not restarted. */
+static void roll_advance(ManagerRequest *r, const RequestEntry *done, bool ok) {
+        char why[256];
+
+        if (done->group < 0)
+                return;
+        snprintf(why, sizeof(why), "not restarted: the rolling restart stopped at %s", done->unit->name);
+        if (!ok)
+                log_unit_warning(done->unit->name, LOG_EVENT_RESTART,
+                                 "did not become ready: the rolling restart of %s stops here", done->unit->config->name);
+        for (size_t i = 0; i < r->n_entries; i++) {
+                RequestEntry *e = &r->entries[i];
+                if (e->group != done->group || e->phase != ENTRY_PENDING)
+                        continue;
+                if (!ok) {
+                        entry_finish(r, e, /* ok= */ false, why);
+                        continue;
+                }
+                entry_act(r->manager, e);
+                return;
+        }
+}
+
+static void entry_done(ManagerRequest *r, RequestEntry *e, bool ok) {
+        entry_finish(r, e, ok, /* reason= */ NULL);
+        roll_advance(r, e, ok);
+}
+
+/* What one event of e's unit says about its goal: 1 reached, 0 not yet,
+ * -1 failed. */
+static int entry_judge(RequestEntry *e, UnitState s) {
+        switch (e->req) {
+        case UNIT_REQUEST_STOP:
+                return s == UNIT_INACTIVE || s == UNIT_FAILED ? 1 : 0;
+        case UNIT_REQUEST_RESTART:
+                if (s != UNIT_RUNNING)
+                        e->down_seen = true;
+                if (s == UNIT_RUNNING && e->down_seen)
+                        return 1;
+                __attribute__((fallthrough));
+        default:
+                if (s == UNIT_FAILED || s == UNIT_BACKOFF)
+                        return -1;
+                if (s == UNIT_INACTIVE && e->req == UNIT_REQUEST_START)
+                        return e->unit->result == UNIT_SUCCESS ? 1 : -1; /* ran to its end */
+                return s == UNIT_RUNNING && e->req == UNIT_REQUEST_START ? 1 : 0;
+        }
+}
+
+static void request_process(ManagerRequest *r, const ManagerEvent *ev) {
+        for (size_t i = 0; i < r->n_entries; i++) {
+                RequestEntry *e = &r->entries[i];
+                int v;
+                if (e->phase == ENTRY_PENDING && ev && ev->type == MANAGER_EVENT_UNIT_REMOVED && ev->unit == e->unit) {
+                        entry_finish(r, e, /* ok= */ false, "removed");
+                        continue;
+                }
+                if (e->phase != ENTRY_ACTIVE)
+                        continue;
+                if (ev && (ev->unit != e->unit || ev->seq <= e->since))
+                        continue;
+                if (ev && ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                        v = e->req == UNIT_REQUEST_STOP ? 1 : -1;
+                else if (ev)
+                        v = entry_judge(e, ev->new_state);
+                else /* the queue is empty: where it is now is where it stays */
+                        v = e->req == UNIT_REQUEST_RESTART && !e->down_seen ? 0 : entry_judge(e, e->unit->state);
+                if (v != 0)
+                        entry_done(r, e, v > 0);
+        }
+}
+
+void manager_requests_process(Manager *m, const ManagerEvent *ev) {
+        ManagerRequest *next;
+
+        for (ManagerRequest *r = m->requests; r; r = next) {
+                next = r->next;
+                request_process(r, ev);
+                if (r->n_done == r->n_entries) {
+                        if (r->handler)
+                                r->handler(r, /* o= */ NULL, r->userdata);
+                        request_free(r);
+                }
+        }
+}
+
+void manager_requests_free(Manager *m) {
+        while (m->requests)
+                request_free(m->requests);
+}
+
+void manager_request_cancel(ManagerRequest *r) {
+        if (r)
+                r->handler = NULL;
+}
+
+/* Rolls: each service with several instances in a restart gets a group
+ * (its first member's index); every other unit none. */
+static void request_group(ManagerRequest *r, unsigned flags) {
+        for (size_t i = 0; i < r->n_entries; i++) {
+                RequestEntry *e = &r->entries[i];
+                e->group = -1;
+                if (e->req != UNIT_REQUEST_RESTART || (flags & MANAGER_REQUEST_ALL_AT_ONCE) || e->unit->instance < 0 ||
+                    unit_is_inactive(e->unit))
+                        continue;
+                for (size_t k = 0; k < i && e->group < 0; k++)
+                        if (r->entries[k].group >= 0 && r->entries[k].unit->config == e->unit->config)
+                                e->group = r->entries[k].group;
+                if (e->group < 0)
+                        e->group = (int) i;
+        }
+}
+
+/* Acts on every unit but those that wait for their turn in a roll. */
+static void request_start(ManagerRequest *r) {
+        for (size_t i = 0; i < r->n_entries; i++) {
+                RequestEntry *e = &r->entries[i];
+                unsigned active = 0;
+                for (size_t k = 0; e->group >= 0 && k < i; k++)
+                        active += r->entries[k].group == e->group;
+                if (e->group >= 0 && active >= roll_parallel(e->unit))
+                        continue; /* pending */
+                entry_act(r->manager, e);
+        }
+}
+
+int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flags, RequestHandler handler,
+                        void *userdata, ManagerRequest **ret, const char **ret_bad) {
+        ManagerRequest *r;
+        size_t n = 0;
+        int k;
+
+        for (Unit **u = units; *u; u++, n++)
+                if ((k = manager_request_check(m, *u, req, /* ret_why= */ NULL)) < 0) {
+                        if (ret_bad)
+                                *ret_bad = (*u)->name;
+                        return k;
+                }
+        r = calloc(1, sizeof(ManagerRequest));
+        if (!r || !(r->entries = calloc(n ?: 1, sizeof(RequestEntry)))) {
+                free(r);
+                return -ENOMEM;
+        }
+        *r = (ManagerRequest) { .manager = m, .handler = handler, .userdata = userdata, .entries = r->entries,
+                                .n_entries = n, .next = m->requests };
+        for (size_t i = 0; i < n; i++)
+                r->entries[i] = (RequestEntry) { .unit = units[i], .req = req, .phase = ENTRY_PENDING };
+        m->requests = r;
+        request_group(r, flags);
+        request_start(r);
+        manager_kick(m); /* an empty request, or one whose units are there already, ends in the next pass */
+        if (ret)
+                *ret = r;
+        return 0;
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "unit-status.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "fileio.h"
+#include "macro.h"
+#include "utf8.h"
+
+int unit_status_set_text(char **ret, const char *text, size_t max) {
+        char *copy = NULL;
+
+        if (text) {
+                copy = utf8_make_valid_max(text, max);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(*ret);
+        *ret = copy;
+        return 0;
+}
+
+/* The statistics of u's cgroup; cgroup.procs is read once, for the task
+ * count and for the RSS fallback. */
+static void unit_status_get_stats(const Unit *u, UnitStatus *s) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        CgroupEvents ev = {};
+
+        if (u->cgroup_fd < 0)
+                return;
+        s->has_cpu = cgroup_read_cpu_usage(u->cgroup_fd, &s->cpu_usec) >= 0;
+        bool have_pids = cgroup_list_pids(u->cgroup_fd, &pids, &n) >= 0;
+        if (have_pids) {
+                s->has_tasks = true;
+                s->tasks = n;
+        }
+        if (cgroup_read_memory_current(u->cgroup_fd, &s->memory_bytes) >= 0)
+                s->memory_source = UNIT_MEMORY_CURRENT;
+        else if (have_pids) { /* no memory controller in cgroup2 here */
+                s->memory_source = UNIT_MEMORY_RSS;
+                s->memory_bytes = cgroup_pids_rss(pids, n);
+        }
+        if (cgroup_read_events(u->cgroup_fd, &ev) >= 0) {
+                s->has_frozen = true;
+                s->frozen = ev.frozen;
+        }
+}
+
+/* PID's parent, from the field after the command's closing parenthesis in
+ * /proc/PID/stat (") S PPID"); 0 when unreadable. */
+static pid_t process_ppid(pid_t pid) {
+        _cleanup_free_ char *stat = NULL;
+        char path[64];
+        const char *p;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+        if (read_full_file_at(AT_FDCWD, path, 4096, &stat, NULL) < 0)
+                return 0;
+        p = strrchr(stat, ')');
+        if (!p || strlen(p) <= 4)
+                return 0;
+        return (pid_t) atoi(p + 4);
+}
+
+/* PID's arguments joined by spaces, NULL when unreadable or empty. */
+static int process_cmdline(pid_t pid, char **ret) {
+        _cleanup_free_ char *cmdline = NULL;
+        char path[64];
+        size_t len = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+        if (read_full_file_at(AT_FDCWD, path, UNIT_STATUS_CMDLINE_MAX, &cmdline, &len) < 0 || len == 0) {
+                *ret = NULL;
+                return 0;
+        }
+        for (size_t k = 0; k + 1 < len; k++)
+                if (cmdline[k] == '\0')
+                        cmdline[k] = ' ';
+        *ret = NULL;
+        return unit_status_set_text(ret, cmdline, UNIT_STATUS_CMDLINE_MAX);
+}
+
+static int unit_status_get_processes(const Unit *u, UnitStatus *s) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+
+        s->has_processes = true;
+        if (u->cgroup_fd < 0 || cgroup_list_pids(u->cgroup_fd, &pids, &n) < 0 || n == 0)
+                return 0;
+        s->processes_truncated = n > UNIT_STATUS_PROCESSES_MAX;
+        n = MIN(n, (size_t) UNIT_STATUS_PROCESSES_MAX);
+        s->processes = calloc(n, sizeof(UnitProcess));
+        if (!s->processes)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                UnitProcess *p = &s->processes[s->n_processes++];
+
+                p->pid = pids[i];
+                p->ppid = process_ppid(pids[i]);
+                if (process_cmdline(pids[i], &p->cmdline) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int unit_status_get_health(const Unit *u, usec_t n, UnitStatus *s) {
+        s->has_health = u->config && u->config->health_url;
+        if (!s->has_health)
+                return 0;
+        s->health = (UnitHealthStatus) {
+                .ok = u->health_ok,
+                .http_status = u->health_http_status,
+                .latency = u->health_latency,
+                .failures = u->health_failures,
+                .checks = u->health_checks,
+                .age = u->health_last ? n - u->health_last : 0,
+        };
+        return unit_status_set_text(&s->health.error, u->health_error, UNIT_STATUS_TEXT_MAX);
+}
+
+int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret) {
+        _cleanup_(unit_status_done) UnitStatus s = {
+                .is_job = u->is_job,
+                .owner_uid = u->owner_uid,
+                .state = u->state,
+                .result = u->result,
+                .main_pid = u->main.pid,
+                .exit_code = u->exit_code,
+                .exit_status = u->exit_status,
+                .restarts = u->n_restarts,
+                .port = u->port,
+        };
+        usec_t n = now(CLOCK_MONOTONIC);
+        int r;
+
+        if (u->state == UNIT_RUNNING)
+                s.uptime = n - u->running_since;
+        r = unit_status_set_text(&s.name, u->name, UNIT_STATUS_TEXT_MAX);
+        if (r >= 0)
+                r = unit_status_set_text(&s.status_text, u->status_text, UNIT_STATUS_TEXT_MAX);
+        if (r >= 0)
+                r = unit_status_set_text(&s.error_text, u->error_text, UNIT_STATUS_TEXT_MAX);
+        if (r >= 0)
+                r = unit_status_get_health(u, n, &s);
+        if (r >= 0 && (flags & UNIT_STATUS_PROCESSES))
+                r = unit_status_get_processes(u, &s);
+        if (r < 0)
+                return r;
+        if (flags & UNIT_STATUS_STATS)
+                unit_status_get_stats(u, &s);
+        *ret = s;
+        s = (UnitStatus) {};
+        return 0;
+}
+
+void unit_status_done(UnitStatus *s) {
+        free(s->name);
+        free(s->status_text);
+        free(s->error_text);
+        free(s->health.error);
+        for (size_t i = 0; i < s->n_processes; i++)
+                free(s->processes[i].cmdline);
+        free(s->processes);
+        *s = (UnitStatus) {};
+}
+
+const char *unit_status_name(const Unit *u) {
+        return u->name;
+}
+
+bool unit_status_is_job(const Unit *u) {
+        return u->is_job;
+}
+
+uid_t unit_status_owner(const Unit *u) {
+        return u->owner_uid;
+}
+
+bool unit_status_is_inactive(const Unit *u) {
+        return u->state == UNIT_INACTIVE || u->state == UNIT_FAILED;
+}
+
+bool unit_status_is_listed(const Unit *u) {
+        return !u->removed || !unit_status_is_inactive(u);
+}
