@@ -277,6 +277,7 @@ static void test_environment_file(void **state) {
         json_t *st, *r;
 
         assert_int_equal(test_daemon_start(&daemon_, "envfile", "[program:placeholder]\ncommand = sleep 1000\n"), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "placeholder: started", 1, TIMEOUT));
         assert_true(asprintf(&env, "%s/app.env", daemon_.dir) > 0);
         assert_int_equal(test_write_file(env, "# app\nA=1\nB=\"two words\"\n"), 0);
         assert_true(asprintf(&body,
@@ -291,8 +292,8 @@ static void test_environment_file(void **state) {
         /* read again at each start */
         assert_int_equal(test_write_file(env, "A=2\nC=from-file\n"), 0);
         json_decref(test_daemon_request(&daemon_, "restart", "{\"units\":[\"app\"]}", NULL));
-        /* environment = comes after the files */
-        assert_true(test_daemon_wait_log(&daemon_, "app: A is 2, B is , C is 3", 1, TIMEOUT));
+        /* the files come after environment =, as systemd's EnvironmentFile= after Environment= */
+        assert_true(test_daemon_wait_log(&daemon_, "app: A is 2, B is , C is from-file", 1, TIMEOUT));
 
         /* an error names file and line, and fails the start */
         assert_int_equal(test_write_file(env, "A=3\n\nB=\"open\n"), 0);
