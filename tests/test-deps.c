@@ -72,13 +72,29 @@ static void test_bad_names(_unused_ void **state) {
                 const char *name;
         } cases[] = {
                 { { { .name = "a", .after = L("b") } }, -ENOENT, 0, DEP_AFTER, "b" },
-                { { { .name = "a" }, { .name = "b", .after = L("a"), .requires = L("c") } }, -ENOENT, 1, DEP_REQUIRES, "c" },
+                { { { .name = "a" }, { .name = "b", .after = L("a"), .requires = L("c") } },
+                  -ENOENT,
+                  1,
+                  DEP_REQUIRES,
+                  "c" },
                 /* an instance of a service without instances */
                 { { { .name = "db" }, { .name = "a", .after = L("db@0") } }, -ENOENT, 1, DEP_AFTER, "db@0" },
                 /* past the last instance, or not written as corral names it */
-                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@2") } }, -ENOENT, 1, DEP_REQUIRES, "db@2" },
-                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@01") } }, -ENOENT, 1, DEP_REQUIRES, "db@01" },
-                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@") } }, -ENOENT, 1, DEP_REQUIRES, "db@" },
+                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@2") } },
+                  -ENOENT,
+                  1,
+                  DEP_REQUIRES,
+                  "db@2" },
+                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@01") } },
+                  -ENOENT,
+                  1,
+                  DEP_REQUIRES,
+                  "db@01" },
+                { { { .name = "db", .instances = 2 }, { .name = "a", .requires = L("db@") } },
+                  -ENOENT,
+                  1,
+                  DEP_REQUIRES,
+                  "db@" },
                 { { { .name = "a", .after = L("") } }, -ENOENT, 0, DEP_AFTER, "" },
                 /* the same service twice */
                 { { { .name = "a" }, { .name = "a" } }, -EINVAL, 0, DEP_AFTER, NULL },
@@ -113,22 +129,34 @@ static void test_cycles(_unused_ void **state) {
                 const char *cycle; /* NULL: none */
                 size_t service;
         } cases[] = {
-                { { { .name = "a", .after = L("b") }, { .name = "b", .after = L("c") }, { .name = "c", .after = L("a") } },
-                  "a → b → c → a", 0 },
+                { { { .name = "a", .after = L("b") },
+                    { .name = "b", .after = L("c") },
+                    { .name = "c", .after = L("a") } },
+                  "a → b → c → a",
+                  0 },
                 { { { .name = "a", .requires = L("a") } }, "a → a", 0 },
                 { { { .name = "x" }, { .name = "a", .after = L("x", "b") }, { .name = "b", .requires = L("a") } },
-                  "a → b → a", 1 },
+                  "a → b → a",
+                  1 },
                 /* through instances */
                 { { { .name = "db", .instances = 2, .after = L("api") }, { .name = "api", .requires = L("db@1") } },
-                  "api → db@1 → api", 1 },
+                  "api → db@1 → api",
+                  1 },
                 { { { .name = "w", .instances = 3, .after = L("w@2") } }, "w@2 → w@2", 0 },
                 /* after and requires mix */
                 { { { .name = "a", .after = L("b") }, { .name = "b", .requires = L("a") } }, "a → b → a", 0 },
                 /* no cycle: diamonds, repeated names, instances of one another */
-                { { { .name = "a", .after = L("b", "c") }, { .name = "b", .after = L("d") }, { .name = "c", .requires = L("d", "d") }, { .name = "d" } },
-                  NULL, 0 },
-                { { { .name = "x", .after = L("y@0") }, { .name = "y", .instances = 2, .after = L("z") }, { .name = "z" } },
-                  NULL, 0 },
+                { { { .name = "a", .after = L("b", "c") },
+                    { .name = "b", .after = L("d") },
+                    { .name = "c", .requires = L("d", "d") },
+                    { .name = "d" } },
+                  NULL,
+                  0 },
+                { { { .name = "x", .after = L("y@0") },
+                    { .name = "y", .instances = 2, .after = L("z") },
+                    { .name = "z" } },
+                  NULL,
+                  0 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -222,11 +250,8 @@ static void test_evaluate(_unused_ void **state) {
  * are numbered; an instance counts alone. */
 static void test_evaluate_chain(_unused_ void **state) {
         const DepServiceSpec specs[] = {
-                { .name = "a", .requires = L("b") },
-                { .name = "b", .requires = L("c") },
-                { .name = "c" },
-                { .name = "d", .requires = L("e@1") },
-                { .name = "e", .instances = 2 },
+                { .name = "a", .requires = L("b") },   { .name = "b", .requires = L("c") }, { .name = "c" },
+                { .name = "d", .requires = L("e@1") }, { .name = "e", .instances = 2 },
         };
         _cleanup_(dep_graph_freep) DepGraph *g = build(specs, ELEMENTSOF(specs));
         DepUnitState states[] = { W, W, F, W, F, R };
@@ -271,10 +296,8 @@ static void test_stop_waits(_unused_ void **state) {
 
 static void test_mark_requirers(_unused_ void **state) {
         const DepServiceSpec specs[] = {
-                { .name = "a", .requires = L("b") },
-                { .name = "b", .requires = L("c@0") },
-                { .name = "c", .instances = 2 },
-                { .name = "d", .after = L("c") },
+                { .name = "a", .requires = L("b") },      { .name = "b", .requires = L("c@0") },
+                { .name = "c", .instances = 2 },          { .name = "d", .after = L("c") },
                 { .name = "e", .requires = L("a", "b") },
         };
         _cleanup_(dep_graph_freep) DepGraph *g = build(specs, ELEMENTSOF(specs));
@@ -367,16 +390,11 @@ static void test_strings(_unused_ void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_units),
-                cmocka_unit_test(test_bad_names),
-                cmocka_unit_test(test_cycles),
-                cmocka_unit_test(test_evaluate),
-                cmocka_unit_test(test_evaluate_chain),
-                cmocka_unit_test(test_stop_waits),
-                cmocka_unit_test(test_mark_requirers),
-                cmocka_unit_test(test_stop_order),
-                cmocka_unit_test(test_large),
-                cmocka_unit_test(test_strings),
+                cmocka_unit_test(test_units),          cmocka_unit_test(test_bad_names),
+                cmocka_unit_test(test_cycles),         cmocka_unit_test(test_evaluate),
+                cmocka_unit_test(test_evaluate_chain), cmocka_unit_test(test_stop_waits),
+                cmocka_unit_test(test_mark_requirers), cmocka_unit_test(test_stop_order),
+                cmocka_unit_test(test_large),          cmocka_unit_test(test_strings),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

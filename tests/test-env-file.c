@@ -127,9 +127,9 @@ static void test_parse_errors(_unused_ void **state) {
                 { "A=\"open\n", 1, "unterminated double quote" },
                 { "A=\"open\\", 1, "unterminated double quote" },
                 { "A=\xff\n", 1, "UTF-8" },
-                { "A=1\nB=\xc0\xaf\n", 2, "UTF-8" },       /* overlong '/' */
-                { "A=\xed\xa0\x80\n", 1, "UTF-8" },        /* a surrogate */
-                { "A=\xe2\x82\n", 1, "UTF-8" },            /* cut short */
+                { "A=1\nB=\xc0\xaf\n", 2, "UTF-8" }, /* overlong '/' */
+                { "A=\xed\xa0\x80\n", 1, "UTF-8" },  /* a surrogate */
+                { "A=\xe2\x82\n", 1, "UTF-8" },      /* cut short */
                 /* the line of the assignment, not the line it ends on */
                 { "A='x\ny\nz'\n1=2\n", 4, "invalid variable name" },
                 { "A=\\\n\\\n\n\xff=x\n", 4, "invalid variable name" },
@@ -277,7 +277,10 @@ static void creds_of(const char *user, EnvFileCredentials *c, gid_t *groups, int
 
         assert_non_null(pw);
         assert_true(getgrouplist(user, pw->pw_gid, groups, n_groups) >= 0);
-        *c = (EnvFileCredentials) { .uid = pw->pw_uid, .gid = pw->pw_gid, .groups = groups, .n_groups = (size_t) *n_groups };
+        *c = (EnvFileCredentials) { .uid = pw->pw_uid,
+                                    .gid = pw->pw_gid,
+                                    .groups = groups,
+                                    .n_groups = (size_t) *n_groups };
 }
 
 static void assert_own_credentials(uid_t uid, gid_t gid, int n_groups, const gid_t *groups) {
@@ -342,12 +345,9 @@ static void test_read_as_user(_unused_ void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_table),
-                cmocka_unit_test(test_parse_errors),
-                cmocka_unit_test(test_parse_nul),
-                cmocka_unit_test(test_name_is_valid),
-                cmocka_unit_test(test_read_plain),
-                cmocka_unit_test(test_read_as_user),
+                cmocka_unit_test(test_parse_table), cmocka_unit_test(test_parse_errors),
+                cmocka_unit_test(test_parse_nul),   cmocka_unit_test(test_name_is_valid),
+                cmocka_unit_test(test_read_plain),  cmocka_unit_test(test_read_as_user),
         };
 
         return cmocka_run_group_tests(tests, user_setup, user_teardown);

@@ -33,10 +33,10 @@ static int buf_push(Buf *b, char c) {
 }
 
 typedef enum EnvState {
-        ENV_PRE_KEY,    /* at the start of a line */
+        ENV_PRE_KEY, /* at the start of a line */
         ENV_KEY,
-        ENV_PRE_VALUE,  /* after '=', or after a quoted part */
-        ENV_VALUE,      /* unquoted */
+        ENV_PRE_VALUE, /* after '=', or after a quoted part */
+        ENV_VALUE,     /* unquoted */
         ENV_VALUE_ESCAPE,
         ENV_SINGLE_QUOTE,
         ENV_DOUBLE_QUOTE,
@@ -50,8 +50,8 @@ typedef struct EnvParser {
         unsigned key_line;   /* where the assignment started */
         unsigned quote_line; /* where the open quote is */
         Buf key, value;
-        size_t key_end;      /* key length without trailing blanks */
-        size_t value_end;    /* value length without trailing unquoted blanks */
+        size_t key_end;   /* key length without trailing blanks */
+        size_t value_end; /* value length without trailing unquoted blanks */
         char **env;
         EnvFileError error;
 } EnvParser;
@@ -80,7 +80,11 @@ static bool utf8_is_valid(const char *s, size_t n) {
         const unsigned char *p = (const unsigned char *) s, *end = p + n;
 
         while (p < end) {
-                unsigned len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 : (*p & 0xf8) == 0xf0 ? 4 : 0;
+                unsigned len = *p < 0x80             ? 1
+                               : (*p & 0xe0) == 0xc0 ? 2
+                               : (*p & 0xf0) == 0xe0 ? 3
+                               : (*p & 0xf8) == 0xf0 ? 4
+                                                     : 0;
                 uint32_t cp;
 
                 if (len == 0 || (size_t) (end - p) < len)

@@ -11,7 +11,7 @@
  * service (every unit) or one of its units. */
 typedef struct DepTarget {
         size_t service;
-        size_t unit;  /* SIZE_MAX: every unit of the service */
+        size_t unit; /* SIZE_MAX: every unit of the service */
         DepKind kind;
 } DepTarget;
 
@@ -34,8 +34,8 @@ struct DepGraph {
 };
 
 static const char *const dep_unit_state_table[_DEP_UNIT_STATE_MAX] = {
-        [DEP_UNIT_IDLE] = "idle",       [DEP_UNIT_WAITING] = "waiting", [DEP_UNIT_STARTING] = "starting",
-        [DEP_UNIT_READY] = "ready",     [DEP_UNIT_FAILED] = "failed",   [DEP_UNIT_STOPPING] = "stopping",
+        [DEP_UNIT_IDLE] = "idle",   [DEP_UNIT_WAITING] = "waiting", [DEP_UNIT_STARTING] = "starting",
+        [DEP_UNIT_READY] = "ready", [DEP_UNIT_FAILED] = "failed",   [DEP_UNIT_STOPPING] = "stopping",
 };
 
 static const char *const dep_verdict_table[_DEP_VERDICT_MAX] = {
@@ -177,8 +177,8 @@ static int target_append(DepTarget **l, size_t *n, DepTarget t) {
         return 0;
 }
 
-static int graph_add_names(DepGraph *g, size_t service, char * const *names, DepKind kind, DepError *e) {
-        for (char * const *n = names; n && *n; n++) {
+static int graph_add_names(DepGraph *g, size_t service, char *const *names, DepKind kind, DepError *e) {
+        for (char *const *n = names; n && *n; n++) {
                 DepTarget t;
                 int r = graph_resolve(g, *n, &t);
                 if (r < 0) {
@@ -449,7 +449,8 @@ static void mark_direct_requirers(const DepGraph *g, size_t unit, bool *set, siz
 
         for (size_t i = 0; i < s->n_dependents; i++) {
                 size_t first, end;
-                if (s->dependents[i].kind != DEP_REQUIRES || !dependent_covers(g, &s->dependents[i], unit, &first, &end))
+                if (s->dependents[i].kind != DEP_REQUIRES ||
+                    !dependent_covers(g, &s->dependents[i], unit, &first, &end))
                         continue;
                 for (size_t d = first; d < end; d++)
                         if (!set[d]) {

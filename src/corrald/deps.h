@@ -43,10 +43,10 @@ typedef enum DepKind {
 
 /* What the graph is built from: one service. */
 typedef struct DepServiceSpec {
-        const char *name;       /* NAME */
-        unsigned instances;     /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        char * const *after;    /* names of services or units; may be NULL */
-        char * const *requires; /* likewise */
+        const char *name;      /* NAME */
+        unsigned instances;    /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        char *const *after;    /* names of services or units; may be NULL */
+        char *const *requires; /* likewise */
 } DepServiceSpec;
 
 /* Why a graph could not be built. */

@@ -154,7 +154,9 @@ static void manager_deps_apply_start(Manager *m, Unit *u, const DepDecision *d) 
         if (d->verdict == DEP_VERDICT_WAIT) {
                 Unit *b = manager_deps_unit(m, d->blocker);
                 snprintf(buf, sizeof(buf), "waiting for %s (%s)", dep_graph_unit_name(m->deps, d->blocker),
-                         b && b->start_waiting ? "waiting" : b ? unit_state_to_string(b->state) : "?");
+                         b && b->start_waiting ? "waiting"
+                         : b                   ? unit_state_to_string(b->state)
+                                               : "?");
                 return unit_set_waiting(u, buf);
         }
         u->start_waiting = false;
@@ -184,7 +186,8 @@ static void manager_deps_mark_stop(Manager *m, Unit *u, bool with_requirers) {
                 if (unit_in_graph(m, d) && set[d->dep_index] && (!unit_is_inactive(d) || d->start_waiting)) {
                         d->start_waiting = false;
                         d->stop_waiting = true;
-                        log_unit_info(d->name, LOG_EVENT_STOP, "stopping: requires %s, which is being stopped", u->name);
+                        log_unit_info(d->name, LOG_EVENT_STOP, "stopping: requires %s, which is being stopped",
+                                      u->name);
                 }
         }
 }

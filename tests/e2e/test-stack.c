@@ -145,8 +145,8 @@ static void test_migrate_fails(void **state) {
         json_t *st;
 
         assert_int_equal(test_daemon_start(&daemon_, "stackfail", body), 0);
-        assert_true(test_daemon_wait_log(&daemon_, "api@1: not started: requires migrate, which failed (exit-code)",
-                                         1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "api@1: not started: requires migrate, which failed (exit-code)", 1,
+                                         TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "api@0: not started: requires migrate", 1, TIMEOUT));
         /* worker is only after api: it starts */
         assert_true(test_daemon_wait_log(&daemon_, "worker: started", 1, TIMEOUT));
@@ -213,8 +213,9 @@ static void write_config(const char *body) {
 }
 
 static void test_cycle_at_reload(void **state) {
-        static const char good[] = "[program:a]\ncommand = sleep 1000\nafter = b\n"
-                                   "[program:b]\ncommand = sleep 1000\n";
+        static const char good[] =
+                "[program:a]\ncommand = sleep 1000\nafter = b\n"
+                "[program:b]\ncommand = sleep 1000\n";
         long long a, b;
         json_t *st, *r;
         const char *err = NULL;
@@ -227,9 +228,10 @@ static void test_cycle_at_reload(void **state) {
         json_decref(st);
 
         /* a cycle, and a new service that would start: nothing changes */
-        write_config("[program:a]\ncommand = sleep 1001\nafter = b\n"
-                     "[program:b]\ncommand = sleep 1000\nrequires = a\n"
-                     "[program:new]\ncommand = sleep 1000\n");
+        write_config(
+                "[program:a]\ncommand = sleep 1001\nafter = b\n"
+                "[program:b]\ncommand = sleep 1000\nrequires = a\n"
+                "[program:new]\ncommand = sleep 1000\n");
         r = test_daemon_request(&daemon_, "reload", NULL, &err);
         assert_null(r);
         assert_non_null(err);
