@@ -186,7 +186,7 @@ static void manager_deps_mark_stop(Manager *m, Unit *u, bool with_requirers) {
                 if (unit_in_graph(m, d) && set[d->dep_index] && (!unit_is_inactive(d) || d->start_waiting)) {
                         d->start_waiting = false;
                         d->stop_waiting = true;
-                        log_unit_info(d->name, LOG_EVENT_STOP, "stopping: requires %s, which is being stopped",
+                        log_unit_info(d->name, LOG_EVENT_STOP, "will stop: requires %s, which is being stopped",
                                       u->name);
                 }
         }
@@ -209,15 +209,23 @@ static void manager_deps_try_stop(Manager *m, Unit *u, const DepUnitState *state
 static void manager_deps_apply_stop(Manager *m, Unit *u, const DepDecision *d) {
         char buf[CONFIG_NAME_MAX * 2 + 128];
 
-        manager_deps_message(m, "stopping: requires", d->blocker, buf, sizeof(buf));
+        manager_deps_message(m, "will stop: requires", d->blocker, buf, sizeof(buf));
         unit_refuse_start(u, buf);
         manager_deps_mark_stop(m, u, /* with_requirers= */ true);
         manager_deps_schedule(m);
 }
 
+/* A unit nothing depends on stops at once; the others in the next pass,
+ * once every stop asked for together (one request naming several units)
+ * is marked. */
 void manager_deps_stop(Manager *m, Unit *u, bool with_requirers) {
+        if (!unit_in_graph(m, u) || !dep_graph_has_dependents(m->deps, u->dep_index)) {
+                u->start_waiting = u->stop_waiting = false;
+                unit_set_waiting(u, /* reason= */ NULL);
+                return unit_dispatch(u, UNIT_EVENT_STOP);
+        }
         manager_deps_mark_stop(m, u, with_requirers);
-        manager_deps_pass(m);
+        manager_deps_schedule(m);
 }
 
 void manager_deps_stop_all(Manager *m) {

@@ -48,7 +48,9 @@ void manager_deps_start(Manager *m, Unit *u);
 
 /* A stop asked for: u, and with with_requirers every unit that requires
  * it (directly or through others), each once the dependents that stop too
- * have stopped. A held back start of theirs is forgotten. */
+ * have stopped — at once for a unit nothing depends on, otherwise from a
+ * deferred pass, so that the stops of one request (several units) are
+ * ordered together. A held back start of theirs is forgotten. */
 void manager_deps_stop(Manager *m, Unit *u, bool with_requirers);
 
 /* Stops every unit, dependents first (the shutdown). */

@@ -181,13 +181,64 @@ static void test_stop_required(void **state) {
         json_decref(r);
         assert_true(test_daemon_wait_log(&daemon_, "db: stopped", 1, TIMEOUT));
         log = test_daemon_log(&daemon_);
-        assert_non_null(strstr(log, "api@0: stopping: requires db, which is being stopped"));
+        assert_non_null(strstr(log, "api@0: will stop: requires db, which is being stopped"));
         assert_before(log, "api@0: stopped", "db: stopping");
         assert_before(log, "api@1: stopped", "db: stopping");
         st = status();
         assert_string_equal(unit_string(st, "worker", "state"), "running");
         assert_string_equal(unit_string(st, "api@0", "state"), "inactive");
         json_decref(st);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* A required unit that fails for good stops what requires it; one that
+ * crashes and is restarted does not. */
+static void test_required_fails(void **state) {
+        json_t *st;
+
+        assert_int_equal(test_daemon_start(&daemon_, "reqfail",
+                                           "[program:db]\ncommand = sh -c 'sleep 1; exit 3'\nrestart = never\n"
+                                           "[program:cache]\ncommand = sh -c 'sleep 0.5; exit 1'\nrestart_delay = "
+                                           "10ms\n"
+                                           "start_limit_burst = 1000\n"
+                                           "[program:api]\ncommand = sleep 1000\nrequires = db cache\n"),
+                         0);
+        assert_true(test_daemon_wait_log(&daemon_, "api: started", 1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "cache: restarting", 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "api: stopping"), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "api: will stop: requires db, which failed (exit-code)", 1,
+                                         TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "api: stopped", 1, TIMEOUT));
+        st = status();
+        assert_string_equal(unit_string(st, "api", "state"), "inactive");
+        assert_non_null(strstr(unit_string(st, "api", "error") ?: "", "requires db, which failed"));
+        json_decref(st);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* A stop of every unit asked for (what corralctl stop --all sends), named
+ * in the worst order: the order of a shutdown, and corrald runs on. */
+static void test_stop_all(void **state) {
+        _cleanup_free_ char *body = stack_body("true"), *log = NULL;
+        json_t *st;
+
+        assert_int_equal(test_daemon_start(&daemon_, "stackstopall", body), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "worker: started", 1, TIMEOUT));
+        json_t *r = test_daemon_request(&daemon_, "stop",
+                                        "{\"units\":[\"db\",\"migrate\",\"api@0\",\"api@1\",\"worker\"]}", NULL);
+        assert_non_null(r);
+        json_decref(r);
+        assert_true(test_daemon_wait_log(&daemon_, "db: stopped", 1, TIMEOUT));
+        log = test_daemon_log(&daemon_);
+        assert_before(log, "worker: stopped", "api@0: stopping");
+        assert_before(log, "worker: stopped", "api@1: stopping");
+        assert_before(log, "api@0: stopped", "db: stopping");
+        assert_before(log, "api@1: stopped", "db: stopping");
+        st = status();
+        assert_string_equal(unit_string(st, "worker", "state"), "inactive");
+        assert_string_equal(unit_string(st, "db", "state"), "inactive");
+        json_decref(st);
+        assert_true(test_daemon_alive(&daemon_));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -322,6 +373,8 @@ int main(void) {
                 cmocka_unit_test_teardown(test_stack_order, teardown),
                 cmocka_unit_test_teardown(test_migrate_fails, teardown),
                 cmocka_unit_test_teardown(test_stop_required, teardown),
+                cmocka_unit_test_teardown(test_required_fails, teardown),
+                cmocka_unit_test_teardown(test_stop_all, teardown),
                 cmocka_unit_test_teardown(test_cycle_at_start, teardown),
                 cmocka_unit_test_teardown(test_cycle_at_reload, teardown),
                 cmocka_unit_test_teardown(test_reload_order, teardown),
