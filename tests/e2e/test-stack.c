@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -368,6 +370,60 @@ static void test_environment_file(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+static char test_user[32];
+
+static int run_command(const char *cmd) {
+        int r = system(cmd);
+        return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
+}
+
+static int user_teardown(void **state) {
+        char cmd[96];
+
+        teardown(state);
+        if (!test_user[0])
+                return 0;
+        snprintf(cmd, sizeof(cmd), "userdel '%s'", test_user);
+        test_user[0] = '\0';
+        return run_command(cmd) == 0 ? 0 : -1;
+}
+
+/* A unit with user = reads its environment file with that user's
+ * permissions: root's own file is refused, a readable one is read. */
+static void test_environment_file_user(void **state) {
+        _cleanup_free_ char *body = NULL, *secret = NULL, *shared = NULL, *err = NULL;
+        char cmd[128];
+
+        snprintf(test_user, sizeof(test_user), "crltstk%d", (int) getpid() % 100000);
+        snprintf(cmd, sizeof(cmd), "useradd --no-create-home --shell /usr/sbin/nologin '%s'", test_user);
+        assert_int_equal(run_command(cmd), 0);
+        assert_int_equal(test_daemon_start(&daemon_, "envuser", "[program:placeholder]\ncommand = sleep 1000\n"), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "placeholder: started", 1, TIMEOUT));
+        assert_int_equal(chmod(daemon_.dir, 0755), 0);
+        assert_true(asprintf(&secret, "%s/secret.env", daemon_.dir) > 0);
+        assert_true(asprintf(&shared, "%s/shared.env", daemon_.dir) > 0);
+        assert_int_equal(test_write_file(secret, "SECRET=root-only\n"), 0);
+        assert_int_equal(chmod(secret, 0600), 0);
+        assert_int_equal(test_write_file(shared, "SHARED=yes\n"), 0);
+        assert_int_equal(chmod(shared, 0644), 0);
+        assert_true(asprintf(&body,
+                             "[program:placeholder]\ncommand = sleep 1000\n"
+                             "[program:reader]\nuser = %s\nrestart = never\nenvironment_file = %s\n"
+                             "command = sh -c 'echo \"reader: SECRET is $SECRET\"; exec sleep 1000'\n"
+                             "[program:sharer]\nuser = %s\nenvironment_file = %s\n"
+                             "command = sh -c 'echo \"sharer: SHARED is $SHARED, as $(id -un)\"; exec sleep 1000'\n",
+                             test_user, secret, test_user, shared) > 0);
+        write_config(body);
+        json_decref(test_daemon_request(&daemon_, "reload", NULL, NULL));
+        assert_true(asprintf(&err, "reader: %s: Permission denied", secret) > 0);
+        assert_true(test_daemon_wait_log(&daemon_, err, 1, TIMEOUT));
+        free(err);
+        assert_true(asprintf(&err, "sharer: SHARED is yes, as %s", test_user) > 0);
+        assert_true(test_daemon_wait_log(&daemon_, err, 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "root-only"), 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_stack_order, teardown),
@@ -379,6 +435,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_cycle_at_reload, teardown),
                 cmocka_unit_test_teardown(test_reload_order, teardown),
                 cmocka_unit_test_teardown(test_environment_file, teardown),
+                cmocka_unit_test_teardown(test_environment_file_user, user_teardown),
         };
 
         test_require_cgroup2_root();
