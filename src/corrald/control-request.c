@@ -16,6 +16,7 @@ static const char *const method_table[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_THAW] = "thaw",     [CONTROL_METHOD_RELOAD] = "reload",
         [CONTROL_METHOD_RUN] = "run",       [CONTROL_METHOD_CANCEL] = "cancel",
         [CONTROL_METHOD_WAIT] = "wait",     [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
+        [CONTROL_METHOD_METRICS] = "metrics",
 };
 
 const char *control_method_to_string(ControlMethod m) {

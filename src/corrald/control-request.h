@@ -24,6 +24,7 @@ typedef enum ControlMethod {
         CONTROL_METHOD_CANCEL,
         CONTROL_METHOD_WAIT,
         CONTROL_METHOD_SUBSCRIBE,
+        CONTROL_METHOD_METRICS,
         _CONTROL_METHOD_MAX,
         _CONTROL_METHOD_INVALID = -EINVAL,
 } ControlMethod;

@@ -113,6 +113,8 @@ struct UnitContext {
         void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
         /* the unit gave its port back */
         void (*port_released)(Unit *u, void *userdata);
+        /* a health check ended (may be NULL) */
+        void (*health_checked)(Unit *u, bool ok, void *userdata);
         void *userdata;
 };
 
@@ -177,6 +179,10 @@ struct Unit {
         usec_t *start_times;  /* ring of the last start_limit_burst starts */
         size_t n_start_times;
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
+        /* Why it last restarted or failed: its result, exit code and status
+         * then (reason _UNIT_RESULT_INVALID: never). */
+        UnitResult reason;
+        int reason_exit_code, reason_exit_status;
 
         /* The manager's, for the order between units (manager-deps.c). */
         size_t dep_index;     /* in the manager's dependency graph; SIZE_MAX: not in it */
