@@ -15,6 +15,10 @@
 #include "config.h"
 
 #define BASE_COMMAND "command = /bin/true\n"
+/* Services that the samples of after and requires name. */
+#define OTHER_SERVICES                                                                                  \
+        "[program:db]\n" BASE_COMMAND "[program:migrate]\n" BASE_COMMAND "[program:api]\n" BASE_COMMAND \
+        "instances = 2\n"
 
 static Config *load(const char *text) {
         _cleanup_free_ char *error = NULL;
@@ -149,7 +153,7 @@ static void assert_class(const ConfigKey *k, const ServiceConfig *a, const Servi
 /* For every key of the table: a service, and the same with the key set to
  * its sample. */
 static void test_every_key(_unused_ void **state) {
-        _cleanup_(config_freep) Config *base = load("[program:svc]\n" BASE_COMMAND);
+        _cleanup_(config_freep) Config *base = load("[program:svc]\n" BASE_COMMAND OTHER_SERVICES);
 
         for (size_t i = 0; i < config_n_program_keys; i++) {
                 const ConfigKey *k = &config_program_keys[i];
@@ -157,8 +161,8 @@ static void test_every_key(_unused_ void **state) {
                 _cleanup_free_ char *text = NULL;
                 const ServiceConfig *a = base->services[0], *b;
 
-                assert_true(asprintf(&text, "[program:svc]\n%s%s = %s\n", streq(k->key, "command") ? "" : BASE_COMMAND,
-                                     k->key, k->sample) > 0);
+                assert_true(asprintf(&text, "[program:svc]\n%s%s = %s\n" OTHER_SERVICES,
+                                     streq(k->key, "command") ? "" : BASE_COMMAND, k->key, k->sample) > 0);
                 changed = load(text);
                 b = changed->services[0];
 

@@ -272,6 +272,35 @@ static void test_invalid(_unused_ void **state) {
                   "invalid restart 'no'" },
                 { "\xEF\xBB\xBF[program:a]\ncommand = x\nfoo = 1\n", "test.conf:3: ",
                   "unknown key 'foo'" },
+                /* dependencies: names, then whether they exist (at the key's line), cycles */
+                { "[program:a]\ncommand = x\nafter = b@\n", "test.conf:3: ", "invalid name 'b@' in after" },
+                { "[program:a]\ncommand = x\nafter = b@01\n", "test.conf:3: ", "invalid name 'b@01'" },
+                { "[program:a]\ncommand = x\nrequires = b.c\n", "test.conf:3: ", "invalid name 'b.c' in requires" },
+                { "[program:a]\ncommand = x\n\nafter = b\n", "test.conf:4: ",
+                  "[program:a]: after = b: no such service or instance" },
+                { "[program:b]\ncommand = x\ninstances = 2\n[program:a]\ncommand = x\nrequires = b b@2\n",
+                  "test.conf:6: ", "requires = b@2: no such service or instance" },
+                { "[program:b]\ncommand = x\n[program:a]\ncommand = x\nrequires = b@0\n", "test.conf:5: ",
+                  "requires = b@0: no such service or instance" },
+                { "[program:a]\ncommand = x\nafter = b\n[program:b]\ncommand = x\nrequires = c\n"
+                  "[program:c]\ncommand = x\nafter = a\n",
+                  "test.conf:3: ", "[program:a]: a dependency cycle: a → b → c → a" },
+                { "[program:a]\ncommand = x\nrequires = a\n", "test.conf:3: ", "a dependency cycle: a → a" },
+                /* oneshot */
+                { "[program:a]\ncommand = x\ntype = forking\n", "test.conf:3: ", "invalid type 'forking': use simple, oneshot" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nrestart = always\n", "test.conf:1: ",
+                  "type = oneshot, which takes no restart = always" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nready = notify\n", "test.conf:1: ",
+                  "takes no ready other than exec" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nhealth_url = http://127.0.0.1/\n", "test.conf:1: ",
+                  "takes no health_url" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nexit_type = cgroup\n", "test.conf:1: ",
+                  "takes no exit_type = cgroup" },
+                /* environment files */
+                { "[program:a]\ncommand = x\nenvironment_file = app.env\n", "test.conf:3: ",
+                  "invalid environment_file 'app.env': an absolute path" },
+                { "[program:a]\ncommand = x\nenvironment_file = -\n", "test.conf:3: ", "invalid environment_file '-'" },
+                { "[program:a]\ncommand = x\nenvironment_file = '/a\n", "test.conf:3: ", "invalid environment_file" },
                 /* only the first error is reported */
                 { "[program:a]\nfoo = 1\nbar = 2\n[x]\n", "test.conf:2: ", "unknown key 'foo'" },
                 { "[program:a]\nnonsense\nbar = 2\n", "test.conf:2: ", "syntax error" },
@@ -293,6 +322,52 @@ static void test_invalid(_unused_ void **state) {
                 assert_true(strneq(error, cases[i].prefix, strlen(cases[i].prefix)));
                 assert_non_null(strstr(error, cases[i].message));
         }
+}
+
+/* after, requires, type, environment_file; a oneshot's defaults. */
+static void test_stack_keys(_unused_ void **state) {
+        static const char text[] = "[program:db]\ncommand = x\ninstances = 2\n"
+                                   "[program:migrate]\ncommand = x\ntype = oneshot\nafter = db\n"
+                                   "[program:retry]\ncommand = x\ntype = oneshot\nrestart = on-failure\n"
+                                   "start_timeout = 5min\n"
+                                   "[program:api]\ncommand = x\ninstances = 2\nrequires = db\nrequires = migrate\n"
+                                   "after = db@0 'migrate'\n"
+                                   "environment_file = /etc/app.env \"-/etc/app local.env\"\n"
+                                   "environment_file = /etc/more.env\n";
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        const ServiceConfig *db, *migrate, *retry, *api;
+
+        if (load_string(text, &c, &error) < 0)
+                print_error("%s\n", error);
+        assert_non_null(c);
+        db = config_find_service(c, "db");
+        migrate = config_find_service(c, "migrate");
+        retry = config_find_service(c, "retry");
+        api = config_find_service(c, "api");
+        assert_int_equal(db->type, SERVICE_TYPE_SIMPLE);
+        assert_null(db->after);
+        assert_int_equal(service_config_restart(db), RESTART_ON_FAILURE);
+        assert_int_equal(service_config_start_timeout(db), 90 * USEC_PER_SEC);
+        assert_int_equal(migrate->type, SERVICE_TYPE_ONESHOT);
+        assert_strv_equal(migrate->after, (const char *const[]) { "db", NULL });
+        assert_int_equal(service_config_restart(migrate), RESTART_NEVER);
+        assert_int_equal(service_config_start_timeout(migrate), 0);
+        assert_int_equal(service_config_restart(retry), RESTART_ON_FAILURE);
+        assert_int_equal(service_config_start_timeout(retry), 5 * 60 * USEC_PER_SEC);
+        assert_strv_equal(api->requires, (const char *const[]) { "db", "migrate", NULL });
+        assert_strv_equal(api->after, (const char *const[]) { "db@0", "migrate", NULL });
+        assert_int_equal(api->after_line, 18);
+        assert_int_equal(api->requires_line, 17);
+        assert_strv_equal(api->environment_files,
+                          (const char *const[]) { "/etc/app.env", "-/etc/app local.env", "/etc/more.env", NULL });
+        assert_string_equal(service_type_to_string(SERVICE_TYPE_ONESHOT), "oneshot");
+
+        /* the graph of the configuration */
+        _cleanup_(dep_graph_freep) DepGraph *g = NULL;
+        assert_int_equal(config_dep_graph(c, &g, /* ret_error= */ NULL), 0);
+        assert_int_equal(dep_graph_n_units(g), 6);
+        assert_string_equal(dep_graph_unit_name(g, 5), "api@1");
 }
 
 /* An unknown key names the key it is closest to, when one is close, or the
@@ -592,6 +667,7 @@ int main(void) {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_invalid),
+                cmocka_unit_test(test_stack_keys),
                 cmocka_unit_test(test_unknown_key),
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_long_lines),

@@ -295,6 +295,15 @@ static void reach(Unit *u, UnitState s) {
                 reach(u, UNIT_RUNNING);
                 unit_dispatch(u, UNIT_EVENT_STOP);
                 break;
+        case UNIT_EXITED: /* as a oneshot; then the service is what it was */
+                u->config->type = SERVICE_TYPE_ONESHOT;
+                u->config->ready = READY_EXEC;
+                unit_dispatch(u, UNIT_EVENT_START);
+                unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+                main_exits(u, CLD_EXITED, 0, /* leaves_processes= */ false);
+                u->config->type = SERVICE_TYPE_SIMPLE;
+                u->config->ready = READY_NOTIFY;
+                break;
         case UNIT_BACKOFF:
                 reach(u, UNIT_RUNNING);
                 main_exits(u, CLD_EXITED, 1, /* leaves_processes= */ false);
@@ -320,6 +329,7 @@ static const UnitState expected[_UNIT_STATE_MAX][_UNIT_EVENT_MAX] = {
 #define T UNIT_STOPPING
 #define B UNIT_BACKOFF
 #define F UNIT_FAILED
+#define E UNIT_EXITED
         /*            START STOP RESTART EXEC_OK EXEC_FAILED MAIN_EXITED CGROUP TIMER READY WATCHDOG HEALTHY UNHEALTHY ADOPT LEFTOVER */
         [UNIT_INACTIVE] = { S, I, S, I, I, I, I, I, I, I, I, I, T, T },
         [UNIT_STARTING] = { S, T, T, S, T, T, S, T, R, S, S, T, S, S },
@@ -327,6 +337,8 @@ static const UnitState expected[_UNIT_STATE_MAX][_UNIT_EVENT_MAX] = {
         [UNIT_STOPPING] = { T, T, T, T, T, T, T, T, T, T, T, T, T, T },
         [UNIT_BACKOFF]  = { S, I, S, B, B, B, B, S, B, B, B, B, B, B },
         [UNIT_FAILED]   = { S, F, S, F, F, F, F, F, F, F, F, F, F, F },
+        [UNIT_EXITED]   = { S, I, S, E, E, E, E, E, E, E, E, E, E, E },
+#undef E
 #undef I
 #undef S
 #undef R
@@ -370,12 +382,61 @@ static void test_table_every_pair(void **state) {
                                 assert_null(w->unit->watchdog);
                         if (w->unit->state != UNIT_STARTING)
                                 assert_null(w->unit->exec_source);
-                        if (w->unit->state == UNIT_INACTIVE || w->unit->state == UNIT_FAILED)
+                        if (unit_is_inactive(w->unit))
                                 assert_null(w->unit->timer);
                         if (w->unit->state == UNIT_BACKOFF || w->unit->state == UNIT_STOPPING)
                                 assert_non_null(w->unit->timer);
                         world_teardown((void **) &w);
                 }
+}
+
+/* A oneshot: starting while it runs (ready when it exits 0), no start
+ * timeout and no restart unless its section sets them; exited
+ * afterwards, failed after a non-zero status. */
+static void test_oneshot(void **state) {
+        World *w = *state;
+        Unit *u = w->unit;
+
+        w->config->type = SERVICE_TYPE_ONESHOT;
+        w->config->ready = READY_EXEC;
+        unit_dispatch(u, UNIT_EVENT_START);
+        unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+        assert_int_equal(u->state, UNIT_STARTING);
+        assert_null(u->timer); /* start_timeout is not set: none */
+        main_exits(u, CLD_EXITED, 0, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_EXITED);
+        assert_int_equal(u->result, UNIT_SUCCESS);
+        assert_true(unit_is_inactive(u));
+        assert_null(u->timer);
+
+        /* again, failing: not restarted (restart is not set) */
+        unit_dispatch(u, UNIT_EVENT_START);
+        assert_int_equal(fake.spawned, 2);
+        unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+        main_exits(u, CLD_EXITED, 1, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_FAILED);
+        assert_int_equal(u->result, UNIT_FAILURE_EXIT_CODE);
+
+        /* restart = on-failure, written: it is */
+        w->config->restart = RESTART_ON_FAILURE;
+        w->config->restart_set = true;
+        unit_reset_failure_counters(u); /* start_limit_burst is 3 here */
+        unit_dispatch(u, UNIT_EVENT_START);
+        unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+        main_exits(u, CLD_EXITED, 1, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_BACKOFF);
+        unit_dispatch(u, UNIT_EVENT_STOP);
+
+        /* start_timeout, written, bounds the run */
+        w->config->start_timeout = 5 * USEC_PER_SEC;
+        w->config->start_timeout_set = true;
+        unit_reset_failure_counters(u);
+        unit_dispatch(u, UNIT_EVENT_START);
+        unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+        assert_non_null(u->timer);
+        unit_dispatch(u, UNIT_EVENT_TIMER);
+        assert_int_equal(u->state, UNIT_STOPPING);
+        assert_int_equal(u->result, UNIT_FAILURE_TIMEOUT);
 }
 
 /* A stop ends when the main process is gone and the cgroup is empty, and
@@ -507,6 +568,7 @@ int main(void) {
                 cmocka_unit_test(test_restart_policy),
                 cmocka_unit_test(test_table_every_pair),
                 cmocka_unit_test_setup_teardown(test_stop_then_start, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_oneshot, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exec_failed, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_crash_loop_start_limit, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transient_start_failure, world_setup, world_teardown),

@@ -112,7 +112,8 @@ corral_units *corral_units_free(corral_units *u);
 const char *corral_unit_name(const corral_unit *u);
 /* "service" or "job". */
 const char *corral_unit_kind(const corral_unit *u);
-/* "inactive", "starting", "running", "stopping", "backoff" or "failed". */
+/* "inactive", "starting", "running", "stopping", "backoff", "failed" or
+ * "exited" (a oneshot service that ran to completion with status 0). */
 const char *corral_unit_state(const corral_unit *u);
 /* How the unit last ended: "success", "exit-code", "signal", "core-dump",
  * "timeout", "cancelled", "spawn-failed", "start-limit", …;

@@ -48,7 +48,7 @@ static const char *colour(const char *ansi) {
 static const char *state_colour(const char *state) {
         if (!state || streq(state, "inactive"))
                 return "";
-        if (streq(state, "running"))
+        if (streq(state, "running") || streq(state, "exited"))
                 return colour(ANSI_GREEN);
         if (streq(state, "failed"))
                 return colour(ANSI_RED);
@@ -84,13 +84,13 @@ static void count_to_string(char *buf, size_t size, uint64_t v) {
                 snprintf(buf, size, "%" PRIu64, v);
 }
 
-/* "running", "running (frozen)", "failed (exit-code)". */
+/* "running", "running (frozen)", "failed (exit-code)", "exited (success)". */
 static void state_to_string(char *buf, size_t size, const corral_unit *u) {
         const char *state = corral_unit_state(u) ?: "?", *result = corral_unit_result(u);
 
         if (corral_unit_frozen(u))
                 snprintf(buf, size, "%s (frozen)", state);
-        else if (streq(state, "failed") && result)
+        else if ((streq(state, "failed") || streq(state, "exited")) && result)
                 snprintf(buf, size, "%s (%s)", state, result);
         else
                 snprintf(buf, size, "%s", state);

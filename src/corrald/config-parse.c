@@ -98,7 +98,7 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("stop_signal", config_parse_signal, RESTART, "SIGINT", stop_signal),
         PROGRAM_KEY("stop_timeout", config_parse_timespan, RESTART, "3s", stop_timeout),
         PROGRAM_KEY("kill_mode", config_parse_kill_mode, RESTART, "mixed", kill_mode),
-        PROGRAM_KEY("restart", config_parse_restart, RESTART, "always", restart),
+        PROGRAM_KEY2("restart", config_parse_restart, RESTART, "always", restart, restart_set),
         PROGRAM_KEY("restart_delay", config_parse_timespan, RESTART, "1s", restart_delay),
         PROGRAM_KEY("restart_delay_max", config_parse_timespan, RESTART, "5min", restart_delay_max),
         PROGRAM_KEY("restart_reset", config_parse_timespan, RESTART, "10min", restart_reset),
@@ -109,7 +109,7 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY2("restart_prevent_exit_status", config_parse_prevent, RESTART, "3 SIGKILL", prevent_exit_status,
                      prevent_exit_signal),
         PROGRAM_KEY("ready", config_parse_ready, RESTART, "notify", ready),
-        PROGRAM_KEY("start_timeout", config_parse_timespan, RESTART, "5s", start_timeout),
+        PROGRAM_KEY2("start_timeout", config_parse_timespan, RESTART, "5s", start_timeout, start_timeout_set),
         PROGRAM_KEY("watchdog_timeout", config_parse_timespan, RESTART, "30s", watchdog_timeout),
         PROGRAM_KEY("runtime_max", config_parse_timespan, RESTART, "1h", runtime_max),
         PROGRAM_KEY("exit_type", config_parse_exit_type, RESTART, "cgroup", exit_type),
@@ -153,6 +153,30 @@ const ConfigKey config_program_keys[] = {
           .diff = CONFIG_DIFF_RESTART,
           .fields = { SERVICE_FIELD(environment_inherit) },
           .sample = "TERM LANG" },
+        PROGRAM_KEY("type", config_parse_service_type, RESTART, "oneshot", type),
+        /* The order applies to starts and stops to come: a change restarts
+         * nothing (the manager builds its graph again at each reload). */
+        { .key = "after",
+          .parse = config_parse_unit_names,
+          .offset = offsetof(ServiceConfig, after),
+          .repeatable = true,
+          .diff = CONFIG_DIFF_NONE,
+          .fields = { SERVICE_FIELD(after), SERVICE_FIELD(after_line) },
+          .sample = "db api@0" },
+        { .key = "requires",
+          .parse = config_parse_unit_names,
+          .offset = offsetof(ServiceConfig, requires),
+          .repeatable = true,
+          .diff = CONFIG_DIFF_NONE,
+          .fields = { SERVICE_FIELD(requires), SERVICE_FIELD(requires_line) },
+          .sample = "db migrate" },
+        { .key = "environment_file",
+          .parse = config_parse_environment_files,
+          .offset = offsetof(ServiceConfig, environment_files),
+          .repeatable = true,
+          .diff = CONFIG_DIFF_RESTART,
+          .fields = { SERVICE_FIELD(environment_files) },
+          .sample = "/etc/app.env -/etc/app.local.env" },
 };
 const size_t config_n_program_keys = ELEMENTSOF(config_program_keys);
 
@@ -230,6 +254,27 @@ _printf_(3, 4) static int parser_errorf(ConfigParser *p, unsigned line, const ch
         return parser_fail(p, -EINVAL, line, message);
 }
 
+static const ConfigKey *key_find(const ConfigKey *table, size_t n, const char *key, size_t *ret_index);
+
+/* The line where key was last set in this section; 0: not set. */
+static unsigned parser_key_line(const ConfigParser *p, const char *key) {
+        size_t i;
+
+        return key_find(config_program_keys, config_n_program_keys, key, &i) ? p->key_lines[i] : 0;
+}
+
+/* Where after and requires were set, for the messages of
+ * config_validate(); whether restart and start_timeout were, for the
+ * defaults of a oneshot (service_config_restart()). */
+static void parser_finish_service(ConfigParser *p) {
+        ServiceConfig *s = p->service;
+
+        s->after_line = parser_key_line(p, "after") ?: s->line;
+        s->requires_line = parser_key_line(p, "requires") ?: s->line;
+        s->restart_set = parser_key_line(p, "restart") > 0;
+        s->start_timeout_set = parser_key_line(p, "start_timeout") > 0;
+}
+
 /* Checks the service of the section that ends (config-validate.c). */
 static int parser_end_section(ConfigParser *p) {
         char *error = NULL;
@@ -237,6 +282,7 @@ static int parser_end_section(ConfigParser *p) {
 
         if (p->section != SECTION_PROGRAM)
                 return 0;
+        parser_finish_service(p);
         r = service_config_validate(p->service, &error);
         if (r < 0)
                 return parser_take_error(p, r, error);

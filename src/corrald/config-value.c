@@ -282,6 +282,10 @@ static const char *exit_type_name(int i) {
         return exit_type_to_string(i);
 }
 
+static const char *service_type_name(int i) {
+        return service_type_to_string(i);
+}
+
 static const char *log_target_name(int i) {
         return log_target_to_string(i);
 }
@@ -296,6 +300,10 @@ int config_parse_ready(const char *key, const char *value, void *field, char **r
 
 int config_parse_exit_type(const char *key, const char *value, void *field, char **ret_message) {
         return config_parse_table(key, value, field, ret_message, exit_type_name, _EXIT_TYPE_MAX);
+}
+
+int config_parse_service_type(const char *key, const char *value, void *field, char **ret_message) {
+        return config_parse_table(key, value, field, ret_message, service_type_name, _SERVICE_TYPE_MAX);
 }
 
 int config_parse_log_target(const char *key, const char *value, void *field, char **ret_message) {
@@ -645,4 +653,62 @@ int config_parse_output_stderr(const char *key, const char *value, void *field, 
         if (!strneq(value, "file:", 5) || value[5] != '/')
                 return value_invalid(ret_message, "invalid %s '%s': use file:/absolute/path, or output", key, value);
         return set_string(field, value + 5);
+}
+
+/* NAME, or NAME@N with N a number as corrald writes it (no leading zero). */
+static bool unit_name_is_valid(const char *s) {
+        const char *at = strchr(s, '@');
+        _cleanup_free_ char *service = NULL;
+
+        if (!at)
+                return config_name_is_valid(s);
+        service = strndup(s, (size_t) (at - s));
+        if (!service)
+                return false;
+        if (!config_name_is_valid(service) || at[1] == '\0' || (at[1] == '0' && at[2] != '\0'))
+                return false;
+        for (const char *p = at + 1; *p; p++)
+                if (*p < '0' || *p > '9')
+                        return false;
+        return strlen(at + 1) <= 4;
+}
+
+int config_parse_unit_names(const char *key, const char *value, void *field, char **ret_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = strv_split_words(value, &words, /* ret_error= */ NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s '%s'", key, value);
+        for (char **w = words; *w; w++) {
+                if (!unit_name_is_valid(*w))
+                        return value_invalid(ret_message, "invalid name '%s' in %s: a service (NAME) or an instance (NAME@N)",
+                                             *w, key);
+                if (strv_extend(field, *w) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int config_parse_environment_files(const char *key, const char *value, void *field, char **ret_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        const char *error = NULL;
+        int r;
+
+        r = strv_split_words(value, &words, &error);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+        for (char **w = words; *w; w++) {
+                const char *path = *w + (**w == '-');
+                if (path[0] != '/')
+                        return value_invalid(ret_message, "invalid %s '%s': an absolute path (optional with '-' before it)",
+                                             key, *w);
+                if (strv_extend(field, *w) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
 }

@@ -82,3 +82,11 @@ int config_parse_limit(const char *key, const char *value, void *field, char **r
 int config_parse_rlimit(const char *key, const char *value, void *field, char **ret_message);
 /* Environment variable names, added to the strv. */
 int config_parse_names(const char *key, const char *value, void *field, char **ret_message);
+/* Simple or oneshot (a ServiceType). */
+int config_parse_service_type(const char *key, const char *value, void *field, char **ret_message);
+/* Names of services or of instances (NAME@N), added to the strv; whether
+ * they exist is checked once every file is read (config-validate.c). */
+int config_parse_unit_names(const char *key, const char *value, void *field, char **ret_message);
+/* Absolute paths, each optionally prefixed with '-' (a file that may be
+ * missing), added to the strv as written. */
+int config_parse_environment_files(const char *key, const char *value, void *field, char **ret_message);

@@ -45,6 +45,11 @@ static const char *const exit_type_table[_EXIT_TYPE_MAX] = {
         [EXIT_TYPE_CGROUP] = "cgroup",
 };
 
+static const char *const service_type_table[_SERVICE_TYPE_MAX] = {
+        [SERVICE_TYPE_SIMPLE] = "simple",
+        [SERVICE_TYPE_ONESHOT] = "oneshot",
+};
+
 static const char *const output_kind_table[_OUTPUT_KIND_MAX] = {
         [OUTPUT_AUTO] = "auto",     [OUTPUT_JOURNAL] = "journal", [OUTPUT_INHERIT] = "inherit",
         [OUTPUT_NULL] = "null",     [OUTPUT_FILE] = "file",    [OUTPUT_INHERIT_RAW] = "inherit-raw",
@@ -60,6 +65,7 @@ DEFINE_STRING_TABLE_LOOKUP(kill_mode, KillMode);
 DEFINE_STRING_TABLE_LOOKUP(restart_policy, RestartPolicy);
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(ready_mode, ReadyMode);
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(exit_type, ExitType);
+DEFINE_STRING_TABLE_LOOKUP_TO_STRING(service_type, ServiceType);
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(output_kind, OutputKind);
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(log_target, LogTarget);
 
@@ -99,6 +105,14 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(ServiceConfig *, service_config_free);
 
 ServiceConfig *service_config_unref(ServiceConfig *s) {
         return service_config_free(s);
+}
+
+RestartPolicy service_config_restart(const ServiceConfig *s) {
+        return s->type == SERVICE_TYPE_ONESHOT && !s->restart_set ? RESTART_NEVER : s->restart;
+}
+
+usec_t service_config_start_timeout(const ServiceConfig *s) {
+        return s->type == SERVICE_TYPE_ONESHOT && !s->start_timeout_set ? 0 : s->start_timeout;
 }
 
 ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "config-diff.h"
+#include "deps.h"
 #include "health.h"
 #include "log.h"
 #include "macro.h"
@@ -63,6 +64,13 @@ typedef enum ExitType {
         _EXIT_TYPE_MAX,
         _EXIT_TYPE_INVALID = -EINVAL,
 } ExitType;
+
+typedef enum ServiceType {
+        SERVICE_TYPE_SIMPLE,  /* a program that runs until it is stopped */
+        SERVICE_TYPE_ONESHOT, /* runs to completion: ready once it exits 0, exited afterwards */
+        _SERVICE_TYPE_MAX,
+        _SERVICE_TYPE_INVALID = -EINVAL,
+} ServiceType;
 
 #define CONFIG_INSTANCES_MAX 1000U
 
@@ -165,6 +173,12 @@ typedef struct ServiceConfig {
         bool no_new_privs;     /* PR_SET_NO_NEW_PRIVS before exec; default no */
         ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
         char **environment_inherit; /* names passed on from corrald's environment */
+        ServiceType type;      /* default simple */
+        char **after;          /* services (all instances) or instances it starts after */
+        char **requires;       /* the same, which must be ready (requires implies after) */
+        unsigned after_line, requires_line; /* where after and requires were last set, for messages */
+        bool restart_set, start_timeout_set; /* set in the section: a oneshot's defaults differ */
+        char **environment_files; /* "PATH" or "-PATH" (optional), read at each start, in order */
 } ServiceConfig;
 
 typedef struct Config {
@@ -235,5 +249,17 @@ const char *restart_policy_to_string(RestartPolicy p);
 RestartPolicy restart_policy_from_string(const char *s);
 const char *ready_mode_to_string(ReadyMode m);
 const char *exit_type_to_string(ExitType t);
+const char *service_type_to_string(ServiceType t);
+
+/* restart and start_timeout as they apply: a oneshot is not restarted,
+ * and its run not bounded, unless its section says so. */
+RestartPolicy service_config_restart(const ServiceConfig *s);
+usec_t service_config_start_timeout(const ServiceConfig *s);
+
+/* The graph of after = and requires = between c's services and their
+ * instances (deps.h). Returns what dep_graph_new() returns: 0, -ENOENT
+ * for a name that is no service or instance, -ELOOP for a cycle (with
+ * *ret_error), -ENOMEM. */
+int config_dep_graph(const Config *c, DepGraph **ret, DepError *ret_error);
 const char *output_kind_to_string(OutputKind k);
 const char *log_target_to_string(LogTarget t);

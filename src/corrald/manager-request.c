@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "manager-deps.h"
 #include "manager.h"
 #include "string-table.h"
 
@@ -131,10 +132,10 @@ static void entry_act(Manager *m, RequestEntry *e) {
         switch (e->req) {
         case UNIT_REQUEST_START:
                 unit_reset_failure_counters(u);
-                unit_dispatch(u, UNIT_EVENT_START);
+                manager_deps_start(m, u);
                 break;
         case UNIT_REQUEST_STOP:
-                unit_dispatch(u, UNIT_EVENT_STOP);
+                manager_deps_stop(m, u, /* with_requirers= */ true);
                 break;
         default:
                 unit_dispatch(u, UNIT_EVENT_RESTART);
@@ -213,7 +214,7 @@ static void entry_done(ManagerRequest *r, RequestEntry *e, bool ok) {
 static int entry_judge(RequestEntry *e, UnitState s) {
         switch (e->req) {
         case UNIT_REQUEST_STOP:
-                return s == UNIT_INACTIVE || s == UNIT_FAILED ? 1 : 0;
+                return s == UNIT_INACTIVE || s == UNIT_FAILED || s == UNIT_EXITED ? 1 : 0;
         case UNIT_REQUEST_RESTART:
                 if (s != UNIT_RUNNING)
                         e->down_seen = true;
@@ -223,6 +224,12 @@ static int entry_judge(RequestEntry *e, UnitState s) {
         default:
                 if (s == UNIT_FAILED || s == UNIT_BACKOFF)
                         return -1;
+                if (s == UNIT_EXITED && e->req == UNIT_REQUEST_START)
+                        return 1; /* a oneshot that ran to its end */
+                if (s == UNIT_INACTIVE && e->req == UNIT_REQUEST_START && e->unit->start_waiting)
+                        return 0; /* held back until its dependencies are ready */
+                if (s == UNIT_INACTIVE && e->req == UNIT_REQUEST_START && e->unit->start_refused)
+                        return -1; /* a unit it requires is gone */
                 if (s == UNIT_INACTIVE && e->req == UNIT_REQUEST_START)
                         return e->unit->result == UNIT_SUCCESS ? 1 : -1; /* ran to its end */
                 return s == UNIT_RUNNING && e->req == UNIT_REQUEST_START ? 1 : 0;

@@ -7,6 +7,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "manager-deps.h"
 #include "manager-request.h"
 #include "output.h"
 #include "strv.h"
@@ -23,6 +24,7 @@ static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config,
         if (!u)
                 return -ENOMEM;
         m->units[m->n_units++] = u;
+        manager_deps_add_unit(m, u);
         if (ret)
                 *ret = u;
         return 0;
@@ -350,6 +352,8 @@ static int manager_add_sources(Manager *m) {
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->queue_source, SD_EVENT_OFF);
         if (r >= 0)
+                r = manager_deps_setup(m);
+        if (r >= 0)
                 r = manager_open_notify(m);
         if (r >= 0)
                 r = manager_setup_own_watchdog(m);
@@ -418,6 +422,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        manager_deps_done(m);
         for (size_t i = 0; i < m->n_queue; i++)
                 if (m->queue[i].type == MANAGER_EVENT_UNIT_REMOVED)
                         unit_free(m->queue[i].unit);
@@ -505,6 +510,9 @@ static void manager_notify_status(Manager *m) {
 int manager_startup(Manager *m) {
         int r;
 
+        r = manager_deps_load(m, m->config);
+        if (r < 0)
+                return log_error_errno(r, "cannot order the units: %m");
         for (size_t i = 0; i < m->config->n_services; i++)
                 if ((r = manager_add_service(m, m->config->services[i])) < 0)
                         return r;
@@ -514,7 +522,7 @@ int manager_startup(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 if (u->config && u->config->autostart)
-                        unit_dispatch(u, UNIT_EVENT_START); /* a stopping leftover starts once empty */
+                        manager_deps_start(m, u); /* a stopping leftover starts once empty */
         }
         m->started = true;
         manager_notify_status(m);
@@ -532,12 +540,12 @@ int manager_start_unit(Manager *m, Unit *u) {
         if (u->is_job)
                 return -EINVAL; /* a job runs once: submit another */
         unit_reset_failure_counters(u);
-        unit_dispatch(u, UNIT_EVENT_START);
+        manager_deps_start(m, u);
         return 0;
 }
 
 int manager_stop_unit(Manager *m, Unit *u) {
-        unit_dispatch(u, UNIT_EVENT_STOP);
+        manager_deps_stop(m, u, /* with_requirers= */ true);
         return 0;
 }
 
@@ -810,7 +818,7 @@ static int manager_reload_instance(Manager *m, ServiceConfig *s, int instance, R
                         return r;
                 w->counts.added++;
                 if (s->autostart)
-                        unit_dispatch(u, UNIT_EVENT_START);
+                        manager_deps_start(m, u);
                 return 0;
         }
         ServiceChange change = u->config ? service_config_compare(u->config, s) : SERVICE_CHANGED;
@@ -820,15 +828,19 @@ static int manager_reload_instance(Manager *m, ServiceConfig *s, int instance, R
                 w->counts.unchanged++;
                 if (change == SERVICE_LIMITS_CHANGED && active && unit_apply_limits(u) >= 0)
                         log_unit_info(u->name, LOG_EVENT_RELOAD, "limits changed, applied in place");
-                if (u->state == UNIT_FAILED && s->autostart)
-                        unit_dispatch(u, UNIT_EVENT_RESTART);
+                if (u->state == UNIT_FAILED && s->autostart) {
+                        unit_reset_failure_counters(u);
+                        manager_deps_start(m, u);
+                }
                 return 0;
         }
         w->counts.changed++;
         if (active)
                 return reload_restart_later(w, u);
-        if (s->autostart)
-                unit_dispatch(u, UNIT_EVENT_RESTART); /* a start, with the failure counters reset */
+        if (s->autostart) {
+                unit_reset_failure_counters(u);
+                manager_deps_start(m, u);
+        }
         return 0;
 }
 
@@ -905,6 +917,8 @@ int manager_reload(Manager *m, ReloadCounts *ret_counts) {
                         log_warning("a change of [corral] cgroup takes effect only when corrald starts, ignoring");
                 log_set_max_level(new->log_level);
                 m->reload_error = mfree(m->reload_error);
+                if (manager_deps_load(m, new) < 0)
+                        log_error("out of memory: the order of the new configuration is not applied");
                 r = manager_apply(m, new, &c);
                 if (r < 0)
                         log_error_errno(r, "reload applied partly: %m");
@@ -944,10 +958,10 @@ void manager_shutdown(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->config)
                         longest = MAX(longest, m->units[i]->config->stop_timeout);
+        /* units that depend on others stop first: one stop after another */
         (void) sd_notifyf(/* unset_environment= */ 0, "STOPPING=1\nEXTEND_TIMEOUT_USEC=%llu",
-                          (unsigned long long) (longest + SHUTDOWN_EXTEND_MARGIN));
-        for (size_t i = 0; i < m->n_units; i++)
-                unit_dispatch(m->units[i], UNIT_EVENT_STOP);
+                          (unsigned long long) (longest * manager_deps_stop_rounds(m) + SHUTDOWN_EXTEND_MARGIN));
+        manager_deps_stop_all(m);
         manager_check_shutdown(m);
 }
 
@@ -959,6 +973,7 @@ static void on_unit_changed(Unit *u, UnitState old_state, void *userdata) {
         if (m->started)
                 manager_notify_status(m);
         manager_queue_event(m, MANAGER_EVENT_UNIT_CHANGED, u, old_state);
+        manager_deps_unit_changed(m, u);
         if (!unit_is_inactive(u))
                 return;
         if (u->removed)

@@ -10,6 +10,7 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "deps.h"
 #include "health.h"
 #include "manager-event.h"
 #include "notify.h"
@@ -65,6 +66,9 @@ struct Manager {
         } *subscribers;
         size_t n_subscribers;
 
+        DepGraph *deps;                   /* after = and requires = between units; NULL: none configured */
+        sd_event_source *deps_source;     /* looks at held back starts and stops (manager-deps.c) */
+
         int devnull_fd; /* children's stdin */
         bool started;       /* every autostart unit has been started once */
         bool port_released; /* since the last deferred clean-up */
@@ -84,7 +88,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
  * the subtree, and starts every autostart unit. Returns 0 or -errno. */
 int manager_startup(Manager *m);
 
-/* Stops every unit in parallel; the event loop exits with 0 once every
+/* Stops every unit, in parallel but for the order of after = and
+ * requires = (dependents first); the event loop exits with 0 once every
  * unit's cgroup is empty and removed. Idempotent. */
 void manager_shutdown(Manager *m);
 
@@ -134,8 +139,9 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret);
  * for a unit that is not a job or a bad signal. */
 int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace);
 
-/* Requests on units by name: start (resets the failure counters), stop,
- * restart. -ENOENT: no such unit. */
+/* Requests on units by name: start (resets the failure counters; held
+ * back until the unit's dependencies are ready), stop (the units that
+ * require it first), restart. -ENOENT: no such unit. */
 int manager_start_unit(Manager *m, Unit *u);
 int manager_stop_unit(Manager *m, Unit *u);
 int manager_restart_unit(Manager *m, Unit *u);

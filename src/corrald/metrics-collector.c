@@ -101,7 +101,7 @@ const MetricsUnitCounters *metrics_collector_unit(const MetricsCollector *m, con
 }
 
 static bool state_is_dead(UnitState s) {
-        return s == UNIT_INACTIVE || s == UNIT_FAILED;
+        return s == UNIT_INACTIVE || s == UNIT_FAILED || s == UNIT_EXITED;
 }
 
 /* The states and result are those of the event, as queued: by delivery

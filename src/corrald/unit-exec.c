@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "env-file.h"
 #include "log.h"
 #include "parse-util.h"
 #include "strv.h"
@@ -180,6 +181,39 @@ int unit_apply_limits(Unit *u) {
         return 0;
 }
 
+/* environment_file: each file read now (an edited one counts at the next
+ * start), its assignments over what is set so far — after environment,
+ * as systemd's EnvironmentFile= comes after Environment=. Opened with the
+ * unit's credentials (env-file.h). */
+static int unit_read_environment_files(Unit *u, const SpawnCredentials *creds, char ***env) {
+        EnvFileCredentials fc = {
+                .uid = creds->uid, .gid = creds->gid, .groups = creds->groups, .n_groups = creds->n_groups,
+        };
+
+        for (char **p = u->config->environment_files; p && *p; p++) {
+                _cleanup_strv_free_ char **vars = NULL;
+                bool optional = **p == '-';
+                const char *path = *p + optional;
+                EnvFileError e = {};
+                int r = env_file_load(path, creds->set ? &fc : NULL, &vars, &e);
+
+                if (r == -ENOENT && optional)
+                        continue;
+                if (r == -EBADMSG)
+                        return unit_fail_message(u, r, "%s:%u: %s", path, e.line, e.reason);
+                if (r == -EINVAL)
+                        return unit_fail_message(u, r, "%s: not a regular file", path);
+                if (r == -EFBIG)
+                        return unit_fail_message(u, r, "%s: larger than %u bytes", path, ENV_FILE_SIZE_MAX);
+                if (r < 0)
+                        return unit_fail_message(u, r, "%s: %m", path);
+                for (char **v = vars; *v; v++)
+                        if ((r = strv_env_set(env, *v)) < 0)
+                                return unit_fail_message(u, r, "%s: %m", path);
+        }
+        return 0;
+}
+
 int unit_prepare(Unit *u, StartContext *c) {
         const ServiceConfig *s = u->config;
         int r;
@@ -209,6 +243,9 @@ int unit_prepare(Unit *u, StartContext *c) {
                 r = strv_env_expand(s->directory, c->vars, &c->directory, /* ret_bad= */ NULL);
         if (r < 0)
                 return unit_fail_message(u, r, "cannot build command and environment: %m");
+        r = unit_read_environment_files(u, &c->creds, &c->env);
+        if (r < 0)
+                return r;
         r = unit_output_setup(u, c);
         if (r < 0)
                 return r;

@@ -204,7 +204,7 @@ uid_t unit_status_owner(const Unit *u) {
 }
 
 bool unit_status_is_inactive(const Unit *u) {
-        return u->state == UNIT_INACTIVE || u->state == UNIT_FAILED;
+        return unit_is_inactive(u); /* a oneshot that exited too */
 }
 
 bool unit_status_is_listed(const Unit *u) {

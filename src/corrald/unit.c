@@ -28,6 +28,7 @@
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {
         [UNIT_INACTIVE] = "inactive", [UNIT_STARTING] = "starting", [UNIT_RUNNING] = "running",
         [UNIT_STOPPING] = "stopping", [UNIT_BACKOFF] = "backoff",   [UNIT_FAILED] = "failed",
+        [UNIT_EXITED] = "exited",
 };
 
 static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
@@ -67,6 +68,7 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .cgroup_fd = -EBADF,
                 .exec_report_fd = -EBADF,
                 .watch_wd = -1,
+                .dep_index = SIZE_MAX,
                 .stdio = { -EBADF, -EBADF, -EBADF },
                 .stop_timeout = USEC_INFINITY,
                 .state_timestamp = now(CLOCK_REALTIME),
@@ -123,6 +125,23 @@ void unit_set_config(Unit *u, ServiceConfig *config) {
                 u->start_times = calloc(config->start_limit_burst, sizeof(usec_t));
                 u->n_start_times = 0;
         }
+}
+
+void unit_set_waiting(Unit *u, const char *reason) {
+        if ((!reason && !u->status_waiting) || (reason && u->status_waiting && streq_ptr(u->status_text, reason)))
+                return;
+        if (reason)
+                log_unit_info(u->name, LOG_EVENT_NONE, "%s", reason);
+        free(u->status_text);
+        u->status_text = reason ? strdup(reason) : NULL;
+        u->status_waiting = reason && u->status_text;
+}
+
+void unit_refuse_start(Unit *u, const char *message) {
+        log_unit_warning(u->name, LOG_EVENT_FAILED, "%s", message);
+        free(u->error_text);
+        u->error_text = strdup(message);
+        u->start_refused = true;
 }
 
 void unit_reset_failure_counters(Unit *u) {
@@ -309,7 +328,7 @@ static void unit_enter_failed_start(Unit *u, UnitResult result, int error) {
         bool transient = error == -EMFILE || error == -ENFILE || error == -ENOMEM || error == -EAGAIN;
 
         if (transient && u->config && !u->is_job && !u->ctx->shutting_down &&
-            restart_policy_wants(u->config->restart, /* success= */ false)) {
+            restart_policy_wants(service_config_restart(u->config), /* success= */ false)) {
                 u->transient_failure = true;
                 return unit_enter_stopping(u, /* requested= */ false); /* empty: straight to the restart */
         }
@@ -337,9 +356,10 @@ static void unit_enter_start(Unit *u) {
         unit_disarm_timer(u);
         u->result = UNIT_SUCCESS;
         u->exit_code = u->exit_status = 0;
-        u->stop_requested = u->start_pending = u->transient_failure = false;
+        u->stop_requested = u->start_pending = u->transient_failure = u->start_refused = false;
         u->watchdog_usec = u->config->watchdog_timeout;
         u->status_text = mfree(u->status_text);
+        u->status_waiting = false;
         u->error_text = mfree(u->error_text);
         start_limit_record(u->start_times, &u->n_start_times, u->config->start_limit_burst, now(CLOCK_MONOTONIC));
 
@@ -410,10 +430,12 @@ static void unit_exec_succeeded(Unit *u) {
         u->persisted_since = now(CLOCK_REALTIME);
         u->health_failures = 0;
         unit_exec_done(u);
-        if (u->config->ready == READY_EXEC)
+        /* a oneshot is ready when it exits 0, and stays starting until then */
+        if (u->config->ready == READY_EXEC && u->config->type != SERVICE_TYPE_ONESHOT)
                 unit_enter_running(u);
         else {
-                if (u->config->start_timeout > 0 && (r = unit_arm_timer(u, u->config->start_timeout)) < 0)
+                usec_t timeout = service_config_start_timeout(u->config);
+                if (timeout > 0 && (r = unit_arm_timer(u, timeout)) < 0)
                         log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm start timer: %m, ignoring");
                 if (u->config->health_url)
                         unit_health_schedule(u);
@@ -490,7 +512,7 @@ static bool unit_restart_wanted(const Unit *u) {
                 return false; /* a failed start: trying again cannot help */
         if (service_config_prevents_restart(u->config, u->exit_code, u->exit_status))
                 return false;
-        return restart_policy_wants(u->config->restart, u->result == UNIT_SUCCESS);
+        return restart_policy_wants(service_config_restart(u->config), u->result == UNIT_SUCCESS);
 }
 
 static uint64_t random_u64(void) {
@@ -527,7 +549,7 @@ static void unit_enter_restart(Unit *u) {
         }
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_RESTART, &f, "restarting in %s (restart=%s, result %s)",
-                        format_timespan(buf, sizeof(buf), u->last_delay), restart_policy_to_string(c->restart),
+                        format_timespan(buf, sizeof(buf), u->last_delay), restart_policy_to_string(service_config_restart(c)),
                         unit_result_to_string(u->result));
 }
 
@@ -554,6 +576,10 @@ static void unit_enter_dead(Unit *u) {
         if (u->result != UNIT_SUCCESS && !u->stop_requested) {
                 log_unit_warning(u->name, LOG_EVENT_FAILED, "failed (%s)", unit_result_to_string(u->result));
                 return unit_set_state(u, UNIT_FAILED);
+        }
+        if (u->config && u->config->type == SERVICE_TYPE_ONESHOT && !u->stop_requested && u->exit_code == CLD_EXITED) {
+                log_unit_info(u->name, LOG_EVENT_READY, "exited (success): ready");
+                return unit_set_state(u, UNIT_EXITED);
         }
         log_unit_info(u->name, LOG_EVENT_STOP, "stopped");
         unit_set_state(u, UNIT_INACTIVE);
@@ -781,6 +807,7 @@ void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) 
         if (msg->status) {
                 free(u->status_text);
                 u->status_text = strdup(msg->status);
+                u->status_waiting = false;
         }
         if (msg->main_pid > 0)
                 unit_set_main_pid(u, msg->main_pid);
@@ -828,6 +855,12 @@ static void a_restart_active(Unit *u) {
                 u->start_pending = true;
         else if (u->state == UNIT_INACTIVE)
                 unit_enter_start(u);
+}
+
+/* A oneshot that exited is forgotten: units that require it stop. */
+static void a_stop_exited(Unit *u) {
+        log_unit_info(u->name, LOG_EVENT_STOP, "stopped (it had exited)");
+        unit_set_state(u, UNIT_INACTIVE);
 }
 
 static void a_cancel_backoff(Unit *u) {
@@ -943,6 +976,7 @@ static const UnitAction unit_actions[_UNIT_STATE_MAX][_UNIT_EVENT_MAX] = {
         [UNIT_STOPPING] = { a_stopping_start,  a_stopping_stop, a_stopping_restart, a_nop,     a_nop,         a_stopping_main_exited, a_check_stopped, a_stop_timeout,  a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
         [UNIT_BACKOFF]  = { a_start,           a_cancel_backoff, a_restart_inactive, a_nop,    a_nop,         a_nop,                  a_nop,           a_start,         a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
         [UNIT_FAILED]   = { a_start,           a_nop,          a_restart_inactive,  a_nop,     a_nop,         a_nop,                  a_nop,           a_nop,           a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
+        [UNIT_EXITED]   = { a_start,           a_stop_exited,  a_restart_inactive,  a_nop,     a_nop,         a_nop,                  a_nop,           a_nop,           a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
 };
 
 void unit_dispatch(Unit *u, UnitEvent event) {

@@ -35,6 +35,7 @@ typedef enum UnitState {
         UNIT_STOPPING,
         UNIT_BACKOFF, /* waiting for the restart delay */
         UNIT_FAILED,
+        UNIT_EXITED,  /* a oneshot that ran to completion with status 0: ready, nothing runs */
         _UNIT_STATE_MAX,
         _UNIT_STATE_INVALID = -EINVAL,
 } UnitState;
@@ -188,6 +189,13 @@ struct Unit {
          * then (reason _UNIT_RESULT_INVALID: never). */
         UnitResult reason;
         int reason_exit_code, reason_exit_status;
+
+        /* The manager's, for the order between units (manager-deps.c). */
+        size_t dep_index;     /* in the manager's dependency graph; SIZE_MAX: not in it */
+        bool start_waiting;   /* a start held back until its dependencies are ready */
+        bool stop_waiting;    /* a stop held back until its dependents have stopped */
+        bool start_refused;   /* the last start was refused: a unit it requires is gone */
+        bool status_waiting;  /* status_text says what the held back start waits for */
 };
 
 /* Creates an inactive unit in ctx (which must outlive it), taking a
@@ -239,6 +247,16 @@ typedef struct UnitOutputView {
 
 void unit_output_view(const Unit *u, UnitOutputView *ret);
 
+/* A start held back by the manager (its dependencies are not ready):
+ * why, as its status text ("waiting for db (starting)"), logged when it
+ * changes; NULL: no longer held back. */
+void unit_set_waiting(Unit *u, const char *reason);
+
+/* A start the manager refused, or a stop it made, because a unit this one
+ * requires is gone: message is logged (a warning) and kept as the unit's
+ * error for its status; the unit is not started (or is being stopped). */
+void unit_refuse_start(Unit *u, const char *message);
+
 /* Frees the unit; the caller makes sure it is inactive or failed (its
  * processes gone). Accepts NULL; returns NULL. */
 Unit *unit_free(Unit *u);
@@ -277,8 +295,9 @@ int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size);
  * records how it ended and dispatches UNIT_EVENT_MAIN_EXITED. */
 void unit_main_exited(Unit *u);
 
+/* Nothing of the unit runs: inactive, failed, or a oneshot that exited. */
 static inline bool unit_is_inactive(const Unit *u) {
-        return u->state == UNIT_INACTIVE || u->state == UNIT_FAILED;
+        return u->state == UNIT_INACTIVE || u->state == UNIT_FAILED || u->state == UNIT_EXITED;
 }
 
 const char *unit_state_to_string(UnitState s);
