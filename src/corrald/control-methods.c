@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "control-json.h"
+#include "control-runtime.h"
 #include "log.h"
 #include "unit-status.h"
 
@@ -34,35 +35,38 @@ static json_t *units_json(Unit **units, UnitStatusFlags flags) {
         return a;
 }
 
+json_t *control_methods_units_json(Unit **units) {
+        return units_json(units, /* flags= */ 0);
+}
+
 /* The units req names (every listed unit when it names none and
  * all_by_default). Returns a malloc'd NULL-terminated array, or NULL
  * after replying with the error. */
 static Unit **request_units(ControlClient *c, const ControlRequest *req) {
         Manager *m = c->server->manager;
+        const char *bad = NULL;
         size_t k = 0;
-        Unit **units = calloc((req->units ? req->n_units : m->n_units) + 1, sizeof(Unit *));
+        Unit **units;
+        int r;
 
+        if (req->units) {
+                /* names, service names, globs: all resolved before anything is done */
+                r = manager_resolve_units(m, req->units, /* all= */ false, &units, &bad);
+                if (r >= 0)
+                        return units;
+                char msg[128];
+                snprintf(msg, sizeof(msg), "no such unit: %.64s", bad ?: "");
+                control_client_reply_error(c, r, r == -ENOENT ? msg : NULL);
+                return NULL;
+        }
+        units = calloc(m->n_units + 1, sizeof(Unit *));
         if (!units) {
                 control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
                 return NULL;
         }
-        if (!req->units) {
-                for (size_t i = 0; i < m->n_units; i++)
-                        if (unit_status_is_listed(m->units[i]))
-                                units[k++] = m->units[i];
-                return units;
-        }
-        for (size_t i = 0; i < req->n_units; i++) {
-                Unit *u = manager_find_unit(m, req->units[i]);
-                if (!u) {
-                        char msg[128];
-                        snprintf(msg, sizeof(msg), "no such unit: %.64s", req->units[i]);
-                        control_client_reply_error(c, -ENOENT, msg);
-                        free(units);
-                        return NULL;
-                }
-                units[k++] = u;
-        }
+        for (size_t i = 0; i < m->n_units; i++)
+                if (unit_status_is_listed(m->units[i]))
+                        units[k++] = m->units[i];
         return units;
 }
 
@@ -92,21 +96,6 @@ static int method_status(ControlClient *c, const ControlRequest *req) {
         if (n > 100)
                 malloc_trim(0);
         return r;
-}
-
-typedef int (*UnitAction)(Manager *m, Unit *u);
-
-static int unit_action(ControlClient *c, const ControlRequest *req, UnitAction action) {
-        _cleanup_free_ Unit **units = request_units(c, req);
-
-        if (!units)
-                return 0;
-        for (Unit **u = units; *u; u++) {
-                int r = action(c->server->manager, *u);
-                if (r < 0)
-                        return control_client_reply_error(c, r, /* message= */ NULL);
-        }
-        return control_client_reply(c, json_pack("{s:o}", "units", units_json(units, /* flags= */ 0)));
 }
 
 static int method_kill(ControlClient *c, const ControlRequest *req) {
@@ -150,6 +139,8 @@ static int method_reload(ControlClient *c, const ControlRequest *req) {
         ReloadCounts counts = {};
         int r;
 
+        if (req->wait)
+                return control_runtime_method(c, req);
         if (m->shutting_down)
                 return control_client_reply_error(c, -ESHUTDOWN, "corrald is stopping");
         r = manager_reload(m, &counts);
@@ -233,11 +224,9 @@ static int method_subscribe(ControlClient *c, const ControlRequest *req) {
 static int method_run_unit_action(ControlClient *c, const ControlRequest *req) {
         switch (req->method) {
         case CONTROL_METHOD_START:
-                return unit_action(c, req, manager_start_unit);
         case CONTROL_METHOD_STOP:
-                return unit_action(c, req, manager_stop_unit);
         case CONTROL_METHOD_RESTART:
-                return unit_action(c, req, manager_restart_unit);
+                return control_runtime_units(c, req);
         case CONTROL_METHOD_FREEZE:
                 return method_freeze_thaw(c, req, /* freeze= */ true);
         case CONTROL_METHOD_THAW:
@@ -254,6 +243,9 @@ static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_THAW] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_RELOAD] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_RUN] = CONTROL_PERM_JOB,       [CONTROL_METHOD_CANCEL] = CONTROL_PERM_JOB,
         [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,    [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_ADD] = CONTROL_PERM_CHANGE,    [CONTROL_METHOD_REMOVE] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_SCALE] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_APPLY] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_CAT] = CONTROL_PERM_READ,
 };
 
 int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
@@ -275,6 +267,12 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
                 return method_wait(c, req);
         case CONTROL_METHOD_SUBSCRIBE:
                 return method_subscribe(c, req);
+        case CONTROL_METHOD_ADD:
+        case CONTROL_METHOD_REMOVE:
+        case CONTROL_METHOD_SCALE:
+        case CONTROL_METHOD_APPLY:
+        case CONTROL_METHOD_CAT:
+                return control_runtime_method(c, req);
         default:
                 return method_run_unit_action(c, req);
         }

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "time-util.h"
 
 typedef enum ControlMethod {
@@ -24,6 +26,11 @@ typedef enum ControlMethod {
         CONTROL_METHOD_CANCEL,
         CONTROL_METHOD_WAIT,
         CONTROL_METHOD_SUBSCRIBE,
+        CONTROL_METHOD_ADD, /* runtime services: add … cat */
+        CONTROL_METHOD_REMOVE,
+        CONTROL_METHOD_SCALE,
+        CONTROL_METHOD_APPLY,
+        CONTROL_METHOD_CAT,
         _CONTROL_METHOD_MAX,
         _CONTROL_METHOD_INVALID = -EINVAL,
 } ControlMethod;
@@ -48,6 +55,17 @@ typedef struct ControlRequest {
         char *name;         /* run: NULL when absent */
         char *cwd;          /* run: NULL when absent */
         usec_t timeout;     /* run: 0 when absent */
+
+        /* Requests that wait, runtime services (control-request.c, "Runtime") */
+        bool all;              /* params.all (units methods): every unit; then no units */
+        bool wait;             /* params.wait: answer once every unit reached its goal */
+        bool all_at_once;      /* restart: params.all_at_once, no rolling restart */
+        char *service;         /* add, remove, scale, cat: params.name */
+        char *body;            /* add: params.ini, or params.keys as "key = value" lines */
+        unsigned instances;    /* scale */
+        char **service_names;  /* apply: params.services[].name … */
+        char **service_bodies; /* … and their bodies, as body */
+        size_t n_services;
 } ControlRequest;
 
 /* Parses the request line (len bytes, without its newline). Returns 0 with
@@ -57,6 +75,12 @@ typedef struct ControlRequest {
  * -EINVAL and -EOPNOTSUPP *ret_error (if not NULL) points at a static
  * message. *ret is emptied with control_request_done(). */
 int control_request_parse(const char *line, size_t len, ControlRequest *ret, const char **ret_error);
+
+/* params.keys of add or apply ({"key": value or [values…]}: strings,
+ * numbers, booleans) as the body of a section, one "key = value" line per
+ * value. -EINVAL (with a static message) for another type, a key that is
+ * not a plain word or a value holding a newline; -ENOMEM. */
+int control_request_keys_to_ini(json_t *keys, char **ret, const char **ret_error);
 
 /* Frees what r holds and zeroes it; accepts a zeroed struct. */
 void control_request_done(ControlRequest *r);

@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "manager.h"
+#include "manager-request.h"
 
 typedef enum ControlPermission {
         CONTROL_PERM_READ,   /* status_public, or a changer */
@@ -37,6 +38,8 @@ struct ControlClient {
          * it, so that no walk of the client list touches freed memory. */
         bool dead;
         char *waiting_for; /* a job whose end answers the pending "wait" */
+        ManagerRequest *request; /* a request with "wait" (control-runtime.c) whose end answers it */
+        json_t *pending;         /* the result that answer completes */
         ControlClient *next;
 };
 
@@ -67,6 +70,15 @@ int control_client_reply_error(ControlClient *c, int error, const char *message)
 /* Holds back the client's further requests until the job name has ended
  * (control_on_manager_event() then answers). Returns 0 or -ENOMEM. */
 int control_client_wait_for(ControlClient *c, const char *name);
+
+/* Holds back the client's further requests until req has ended; the
+ * answer will be pending (taken), completed by the request's handler.
+ * Returns 0 or -ENOBUFS (the client was dropped). */
+int control_client_wait_request(ControlClient *c, ManagerRequest *req, json_t *pending);
+
+/* After the answer of a wait: handles the requests that came meanwhile.
+ * Returns 0 or -ENOBUFS when the client was dropped. */
+int control_client_resume(ControlClient *c);
 
 /* Turns the connection into an event stream (after the reply to
  * subscribe). */
