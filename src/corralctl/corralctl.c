@@ -17,6 +17,10 @@ enum {
         VERB_JSON = 1 << 0,   /* takes --json */
         VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
         VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
+        VERB_WAIT = 1 << 3,   /* waits for its units; takes --no-block */
+        VERB_ALL = 1 << 4,    /* takes --all */
+        VERB_ROLL = 1 << 5,   /* takes --all-at-once */
+        VERB_POSIX = 1 << 6,  /* options end at the first argument (add: the command after --) */
 };
 
 typedef struct Verb {
@@ -29,22 +33,38 @@ typedef struct Verb {
         int (*run)(corral *c, const Args *a);
 } Verb;
 
+#define WAIT_OPTIONS "     --no-block        Do not wait: return once corrald has applied the request\n"
+#define ALL_OPTION "     --all             Every unit\n"
 #define JSON_OPTION "     --json            Print the result as JSON, as corrald sent it\n"
 
 static const Verb verbs[] = {
         { "status", "[UNIT...]", "Show every unit in a table, or the named units in detail",
           JSON_OPTION, VERB_JSON, 0, -1, verb_status },
         { "list", "", "Print the name of every unit, one per line", JSON_OPTION, VERB_JSON, 0, 0, verb_list },
-        { "start", "UNIT...", "Start units", NULL, 0, 1, -1, verb_start },
-        { "stop", "UNIT...", "Stop units (stop signal, grace period, then cgroup.kill)", NULL, 0, 1, -1, verb_stop },
-        { "restart", "UNIT...", "Restart units", NULL, 0, 1, -1, verb_restart },
+        { "start", "[--all] UNIT...", "Start units; wait until they run (or failed)", WAIT_OPTIONS ALL_OPTION,
+          VERB_WAIT | VERB_ALL, 0, -1, verb_start },
+        { "stop", "[--all] UNIT...", "Stop units (stop signal, grace, cgroup.kill); wait until none is left",
+          WAIT_OPTIONS ALL_OPTION, VERB_WAIT | VERB_ALL, 0, -1, verb_stop },
+        { "restart", "[--all] UNIT...", "Restart units (instances of a service roll); wait until they run",
+          WAIT_OPTIONS ALL_OPTION
+          "     --all-at-once     Restart every instance of a service at once, without rolling\n",
+          VERB_WAIT | VERB_ALL | VERB_ROLL, 0, -1, verb_restart },
         { "kill", "[-s SIGNAL] UNIT...", "Send a signal to every process of units",
           "  -s --signal SIGNAL   The signal, by name (TERM, SIGKILL) or number; default SIGTERM\n", VERB_SIGNAL, 1,
           -1, verb_kill },
         { "freeze", "UNIT...", "Freeze units (cgroup.freeze)", NULL, 0, 1, -1, verb_freeze },
         { "thaw", "UNIT...", "Thaw frozen units", NULL, 0, 1, -1, verb_thaw },
-        { "reload", "", "Make corrald re-read its configuration; returns once it is applied", NULL, 0, 0, 0,
-          verb_reload },
+        { "reload", "", "Make corrald re-read its configuration; wait until what changed is done", WAIT_OPTIONS,
+          VERB_WAIT, 0, 0, verb_reload },
+        { "add", "NAME [KEY=VALUE...] [-- COMMAND [ARG...]]", "Add (or replace) a runtime service and start it",
+          WAIT_OPTIONS, VERB_WAIT | VERB_POSIX, 1, -1, verb_add },
+        { "remove", "NAME", "Remove a runtime service, stopping its units", WAIT_OPTIONS, VERB_WAIT, 1, 1,
+          verb_remove },
+        { "scale", "NAME N", "Set the number of instances of a runtime service", WAIT_OPTIONS, VERB_WAIT, 2, 2,
+          verb_scale },
+        { "apply", "FILE", "Make the runtime services the [program:NAME] sections of FILE", WAIT_OPTIONS,
+          VERB_WAIT, 1, 1, verb_apply },
+        { "cat", "NAME", "Show where a service is defined, and its section", NULL, 0, 1, 1, verb_cat },
         { "run", "[OPTIONS...] [--] COMMAND [ARG...]", "Run a one-off job as you; print its id",
           "     --name NAME       The job's name (default: job-XXXXXXXX)\n"
           "     --timeout SPAN    Stop the job after SPAN (\"30s\", \"5min\", \"1h 30min\")\n"
@@ -88,9 +108,14 @@ static void help(void) {
                "     --json              Print JSON (status, list, wait, events)\n"
                "\nTables are aligned and coloured on a terminal; piped, they are\n"
                "tab-separated plain text.\n"
-               "\nExit status: 0 success, 1 failure, 2 usage error, 3 a unit given to\n"
-               "\"status\" is not running, 4 no such unit or job; \"run --wait\" and\n"
-               "\"wait\": the job's exit status.\n");
+               "\nUnits are named as UNIT (web@0), SERVICE (web: all its instances) or a\n"
+               "shell glob ('web@*'); every name is checked before anything is done.\n"
+               "start, stop, restart, reload, add, remove, scale and apply wait until\n"
+               "their units reached their goal and print one line per unit\n"
+               "(--no-block: return at once).\n"
+               "\nExit status: 0 success, 1 failure (also: a unit missed its goal), 2 usage\n"
+               "error, 3 a unit given to \"status\" is not running, 4 no such unit or job;\n"
+               "\"run --wait\" and \"wait\": the job's exit status.\n");
 }
 
 static void help_verb(const Verb *v) {
@@ -134,6 +159,9 @@ enum {
         ARG_WAIT,
         ARG_ENV,
         ARG_CWD,
+        ARG_NO_BLOCK,
+        ARG_ALL,
+        ARG_ALL_AT_ONCE,
 };
 
 /* The options after the command's name; leaves optind at its first
@@ -145,6 +173,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
                 { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                { "no-block", no_argument, NULL, ARG_NO_BLOCK }, { "all", no_argument, NULL, ARG_ALL },
+                { "all-at-once", no_argument, NULL, ARG_ALL_AT_ONCE },
                 {},
         };
         static char prefix[64]; /* stays argv[0] */
@@ -156,7 +186,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:" : "hs:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:" : "hs:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -197,6 +227,18 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 case ARG_WAIT:
                         a->wait = true;
                         needs = VERB_RUN;
+                        break;
+                case ARG_NO_BLOCK:
+                        a->no_block = true;
+                        needs = VERB_WAIT;
+                        break;
+                case ARG_ALL:
+                        a->all = true;
+                        needs = VERB_ALL;
+                        break;
+                case ARG_ALL_AT_ONCE:
+                        a->all_at_once = true;
+                        needs = VERB_ROLL;
                         break;
                 default:
                         return usage_hint(v);

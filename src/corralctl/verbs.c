@@ -71,18 +71,6 @@ static int change(corral *c, const Args *a, int (*f)(corral *, names_t), const c
         return r < 0 ? fail(c, r, what) : EXIT_OK;
 }
 
-int verb_start(corral *c, const Args *a) {
-        return change(c, a, corral_start, "start");
-}
-
-int verb_stop(corral *c, const Args *a) {
-        return change(c, a, corral_stop, "stop");
-}
-
-int verb_restart(corral *c, const Args *a) {
-        return change(c, a, corral_restart, "restart");
-}
-
 int verb_freeze(corral *c, const Args *a) {
         return change(c, a, corral_freeze, "freeze");
 }
@@ -94,11 +82,6 @@ int verb_thaw(corral *c, const Args *a) {
 int verb_kill(corral *c, const Args *a) {
         int r = corral_kill(c, (names_t) a->args, a->signal);
         return r < 0 ? fail(c, r, "kill") : EXIT_OK;
-}
-
-int verb_reload(corral *c, const Args *a) {
-        int r = corral_reload(c);
-        return r < 0 ? fail(c, r, "reload") : EXIT_OK;
 }
 
 /* The exit status of a job that ended, as a shell reports one: its exit

@@ -28,18 +28,39 @@ typedef struct Args {
         char **env;         /* run --env K=V…, NULL-terminated (owned) */
         const char *cwd;    /* run --cwd */
         char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
+        bool no_block;      /* --no-block: do not wait for the units (verbs-runtime.c) */
+        bool all;           /* --all: every unit */
+        bool all_at_once;   /* restart --all-at-once: no rolling restart */
 } Args;
 
 int verb_status(corral *c, const Args *a);
 int verb_list(corral *c, const Args *a);
-int verb_start(corral *c, const Args *a);
-int verb_stop(corral *c, const Args *a);
-int verb_restart(corral *c, const Args *a);
 int verb_kill(corral *c, const Args *a);
 int verb_freeze(corral *c, const Args *a);
 int verb_thaw(corral *c, const Args *a);
-int verb_reload(corral *c, const Args *a);
 int verb_run(corral *c, const Args *a);
 int verb_cancel(corral *c, const Args *a);
 int verb_wait(corral *c, const Args *a);
 int verb_events(corral *c, const Args *a);
+
+/* verbs-runtime.c: verbs that wait, runtime services */
+int verb_start(corral *c, const Args *a);
+int verb_stop(corral *c, const Args *a);
+int verb_restart(corral *c, const Args *a);
+int verb_reload(corral *c, const Args *a);
+int verb_add(corral *c, const Args *a);
+int verb_remove(corral *c, const Args *a);
+int verb_scale(corral *c, const Args *a);
+int verb_apply(corral *c, const Args *a);
+int verb_cat(corral *c, const Args *a);
+
+/* The command words as the value of "command =": each word single-quoted
+ * as the configuration's word splitting expects (a ' as '\''), $ left as
+ * it is (${PORT}, $$). Returns a malloc'd string or NULL (out of memory). */
+char *command_quote(char *const *words);
+
+/* The [program:NAME] sections of an INI text as names and bodies (two
+ * NULL-terminated vectors of the same length). Returns 0, -EINVAL with
+ * *ret_line the line (1-based) of anything else than comments and blank
+ * lines before the first section, or of another section; -ENOMEM. */
+int apply_file_parse(const char *text, char ***ret_names, char ***ret_bodies, unsigned *ret_line);
