@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Services at run time and verbs that wait, end to end with the real
+ * corrald and corralctl (issue 14): add, scale, apply (kept PIDs unchanged,
+ * dropped stopped, changed restarted), the runtime set across a reload and
+ * a SIGKILL + restart of corrald (adopted, same PIDs), names defined in a
+ * file, bad keys, stop that returns when no process is left (also a tree
+ * that ignores SIGTERM), restart of globs and service names, requests with
+ * one bad name that change nothing, stop --all, and a waiting client that
+ * goes away. */
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "control-util.h"
+#include "fileio.h"
+#include "macro.h"
+#include "test-util.h"
+
+#define EXIT_USAGE 2   /* corralctl: a usage error */
+#define EXIT_NO_UNIT 4 /* corralctl: no such unit */
+
+static TestDaemon daemon_;
+static char *runtime_dir; /* runtime_directory of the test's corrald, kept across its restarts */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        return remove(path) < 0 ? -1 : 0;
+}
+
+static int setup(void **state) {
+        char tmpl[] = "/tmp/corral-runtime-XXXXXX";
+
+        assert_non_null(mkdtemp(tmpl));
+        runtime_dir = strdup(tmpl);
+        return runtime_dir ? 0 : -1;
+}
+
+static int teardown(void **state) {
+        test_daemon_cleanup(&daemon_);
+        if (runtime_dir)
+                (void) nftw(runtime_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        runtime_dir = mfree(runtime_dir);
+        return 0;
+}
+
+/* The configuration: our runtime_directory, then extra. */
+static char *body_with(const char *extra) {
+        char *b;
+
+        if (strneq(extra, "[corral]\n", 9))
+                extra += 9; /* one [corral] section */
+        assert_true(asprintf(&b, "[corral]\nruntime_directory = %s\n%s", runtime_dir, extra) > 0);
+        return b;
+}
+
+static void start(const char *what, const char *extra) {
+        _cleanup_free_ char *b = body_with(extra);
+        start_daemon(&daemon_, what, b);
+}
+
+static bool unit_exists(const char *name) {
+        json_t *u = unit_json(&daemon_, name);
+        json_decref(u);
+        return u != NULL;
+}
+
+static void assert_state(const char *unit, const char *state) {
+        _cleanup_free_ char *s = unit_state(&daemon_, unit);
+        if (!streq(s, state))
+                print_message("%s: %s, not %s\n", unit, s, state);
+        assert_string_equal(s, state);
+}
+
+/* The number of processes in the unit's cgroup: 0 when it is gone. */
+static int survivors(const char *unit) {
+        _cleanup_free_ char *procs = unit_cgroup_file(&daemon_, unit, "cgroup.procs"), *buf = NULL;
+        int n = 0;
+
+        if (read_full_file_at(AT_FDCWD, procs, 1 << 20, &buf, /* ret_size= */ NULL) < 0)
+                return 0;
+        for (const char *p = buf; *p; p++)
+                n += *p == '\n';
+        return n;
+}
+
+/* Whether corralctl's stdout has the line. */
+static bool has_line(const char *out, const char *line) {
+        size_t n = strlen(line);
+
+        for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strneq(p, line, n) && (p[n] == '\n' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+static char *runtime_file(const char *name) {
+        char *p;
+        assert_true(asprintf(&p, "%s/services/%s.conf", runtime_dir, name) > 0);
+        return p;
+}
+
+/* ---- add, scale, cat ---- */
+
+/* add starts the service and returns once it runs; scale 3 gives
+ * web@0..2; cat says where it comes from; remove stops and forgets it. */
+static void test_add_scale(void **state) {
+        const char *demo = getenv("CORRAL_DEMO_SERVICE");
+        _cleanup_free_ char *out = NULL, *file = runtime_file("web");
+
+        start("add", "[corral]\nport_range = 24100-24140\n");
+        out = CTL_OK(&daemon_, NULL, 0, "add", "web", "port=auto", "output=null", "--", demo, "-port", "${PORT}");
+        print_message("%s", out);
+        assert_true(strneq(out, "web: running (", 14));
+        assert_non_null(strstr(out, "1 added, 0 removed, 0 changed, 0 unchanged"));
+        assert_state("web", "running"); /* when add returned, not later */
+        assert_int_equal(access(file, F_OK), 0);
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "scale", "web", "3");
+        print_message("%s", out);
+        assert_true(has_line(out, "web: stopped") || strstr(out, "web: stopped ("));
+        for (int i = 0; i < 3; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "web@%d", i);
+                assert_state(name, "running");
+        }
+        assert_false(unit_exists("web@3"));
+        assert_int_equal(survivors("web"), 0);
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "cat", "web");
+        assert_non_null(strstr(out, "(runtime service)"));
+        assert_non_null(strstr(out, "instances = 3"));
+        assert_non_null(strstr(out, "command = '"));
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "remove", "web");
+        assert_non_null(strstr(out, "0 added, 3 removed"));
+        for (int i = 0; i < 3; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "web@%d", i);
+                assert_int_equal(survivors(name), 0);
+        }
+        assert_int_not_equal(access(file, F_OK), 0);
+        free(CTL_OK(&daemon_, NULL, EXIT_NO_UNIT, "cat", "web"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- apply, reload, crash ---- */
+
+static void write_apply(const char *path, const char *text) {
+        assert_int_equal(test_write_file(path, text), 0);
+}
+
+/* Three services, then one kept, one changed, one dropped: kept PIDs
+ * unchanged, the dropped one stopped, the changed one restarted — when
+ * apply returns. The set survives a reload and a SIGKILL + restart of
+ * corrald (adopted: the same PIDs). */
+static void test_apply(void **state) {
+        _cleanup_free_ char *list = NULL, *b = NULL, *out = NULL, *cgroup = NULL;
+        pid_t keep, change, changed, drop;
+
+        start("apply", "");
+        assert_true(asprintf(&list, "%s/list.ini", runtime_dir) > 0);
+        write_apply(list, "# the fleet\n"
+                          "[program:keep]\ncommand = sleep 1001\n\n"
+                          "[program:change]\ncommand = sleep 1002\n"
+                          "[program:drop]\ncommand = sleep 1003\nstop_timeout = 2s\n");
+        out = CTL_OK(&daemon_, NULL, 0, "apply", list);
+        print_message("%s", out);
+        assert_non_null(strstr(out, "3 added, 0 removed, 0 changed"));
+        keep = unit_main_pid(&daemon_, "keep");
+        change = unit_main_pid(&daemon_, "change");
+        drop = unit_main_pid(&daemon_, "drop");
+        assert_true(keep > 0 && change > 0 && drop > 0);
+
+        write_apply(list, "[program:keep]\ncommand = sleep 1001\n"
+                          "[program:change]\ncommand = sleep 1004\n");
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "apply", list);
+        print_message("%s", out);
+        assert_non_null(strstr(out, "0 added, 1 removed, 1 changed, 1 unchanged"));
+        assert_true(strstr(out, "change: running (") && strstr(out, "drop: stopped ("));
+        assert_null(strstr(out, "keep:")); /* untouched, so not waited for */
+        assert_int_equal(unit_main_pid(&daemon_, "keep"), keep);
+        changed = unit_main_pid(&daemon_, "change");
+        assert_true(changed > 0 && changed != change);
+        assert_state("change", "running");
+        assert_false(unit_exists("drop"));
+        assert_int_equal(survivors("drop"), 0);
+        assert_int_not_equal(kill(drop, 0), 0);
+
+        /* a reload keeps the runtime set as it is */
+        free(CTL_OK(&daemon_, NULL, 0, "reload"));
+        assert_int_equal(unit_main_pid(&daemon_, "keep"), keep);
+        assert_int_equal(unit_main_pid(&daemon_, "change"), changed);
+
+        /* SIGKILL, start again on the same cgroup: adopted */
+        assert_int_equal(test_daemon_signal(&daemon_, SIGKILL), 0);
+        assert_true(test_daemon_wait(&daemon_, TIMEOUT));
+        cgroup = strdup(daemon_.cgroup);
+        TestDaemon old = daemon_;
+        free(old.cgroup);
+        old.cgroup = NULL; /* the new corrald takes it over */
+        test_daemon_cleanup(&old);
+        b = body_with("");
+        assert_int_equal(test_daemon_start_cgroup(&daemon_, cgroup, b), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "keep: adopted from an earlier corrald", 1, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "change: adopted from an earlier corrald", 1, TIMEOUT));
+        assert_int_equal(unit_main_pid(&daemon_, "keep"), keep);
+        assert_int_equal(unit_main_pid(&daemon_, "change"), changed);
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "cat", "change");
+        assert_non_null(strstr(out, "sleep 1004"));
+
+        /* an empty list: every runtime service goes */
+        write_apply(list, "");
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "apply", list);
+        assert_non_null(strstr(out, "0 added, 2 removed"));
+        assert_int_equal(survivors("keep") + survivors("change"), 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- what is refused ---- */
+
+/* A name that a configuration file defines cannot be added, applied or
+ * removed through the API (EEXIST, EPERM): nothing changes. A bad key
+ * names the request and the line; nothing is added. */
+static void test_refused(void **state) {
+        _cleanup_free_ char *list = NULL, *line = NULL, *file = runtime_file("other");
+        Ctl c;
+
+        start("refused", "[program:fixed]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "fixed", "running");
+        pid_t fixed = unit_main_pid(&daemon_, "fixed");
+
+        c = CTL(&daemon_, NULL, "add", "fixed", "--", "sleep", "5");
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "is defined in"));
+        ctl_done(&c);
+
+        /* EEXIST on the wire */
+        int fd = raw_connect(&daemon_);
+        raw_send_str(fd, "{\"method\":\"add\",\"params\":{\"name\":\"fixed\",\"keys\":{\"command\":\"sleep 5\"}}}\n");
+        json_t *reply = raw_read_reply(fd);
+        assert_error_reply(reply, "EEXIST", EEXIST);
+        json_decref(reply);
+        close(fd);
+
+        assert_true(asprintf(&list, "%s/list.ini", runtime_dir) > 0);
+        write_apply(list, "[program:other]\ncommand = sleep 1000\n[program:fixed]\ncommand = sleep 5\n");
+        free(CTL_OK(&daemon_, NULL, 1, "apply", list));
+        assert_false(unit_exists("other")); /* the whole list was refused */
+        assert_int_not_equal(access(file, F_OK), 0);
+
+        c = CTL(&daemon_, NULL, "remove", "fixed");
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "defined in"));
+        ctl_done(&c);
+        assert_int_equal(unit_main_pid(&daemon_, "fixed"), fixed);
+
+        c = CTL(&daemon_, NULL, "add", "bad", "restart=always", "nokey=1", "--", "sleep", "5");
+        print_message("%s", c.err);
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "add bad:3: "));
+        assert_non_null(strstr(c.err, "nokey"));
+        ctl_done(&c);
+        assert_false(unit_exists("bad"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- verbs that wait ---- */
+
+/* stop returns when no process is left: at once for a unit that obeys
+ * SIGTERM, after stop_timeout (and cgroup.kill) for a tree that ignores
+ * it. */
+static void test_stop_waits(void **state) {
+        _cleanup_free_ char *body = NULL, *out = NULL;
+        const char *demo = getenv("CORRAL_DEMO_SERVICE");
+
+        assert_true(asprintf(&body,
+                             "[program:tree]\ncommand = %s -port 24190 --ignore-sigterm --fork-tree 4\n"
+                             "stop_timeout = 1s\noutput = null\n"
+                             "[program:plain]\ncommand = sleep 1000\n",
+                             demo) > 0);
+        start("stopwait", body);
+        wait_state(&daemon_, "tree", "running");
+        wait_state(&daemon_, "plain", "running");
+        assert_true(survivors("tree") >= 2);
+
+        usec_t t0 = now(CLOCK_MONOTONIC);
+        out = CTL_OK(&daemon_, NULL, 0, "stop", "tree");
+        usec_t took = now(CLOCK_MONOTONIC) - t0;
+        assert_int_equal(survivors("tree"), 0); /* right after it returned */
+        print_message("%s(took %llu ms)\n", out, (unsigned long long) (took / 1000));
+        assert_true(strneq(out, "tree: stopped (", 15));
+        assert_true(took >= 900 * USEC_PER_MSEC);
+        assert_state("tree", "inactive");
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "stop", "plain");
+        assert_int_equal(survivors("plain"), 0);
+
+        /* --no-block: today's behaviour, the reply before the stop is done */
+        free(CTL_OK(&daemon_, NULL, 0, "start", "tree"));
+        assert_state("tree", "running");
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "stop", "--no-block", "tree");
+        assert_string_equal(out, "");
+        assert_true(survivors("tree") > 0);
+        wait_state(&daemon_, "tree", "inactive");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* restart of a glob and of a service name restarts every instance; one
+ * unknown name and nothing changes (exit 4); a start naming a job changes
+ * nothing either; stop --all stops everything. */
+static void test_names(void **state) {
+        _cleanup_free_ char *out = NULL;
+        pid_t before[3], after[3];
+        char names[3][16];
+
+        start("names", "[program:web]\ncommand = sleep 1000\ninstances = 3\n"
+                       "[program:other]\ncommand = sleep 1000\n");
+        for (int i = 0; i < 3; i++) {
+                snprintf(names[i], sizeof(names[i]), "web@%d", i);
+                wait_state(&daemon_, names[i], "running");
+                before[i] = unit_main_pid(&daemon_, names[i]);
+        }
+        pid_t other = unit_main_pid(&daemon_, "other");
+
+        out = CTL_OK(&daemon_, NULL, 0, "restart", "web@*");
+        print_message("%s", out);
+        for (int i = 0; i < 3; i++) {
+                char line[32];
+                snprintf(line, sizeof(line), "%s: restarted (", names[i]);
+                assert_non_null(strstr(out, line));
+                after[i] = unit_main_pid(&daemon_, names[i]);
+                assert_true(after[i] > 0 && after[i] != before[i]);
+                assert_state(names[i], "running");
+        }
+        assert_int_equal(unit_main_pid(&daemon_, "other"), other);
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "restart", "web");
+        for (int i = 0; i < 3; i++) {
+                pid_t p = unit_main_pid(&daemon_, names[i]);
+                assert_true(p > 0 && p != after[i]);
+                after[i] = p;
+        }
+
+        /* one unknown name: nothing changes */
+        Ctl c = CTL(&daemon_, NULL, "stop", "web", "nosuch", "other");
+        assert_int_equal(c.status, EXIT_NO_UNIT);
+        assert_non_null(strstr(c.err, "nosuch"));
+        ctl_done(&c);
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(unit_main_pid(&daemon_, names[i]), after[i]);
+        assert_int_equal(unit_main_pid(&daemon_, "other"), other);
+        free(CTL_OK(&daemon_, NULL, EXIT_NO_UNIT, "restart", "zz-*"));
+
+        /* a start that names a job: refused, nothing started */
+        free(CTL_OK(&daemon_, NULL, 0, "stop", "other"));
+        free(CTL_OK(&daemon_, NULL, 0, "run", "--name", "j", "--", "sleep", "1000"));
+        c = CTL(&daemon_, NULL, "start", "other", "j");
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.err, "j is a job"));
+        ctl_done(&c);
+        assert_state("other", "inactive");
+
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "stop", "--all");
+        print_message("%s", out);
+        for (int i = 0; i < 3; i++) {
+                assert_state(names[i], "inactive");
+                assert_int_equal(survivors(names[i]), 0);
+        }
+        assert_int_equal(survivors("j"), 0);
+        free(CTL_OK(&daemon_, NULL, EXIT_USAGE, "stop"));
+        free(CTL_OK(&daemon_, NULL, EXIT_USAGE, "stop", "--all", "web"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* A start that fails to its goal: exit 1 and the reason on its line. */
+static void test_failed_outcome(void **state) {
+        _cleanup_free_ char *out = NULL;
+
+        start("failout", "[program:broken]\ncommand = /nonexistent/binary\nautostart = false\nrestart = never\n");
+        out = CTL_OK(&daemon_, NULL, 1, "start", "broken");
+        print_message("%s", out);
+        assert_true(strneq(out, "broken: failed: ", 16));
+        assert_non_null(strstr(out, "/nonexistent/binary"));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* A client that asked to wait and went away: the stop goes on, corrald
+ * serves the next client. */
+static void test_waiter_leaves(void **state) {
+        _cleanup_free_ char *body = NULL;
+
+        assert_true(asprintf(&body, "[program:slow]\ncommand = sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n"
+                                    "stop_timeout = 1s\n") > 0);
+        start("leaves", body);
+        wait_state(&daemon_, "slow", "running");
+        usleep(300 * 1000);
+        int fd = raw_connect(&daemon_);
+        raw_send_str(fd, "{\"method\":\"stop\",\"params\":{\"units\":[\"slow\"],\"wait\":true}}\n");
+        char *line = NULL;
+        assert_int_equal(raw_read_line(fd, 200, &line), -ETIMEDOUT); /* no answer before it is done */
+        close(fd);
+        int fd2 = raw_connect(&daemon_);
+        assert_status_ok(fd2);
+        close(fd2);
+        wait_state(&daemon_, "slow", "inactive");
+        assert_true(test_daemon_alive(&daemon_));
+
+        /* and one that stays gets its outcomes */
+        free(CTL_OK(&daemon_, NULL, 0, "start", "slow"));
+        usleep(300 * 1000); /* running from its exec: give the shell time to set its trap */
+        fd = raw_connect(&daemon_);
+        raw_send_str(fd, "{\"method\":\"stop\",\"params\":{\"units\":[\"slow\"],\"wait\":true}}\n");
+        json_t *reply = raw_read_reply(fd);
+        json_t *o = json_array_get(json_object_get(json_object_get(reply, "result"), "outcomes"), 0);
+        assert_string_equal(json_string_value(json_object_get(o, "unit")), "slow");
+        assert_true(json_is_true(json_object_get(o, "ok")));
+        assert_true(json_integer_value(json_object_get(o, "duration_usec")) >= 900 * 1000);
+        json_decref(reply);
+        close(fd);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_add_scale, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stop_waits, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_failed_outcome, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_waiter_leaves, setup, teardown),
+        };
+
+        test_require_cgroup2_root();
+        if (!getenv("CORRAL_DEMO_SERVICE") || !getenv("CORRALCTL")) {
+                fprintf(stderr, "SKIP: $CORRAL_DEMO_SERVICE or $CORRALCTL is not set: run the tests through meson\n");
+                return 77;
+        }
+        return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
+}
