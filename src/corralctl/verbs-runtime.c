@@ -62,8 +62,7 @@ static int units_request(corral *c, const Args *a, const char *method, const cha
         int r;
 
         if (a->all == !!a->args[0]) {
-                fprintf(stderr, "corralctl %s: name units (UNIT, SERVICE, 'GLOB*') or give --all, not both\n",
-                        method);
+                fprintf(stderr, "corralctl %s: name units (UNIT, SERVICE, 'GLOB*') or give --all, not both\n", method);
                 return EXIT_USAGE;
         }
         r = corral_request(c, method, (names_t) a->args, request_flags(a), &o);
@@ -282,8 +281,7 @@ int verb_apply(corral *c, const Args *a) {
         }
         r = apply_file_parse(text, &names, &bodies, &line);
         if (r == -EINVAL) {
-                fprintf(stderr, "corralctl apply: %s:%u: only [program:NAME] sections belong here\n", a->args[0],
-                        line);
+                fprintf(stderr, "corralctl apply: %s:%u: only [program:NAME] sections belong here\n", a->args[0], line);
                 return EXIT_FAIL;
         }
         k = r >= 0 ? strv_length(names) : 0;

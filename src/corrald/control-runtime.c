@@ -50,9 +50,9 @@ static json_t *pending_new(json_t *result) {
 /* ---- start, stop, restart ---- */
 
 static UnitRequest method_request(ControlMethod m) {
-        return m == CONTROL_METHOD_START ? UNIT_REQUEST_START
-             : m == CONTROL_METHOD_STOP  ? UNIT_REQUEST_STOP
-                                         : UNIT_REQUEST_RESTART;
+        return m == CONTROL_METHOD_START  ? UNIT_REQUEST_START
+               : m == CONTROL_METHOD_STOP ? UNIT_REQUEST_STOP
+                                          : UNIT_REQUEST_RESTART;
 }
 
 /* The units of req, or NULL after replying why not. */
@@ -162,9 +162,8 @@ static int method_cat(ControlClient *c, const ControlRequest *req) {
         }
         if (r < 0)
                 return control_client_reply_error(c, r, /* message= */ NULL);
-        return control_client_reply(
-                c, json_pack("{s:s, s:I, s:b, s:s}", "file", file, "line", (json_int_t) line, "runtime", runtime,
-                             "text", text));
+        return control_client_reply(c, json_pack("{s:s, s:I, s:b, s:s}", "file", file, "line", (json_int_t) line,
+                                                 "runtime", runtime, "text", text));
 }
 
 /* Replies with the counts at once, or (wait) once what the change

@@ -123,15 +123,14 @@ static int call_counted(corral *c, const char *method, json_t *params, unsigned 
         return r;
 }
 
-int corral_request(corral *c, const char *method, const char *const *names, unsigned flags,
-                   corral_outcomes **ret) {
+int corral_request(corral *c, const char *method, const char *const *names, unsigned flags, corral_outcomes **ret) {
         bool reload = method && strcmp(method, "reload") == 0;
         bool any = names && names[0];
         json_t *params, *array = NULL;
         int r;
 
-        if (!method || (!reload && strcmp(method, "start") != 0 && strcmp(method, "stop") != 0 &&
-                        strcmp(method, "restart") != 0))
+        if (!method ||
+            (!reload && strcmp(method, "start") != 0 && strcmp(method, "stop") != 0 && strcmp(method, "restart") != 0))
                 return -EINVAL;
         if (reload ? any || (flags & (CORRAL_ALL | CORRAL_ALL_AT_ONCE)) : any == !!(flags & CORRAL_ALL))
                 return -EINVAL;
@@ -210,8 +209,7 @@ static int dup_out(const char *s, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int corral_cat(corral *c, const char *name, char **ret_file, unsigned *ret_line, int *ret_runtime,
-               char **ret_text) {
+int corral_cat(corral *c, const char *name, char **ret_file, unsigned *ret_line, int *ret_runtime, char **ret_text) {
         _cleanup_free_ char *file = NULL, *text = NULL;
         json_auto_t *result = NULL;
         int r;

@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -173,10 +176,11 @@ static void test_apply(void **state) {
 
         start("apply", "");
         assert_true(asprintf(&list, "%s/list.ini", runtime_dir) > 0);
-        write_apply(list, "# the fleet\n"
-                          "[program:keep]\ncommand = sleep 1001\n\n"
-                          "[program:change]\ncommand = sleep 1002\n"
-                          "[program:drop]\ncommand = sleep 1003\nstop_timeout = 2s\n");
+        write_apply(list,
+                    "# the fleet\n"
+                    "[program:keep]\ncommand = sleep 1001\n\n"
+                    "[program:change]\ncommand = sleep 1002\n"
+                    "[program:drop]\ncommand = sleep 1003\nstop_timeout = 2s\n");
         out = CTL_OK(&daemon_, NULL, 0, "apply", list);
         print_message("%s", out);
         assert_non_null(strstr(out, "3 added, 0 removed, 0 changed"));
@@ -185,8 +189,9 @@ static void test_apply(void **state) {
         drop = unit_main_pid(&daemon_, "drop");
         assert_true(keep > 0 && change > 0 && drop > 0);
 
-        write_apply(list, "[program:keep]\ncommand = sleep 1001\n"
-                          "[program:change]\ncommand = sleep 1004\n");
+        write_apply(list,
+                    "[program:keep]\ncommand = sleep 1001\n"
+                    "[program:change]\ncommand = sleep 1004\n");
         free(out);
         out = CTL_OK(&daemon_, NULL, 0, "apply", list);
         print_message("%s", out);
@@ -332,8 +337,9 @@ static void test_names(void **state) {
         pid_t before[3], after[3];
         char names[3][16];
 
-        start("names", "[program:web]\ncommand = sleep 1000\ninstances = 3\n"
-                       "[program:other]\ncommand = sleep 1000\n");
+        start("names",
+              "[program:web]\ncommand = sleep 1000\ninstances = 3\n"
+              "[program:other]\ncommand = sleep 1000\n");
         for (int i = 0; i < 3; i++) {
                 snprintf(names[i], sizeof(names[i]), "web@%d", i);
                 wait_state(&daemon_, names[i], "running");
@@ -410,8 +416,9 @@ static void test_failed_outcome(void **state) {
 static void test_waiter_leaves(void **state) {
         _cleanup_free_ char *body = NULL;
 
-        assert_true(asprintf(&body, "[program:slow]\ncommand = sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n"
-                                    "stop_timeout = 1s\n") > 0);
+        assert_true(asprintf(&body,
+                             "[program:slow]\ncommand = sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'\n"
+                             "stop_timeout = 1s\n") > 0);
         start("leaves", body);
         wait_state(&daemon_, "slow", "running");
         usleep(300 * 1000);
@@ -441,6 +448,74 @@ static void test_waiter_leaves(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- rolling restart ---- */
+
+static bool answers(int port) {
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        const char req[] = "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        struct timeval tv = { .tv_sec = 1 };
+        char buf[64] = {};
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        assert_true(fd >= 0);
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || write(fd, req, sizeof(req) - 1) < 0)
+                return false;
+        return read(fd, buf, sizeof(buf) - 1) > 0 && strstr(buf, " 200 ");
+}
+
+/* Three health-checked instances added at run time: add returns when all
+ * three answer; "corralctl restart web" rolls them one at a time, at least
+ * two answering at every moment (the test polls them while corralctl
+ * runs), and returns once the last one is ready again. */
+static void test_rolling_restart(void **state) {
+        const char *demo = getenv("CORRAL_DEMO_SERVICE");
+        _cleanup_free_ char *out = NULL;
+        int ports[3], fewest = 3;
+
+        start("roll", "[corral]\nport_range = 24200-24230\n");
+        out = CTL_OK(&daemon_, NULL, 0, "add", "web", "instances=3", "port=auto", "ready=health",
+                     "health_url=http://127.0.0.1:${PORT}/api/status", "health_interval=200ms", "health_timeout=300ms",
+                     "health_threshold=3", "output=null", "--", demo, "-port", "${PORT}");
+        print_message("%s", out);
+        for (int i = 0; i < 3; i++) {
+                char name[16];
+                snprintf(name, sizeof(name), "web@%d", i);
+                json_t *u = unit_json(&daemon_, name);
+                assert_non_null(u);
+                ports[i] = (int) json_integer_value(json_object_get(u, "port"));
+                json_decref(u);
+                assert_true(answers(ports[i])); /* ready when add returned */
+        }
+        assert_int_equal(test_daemon_log_count(&daemon_, "(health check passed)"), 3);
+
+        pid_t pid = ctl_spawn(&daemon_, /* user= */ NULL, -1, -1, (const char *const[]) { "restart", "web", NULL });
+        int status = -1;
+        for (;;) {
+                int n = 0, ws;
+                pid_t k = waitpid(pid, &ws, WNOHANG);
+                assert_true(k >= 0);
+                if (k == pid) {
+                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                        break;
+                }
+                for (int i = 0; i < 3; i++)
+                        n += answers(ports[i]);
+                fewest = MIN(fewest, n);
+                usleep(20 * 1000);
+        }
+        assert_int_equal(status, 0);
+        /* returned once the third restarted instance passed its check */
+        assert_int_equal(test_daemon_log_count(&daemon_, "(health check passed)"), 6);
+        print_message("fewest instances answering during the roll: %d\n", fewest);
+        assert_true(fewest >= 2);
+        for (int i = 0; i < 3; i++)
+                assert_true(answers(ports[i]));
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_add_scale, setup, teardown),
@@ -450,6 +525,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failed_outcome, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiter_leaves, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_rolling_restart, setup, teardown),
         };
 
         test_require_cgroup2_root();
