@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "control-util.h"
+#include "corral/corral.h"
 #include "fileio.h"
 #include "macro.h"
 #include "test-util.h"
@@ -34,7 +35,10 @@
 #define EXIT_USAGE 2   /* corralctl: a usage error */
 #define EXIT_NO_UNIT 4 /* corralctl: no such unit */
 
+#define TEST_USER "corral-rt-user"
+
 static TestDaemon daemon_;
+static bool user_created;
 static char *runtime_dir; /* runtime_directory of the test's corrald, kept across its restarts */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -448,6 +452,123 @@ static void test_waiter_leaves(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- permissions ---- */
+
+/* With status_public, another user may cat but not add, remove, scale or
+ * apply (EPERM, exit 1), nor stop with wait; nothing changes. */
+static void test_permissions(void **state) {
+        _cleanup_free_ char *list = NULL, *out = NULL;
+        Ctl c;
+
+        start("perm", "[corral]\nstatus_public = yes\n[program:fixed]\ncommand = sleep 1000\n");
+        open_socket_dir(&daemon_);
+        require_user(&daemon_, TEST_USER);
+        wait_state(&daemon_, "fixed", "running");
+        pid_t fixed = unit_main_pid(&daemon_, "fixed");
+
+        out = CTL_OK(&daemon_, TEST_USER, 0, "cat", "fixed");
+        assert_non_null(strstr(out, "[program:fixed]"));
+        assert_true(asprintf(&list, "%s/list.ini", daemon_.dir) > 0);
+        write_apply(list, "[program:x]\ncommand = sleep 1000\n");
+        assert_int_equal(chmod(list, 0644), 0);
+        const char *const denied[][4] = {
+                { "add", "x", "command=sleep 1000", NULL },
+                { "remove", "fixed", NULL },
+                { "scale", "fixed", "2", NULL },
+                { "apply", list, NULL },
+                { "stop", "fixed", NULL },
+                { "restart", "--all", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(denied); i++) {
+                c = ctl_argv(&daemon_, TEST_USER, denied[i]);
+                if (c.status != 1 || !strstr(c.err, "permission denied"))
+                        print_message("%s: exit %d: %s\n", denied[i][0], c.status, c.err);
+                assert_int_equal(c.status, 1);
+                assert_non_null(strstr(c.err, "permission denied"));
+                ctl_done(&c);
+        }
+        assert_false(unit_exists("x"));
+        assert_int_equal(unit_main_pid(&daemon_, "fixed"), fixed);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
+/* ---- libcorral ---- */
+
+/* The library's calls as a program would make them: add and wait, the
+ * outcomes' accessors, a waiting stop, cat, apply, and the arguments it
+ * refuses before sending anything. */
+static void test_libcorral(void **state) {
+        corral *c = NULL;
+        corral_outcomes *o = NULL;
+        corral_counts n = {};
+        char *file = NULL, *text = NULL;
+        unsigned line = 0;
+        int runtime = -1;
+
+        start("lib", "");
+        assert_int_equal(corral_open(daemon_.socket, &c), 0);
+        assert_int_equal(corral_add(c, "svc", "command = sleep 1000\ninstances = 2\n", CORRAL_WAIT, &n, &o), 0);
+        assert_int_equal(n.added, 2);
+        assert_int_equal(corral_outcomes_count(o), 2);
+        assert_int_equal(corral_outcomes_ok(o), 1);
+        for (size_t i = 0; i < 2; i++) {
+                assert_true(strneq(corral_outcome_unit(o, i), "svc@", 4));
+                assert_int_equal(corral_outcome_ok(o, i), 1);
+                assert_string_equal(corral_outcome_state(o, i), "running");
+                assert_null(corral_outcome_reason(o, i));
+                assert_true(corral_outcome_duration_usec(o, i) < 30 * USEC_PER_SEC);
+        }
+        assert_int_equal(corral_outcome_ok(o, 2), -1);
+        assert_null(corral_outcome_unit(o, 2));
+        o = corral_outcomes_free(o);
+
+        const char *svc[] = { "svc", NULL }, *bad[] = { "svc", "nosuch", NULL };
+        assert_int_equal(corral_request(c, "stop", bad, CORRAL_WAIT, &o), -ENOENT);
+        assert_non_null(strstr(corral_last_error(c), "nosuch"));
+        assert_int_equal(corral_request(c, "stop", svc, CORRAL_WAIT, &o), 0);
+        assert_int_equal(corral_outcomes_count(o), 2);
+        assert_string_equal(corral_outcome_state(o, 0), "inactive");
+        o = corral_outcomes_free(o);
+        assert_int_equal(survivors("svc@0") + survivors("svc@1"), 0);
+        assert_int_equal(corral_request(c, "start", NULL, CORRAL_ALL | CORRAL_WAIT, &o), 0);
+        assert_int_equal(corral_outcomes_count(o), 2);
+        o = corral_outcomes_free(o);
+        /* without wait: applied, no outcomes */
+        assert_int_equal(corral_request(c, "restart", svc, CORRAL_ALL_AT_ONCE, &o), 0);
+        assert_int_equal(corral_outcomes_count(o), 0);
+        o = corral_outcomes_free(o);
+
+        assert_int_equal(corral_cat(c, "svc", &file, &line, &runtime, &text), 0);
+        assert_non_null(strstr(file, "/services/svc.conf"));
+        assert_int_equal(line, 1);
+        assert_int_equal(runtime, 1);
+        assert_non_null(strstr(text, "instances = 2"));
+        free(file);
+        free(text);
+        assert_int_equal(corral_cat(c, "nosuch", NULL, NULL, NULL, NULL), -ENOENT);
+
+        corral_service list[] = { { "one", "command = sleep 1000\n" } };
+        assert_int_equal(corral_apply(c, list, 1, CORRAL_WAIT, &n, &o), 0);
+        assert_int_equal(n.added, 1);
+        assert_int_equal(n.removed, 2);
+        assert_int_equal(corral_outcomes_count(o), 3);
+        o = corral_outcomes_free(o);
+        assert_int_equal(corral_scale(c, "one", 2, 0, &n, NULL), 0);
+        assert_int_equal(corral_remove(c, "one", CORRAL_WAIT, &n, NULL), 0);
+        assert_int_equal(n.removed, 2);
+
+        /* refused before anything is sent */
+        assert_int_equal(corral_request(c, "stop", NULL, CORRAL_WAIT, NULL), -EINVAL);
+        assert_int_equal(corral_request(c, "stop", svc, CORRAL_ALL, NULL), -EINVAL);
+        assert_int_equal(corral_request(c, "kill", svc, 0, NULL), -EINVAL);
+        assert_int_equal(corral_request(c, "reload", svc, 0, NULL), -EINVAL);
+        assert_int_equal(corral_add(c, "", "command = x", 0, NULL, NULL), -EINVAL);
+        assert_int_equal(corral_apply(c, NULL, 1, 0, NULL, NULL), -EINVAL);
+        assert_int_equal(corral_request(c, "reload", NULL, CORRAL_WAIT, NULL), 0);
+        corral_close(c);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- rolling restart ---- */
 
 static bool answers(int port) {
@@ -526,6 +647,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failed_outcome, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiter_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rolling_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_libcorral, setup, teardown),
         };
 
         test_require_cgroup2_root();
@@ -533,5 +656,8 @@ int main(void) {
                 fprintf(stderr, "SKIP: $CORRAL_DEMO_SERVICE or $CORRALCTL is not set: run the tests through meson\n");
                 return 77;
         }
-        return cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
+        user_created = ensure_user(TEST_USER);
+        int r = cmocka_run_group_tests_name("runtime", tests, NULL, NULL);
+        remove_user(TEST_USER, user_created);
+        return r;
 }
