@@ -89,6 +89,16 @@ static bool check(ControlClient *c, Unit **units, UnitRequest kind) {
         return true;
 }
 
+/* Removes the jobs from the NULL-terminated units. */
+static void drop_jobs(Unit **units) {
+        Unit **to = units;
+
+        for (Unit **u = units; *u; u++)
+                if (!unit_status_is_job(*u))
+                        *to++ = *u;
+        *to = NULL;
+}
+
 int control_runtime_units(ControlClient *c, const ControlRequest *req) {
         _cleanup_free_ Unit **units = resolve(c, req);
         UnitRequest kind = method_request(req->method);
@@ -97,7 +107,11 @@ int control_runtime_units(ControlClient *c, const ControlRequest *req) {
         json_t *pending = NULL;
         int r;
 
-        if (!units || !check(c, units, kind))
+        if (!units)
+                return 0;
+        if (req->all && kind != UNIT_REQUEST_STOP)
+                drop_jobs(units); /* "every unit" to start: every service (a job runs once) */
+        if (!check(c, units, kind))
                 return 0;
         if (req->wait && !(pending = pending_new(json_object())))
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);

@@ -398,6 +398,14 @@ static void test_names(void **state) {
                 assert_int_equal(survivors(names[i]), 0);
         }
         assert_int_equal(survivors("j"), 0);
+        /* start --all: every service again, and not the job (it ran once) */
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "start", "--all");
+        assert_null(strstr(out, "j:"));
+        for (int i = 0; i < 3; i++)
+                assert_state(names[i], "running");
+        assert_state("other", "running");
+        assert_state("j", "inactive");
         free(CTL_OK(&daemon_, NULL, EXIT_USAGE, "stop"));
         free(CTL_OK(&daemon_, NULL, EXIT_USAGE, "stop", "--all", "web"));
         assert_true(test_daemon_stop_cleanly(&daemon_));
