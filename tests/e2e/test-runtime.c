@@ -460,6 +460,39 @@ static void test_waiter_leaves(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* A change that does not become ready stops the roll at the first
+ * instance: add (with wait) says which failed and which were not
+ * restarted, exits 1, and the other two keep their old processes. */
+static void test_roll_stops(void **state) {
+        const char *demo = getenv("CORRAL_DEMO_SERVICE");
+        pid_t before[3];
+        char names[3][16];
+
+        start("rollstop", "[corral]\nport_range = 24240-24270\n");
+#define WEB_KEYS                                                                                      \
+        "instances=3", "port=auto", "ready=health", "health_url=http://127.0.0.1:${PORT}/api/status", \
+                "health_interval=100ms", "health_timeout=300ms", "start_timeout=1s", "restart=never", "output=null"
+        free(CTL_OK(&daemon_, NULL, 0, "add", "web", WEB_KEYS, "--", demo, "-port", "${PORT}"));
+        for (int i = 0; i < 3; i++) {
+                snprintf(names[i], sizeof(names[i]), "web@%d", i);
+                before[i] = unit_main_pid(&daemon_, names[i]);
+                assert_true(before[i] > 0);
+        }
+        /* the new version never answers its health check */
+        Ctl c = CTL(&daemon_, NULL, "add", "web", WEB_KEYS, "--", "sleep", "1000");
+        print_message("%s%s", c.out, c.err);
+        assert_int_equal(c.status, 1);
+        assert_non_null(strstr(c.out, "web@0: failed: "));
+        assert_non_null(strstr(c.out, "web@1: failed: not restarted"));
+        assert_non_null(strstr(c.out, "web@2: failed: not restarted"));
+        ctl_done(&c);
+        assert_int_equal(unit_main_pid(&daemon_, "web@1"), before[1]);
+        assert_int_equal(unit_main_pid(&daemon_, "web@2"), before[2]);
+        assert_state("web@1", "running");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+#undef WEB_KEYS
+}
+
 /* ---- permissions ---- */
 
 /* With status_public, another user may cat but not add, remove, scale or
@@ -655,6 +688,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_failed_outcome, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiter_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rolling_restart, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_roll_stops, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_libcorral, setup, teardown),
         };
