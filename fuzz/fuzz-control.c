@@ -184,6 +184,12 @@ static void check_request(const ControlRequest *req) {
                 break;
         case CONTROL_METHOD_RUN:
                 assert(req->argv && req->argv[0]);
+                for (size_t i = 0; i < 3; i++)
+                        assert(req->stdio[i] >= -1 && req->stdio[i] < CONTROL_FDS_MAX &&
+                               (req->has_stdio || req->stdio[i] == -1));
+                assert(req->stop_signal >= 0 && req->stop_signal <= SIGRTMAX);
+                for (char **e = req->limits; e && *e; e++)
+                        assert(strchr(*e, '=') && **e != '=');
                 break;
         case CONTROL_METHOD_CANCEL:
         case CONTROL_METHOD_WAIT:

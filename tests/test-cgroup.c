@@ -7,6 +7,7 @@
  * runner itself never moves). Every real test removes its cgroup and every
  * process it started in its teardown, also when it fails. */
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -16,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +28,7 @@
 #include "pidref.h"
 #include "spawn.h"
 #include "strv.h"
+#include "syscall.h"
 #include "test-util.h"
 
 #define NAME_64 "a123456789b123456789c123456789d123456789e123456789f123456789g123"
@@ -526,9 +527,41 @@ static void assert_proc_cgroup(pid_t pid, const char *expected) {
 
 /* ---- The tree ---- */
 
+/* tree_open() in a forked child, which reports what came back: record
+ * locks do not conflict within one process, so only another process can
+ * see ours. */
+static int tree_open_elsewhere(Fixture *f, const char *path, pid_t *ret_owner) {
+        struct {
+                int r;
+                pid_t owner;
+        } rep = { INT_MIN, -1 };
+        PidRef *ref = fixture_add_proc(f);
+        int fds[2];
+        pid_t pid;
+
+        assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                CgroupTree *t = NULL;
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                rep.r = tree_open(path, /* delegated= */ false, &t, ret_owner ? &rep.owner : NULL);
+                _exit(write(fds[1], &rep, sizeof(rep)) == sizeof(rep) ? 0 : 1);
+        }
+        safe_close(fds[1]);
+        assert_int_equal(pidref_set_pid(ref, pid), 0);
+        assert_int_equal(read(fds[0], &rep, sizeof(rep)), sizeof(rep));
+        safe_close(fds[0]);
+        siginfo_t si = reap(ref);
+        assert_int_equal(si.si_code, CLD_EXITED);
+        if (ret_owner)
+                *ret_owner = rep.owner;
+        return rep.r;
+}
+
 static void test_tree_open(void **state) {
         Fixture *f = *state;
-        CgroupTree *t2 = NULL;
         pid_t owner = -1;
 
         /* setup_tree opened it: created, locked, inotify ready */
@@ -540,25 +573,90 @@ static void test_tree_open(void **state) {
         assert_true(f->tree->root_fd >= 0);
         assert_true(f->tree->inotify_fd >= 0);
 
-        /* the lock: another open file description cannot take it */
-        _cleanup_close_ int fd = open(f->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(fd >= 0);
-        assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
-        assert_int_equal(errno, EWOULDBLOCK);
-
-        /* a second open: -EBUSY, no owner known (no supervisor leaf), the
+        /* the lock: another process cannot take it, and learns who holds
+         * it (from the lock itself: there is no supervisor leaf); the
          * directory stays */
-        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, &owner), -EBUSY);
-        assert_null(t2);
-        assert_int_equal(owner, 0);
-        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, /* ret_owner= */ NULL), -EBUSY);
-        assert_null(t2);
+        assert_true(f->tree->lock_fd >= 0);
+        assert_int_equal(tree_open_elsewhere(f, f->path, &owner), -EBUSY);
+        assert_int_equal(owner, getpid());
+        assert_int_equal(tree_open_elsewhere(f, f->path, /* ret_owner= */ NULL), -EBUSY);
         assert_true(path_exists(f->fs_path));
 
         /* once released, it opens again, and is not ours to remove */
         f->tree = cgroup_tree_free(f->tree);
         assert_int_equal(tree_open(f->path, /* delegated= */ false, &f->tree, /* ret_owner= */ NULL), 0);
         assert_false(f->tree->created);
+}
+
+/* corrald killed during a mass start: its children that have not exec'd
+ * yet still hold copies of all its fds. The lock must go with corrald all
+ * the same. Here "corrald" is a forked process that opens the tree and
+ * forks a child that keeps its fds (and never exec's); it is SIGKILLed,
+ * and the tree opens at once while that child still holds the lock's fd. */
+static void test_tree_lock_dies_with_owner(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *lock_path = NULL;
+        _cleanup_close_ int child_pidfd = -EBADF;
+        int up[2] = { -EBADF, -EBADF }, hold[2] = { -EBADF, -EBADF };
+        PidRef *owner = fixture_add_proc(f);
+        pid_t pid, child = 0;
+
+        assert_true(asprintf(&lock_path, "%s/cgroup.threads", f->fs_path) >= 0);
+        assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(hold, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                CgroupTree *t = NULL;
+                char c;
+
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (tree_open(f->path, /* delegated= */ false, &t, /* ret_owner= */ NULL) < 0)
+                        _exit(1);
+                pid_t k = fork();
+                if (k == 0) {
+                        /* holds every fd of its parent until hold[] closes */
+                        safe_close(hold[1]);
+                        (void) !read(hold[0], &c, 1);
+                        _exit(0);
+                }
+                (void) !write(up[1], &k, sizeof(k));
+                for (;;)
+                        pause();
+        }
+        assert_int_equal(pidref_set_pid(owner, pid), 0);
+        up[1] = safe_close(up[1]);
+        hold[0] = safe_close(hold[0]);
+        assert_int_equal(read(up[0], &child, sizeof(child)), sizeof(child));
+        child_pidfd = sys_pidfd_open(child);
+        assert_true(child_pidfd >= 0);
+
+        assert_int_equal(pidref_kill(owner, SIGKILL), 0);
+        siginfo_t si = reap(owner);
+        assert_int_equal(si.si_code, CLD_KILLED);
+        /* the child lives on with its copy of the lock's fd … */
+        bool holds = false, holds_dir = false;
+        _cleanup_free_ char *fd_dir = NULL;
+        assert_true(asprintf(&fd_dir, "/proc/%d/fd", (int) child) >= 0);
+        DIR *d = opendir(fd_dir);
+        assert_non_null(d);
+        for (struct dirent *de; (de = readdir(d));) {
+                char target[PATH_MAX] = {}, link[PATH_MAX];
+                snprintf(link, sizeof(link), "%s/%s", fd_dir, de->d_name);
+                if (readlink(link, target, sizeof(target) - 1) > 0 && streq(target, lock_path))
+                        holds = true;
+                if (streq(target, f->fs_path)) /* where a flock() would be */
+                        holds_dir = true;
+        }
+        closedir(d);
+        assert_true(holds || holds_dir);
+        /* … and the tree is ours at once */
+        assert_int_equal(tree_open(f->path, /* delegated= */ false, &f->tree, /* ret_owner= */ NULL), 0);
+
+        hold[1] = safe_close(hold[1]);
+        struct pollfd p = { .fd = child_pidfd, .events = POLLIN };
+        assert_int_equal(poll(&p, 1, 10 * 1000), 1);
+        up[0] = safe_close(up[0]);
 }
 
 static void test_tree_open_errors(void **state) {
@@ -666,7 +764,6 @@ static void test_tree_enter_release(void **state) {
         _cleanup_free_ char *own = NULL, *supervisor = NULL, *supervisor_fs = NULL;
         _cleanup_close_ int unit = -EBADF;
         int up[2] = { -EBADF, -EBADF }, down[2] = { -EBADF, -EBADF };
-        CgroupTree *t2 = NULL;
         pid_t owner = 0;
         PidRef *child;
 
@@ -685,10 +782,9 @@ static void test_tree_enter_release(void **state) {
 
         assert_int_equal(parent_step(up[0], down[1], /* go= */ false), 0);
         assert_proc_cgroup(child->pid, supervisor);
-        /* the lock is held (shared with the child); the owner is named */
-        assert_int_equal(tree_open(f->path, /* delegated= */ false, &t2, &owner), -EBUSY);
-        assert_null(t2);
-        assert_int_equal(owner, child->pid);
+        /* the lock is held (by us, who opened the tree); the owner is named */
+        assert_int_equal(tree_open_elsewhere(f, f->path, &owner), -EBUSY);
+        assert_int_equal(owner, getpid());
         /* the supervisor is not a unit */
         _cleanup_strv_free_ char **names = NULL;
         assert_int_equal(cgroup_tree_list(f->tree, &names), 0);
@@ -1069,6 +1165,7 @@ static int run_parsers(void) {
 static int run_real(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_tree_open, setup_tree, teardown),
+                cmocka_unit_test_setup_teardown(test_tree_lock_dies_with_owner, setup_bare, teardown),
                 cmocka_unit_test_setup_teardown(test_tree_open_errors, setup_bare, teardown),
                 cmocka_unit_test_setup_teardown(test_tree_list, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_tree_enter_release, setup_tree, teardown),

@@ -18,8 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,26 +57,77 @@ typedef struct FakeServer {
         char dir[48];
         char path[sizeof_field(struct sockaddr_un, sun_path)];
         pid_t pid;
+        int report_fd; /* what the server received: the request line, then its descriptors */
 } FakeServer;
 
-/* The child: accepts one client, reads its first request line, writes
- * reply (len bytes), then drains until the client closes; with an empty
- * reply, closes the connection at once. */
-_noreturn_ static void fake_server_run(int listen_fd, const char *reply, size_t len) {
-        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+#define FAKE_FDS_MAX 8
+
+/* Reads the client's first request line with recvmsg(), collecting the
+ * descriptors that came with it. Returns the line's length, or -1. */
+static ssize_t fake_server_recv(int fd, char *buf, size_t size, int *fds, size_t *n_fds) {
+        size_t len = 0;
+
+        *n_fds = 0;
+        while (len < size && !memchr(buf, '\n', len)) {
+                union {
+                        struct cmsghdr align;
+                        char buf[CMSG_SPACE(sizeof(int) * FAKE_FDS_MAX)];
+                } control;
+                struct iovec iov = { .iov_base = buf + len, .iov_len = size - len };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = sizeof(control) };
+                ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+                if (n <= 0)
+                        return -1;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+                                for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
+                                        fds[(*n_fds)++] = ((int *) CMSG_DATA(c))[i];
+                len += (size_t) n;
+        }
+        return (ssize_t) (memchr(buf, '\n', len) ? (char *) memchr(buf, '\n', len) - buf : -1);
+}
+
+/* Tells the test what came: the request line, then one line per
+ * descriptor, "DEV INO" of what it refers to, having written "fd N\n"
+ * into it (which fails, harmlessly, on a read end). */
+static void fake_server_report(int report_fd, const char *line, size_t len, const int *fds, size_t n_fds) {
+        dprintf(report_fd, "%.*s\n", (int) len, line);
+        for (size_t i = 0; i < n_fds; i++) {
+                struct stat st = {};
+
+                (void) fstat(fds[i], &st);
+                dprintf(fds[i], "fd %zu\n", i);
+                dprintf(report_fd, "%lu %lu\n", (unsigned long) st.st_dev, (unsigned long) st.st_ino);
+                close(fds[i]);
+        }
+        close(report_fd);
+}
+
+/* The child: accepts one client, reads its first request line, reports
+ * it, writes reply (len bytes), then drains until the client closes; with
+ * an empty reply, closes the connection at once. */
+_noreturn_ static void fake_server_run(int listen_fd, int report_fd, const char *reply, size_t len) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), fds[FAKE_FDS_MAX];
+        static char line[128 * 1024];
+        size_t n_fds;
+        ssize_t n;
         char c;
 
         if (fd < 0)
                 _exit(1);
-        while (read(fd, &c, 1) == 1 && c != '\n')
-                ;
+        n = fake_server_recv(fd, line, sizeof(line), fds, &n_fds);
+        if (n < 0)
+                _exit(0); /* the client closed without a request */
+        fake_server_report(report_fd, line, (size_t) n, fds, n_fds);
         if (len == 0)
                 _exit(0);
         for (size_t done = 0; done < len;) {
-                ssize_t n = send(fd, reply + done, len - done, MSG_NOSIGNAL);
-                if (n <= 0)
+                ssize_t k = send(fd, reply + done, len - done, MSG_NOSIGNAL);
+                if (k <= 0)
                         _exit(0); /* the client stopped reading: fine */
-                done += (size_t) n;
+                done += (size_t) k;
         }
         while (read(fd, &c, 1) > 0)
                 ;
@@ -82,7 +136,7 @@ _noreturn_ static void fake_server_run(int listen_fd, const char *reply, size_t 
 
 static void fake_server_start(FakeServer *f, const char *reply, size_t len) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
+        int fd, report[2];
 
         snprintf(f->dir, sizeof(f->dir), "/tmp/corral-test-fake-XXXXXX");
         assert_non_null(mkdtemp(f->dir));
@@ -92,12 +146,16 @@ static void fake_server_start(FakeServer *f, const char *reply, size_t len) {
         assert_true(fd >= 0);
         assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
         assert_int_equal(listen(fd, 1), 0);
+        assert_int_equal(pipe2(report, O_CLOEXEC), 0);
         f->pid = fork();
         assert_true(f->pid >= 0);
         if (f->pid == 0) {
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                fake_server_run(fd, reply, len);
+                close(report[0]);
+                fake_server_run(fd, report[1], reply, len);
         }
+        close(report[1]);
+        f->report_fd = report[0];
         close(fd);
 }
 
@@ -106,8 +164,30 @@ static void fake_server_stop(FakeServer *f) {
 
         assert_int_equal(waitpid(f->pid, &status, 0), f->pid);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(f->report_fd);
         unlink(f->path);
         rmdir(f->dir);
+}
+
+/* What the server received, once the reply to it has come: the request's
+ * params (a new reference) and the (dev, ino) of each descriptor. */
+static json_t *fake_server_request(FakeServer *f, dev_t *devs, ino_t *inos, size_t *n_fds) {
+        _cleanup_fclose_ FILE *in = fdopen(dup(f->report_fd), "r");
+        char line[128 * 1024];
+        unsigned long dev, ino;
+        json_t *req, *params;
+
+        assert_non_null(in);
+        assert_non_null(fgets(line, sizeof(line), in));
+        req = json_loads(line, /* flags= */ 0, /* error= */ NULL);
+        assert_non_null(req);
+        params = json_incref(json_object_get(req, "params"));
+        json_decref(req);
+        for (*n_fds = 0; *n_fds < FAKE_FDS_MAX && fscanf(in, "%lu %lu\n", &dev, &ino) == 2; (*n_fds)++) {
+                devs[*n_fds] = (dev_t) dev;
+                inos[*n_fds] = (ino_t) ino;
+        }
+        return params;
 }
 
 /* Opens a client on a fake server that answers with reply. */
@@ -210,6 +290,212 @@ static void test_event_stream(void **state) {
         assert_non_null(strstr(corral_event_json(e), "\"unit\":\"u\""));
         e = corral_event_free(e);
         assert_int_equal(corral_next_event(c, 50, &e), -ETIMEDOUT);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void assert_same_file(int fd, dev_t dev, ino_t ino) {
+        struct stat st;
+
+        assert_int_equal(fstat(fd, &st), 0);
+        assert_true(st.st_dev == dev && st.st_ino == ino);
+}
+
+static json_int_t params_int(json_t *params, const char *key) {
+        assert_true(json_is_integer(json_object_get(params, key)));
+        return json_integer_value(json_object_get(params, key));
+}
+
+/* run with descriptors: each goes once, with the request's first byte,
+ * and "stdio" says which is which; stop options and limits travel. */
+static void test_run_with_fds(void **state) {
+        const char *argv[] = { "make", NULL }, *limits[] = { "memory_max=1G", "pids_max=100", NULL };
+        _cleanup_free_ char *id = NULL;
+        json_auto_t *params = NULL, *stdio = NULL;
+        int in[2], out[2];
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        char buf[16] = {};
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"id\":\"job-1\"}}\n"));
+        corral_job_options o = {
+                .size = sizeof(o), .flags = CORRAL_JOB_STDIO, .stop_signal = SIGINT,
+                .stop_timeout_usec = USEC_PER_SEC, .kill_mode = CORRAL_KILL_MIXED, .limits = limits,
+        };
+
+        assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+        assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+        o.stdin_fd = in[0];
+        o.stdout_fd = o.stderr_fd = out[1]; /* the same one twice: sent once */
+        assert_int_equal(corral_run_with(c, &(corral_job_spec) { .argv = argv, .timeout_usec = 5 }, &o, &id), 0);
+        assert_string_equal(id, "job-1");
+
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_int_equal(n_fds, 2);
+        assert_same_file(in[0], devs[0], inos[0]);
+        assert_same_file(out[1], devs[1], inos[1]);
+        stdio = json_pack("[i,i,i]", 0, 1, 1);
+        assert_true(json_equal(json_object_get(params, "stdio"), stdio));
+        assert_int_equal(params_int(params, "stop_signal"), SIGINT);
+        assert_int_equal(params_int(params, "stop_timeout_usec"), USEC_PER_SEC);
+        assert_int_equal(params_int(params, "timeout_usec"), 5);
+        assert_string_equal(json_string_value(json_object_get(params, "kill_mode")), "mixed");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(params, "limits"), "memory_max")), "1G");
+        assert_string_equal(json_string_value(json_object_get(json_object_get(params, "limits"), "pids_max")), "100");
+        /* What the server wrote into the descriptor it got is in our pipe. */
+        assert_int_equal(read(out[0], buf, sizeof(buf) - 1), 5);
+        assert_string_equal(buf, "fd 1\n");
+        corral_close(c);
+        fake_server_stop(&f);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+}
+
+/* Bad options fail before anything is sent (the connection stays good);
+ * without CORRAL_JOB_STDIO or with -1 nothing is passed; cancel takes a
+ * signal and a grace. */
+static void test_run_options_checked(void **state) {
+        const char *argv[] = { "true", NULL }, *no_eq[] = { "memory_max", NULL };
+        corral_job_spec spec = { .argv = argv };
+        corral_job_options o = { .size = sizeof(o), .flags = CORRAL_JOB_STDIO, .stdin_fd = -1, .stdout_fd = 1000,
+                                 .stderr_fd = -1 };
+        json_auto_t *params = NULL, *stdio = NULL;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"id\":\"job-2\"}}\n"));
+
+        assert_int_equal(corral_run_with(c, &spec, &o, /* ret_id= */ NULL), -EBADF); /* fd 1000 is closed */
+        o.stdout_fd = -1;
+        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = 0 }, NULL), -EINVAL);
+        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .stop_signal = 1000 }, NULL),
+                         -EINVAL);
+        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .kill_mode = 99 }, NULL),
+                         -EINVAL);
+        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .limits = no_eq }, NULL),
+                         -EINVAL);
+        assert_int_equal(corral_cancel_with(c, "job-2", -1, CORRAL_GRACE_DEFAULT), -EINVAL);
+
+        assert_int_equal(corral_run_with(c, &spec, &o, /* ret_id= */ NULL), 0);
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_int_equal(n_fds, 0);
+        stdio = json_pack("[n,n,n]");
+        assert_true(json_equal(json_object_get(params, "stdio"), stdio));
+        assert_null(json_object_get(params, "stop_signal"));
+        assert_null(json_object_get(params, "stop_timeout_usec"));
+        assert_null(json_object_get(params, "kill_mode"));
+        assert_null(json_object_get(params, "limits"));
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_cancel_with(void **state) {
+        json_auto_t *params = NULL;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"unit\":{\"name\":\"job-3\"}}}\n"));
+
+        assert_int_equal(corral_cancel_with(c, "job-3", SIGINT, 500 * USEC_PER_MSEC), 0);
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_string_equal(json_string_value(json_object_get(params, "id")), "job-3");
+        assert_int_equal(params_int(params, "signal"), SIGINT);
+        assert_int_equal(params_int(params, "grace_usec"), 500 * USEC_PER_MSEC);
+        corral_close(c);
+        fake_server_stop(&f);
+
+        /* The job's own signal and grace: neither is sent. */
+        json_decref(params);
+        c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{}}\n"));
+        assert_int_equal(corral_cancel_with(c, "job-3", 0, CORRAL_GRACE_DEFAULT), 0);
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_null(json_object_get(params, "signal"));
+        assert_null(json_object_get(params, "grace_usec"));
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_wait_timeout(void **state) {
+        json_auto_t *params = NULL;
+        corral_units *u = NULL;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":false,\"error\":{\"errno\":\"ETIMEDOUT\",\"code\":110,"
+                                                "\"message\":\"job-4 is still running\"}}\n"));
+
+        assert_int_equal(corral_wait_timeout(c, "job-4", 250, &u), -ETIMEDOUT);
+        assert_null(u);
+        assert_string_equal(corral_last_error(c), "job-4 is still running");
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_int_equal(params_int(params, "timeout_usec"), 250 * USEC_PER_MSEC);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+static void test_results(void **state) {
+        static const struct {
+                const char *s;
+                corral_result r;
+        } table[] = {
+                { "success", CORRAL_RESULT_SUCCESS },         { "exit-code", CORRAL_RESULT_EXIT_CODE },
+                { "signal", CORRAL_RESULT_SIGNAL },           { "core-dump", CORRAL_RESULT_CORE_DUMP },
+                { "timeout", CORRAL_RESULT_TIMEOUT },         { "cancelled", CORRAL_RESULT_CANCELLED },
+                { "spawn-failed", CORRAL_RESULT_SPAWN_FAILED }, { "resources", CORRAL_RESULT_RESOURCES },
+                { "oom-kill", CORRAL_RESULT_OOM_KILL },       { "watchdog", CORRAL_RESULT_WATCHDOG },
+                { "start-limit", CORRAL_RESULT_START_LIMIT }, { "unhealthy", CORRAL_RESULT_UNHEALTHY },
+                { "exit-unknown", CORRAL_RESULT_EXIT_UNKNOWN },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                assert_int_equal(corral_result_from_string(table[i].s), table[i].r);
+                assert_string_equal(corral_result_to_string(table[i].r), table[i].s);
+        }
+        assert_int_equal(corral_result_from_string("spawn"), CORRAL_RESULT_SPAWN_FAILED); /* corrald 0.1 */
+        assert_int_equal(corral_result_from_string(NULL), CORRAL_RESULT_NONE);
+        assert_int_equal(corral_result_from_string("newer"), CORRAL_RESULT_OTHER);
+        assert_int_equal(corral_result_from_string(""), CORRAL_RESULT_OTHER);
+        assert_null(corral_result_to_string(CORRAL_RESULT_NONE));
+        assert_null(corral_result_to_string(CORRAL_RESULT_OTHER));
+        assert_null(corral_result_to_string((corral_result) 1000));
+        assert_null(corral_result_to_string((corral_result) -1));
+        assert_int_equal(corral_unit_result_enum(NULL), CORRAL_RESULT_NONE);
+        assert_int_equal(corral_event_result_enum(NULL), CORRAL_RESULT_NONE);
+}
+
+/* subscribe_jobs asks for job events; an ended job's event says how. */
+static void test_job_events(void **state) {
+        _cleanup_(corral_event_freep) corral_event *e = NULL;
+        json_auto_t *params = NULL;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{}}\n"
+                                                "{\"event\":{\"unit\":\"job-5\",\"kind\":\"job\",\"state\":\"running\","
+                                                "\"result\":\"success\",\"main_pid\":9}}\n"
+                                                "{\"event\":{\"unit\":\"job-5\",\"kind\":\"job\",\"state\":\"inactive\","
+                                                "\"result\":\"spawn-failed\",\"exit_code\":\"exited\",\"exit_status\":127,"
+                                                "\"error\":\"exec /nonexistent: No such file or directory\"}}\n"));
+
+        assert_int_equal(corral_subscribe_jobs(c), 0);
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_true(json_is_true(json_object_get(params, "jobs")));
+        assert_int_equal(corral_next_event(c, 10000, &e), 0);
+        assert_string_equal(corral_event_kind(e), "job");
+        assert_null(corral_event_exit_code(e));
+        assert_int_equal(corral_event_exit_status(e), -1);
+        assert_null(corral_event_error(e));
+        assert_int_equal(corral_event_result_enum(e), CORRAL_RESULT_SUCCESS);
+        e = corral_event_free(e);
+        assert_int_equal(corral_next_event(c, 10000, &e), 0);
+        assert_int_equal(corral_event_result_enum(e), CORRAL_RESULT_SPAWN_FAILED);
+        assert_string_equal(corral_event_exit_code(e), "exited");
+        assert_int_equal(corral_event_exit_status(e), 127);
+        assert_string_equal(corral_event_error(e), "exec /nonexistent: No such file or directory");
         corral_close(c);
         fake_server_stop(&f);
 }
@@ -577,6 +863,12 @@ int main(void) {
                 cmocka_unit_test(test_reply_closed),
                 cmocka_unit_test(test_reply_odd_fields),
                 cmocka_unit_test(test_event_stream),
+                cmocka_unit_test(test_run_with_fds),
+                cmocka_unit_test(test_run_options_checked),
+                cmocka_unit_test(test_cancel_with),
+                cmocka_unit_test(test_wait_timeout),
+                cmocka_unit_test(test_results),
+                cmocka_unit_test(test_job_events),
         };
         const struct CMUnitTest daemon[] = {
                 cmocka_unit_test(test_status),

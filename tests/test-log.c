@@ -243,6 +243,64 @@ static void test_output_file(void **state) {
         assert_return_code(rmdir(dir), errno);
 }
 
+/* What a unit that can write the directory may put where its log file
+ * was: a FIFO (with or without a reader: never blocks, refused), a
+ * symbolic link to a file of root's (refused, the target untouched; a
+ * dangling one creates nothing), a device, a directory. A regular file is
+ * opened blocking. */
+static void test_output_file_not_regular(void **state) {
+        char dir[] = "/tmp/corral-test-log-XXXXXX", buf[64] = {};
+        _cleanup_free_ char *fifo = NULL, *link = NULL, *dangling = NULL, *target = NULL, *gone = NULL,
+                            *plain = NULL;
+        _cleanup_close_ int fd = -EBADF, reader = -EBADF;
+        struct stat st;
+
+        assert_non_null(mkdtemp(dir));
+        assert_return_code(asprintf(&fifo, "%s/fifo.log", dir), errno);
+        assert_return_code(asprintf(&link, "%s/link.log", dir), errno);
+        assert_return_code(asprintf(&dangling, "%s/dangling.log", dir), errno);
+        assert_return_code(asprintf(&target, "%s/secret", dir), errno);
+        assert_return_code(asprintf(&gone, "%s/not-there", dir), errno);
+        assert_return_code(asprintf(&plain, "%s/plain.log", dir), errno);
+        assert_return_code(mkfifo(fifo, 0644), errno);
+        assert_int_equal(test_write_file(target, "root's\n"), 0);
+        assert_return_code(symlink(target, link), errno);
+        assert_return_code(symlink(gone, dangling), errno);
+
+        fd = 42;
+        alarm(10); /* an open() that blocks kills the test rather than hang it */
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, fifo, &fd), -EBADFD);
+        alarm(0);
+        assert_int_equal(fd, 42);
+        reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        assert_return_code(reader, errno);
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, fifo, &fd), -EBADFD);
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, link, &fd), -ELOOP);
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, dangling, &fd), -ELOOP);
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, "/dev/null", &fd), -EBADFD);
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, dir, &fd), -EISDIR);
+        assert_int_equal(fd, 42);
+        fd = -EBADF;
+        assert_int_equal(access(gone, F_OK), -1);
+        fd = open(target, O_RDONLY | O_CLOEXEC);
+        assert_return_code(fd, errno);
+        assert_int_equal(read(fd, buf, sizeof(buf) - 1), 7);
+        assert_string_equal(buf, "root's\n");
+        fd = safe_close(fd);
+
+        assert_int_equal(log_unit_output("web", OUTPUT_FILE, plain, &fd), 0);
+        assert_false(fcntl(fd, F_GETFL) & O_NONBLOCK);
+        assert_return_code(fstat(fd, &st), errno);
+        assert_true(S_ISREG(st.st_mode));
+
+        unlink(fifo);
+        unlink(link);
+        unlink(dangling);
+        unlink(target);
+        unlink(plain);
+        assert_return_code(rmdir(dir), errno);
+}
+
 static void test_output_inherit(void **state) {
         int fd = 42;
 
@@ -697,6 +755,7 @@ static int run_local(void) {
                 cmocka_unit_test(test_target),
                 cmocka_unit_test(test_output_null),
                 cmocka_unit_test(test_output_file),
+                cmocka_unit_test(test_output_file_not_regular),
                 cmocka_unit_test(test_output_inherit),
         };
 

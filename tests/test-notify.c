@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The notify module: notify_parse() on a table of datagrams, and the real
- * socket, fed by sd_notify() from a child and by hand-made datagrams
- * (oversized, carrying file descriptors, malformed). Needs no root. */
+/* The notify module: notify_parse() and notify_socket_path() on tables,
+ * and the real socket, fed by sd_notify() from a child and by hand-made
+ * datagrams (oversized, carrying file descriptors, malformed); its file
+ * and directory: modes, what a killed corrald left, directories that are
+ * refused. Needs no root, except where another user is needed (nobody,
+ * sending to the socket and failing to take its name): those skip. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,15 +14,19 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
 #include "notify.h"
+#include "test-util.h"
 #include "time-util.h"
 
 #define IN(s) s, sizeof(s) - 1
@@ -188,6 +195,8 @@ static void test_parse_failure_leaves_ret(_unused_ void **state) {
 
 typedef struct Fixture {
         sd_event *event;
+        char *dir;      /* a temporary directory (mkdtemp: 0700) */
+        char *sock_dir; /* dir/notify, made by notify_socket_open() */
         NotifySocket *socket;
         size_t n_received;
         struct ucred senders[RECORDED_MAX];
@@ -209,15 +218,30 @@ static void on_message(const struct ucred *sender, const NotifyMessage *msg, voi
         f->senders[f->n_received++] = *sender;
 }
 
+static void fixture_free(Fixture *f) {
+        for (size_t i = 0; i < MIN(f->n_received, (size_t) RECORDED_MAX); i++)
+                notify_message_done(&f->messages[i]);
+        notify_socket_free(f->socket);
+        sd_event_unref(f->event);
+        if (f->sock_dir)
+                (void) rmdir(f->sock_dir);
+        if (f->dir)
+                (void) rmdir(f->dir);
+        free(f->sock_dir);
+        free(f->dir);
+        free(f);
+}
+
 static int fixture_setup(void **state) {
         Fixture *f = calloc(1, sizeof(Fixture));
+        char tmpl[] = "/tmp/corral-test-notify-XXXXXX";
 
         if (!f)
                 return -1;
-        if (sd_event_new(&f->event) < 0 ||
-            notify_socket_open(f->event, /* name= */ NULL, on_message, f, &f->socket) < 0) {
-                sd_event_unref(f->event);
-                free(f);
+        if (!mkdtemp(tmpl) || !(f->dir = strdup(tmpl)) || asprintf(&f->sock_dir, "%s/notify", tmpl) < 0 ||
+            sd_event_new(&f->event) < 0 ||
+            notify_socket_open(f->event, f->sock_dir, "sock", on_message, f, &f->socket) < 0) {
+                fixture_free(f);
                 return -1;
         }
         *state = f;
@@ -225,13 +249,7 @@ static int fixture_setup(void **state) {
 }
 
 static int fixture_teardown(void **state) {
-        Fixture *f = *state;
-
-        for (size_t i = 0; i < MIN(f->n_received, (size_t) RECORDED_MAX); i++)
-                notify_message_done(&f->messages[i]);
-        notify_socket_free(f->socket);
-        sd_event_unref(f->event);
-        free(f);
+        fixture_free(*state);
         return 0;
 }
 
@@ -249,11 +267,11 @@ static void run_until(Fixture *f, size_t want) {
 static socklen_t address_of(const NotifySocket *s, struct sockaddr_un *ret) {
         const char *a = notify_socket_address(s);
 
-        assert_int_equal(a[0], '@');
+        assert_int_equal(a[0], '/');
         assert_true(strlen(a) < sizeof(ret->sun_path));
         *ret = (struct sockaddr_un) { .sun_family = AF_UNIX };
-        memcpy(ret->sun_path + 1, a + 1, strlen(a) - 1);
-        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(a));
+        memcpy(ret->sun_path, a, strlen(a));
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(a) + 1);
 }
 
 /* Sends one datagram from a fresh socket of ours, with fd (unless
@@ -306,23 +324,189 @@ static unsigned count_fds(void) {
         return n;
 }
 
-static void test_address(void **state) {
+static void test_socket_path(_unused_ void **state) {
+        static const struct {
+                const char *control, *subtree;
+                int ret;
+                const char *dir, *name;
+        } cases[] = {
+                { "/run/corral/control.sock", "/corral", 0, "/run/corral/notify", "ef3ca175847cbdc9" },
+                { "/run/corral/other.sock", "/corral", 0, "/run/corral/notify", "ef3ca175847cbdc9" },
+                { "/run/corral/control.sock", "/system.slice/corral.service", 0, "/run/corral/notify",
+                  "d727397332b8d8be" },
+                { "/control.sock", "/corral", 0, "/notify", "ef3ca175847cbdc9" },
+                { "relative.sock", "/corral", -EINVAL, NULL, NULL },
+                { "/run/corral/control.sock", "corral", -EINVAL, NULL, NULL },
+                /* DIR/notify/NAME must fit a socket address (107 bytes and a NUL) */
+                { "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/c", "/corral", 0,
+                  "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/notify", "ef3ca175847cbdc9" },
+                { "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/c", "/corral", -ENAMETOOLONG, NULL, NULL },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char *dir = (char *) "unchanged", *name = (char *) "unchanged";
+                int r = notify_socket_path(cases[i].control, cases[i].subtree, &dir, &name);
+
+                if (r != cases[i].ret)
+                        fail_msg("case %zu: %d, expected %d", i, r, cases[i].ret);
+                if (r < 0) {
+                        assert_string_equal(dir, "unchanged");
+                        assert_string_equal(name, "unchanged");
+                        continue;
+                }
+                assert_string_equal(dir, cases[i].dir);
+                assert_string_equal(name, cases[i].name);
+                free(dir);
+                free(name);
+        }
+}
+
+static mode_t mode_of(const char *path) {
+        struct stat st;
+
+        assert_int_equal(lstat(path, &st), 0);
+        return st.st_mode;
+}
+
+/* The socket is a file at dir/name, open to every user (0666) in a
+ * directory only we can write (0755, whatever the umask); freeing it
+ * removes the file. Sent to by path, it receives. */
+static void test_socket_file(void **state) {
         Fixture *f = *state;
-        _cleanup_(notify_socket_freep) NotifySocket *other = NULL;
-        char expected[64];
+        _cleanup_free_ char *expected = NULL, *umask_dir = NULL, *other_path = NULL;
+        NotifySocket *other = NULL;
 
-        snprintf(expected, sizeof(expected), "@corral-notify-%d", (int) getpid());
+        assert_true(asprintf(&expected, "%s/sock", f->sock_dir) > 0);
         assert_string_equal(notify_socket_address(f->socket), expected);
+        assert_true(S_ISSOCK(mode_of(expected)));
+        assert_int_equal(mode_of(expected) & 07777, 0666);
+        assert_int_equal(mode_of(f->sock_dir) & 07777, 0755);
 
-        /* the name is taken: a suffix */
-        assert_int_equal(notify_socket_open(f->event, /* name= */ NULL, on_message, f, &other), 0);
-        snprintf(expected, sizeof(expected), "@corral-notify-%d-1", (int) getpid());
-        assert_string_equal(notify_socket_address(other), expected);
-
+        /* a strict umask changes neither mode */
+        assert_true(asprintf(&umask_dir, "%s/strict", f->dir) > 0);
+        mode_t saved = umask(077);
+        int r = notify_socket_open(f->event, umask_dir, "s", on_message, f, &other);
+        umask(saved);
+        assert_int_equal(r, 0);
+        assert_true(asprintf(&other_path, "%s/s", umask_dir) > 0);
+        assert_int_equal(mode_of(umask_dir) & 07777, 0755);
+        assert_int_equal(mode_of(other_path) & 07777, 0666);
         send_string(other, "STATUS=other");
         send_string(f->socket, "STATUS=first");
         run_until(f, 2);
+        notify_socket_free(other);
+        assert_int_equal(access(other_path, F_OK), -1);
+        assert_int_equal(rmdir(umask_dir), 0);
+
+        /* a name is a name, not a path */
+        assert_int_equal(notify_socket_open(f->event, f->dir, "a/b", on_message, f, &other), -EINVAL);
+        assert_int_equal(notify_socket_open(f->event, f->dir, "..", on_message, f, &other), -EINVAL);
         notify_socket_free(/* s= */ NULL);
+}
+
+/* What a corrald killed by SIGKILL leaves at the path — a socket file
+ * nobody listens on, or anything else — is replaced: the path is the same
+ * for the next corrald, and adopted units keep sending to it. */
+static void test_socket_replaces_leftover(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *path = NULL;
+        NotifySocket *again = NULL;
+
+        assert_true(asprintf(&path, "%s/sock", f->sock_dir) > 0);
+        /* a killed corrald: its file stays */
+        f->socket = notify_socket_free(f->socket);
+        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+        close(fd);
+        assert_true(S_ISSOCK(mode_of(path)));
+        assert_int_equal(notify_socket_open(f->event, f->sock_dir, "sock", on_message, f, &f->socket), 0);
+        send_string(f->socket, "STATUS=again");
+        run_until(f, 1);
+
+        /* a regular file in its place */
+        f->socket = notify_socket_free(f->socket);
+        assert_int_equal(test_write_file(path, "junk"), 0);
+        assert_int_equal(notify_socket_open(f->event, f->sock_dir, "sock", on_message, f, &again), 0);
+        f->socket = again;
+        assert_true(S_ISSOCK(mode_of(path)));
+        send_string(f->socket, "STATUS=again");
+        run_until(f, 2);
+}
+
+/* A directory whoever else could write (or swap) is refused, not fixed:
+ * someone may already have taken the name there. */
+static void test_socket_dir_refused(void **state) {
+        Fixture *f = *state;
+        _cleanup_free_ char *open_dir = NULL, *link = NULL, *file = NULL, *theirs = NULL;
+        NotifySocket *s = NULL;
+
+        assert_true(asprintf(&open_dir, "%s/group-writable", f->dir) > 0);
+        assert_true(asprintf(&link, "%s/link", f->dir) > 0);
+        assert_true(asprintf(&file, "%s/file", f->dir) > 0);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        assert_int_equal(chmod(open_dir, 0775), 0);
+        assert_int_equal(symlink(f->sock_dir, link), 0);
+        assert_int_equal(test_write_file(file, ""), 0);
+
+        assert_int_equal(notify_socket_open(f->event, open_dir, "s", on_message, f, &s), -EPERM);
+        assert_int_equal(notify_socket_open(f->event, link, "s", on_message, f, &s), -ENOTDIR);
+        assert_int_equal(notify_socket_open(f->event, file, "s", on_message, f, &s), -ENOTDIR);
+        assert_null(s);
+        assert_int_equal(access(open_dir, F_OK), 0);
+        if (geteuid() == 0) {
+                /* another user's */
+                assert_true(asprintf(&theirs, "%s/theirs", f->dir) > 0);
+                assert_int_equal(mkdir(theirs, 0755), 0);
+                assert_int_equal(chown(theirs, 65534, 65534), 0);
+                assert_int_equal(notify_socket_open(f->event, theirs, "s", on_message, f, &s), -EPERM);
+                assert_null(s);
+                assert_int_equal(rmdir(theirs), 0);
+        }
+        assert_int_equal(rmdir(open_dir), 0);
+        assert_int_equal(unlink(link), 0);
+        assert_int_equal(unlink(file), 0);
+}
+
+/* Units of another user (nobody) send to the socket; that user cannot
+ * take its name: not unlink it, not bind it, not put anything beside it. */
+static void test_socket_other_user(void **state) {
+        Fixture *f = *state;
+        int status;
+        pid_t pid;
+
+        if (geteuid() != 0)
+                skip();
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd;
+
+                if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+                        _exit(10);
+                if (setenv("NOTIFY_SOCKET", notify_socket_address(f->socket), /* overwrite= */ 1) < 0 ||
+                    sd_notify(/* unset_environment= */ 0, "STATUS=from nobody") <= 0)
+                        _exit(11);
+                if (unlink(notify_socket_address(f->socket)) >= 0 || errno != EACCES)
+                        _exit(12);
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", notify_socket_address(f->socket));
+                fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0)
+                        _exit(13);
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/other", f->sock_dir);
+                if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0 || errno != EACCES)
+                        _exit(14);
+                _exit(0);
+        }
+        run_until(f, 1);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        assert_int_equal(f->senders[0].uid, 65534);
+        assert_message_equal(&f->messages[0], &(NotifyMessage) { .status = "from nobody" });
 }
 
 static void test_sd_notify_from_child(void **state) {
@@ -421,7 +605,11 @@ int main(void) {
                 cmocka_unit_test(test_parse_status_truncated),
                 cmocka_unit_test(test_parse_size),
                 cmocka_unit_test(test_parse_failure_leaves_ret),
-                cmocka_unit_test_setup_teardown(test_address, fixture_setup, fixture_teardown),
+                cmocka_unit_test(test_socket_path),
+                cmocka_unit_test_setup_teardown(test_socket_file, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_socket_replaces_leftover, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_socket_dir_refused, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_socket_other_user, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_sd_notify_from_child, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_oversized_dropped, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_fds_dropped, fixture_setup, fixture_teardown),

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -248,6 +249,8 @@ static void run_success(Fixture *f, const SpawnCredentials *creds, uid_t uid, gi
 
         assert_true(asprintf(&work, "%s/work dir", f->dir) >= 0);
         assert_true(asprintf(&out, "%s/out", f->dir) >= 0);
+        /* the child enters it as the user: mkdtemp() made the parent 0700 */
+        assert_int_equal(chmod(f->dir, 0755), 0);
         assert_int_equal(mkdir(work, 0755), 0);
         out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         assert_true(out_fd >= 0);
@@ -536,6 +539,104 @@ static void test_spawn_chdir_missing(void **state) {
         assert_spawn_fails(f, &p, -ENOENT, SPAWN_STEP_CHDIR);
 }
 
+/* The directory is entered as the target user, not as root: below a
+ * directory only root may enter, the user gets EACCES — for a directory
+ * that exists as for one that does not, so the outcome tells nothing
+ * about what is there. Root (no credentials) enters it. */
+static void test_spawn_chdir_as_user(void **state) {
+        _cleanup_(spawn_credentials_done) SpawnCredentials creds = {};
+        _cleanup_free_ char *secret = NULL, *sub = NULL, *missing = NULL;
+        Fixture *f = *state;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
+        char *envp[] = { NULL };
+        siginfo_t si = {};
+        SpawnParams p;
+
+        assert_int_equal(spawn_credentials_resolve("nobody", /* group= */ NULL, &creds), 0);
+        assert_int_equal(chmod(f->dir, 0755), 0);
+        assert_true(asprintf(&secret, "%s/root-only", f->dir) >= 0);
+        assert_true(asprintf(&sub, "%s/sub", secret) >= 0);
+        assert_true(asprintf(&missing, "%s/no-such-directory", secret) >= 0);
+        assert_int_equal(mkdir(secret, 0700), 0);
+        assert_int_equal(mkdir(sub, 0755), 0);
+
+        init_params(f, &p, "/bin/sh", argv, envp);
+        p.credentials = &creds;
+        p.directory = sub;
+        assert_spawn_fails(f, &p, -EACCES, SPAWN_STEP_CHDIR);
+        p.directory = missing;
+        assert_spawn_fails(f, &p, -EACCES, SPAWN_STEP_CHDIR);
+
+        p.credentials = NULL;
+        p.directory = sub;
+        assert_int_equal(spawn_child(&p, &f->child, /* ret_step= */ NULL), 0);
+        assert_int_equal(pidref_wait(&f->child, &si, WEXITED), 0);
+        pidref_done(&f->child);
+        assert_int_equal(si.si_code, CLD_EXITED);
+        assert_int_equal(si.si_status, 0);
+}
+
+/* Runs sh -c script with p's limits and returns what it printed. */
+static char *run_script(Fixture *f, SpawnParams *p, const char *script) {
+        _cleanup_free_ char *out = NULL;
+        _cleanup_close_ int out_fd = -EBADF;
+        char *argv[] = { (char *) "sh", (char *) "-c", (char *) script, NULL };
+        siginfo_t si = {};
+
+        assert_true(asprintf(&out, "%s/script-out", f->dir) >= 0);
+        out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(out_fd >= 0);
+        p->path = "/bin/sh";
+        p->argv = argv;
+        p->stdout_fd = out_fd;
+        assert_int_equal(spawn_child(p, &f->child, /* ret_step= */ NULL), 0);
+        assert_int_equal(pidref_wait(&f->child, &si, WEXITED), 0);
+        pidref_done(&f->child);
+        assert_int_equal(si.si_code, CLD_EXITED);
+        p->argv = NULL;
+        return read_file(out);
+}
+
+/* corrald runs with its soft limit of open files raised to the hard one;
+ * a child gets 1024 again (select(2) breaks above) and the same hard
+ * limit, unless a limit is configured. (The hard limit stays as it is:
+ * raising it back would need CAP_SYS_RESOURCE.) */
+static void test_spawn_nofile_soft_limit(void **state) {
+        Fixture *f = *state;
+        struct rlimit saved;
+        char *envp[] = { (char *) "PATH=/usr/bin:/bin", NULL };
+        _cleanup_free_ char *plain = NULL, *configured = NULL, *low = NULL, *want = NULL;
+        struct rlimit limits[RLIMIT_NLIMITS] = {};
+        bool set[RLIMIT_NLIMITS] = {};
+        const char *script = "echo \"$(ulimit -Sn)/$(ulimit -Hn)\"";
+        SpawnParams p;
+
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+        if (saved.rlim_max < 4096)
+                skip();
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &(struct rlimit) { 4096, saved.rlim_max }), 0);
+        init_params(f, &p, "/bin/sh", /* argv= */ NULL, envp);
+        plain = run_script(f, &p, script);
+        limits[RLIMIT_NOFILE] = (struct rlimit) { 2048, 2048 };
+        set[RLIMIT_NOFILE] = true;
+        p.rlimits = limits;
+        p.rlimits_set = set;
+        configured = run_script(f, &p, script);
+        /* a soft limit below 1024 is left as it is */
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &(struct rlimit) { 512, saved.rlim_max }), 0);
+        p.rlimits = NULL;
+        p.rlimits_set = NULL;
+        low = run_script(f, &p, script);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+        assert_true(asprintf(&want, "1024/%llu\n", (unsigned long long) saved.rlim_max) > 0);
+        assert_string_equal(plain, want);
+        assert_string_equal(configured, "2048/2048\n");
+        want = mfree_str(want);
+        assert_true(asprintf(&want, "512/%llu\n", (unsigned long long) saved.rlim_max) > 0);
+        assert_string_equal(low, want);
+}
+
 static void test_spawn_bad_stdio(void **state) {
         Fixture *f = *state;
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
@@ -730,6 +831,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_spawn_exec_missing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_exec_not_executable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_chdir_missing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_chdir_as_user, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_nofile_soft_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_stdio, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_cgroup, setup, teardown),
         };

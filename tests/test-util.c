@@ -368,6 +368,22 @@ bool test_daemon_wait(TestDaemon *d, usec_t timeout) {
         return true;
 }
 
+void test_remove_notify_dir(const char *dir) {
+        _cleanup_free_ char *path = NULL;
+        DIR *d;
+
+        if (asprintf(&path, "%s/notify", dir) < 0)
+                abort();
+        d = opendir(path);
+        if (!d)
+                return;
+        for (struct dirent *de; (de = readdir(d));)
+                if (!streq(de->d_name, ".") && !streq(de->d_name, ".."))
+                        (void) unlinkat(dirfd(d), de->d_name, 0);
+        closedir(d);
+        (void) rmdir(path);
+}
+
 void test_daemon_cleanup(TestDaemon *d) {
         if (d->pidfd >= 0) {
                 (void) test_daemon_signal(d, SIGKILL);
@@ -385,6 +401,8 @@ void test_daemon_cleanup(TestDaemon *d) {
                 (void) unlink(d->config);
         if (d->socket)
                 (void) unlink(d->socket); /* corrald removes it; not after SIGKILL */
+        if (d->dir)
+                test_remove_notify_dir(d->dir);
         if (d->dir)
                 (void) rmdir(d->dir);
         free(d->dir);

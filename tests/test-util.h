@@ -119,8 +119,13 @@ int test_daemon_signal(const TestDaemon *d, int sig);
  * d->exit_status set if it did. */
 bool test_daemon_wait(TestDaemon *d, usec_t timeout);
 
+/* Removes DIR/notify, where a corrald whose control socket is in DIR has
+ * its notify socket (left behind by a corrald that was killed), and what
+ * is in it. */
+void test_remove_notify_dir(const char *dir);
+
 /* Kills corrald if still running, destroys its cgroup subtree, deletes its
- * files. Prints the log to stderr first (meson shows it for a failed
+ * files (the notify directory beside the control socket too). Prints the log to stderr first (meson shows it for a failed
  * test). Safe to call twice. */
 void test_daemon_cleanup(TestDaemon *d);
 

@@ -113,7 +113,8 @@ const char *corral_unit_kind(const corral_unit *u);
 /* "inactive", "starting", "running", "stopping", "backoff" or "failed". */
 const char *corral_unit_state(const corral_unit *u);
 /* How the unit last ended: "success", "exit-code", "signal", "core-dump",
- * "timeout", "spawn", "start-limit", … */
+ * "timeout", "cancelled", "spawn-failed", "start-limit", …;
+ * corral_unit_result_enum() gives it as a corral_result. */
 const char *corral_unit_result(const corral_unit *u);
 /* The PID of the main process corrald started, 0 when there is none. For
  * display: a bare PID does not prove a process' identity. */
@@ -213,9 +214,10 @@ typedef struct corral_job_spec {
  * connection errors above. */
 int corral_run(corral *c, const corral_job_spec *spec, char **ret_id);
 
-/* Stops the job id (stop signal, grace, cgroup.kill); returns once the
- * stop has begun. Returns 0. Errors: -ENOENT (no such job), -EPERM (not
- * yours), the connection errors above. */
+/* Stops the job id with its own stop signal and grace (cgroup.kill when
+ * the grace runs out); returns once the stop has begun. Its result becomes
+ * CORRAL_RESULT_CANCELLED. Returns 0. Errors: -ENOENT (no such job),
+ * -EPERM (not yours), the connection errors above. */
 int corral_cancel(corral *c, const char *id);
 
 /* Blocks until the job id has ended (at once when it already has), then
@@ -223,6 +225,93 @@ int corral_cancel(corral *c, const char *id);
  * result, exit_code and exit_status tell how it ended. Errors: -ENOENT (no
  * such job), the connection errors above. The caller owns *ret. */
 int corral_wait(corral *c, const char *id, corral_units **ret);
+
+/* ---- jobs, libcorral 0.2: descriptors, stop, limits, results ---- */
+
+/* How a job's stop signal is sent (the kill_mode of corral.conf(5)). */
+typedef enum corral_kill_mode {
+        CORRAL_KILL_DEFAULT = 0,   /* the daemon's default: control-group */
+        CORRAL_KILL_CONTROL_GROUP, /* to every process of the job's cgroup */
+        CORRAL_KILL_MIXED,         /* to the main process only; cgroup.kill after the grace */
+} corral_kill_mode;
+
+/* corral_job_options.flags */
+#define CORRAL_JOB_STDIO (1u << 0) /* stdin_fd, stdout_fd, stderr_fd are set */
+
+/* What a job gets beyond corral_job_spec. Zero-initialise it, set size to
+ * sizeof(corral_job_options) (the library reads no further than size, so a
+ * program built against an older header keeps working), then set what you
+ * need: a zero field means the default. The caller keeps ownership of
+ * every descriptor and string. */
+typedef struct corral_job_options {
+        size_t size;    /* sizeof(corral_job_options) */
+        unsigned flags; /* CORRAL_JOB_* */
+        /* With CORRAL_JOB_STDIO: descriptors the job's processes get as
+         * their fd 0, 1 and 2 — passed to corrald over the socket
+         * (SCM_RIGHTS), so the job reads and writes them directly, with no
+         * copy through corrald (systemd-run --pipe). -1 leaves one to
+         * corrald: stdin /dev/null, output to the job's log. */
+        int stdin_fd, stdout_fd, stderr_fd;
+        int stop_signal;            /* 0: SIGTERM */
+        uint64_t stop_timeout_usec; /* grace before cgroup.kill; 0: [corral] job_stop_timeout */
+        corral_kill_mode kill_mode;
+        /* "KEY=VALUE" entries with the limit keys of services
+         * (memory_max=1G, pids_max=100, cpu_max=50%, …; corral.conf(5)),
+         * checked by corrald as it checks a service's. NULL: none. */
+        const char *const *limits;
+} corral_job_options;
+
+/* Submits a job as corral_run() does, with opts (NULL: as corral_run()).
+ * Errors as corral_run(), and: -EINVAL (opts->size 0, a stop_signal out of
+ * range, an unknown kill_mode, a limits entry without '=', or a limit
+ * corrald refuses: corral_last_error() names it), -EBADF (a descriptor
+ * that is not open), -EOPNOTSUPP (a limit whose controller is not
+ * available, when limits are required), -EAGAIN (you, or everybody, run as
+ * many jobs as job_max_per_user or job_max allow: nothing was started). */
+int corral_run_with(corral *c, const corral_job_spec *spec, const corral_job_options *opts, char **ret_id);
+
+/* Stops the job id with signal sig (0: its stop_signal) and grace_usec
+ * before cgroup.kill (CORRAL_GRACE_DEFAULT: its stop_timeout; 0: at once).
+ * A second cancel of a job that is stopping with grace_usec 0 kills its
+ * processes at once (SIGKILL); another grace leaves the running one. Errors
+ * as corral_cancel(), and -EINVAL for a bad signal. */
+#define CORRAL_GRACE_DEFAULT UINT64_MAX
+int corral_cancel_with(corral *c, const char *id, int sig, uint64_t grace_usec);
+
+/* corral_wait() that gives up after timeout_ms milliseconds (-1: never;
+ * 0: answers at once). Errors as corral_wait(), and -ETIMEDOUT when the
+ * job is still running (it goes on). */
+int corral_wait_timeout(corral *c, const char *id, int timeout_ms, corral_units **ret);
+
+/* How a unit last ended, the "result" field as an enum. */
+typedef enum corral_result {
+        CORRAL_RESULT_NONE = 0,     /* no result in the reply */
+        CORRAL_RESULT_SUCCESS,      /* exit status 0 (or, for a job still running, nothing failed yet) */
+        CORRAL_RESULT_EXIT_CODE,    /* a non-zero exit status */
+        CORRAL_RESULT_SIGNAL,       /* killed by a signal nobody at corral sent */
+        CORRAL_RESULT_CORE_DUMP,    /* killed by a signal, dumped core */
+        CORRAL_RESULT_TIMEOUT,      /* ran past its timeout and was stopped */
+        CORRAL_RESULT_CANCELLED,    /* stopped by corral_cancel() or corralctl cancel */
+        CORRAL_RESULT_SPAWN_FAILED, /* never ran: corral_unit_error() says which step, and why */
+        CORRAL_RESULT_RESOURCES,    /* its cgroup or credentials could not be set up */
+        CORRAL_RESULT_OOM_KILL,     /* killed by its memory limit */
+        CORRAL_RESULT_WATCHDOG,     /* services: stopped pinging the watchdog */
+        CORRAL_RESULT_START_LIMIT,  /* services: started too often */
+        CORRAL_RESULT_UNHEALTHY,    /* services: failed its health checks */
+        CORRAL_RESULT_EXIT_UNKNOWN, /* an adopted process ended and the kernel could not say how */
+        CORRAL_RESULT_OTHER,        /* a result this libcorral does not know */
+} corral_result;
+
+/* The result named s ("cancelled" → CORRAL_RESULT_CANCELLED); NULL is
+ * CORRAL_RESULT_NONE, an unknown name CORRAL_RESULT_OTHER. */
+corral_result corral_result_from_string(const char *s);
+/* The name of r, NULL for CORRAL_RESULT_NONE, CORRAL_RESULT_OTHER and
+ * values out of range. Static. */
+const char *corral_result_to_string(corral_result r);
+
+/* corral_unit_result() and corral_event_result() as enums. */
+corral_result corral_unit_result_enum(const corral_unit *u);
+corral_result corral_event_result_enum(const corral_event *e);
 
 /* ---- events ---- */
 
@@ -240,6 +329,15 @@ int corral_subscribe(corral *c);
  * behind), the connection errors above. */
 int corral_next_event(corral *c, int timeout_ms, corral_event **ret);
 
+/* Like corral_subscribe(), but the stream carries only the events of
+ * jobs: every job for root and control_group, your own jobs for a member
+ * of job_group (who may not subscribe to everything). An event of a job
+ * that ended carries its exit_code, exit_status and error. With
+ * corral_fd() and corral_next_event(c, 0, …) a program drives many jobs
+ * from its own poll loop: run them on a second handle, and learn here when
+ * each one ends. Errors as corral_subscribe(). (libcorral 0.2) */
+int corral_subscribe_jobs(corral *c);
+
 /* Accessors of an event, with the absent values of the unit accessors. */
 const char *corral_event_unit(const corral_event *e);
 const char *corral_event_state(const corral_event *e);
@@ -247,6 +345,13 @@ const char *corral_event_result(const corral_event *e);
 pid_t corral_event_main_pid(const corral_event *e);
 /* When the change happened: CLOCK_REALTIME, microseconds since the epoch. */
 uint64_t corral_event_timestamp_usec(const corral_event *e);
+/* "service" or "job"; NULL from a corrald older than libcorral 0.2. */
+const char *corral_event_kind(const corral_event *e);
+/* When the unit's main process has ended: as corral_unit_exit_code(),
+ * corral_unit_exit_status() and corral_unit_error(). (libcorral 0.2) */
+const char *corral_event_exit_code(const corral_event *e);
+int corral_event_exit_status(const corral_event *e);
+const char *corral_event_error(const corral_event *e);
 /* The event line as corrald sent it (without the newline). Owned by e. */
 const char *corral_event_json(const corral_event *e);
 

@@ -17,10 +17,11 @@ enum {
         VERB_JSON = 1 << 0,   /* takes --json */
         VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
         VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
-        VERB_WAIT = 1 << 3,   /* waits for its units; takes --no-block */
-        VERB_ALL = 1 << 4,    /* takes --all */
-        VERB_ROLL = 1 << 5,   /* takes --all-at-once */
-        VERB_POSIX = 1 << 6,  /* options end at the first argument (add: the command after --) */
+        VERB_CANCEL = 1 << 3, /* takes --grace */
+        VERB_WAIT = 1 << 4,   /* waits for its units; takes --no-block */
+        VERB_ALL = 1 << 5,    /* takes --all */
+        VERB_ROLL = 1 << 6,   /* takes --all-at-once */
+        VERB_POSIX = 1 << 7,  /* options end at the first argument (add: the command after --) */
 };
 
 typedef struct Verb {
@@ -70,10 +71,19 @@ static const Verb verbs[] = {
           "     --timeout SPAN    Stop the job after SPAN (\"30s\", \"5min\", \"1h 30min\")\n"
           "     --env KEY=VALUE   Add to the job's environment (repeatable)\n"
           "     --cwd DIR         The job's working directory (absolute)\n"
+          "  -p --property KEY=VALUE\n"
+          "                       A limit (memory_max=1G, pids_max=100, ...) or\n"
+          "                       stop_signal, stop_timeout, kill_mode (repeatable)\n"
           "     --wait            Wait for the job to end and exit with its status\n"
-          "                       (128+N when signal N killed it)\n",
+          "                       (128+N when signal N killed it); the job gets this\n"
+          "                       stdin, stdout and stderr; Ctrl-C cancels it\n"
+          "     --no-pipe         With --wait: leave the job's output with corrald\n",
           VERB_RUN, 1, -1, verb_run },
-        { "cancel", "JOB", "Stop a job", NULL, 0, 1, 1, verb_cancel },
+        { "cancel", "[--grace SPAN] [-s SIGNAL] JOB", "Stop a job",
+          "     --grace SPAN      Time between the stop signal and cgroup.kill\n"
+          "                       (default: the job's stop_timeout)\n"
+          "  -s --signal SIGNAL   The stop signal (default: the job's stop_signal)\n",
+          VERB_SIGNAL | VERB_CANCEL, 1, 1, verb_cancel },
         { "wait", "JOB", "Wait for a job to end; exit with its status (128+N for signal N)", JSON_OPTION,
           VERB_JSON, 1, 1, verb_wait },
         { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
@@ -159,6 +169,8 @@ enum {
         ARG_WAIT,
         ARG_ENV,
         ARG_CWD,
+        ARG_NO_PIPE,
+        ARG_GRACE,
         ARG_NO_BLOCK,
         ARG_ALL,
         ARG_ALL_AT_ONCE,
@@ -173,6 +185,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
                 { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                { "no-pipe", no_argument, NULL, ARG_NO_PIPE }, { "property", required_argument, NULL, 'p' },
+                { "grace", required_argument, NULL, ARG_GRACE },
                 { "no-block", no_argument, NULL, ARG_NO_BLOCK }, { "all", no_argument, NULL, ARG_ALL },
                 { "all-at-once", no_argument, NULL, ARG_ALL_AT_ONCE },
                 {},
@@ -186,7 +200,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:" : "hs:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:p:" : "hs:p:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -208,13 +222,26 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                         needs = VERB_RUN;
                         break;
                 case ARG_ENV:
+                case 'p':
                         if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return usage_error_verb(v, "--env wants KEY=VALUE, not '%s'", optarg);
-                        if (strv_extend(&a->env, optarg) < 0) {
+                                return usage_error_verb(v, c == 'p' ? "-p wants KEY=VALUE, not '%s'"
+                                                                    : "--env wants KEY=VALUE, not '%s'",
+                                                        optarg);
+                        if (strv_extend(c == 'p' ? &a->properties : &a->env, optarg) < 0) {
                                 fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
                                 return EXIT_FAIL;
                         }
                         needs = VERB_RUN;
+                        break;
+                case ARG_NO_PIPE:
+                        a->no_pipe = true;
+                        needs = VERB_RUN;
+                        break;
+                case ARG_GRACE:
+                        if (parse_timespan(optarg, &a->grace) < 0)
+                                return usage_error_verb(v, "invalid time span '%s'", optarg);
+                        a->grace_set = true;
+                        needs = VERB_CANCEL;
                         break;
                 case ARG_NAME:
                         a->name = optarg;
@@ -359,10 +386,11 @@ static int run(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Args a = { .signal = SIGTERM };
+        Args a = {};
         int r = run(argc, argv, &a);
 
         strv_free(a.env);
+        strv_free(a.properties);
         /* A failed write of our output (a full disk, a closed pipe) fails us. */
         if (fflush(stdout) != 0 && r == EXIT_OK)
                 r = EXIT_FAIL;

@@ -2,6 +2,7 @@
 #include "verbs.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,64 +81,8 @@ int verb_thaw(corral *c, const Args *a) {
 }
 
 int verb_kill(corral *c, const Args *a) {
-        int r = corral_kill(c, (names_t) a->args, a->signal);
+        int r = corral_kill(c, (names_t) a->args, a->signal ?: SIGTERM);
         return r < 0 ? fail(c, r, "kill") : EXIT_OK;
-}
-
-/* The exit status of a job that ended, as a shell reports one: its exit
- * status, or 128 + the signal that killed it. */
-static int job_exit_status(const corral_unit *u) {
-        const char *code = corral_unit_exit_code(u);
-        int status = corral_unit_exit_status(u);
-
-        if (!code || status < 0) {
-                fprintf(stderr, "corralctl: %s ended without running (%s)\n", corral_unit_name(u),
-                        corral_unit_result(u) ?: "unknown result");
-                return EXIT_FAIL;
-        }
-        if (streq(code, "exited"))
-                return status;
-        return 128 + status;
-}
-
-static int wait_job(corral *c, const char *id, bool json) {
-        _cleanup_(corral_units_freep) corral_units *units = NULL;
-        int r = corral_wait(c, id, &units);
-
-        if (r < 0)
-                return fail(c, r, "wait");
-        if (json)
-                print_json_line(corral_unit_json(corral_units_get(units, 0)));
-        return job_exit_status(corral_units_get(units, 0));
-}
-
-int verb_run(corral *c, const Args *a) {
-        _cleanup_free_ char *id = NULL;
-        corral_job_spec spec = {
-                .argv = (names_t) a->args,
-                .name = a->name,
-                .env = (names_t) a->env,
-                .cwd = a->cwd,
-                .timeout_usec = a->timeout,
-        };
-        int r = corral_run(c, &spec, &id);
-
-        if (r < 0)
-                return fail(c, r, "run");
-        puts(id);
-        if (!a->wait)
-                return EXIT_OK;
-        fflush(stdout);
-        return wait_job(c, id, /* json= */ false);
-}
-
-int verb_cancel(corral *c, const Args *a) {
-        int r = corral_cancel(c, a->args[0]);
-        return r < 0 ? fail(c, r, "cancel") : EXIT_OK;
-}
-
-int verb_wait(corral *c, const Args *a) {
-        return wait_job(c, a->args[0], a->json);
 }
 
 int verb_events(corral *c, const Args *a) {

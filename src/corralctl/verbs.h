@@ -15,16 +15,21 @@ enum {
         EXIT_USAGE = 2,
         EXIT_NOT_RUNNING = 3, /* status UNIT: LSB "program is not running" */
         EXIT_NO_UNIT = 4,     /* the daemon said ENOENT */
+        EXIT_SPAWN_FAILED = 127, /* run --wait, wait: the job could not be started (as sh says) */
 };
 
 /* The command line, parsed. */
 typedef struct Args {
         const char *socket; /* --socket, or NULL */
         bool json;          /* --json */
-        int signal;         /* kill -s; SIGTERM by default */
+        int signal;         /* kill, cancel -s; 0: not given (kill: SIGTERM, cancel: the job's) */
         const char *name;   /* run --name */
         uint64_t timeout;   /* run --timeout, µs; 0: none */
         bool wait;          /* run --wait */
+        bool no_pipe;       /* run --no-pipe: the job's output stays with corrald */
+        char **properties;  /* run -p KEY=VALUE…, NULL-terminated (owned) */
+        uint64_t grace;     /* cancel --grace, µs */
+        bool grace_set;
         char **env;         /* run --env K=V…, NULL-terminated (owned) */
         const char *cwd;    /* run --cwd */
         char **args;        /* the command's positional arguments, NULL-terminated (not owned) */

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -230,6 +229,7 @@ CgroupTree *cgroup_tree_free(CgroupTree *t) {
                 return NULL;
         safe_close(t->inotify_fd);
         safe_close(t->supervisor_fd);
+        safe_close(t->lock_fd);
         safe_close(t->root_fd);
         free(t->mount);
         free(t->path);
@@ -252,7 +252,44 @@ static pid_t read_supervisor_pid(int root_fd) {
         return pids[0];
 }
 
+/* Who holds the lock on lock_fd's file: F_GETLK names the process (0 when
+ * it is in a PID namespace we cannot see into); otherwise the supervisor
+ * leaf's first process. 0 when unknown. */
+static pid_t lock_owner(int lock_fd, int root_fd) {
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        if (fcntl(lock_fd, F_GETLK, &fl) >= 0 && fl.l_type != F_UNLCK && fl.l_pid > 0)
+                return fl.l_pid;
+        return read_supervisor_pid(root_fd);
+}
+
+/* The owner of the subtree holds a POSIX record lock (F_SETLK) on the
+ * subtree's cgroup.threads, a file corrald opens for nothing else (it is
+ * writable wherever the subtree is delegated). A record lock belongs to
+ * the process, not to the open file: clone() does not pass it on, so it
+ * dies with corrald — unlike flock() or an OFD lock, which every child
+ * holds through its copy of the fd until it exec's, so that a corrald
+ * killed during a mass start left its subtree locked for a while. (It
+ * also goes when corrald closes any fd of the file: hence a file that
+ * corrald never opens otherwise.) */
+static int tree_lock(CgroupTree *t, pid_t *ret_owner) {
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+
+        t->lock_fd = openat(t->root_fd, "cgroup.threads", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (t->lock_fd < 0)
+                return -errno;
+        if (fcntl(t->lock_fd, F_SETLK, &fl) >= 0)
+                return 0;
+        if (errno != EAGAIN && errno != EACCES)
+                return -errno;
+        if (ret_owner)
+                *ret_owner = lock_owner(t->lock_fd, t->root_fd);
+        return -EBUSY;
+}
+
 static int tree_open_root(CgroupTree *t, pid_t *ret_owner) {
+        int r;
+
         if (!t->delegated) {
                 if (mkdir(t->fs_path, 0755) >= 0)
                         t->created = true;
@@ -262,15 +299,9 @@ static int tree_open_root(CgroupTree *t, pid_t *ret_owner) {
         t->root_fd = open(t->fs_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (t->root_fd < 0)
                 return -errno;
-        if (flock(t->root_fd, LOCK_EX | LOCK_NB) < 0) {
-                int r = -errno;
-                if (r == -EWOULDBLOCK) {
-                        if (ret_owner)
-                                *ret_owner = read_supervisor_pid(t->root_fd);
-                        return -EBUSY;
-                }
+        r = tree_lock(t, ret_owner);
+        if (r < 0)
                 return r;
-        }
         /* cgroup.kill appeared in 5.14: the baseline. */
         if (faccessat(t->root_fd, "cgroup.kill", W_OK, 0) < 0)
                 return errno == ENOENT ? -EOPNOTSUPP : -errno;
@@ -287,7 +318,7 @@ int cgroup_tree_open(const char *mount, const char *path, bool delegated, Cgroup
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        *t = (CgroupTree) { .delegated = delegated, .root_fd = -EBADF, .supervisor_fd = -EBADF,
+        *t = (CgroupTree) { .delegated = delegated, .root_fd = -EBADF, .lock_fd = -EBADF, .supervisor_fd = -EBADF,
                             .inotify_fd = -EBADF };
         t->mount = strdup(mount);
         t->path = strdup(path);

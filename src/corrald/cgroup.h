@@ -71,7 +71,8 @@ typedef struct CgroupTree {
         bool delegated;   /* the subtree is the cgroup we were started in
                            * (systemd's Delegate=yes): never removed */
         bool created;     /* we created the subtree's directory */
-        int root_fd;      /* the subtree's directory, flock()ed */
+        int root_fd;      /* the subtree's directory */
+        int lock_fd;      /* its cgroup.threads, with corrald's record lock (F_SETLK) */
         int supervisor_fd;
         int inotify_fd;   /* watches of units' cgroup.events */
 } CgroupTree;
@@ -81,10 +82,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupTree *, cgroup_tree_free);
 
 /* Opens (creating it if needed) the subtree at cgroup path `path` under
  * the cgroup2 mount `mount`, and takes an exclusive lock on it for the
- * life of the CgroupTree. delegated: the subtree is our own cgroup.
+ * life of the CgroupTree: a POSIX record lock on its cgroup.threads, which
+ * belongs to the calling process alone (children do not inherit it) and
+ * goes with it. delegated: the subtree is our own cgroup.
  * Returns 0 with the tree in *ret, or:
  *   -EBUSY       another process holds the lock; *ret_owner is its PID
- *                (read from the supervisor leaf; 0 when unknown)
+ *                (from F_GETLK, else the supervisor leaf; 0 when unknown)
  *   -EOPNOTSUPP  no cgroup.kill: the kernel is older than 5.14
  *   -EROFS, -EACCES, -EPERM  the hierarchy cannot be written
  *   -ENOENT      a parent of the subtree does not exist

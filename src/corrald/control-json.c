@@ -15,7 +15,7 @@ const char *control_errno_name(int e) {
                 { EINVAL, "EINVAL" }, { E2BIG, "E2BIG" },   { ENOENT, "ENOENT" },       { EPERM, "EPERM" },
                 { EBUSY, "EBUSY" },   { EEXIST, "EEXIST" }, { ESHUTDOWN, "ESHUTDOWN" }, { EOPNOTSUPP, "EOPNOTSUPP" },
                 { ESRCH, "ESRCH" },   { ENOMEM, "ENOMEM" }, { EACCES, "EACCES" },       { ETIMEDOUT, "ETIMEDOUT" },
-                { EAGAIN, "EAGAIN" },
+                { EAGAIN, "EAGAIN" }, { EBADF, "EBADF" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)
@@ -121,9 +121,26 @@ json_t *control_json_unit(const UnitStatus *s) {
 }
 
 json_t *control_json_event(const UnitStatus *s, usec_t timestamp) {
-        return json_pack("{s:{s:o, s:s, s:s, s:I, s:I}}", "event", "unit", control_json_string(s->name), "state",
-                         unit_state_to_string(s->state), "result", unit_result_to_string(s->result), "main_pid",
-                         (json_int_t) s->main_pid, "timestamp_usec", (json_int_t) timestamp);
+        json_t *msg = json_pack("{s:{s:o, s:s, s:s, s:s, s:I, s:I}}", "event", "unit", control_json_string(s->name),
+                                "kind", s->is_job ? "job" : "service", "state", unit_state_to_string(s->state),
+                                "result", unit_result_to_string(s->result), "main_pid", (json_int_t) s->main_pid,
+                                "timestamp_usec", (json_int_t) timestamp);
+        json_t *ev = json_object_get(msg, "event");
+        int r = 0;
+
+        /* How the main process ended, once it has: a program driving its
+         * jobs from the event stream need not ask. */
+        if (ev && exit_code_name(s->exit_code)) {
+                r |= json_object_set_new(ev, "exit_code", json_string(exit_code_name(s->exit_code)));
+                r |= json_object_set_new(ev, "exit_status", json_integer(s->exit_status));
+        }
+        if (ev && s->error_text)
+                r |= json_object_set_new(ev, "error", control_json_string(s->error_text));
+        if (r < 0) {
+                json_decref(msg);
+                return NULL;
+        }
+        return msg;
 }
 
 json_t *control_json_daemon(const char *version, pid_t pid, const char *cgroup, const char *reload_error) {

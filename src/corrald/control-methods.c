@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "control-methods.h"
 
+#include <fcntl.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config-value.h"
 #include "control-json.h"
 #include "control-runtime.h"
 #include "log.h"
@@ -151,8 +154,95 @@ static int method_reload(ControlClient *c, const ControlRequest *req) {
                                                  counts.unchanged));
 }
 
+/* Checks req's limits as a service's keys are checked, into spec (the
+ * values borrowed from values, which the caller frees). Returns 0, or
+ * -EINVAL with the message in *ret_message (the caller frees it). */
+static int run_limits(const ControlRequest *req, JobSpec *spec, char *values[_LIMIT_MAX], char **ret_message) {
+        for (char **e = req->limits; e && *e; e++) {
+                _cleanup_free_ char *key = strndup(*e, strcspn(*e, "="));
+                CgroupLimit l = _LIMIT_INVALID;
+
+                if (!key)
+                        return -ENOMEM;
+                for (CgroupLimit i = 0; i < _LIMIT_MAX; i++)
+                        if (streq(key, cgroup_limit_key(i)))
+                                l = i;
+                if (l < 0)
+                        return asprintf(ret_message, "unknown limit %.64s", key) < 0 ? -ENOMEM : -EINVAL;
+                int r = config_parse_limit(key, *e + strlen(key) + 1, &values[l], ret_message);
+                if (r < 0)
+                        return r;
+                spec->limit[l] = values[l];
+        }
+        return 0;
+}
+
+/* The descriptors of the request as the job's stdio: a duplicate of each
+ * (so that one serving twice is two, each taken by manager_run_job()).
+ * Returns 0, or -EBADF/-EINVAL with a static message. */
+static int run_stdio(ControlClient *c, const ControlRequest *req, JobSpec *spec, const char **ret_message) {
+        bool used[CONTROL_FDS_MAX] = {};
+
+        if (c->fds_error < 0)
+                return *ret_message = "at most 3 descriptors, with the first byte of the request", -EBADF;
+        if (c->n_fds > 0 && !req->has_stdio)
+                return *ret_message = "descriptors came without stdio to say which is which", -EBADF;
+        for (size_t i = 0; req->has_stdio && i < 3; i++) {
+                if (req->stdio[i] < 0)
+                        continue;
+                if ((size_t) req->stdio[i] >= c->n_fds)
+                        return *ret_message = "stdio names a descriptor that did not come", -EINVAL;
+                used[req->stdio[i]] = true;
+                spec->stdio[i] = fcntl(c->fds[req->stdio[i]], F_DUPFD_CLOEXEC, 3);
+                if (spec->stdio[i] < 0)
+                        return *ret_message = "cannot duplicate a descriptor", -errno;
+        }
+        for (size_t i = 0; i < c->n_fds; i++)
+                if (!used[i])
+                        return *ret_message = "a descriptor came that stdio does not name", -EBADF;
+        return 0;
+}
+
+/* What run says when manager_run_job() refuses. */
+static const char *run_error_message(int r) {
+        switch (r) {
+        case -EEXIST:
+                return "a unit of that name exists";
+        case -EAGAIN:
+                return "too many jobs running (job_max_per_user or job_max): nothing was started";
+        case -EINVAL:
+                return "invalid job: check name, env (K=V), cwd (absolute) and stop_signal";
+        default:
+                return NULL;
+        }
+}
+
+static int method_run_spec(ControlClient *c, const ControlRequest *req, JobSpec *spec, Unit **ret) {
+        char *values[_LIMIT_MAX] = {};
+        _cleanup_free_ char *message = NULL;
+        const char *static_message = NULL;
+        int r;
+
+        spec->kill_mode = req->kill_mode ? kill_mode_from_string(req->kill_mode) : _KILL_MODE_INVALID;
+        if (req->kill_mode && spec->kill_mode < 0)
+                r = control_client_reply_error(c, -EINVAL, "kill_mode must be control-group or mixed");
+        else if ((r = run_limits(req, spec, values, &message)) < 0)
+                r = control_client_reply_error(c, r, message);
+        else if ((r = run_stdio(c, req, spec, &static_message)) < 0)
+                r = control_client_reply_error(c, r, static_message);
+        else if ((r = manager_run_job(c->server->manager, spec, ret)) < 0)
+                r = control_client_reply_error(c, r, run_error_message(r));
+        else
+                r = 1;
+        for (CgroupLimit l = 0; l < _LIMIT_MAX; l++)
+                free(values[l]);
+        return r;
+}
+
 static int method_run(ControlClient *c, const ControlRequest *req) {
         JobSpec spec = JOB_SPEC_INIT;
+        Unit *u = NULL;
+        int r;
 
         spec.argv = req->argv;
         spec.env = req->env;
@@ -160,20 +250,17 @@ static int method_run(ControlClient *c, const ControlRequest *req) {
         spec.cwd = req->cwd;
         spec.timeout = req->timeout;
         spec.uid = c->cred.uid;
-        Unit *u = NULL;
-        int r;
-
-        r = manager_run_job(c->server->manager, &spec, &u);
-        if (r == -EEXIST)
-                return control_client_reply_error(c, r, "a unit of that name exists");
-        if (r == -EAGAIN)
-                return control_client_reply_error(c, r, "too many jobs running (job_max, job_max_per_user)");
-        if (r == -EINVAL)
-                return control_client_reply_error(c, r, "invalid job: check name, env (K=V) and cwd (absolute)");
-        if (r < 0)
-                return control_client_reply_error(c, r, /* message= */ NULL);
-        log_unit_info(unit_status_name(u), LOG_EVENT_NONE, "job submitted by UID %u (PID %d)", (unsigned) c->cred.uid,
-                      c->cred.pid);
+        spec.stop_signal = req->stop_signal;
+        spec.stop_timeout = req->stop_timeout;
+        r = method_run_spec(c, req, &spec, &u);
+        if (r <= 0) {
+                /* refused: the duplicates are ours to close (taken on success) */
+                for (size_t i = 0; i < ELEMENTSOF(spec.stdio); i++)
+                        safe_close(spec.stdio[i]);
+                return r;
+        }
+        log_unit_info(unit_status_name(u), LOG_EVENT_NONE, "job submitted by UID %u (PID %d)%s",
+                      (unsigned) c->cred.uid, c->cred.pid, c->n_fds > 0 ? ", with the caller's stdio" : "");
         return control_client_reply(c, json_pack("{s:s, s:o}", "id", unit_status_name(u), "unit",
                                                  unit_json(u, /* flags= */ 0)));
 }
@@ -191,13 +278,16 @@ static Unit *request_job(ControlClient *c, const ControlRequest *req) {
 
 static int method_cancel(ControlClient *c, const ControlRequest *req) {
         Unit *u = request_job(c, req);
+        int r;
 
         if (!u)
                 return 0;
         if (!control_client_may(c, CONTROL_PERM_CHANGE) && unit_status_owner(u) != c->cred.uid)
                 return control_client_reply_error(c, -EPERM,
                                                   "only root, control_group and the job's owner may cancel it");
-        (void) manager_cancel_job(c->server->manager, u, /* sig= */ 0, USEC_INFINITY);
+        r = manager_cancel_job(c->server->manager, u, req->cancel_signal, req->grace);
+        if (r < 0)
+                return control_client_reply_error(c, r, /* message= */ NULL);
         return control_client_reply(c, control_methods_unit_result(u));
 }
 
@@ -210,14 +300,21 @@ static int method_wait(ControlClient *c, const ControlRequest *req) {
                 return control_client_reply_error(c, -EPERM, "only readers and the job's owner may wait for it");
         if (unit_status_is_inactive(u))
                 return control_client_reply(c, control_methods_unit_result(u));
-        return control_client_wait_for(c, unit_status_name(u));
+        if (req->wait_timeout == 0) {
+                char msg[128];
+                snprintf(msg, sizeof(msg), "%.64s is still running", unit_status_name(u));
+                return control_client_reply_error(c, -ETIMEDOUT, msg);
+        }
+        return control_client_wait_for(c, unit_status_name(u), req->wait_timeout);
 }
 
+/* Every event for readers; with "jobs", those of jobs — a job_group
+ * member who may not read gets those of its own. */
 static int method_subscribe(ControlClient *c, const ControlRequest *req) {
         int r = control_client_reply(c, json_object());
 
         if (r >= 0)
-                control_client_subscribe(c);
+                control_client_subscribe(c, req->jobs, !control_client_may(c, CONTROL_PERM_READ));
         return r;
 }
 
@@ -249,7 +346,9 @@ static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
 };
 
 int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
-        if (!control_client_may(c, method_permission[req->method]))
+        bool job_events = req->method == CONTROL_METHOD_SUBSCRIBE && req->jobs;
+
+        if (!control_client_may(c, job_events ? CONTROL_PERM_OWNER : method_permission[req->method]))
                 return control_client_reply_error(c, -EPERM, "permission denied");
         if (req->params_error < 0)
                 return control_client_reply_error(c, req->params_error, req->params_error_message);

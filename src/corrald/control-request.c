@@ -133,6 +133,117 @@ static int parse_signal(ControlRequest *req, json_t *params) {
         return 0;
 }
 
+/* A non-negative integer (µs) up to INT64_MAX as usec_t; absent: dflt. */
+static int json_usec(json_t *v, usec_t dflt, usec_t *ret) {
+        if (!v) {
+                *ret = dflt;
+                return 0;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return -EINVAL;
+        *ret = (usec_t) json_integer_value(v);
+        return 0;
+}
+
+/* A signal number 1..SIGRTMAX; absent: 0. */
+static int json_signal(json_t *v, int *ret) {
+        if (!v) {
+                *ret = 0;
+                return 0;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > SIGRTMAX)
+                return -EINVAL;
+        *ret = (int) json_integer_value(v);
+        return 0;
+}
+
+/* "stdio": [3 × index of a passed descriptor, or null]. */
+static int parse_stdio(ControlRequest *req, json_t *stdio) {
+        json_t *v;
+        size_t i;
+
+        req->stdio[0] = req->stdio[1] = req->stdio[2] = -1;
+        if (!stdio)
+                return 0;
+        if (!json_is_array(stdio) || json_array_size(stdio) != 3)
+                return -EINVAL;
+        json_array_foreach(stdio, i, v) {
+                if (json_is_null(v))
+                        continue;
+                if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) >= CONTROL_FDS_MAX)
+                        return -EINVAL;
+                req->stdio[i] = (int) json_integer_value(v);
+        }
+        req->has_stdio = true;
+        return 0;
+}
+
+/* "limits": {"KEY": "VALUE", …} as "KEY=VALUE" entries. */
+static int parse_limits(ControlRequest *req, json_t *limits) {
+        const char *key;
+        json_t *v;
+
+        if (!limits)
+                return 0;
+        if (!json_is_object(limits))
+                return -EINVAL;
+        json_object_foreach(limits, key, v) {
+                _cleanup_free_ char *e = NULL;
+
+                if (!json_is_string(v) || !*key || strchr(key, '='))
+                        return -EINVAL;
+                if (asprintf(&e, "%s=%s", key, json_string_value(v)) < 0 || strv_consume(&req->limits, TAKE_PTR(e)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* What run takes beyond argv, env, name, cwd and timeout. */
+static int parse_run_options(ControlRequest *req, json_t *params) {
+        int r;
+
+        if (parse_stdio(req, json_object_get(params, "stdio")) < 0)
+                return params_invalid(req, "stdio must be 3 descriptor indices (0 to 2) or nulls");
+        if (json_signal(json_object_get(params, "stop_signal"), &req->stop_signal) < 0)
+                return params_invalid(req, "stop_signal must be a signal number");
+        if (json_usec(json_object_get(params, "stop_timeout_usec"), USEC_INFINITY, &req->stop_timeout) < 0)
+                return params_invalid(req, "stop_timeout_usec must be a number");
+        r = json_string_dup(json_object_get(params, "kill_mode"), &req->kill_mode);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return params_invalid(req, "kill_mode must be a string");
+        r = parse_limits(req, json_object_get(params, "limits"));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return params_invalid(req, "limits must be an object of strings");
+        return 0;
+}
+
+static int parse_cancel(ControlRequest *req, json_t *params) {
+        if (json_signal(json_object_get(params, "signal"), &req->cancel_signal) < 0)
+                return params_invalid(req, "signal must be a signal number");
+        if (json_usec(json_object_get(params, "grace_usec"), USEC_INFINITY, &req->grace) < 0)
+                return params_invalid(req, "grace_usec must be a number");
+        return 0;
+}
+
+static int parse_wait(ControlRequest *req, json_t *params) {
+        if (json_usec(json_object_get(params, "timeout_usec"), USEC_INFINITY, &req->wait_timeout) < 0)
+                return params_invalid(req, "timeout_usec must be a number");
+        return 0;
+}
+
+static int parse_subscribe(ControlRequest *req, json_t *params) {
+        json_t *jobs = params ? json_object_get(params, "jobs") : NULL;
+
+        if (jobs && !json_is_boolean(jobs))
+                return params_invalid(req, "jobs must be true or false");
+        req->jobs = json_is_true(jobs);
+        return 0;
+}
+
 static int parse_run(ControlRequest *req, json_t *params) {
         json_t *timeout = params ? json_object_get(params, "timeout_usec") : NULL;
         int r;
@@ -152,7 +263,7 @@ static int parse_run(ControlRequest *req, json_t *params) {
         if (r < 0 || (timeout && (!json_is_integer(timeout) || json_integer_value(timeout) < 0)))
                 return params_invalid(req, "name and cwd must be strings, timeout_usec a number");
         req->timeout = timeout ? (usec_t) json_integer_value(timeout) : 0;
-        return 0;
+        return parse_run_options(req, params);
 }
 
 static int parse_id(ControlRequest *req, json_t *params) {
@@ -177,8 +288,13 @@ static int parse_params(ControlRequest *req, json_t *params) {
         case CONTROL_METHOD_RUN:
                 return parse_run(req, params);
         case CONTROL_METHOD_CANCEL:
+                r = parse_id(req, params);
+                return r < 0 || req->params_error < 0 ? r : parse_cancel(req, params);
         case CONTROL_METHOD_WAIT:
-                return parse_id(req, params);
+                r = parse_id(req, params);
+                return r < 0 || req->params_error < 0 ? r : parse_wait(req, params);
+        case CONTROL_METHOD_SUBSCRIBE:
+                return parse_subscribe(req, params);
         case CONTROL_METHOD_RELOAD:
                 return parse_wait_flags(req, params);
         case CONTROL_METHOD_ADD:
@@ -236,6 +352,8 @@ void control_request_done(ControlRequest *r) {
         free(r->body);
         strv_free(r->service_names);
         strv_free(r->service_bodies);
+        free(r->kill_mode);
+        strv_free(r->limits);
         *r = (ControlRequest) {};
 }
 

@@ -55,6 +55,19 @@ typedef struct ControlRequest {
         char *name;         /* run: NULL when absent */
         char *cwd;          /* run: NULL when absent */
         usec_t timeout;     /* run: 0 when absent */
+        /* run: for the job's fd 0, 1, 2 the index of its descriptor among
+         * those that came with the request (0..CONTROL_FDS_MAX-1), -1 for
+         * none; has_stdio when "stdio" was given. */
+        int stdio[3];
+        bool has_stdio;
+        int stop_signal;     /* run: 0 when absent */
+        usec_t stop_timeout; /* run: USEC_INFINITY when absent */
+        char *kill_mode;     /* run: NULL when absent (checked by the methods) */
+        char **limits;       /* run: "KEY=VALUE" entries of params.limits, NULL when absent (checked by the methods) */
+        int cancel_signal;   /* cancel: 0 when absent (the job's stop signal) */
+        usec_t grace;        /* cancel: USEC_INFINITY when absent (the job's stop timeout) */
+        usec_t wait_timeout; /* wait: USEC_INFINITY when absent */
+        bool jobs;           /* subscribe: only job events */
 
         /* Requests that wait, runtime services (control-request.c, "Runtime") */
         bool all;              /* params.all (units methods): every unit; then no units */
@@ -67,6 +80,9 @@ typedef struct ControlRequest {
         char **service_bodies; /* … and their bodies, as body */
         size_t n_services;
 } ControlRequest;
+
+/* docs/PROTOCOL.md: a request carries at most 3 descriptors. */
+#define CONTROL_FDS_MAX 3
 
 /* Parses the request line (len bytes, without its newline). Returns 0 with
  * *ret filled (a params problem is 0 with ret->params_error set), -EINVAL

@@ -18,11 +18,20 @@
 
 /* ---- Clients ---- */
 
+static void client_close_fds(ControlClient *c) {
+        for (size_t i = 0; i < c->n_fds; i++)
+                c->fds[i] = safe_close(c->fds[i]);
+        c->n_fds = 0;
+        c->fds_error = 0;
+}
+
 static void client_free(ControlClient *c) {
         manager_request_cancel(c->request);
         json_decref(c->pending);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
+        sd_event_source_disable_unref(c->wait_timer);
+        client_close_fds(c);
         safe_close(c->fd);
         free(c->in);
         free(c->out);
@@ -41,6 +50,8 @@ static void client_drop(ControlClient *c, const char *why) {
         c->request = NULL;
         c->io = sd_event_source_disable_unref(c->io);
         c->timer = sd_event_source_disable_unref(c->timer);
+        c->wait_timer = sd_event_source_disable_unref(c->wait_timer);
+        client_close_fds(c);
         c->fd = safe_close(c->fd);
         c->server->n_clients--;
         (void) sd_event_source_set_enabled(c->server->gc, SD_EVENT_ONESHOT);
@@ -115,10 +126,43 @@ int control_client_reply(ControlClient *c, json_t *result) {
         return client_send(c, msg);
 }
 
-int control_client_wait_for(ControlClient *c, const char *name) {
+static int client_process(ControlClient *c);
+
+/* The end of a wait: the job has ended, is gone, or the timeout passed. */
+static void client_wait_done(ControlClient *c) {
+        c->waiting_for = mfree(c->waiting_for);
+        (void) sd_event_source_set_enabled(c->wait_timer, SD_EVENT_OFF);
+}
+
+static int on_wait_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        ControlClient *c = userdata;
+        char msg[128];
+
+        if (!c->waiting_for)
+                return 0;
+        snprintf(msg, sizeof(msg), "%.64s is still running", c->waiting_for);
+        client_wait_done(c);
+        if (control_client_reply_error(c, -ETIMEDOUT, msg) >= 0)
+                (void) client_process(c);
+        return 0;
+}
+
+static int client_arm_wait_timer(ControlClient *c, usec_t timeout) {
+        if (!c->wait_timer)
+                return sd_event_add_time_relative(c->server->manager->event, &c->wait_timer, CLOCK_MONOTONIC, timeout,
+                                                  USEC_PER_MSEC, on_wait_timeout, c);
+        int r = sd_event_source_set_time_relative(c->wait_timer, timeout);
+        return r < 0 ? r : sd_event_source_set_enabled(c->wait_timer, SD_EVENT_ONESHOT);
+}
+
+int control_client_wait_for(ControlClient *c, const char *name, usec_t timeout) {
         c->waiting_for = strdup(name);
         if (!c->waiting_for)
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        if (timeout != USEC_INFINITY && client_arm_wait_timer(c, timeout) < 0) {
+                c->waiting_for = mfree(c->waiting_for);
+                return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
+        }
         return client_update_events(c); /* no more requests until it ends */
 }
 
@@ -129,8 +173,10 @@ int control_client_wait_request(ControlClient *c, ManagerRequest *req, json_t *p
         return client_update_events(c); /* no more requests until it ends */
 }
 
-void control_client_subscribe(ControlClient *c) {
+void control_client_subscribe(ControlClient *c, bool jobs_only, bool owner_only) {
         c->subscribed = true;
+        c->jobs_only = jobs_only;
+        c->owner_only = owner_only;
 }
 
 /* ---- Permissions ---- */
@@ -179,9 +225,15 @@ static int client_handle_line(ControlClient *c, const char *line, size_t len) {
         int r;
 
         r = control_request_parse(line, len, &req, &error);
+        if (r >= 0 && (c->n_fds > 0 || c->fds_error < 0) && req.method != CONTROL_METHOD_RUN)
+                r = -EBADF, error = "descriptors come only with run";
         if (r < 0)
-                return control_client_reply_error(c, r, error);
-        return control_methods_dispatch(c, &req);
+                r = control_client_reply_error(c, r, error);
+        else
+                r = control_methods_dispatch(c, &req);
+        /* What came with the request is answered with it: never kept. */
+        client_close_fds(c);
+        return r;
 }
 
 /* A client must send a whole request within control_timeout of
@@ -216,10 +268,56 @@ static int client_process(ControlClient *c) {
         return 0;
 }
 
+/* Keeps the descriptors of mh for the request that begins with this read;
+ * closes them, failing that request, when there were more than
+ * CONTROL_FDS_MAX (more than the buffer holds are closed by the kernel:
+ * MSG_CTRUNC) or the read does not begin a request. */
+static void client_take_fds(ControlClient *c, struct msghdr *mh) {
+        bool wrong = (mh->msg_flags & MSG_CTRUNC) || c->n_in > 0 || c->n_fds > 0 || c->subscribed;
+        bool any = mh->msg_flags & MSG_CTRUNC;
+
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < n; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                        any = true;
+                        if (wrong || c->n_fds >= CONTROL_FDS_MAX) {
+                                safe_close(fd);
+                                wrong = true; /* one too many */
+                        } else
+                                c->fds[c->n_fds++] = fd;
+                }
+        }
+        if (any && wrong) {
+                client_close_fds(c);
+                c->fds_error = -EBADF;
+        }
+}
+
+/* recvmsg() with room for CONTROL_FDS_MAX descriptors (MSG_CMSG_CLOEXEC:
+ * they are never inherited by what corrald starts). */
+static ssize_t client_recv(ControlClient *c) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * CONTROL_FDS_MAX)];
+        } control;
+        struct iovec iov = { .iov_base = c->in + c->n_in, .iov_len = CONTROL_REQUEST_MAX - c->n_in };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                             .msg_controllen = sizeof(control) };
+        ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+        if (n >= 0 && (mh.msg_controllen > 0 || (mh.msg_flags & MSG_CTRUNC)))
+                client_take_fds(c, &mh);
+        return n;
+}
+
 static int client_read(ControlClient *c) {
         if (!c->in && !(c->in = malloc(CONTROL_REQUEST_MAX)))
                 return -ENOMEM;
-        ssize_t n = read(c->fd, c->in + c->n_in, CONTROL_REQUEST_MAX - c->n_in);
+        ssize_t n = client_recv(c);
         if (n < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0)
@@ -305,6 +403,8 @@ static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
                 return -ENOMEM;
         c->server = server;
         c->fd = fd;
+        for (size_t i = 0; i < CONTROL_FDS_MAX; i++)
+                c->fds[i] = -EBADF;
         c->cred = *cred;
         c->next = server->clients;
         server->clients = c;
@@ -355,6 +455,12 @@ static int event_line(const ManagerEvent *e, char **ret, size_t *ret_len) {
         return r;
 }
 
+static bool client_wants_event(const ControlClient *c, const Unit *u) {
+        if (c->jobs_only && !unit_status_is_job(u))
+                return false;
+        return !c->owner_only || unit_status_owner(u) == c->cred.uid;
+}
+
 static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
         _cleanup_free_ char *line = NULL;
         size_t len = 0;
@@ -365,11 +471,11 @@ static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
                 if (c->dead)
                         continue;
                 if (c->subscribed) {
-                        if (line)
+                        if (line && client_wants_event(c, e->unit))
                                 (void) client_queue(c, line, len);
                 } else if (c->waiting_for && streq(c->waiting_for, e->name) &&
                            unit_status_is_inactive(e->unit)) {
-                        c->waiting_for = mfree(c->waiting_for);
+                        client_wait_done(c);
                         if (control_client_reply(c, control_methods_unit_result(e->unit)) >= 0)
                                 (void) client_process(c);
                 }
@@ -379,7 +485,7 @@ static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
 static void control_unit_removed(ControlServer *s, const ManagerEvent *e) {
         for (ControlClient *c = s->clients; c; c = c->next)
                 if (!c->dead && c->waiting_for && streq(c->waiting_for, e->name)) {
-                        c->waiting_for = mfree(c->waiting_for);
+                        client_wait_done(c);
                         if (control_client_reply_error(c, -ENOENT, "the job is gone") >= 0)
                                 (void) client_process(c);
                 }

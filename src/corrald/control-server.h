@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "control-request.h"
 #include "control.h"
 #include "manager.h"
 #include "manager-request.h"
@@ -40,6 +41,16 @@ struct ControlClient {
         char *waiting_for; /* a job whose end answers the pending "wait" */
         ManagerRequest *request; /* a request with "wait" (control-runtime.c) whose end answers it */
         json_t *pending;         /* the result that answer completes */
+        sd_event_source *wait_timer; /* the "wait"'s timeout_usec, when it has one */
+        bool jobs_only;    /* subscribed to the events of jobs */
+        bool owner_only;   /* … of its own jobs (a job_group member who may not read) */
+        /* Descriptors (SCM_RIGHTS) that came with the first byte of the
+         * request in progress; closed once it is answered. fds_error is
+         * -EBADF when descriptors came wrong (too many, in the middle of a
+         * request): that request fails. */
+        int fds[CONTROL_FDS_MAX];
+        size_t n_fds;
+        int fds_error;
         ControlClient *next;
 };
 
@@ -68,8 +79,10 @@ int control_client_reply(ControlClient *c, json_t *result);
 int control_client_reply_error(ControlClient *c, int error, const char *message);
 
 /* Holds back the client's further requests until the job name has ended
- * (control_on_manager_event() then answers). Returns 0 or -ENOMEM. */
-int control_client_wait_for(ControlClient *c, const char *name);
+ * (control_on_manager_event() then answers), or until timeout has passed
+ * (USEC_INFINITY: never; then the answer is ETIMEDOUT). Returns 0 or
+ * -ENOMEM. */
+int control_client_wait_for(ControlClient *c, const char *name, usec_t timeout);
 
 /* Holds back the client's further requests until req has ended; the
  * answer will be pending (taken), completed by the request's handler.
@@ -81,5 +94,5 @@ int control_client_wait_request(ControlClient *c, ManagerRequest *req, json_t *p
 int control_client_resume(ControlClient *c);
 
 /* Turns the connection into an event stream (after the reply to
- * subscribe). */
-void control_client_subscribe(ControlClient *c);
+ * subscribe): of every unit, of jobs only, or of the client's own jobs. */
+void control_client_subscribe(ControlClient *c, bool jobs_only, bool owner_only);

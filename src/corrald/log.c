@@ -313,6 +313,31 @@ static int output_open(const char *path, int flags, int *ret_fd) {
         return 0;
 }
 
+/* OUTPUT_FILE, opened by corrald (as root, usually) at each start in a
+ * directory the unit may be able to write: never through a symbolic link
+ * (root would append to whatever it names: ELOOP), and only a regular
+ * file — a FIFO would block the event loop in open() (so O_NONBLOCK, for
+ * the open only; without a reader it fails with ENXIO), a device or a
+ * socket has effects of its own. */
+static int output_open_file(const char *path, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int flags;
+
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0640);
+        if (fd < 0)
+                return errno == ENXIO ? -EBADFD : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 static int output_open_journal(const char *unit, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
         int flags;
@@ -351,7 +376,7 @@ int log_unit_output(const char *unit, OutputKind kind, const char *path, int *re
         case OUTPUT_FILE:
                 if (!path)
                         return -EINVAL;
-                return output_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, ret_fd);
+                return output_open_file(path, ret_fd);
         default:
                 return -EINVAL;
         }

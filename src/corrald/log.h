@@ -65,7 +65,9 @@ bool log_target_is_journal(void);
 /* Opens what a unit's stdout and stderr should be: for OUTPUT_JOURNAL a
  * journal stream identified by the unit's name (sd_journal_stream_fd);
  * OUTPUT_NULL /dev/null; OUTPUT_FILE path opened for appending (created
- * 0640); OUTPUT_AUTO the journal when log_target_is_journal(), otherwise
+ * 0640), never through a symbolic link (-ELOOP) and only when it is a
+ * regular file (-EBADFD for a FIFO, device or socket; never blocks);
+ * OUTPUT_AUTO the journal when log_target_is_journal(), otherwise
  * inherit. For OUTPUT_INHERIT *ret_fd is -EBADF: the child keeps corrald's
  * stdout and stderr. Returns 0 or -errno (e.g. no journal running). The
  * caller owns the fd. */

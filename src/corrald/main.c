@@ -12,6 +12,7 @@
 #include "control.h"
 #include "log.h"
 #include "manager.h"
+#include "rlimit-util.h"
 #include "strv.h"
 
 static char **arg_config_files = NULL;
@@ -189,6 +190,9 @@ static int run(Config *config_in) {
         _cleanup_(control_freep) ControlServer *control = NULL;
         int r, k;
 
+        r = rlimit_nofile_bump(); /* a few descriptors a unit; children get 1024 again (spawn.c) */
+        if (r < 0)
+                log_warning_errno(r, "cannot raise the soft limit of open files: %m, ignoring");
         if (geteuid() != 0)
                 log_notice("running unprivileged as UID %u: units run as this user (user= and group= of others "
                            "fail), and only limits the delegated subtree allows apply",

@@ -265,20 +265,11 @@ static int manager_setup_own_watchdog(Manager *m) {
                                           /* accuracy= */ 1, on_own_watchdog, m);
 }
 
-/* The notify socket's name follows the subtree, not corrald's PID, so that
- * units adopted after a crash of corrald still reach it. */
+/* Beside the control socket, named after the subtree (notify.c): units
+ * adopted after a crash of corrald still reach it. */
 static int manager_open_notify(Manager *m) {
-        char name[64];
-        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
-        int r;
-
-        for (const char *p = m->cgroup->path; *p; p++)
-                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
-        snprintf(name, sizeof(name), "corral-notify-%016llx", (unsigned long long) h);
-        r = notify_socket_open(m->event, name, on_notify, m, &m->notify);
-        if (r >= 0)
-                log_debug("notify socket %s", notify_socket_address(m->notify));
-        return r;
+        return notify_socket_open_supervisor(m->event, m->config->control_socket, m->cgroup->path, on_notify, m,
+                                             &m->notify);
 }
 
 static int manager_add_sources(Manager *m) {
@@ -333,9 +324,11 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
         if (r < 0)
                 return r;
         m->cgroup = tree;
+        m->config = config;
         r = manager_add_sources(m);
         if (r < 0) {
                 m->cgroup = NULL; /* not taken on failure */
+                m->config = NULL;
                 return r;
         }
         m->unit_ctx = (UnitContext) {
@@ -350,7 +343,6 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 .port_released = on_port_released,
                 .userdata = m,
         };
-        m->config = config;
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -653,6 +645,14 @@ int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
                 return -EINVAL;
         if (unit_is_inactive(u))
                 return 0;
+        /* A job already stopping keeps its grace running, but no grace at
+         * all ends its processes now (the stop timer still ends with
+         * cgroup.kill). */
+        if (u->state == UNIT_STOPPING && grace == 0) {
+                log_unit_info(u->name, LOG_EVENT_STOP, "cancelled again, without grace: SIGKILL");
+                int r = unit_kill(u, SIGKILL);
+                return r == -ESRCH ? 0 : MIN(r, 0);
+        }
         if (sig > 0)
                 u->stop_signal = sig;
         if (grace != USEC_INFINITY)

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "notify.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include "log.h"
 
-/* How many "-<n>" suffixes to try when our abstract name is taken. */
-#define NOTIFY_BIND_ATTEMPTS 16
 #define NOTIFY_RCVBUF (1024 * 1024)
+#define SUN_PATH_SIZE sizeof(((struct sockaddr_un *) NULL)->sun_path)
 /* SCM_MAX_FD in the kernel: the most fds one message can carry. Room for
  * all of them, so that none is left in flight; the kernel closes those that
  * do not fit (and sets MSG_CTRUNC). */
@@ -25,10 +26,13 @@
 
 struct NotifySocket {
         int fd;
+        int dir_fd;          /* the directory the socket is bound in */
+        char *name;          /* its name there */
+        bool bound;          /* ours to unlink */
         sd_event_source *source;
         NotifyHandler handler;
         void *userdata;
-        char address[64]; /* "@corral-notify-<pid>[-<n>]" */
+        char address[SUN_PATH_SIZE]; /* "/run/corral/notify/<hash>" */
 };
 
 /* ---- Parser ---- */
@@ -304,34 +308,98 @@ static int on_notify(sd_event_source *source, int fd, uint32_t revents, void *us
         }
 }
 
-/* Binds the abstract name "corral-notify-<pid>", or with "-<n>" appended
- * when that is taken — or exactly name when given — and remembers it as
- * "@…" in s->address. */
-static int bind_abstract(NotifySocket *s, const char *name) {
-        for (unsigned i = 0; i < (name ? 1 : NOTIFY_BIND_ATTEMPTS); i++) {
-                union {
-                        struct sockaddr sa;
-                        struct sockaddr_un un;
-                } addr = { .un.sun_family = AF_UNIX };
-                int k;
+/* ---- Where the socket lives ---- */
 
-                if (name)
-                        k = snprintf(s->address, sizeof(s->address), "@%s", name);
-                else if (i == 0)
-                        k = snprintf(s->address, sizeof(s->address), "@corral-notify-%d", (int) getpid());
-                else
-                        k = snprintf(s->address, sizeof(s->address), "@corral-notify-%d-%u", (int) getpid(), i);
-                if (k < 0 || (size_t) k >= sizeof(s->address))
-                        return -ENAMETOOLONG;
-                /* Abstract: sun_path starts with NUL and the name is exactly
-                 * the bytes that follow, without a terminator. */
-                memcpy(addr.un.sun_path + 1, s->address + 1, (size_t) k - 1);
-                if (bind(s->fd, &addr.sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + (size_t) k)) >= 0)
-                        return 0;
-                if (errno != EADDRINUSE)
+int notify_socket_path(const char *control_socket, const char *subtree, char **ret_dir, char **ret_name) {
+        _cleanup_free_ char *dir = NULL, *name = NULL;
+        uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+        const char *slash;
+
+        if (control_socket[0] != '/' || subtree[0] != '/')
+                return -EINVAL;
+        slash = strrchr(control_socket, '/');
+        for (const char *p = subtree; *p; p++)
+                h = (h ^ (uint8_t) *p) * 1099511628211ULL;
+        if (asprintf(&dir, "%.*s/" NOTIFY_DIR_NAME, (int) (slash - control_socket), control_socket) < 0 ||
+            asprintf(&name, "%016llx", (unsigned long long) h) < 0)
+                return -ENOMEM;
+        if (strlen(dir) + 1 + strlen(name) >= SUN_PATH_SIZE)
+                return -ENAMETOOLONG;
+        *ret_dir = TAKE_PTR(dir);
+        *ret_name = TAKE_PTR(name);
+        return 0;
+}
+
+/* Creates the parents of path that are missing, 0755. */
+static int mkdir_parents(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
                         return -errno;
+                *s = '/';
         }
-        return -EADDRINUSE;
+        return 0;
+}
+
+/* Opens the socket's directory, creating it (and its parents) if needed.
+ * Only one that nobody but us (and root) can write will do: whoever can
+ * write it could take the socket's name. It is made 0755, so that units of
+ * every user reach the socket. Refusals are logged with their reason. */
+static int open_dir(const char *dir, int *ret_fd) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = mkdir_parents(dir);
+        if (r < 0)
+                return r;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
+                bool link = lstat(dir, &st) >= 0 && S_ISLNK(st.st_mode);
+                return log_error_errno(ENOTDIR, "notify socket directory %s is %s, refusing it", dir,
+                                       link ? "a symbolic link" : "not a directory");
+        }
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid())
+                return log_error_errno(EPERM, "notify socket directory %s belongs to UID %u, not to corrald's UID %u, "
+                                       "refusing it", dir, (unsigned) st.st_uid, (unsigned) geteuid());
+        if (st.st_mode & 0022)
+                return log_error_errno(EPERM, "notify socket directory %s is writable by group or others (mode %04o), "
+                                       "refusing it", dir, (unsigned) (st.st_mode & 07777));
+        if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
+                return -errno;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Binds dir_fd/name, replacing whatever a killed corrald left there, and
+ * opens it to every user: units of any user send to it, and only we can
+ * write the directory. Through /proc/self/fd, so that it is bound in the
+ * very directory that open_dir() checked. */
+static int bind_path(NotifySocket *s) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_un un;
+        } addr = { .un.sun_family = AF_UNIX };
+
+        if (unlinkat(s->dir_fd, s->name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        int k = snprintf(addr.un.sun_path, sizeof(addr.un.sun_path), "/proc/self/fd/%d/%s", s->dir_fd, s->name);
+        if (k < 0 || (size_t) k >= sizeof(addr.un.sun_path))
+                return -ENAMETOOLONG;
+        if (bind(s->fd, &addr.sa, sizeof(addr.un)) < 0)
+                return -errno;
+        s->bound = true;
+        if (fchmodat(s->dir_fd, s->name, 0666, 0) < 0)
+                return -errno;
+        return 0;
 }
 
 static void increase_rcvbuf(int fd) {
@@ -342,9 +410,21 @@ static void increase_rcvbuf(int fd) {
                 (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 }
 
-static int open_fd(NotifySocket *s, const char *name) {
+static int open_fd(NotifySocket *s, const char *dir, const char *name) {
         static const int one = 1;
+        int r, k;
 
+        if (strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                return -EINVAL;
+        k = snprintf(s->address, sizeof(s->address), "%s/%s", dir, name);
+        if (k < 0 || (size_t) k >= sizeof(s->address))
+                return -EINVAL;
+        s->name = strdup(name);
+        if (!s->name)
+                return -ENOMEM;
+        r = open_dir(dir, &s->dir_fd);
+        if (r < 0)
+                return r;
         s->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, /* protocol= */ 0);
         if (s->fd < 0)
                 return -errno;
@@ -352,10 +432,10 @@ static int open_fd(NotifySocket *s, const char *name) {
         if (setsockopt(s->fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0)
                 return -errno;
         increase_rcvbuf(s->fd);
-        return bind_abstract(s, name);
+        return bind_path(s);
 }
 
-int notify_socket_open(sd_event *event, const char *name, NotifyHandler handler, void *userdata,
+int notify_socket_open(sd_event *event, const char *dir, const char *name, NotifyHandler handler, void *userdata,
                        NotifySocket **ret) {
         _cleanup_(notify_socket_freep) NotifySocket *s = NULL;
         int r;
@@ -364,9 +444,10 @@ int notify_socket_open(sd_event *event, const char *name, NotifyHandler handler,
         if (!s)
                 return -ENOMEM;
         s->fd = -EBADF;
+        s->dir_fd = -EBADF;
         s->handler = handler;
         s->userdata = userdata;
-        r = open_fd(s, name);
+        r = open_fd(s, dir, name);
         if (r < 0)
                 return r;
         r = sd_event_add_io(event, &s->source, s->fd, EPOLLIN, on_notify, s);
@@ -380,6 +461,23 @@ int notify_socket_open(sd_event *event, const char *name, NotifyHandler handler,
         return 0;
 }
 
+int notify_socket_open_supervisor(sd_event *event, const char *control_socket, const char *subtree,
+                                  NotifyHandler handler, void *userdata, NotifySocket **ret) {
+        _cleanup_free_ char *dir = NULL, *name = NULL;
+        int r;
+
+        r = notify_socket_path(control_socket, subtree, &dir, &name);
+        if (r == -ENAMETOOLONG)
+                return log_error_errno(r, "the notify socket beside %s would have a path too long for a socket",
+                                       control_socket);
+        if (r < 0)
+                return r;
+        r = notify_socket_open(event, dir, name, handler, userdata, ret);
+        if (r >= 0)
+                log_debug("notify socket %s", notify_socket_address(*ret));
+        return r;
+}
+
 const char *notify_socket_address(const NotifySocket *s) {
         return s->address;
 }
@@ -388,6 +486,12 @@ NotifySocket *notify_socket_free(NotifySocket *s) {
         if (!s)
                 return NULL;
         sd_event_source_disable_unref(s->source);
+        /* Units that outlive us keep the path; the next corrald binds it
+         * again. Until then their datagrams fail (ENOENT or ECONNREFUSED). */
+        if (s->bound)
+                (void) unlinkat(s->dir_fd, s->name, 0);
         safe_close(s->fd);
+        safe_close(s->dir_fd);
+        free(s->name);
         return mfree(s);
 }

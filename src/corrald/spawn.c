@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "parse-util.h"
+#include "rlimit-util.h"
 #include "syscall.h"
 
 static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
@@ -211,6 +212,7 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
         const SpawnCredentials *c = p->credentials;
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t none;
+        int r;
 
         for (int sig = 1; sig < _NSIG; sig++)
                 (void) sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and glibc's own fail: fine */
@@ -221,9 +223,12 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 child_fail(report_fd, SPAWN_STEP_SETSID, errno);
         if (child_stdio(p) < 0)
                 child_fail(report_fd, SPAWN_STEP_STDIO, errno);
-        if (chdir(p->directory ?: "/") < 0)
-                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
         umask(p->umask);
+        /* corrald raised its own soft limit of open files (main.c); the
+         * program gets what it would have had, unless limit_nofile says. */
+        r = rlimit_nofile_safe();
+        if (r < 0)
+                child_fail(report_fd, SPAWN_STEP_RLIMIT, -r);
         /* Before giving up root: a hard limit may be raised only by root. */
         for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
                 if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)
@@ -236,6 +241,11 @@ _noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
                 if (setresuid(c->uid, c->uid, c->uid) < 0)
                         child_fail(report_fd, SPAWN_STEP_UID, errno);
         }
+        /* As the target user (as systemd enters WorkingDirectory=): root
+         * would enter directories the user may not, and the outcome would
+         * tell the user which paths exist below them. */
+        if (chdir(p->directory ?: "/") < 0)
+                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
         if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVS, errno);
         /* Every descriptor but stdio closes at exec; the report pipe stays

@@ -5,7 +5,15 @@
  * CLONE_INTO_CGROUP (5.7) | CLONE_PIDFD. Everything the child needs is
  * prepared by the parent beforehand; between clone and execve() the child
  * runs only async-signal-safe steps, and a failing step comes back to the
- * parent as (step, errno) over a close-on-exec pipe. */
+ * parent as (step, errno) over a close-on-exec pipe.
+ *
+ * The child's steps, in order. With corrald's credentials: signal
+ * dispositions and mask, setsid(), stdio, umask, resource limits (the
+ * soft limit of open files back to 1024 — corrald raised its own — then
+ * those configured; a hard limit may be raised only by root). Then supplementary groups, gid, uid.
+ * With the target's credentials: the working directory (so that a user
+ * cannot enter, or probe, what only root may), no_new_privs, closing every
+ * other descriptor, execve(). */
 
 #include <stdbool.h>
 #include <sys/resource.h>
@@ -62,7 +70,7 @@ typedef struct SpawnParams {
         const char *path;     /* the program, from spawn_find_executable() */
         char *const *argv;
         char *const *envp;
-        const char *directory; /* NULL: "/" */
+        const char *directory; /* NULL: "/"; entered with the target's credentials */
         mode_t umask;
         const SpawnCredentials *credentials; /* NULL: keep corrald's */
         int stdin_fd, stdout_fd, stderr_fd;  /* become 0, 1, 2 */

@@ -210,6 +210,9 @@ int unit_prepare(Unit *u, StartContext *c) {
         if (r < 0)
                 return unit_fail_message(u, r, "cannot build command and environment: %m");
         r = log_unit_output(u->name, s->output, s->output_path, &c->output_fd);
+        if (r == -EBADFD || r == -ELOOP)
+                return unit_fail_message(u, r, "output file %s is %s, refusing it", s->output_path,
+                                         r == -ELOOP ? "a symbolic link" : "not a regular file");
         if (r < 0)
                 return unit_fail_message(u, r, "cannot open output (%s%s%s): %m",
                                             output_kind_to_string(s->output), s->output_path ? ":" : "",

@@ -77,6 +77,37 @@ int conn_send(corral *c, const char *data, size_t len) {
         return 0;
 }
 
+int conn_send_fds(corral *c, const char *data, size_t len, const int *fds, size_t n_fds) {
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int) * CORRAL_FDS_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = (void *) data, .iov_len = len };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = CMSG_SPACE(sizeof(int) * n_fds),
+        };
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&mh);
+        ssize_t n;
+
+        if (n_fds == 0 || n_fds > CORRAL_FDS_MAX || len == 0)
+                return -EINVAL;
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+        memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n_fds);
+
+        do
+                n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                /* Nothing was sent: a bad descriptor leaves the stream in step. */
+                return errno == EBADF ? -EBADF : conn_fail(c, -errno);
+        return conn_send(c, data + n, len - (size_t) n);
+}
+
 static int64_t now_msec(void) {
         struct timespec ts;
 

@@ -55,7 +55,7 @@ const char *corral_last_error(const corral *c) {
 }
 
 /* Every call starts afresh: corral_last_error() tells about this call. */
-static int call_begin(corral *c) {
+int call_begin(corral *c) {
         if (!c)
                 return -EINVAL;
         c->last_error = mfree(c->last_error);
@@ -197,7 +197,7 @@ static int params_set_string(json_t *params, const char *key, const char *s) {
         return json_object_set_new(params, key, json_string(s)) < 0 ? -EINVAL : 0;
 }
 
-static int run_params(const corral_job_spec *spec, json_t **ret) {
+int run_params(const corral_job_spec *spec, json_t **ret) {
         json_auto_t *params = NULL;
         int r;
 
@@ -248,10 +248,8 @@ int corral_run(corral *c, const corral_job_spec *spec, char **ret_id) {
         return 0;
 }
 
-/* Sends method with {"id": id}; returns the result's "unit" as a list of
- * one in *ret when ret is not NULL. */
-static int job_call(corral *c, const char *method, const char *id, corral_units **ret) {
-        json_auto_t *result = NULL, *array = NULL;
+int job_call(corral *c, const char *method, const char *id, json_t *extra, corral_units **ret) {
+        json_auto_t *result = NULL, *array = NULL, *more = extra;
         json_t *params;
         int r = call_begin(c);
 
@@ -263,6 +261,8 @@ static int job_call(corral *c, const char *method, const char *id, corral_units 
         if (!params)
                 return -ENOMEM;
         r = params_set_string(params, "id", id);
+        if (r >= 0 && more && json_object_update(params, more) < 0)
+                r = -ENOMEM;
         if (r < 0) {
                 json_decref(params);
                 return r;
@@ -279,25 +279,31 @@ static int job_call(corral *c, const char *method, const char *id, corral_units 
 }
 
 int corral_cancel(corral *c, const char *id) {
-        return job_call(c, "cancel", id, /* ret= */ NULL);
+        return job_call(c, "cancel", id, /* extra= */ NULL, /* ret= */ NULL);
 }
 
 int corral_wait(corral *c, const char *id, corral_units **ret) {
-        return job_call(c, "wait", id, ret);
+        return job_call(c, "wait", id, /* extra= */ NULL, ret);
 }
 
 /* ---- events ---- */
 
-int corral_subscribe(corral *c) {
+int subscribe_with(corral *c, json_t *params) {
         int r = call_begin(c);
 
-        if (r < 0)
+        if (r < 0) {
+                json_decref(params);
                 return r;
-        r = request_call(c, "subscribe", /* params= */ NULL, /* ret= */ NULL);
+        }
+        r = request_call(c, "subscribe", params, /* ret= */ NULL);
         if (r < 0)
                 return r;
         c->subscribed = true;
         return 0;
+}
+
+int corral_subscribe(corral *c) {
+        return subscribe_with(c, /* params= */ NULL);
 }
 
 int corral_next_event(corral *c, int timeout_ms, corral_event **ret) {

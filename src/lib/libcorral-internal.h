@@ -13,6 +13,8 @@
 
 /* docs/PROTOCOL.md: a request is at most 64 KiB, newline included. */
 #define CORRAL_REQUEST_MAX ((size_t) 64 * 1024)
+/* docs/PROTOCOL.md: a request carries at most 3 descriptors. */
+#define CORRAL_FDS_MAX 3
 /* Our own bound on a reply or event line, newline included. */
 #define CORRAL_REPLY_MAX ((size_t) 1024 * 1024)
 
@@ -36,6 +38,13 @@ int conn_connect(const char *path, int *ret_fd);
  * writes and EINTR, without SIGPIPE. Returns 0 or -errno. */
 int conn_send(corral *c, const char *data, size_t len);
 
+/* Sends a line as conn_send() does, with the n_fds descriptors of fds
+ * (SCM_RIGHTS, at most CORRAL_FDS_MAX) attached to its first byte: one
+ * sendmsg() carries them with as much of the line as the socket takes,
+ * the rest follows. Returns 0 or -errno; -EBADF (a closed descriptor)
+ * leaves the connection usable, nothing having been sent. */
+int conn_send_fds(corral *c, const char *data, size_t len, const int *fds, size_t n_fds);
+
 /* The deadline of a timeout in milliseconds (-1: for ever) on
  * CLOCK_MONOTONIC, in milliseconds, for conn_read_line(). */
 int64_t conn_deadline(int timeout_ms);
@@ -56,9 +65,29 @@ int conn_read_line(corral *c, int64_t deadline, char **ret);
  * c->last_error), or a connection error. */
 int request_call(corral *c, const char *method, json_t *params, json_t **ret);
 
+/* request_call() with n_fds descriptors sent with the request's first
+ * byte (conn_send_fds()). */
+int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret);
+
 /* Builds a JSON array of strings from a NULL-terminated vector. Returns 0,
  * -EINVAL for a NULL entry or invalid UTF-8, -ENOMEM. */
 int json_string_array(const char *const *l, json_t **ret);
+
+/* ---- corral.c: what jobs.c builds on ---- */
+
+/* Clears corral_last_error() at the start of a call; -EINVAL for NULL. */
+int call_begin(corral *c);
+
+/* The params of a run request for spec. Returns 0, -EINVAL, -ENOMEM. */
+int run_params(const corral_job_spec *spec, json_t **ret);
+
+/* Sends method with {"id": id} plus extra's fields (extra may be NULL; it
+ * is taken in any case); returns the result's "unit" as a list of one in
+ * *ret when ret is not NULL. */
+int job_call(corral *c, const char *method, const char *id, json_t *extra, corral_units **ret);
+
+/* Turns c into an event stream with params (may be NULL; taken). */
+int subscribe_with(corral *c, json_t *params);
 
 /* ---- objects.c: units and events ---- */
 

@@ -255,6 +255,24 @@ uint64_t corral_event_timestamp_usec(const corral_event *e) {
         return field_u64(EVENT_OBJ(e), "timestamp_usec");
 }
 
+const char *corral_event_kind(const corral_event *e) {
+        return field_string(EVENT_OBJ(e), "kind");
+}
+
+const char *corral_event_exit_code(const corral_event *e) {
+        return field_string(EVENT_OBJ(e), "exit_code");
+}
+
+int corral_event_exit_status(const corral_event *e) {
+        if (!corral_event_exit_code(e))
+                return -1;
+        return (int) field_int(EVENT_OBJ(e), "exit_status", INT_MAX);
+}
+
+const char *corral_event_error(const corral_event *e) {
+        return field_string(EVENT_OBJ(e), "error");
+}
+
 const char *corral_event_json(const corral_event *e) {
         return e ? e->line : NULL;
 }

@@ -17,7 +17,7 @@ static int errno_from_name(const char *name) {
                 { "EPERM", EPERM },   { "EACCES", EACCES },         { "EBUSY", EBUSY },
                 { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN },   { "EOPNOTSUPP", EOPNOTSUPP },
                 { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT },   { "EIO", EIO },
-                { "EAGAIN", EAGAIN },
+                { "EAGAIN", EAGAIN }, { "EBADF", EBADF },           { "ESRCH", ESRCH },
         };
 
         for (size_t i = 0; name && i < ELEMENTSOF(table); i++)
@@ -108,6 +108,10 @@ static int request_format(const char *method, json_t *params, char **ret, size_t
 }
 
 int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
+        return request_call_fds(c, method, params, /* fds= */ NULL, /* n_fds= */ 0, ret);
+}
+
+int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret) {
         _cleanup_free_ char *text = NULL, *line = NULL;
         size_t len;
         int r;
@@ -119,7 +123,7 @@ int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
         r = request_format(method, params, &text, &len);
         if (r < 0)
                 return r;
-        r = conn_send(c, text, len);
+        r = n_fds > 0 ? conn_send_fds(c, text, len, fds, n_fds) : conn_send(c, text, len);
         if (r < 0)
                 return r;
         /* One request at a time: the next line is its reply. */

@@ -183,6 +183,7 @@ static void socket_dir_case(mode_t mode, uid_t owner, gid_t group, bool sub, boo
                 assert_int_equal(access(sock, F_OK), -1); /* removed at exit */
         }
         test_daemon_cleanup(d);
+        test_remove_notify_dir(sockdir); /* made beside the socket before the socket was refused */
         if (sub)
                 assert_int_equal(rmdir(sockdir), 0);
         assert_int_equal(rmdir(dir), 0);

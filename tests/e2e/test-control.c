@@ -546,7 +546,8 @@ static void test_run_wait_cancel(void **state) {
 
         start_daemon(&daemon_, "jobs", "");
 
-        out = CTL_OK(&daemon_, NULL, 7, "run", "--wait", "--", "sh", "-c", "exit 7");
+        /* --no-pipe: the id, and the job's output stays with corrald */
+        out = CTL_OK(&daemon_, NULL, 7, "run", "--wait", "--no-pipe", "--", "sh", "-c", "echo hidden; exit 7");
         assert_int_equal(strlen(out), strlen("job-12345678\n"));
         assert_true(strneq(out, "job-", 4));
         out = mfree(out);
@@ -586,10 +587,11 @@ static void test_run_wait_cancel(void **state) {
         free(CTL_OK(&daemon_, NULL, 4, "cancel", "no-such-job"));
         free(CTL_OK(&daemon_, NULL, 4, "wait", "no-such-job"));
 
-        /* a job that cannot start: wait says it never ran */
+        /* a job that cannot start: 127, as sh says, with the real error */
         c = CTL(&daemon_, NULL, "run", "--wait", "--", "/nonexistent");
-        assert_int_equal(c.status, 1);
+        assert_int_equal(c.status, 127);
         print_message("%s", c.err);
+        assert_non_null(strstr(c.err, "exec /nonexistent: No such file or directory"));
         ctl_done(&c);
 
         assert_true(test_daemon_alive(&daemon_));

@@ -193,11 +193,13 @@ static void test_config_ownership(void **state) {
 
 /* An unprivileged corrald (UID 65534, nobody) in a cgroup subtree
  * delegated to it (chowned, as systemd's Delegate=yes does): it runs,
- * stops and contains a service, which runs as nobody. */
+ * stops and contains a service, which runs as nobody, and hears READY=1 on
+ * the notify socket it makes beside its control socket. */
 static void test_unprivileged(void **state) {
         _cleanup_free_ char *cg = test_cgroup_path("unpriv"), *fs = test_cgroup_fs_path(cg), *start = NULL,
                             *conf = NULL, *log = NULL, *body = NULL, *cmd = NULL, *sock = NULL,
-                            *mk = test_marker_new("unpriv"), *f = test_helper_path("test-forker");
+                            *mk = test_marker_new("unpriv"), *f = test_helper_path("test-forker"),
+                            *n = test_helper_path("test-notifier");
         char dir[] = "/tmp/corral-test-unpriv-XXXXXX";
         int status;
 
@@ -210,8 +212,9 @@ static void test_unprivileged(void **state) {
         assert_true(asprintf(&body,
                              "[corral]\ncgroup = %s\ncontrol_socket = %s\n"
                              "[program:s]\ncommand = sh -c 'echo unit-uid=$(id -u); exec %s tree 3'\n"
-                             "environment = CORRAL_TEST_MARKER=%s\n",
-                             cg, sock, f, mk) > 0);
+                             "environment = CORRAL_TEST_MARKER=%s\n"
+                             "[program:n]\ncommand = %s ready 100\nready = notify\n",
+                             cg, sock, f, mk, n) > 0);
         assert_int_equal(test_write_file(conf, body), 0);
         /* the delegation: the subtree and its interface files belong to nobody */
         assert_int_equal(mkdir(fs, 0755), 0);
@@ -241,6 +244,8 @@ static void test_unprivileged(void **state) {
         assert_true(test_daemon_wait_log(&d, "s: started", 1, TIMEOUT));
         assert_true(test_daemon_wait_log(&d, "running unprivileged as UID 65534", 1, 0));
         assert_true(test_daemon_wait_log(&d, "unit-uid=65534", 1, TIMEOUT));
+        /* its notify socket, beside its control socket, works */
+        assert_true(test_daemon_wait_log(&d, "n: ready", 1, TIMEOUT));
         /* main and its three children, all as nobody, all in the unit's cgroup */
         assert_true(test_wait_marker(mk, 4, 1 << 30, TIMEOUT));
         assert_int_equal(kill(pid, SIGTERM), 0);
@@ -255,6 +260,7 @@ static void test_unprivileged(void **state) {
         assert_int_equal(test_cgroup_destroy(cg), 0);
         unlink(conf);
         unlink(log);
+        test_remove_notify_dir(dir);
         rmdir(dir);
 }
 

@@ -133,7 +133,7 @@ static void test_start_timeout_and_outsider(void **state) {
         /* We are in no unit: our READY=1 must be ignored. */
         {
                 _cleanup_free_ char *log = test_daemon_log(&daemon_);
-                char *p = strstr(log, "notify socket @");
+                char *p = strstr(log, "notify socket /");
                 assert_non_null(p);
                 p += strlen("notify socket ");
                 sock = strndup(p, strcspn(p, "\n"));

@@ -543,14 +543,22 @@ check_stop_extend() {
 
 check_settings() {
         local want got
-        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure TimeoutStopUSec=30s WatchdogUSec=30s TasksMax=infinity OOMPolicy=continue LogRateLimitIntervalUSec=10s LogRateLimitBurst=20000 LockPersonality=yes RestrictSUIDSGID=yes"
+        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure TimeoutStopUSec=30s WatchdogUSec=30s TasksMax=infinity OOMPolicy=continue LogRateLimitIntervalUSec=10s LogRateLimitBurst=20000 LockPersonality=yes RestrictSUIDSGID=yes LimitNOFILE=524288"
         got=$(for kv in $want; do k=${kv%%=*}; echo -n "$k=$(prop "$k") "; done)
         [ "$got" = "$want " ] || no "systemctl show: $got" || return
         # The filters are in place for corrald and its children alike.
         grep -q '^Seccomp:[[:space:]]*2' "/proc/$(prop MainPID)/status" || no "corrald has no seccomp filter" || return
         grep -q '^Seccomp:[[:space:]]*2' "/proc/$(main_pid keep)/status" || no "keep has no seccomp filter" || return
         grep -q '^NoNewPrivs:[[:space:]]*0' "/proc/$(main_pid keep)/status" || no "keep runs with no_new_privs" || return
-        REASON="systemctl show: $want; seccomp on corrald and units, no no_new_privs"
+        # corrald's soft limit of open files is its hard one (524288, or less
+        # where systemd may not raise it that far); a unit's is 1024 again.
+        local own unit hard
+        own=$(awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$(prop MainPID)/limits")
+        unit=$(awk '/^Max open files/ { print $4 "/" $5 }' "/proc/$(main_pid keep)/limits")
+        hard=${own#*/}
+        [ "$own" = "$hard/$hard" ] && [ "$hard" -gt 1024 ] || no "corrald's limit of open files is $own" || return
+        [ "$unit" = "1024/$hard" ] || no "keep's limit of open files is $unit, corrald's $own" || return
+        REASON="systemctl show: $want; seccomp on corrald and units, no no_new_privs; open files: corrald $own, keep $unit"
 }
 
 systemctl --failed --plain --no-legend >"$R/failed-units.txt" 2>&1

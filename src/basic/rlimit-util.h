@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The limit of open files of a supervisor and of what it starts. */
+
+/* The soft RLIMIT_NOFILE that programs get, as systemd gives its
+ * services: select(2) cannot watch a descriptor above FD_SETSIZE. */
+#define RLIMIT_NOFILE_SAFE 1024
+
+/* Raises the calling process's soft RLIMIT_NOFILE to its hard limit, as
+ * systemd does for itself: a supervisor keeps descriptors for every unit
+ * and uses none of them with select(2). Returns 0 (also when there is
+ * nothing to raise), or -errno of setrlimit(). */
+int rlimit_nofile_bump(void);
+
+/* Lowers the calling process's soft RLIMIT_NOFILE to RLIMIT_NOFILE_SAFE
+ * when it is above, and leaves the hard limit alone (systemd's
+ * rlimit_nofile_safe()): what a program started by a bumped supervisor
+ * would have had. Async-signal-safe, for a child between clone and
+ * execve(). Returns 0 or -errno. */
+int rlimit_nofile_safe(void);
