@@ -101,6 +101,10 @@ static int survivors(const char *unit) {
         return n;
 }
 
+static bool tree_grown(void *userdata) {
+        return survivors("tree") >= 3;
+}
+
 /* Whether corralctl's stdout has the line. */
 static bool has_line(const char *out, const char *line) {
         size_t n = strlen(line);
@@ -307,7 +311,7 @@ static void test_stop_waits(void **state) {
         start("stopwait", body);
         wait_state(&daemon_, "tree", "running");
         wait_state(&daemon_, "plain", "running");
-        assert_true(survivors("tree") >= 2);
+        assert_true(test_wait_for(tree_grown, /* userdata= */ NULL, TIMEOUT)); /* it forks after its exec */
 
         usec_t t0 = now(CLOCK_MONOTONIC);
         out = CTL_OK(&daemon_, NULL, 0, "stop", "tree");
