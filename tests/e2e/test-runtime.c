@@ -329,6 +329,7 @@ static void test_stop_waits(void **state) {
         /* --no-block: today's behaviour, the reply before the stop is done */
         free(CTL_OK(&daemon_, NULL, 0, "start", "tree"));
         assert_state("tree", "running");
+        assert_true(test_wait_for(tree_grown, /* userdata= */ NULL, TIMEOUT));
         free(out);
         out = CTL_OK(&daemon_, NULL, 0, "stop", "--no-block", "tree");
         assert_string_equal(out, "");
