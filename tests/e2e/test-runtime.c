@@ -246,6 +246,23 @@ static void test_apply(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* The example desired set (examples/fleet.ini.in, written next to
+ * corrald by meson) applies as it is: three units, ready by health. */
+static void test_example_fleet(void **state) {
+        _cleanup_free_ char *example = NULL, *out = NULL;
+        const char *corrald = getenv("CORRALD");
+
+        assert_true(asprintf(&example, "%.*s/fleet-example.ini", (int) (strrchr(corrald, '/') - corrald), corrald) > 0);
+        start("example", "[corral]\nport_range = 24300-24330\n");
+        out = CTL_OK(&daemon_, NULL, 0, "apply", example);
+        print_message("%s", out);
+        assert_non_null(strstr(out, "3 added, 0 removed, 0 changed, 0 unchanged"));
+        assert_state("tenant-a@0", "running");
+        assert_state("tenant-a@1", "running");
+        assert_state("tenant-b", "running");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- what is refused ---- */
 
 /* A name that a configuration file defines cannot be added, applied or
@@ -687,6 +704,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_add_scale, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_example_fleet, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_waits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names, setup, teardown),
