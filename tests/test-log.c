@@ -518,6 +518,9 @@ static int child_log_messages(void) {
         (void) log_unit_info("web@2", LOG_EVENT_START, "started");
         (void) log_info("plain message");
         (void) log_unit_info("web@4", LOG_EVENT_START, "%s", big);
+        log_audit(LOG_NOTICE, &(LogAudit) { .uid = 1001, .gid = 1002, .pid = 4242, .comm = "corralctl",
+                                            .request = "stop web@0", .outcome = "refused",
+                                            .detail = "permission denied" });
         out = capture_stop(&c);
 
         CHECK(out[0] == '\0', "messages fell back to stderr: \"%s\"", out);
@@ -679,6 +682,13 @@ static int child_check_journal(void) {
                 { .has = { "MESSAGE=plain message", "SYSLOG_IDENTIFIER=corrald", "PRIORITY=6" },
                   .lacks = { "CORRAL_UNIT", "CORRAL_EVENT" } },
                 { .has = { "CORRAL_UNIT=web@4", long_field } },
+                /* the audit trail */
+                { .has = { "CORRAL_CLIENT_UID=1001", "CORRAL_CLIENT_GID=1002", "CORRAL_CLIENT_PID=4242",
+                           "CORRAL_CLIENT_COMM=corralctl", "CORRAL_REQUEST=stop web@0", "CORRAL_OUTCOME=refused",
+                           "PRIORITY=5", "SYSLOG_IDENTIFIER=corrald",
+                           "MESSAGE=control: stop web@0 by UID 1001 GID 1002 PID 4242 (corralctl): refused: "
+                           "permission denied" },
+                  .lacks = { "CORRAL_UNIT" } },
                 { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=hello from web@0", "PRIORITY=6",
                            "_TRANSPORT=stdout" } },
                 { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=oops from web@0", "PRIORITY=3",

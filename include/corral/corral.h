@@ -158,6 +158,31 @@ const char *corral_unit_process_cmdline(const corral_unit *u, size_t i);
  * corral_units the unit came from. */
 const char *corral_unit_json(const corral_unit *u);
 
+/* Since LIBCORRAL_0.3. */
+
+/* The unit's TCP port (port = auto or a fixed one), 0 when it has none. */
+int corral_unit_port(const corral_unit *u);
+/* When the unit entered its current state: CLOCK_REALTIME, microseconds
+ * since the epoch (UINT64_MAX when corrald does not say). */
+uint64_t corral_unit_since_usec(const corral_unit *u);
+/* Why the unit was last restarted or failed, in corrald's words:
+ * "unhealthy", "exit-code 3", "signal KILL", "watchdog", "timeout",
+ * "start-limit", "spawn", …; NULL when it never was. */
+const char *corral_unit_reason(const corral_unit *u);
+/* Whether the unit has health checks: 1 when its last check passed, 0
+ * when it failed, -1 when it has no health checks (or none has ended). */
+int corral_unit_health_ok(const corral_unit *u);
+/* The HTTP status of the last check (0: no response, -1: no checks). */
+int corral_unit_health_http_status(const corral_unit *u);
+/* How long the last check took, in microseconds. */
+uint64_t corral_unit_health_latency_usec(const corral_unit *u);
+/* Failed checks in a row (0 after a pass). */
+uint64_t corral_unit_health_failures(const corral_unit *u);
+/* Microseconds since the last check ended. */
+uint64_t corral_unit_health_age_usec(const corral_unit *u);
+/* Why the last check failed ("HTTP 500", curl's message), or NULL. */
+const char *corral_unit_health_error(const corral_unit *u);
+
 /* The last n (1..1000) journal lines of unit, oldest first: corrald's own
  * entries about it (CORRAL_UNIT=) and the unit's output when it goes to the
  * journal (SYSLOG_IDENTIFIER=), formatted "Nov 23 04:55:27 web@0[812]: …".
@@ -193,6 +218,28 @@ int corral_kill(corral *c, const char *const *names, int sig);
  * "file:line: …" message), -ESHUTDOWN (corrald is stopping), -EPERM, the
  * connection errors above. */
 int corral_reload(corral *c);
+
+/* What a reload did: how many services were added, removed, changed
+ * (restarted or changed in place) and left alone. */
+typedef struct corral_reload_counts {
+        unsigned added;
+        unsigned removed;
+        unsigned changed;
+        unsigned unchanged;
+} corral_reload_counts;
+
+/* corral_reload() that also returns the counts of the reply in *ret (when
+ * ret is not NULL). Errors as corral_reload(). Since LIBCORRAL_0.3. */
+int corral_reload_counted(corral *c, corral_reload_counts *ret);
+
+/* ---- metrics ---- */
+
+/* Asks for corrald's metrics in the Prometheus text format (version
+ * 0.0.4), the same text that metrics_listen serves at /metrics. Returns 0
+ * with the text in *ret_text; the caller frees it. Errors: -EPERM, the
+ * connection errors above, -EOPNOTSUPP from a corrald that has no
+ * metrics. Since LIBCORRAL_0.3. */
+int corral_metrics(corral *c, char **ret_text);
 
 /* ---- jobs ---- */
 
@@ -358,7 +405,7 @@ const char *corral_event_json(const corral_event *e);
 /* Frees e. Accepts NULL; returns NULL. */
 corral_event *corral_event_free(corral_event *e);
 
-/* ---- requests that wait, runtime services (libcorral 0.2) ---- */
+/* ---- requests that wait, runtime services (LIBCORRAL_0.4) ---- */
 
 /* The outcome of a request that waited: one entry per unit it touched. */
 typedef struct corral_outcomes corral_outcomes;
@@ -407,6 +454,11 @@ corral_outcomes *corral_outcomes_free(corral_outcomes *o);
 typedef struct corral_counts {
         unsigned added, removed, changed, unchanged;
 } corral_counts;
+
+/* The counts of the reload that o is the outcome of (corral_request()
+ * with "reload"). Returns 0, -ENODATA for the outcomes of another
+ * request, -EINVAL. */
+int corral_outcomes_counts(const corral_outcomes *o, corral_counts *ret);
 
 /* One service of a desired list: its name and its keys as the body of a
  * [program:NAME] section ("command = /usr/bin/app --port ${PORT}\n…"). */

@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "strv.h"
+#include "time-util.h"
 #include "verbs.h"
 
 enum {
@@ -18,10 +19,12 @@ enum {
         VERB_SIGNAL = 1 << 1, /* takes -s SIGNAL */
         VERB_RUN = 1 << 2,    /* takes run's options; options end at the command */
         VERB_CANCEL = 1 << 3, /* takes --grace */
-        VERB_WAIT = 1 << 4,   /* waits for its units; takes --no-block */
-        VERB_ALL = 1 << 5,    /* takes --all */
-        VERB_ROLL = 1 << 6,   /* takes --all-at-once */
-        VERB_POSIX = 1 << 7,  /* options end at the first argument (add: the command after --) */
+        VERB_FILTER = 1 << 4, /* takes --state and --kind */
+        VERB_TOP = 1 << 5,    /* takes --interval and --iterations */
+        VERB_WAIT = 1 << 6,   /* waits for its units; takes --no-block */
+        VERB_ALL = 1 << 7,    /* takes --all */
+        VERB_ROLL = 1 << 8,   /* takes --all-at-once */
+        VERB_POSIX = 1 << 9,  /* options end at the first argument (add: the command after --) */
 };
 
 typedef struct Verb {
@@ -37,11 +40,21 @@ typedef struct Verb {
 #define WAIT_OPTIONS "     --no-block        Do not wait: return once corrald has applied the request\n"
 #define ALL_OPTION "     --all             Every unit\n"
 #define JSON_OPTION "     --json            Print the result as JSON, as corrald sent it\n"
+#define FILTER_OPTIONS                                                                              \
+        "     --state STATE     Only units in STATE (inactive, starting, running, stopping,\n"      \
+        "                       backoff, failed); repeatable, or a comma-separated list\n"         \
+        "     --kind KIND       Only services or only jobs (service, job)\n"
 
 static const Verb verbs[] = {
         { "status", "[UNIT...]", "Show every unit in a table, or the named units in detail",
-          JSON_OPTION, VERB_JSON, 0, -1, verb_status },
-        { "list", "", "Print the name of every unit, one per line", JSON_OPTION, VERB_JSON, 0, 0, verb_list },
+          JSON_OPTION FILTER_OPTIONS, VERB_JSON | VERB_FILTER, 0, -1, verb_status },
+        { "list", "", "Print the name of every unit, one per line", JSON_OPTION FILTER_OPTIONS,
+          VERB_JSON | VERB_FILTER, 0, 0, verb_list },
+        { "top", "", "A live view of every unit: state, CPU, memory, health",
+          FILTER_OPTIONS "     --interval SPAN   Refresh the statistics every SPAN (default 2s; state\n"
+                         "                       changes redraw at once)\n"
+                         "     --iterations N    Stop after N frames (default: until Ctrl-C)\n",
+          VERB_FILTER | VERB_TOP, 0, 0, verb_top },
         { "start", "[--all] UNIT...", "Start units; wait until they run (or failed)", WAIT_OPTIONS ALL_OPTION,
           VERB_WAIT | VERB_ALL, 0, -1, verb_start },
         { "stop", "[--all] UNIT...", "Stop units (stop signal, grace, cgroup.kill); wait until none is left",
@@ -88,6 +101,7 @@ static const Verb verbs[] = {
           VERB_JSON, 1, 1, verb_wait },
         { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
           0, verb_events },
+        { "metrics", "", "Print corrald's metrics in the Prometheus text format", NULL, 0, 0, 0, verb_metrics },
 };
 
 static const Verb *verb_find(const char *name) {
@@ -169,12 +183,64 @@ enum {
         ARG_WAIT,
         ARG_ENV,
         ARG_CWD,
+        ARG_STATE,
+        ARG_KIND,
+        ARG_INTERVAL,
+        ARG_ITERATIONS,
         ARG_NO_PIPE,
         ARG_GRACE,
         ARG_NO_BLOCK,
         ARG_ALL,
         ARG_ALL_AT_ONCE,
 };
+
+static const char *const unit_states[] = { "inactive", "starting", "running", "stopping", "backoff", "failed" };
+
+/* --state running,failed (repeatable): adds each state, known ones only. */
+static int add_states(const Verb *v, const char *arg, Args *a) {
+        _cleanup_free_ char *copy = strdup(arg);
+        char *save = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+                bool known = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(unit_states); i++)
+                        known = known || streq(w, unit_states[i]);
+                if (!known)
+                        return usage_error_verb(v, "unknown state '%s'", w);
+                if (strv_extend(&a->states, w) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* The options of status, list and top. Returns 0, an exit status (> 0)
+ * or -ENOMEM. */
+static int parse_filter_or_top_arg(const Verb *v, int c, Args *a) {
+        unsigned n;
+
+        switch (c) {
+        case ARG_STATE:
+                return add_states(v, optarg, a);
+        case ARG_KIND:
+                if (!streq(optarg, "service") && !streq(optarg, "job"))
+                        return usage_error_verb(v, "--kind wants service or job, not '%s'", optarg);
+                a->kind = optarg;
+                return 0;
+        case ARG_INTERVAL:
+                if (parse_timespan(optarg, &a->interval) < 0 || a->interval < 100 * USEC_PER_MSEC)
+                        return usage_error_verb(v, "invalid interval '%s' (at least 100ms)", optarg);
+                return 0;
+        case ARG_ITERATIONS:
+                if (parse_unsigned(optarg, &n) < 0 || n == 0)
+                        return usage_error_verb(v, "invalid number of iterations '%s'", optarg);
+                a->iterations = n;
+                return 0;
+        }
+        return EXIT_USAGE;
+}
 
 /* The options after the command's name; leaves optind at its first
  * positional argument. Returns -1 to go on, or an exit status (0 after
@@ -185,6 +251,9 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
                 { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
+                { "state", required_argument, NULL, ARG_STATE }, { "kind", required_argument, NULL, ARG_KIND },
+                { "interval", required_argument, NULL, ARG_INTERVAL },
+                { "iterations", required_argument, NULL, ARG_ITERATIONS },
                 { "no-pipe", no_argument, NULL, ARG_NO_PIPE }, { "property", required_argument, NULL, 'p' },
                 { "grace", required_argument, NULL, ARG_GRACE },
                 { "no-block", no_argument, NULL, ARG_NO_BLOCK }, { "all", no_argument, NULL, ARG_ALL },
@@ -267,6 +336,20 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                         a->all_at_once = true;
                         needs = VERB_ROLL;
                         break;
+                case ARG_STATE:
+                case ARG_KIND:
+                case ARG_INTERVAL:
+                case ARG_ITERATIONS: {
+                        int r = parse_filter_or_top_arg(v, c, a);
+                        if (r == -ENOMEM) {
+                                fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
+                                return EXIT_FAIL;
+                        }
+                        if (r != 0)
+                                return r;
+                        needs = c == ARG_STATE || c == ARG_KIND ? VERB_FILTER : VERB_TOP;
+                        break;
+                }
                 default:
                         return usage_hint(v);
                 }
@@ -344,16 +427,26 @@ static const char *socket_path(const Args *a) {
         return a->socket ?: e && *e ? e : CORRAL_DEFAULT_SOCKET;
 }
 
+/* Says which socket failed and how to name another one. */
+static int connect_error(const Args *a, int r) {
+        fprintf(stderr, "corralctl: cannot connect to %s: %s\n", socket_path(a), strerror(-r));
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                fprintf(stderr, "Is corrald running? If it listens on another socket (its control_socket =),\n"
+                                "name it with --socket PATH or CORRAL_SOCKET=PATH%s.\n",
+                        a->socket || getenv("CORRAL_SOCKET") ? "" : " (the default is " CORRAL_DEFAULT_SOCKET ")");
+        else if (r == -EACCES || r == -EPERM)
+                fprintf(stderr, "Only root and members of corrald's control_group may connect, unless\n"
+                                "status_public or job_group let others in.\n");
+        return EXIT_FAIL;
+}
+
 static int run_verb(const Verb *v, const Args *a) {
         corral *c = NULL;
         int r;
 
         r = corral_open(a->socket, &c);
-        if (r < 0) {
-                fprintf(stderr, "corralctl: cannot connect to %s: %s%s\n", socket_path(a), strerror(-r),
-                        r == -ENOENT || r == -ECONNREFUSED ? " (is corrald running?)" : "");
-                return EXIT_FAIL;
-        }
+        if (r < 0)
+                return connect_error(a, r);
         r = v->run(c, a);
         corral_close(c);
         return r;
@@ -386,11 +479,12 @@ static int run(int argc, char **argv, Args *a) {
 }
 
 int main(int argc, char **argv) {
-        Args a = {};
+        Args a = { .interval = 2 * USEC_PER_SEC };
         int r = run(argc, argv, &a);
 
         strv_free(a.env);
         strv_free(a.properties);
+        strv_free(a.states);
         /* A failed write of our output (a full disk, a closed pipe) fails us. */
         if (fflush(stdout) != 0 && r == EXIT_OK)
                 r = EXIT_FAIL;

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "time-util.h"
@@ -53,41 +54,22 @@ static const char *state_colour(const char *state) {
         return colour(ANSI_YELLOW);
 }
 
-char *format_span_short(char *buf, size_t size, uint64_t usec) {
-        if (usec == UINT64_MAX) {
-                snprintf(buf, size, "-");
-                return buf;
-        }
-        /* Microseconds matter only below a millisecond. */
-        if (usec >= USEC_PER_MSEC)
-                usec -= usec % USEC_PER_MSEC;
-        format_timespan(buf, size, usec);
-        char *second = strchr(buf, ' ');
-        if (second && (second = strchr(second + 1, ' ')))
-                *second = '\0';
-        return buf;
-}
-
-char *format_bytes(char *buf, size_t size, uint64_t bytes) {
-        static const char suffixes[] = "KMGTPE";
-        double v = (double) bytes;
-        size_t i = 0;
-
-        if (bytes == UINT64_MAX)
-                snprintf(buf, size, "-");
-        else if (bytes < 1024)
-                snprintf(buf, size, "%" PRIu64 "B", bytes);
-        else {
-                for (v /= 1024; v >= 1024 && i + 1 < strlen(suffixes); i++)
-                        v /= 1024;
-                snprintf(buf, size, "%.1f%c", v, suffixes[i]);
-        }
-        return buf;
-}
-
 /* ---- table ---- */
 
-enum { COL_UNIT, COL_STATE, COL_PID, COL_UPTIME, COL_RESTARTS, COL_CPU, COL_MEM, COL_TASKS, _COL_MAX };
+enum {
+        COL_UNIT,
+        COL_STATE,
+        COL_PID,
+        COL_SINCE,
+        COL_RESTARTS,
+        COL_REASON,
+        COL_PORT,
+        COL_HEALTH,
+        COL_CPU,
+        COL_MEM,
+        COL_TASKS,
+        _COL_MAX
+};
 
 typedef struct Row {
         char cell[_COL_MAX][96];
@@ -113,9 +95,41 @@ static void state_to_string(char *buf, size_t size, const corral_unit *u) {
                 snprintf(buf, size, "%s", state);
 }
 
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
+}
+
+uint64_t unit_in_state_usec(const corral_unit *u) {
+        uint64_t since = corral_unit_since_usec(u), n = now_realtime_usec();
+
+        if (since != UINT64_MAX && since > 0)
+                return n > since ? n - since : 0;
+        /* A corrald without since_usec: the uptime of a running unit. */
+        if (streq_ptr(corral_unit_state(u), "running"))
+                return corral_unit_uptime_usec(u);
+        return UINT64_MAX;
+}
+
+char *format_health_short(char *buf, size_t size, const corral_unit *u) {
+        int ok = corral_unit_health_ok(u);
+
+        if (corral_unit_health_http_status(u) < 0)
+                snprintf(buf, size, "-");
+        else if (ok < 0)
+                snprintf(buf, size, "unknown");
+        else if (ok)
+                snprintf(buf, size, "ok");
+        else
+                snprintf(buf, size, "failing (%" PRIu64 ")", corral_unit_health_failures(u));
+        return buf;
+}
+
 static void row_fill(Row *row, const corral_unit *u) {
         pid_t pid = corral_unit_main_pid(u);
-        bool running = streq_ptr(corral_unit_state(u), "running");
+        int port = corral_unit_port(u);
 
         snprintf(row->cell[COL_UNIT], sizeof(row->cell[COL_UNIT]), "%s", corral_unit_name(u));
         state_to_string(row->cell[COL_STATE], sizeof(row->cell[COL_STATE]), u);
@@ -124,10 +138,15 @@ static void row_fill(Row *row, const corral_unit *u) {
                 snprintf(row->cell[COL_PID], sizeof(row->cell[COL_PID]), "%d", (int) pid);
         else
                 snprintf(row->cell[COL_PID], sizeof(row->cell[COL_PID]), "-");
-        format_span_short(row->cell[COL_UPTIME], sizeof(row->cell[COL_UPTIME]),
-                          running ? corral_unit_uptime_usec(u) : UINT64_MAX);
+        format_duration(row->cell[COL_SINCE], sizeof(row->cell[COL_SINCE]), unit_in_state_usec(u));
         count_to_string(row->cell[COL_RESTARTS], sizeof(row->cell[COL_RESTARTS]), corral_unit_restarts(u));
-        format_span_short(row->cell[COL_CPU], sizeof(row->cell[COL_CPU]), corral_unit_cpu_usec(u));
+        snprintf(row->cell[COL_REASON], sizeof(row->cell[COL_REASON]), "%s", corral_unit_reason(u) ?: "-");
+        if (port > 0)
+                snprintf(row->cell[COL_PORT], sizeof(row->cell[COL_PORT]), "%d", port);
+        else
+                snprintf(row->cell[COL_PORT], sizeof(row->cell[COL_PORT]), "-");
+        format_health_short(row->cell[COL_HEALTH], sizeof(row->cell[COL_HEALTH]), u);
+        format_duration(row->cell[COL_CPU], sizeof(row->cell[COL_CPU]), corral_unit_cpu_usec(u));
         format_bytes(row->cell[COL_MEM], sizeof(row->cell[COL_MEM]), corral_unit_memory_bytes(u));
         count_to_string(row->cell[COL_TASKS], sizeof(row->cell[COL_TASKS]), corral_unit_tasks(u));
 }
@@ -150,10 +169,10 @@ static void row_print(const Row *row, const size_t *width) {
         }
 }
 
-void print_units_table(const corral_units *units) {
-        static const char *const header[_COL_MAX] = { "UNIT", "STATE", "PID",  "UPTIME",
-                                                      "RESTARTS", "CPU", "MEM", "TASKS" };
-        size_t n = corral_units_count(units), width[_COL_MAX] = {};
+void print_units_table(const corral_unit *const *units, size_t n) {
+        static const char *const header[_COL_MAX] = { "UNIT",   "STATE", "PID",    "SINCE", "RESTARTS", "REASON",
+                                                      "PORT",   "HEALTH", "CPU",   "MEM",   "TASKS" };
+        size_t width[_COL_MAX] = {};
         _cleanup_free_ Row *rows = calloc(n + 1, sizeof(Row));
 
         if (!rows) {
@@ -163,7 +182,7 @@ void print_units_table(const corral_units *units) {
         for (size_t col = 0; col < _COL_MAX; col++)
                 snprintf(rows[0].cell[col], sizeof(rows[0].cell[col]), "%s", header[col]);
         for (size_t i = 0; i < n; i++)
-                row_fill(&rows[i + 1], corral_units_get(units, i));
+                row_fill(&rows[i + 1], units[i]);
         for (size_t i = 0; i <= n; i++)
                 for (size_t col = 0; col < _COL_MAX; col++)
                         width[col] = MAX(width[col], strlen(rows[i].cell[col]));
@@ -234,28 +253,70 @@ static void print_journal_tail(const corral_unit *u) {
         corral_strv_free(lines);
 }
 
+/* "      State: running since Wed 2026-12-02 04:55:01 UTC; 1min 0s ago" */
+static void print_state_line(const corral_unit *u) {
+        const char *state = corral_unit_state(u) ?: "?";
+        char when[64], ago[FORMAT_DURATION_MAX];
+        uint64_t since = corral_unit_since_usec(u);
+
+        printf("      State: %s%s%s%s", state_colour(state), state, *state_colour(state) ? ANSI_NORMAL : "",
+               corral_unit_frozen(u) ? " (frozen)" : "");
+        if (since != UINT64_MAX && since > 0)
+                printf(" since %s; %s ago", format_time_of_day(when, sizeof(when), since),
+                       format_duration(ago, sizeof(ago), unit_in_state_usec(u)));
+        putchar('\n');
+}
+
+/* "     Health: failing (3 in a row): HTTP 500, 1.2ms, 2.0s ago" */
+static void print_health(const corral_unit *u) {
+        int ok = corral_unit_health_ok(u), status = corral_unit_health_http_status(u);
+        char latency[FORMAT_DURATION_MAX], age[FORMAT_DURATION_MAX];
+        const char *error = corral_unit_health_error(u);
+
+        if (status < 0)
+                return;
+        if (ok < 0) {
+                printf("     Health: no check has ended yet\n");
+                return;
+        }
+        if (ok)
+                printf("     Health: ok");
+        else
+                printf("     Health: failing (%" PRIu64 " in a row)", corral_unit_health_failures(u));
+        if (status > 0)
+                printf(": HTTP %d", status);
+        else if (error)
+                printf(": %s", error);
+        printf(", %s, %s ago\n", format_duration(latency, sizeof(latency), corral_unit_health_latency_usec(u)),
+               format_duration(age, sizeof(age), corral_unit_health_age_usec(u)));
+}
+
 void print_unit_details(const corral_unit *u) {
         const char *state = corral_unit_state(u) ?: "?", *text = corral_unit_status_text(u);
-        char buf[FORMAT_TIMESPAN_MAX];
+        char buf[FORMAT_DURATION_MAX];
         uid_t owner = corral_unit_owner_uid(u);
 
         printf("%s●%s %s - %s\n", state_colour(state), *state_colour(state) ? ANSI_NORMAL : "",
                corral_unit_name(u), corral_unit_kind(u) ?: "unit");
-        printf("      State: %s%s%s%s\n", state_colour(state), state, *state_colour(state) ? ANSI_NORMAL : "",
-               corral_unit_frozen(u) ? " (frozen)" : "");
+        print_state_line(u);
         if (corral_unit_result(u))
                 printf("     Result: %s\n", corral_unit_result(u));
+        if (corral_unit_reason(u))
+                printf("     Reason: %s\n", corral_unit_reason(u));
         if (streq(state, "running") && corral_unit_uptime_usec(u) != UINT64_MAX)
-                printf("     Uptime: %s\n", format_span_short(buf, sizeof(buf), corral_unit_uptime_usec(u)));
+                printf("     Uptime: %s\n", format_duration(buf, sizeof(buf), corral_unit_uptime_usec(u)));
         if (corral_unit_main_pid(u) > 0)
                 printf("   Main PID: %d\n", (int) corral_unit_main_pid(u));
         if (corral_unit_restarts(u) != UINT64_MAX)
                 printf("   Restarts: %" PRIu64 "\n", corral_unit_restarts(u));
         print_exit(u);
+        if (corral_unit_port(u) > 0)
+                printf("       Port: %d\n", corral_unit_port(u));
+        print_health(u);
         if (text)
                 printf("     Status: \"%s\"\n", text);
         if (corral_unit_cpu_usec(u) != UINT64_MAX)
-                printf("        CPU: %s\n", format_span_short(buf, sizeof(buf), corral_unit_cpu_usec(u)));
+                printf("        CPU: %s\n", format_duration(buf, sizeof(buf), corral_unit_cpu_usec(u)));
         if (corral_unit_memory_bytes(u) != UINT64_MAX)
                 printf("     Memory: %s (%s)\n", format_bytes(buf, sizeof(buf), corral_unit_memory_bytes(u)),
                        corral_unit_memory_source(u) ?: "?");

@@ -14,16 +14,18 @@
 /* Whether stdout is a terminal (decided once). */
 bool output_tty(void);
 
-/* A time span with its two largest units ("2h 3min", "1s 250ms", "0"),
- * "-" for UINT64_MAX. Returns buf. */
-char *format_span_short(char *buf, size_t size, uint64_t usec);
+/* How long the unit has been in its state (from since_usec, or the
+ * uptime of a running unit from an older corrald), UINT64_MAX when
+ * unknown. */
+uint64_t unit_in_state_usec(const corral_unit *u);
 
-/* A byte count in IEC units ("512B", "4.0K", "3.9M"), "-" for
- * UINT64_MAX. Returns buf. */
-char *format_bytes(char *buf, size_t size, uint64_t bytes);
+/* The health of a unit in a table cell: "ok", "failing (3)", "unknown"
+ * (no check has ended), "-" (no health checks). Returns buf. */
+char *format_health_short(char *buf, size_t size, const corral_unit *u);
 
-/* UNIT STATE PID UPTIME RESTARTS CPU MEM TASKS, one row per unit. */
-void print_units_table(const corral_units *units);
+/* UNIT STATE PID SINCE RESTARTS REASON PORT HEALTH CPU MEM TASKS, one row
+ * per unit of units[0..n). */
+void print_units_table(const corral_unit *const *units, size_t n);
 
 /* One unit the way systemctl status shows one. */
 void print_unit_details(const corral_unit *u);

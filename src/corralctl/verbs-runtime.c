@@ -9,7 +9,7 @@
 
 #include "fileio.h"
 #include "macro.h"
-#include "output.h"
+#include "format.h"
 #include "runtime-text.h"
 #include "strv.h"
 #include "verbs.h"
@@ -43,7 +43,7 @@ static int print_outcomes(const corral_outcomes *o, const char *done) {
         for (size_t i = 0; i < corral_outcomes_count(o); i++) {
                 char span[64];
                 const char *unit = corral_outcome_unit(o, i) ?: "?";
-                format_span_short(span, sizeof(span), corral_outcome_duration_usec(o, i));
+                format_duration(span, sizeof(span), corral_outcome_duration_usec(o, i));
                 if (corral_outcome_ok(o, i) > 0)
                         printf("%s: %s (%s)\n", unit, done ?: outcome_word(o, i), span);
                 else {
@@ -97,13 +97,33 @@ static int changed(corral *c, int r, const char *what, const corral_counts *n, c
         return r;
 }
 
+/* The lines of the units that missed their goal; EXIT_OK when none did. */
+static int print_failed(const corral_outcomes *o) {
+        int status = corral_outcomes_ok(o) ? EXIT_OK : EXIT_FAIL;
+
+        for (size_t i = 0; i < corral_outcomes_count(o); i++)
+                if (corral_outcome_ok(o, i) <= 0) {
+                        printf("%s: failed: %s\n", corral_outcome_unit(o, i) ?: "?",
+                               corral_outcome_reason(o, i) ?: "did not reach its goal");
+                        status = EXIT_FAIL;
+                }
+        return status;
+}
+
+/* reload: what it did ("Reloaded: …"), after a line per unit that missed
+ * its goal; with --no-block, at once. */
 int verb_reload(corral *c, const Args *a) {
         _cleanup_(corral_outcomes_freep) corral_outcomes *o = NULL;
+        corral_counts n = {};
         int r = corral_request(c, "reload", /* names= */ NULL, request_flags(a), &o);
 
         if (r < 0)
                 return fail(c, r, "reload");
-        return print_outcomes(o, /* done= */ NULL);
+        r = print_failed(o);
+        if (corral_outcomes_counts(o, &n) >= 0)
+                printf("Reloaded: %u added, %u removed, %u changed, %u unchanged.\n", n.added, n.removed, n.changed,
+                       n.unchanged);
+        return r;
 }
 
 /* ---- add ---- */

@@ -30,25 +30,85 @@ static int print_json_line(const char *json) {
         return EXIT_OK;
 }
 
+bool unit_matches(const corral_unit *u, const Args *a) {
+        if (a->kind && !streq_ptr(corral_unit_kind(u), a->kind))
+                return false;
+        if (!a->states)
+                return true;
+        for (char **s = a->states; *s; s++)
+                if (streq_ptr(corral_unit_state(u), *s))
+                        return true;
+        return false;
+}
+
+/* Services before jobs, then by name in natural order (web@2 before web@10). */
+static int unit_compare(const void *x, const void *y) {
+        const corral_unit *a = *(const corral_unit *const *) x, *b = *(const corral_unit *const *) y;
+        bool ja = streq_ptr(corral_unit_kind(a), "job"), jb = streq_ptr(corral_unit_kind(b), "job");
+
+        if (ja != jb)
+                return ja ? 1 : -1;
+        return strverscmp(corral_unit_name(a), corral_unit_name(b));
+}
+
+const corral_unit **units_select(const corral_units *units, const Args *a, bool sort, size_t *ret_n) {
+        size_t n = 0, total = corral_units_count(units);
+        const corral_unit **l = calloc(MAX(total, (size_t) 1), sizeof(*l));
+
+        if (!l)
+                return NULL;
+        for (size_t i = 0; i < total; i++)
+                if (unit_matches(corral_units_get(units, i), a))
+                        l[n++] = corral_units_get(units, i);
+        if (sort)
+                qsort(l, n, sizeof(*l), unit_compare);
+        *ret_n = n;
+        return l;
+}
+
+/* The selected units as a JSON array on one line. Without filters, what
+ * corrald sent, as it sent it. */
+static void print_units_json(const corral_units *units, const corral_unit *const *l, size_t n, const Args *a) {
+        if (!a->states && !a->kind) {
+                print_json_line(corral_units_json(units));
+                return;
+        }
+        putchar('[');
+        for (size_t i = 0; i < n; i++)
+                printf("%s%s", i > 0 ? "," : "", corral_unit_json(l[i]));
+        puts("]");
+}
+
+static int out_of_memory(void) {
+        fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
+        return EXIT_FAIL;
+}
+
 int verb_status(corral *c, const Args *a) {
         _cleanup_(corral_units_freep) corral_units *units = NULL;
+        _cleanup_free_ const corral_unit **l = NULL;
         bool all_running = true;
+        size_t n = 0;
         int r = corral_status(c, (names_t) a->args, &units);
 
         if (r < 0)
                 return fail(c, r, "status");
-        for (size_t i = 0; i < corral_units_count(units); i++)
-                all_running = all_running && streq_ptr(corral_unit_state(corral_units_get(units, i)), "running");
+        /* Units asked for by name keep the order they were asked in. */
+        l = units_select(units, a, /* sort= */ !a->args[0], &n);
+        if (!l)
+                return out_of_memory();
+        for (size_t i = 0; i < n; i++)
+                all_running = all_running && streq_ptr(corral_unit_state(l[i]), "running");
 
         if (a->json)
-                print_json_line(corral_units_json(units));
+                print_units_json(units, l, n, a);
         else if (!a->args[0])
-                print_units_table(units);
+                print_units_table(l, n);
         else
-                for (size_t i = 0; i < corral_units_count(units); i++) {
+                for (size_t i = 0; i < n; i++) {
                         if (i > 0)
                                 putchar('\n');
-                        print_unit_details(corral_units_get(units, i));
+                        print_unit_details(l[i]);
                 }
         /* Only "status UNIT…" tells whether its units run, as LSB wants. */
         return a->args[0] && !all_running ? EXIT_NOT_RUNNING : EXIT_OK;
@@ -56,14 +116,21 @@ int verb_status(corral *c, const Args *a) {
 
 int verb_list(corral *c, const Args *a) {
         _cleanup_(corral_units_freep) corral_units *units = NULL;
+        _cleanup_free_ const corral_unit **l = NULL;
+        size_t n = 0;
         int r = corral_status(c, /* names= */ NULL, &units);
 
         if (r < 0)
                 return fail(c, r, "list");
+        /* In corrald's order (configuration order, then jobs), for scripts. */
+        l = units_select(units, a, /* sort= */ false, &n);
+        if (!l)
+                return out_of_memory();
         if (a->json)
-                return print_json_line(corral_units_json(units));
-        for (size_t i = 0; i < corral_units_count(units); i++)
-                puts(corral_unit_name(corral_units_get(units, i)));
+                print_units_json(units, l, n, a);
+        else
+                for (size_t i = 0; i < n; i++)
+                        puts(corral_unit_name(l[i]));
         return EXIT_OK;
 }
 
@@ -83,6 +150,16 @@ int verb_thaw(corral *c, const Args *a) {
 int verb_kill(corral *c, const Args *a) {
         int r = corral_kill(c, (names_t) a->args, a->signal ?: SIGTERM);
         return r < 0 ? fail(c, r, "kill") : EXIT_OK;
+}
+
+int verb_metrics(corral *c, const Args *a) {
+        _cleanup_free_ char *text = NULL;
+        int r = corral_metrics(c, &text);
+
+        if (r < 0)
+                return fail(c, r, "metrics");
+        fputs(text, stdout);
+        return EXIT_OK;
 }
 
 int verb_events(corral *c, const Args *a) {

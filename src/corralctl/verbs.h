@@ -32,11 +32,23 @@ typedef struct Args {
         bool grace_set;
         char **env;         /* run --env K=V…, NULL-terminated (owned) */
         const char *cwd;    /* run --cwd */
+        char **states;      /* status, list, top --state STATE…, NULL-terminated (owned); NULL: any */
+        const char *kind;   /* --kind service|job, or NULL */
+        uint64_t interval;  /* top --interval, µs */
+        unsigned iterations; /* top --iterations; 0: until interrupted */
         char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
         bool no_block;      /* --no-block: do not wait for the units (verbs-runtime.c) */
         bool all;           /* --all: every unit */
         bool all_at_once;   /* restart --all-at-once: no rolling restart */
 } Args;
+
+/* Whether u passes the --state and --kind filters of a. */
+bool unit_matches(const corral_unit *u, const Args *a);
+
+/* The units that pass a's filters, sorted (services before jobs, then by
+ * name in natural order) when sort. Returns a malloc'd array of *ret_n
+ * pointers into units, NULL when out of memory. */
+const corral_unit **units_select(const corral_units *units, const Args *a, bool sort, size_t *ret_n);
 
 int verb_status(corral *c, const Args *a);
 int verb_list(corral *c, const Args *a);
@@ -47,6 +59,9 @@ int verb_run(corral *c, const Args *a);
 int verb_cancel(corral *c, const Args *a);
 int verb_wait(corral *c, const Args *a);
 int verb_events(corral *c, const Args *a);
+int verb_metrics(corral *c, const Args *a);
+/* In top.c. */
+int verb_top(corral *c, const Args *a);
 
 /* verbs-runtime.c: verbs that wait, runtime services */
 int verb_start(corral *c, const Args *a);

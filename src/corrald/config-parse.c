@@ -76,6 +76,7 @@ const ConfigKey config_corral_keys[] = {
         CORRAL_KEY("job_max", config_parse_positive, job_max),
         CORRAL_KEY("job_max_per_user", config_parse_positive, job_max_per_user),
         CORRAL_KEY("job_stop_timeout", config_parse_timespan, job_stop_timeout),
+        CORRAL_KEY("metrics_listen", config_parse_listen_address, metrics_listen),
 };
 const size_t config_n_corral_keys = ELEMENTSOF(config_corral_keys);
 

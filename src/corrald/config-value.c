@@ -2,6 +2,7 @@
 /* The values of configuration keys: each parser reads one value into its
  * field, or explains what is wrong with it. Pure: no I/O, no globals. */
 
+#include "listen-address.h"
 #include "config-value.h"
 
 #include <assert.h>
@@ -47,6 +48,20 @@ static int set_string(char **field, const char *value) {
 int config_parse_absolute_path(const char *key, const char *value, void *field, char **ret_message) {
         if (value[0] != '/')
                 return value_invalid(ret_message, "%s '%s' is not an absolute path", key, value);
+        return set_string(field, value);
+}
+
+int config_parse_listen_address(const char *key, const char *value, void *field, char **ret_message) {
+        ListenAddress a;
+        int r = listen_address_parse(value, &a);
+
+        if (r == -ENAMETOOLONG)
+                return value_invalid(ret_message, "%s '%s': the path is too long for a Unix socket", key, value);
+        if (r < 0)
+                return value_invalid(ret_message,
+                                     "invalid %s '%s': expected ADDRESS:PORT (127.0.0.1:9464, [::1]:9464) or the "
+                                     "absolute path of a Unix socket",
+                                     key, value);
         return set_string(field, value);
 }
 

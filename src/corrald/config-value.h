@@ -17,6 +17,9 @@ typedef int (*ConfigParseFunc)(const char *key, const char *value, void *field, 
 /* An absolute path (a string). */
 int config_parse_absolute_path(const char *key, const char *value, void *field, char **ret_message);
 /* A cgroup path below the root: /corral. */
+/* metrics_listen: what listen_address_parse() accepts. */
+int config_parse_listen_address(const char *key, const char *value, void *field, char **ret_message);
+
 int config_parse_cgroup(const char *key, const char *value, void *field, char **ret_message);
 /* err, warning, notice, info, debug (an int LOG_*). */
 int config_parse_log_level(const char *key, const char *value, void *field, char **ret_message);

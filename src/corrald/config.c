@@ -141,6 +141,7 @@ Config *config_free(Config *c) {
                 return NULL;
         free(c->cgroup);
         free(c->control_socket);
+        free(c->metrics_listen);
         free(c->runtime_directory);
         free(c->control_group);
         free(c->job_group);

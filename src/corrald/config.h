@@ -155,6 +155,7 @@ typedef struct ServiceConfig {
 typedef struct Config {
         char *cgroup;         /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */
         char *control_socket; /* default CONFIG_DEFAULT_CONTROL_SOCKET */
+        char *metrics_listen; /* where GET /metrics is served (listen_address_parse()); NULL: nowhere */
         char *runtime_directory; /* services defined through the API live in its services/; default: the
                                   * control socket's directory */
         int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */

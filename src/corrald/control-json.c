@@ -100,6 +100,7 @@ json_t *control_json_unit(const UnitStatus *s) {
                               (int) s->restarts, "exit_code", control_json_string(exit_code_name(s->exit_code)),
                               "exit_status", s->exit_status, "status_text", control_json_string(s->status_text),
                               "owner_uid", (json_int_t) s->owner_uid, "uptime_usec", (json_int_t) s->uptime);
+        char reason[64];
         int r = 0;
 
         if (!o)
@@ -108,6 +109,10 @@ json_t *control_json_unit(const UnitStatus *s) {
                 r |= json_object_set_new(o, "error", control_json_string(s->error_text));
         if (s->port > 0)
                 r |= json_object_set_new(o, "port", json_integer(s->port));
+        if (s->since > 0)
+                r |= json_object_set_new(o, "since_usec", json_integer((json_int_t) s->since));
+        if (unit_status_reason(s, reason, sizeof(reason)))
+                r |= json_object_set_new(o, "reason", json_string(reason));
         if (s->has_health)
                 r |= json_object_set_new(o, "health", health_json(&s->health));
         r |= unit_json_add_stats(o, s);

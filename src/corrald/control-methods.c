@@ -333,6 +333,20 @@ static int method_run_unit_action(ControlClient *c, const ControlRequest *req) {
         }
 }
 
+/* metrics: the Prometheus text, as metrics_listen serves it. */
+static int method_metrics(ControlClient *c, const ControlRequest *req) {
+        const ControlHooks *h = &c->server->hooks;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        if (!h->metrics)
+                return control_client_reply_error(c, -EOPNOTSUPP, "no metrics in this corrald");
+        r = h->metrics(h->userdata, &text, /* ret_len= */ NULL);
+        if (r < 0)
+                return control_client_reply_error(c, r, "cannot render the metrics");
+        return control_client_reply(c, json_pack("{s:s}", "text", text));
+}
+
 static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_STATUS] = CONTROL_PERM_READ,   [CONTROL_METHOD_START] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_STOP] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_RESTART] = CONTROL_PERM_CHANGE,
@@ -340,6 +354,7 @@ static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_THAW] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_RELOAD] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_RUN] = CONTROL_PERM_JOB,       [CONTROL_METHOD_CANCEL] = CONTROL_PERM_JOB,
         [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,    [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_METRICS] = CONTROL_PERM_READ,
         [CONTROL_METHOD_ADD] = CONTROL_PERM_CHANGE,    [CONTROL_METHOD_REMOVE] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_SCALE] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_APPLY] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_CAT] = CONTROL_PERM_READ,
@@ -366,6 +381,8 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
                 return method_wait(c, req);
         case CONTROL_METHOD_SUBSCRIBE:
                 return method_subscribe(c, req);
+        case CONTROL_METHOD_METRICS:
+                return method_metrics(c, req);
         case CONTROL_METHOD_ADD:
         case CONTROL_METHOD_REMOVE:
         case CONTROL_METHOD_SCALE:
@@ -375,4 +392,67 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
         default:
                 return method_run_unit_action(c, req);
         }
+}
+
+/* ---- the audit trail ---- */
+
+/* Refused requests logged per interval, in all, before they are only
+ * counted (and summed up in one line once the interval is over). */
+#define AUDIT_REFUSED_BURST 20U
+#define AUDIT_REFUSED_INTERVAL (10 * USEC_PER_SEC)
+
+static bool method_changes(ControlMethod m) {
+        return m != CONTROL_METHOD_STATUS && m != CONTROL_METHOD_WAIT && m != CONTROL_METHOD_SUBSCRIBE &&
+               m != CONTROL_METHOD_METRICS;
+}
+
+/* "stop web@0 web@1", "kill -s 10 web@0", "run /bin/sleep", "cancel job-1". */
+static void request_text(const ControlRequest *req, char *buf, size_t size) {
+        size_t n = (size_t) snprintf(buf, size, "%s", control_method_to_string(req->method));
+
+        if (req->method == CONTROL_METHOD_KILL && n < size)
+                n += (size_t) snprintf(buf + n, size - n, " -s %d", req->signal);
+        for (size_t i = 0; req->units && i < req->n_units && n < size; i++)
+                n += (size_t) snprintf(buf + n, size - n, " %.64s", req->units[i]);
+        if (req->argv && req->argv[0] && n < size)
+                n += (size_t) snprintf(buf + n, size - n, " %.128s", req->argv[0]);
+        if (req->id && n < size)
+                (void) snprintf(buf + n, size - n, " %.64s", req->id);
+}
+
+/* Whether a refused request may be logged now; one summary line for
+ * those held back once their interval is over. */
+static bool audit_refusal_allowed(ControlServer *s) {
+        usec_t n = now(CLOCK_MONOTONIC);
+
+        if (n - s->audit_window >= AUDIT_REFUSED_INTERVAL) {
+                if (s->audit_suppressed > 0)
+                        log_notice("control: %u more refused requests were not logged", s->audit_suppressed);
+                s->audit_window = n;
+                s->audit_refused = s->audit_suppressed = 0;
+        }
+        if (s->audit_refused < AUDIT_REFUSED_BURST) {
+                s->audit_refused++;
+                return true;
+        }
+        s->audit_suppressed++;
+        return false;
+}
+
+void control_methods_audit(ControlClient *c, const ControlRequest *req) {
+        const ControlHooks *h = &c->server->hooks;
+        const char *outcome = c->last_error == 0 ? "ok" : c->last_error == -EPERM ? "refused" : "error";
+        char text[512];
+
+        if (h->request_done)
+                h->request_done(control_method_to_string(req->method), outcome, h->userdata);
+        if (!method_changes(req->method) && c->last_error != -EPERM)
+                return;
+        if (c->last_error == -EPERM && !audit_refusal_allowed(c->server))
+                return;
+        request_text(req, text, sizeof(text));
+        log_audit(c->last_error == 0 ? LOG_INFO : LOG_NOTICE,
+                  &(LogAudit) { .uid = c->cred.uid, .gid = c->cred.gid, .pid = c->cred.pid,
+                                .comm = c->comm[0] ? c->comm : NULL, .request = text, .outcome = outcome,
+                                .detail = c->last_error == 0 ? NULL : c->last_message });
 }

@@ -12,6 +12,10 @@
  * -ENOMEM. */
 int control_methods_dispatch(ControlClient *c, const ControlRequest *req);
 
+/* Logs req's outcome on c (c->last_error) in the audit trail when req
+ * changes something or was refused, and counts it for the metrics. */
+void control_methods_audit(ControlClient *c, const ControlRequest *req);
+
 /* {"unit": Unit} of u, as run, cancel and wait answer; NULL when out of
  * memory. */
 json_t *control_methods_unit_result(const Unit *u);

@@ -16,6 +16,7 @@ static const char *const method_table[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_THAW] = "thaw",     [CONTROL_METHOD_RELOAD] = "reload",
         [CONTROL_METHOD_RUN] = "run",       [CONTROL_METHOD_CANCEL] = "cancel",
         [CONTROL_METHOD_WAIT] = "wait",     [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
+        [CONTROL_METHOD_METRICS] = "metrics",
         [CONTROL_METHOD_ADD] = "add",       [CONTROL_METHOD_REMOVE] = "remove",
         [CONTROL_METHOD_SCALE] = "scale",   [CONTROL_METHOD_APPLY] = "apply",
         [CONTROL_METHOD_CAT] = "cat",

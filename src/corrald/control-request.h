@@ -26,6 +26,7 @@ typedef enum ControlMethod {
         CONTROL_METHOD_CANCEL,
         CONTROL_METHOD_WAIT,
         CONTROL_METHOD_SUBSCRIBE,
+        CONTROL_METHOD_METRICS,
         CONTROL_METHOD_ADD, /* runtime services: add … cat */
         CONTROL_METHOD_REMOVE,
         CONTROL_METHOD_SCALE,

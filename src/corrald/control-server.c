@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -14,6 +15,8 @@
 #include "control-socket.h"
 #include "log.h"
 #include "parse-util.h"
+#include "pidref.h"
+#include "process-util.h"
 #include "unit-status.h"
 
 /* ---- Clients ---- */
@@ -115,6 +118,8 @@ int control_client_reply_error(ControlClient *c, int error, const char *message)
         json_t *msg = NULL;
         int r = control_json_error(error, message, &msg);
 
+        c->last_error = error;
+        snprintf(c->last_message, sizeof(c->last_message), "%s", message ?: strerror(ERRNO_VALUE(error)));
         return r < 0 ? r : client_send(c, msg);
 }
 
@@ -227,13 +232,22 @@ static int client_handle_line(ControlClient *c, const char *line, size_t len) {
         r = control_request_parse(line, len, &req, &error);
         if (r >= 0 && (c->n_fds > 0 || c->fds_error < 0) && req.method != CONTROL_METHOD_RUN)
                 r = -EBADF, error = "descriptors come only with run";
-        if (r < 0)
+        if (r < 0) {
+                if (c->server->hooks.request_done)
+                        c->server->hooks.request_done(/* method= */ NULL, "error", c->server->hooks.userdata);
                 r = control_client_reply_error(c, r, error);
-        else
+        } else {
+                c->last_error = 0;
                 r = control_methods_dispatch(c, &req);
+                control_methods_audit(c, &req);
+        }
         /* What came with the request is answered with it: never kept. */
         client_close_fds(c);
         return r;
+}
+
+void control_set_hooks(ControlServer *s, const ControlHooks *hooks) {
+        s->hooks = *hooks;
 }
 
 /* A client must send a whole request within control_timeout of
@@ -395,6 +409,15 @@ static bool server_admits(ControlServer *server, const struct ucred *cred) {
         return false;
 }
 
+/* The peer's command name, through a pidfd verified after the read. */
+static void client_read_comm(ControlClient *c) {
+        _cleanup_(pidref_done) PidRef p = PIDREF_NULL;
+        _cleanup_free_ char *comm = NULL;
+
+        if (pidref_set_pid(&p, c->cred.pid) >= 0 && pidref_get_comm(&p, &comm) >= 0)
+                snprintf(c->comm, sizeof(c->comm), "%s", comm);
+}
+
 static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
         ControlClient *c = calloc(1, sizeof(ControlClient));
         int r;
@@ -406,6 +429,7 @@ static int client_new(ControlServer *server, int fd, const struct ucred *cred) {
         for (size_t i = 0; i < CONTROL_FDS_MAX; i++)
                 c->fds[i] = -EBADF;
         c->cred = *cred;
+        client_read_comm(c);
         c->next = server->clients;
         server->clients = c;
         server->n_clients++;

@@ -39,6 +39,9 @@ struct ControlClient {
          * it, so that no walk of the client list touches freed memory. */
         bool dead;
         char *waiting_for; /* a job whose end answers the pending "wait" */
+        char comm[32];     /* the peer's command name at connect time, for the audit trail ("" unknown) */
+        int last_error;    /* of the reply to the request being handled: 0, or the error sent */
+        char last_message[160];
         ManagerRequest *request; /* a request with "wait" (control-runtime.c) whose end answers it */
         json_t *pending;         /* the result that answer completes */
         sd_event_source *wait_timer; /* the "wait"'s timeout_usec, when it has one */
@@ -65,6 +68,10 @@ struct ControlServer {
         bool have_control_gid, have_job_gid;
         ControlClient *clients; /* the dead ones too, until gc runs */
         unsigned n_clients;     /* the live ones */
+        ControlHooks hooks;
+        usec_t audit_window;       /* start of the interval of refused requests logged */
+        unsigned audit_refused;    /* logged in it */
+        unsigned audit_suppressed; /* not logged in it */
 };
 
 /* Whether the client's peer may use methods needing p. */

@@ -29,6 +29,18 @@ int control_open(Manager *m, ControlServer **ret);
 ControlServer *control_free(ControlServer *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ControlServer *, control_free);
 
+/* What the metrics need of the control socket, set by main.c (each may
+ * be NULL): the text of the "metrics" method, and a count of every
+ * request by method and outcome ("ok", "refused", "error"; the strings
+ * are static). */
+typedef struct ControlHooks {
+        int (*metrics)(void *userdata, char **ret_text, size_t *ret_len);
+        void (*request_done)(const char *method, const char *outcome, void *userdata);
+        void *userdata;
+} ControlHooks;
+
+void control_set_hooks(ControlServer *s, const ControlHooks *hooks);
+
 /* The manager's subscriber (wired in main.c): tells subscribed clients of
  * a unit's state change, answers waiters of a job that has ended, and
  * forgets a unit that is about to be freed. userdata is the server. */

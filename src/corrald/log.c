@@ -2,6 +2,7 @@
 #include "log.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +28,9 @@
 /* MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CORRAL_UNIT, CORRAL_EVENT,
  * CORRAL_PID, CORRAL_EXIT_CODE, CORRAL_EXIT_SIGNAL, CORRAL_RESTARTS, ERRNO */
 #define LOG_JOURNAL_FIELDS_MAX 10
+/* MESSAGE, PRIORITY, SYSLOG_IDENTIFIER and the six CORRAL_CLIENT_… and
+ * CORRAL_REQUEST/OUTCOME fields of an audit entry */
+#define LOG_AUDIT_FIELDS 9
 
 #define LOG_JOURNAL_SOCKET "/run/systemd/journal/socket"
 
@@ -380,4 +384,48 @@ int log_unit_output(const char *unit, OutputKind kind, const char *path, int *re
         default:
                 return -EINVAL;
         }
+}
+
+/* ---- the audit trail ---- */
+
+static int log_audit_journal(int level, const LogAudit *a, const char *msg) {
+        char fields[LOG_AUDIT_FIELDS - 1][LOG_FIELD_MAX + 512];
+        struct iovec iov[LOG_AUDIT_FIELDS];
+        _cleanup_free_ char *message = NULL;
+        size_t n = 0;
+
+        if (access(LOG_JOURNAL_SOCKET, F_OK) < 0)
+                return -errno;
+        if (asprintf(&message, "MESSAGE=%s", msg) < 0)
+                return -ENOMEM;
+        iov[n++] = (struct iovec) { .iov_base = message, .iov_len = strlen(message) };
+#define AUDIT_FIELD(...)                                                                                   \
+        do {                                                                                               \
+                int _k = snprintf(fields[n - 1], sizeof(fields[n - 1]), __VA_ARGS__);                      \
+                iov[n] = (struct iovec) { .iov_base = fields[n - 1],                                       \
+                                          .iov_len = MIN((size_t) MAX(_k, 0), sizeof(fields[n - 1]) - 1) }; \
+                n++;                                                                                       \
+        } while (0)
+        AUDIT_FIELD("PRIORITY=%d", level);
+        AUDIT_FIELD("SYSLOG_IDENTIFIER=corrald");
+        AUDIT_FIELD("CORRAL_CLIENT_UID=%u", (unsigned) a->uid);
+        AUDIT_FIELD("CORRAL_CLIENT_GID=%u", (unsigned) a->gid);
+        AUDIT_FIELD("CORRAL_CLIENT_PID=%d", (int) a->pid);
+        AUDIT_FIELD("CORRAL_CLIENT_COMM=%s", a->comm ?: "");
+        AUDIT_FIELD("CORRAL_REQUEST=%s", a->request);
+        AUDIT_FIELD("CORRAL_OUTCOME=%s", a->outcome);
+#undef AUDIT_FIELD
+        return sd_journal_sendv(iov, (int) n);
+}
+
+void log_audit(int level, const LogAudit *a) {
+        char msg[LOG_LINE_MAX];
+
+        if (level > log_max_level)
+                return;
+        snprintf(msg, sizeof(msg), "control: %s by UID %u GID %u PID %d (%s): %s%s%s", a->request,
+                 (unsigned) a->uid, (unsigned) a->gid, (int) a->pid, a->comm ?: "?", a->outcome,
+                 a->detail ? ": " : "", a->detail ?: "");
+        if (!log_target_is_journal() || log_audit_journal(level, a, msg) < 0)
+                log_write_stderr(level, /* unit= */ NULL, msg);
 }

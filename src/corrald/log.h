@@ -102,6 +102,24 @@ int log_internal_fields(int level, int error, const char *unit, LogEvent event, 
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, e, __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, e, __VA_ARGS__)
 
+/* One entry of the audit trail: who asked for what over the control
+ * socket, and what came of it. */
+typedef struct LogAudit {
+        uid_t uid;
+        gid_t gid;
+        pid_t pid;
+        const char *comm;    /* the peer's command name, or NULL */
+        const char *request; /* "stop web@0 web@1", "reload" */
+        const char *outcome; /* "ok", "refused", "error" */
+        const char *detail;  /* the error's message, or NULL */
+} LogAudit;
+
+/* Logs a at level, as "control: stop web@0 by UID 1001 GID 1001 PID 4242
+ * (corralctl): refused: permission denied" on stderr, and in the journal
+ * with CORRAL_CLIENT_UID, CORRAL_CLIENT_GID, CORRAL_CLIENT_PID,
+ * CORRAL_CLIENT_COMM, CORRAL_REQUEST and CORRAL_OUTCOME. */
+void log_audit(int level, const LogAudit *a);
+
 /* Messages about one unit: the unit's name leads the line. */
 #define log_unit_full_errno(name, level, event, error, ...) \
         log_internal(level, error, name, event, __VA_ARGS__)

@@ -10,8 +10,11 @@
 #include "cgroup.h"
 #include "config.h"
 #include "control.h"
+#include "listen-address.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics-collector.h"
+#include "metrics-http.h"
 #include "rlimit-util.h"
 #include "strv.h"
 
@@ -182,12 +185,56 @@ static int setup_process(CgroupTree *tree) {
         return 0;
 }
 
+/* What the metrics' callbacks get: the counters and the units. */
+typedef struct MetricsWiring {
+        MetricsCollector *collector;
+        Manager *manager;
+} MetricsWiring;
+
+static int metrics_render(void *userdata, char **ret_text, size_t *ret_len) {
+        MetricsWiring *w = userdata;
+        return metrics_collector_render(w->collector, w->manager, ret_text, ret_len);
+}
+
+static void metrics_request_done(const char *method, const char *outcome, void *userdata) {
+        MetricsWiring *w = userdata;
+        metrics_collector_count_request(w->collector, method, outcome);
+}
+
+/* The metrics: a manager subscriber, the control socket's hooks, and GET
+ * /metrics where metrics_listen says. */
+static int setup_metrics(MetricsWiring *w, ControlServer *control, MetricsHttp **ret_http) {
+        const char *where = w->manager->config->metrics_listen;
+        ListenAddress a;
+        int r;
+
+        r = manager_subscribe(w->manager, metrics_collector_on_event, w->collector);
+        if (r < 0)
+                return log_error_errno(r, "cannot set up the metrics: %m");
+        metrics_collector_set_loaded(w->collector, now(CLOCK_REALTIME));
+        control_set_hooks(control, &(ControlHooks) { .metrics = metrics_render,
+                                                     .request_done = metrics_request_done,
+                                                     .userdata = w });
+        if (!where)
+                return 0;
+        r = listen_address_parse(where, &a);
+        if (r >= 0)
+                r = metrics_http_new(w->manager->event, &a, metrics_render, w, ret_http);
+        if (r < 0)
+                return log_error_errno(r, "cannot serve the metrics on %s (metrics_listen): %m", where);
+        log_info("serving the metrics at http://%s/metrics", where);
+        return 0;
+}
+
 static int run(Config *config_in) {
         _cleanup_(config_freep) Config *config = config_in;
         _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
+        _cleanup_(metrics_collector_freep) MetricsCollector *collector = metrics_collector_new();
         _cleanup_(manager_freep) Manager *m = NULL;
         _cleanup_(control_freep) ControlServer *control = NULL;
+        _cleanup_(metrics_http_freep) MetricsHttp *http = NULL;
+        MetricsWiring wiring = { .collector = collector };
         int r, k;
 
         r = rlimit_nofile_bump(); /* a few descriptors a unit; children get 1024 again (spawn.c) */
@@ -223,6 +270,9 @@ static int run(Config *config_in) {
                 log_error_errno(r, "cannot listen on control socket %s: %m", m->config->control_socket);
         else
                 r = manager_subscribe(m, control_on_manager_event, control);
+        wiring.manager = m;
+        if (r >= 0)
+                r = collector ? setup_metrics(&wiring, control, &http) : log_error_errno(-ENOMEM, "cannot set up the metrics: %m");
         if (r >= 0)
                 r = manager_startup(m);
         if (r < 0)
@@ -271,8 +321,9 @@ int main(int argc, char *argv[]) {
 finish:
         strv_free(arg_config_files);
         /* 6: LSB "not configured", so that systemd's RestartPreventExitStatus=
-         * does not restart a daemon whose configuration is invalid. */
-        if (r < 0 && config_error && !arg_check_config)
+         * does not restart a daemon whose configuration is invalid; the same
+         * for --check-config, so that one status means one thing. */
+        if (r < 0 && config_error)
                 return EXIT_NOT_CONFIGURED;
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

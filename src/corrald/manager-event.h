@@ -14,6 +14,8 @@
 typedef enum ManagerEventType {
         MANAGER_EVENT_UNIT_CHANGED, /* a unit entered new_state (from old_state) */
         MANAGER_EVENT_UNIT_REMOVED, /* a unit is freed right after this delivery */
+        MANAGER_EVENT_HEALTH_CHECKED, /* a health check of unit ended (ok: it passed) */
+        MANAGER_EVENT_RELOADED,       /* a reload was tried (ok: it was applied); unit and name are NULL */
         _MANAGER_EVENT_TYPE_MAX,
 } ManagerEventType;
 
@@ -24,6 +26,8 @@ typedef struct ManagerEvent {
         UnitState old_state; /* MANAGER_EVENT_UNIT_CHANGED */
         UnitState new_state; /* the unit's state when the change was queued */
         uint64_t seq;        /* numbers the events in the order they were queued, from 1 */
+        bool ok;             /* MANAGER_EVENT_HEALTH_CHECKED, MANAGER_EVENT_RELOADED */
+        UnitResult result;   /* the unit's result when the change was queued */
 } ManagerEvent;
 
 /* A subscriber. It may call any manager or unit function; what that

@@ -183,9 +183,27 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
-                .seq = ++m->event_seq,
+                .seq = ++m->event_seq, .result = u->result,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
+}
+
+/* Queues a health check's end or a reload (u NULL), for the metrics. */
+static void manager_queue_outcome(Manager *m, ManagerEventType type, Unit *u, bool ok) {
+        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+
+        if (!q)
+                return; /* a count is lost, nothing else */
+        m->queue = q;
+        m->queue[m->n_queue++] = (ManagerEvent) {
+                .type = type, .unit = u, .name = u ? u->name : NULL, .old_state = u ? u->state : UNIT_INACTIVE,
+                .new_state = u ? u->state : UNIT_INACTIVE, .seq = ++m->event_seq, .ok = ok,
+        };
+        (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
+}
+
+static void on_health_checked(Unit *u, bool ok, void *userdata) {
+        manager_queue_outcome(userdata, MANAGER_EVENT_HEALTH_CHECKED, u, ok);
 }
 
 /* Delivers what is queued now; what subscribers cause is queued anew and
@@ -200,7 +218,8 @@ static int on_queue(sd_event_source *s, void *userdata) {
         for (size_t i = 0; i < n; i++) {
                 for (size_t k = 0; k < m->n_subscribers; k++)
                         m->subscribers[k].cb(&q[i], m->subscribers[k].userdata);
-                manager_requests_process(m, &q[i]);
+                if (q[i].type == MANAGER_EVENT_UNIT_CHANGED || q[i].type == MANAGER_EVENT_UNIT_REMOVED)
+                        manager_requests_process(m, &q[i]);
                 if (q[i].type == MANAGER_EVENT_UNIT_REMOVED)
                         unit_free(q[i].unit);
         }
@@ -341,6 +360,7 @@ int manager_new(sd_event *event, Config *config, char * const *config_files, Cgr
                 .ops = &unit_ops_default,
                 .state_changed = on_unit_changed,
                 .port_released = on_port_released,
+                .health_checked = on_health_checked,
                 .userdata = m,
         };
         *ret = TAKE_PTR(m);
@@ -850,6 +870,7 @@ int manager_reload(Manager *m, ReloadCounts *ret_counts) {
         }
         manager_notify_status(m);
         (void) sd_notify(/* unset_environment= */ 0, "READY=1");
+        manager_queue_outcome(m, MANAGER_EVENT_RELOADED, /* u= */ NULL, r >= 0);
         if (r >= 0 && ret_counts)
                 *ret_counts = c;
         return r;

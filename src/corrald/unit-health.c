@@ -53,6 +53,8 @@ static void on_health_result(const HealthResult *res, void *userdata) {
         u->health_last = now(CLOCK_MONOTONIC);
         free(u->health_error);
         u->health_error = res->ok ? NULL : strdup(res->error ?: "failed");
+        if (u->ctx->health_checked)
+                u->ctx->health_checked(u, res->ok, u->ctx->userdata);
         if (res->ok) {
                 u->health_failures = 0;
                 unit_dispatch(u, UNIT_EVENT_HEALTHY);

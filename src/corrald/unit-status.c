@@ -2,11 +2,14 @@
 #include "unit-status.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cgroup.h"
 #include "fileio.h"
 #include "macro.h"
+#include "parse-util.h"
 #include "utf8.h"
 
 int unit_status_set_text(char **ret, const char *text, size_t max) {
@@ -132,6 +135,10 @@ int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret) {
                 .exit_status = u->exit_status,
                 .restarts = u->n_restarts,
                 .port = u->port,
+                .since = u->state_timestamp,
+                .reason = u->reason,
+                .reason_exit_code = u->reason_exit_code,
+                .reason_exit_status = u->reason_exit_status,
         };
         usec_t n = now(CLOCK_MONOTONIC);
         int r;
@@ -154,6 +161,23 @@ int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret) {
         *ret = s;
         s = (UnitStatus) {};
         return 0;
+}
+
+const char *unit_status_reason(const UnitStatus *s, char *buf, size_t size) {
+        const char *name = unit_result_to_string(s->reason), *sig;
+
+        if (s->reason < 0 || !name)
+                return NULL;
+        sig = signal_to_string(s->reason_exit_status);
+        if (sig && strneq(sig, "SIG", 3))
+                sig += 3;
+        if (s->reason == UNIT_FAILURE_EXIT_CODE && s->reason_exit_code == CLD_EXITED)
+                snprintf(buf, size, "%s %d", name, s->reason_exit_status);
+        else if ((s->reason == UNIT_FAILURE_SIGNAL || s->reason == UNIT_FAILURE_CORE_DUMP) && s->reason_exit_code != 0)
+                snprintf(buf, size, "%s %s", name, sig ?: "?");
+        else
+                snprintf(buf, size, "%s", name);
+        return buf;
 }
 
 void unit_status_done(UnitStatus *s) {

@@ -63,6 +63,9 @@ typedef struct UnitStatus {
         char *status_text; /* the last STATUS=, or NULL */
         char *error_text;  /* why the last start or run failed, or NULL */
         uint16_t port;     /* 0: none */
+        usec_t since;      /* CLOCK_REALTIME of the last state change */
+        UnitResult reason; /* of the last restart or failure; _UNIT_RESULT_INVALID: none */
+        int reason_exit_code, reason_exit_status;
         bool has_health;   /* the unit has health checks */
         UnitHealthStatus health;
 
@@ -90,6 +93,11 @@ int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret);
 
 /* Frees what s holds and zeroes it; accepts a zeroed struct. */
 void unit_status_done(UnitStatus *s);
+
+/* Why the unit last restarted or failed, as status shows it: "unhealthy",
+ * "exit-code 3", "signal KILL", "core-dump SEGV", "watchdog",
+ * "start-limit", …; NULL when it never did. Returns buf or NULL. */
+const char *unit_status_reason(const UnitStatus *s, char *buf, size_t size);
 
 /* Copies text into *ret as valid UTF-8 (each byte that does not start a
  * character becomes U+FFFD, as journald does), cut at a character so that

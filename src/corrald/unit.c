@@ -69,6 +69,7 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .stdio = { -EBADF, -EBADF, -EBADF },
                 .stop_timeout = USEC_INFINITY,
                 .state_timestamp = now(CLOCK_REALTIME),
+                .reason = _UNIT_RESULT_INVALID,
         };
         u->name = strdup(name);
         if (!u->name) {
@@ -231,6 +232,11 @@ void unit_set_state(Unit *u, UnitState state) {
         log_unit_debug(u->name, "%s -> %s", unit_state_to_string(old), unit_state_to_string(state));
         u->state = state;
         u->state_timestamp = now(CLOCK_REALTIME);
+        if (state == UNIT_BACKOFF || state == UNIT_FAILED) {
+                u->reason = u->result;
+                u->reason_exit_code = u->exit_code;
+                u->reason_exit_status = u->exit_status;
+        }
         unit_disarm_timer(u);
         if (state != UNIT_RUNNING)
                 u->watchdog = sd_event_source_disable_unref(u->watchdog);

@@ -112,6 +112,8 @@ struct UnitContext {
         void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
         /* the unit gave its port back */
         void (*port_released)(Unit *u, void *userdata);
+        /* a health check ended (may be NULL) */
+        void (*health_checked)(Unit *u, bool ok, void *userdata);
         void *userdata;
 };
 
@@ -176,6 +178,10 @@ struct Unit {
         usec_t *start_times;  /* ring of the last start_limit_burst starts */
         size_t n_start_times;
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
+        /* Why it last restarted or failed: its result, exit code and status
+         * then (reason _UNIT_RESULT_INVALID: never). */
+        UnitResult reason;
+        int reason_exit_code, reason_exit_status;
 };
 
 /* Creates an inactive unit in ctx (which must outlive it), taking a

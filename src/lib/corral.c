@@ -158,11 +158,56 @@ int corral_kill(corral *c, const char *const *names, int sig) {
 }
 
 int corral_reload(corral *c) {
+        return corral_reload_counted(c, /* ret= */ NULL);
+}
+
+/* A count of a reply: a non-negative integer, 0 when absent. */
+static unsigned result_count(const json_t *result, const char *key) {
+        json_t *v = json_object_get(result, key);
+
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+                return 0;
+        return (unsigned) MIN(json_integer_value(v), (json_int_t) UINT_MAX);
+}
+
+int corral_reload_counted(corral *c, corral_reload_counts *ret) {
+        json_auto_t *result = NULL;
         int r = call_begin(c);
 
         if (r < 0)
                 return r;
-        return request_call(c, "reload", /* params= */ NULL, /* ret= */ NULL);
+        r = request_call(c, "reload", /* params= */ NULL, &result);
+        if (r < 0)
+                return r;
+        if (ret)
+                *ret = (corral_reload_counts) {
+                        .added = result_count(result, "added"),
+                        .removed = result_count(result, "removed"),
+                        .changed = result_count(result, "changed"),
+                        .unchanged = result_count(result, "unchanged"),
+                };
+        return 0;
+}
+
+/* ---- metrics ---- */
+
+int corral_metrics(corral *c, char **ret_text) {
+        json_auto_t *result = NULL;
+        const char *text;
+        int r = call_begin(c);
+
+        if (r < 0)
+                return r;
+        if (!ret_text)
+                return -EINVAL;
+        r = request_call(c, "metrics", /* params= */ NULL, &result);
+        if (r < 0)
+                return r;
+        text = json_string_value(json_object_get(result, "text"));
+        if (!text)
+                return -EBADMSG;
+        *ret_text = strdup(text);
+        return *ret_text ? 0 : -ENOMEM;
 }
 
 /* ---- jobs ---- */

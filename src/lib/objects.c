@@ -202,6 +202,51 @@ const char *corral_unit_json(const corral_unit *u) {
         return u ? u->json : NULL;
 }
 
+int corral_unit_port(const corral_unit *u) {
+        long long v = field_int(UNIT_OBJ(u), "port", 65535);
+        return v < 0 ? 0 : (int) v;
+}
+
+uint64_t corral_unit_since_usec(const corral_unit *u) {
+        return field_u64(UNIT_OBJ(u), "since_usec");
+}
+
+const char *corral_unit_reason(const corral_unit *u) {
+        return field_string(UNIT_OBJ(u), "reason");
+}
+
+#define HEALTH_OBJ(u) json_object_get(UNIT_OBJ(u), "health")
+
+int corral_unit_health_ok(const corral_unit *u) {
+        json_t *ok = json_object_get(HEALTH_OBJ(u), "ok");
+
+        /* Before the first check has ended corrald sends ok false with no
+         * checks counted: that is "unknown", not "failed". */
+        if (!json_is_boolean(ok) || field_int(HEALTH_OBJ(u), "checks", INT_MAX) <= 0)
+                return -1;
+        return json_is_true(ok);
+}
+
+int corral_unit_health_http_status(const corral_unit *u) {
+        return (int) field_int(HEALTH_OBJ(u), "http_status", 999);
+}
+
+uint64_t corral_unit_health_latency_usec(const corral_unit *u) {
+        return field_u64(HEALTH_OBJ(u), "latency_usec");
+}
+
+uint64_t corral_unit_health_failures(const corral_unit *u) {
+        return field_u64(HEALTH_OBJ(u), "failures");
+}
+
+uint64_t corral_unit_health_age_usec(const corral_unit *u) {
+        return field_u64(HEALTH_OBJ(u), "age_usec");
+}
+
+const char *corral_unit_health_error(const corral_unit *u) {
+        return field_string(HEALTH_OBJ(u), "error");
+}
+
 /* ---- events ---- */
 
 corral_event *corral_event_free(corral_event *e) {

@@ -11,6 +11,8 @@
 struct corral_outcomes {
         json_t *array; /* the reply's "outcomes" (an array, maybe empty) */
         bool ok;
+        bool has_counts; /* the reply had a reload's counts */
+        corral_counts counts;
 };
 
 /* ---- outcomes ---- */
@@ -33,6 +35,13 @@ static int outcomes_new(json_t *result, corral_outcomes **ret) {
                 return -ENOMEM;
         }
         o->ok = all_ok;
+        o->has_counts = json_is_integer(json_object_get(result, "added"));
+        o->counts = (corral_counts) {
+                .added = (unsigned) json_integer_value(json_object_get(result, "added")),
+                .removed = (unsigned) json_integer_value(json_object_get(result, "removed")),
+                .changed = (unsigned) json_integer_value(json_object_get(result, "changed")),
+                .unchanged = (unsigned) json_integer_value(json_object_get(result, "unchanged")),
+        };
         *ret = o;
         return all_ok ? 0 : 1;
 }
@@ -43,6 +52,15 @@ size_t corral_outcomes_count(const corral_outcomes *o) {
 
 int corral_outcomes_ok(const corral_outcomes *o) {
         return o ? o->ok : 0;
+}
+
+int corral_outcomes_counts(const corral_outcomes *o, corral_counts *ret) {
+        if (!o || !ret)
+                return -EINVAL;
+        if (!o->has_counts)
+                return -ENODATA;
+        *ret = o->counts;
+        return 0;
 }
 
 static json_t *outcome_get(const corral_outcomes *o, size_t i, const char *key) {
