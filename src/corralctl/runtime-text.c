@@ -88,4 +88,3 @@ int apply_file_parse(const char *text, char ***ret_names, char ***ret_bodies, un
         *ret_bodies = TAKE_PTR(bodies);
         return 0;
 }
-
