@@ -505,6 +505,99 @@ const char *corral_event_json(const corral_event *e);
 /* Frees e. Accepts NULL; returns NULL. */
 corral_event *corral_event_free(corral_event *e);
 
+/* ---- requests that wait, runtime services (LIBCORRAL_0.4) ---- */
+
+/* The outcome of a request that waited: one entry per unit it touched. */
+typedef struct corral_outcomes corral_outcomes;
+
+/* Flags of corral_request() and the runtime calls. */
+#define CORRAL_WAIT (1u << 0)        /* answer once every unit reached its goal, with outcomes */
+#define CORRAL_ALL (1u << 1)         /* every unit (then names must be NULL or empty) */
+#define CORRAL_ALL_AT_ONCE (1u << 2) /* restart: all instances at once, no rolling restart */
+
+/* method "start", "stop" or "restart" of the units names match — a unit's
+ * name, a service's name for all its instances, a shell glob ("web@*") —
+ * or of every unit (CORRAL_ALL); method "reload" (names NULL) re-reads the
+ * configuration. Every name is resolved and checked before anything is
+ * done. With CORRAL_WAIT the call returns when every unit has reached its
+ * goal (started: running, ready by its ready =, or failed; stopped:
+ * inactive, its cgroup gone; restarted: down and up again — several
+ * instances of one service roll, restart_parallel at a time, unless
+ * CORRAL_ALL_AT_ONCE), with the outcomes in *ret when ret is not NULL;
+ * without it, once corrald has applied the request (*ret is then an empty
+ * list). Returns 0 when every unit reached its goal, 1 when some did not
+ * (see the outcomes). Errors: -EINVAL (no names and no CORRAL_ALL, an
+ * unknown method, or a start or restart of a job: nothing was done),
+ * -ENOENT (a name matches no unit: nothing was done; corral_last_error()
+ * names it), -EPERM, -ESHUTDOWN, the connection errors above. The caller
+ * owns *ret: corral_outcomes_free(). */
+int corral_request(corral *c, const char *method, const char *const *names, unsigned flags,
+                   corral_outcomes **ret);
+
+/* The number of outcomes (0 for NULL), and whether every unit reached its
+ * goal (1) or not (0). */
+size_t corral_outcomes_count(const corral_outcomes *o);
+int corral_outcomes_ok(const corral_outcomes *o);
+/* The outcome at index i: the unit's name, whether it reached its goal
+ * (1/0; -1 out of range), how long it took in microseconds (UINT64_MAX
+ * when unknown), the unit's state at the end, and why it did not reach
+ * its goal (NULL when it did). Strings are owned by o. */
+const char *corral_outcome_unit(const corral_outcomes *o, size_t i);
+int corral_outcome_ok(const corral_outcomes *o, size_t i);
+uint64_t corral_outcome_duration_usec(const corral_outcomes *o, size_t i);
+const char *corral_outcome_state(const corral_outcomes *o, size_t i);
+const char *corral_outcome_reason(const corral_outcomes *o, size_t i);
+/* Frees o. Accepts NULL; returns NULL. */
+corral_outcomes *corral_outcomes_free(corral_outcomes *o);
+
+/* What a reload (or a change of runtime services) did, unit by unit. */
+typedef struct corral_counts {
+        unsigned added, removed, changed, unchanged;
+} corral_counts;
+
+/* The counts of the reload that o is the outcome of (corral_request()
+ * with "reload"). Returns 0, -ENODATA for the outcomes of another
+ * request, -EINVAL. */
+int corral_outcomes_counts(const corral_outcomes *o, corral_counts *ret);
+
+/* One service of a desired list: its name and its keys as the body of a
+ * [program:NAME] section ("command = /usr/bin/app --port ${PORT}\n…"). */
+typedef struct corral_service {
+        const char *name;
+        const char *ini;
+} corral_service;
+
+/* Runtime services: stored by corrald under its runtime_directory, they
+ * survive a reload and a restart of corrald. corral_add() adds or replaces
+ * service name with the keys in ini; corral_remove() removes it;
+ * corral_scale() sets its number of instances (0: one unit without
+ * instances); corral_apply() makes the runtime services exactly
+ * services[0..n): added ones start, removed ones stop, changed ones
+ * restart, the others are untouched. The change is applied as a reload:
+ * the counts in *ret_counts when not NULL. flags: CORRAL_WAIT waits until
+ * the starts, stops and restarts are done, outcomes as corral_request().
+ * Returns 0, or 1 when a unit did not reach its goal. Errors: -EEXIST (a
+ * configuration file defines the name: it cannot be replaced), -EINVAL (a
+ * bad name or key: corral_last_error() says "add web:3: …"; nothing was
+ * changed), -ENOENT (remove, scale: no such service), -EPERM (remove,
+ * scale of a service defined in a file, or not allowed), -ESHUTDOWN, the
+ * connection errors above. */
+int corral_add(corral *c, const char *name, const char *ini, unsigned flags, corral_counts *ret_counts,
+               corral_outcomes **ret);
+int corral_remove(corral *c, const char *name, unsigned flags, corral_counts *ret_counts, corral_outcomes **ret);
+int corral_scale(corral *c, const char *name, unsigned instances, unsigned flags, corral_counts *ret_counts,
+                 corral_outcomes **ret);
+int corral_apply(corral *c, const corral_service *services, size_t n, unsigned flags, corral_counts *ret_counts,
+                 corral_outcomes **ret);
+
+/* Where service name is defined: the file and the line of its section,
+ * whether it is a runtime service (1) or from a configuration file (0),
+ * and the text of its section. Any ret_* may be NULL. Returns 0. Errors:
+ * -ENOENT (no such service), -EPERM, the connection errors above. The
+ * caller frees the strings. */
+int corral_cat(corral *c, const char *name, char **ret_file, unsigned *ret_line, int *ret_runtime,
+               char **ret_text);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,7 +22,11 @@ enum {
         VERB_CANCEL = 1 << 3, /* takes --grace */
         VERB_FILTER = 1 << 4, /* takes --state and --kind */
         VERB_TOP = 1 << 5,    /* takes --interval and --iterations */
-        VERB_LOGS = 1 << 6,   /* takes -f, -n, --since */
+        VERB_LOGS = 1 << 10,   /* takes -f, -n, --since */
+        VERB_WAIT = 1 << 6,   /* waits for its units; takes --no-block */
+        VERB_ALL = 1 << 7,    /* takes --all */
+        VERB_ROLL = 1 << 8,   /* takes --all-at-once */
+        VERB_POSIX = 1 << 9,  /* options end at the first argument (add: the command after --) */
 };
 
 typedef struct Verb {
@@ -35,6 +39,8 @@ typedef struct Verb {
         int (*run)(corral *c, const Args *a);
 } Verb;
 
+#define WAIT_OPTIONS "     --no-block        Do not wait: return once corrald has applied the request\n"
+#define ALL_OPTION "     --all             Every unit\n"
 #define JSON_OPTION "     --json            Print the result as JSON, as corrald sent it\n"
 #define FILTER_OPTIONS                                                                              \
         "     --state STATE     Only units in STATE (inactive, starting, running, stopping,\n"      \
@@ -51,16 +57,30 @@ static const Verb verbs[] = {
                          "                       changes redraw at once)\n"
                          "     --iterations N    Stop after N frames (default: until Ctrl-C)\n",
           VERB_FILTER | VERB_TOP, 0, 0, verb_top },
-        { "start", "UNIT...", "Start units", NULL, 0, 1, -1, verb_start },
-        { "stop", "UNIT...", "Stop units (stop signal, grace period, then cgroup.kill)", NULL, 0, 1, -1, verb_stop },
-        { "restart", "UNIT...", "Restart units", NULL, 0, 1, -1, verb_restart },
+        { "start", "[--all] UNIT...", "Start units; wait until they run (or failed)", WAIT_OPTIONS ALL_OPTION,
+          VERB_WAIT | VERB_ALL, 0, -1, verb_start },
+        { "stop", "[--all] UNIT...", "Stop units (stop signal, grace, cgroup.kill); wait until none is left",
+          WAIT_OPTIONS ALL_OPTION, VERB_WAIT | VERB_ALL, 0, -1, verb_stop },
+        { "restart", "[--all] UNIT...", "Restart units (instances of a service roll); wait until they run",
+          WAIT_OPTIONS ALL_OPTION
+          "     --all-at-once     Restart every instance of a service at once, without rolling\n",
+          VERB_WAIT | VERB_ALL | VERB_ROLL, 0, -1, verb_restart },
         { "kill", "[-s SIGNAL] UNIT...", "Send a signal to every process of units",
           "  -s --signal SIGNAL   The signal, by name (TERM, SIGKILL) or number; default SIGTERM\n", VERB_SIGNAL, 1,
           -1, verb_kill },
         { "freeze", "UNIT...", "Freeze units (cgroup.freeze)", NULL, 0, 1, -1, verb_freeze },
         { "thaw", "UNIT...", "Thaw frozen units", NULL, 0, 1, -1, verb_thaw },
-        { "reload", "", "Make corrald re-read its configuration; returns once it is applied", NULL, 0, 0, 0,
-          verb_reload },
+        { "reload", "", "Make corrald re-read its configuration; wait until what changed is done", WAIT_OPTIONS,
+          VERB_WAIT, 0, 0, verb_reload },
+        { "add", "NAME [KEY=VALUE...] [-- COMMAND [ARG...]]", "Add (or replace) a runtime service and start it",
+          WAIT_OPTIONS, VERB_WAIT | VERB_POSIX, 1, -1, verb_add },
+        { "remove", "NAME", "Remove a runtime service, stopping its units", WAIT_OPTIONS, VERB_WAIT, 1, 1,
+          verb_remove },
+        { "scale", "NAME N", "Set the number of instances of a runtime service", WAIT_OPTIONS, VERB_WAIT, 2, 2,
+          verb_scale },
+        { "apply", "FILE", "Make the runtime services the [program:NAME] sections of FILE", WAIT_OPTIONS,
+          VERB_WAIT, 1, 1, verb_apply },
+        { "cat", "NAME", "Show where a service is defined, and its section", NULL, 0, 1, 1, verb_cat },
         { "run", "[OPTIONS...] [--] COMMAND [ARG...]", "Run a one-off job as you; print its id",
           "     --name NAME       The job's name (default: job-XXXXXXXX)\n"
           "     --timeout SPAN    Stop the job after SPAN (\"30s\", \"5min\", \"1h 30min\")\n"
@@ -121,9 +141,14 @@ static void help(void) {
                "     --json              Print JSON (status, list, wait, events, logs)\n"
                "\nTables are aligned and coloured on a terminal; piped, they are\n"
                "tab-separated plain text.\n"
-               "\nExit status: 0 success, 1 failure, 2 usage error, 3 a unit given to\n"
-               "\"status\" is not running, 4 no such unit or job; \"run --wait\" and\n"
-               "\"wait\": the job's exit status.\n");
+               "\nUnits are named as UNIT (web@0), SERVICE (web: all its instances) or a\n"
+               "shell glob ('web@*'); every name is checked before anything is done.\n"
+               "start, stop, restart, reload, add, remove, scale and apply wait until\n"
+               "their units reached their goal and print one line per unit\n"
+               "(--no-block: return at once).\n"
+               "\nExit status: 0 success, 1 failure (also: a unit missed its goal), 2 usage\n"
+               "error, 3 a unit given to \"status\" is not running, 4 no such unit or job;\n"
+               "\"run --wait\" and \"wait\": the job's exit status.\n");
 }
 
 static void help_verb(const Verb *v) {
@@ -174,6 +199,9 @@ enum {
         ARG_NO_PIPE,
         ARG_GRACE,
         ARG_SINCE,
+        ARG_NO_BLOCK,
+        ARG_ALL,
+        ARG_ALL_AT_ONCE,
 };
 
 /* logs -n: a count, or "all". */
@@ -254,6 +282,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 { "grace", required_argument, NULL, ARG_GRACE },
                 { "follow", no_argument, NULL, 'f' },       { "lines", required_argument, NULL, 'n' },
                 { "since", required_argument, NULL, ARG_SINCE },
+                { "no-block", no_argument, NULL, ARG_NO_BLOCK }, { "all", no_argument, NULL, ARG_ALL },
+                { "all-at-once", no_argument, NULL, ARG_ALL_AT_ONCE },
                 {},
         };
         static char prefix[64]; /* stays argv[0] */
@@ -265,7 +295,7 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & VERB_RUN ? "+hs:p:" : "hs:p:fn:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:p:" : "hs:p:fn:", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -319,6 +349,18 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 case ARG_WAIT:
                         a->wait = true;
                         needs = VERB_RUN;
+                        break;
+                case ARG_NO_BLOCK:
+                        a->no_block = true;
+                        needs = VERB_WAIT;
+                        break;
+                case ARG_ALL:
+                        a->all = true;
+                        needs = VERB_ALL;
+                        break;
+                case ARG_ALL_AT_ONCE:
+                        a->all_at_once = true;
+                        needs = VERB_ROLL;
                         break;
                 case ARG_STATE:
                 case ARG_KIND:

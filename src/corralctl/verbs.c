@@ -153,18 +153,6 @@ static int change(corral *c, const Args *a, int (*f)(corral *, names_t), const c
         return r < 0 ? fail(c, r, what) : EXIT_OK;
 }
 
-int verb_start(corral *c, const Args *a) {
-        return change(c, a, corral_start, "start");
-}
-
-int verb_stop(corral *c, const Args *a) {
-        return change(c, a, corral_stop, "stop");
-}
-
-int verb_restart(corral *c, const Args *a) {
-        return change(c, a, corral_restart, "restart");
-}
-
 int verb_freeze(corral *c, const Args *a) {
         return change(c, a, corral_freeze, "freeze");
 }
@@ -176,17 +164,6 @@ int verb_thaw(corral *c, const Args *a) {
 int verb_kill(corral *c, const Args *a) {
         int r = corral_kill(c, (names_t) a->args, a->signal ?: SIGTERM);
         return r < 0 ? fail(c, r, "kill") : EXIT_OK;
-}
-
-int verb_reload(corral *c, const Args *a) {
-        corral_reload_counts n;
-        int r = corral_reload_counted(c, &n);
-
-        if (r < 0)
-                return fail(c, r, "reload");
-        printf("Reloaded: %u added, %u removed, %u changed, %u unchanged.\n", n.added, n.removed, n.changed,
-               n.unchanged);
-        return EXIT_OK;
 }
 
 int verb_metrics(corral *c, const Args *a) {

@@ -40,6 +40,9 @@ typedef struct Args {
         bool follow;        /* logs -f */
         uint32_t lines;     /* logs -n; 10 by default */
         uint64_t since;     /* logs --since, CLOCK_REALTIME µs; 0: none */
+        bool no_block;      /* --no-block: do not wait for the units (verbs-runtime.c) */
+        bool all;           /* --all: every unit */
+        bool all_at_once;   /* restart --all-at-once: no rolling restart */
 } Args;
 
 /* Whether u passes the --state and --kind filters of a. */
@@ -52,13 +55,9 @@ const corral_unit **units_select(const corral_units *units, const Args *a, bool 
 
 int verb_status(corral *c, const Args *a);
 int verb_list(corral *c, const Args *a);
-int verb_start(corral *c, const Args *a);
-int verb_stop(corral *c, const Args *a);
-int verb_restart(corral *c, const Args *a);
 int verb_kill(corral *c, const Args *a);
 int verb_freeze(corral *c, const Args *a);
 int verb_thaw(corral *c, const Args *a);
-int verb_reload(corral *c, const Args *a);
 int verb_run(corral *c, const Args *a);
 int verb_cancel(corral *c, const Args *a);
 int verb_wait(corral *c, const Args *a);
@@ -66,3 +65,14 @@ int verb_events(corral *c, const Args *a);
 int verb_metrics(corral *c, const Args *a);
 /* In top.c. */
 int verb_top(corral *c, const Args *a);
+
+/* verbs-runtime.c: verbs that wait, runtime services */
+int verb_start(corral *c, const Args *a);
+int verb_stop(corral *c, const Args *a);
+int verb_restart(corral *c, const Args *a);
+int verb_reload(corral *c, const Args *a);
+int verb_add(corral *c, const Args *a);
+int verb_remove(corral *c, const Args *a);
+int verb_scale(corral *c, const Args *a);
+int verb_apply(corral *c, const Args *a);
+int verb_cat(corral *c, const Args *a);

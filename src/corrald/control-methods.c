@@ -10,6 +10,7 @@
 #include "config-value.h"
 #include "control-json.h"
 #include "control-logs.h"
+#include "control-runtime.h"
 #include "log.h"
 #include "unit-status.h"
 
@@ -26,36 +27,54 @@ json_t *control_methods_unit_result(const Unit *u) {
         return json_pack("{s:o}", "unit", unit_json(u, /* flags= */ 0));
 }
 
-/* The units req names (every listed unit when it names none: a status).
+/* The units as an array of Unit objects, NULL when out of memory: one
+ * that cannot be made fails the whole, never leaves a gap that shifts
+ * the others. */
+static json_t *units_json(Unit **units, UnitStatusFlags flags) {
+        json_t *a = json_array();
+
+        for (Unit **u = units; a && *u; u++)
+                if (json_array_append_new(a, unit_json(*u, flags)) < 0)
+                        a = (json_decref(a), NULL);
+        return a;
+}
+
+json_t *control_methods_units_json(Unit **units) {
+        return units_json(units, /* flags= */ 0);
+}
+
+/* The units req names — names, service names, globs, all resolved before
+ * anything is done — or every listed unit when it names none (a status).
  * Returns a malloc'd NULL-terminated array with its length in *ret_n, or
  * NULL after replying with the error. */
 static Unit **request_units(ControlClient *c, const ControlRequest *req, size_t *ret_n) {
         Manager *m = c->server->manager;
+        const char *bad = NULL;
         size_t k = 0;
-        Unit **units = calloc((req->units ? req->n_units : m->n_units) + 1, sizeof(Unit *));
+        Unit **units = NULL;
+        int r;
 
+        if (req->units) {
+                r = manager_resolve_units(m, req->units, /* all= */ false, &units, &bad);
+                if (r < 0) {
+                        char msg[128];
+                        snprintf(msg, sizeof(msg), "no such unit: %.64s", bad ?: "");
+                        control_client_reply_error(c, r, r == -ENOENT ? msg : NULL);
+                        return NULL;
+                }
+                while (units[k])
+                        k++;
+                *ret_n = k;
+                return units;
+        }
+        units = calloc(m->n_units + 1, sizeof(Unit *));
         if (!units) {
                 control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
                 return NULL;
         }
-        if (!req->units) {
-                for (size_t i = 0; i < m->n_units; i++)
-                        if (unit_status_is_listed(m->units[i]))
-                                units[k++] = m->units[i];
-                *ret_n = k;
-                return units;
-        }
-        for (size_t i = 0; i < req->n_units; i++) {
-                Unit *u = manager_find_unit(m, req->units[i]);
-                if (!u) {
-                        char msg[128];
-                        snprintf(msg, sizeof(msg), "no such unit: %.64s", req->units[i]);
-                        control_client_reply_error(c, -ENOENT, msg);
-                        free(units);
-                        return NULL;
-                }
-                units[k++] = u;
-        }
+        for (size_t i = 0; i < m->n_units; i++)
+                if (unit_status_is_listed(m->units[i]))
+                        units[k++] = m->units[i];
         *ret_n = k;
         return units;
 }
@@ -76,23 +95,6 @@ static int method_status(ControlClient *c, const ControlRequest *req) {
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
         return control_client_reply_units(c, TAKE_PTR(units), n, UNIT_STATUS_STATS,
                                           req->units ? CONTROL_DETAILED_MAX : 0, extra);
-}
-
-typedef int (*UnitAction)(Manager *m, Unit *u);
-
-static int unit_action(ControlClient *c, const ControlRequest *req, UnitAction action) {
-        size_t n = 0;
-        _cleanup_free_ Unit **units = request_units(c, req, &n);
-
-        if (!units)
-                return 0;
-        for (Unit **u = units; *u; u++) {
-                int r = action(c->server->manager, *u);
-                if (r < 0)
-                        return control_client_reply_error(c, r, /* message= */ NULL);
-        }
-        return control_client_reply_units(c, TAKE_PTR(units), n, /* flags= */ 0, /* n_detailed= */ 0,
-                                          /* extra= */ NULL);
 }
 
 static int method_kill(ControlClient *c, const ControlRequest *req) {
@@ -139,6 +141,8 @@ static int method_reload(ControlClient *c, const ControlRequest *req) {
         ReloadCounts counts = {};
         int r;
 
+        if (req->wait)
+                return control_runtime_method(c, req);
         if (m->shutting_down)
                 return control_client_reply_error(c, -ESHUTDOWN, "corrald is stopping");
         r = manager_reload(m, &counts);
@@ -336,11 +340,9 @@ static int method_logs(ControlClient *c, const ControlRequest *req) {
 static int method_run_unit_action(ControlClient *c, const ControlRequest *req) {
         switch (req->method) {
         case CONTROL_METHOD_START:
-                return unit_action(c, req, manager_start_unit);
         case CONTROL_METHOD_STOP:
-                return unit_action(c, req, manager_stop_unit);
         case CONTROL_METHOD_RESTART:
-                return unit_action(c, req, manager_restart_unit);
+                return control_runtime_units(c, req);
         case CONTROL_METHOD_FREEZE:
                 return method_freeze_thaw(c, req, /* freeze= */ true);
         case CONTROL_METHOD_THAW:
@@ -373,6 +375,9 @@ static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,    [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
         [CONTROL_METHOD_METRICS] = CONTROL_PERM_READ,
         [CONTROL_METHOD_LOGS] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_ADD] = CONTROL_PERM_CHANGE,    [CONTROL_METHOD_REMOVE] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_SCALE] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_APPLY] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_CAT] = CONTROL_PERM_READ,
 };
 
 int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
@@ -400,6 +405,12 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
                 return method_metrics(c, req);
         case CONTROL_METHOD_LOGS:
                 return method_logs(c, req);
+        case CONTROL_METHOD_ADD:
+        case CONTROL_METHOD_REMOVE:
+        case CONTROL_METHOD_SCALE:
+        case CONTROL_METHOD_APPLY:
+        case CONTROL_METHOD_CAT:
+                return control_runtime_method(c, req);
         default:
                 return method_run_unit_action(c, req);
         }

@@ -19,3 +19,7 @@ void control_methods_audit(ControlClient *c, const ControlRequest *req);
 /* {"unit": Unit} of u, as run, cancel and wait answer; NULL when out of
  * memory. */
 json_t *control_methods_unit_result(const Unit *u);
+
+/* The units as an array of Unit objects (without stats); NULL when out of
+ * memory. */
+json_t *control_methods_units_json(Unit **units);

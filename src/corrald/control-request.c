@@ -18,6 +18,9 @@ static const char *const method_table[_CONTROL_METHOD_MAX] = {
         [CONTROL_METHOD_WAIT] = "wait",     [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
         [CONTROL_METHOD_METRICS] = "metrics",
         [CONTROL_METHOD_LOGS] = "logs",
+        [CONTROL_METHOD_ADD] = "add",       [CONTROL_METHOD_REMOVE] = "remove",
+        [CONTROL_METHOD_SCALE] = "scale",   [CONTROL_METHOD_APPLY] = "apply",
+        [CONTROL_METHOD_CAT] = "cat",
 };
 
 const char *control_method_to_string(ControlMethod m) {
@@ -134,12 +137,21 @@ static int params_invalid(ControlRequest *req, const char *message) {
         return 0;
 }
 
+static int parse_wait_flags(ControlRequest *req, json_t *params);
+
 static int parse_units(ControlRequest *req, json_t *params) {
         json_t *names = params ? json_object_get(params, "units") : NULL;
         bool required;
         int r;
 
         if (!method_takes_units(req->method, &required))
+                return 0;
+        r = parse_wait_flags(req, params);
+        if (r < 0 || req->params_error < 0)
+                return r;
+        if (req->all && names && json_array_size(names) > 0)
+                return params_invalid(req, "units and all exclude each other");
+        if (req->all)
                 return 0;
         if (!names)
                 return required ? params_invalid(req, "no units named") : 0;
@@ -319,6 +331,7 @@ static int parse_logs(ControlRequest *req, json_t *params) {
         req->follow = json_is_true(follow);
         return 0;
 }
+static int parse_runtime(ControlRequest *req, json_t *params);
 
 static int parse_params(ControlRequest *req, json_t *params) {
         int r = parse_units(req, params);
@@ -340,6 +353,14 @@ static int parse_params(ControlRequest *req, json_t *params) {
                 return parse_subscribe(req, params);
         case CONTROL_METHOD_LOGS:
                 return parse_logs(req, params);
+        case CONTROL_METHOD_RELOAD:
+                return parse_wait_flags(req, params);
+        case CONTROL_METHOD_ADD:
+        case CONTROL_METHOD_REMOVE:
+        case CONTROL_METHOD_SCALE:
+        case CONTROL_METHOD_APPLY:
+        case CONTROL_METHOD_CAT:
+                return parse_runtime(req, params);
         default:
                 return 0;
         }
@@ -385,7 +406,162 @@ void control_request_done(ControlRequest *r) {
         strv_free(r->env);
         free(r->name);
         free(r->cwd);
+        free(r->service);
+        free(r->body);
+        strv_free(r->service_names);
+        strv_free(r->service_bodies);
         free(r->kill_mode);
         strv_free(r->limits);
         *r = (ControlRequest) {};
+}
+
+/* ---- Runtime: requests that wait, runtime services ---- */
+
+/* An optional boolean param: -EINVAL when present and not a boolean. */
+static int json_bool_opt(json_t *params, const char *key, bool *ret) {
+        json_t *v = params ? json_object_get(params, key) : NULL;
+
+        if (v && !json_is_boolean(v))
+                return -EINVAL;
+        *ret = v && json_is_true(v);
+        return 0;
+}
+
+/* wait (every method that changes units, and runtime services), all
+ * (the units methods), all_at_once (restart). */
+static int parse_wait_flags(ControlRequest *req, json_t *params) {
+        if (json_bool_opt(params, "wait", &req->wait) < 0 || json_bool_opt(params, "all", &req->all) < 0 ||
+            json_bool_opt(params, "all_at_once", &req->all_at_once) < 0)
+                return params_invalid(req, "wait, all and all_at_once must be booleans");
+        return 0;
+}
+
+static bool ini_key_is_valid(const char *k) {
+        if (!*k || strlen(k) > 64)
+                return false;
+        for (const char *p = k; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        return true;
+}
+
+/* One value as text: a string as it is, a number, a boolean. */
+static int ini_value(FILE *f, const char *key, json_t *v) {
+        if (json_is_string(v)) {
+                if (strpbrk(json_string_value(v), "\n\r"))
+                        return -EINVAL;
+                fprintf(f, "%s = %s\n", key, json_string_value(v));
+        } else if (json_is_integer(v))
+                fprintf(f, "%s = %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(v));
+        else if (json_is_boolean(v))
+                fprintf(f, "%s = %s\n", key, json_is_true(v) ? "true" : "false");
+        else
+                return -EINVAL;
+        return 0;
+}
+
+int control_request_keys_to_ini(json_t *keys, char **ret, const char **ret_error) {
+        _cleanup_free_ char *out = NULL;
+        size_t n = 0, i;
+        const char *key;
+        json_t *v, *e;
+        int r = 0;
+        FILE *f;
+
+        if (!json_is_object(keys))
+                goto invalid;
+        f = open_memstream(&out, &n);
+        if (!f)
+                return -ENOMEM;
+        json_object_foreach(keys, key, v) {
+                if (!ini_key_is_valid(key))
+                        r = -EINVAL;
+                else if (!json_is_array(v))
+                        r = ini_value(f, key, v);
+                else
+                        json_array_foreach(v, i, e) {
+                                r = ini_value(f, key, e);
+                                if (r < 0)
+                                        break;
+                        }
+                if (r < 0)
+                        break;
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        if (r < 0)
+                goto invalid;
+        *ret = TAKE_PTR(out);
+        return 0;
+invalid:
+        if (ret_error)
+                *ret_error = "keys must be an object of words to strings, numbers, booleans or arrays of them, "
+                             "without newlines";
+        return -EINVAL;
+}
+
+/* A service's body: params "ini" (a string) or "keys" (an object), one of
+ * them. */
+static int parse_body(ControlRequest *req, json_t *o, char **ret) {
+        json_t *ini = json_object_get(o, "ini"), *keys = json_object_get(o, "keys");
+        const char *error = NULL;
+        int r;
+
+        if (!!ini == !!keys || (ini && !json_is_string(ini)))
+                return params_invalid(req, "a service needs either ini (a string) or keys (an object)");
+        if (ini) {
+                *ret = strdup(json_string_value(ini));
+                return *ret ? 0 : -ENOMEM;
+        }
+        r = control_request_keys_to_ini(keys, ret, &error);
+        return r == -EINVAL ? params_invalid(req, error) : r;
+}
+
+static int parse_apply(ControlRequest *req, json_t *params) {
+        json_t *list = json_object_get(params, "services"), *s;
+        size_t i;
+        int r = 0;
+
+        if (!json_is_array(list))
+                return params_invalid(req, "apply needs services: an array of {name, ini or keys}");
+        req->service_names = calloc(json_array_size(list) + 1, sizeof(char *));
+        req->service_bodies = calloc(json_array_size(list) + 1, sizeof(char *));
+        if (!req->service_names || !req->service_bodies)
+                return -ENOMEM;
+        json_array_foreach(list, i, s) {
+                if (!json_is_object(s) || !json_is_string(json_object_get(s, "name")))
+                        return params_invalid(req, "every service of apply needs a name (a string)");
+                r = parse_body(req, s, &req->service_bodies[i]);
+                if (r < 0 || req->params_error < 0)
+                        return r;
+                if (!(req->service_names[i] = strdup(json_string_value(json_object_get(s, "name")))))
+                        return -ENOMEM;
+                req->n_services = i + 1;
+        }
+        return 0;
+}
+
+/* add {name, ini | keys}, remove {name}, scale {name, instances}, apply
+ * {services}, cat {name}; wait for the changing ones. */
+static int parse_runtime(ControlRequest *req, json_t *params) {
+        json_t *name = params ? json_object_get(params, "name") : NULL;
+        json_t *n = params ? json_object_get(params, "instances") : NULL;
+        int r = parse_wait_flags(req, params);
+
+        if (r < 0 || req->params_error < 0)
+                return r;
+        if (req->method == CONTROL_METHOD_APPLY)
+                return parse_apply(req, params);
+        if (!json_is_string(name))
+                return params_invalid(req, "name must be a string");
+        if (!(req->service = strdup(json_string_value(name))))
+                return -ENOMEM;
+        if (req->method == CONTROL_METHOD_ADD)
+                return parse_body(req, params, &req->body);
+        if (req->method != CONTROL_METHOD_SCALE)
+                return 0;
+        if (!json_is_integer(n) || json_integer_value(n) < 0 || json_integer_value(n) > 10000)
+                return params_invalid(req, "instances must be a number from 0 to 10000");
+        req->instances = (unsigned) json_integer_value(n);
+        return 0;
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "time-util.h"
 
 typedef enum ControlMethod {
@@ -27,6 +29,11 @@ typedef enum ControlMethod {
         CONTROL_METHOD_SUBSCRIBE,
         CONTROL_METHOD_METRICS,
         CONTROL_METHOD_LOGS,
+        CONTROL_METHOD_ADD, /* runtime services: add … cat */
+        CONTROL_METHOD_REMOVE,
+        CONTROL_METHOD_SCALE,
+        CONTROL_METHOD_APPLY,
+        CONTROL_METHOD_CAT,
         _CONTROL_METHOD_MAX,
         _CONTROL_METHOD_INVALID = -EINVAL,
 } ControlMethod;
@@ -68,6 +75,17 @@ typedef struct ControlRequest {
         uint64_t lines;     /* logs: CONTROL_LOGS_LINES_DEFAULT when absent */
         usec_t since;       /* logs: since_usec, 0 when absent */
         bool follow;        /* logs */
+
+        /* Requests that wait, runtime services (control-request.c, "Runtime") */
+        bool all;              /* params.all (units methods): every unit; then no units */
+        bool wait;             /* params.wait: answer once every unit reached its goal */
+        bool all_at_once;      /* restart: params.all_at_once, no rolling restart */
+        char *service;         /* add, remove, scale, cat: params.name */
+        char *body;            /* add: params.ini, or params.keys as "key = value" lines */
+        unsigned instances;    /* scale */
+        char **service_names;  /* apply: params.services[].name … */
+        char **service_bodies; /* … and their bodies, as body */
+        size_t n_services;
 } ControlRequest;
 
 /* docs/PROTOCOL.md: a request carries at most 3 descriptors. */
@@ -85,6 +103,12 @@ typedef struct ControlRequest {
  * -EINVAL and -EOPNOTSUPP *ret_error (if not NULL) points at a static
  * message. *ret is emptied with control_request_done(). */
 int control_request_parse(const char *line, size_t len, ControlRequest *ret, const char **ret_error);
+
+/* params.keys of add or apply ({"key": value or [values…]}: strings,
+ * numbers, booleans) as the body of a section, one "key = value" line per
+ * value. -EINVAL (with a static message) for another type, a key that is
+ * not a plain word or a value holding a newline; -ENOMEM. */
+int control_request_keys_to_ini(json_t *keys, char **ret, const char **ret_error);
 
 /* Frees what r holds and zeroes it; accepts a zeroed struct. */
 void control_request_done(ControlRequest *r);

@@ -32,6 +32,8 @@ static void client_close_fds(ControlClient *c) {
 }
 
 static void client_free(ControlClient *c) {
+        manager_request_cancel(c->request);
+        json_decref(c->pending);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->timer);
         sd_event_source_disable_unref(c->wait_timer);
@@ -55,6 +57,8 @@ static void client_drop(ControlClient *c, const char *why) {
                 return;
         log_debug("control: dropping client PID %d: %s", c->cred.pid, why);
         c->dead = true;
+        manager_request_cancel(c->request); /* what was asked goes on; nobody is told */
+        c->request = NULL;
         c->io = sd_event_source_disable_unref(c->io);
         c->timer = sd_event_source_disable_unref(c->timer);
         c->wait_timer = sd_event_source_disable_unref(c->wait_timer);
@@ -83,7 +87,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
 }
 
 static int client_update_events(ControlClient *c) {
-        uint32_t events = (c->n_out > 0 ? EPOLLOUT : 0) | (c->waiting_for || c->stream ? 0 : EPOLLIN);
+        uint32_t events = (c->n_out > 0 ? EPOLLOUT : 0) | (c->waiting_for || c->stream || c->request ? 0 : EPOLLIN);
 
         if (c->dead)
                 return -ENOBUFS;
@@ -245,6 +249,13 @@ int control_client_wait_for(ControlClient *c, const char *name, usec_t timeout) 
         return client_update_events(c); /* no more requests until it ends */
 }
 
+int control_client_wait_request(ControlClient *c, ManagerRequest *req, json_t *pending) {
+        json_decref(c->pending);
+        c->pending = pending;
+        c->request = req;
+        return client_update_events(c); /* no more requests until it ends */
+}
+
 void control_client_subscribe(ControlClient *c, bool jobs_only, bool owner_only) {
         c->subscribed = true;
         c->jobs_only = jobs_only;
@@ -377,7 +388,7 @@ static int client_process(ControlClient *c) {
 
         assert(!c->processing);
         c->processing = true;
-        while (!c->dead && !c->waiting_for && !c->subscribed && !c->stream && !c->follow.on) {
+        while (!c->dead && !c->waiting_for && !c->request && !c->subscribed && !c->stream && !c->follow.on) {
                 char *nl = c->in ? memchr(c->in, '\n', c->n_in) : NULL;
                 if (!nl)
                         break;
@@ -390,7 +401,7 @@ static int client_process(ControlClient *c) {
         c->processing = false;
         if (c->dead)
                 return -ENOBUFS;
-        if (c->waiting_for || c->subscribed || c->stream || c->follow.on || (answered && c->n_in == 0))
+        if (c->waiting_for || c->request || c->subscribed || c->stream || c->follow.on || (answered && c->n_in == 0))
                 return sd_event_source_set_enabled(c->timer, SD_EVENT_OFF);
         return 0;
 }
@@ -449,7 +460,7 @@ static int client_read(ControlClient *c) {
                 return errno == EAGAIN || errno == EINTR ? 0 : -errno;
         if (n == 0)
                 return -ECONNRESET;
-        if (c->n_in == 0 && !c->subscribed && !c->follow.on && !c->waiting_for) {
+        if (c->n_in == 0 && !c->subscribed && !c->follow.on && !c->waiting_for && !c->request) {
                 int r = client_arm_timer(c); /* a new request begins */
                 if (r < 0)
                         return r;
@@ -460,6 +471,12 @@ static int client_read(ControlClient *c) {
                 return -E2BIG;
         }
         return 1;
+}
+
+int control_client_resume(ControlClient *c) {
+        int r = client_update_events(c);
+
+        return r < 0 ? r : client_process(c);
 }
 
 static int client_write(ControlClient *c) {

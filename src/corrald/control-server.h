@@ -16,6 +16,7 @@
 #include "control-stream.h"
 #include "control.h"
 #include "manager.h"
+#include "manager-request.h"
 
 typedef enum ControlPermission {
         CONTROL_PERM_READ,   /* status_public, or a changer */
@@ -46,6 +47,8 @@ struct ControlClient {
         char comm[32];     /* the peer's command name at connect time, for the audit trail ("" unknown) */
         int last_error;    /* of the reply to the request being handled: 0, or the error sent */
         char last_message[160];
+        ManagerRequest *request; /* a request with "wait" (control-runtime.c) whose end answers it */
+        json_t *pending;         /* the result that answer completes */
         sd_event_source *wait_timer; /* the "wait"'s timeout_usec, when it has one */
         bool jobs_only;    /* subscribed to the events of jobs */
         bool owner_only;   /* … of its own jobs (a job_group member who may not read) */
@@ -107,6 +110,15 @@ int control_client_reply_units(ControlClient *c, Unit **units, size_t n, UnitSta
  * (USEC_INFINITY: never; then the answer is ETIMEDOUT). Returns 0 or
  * -ENOMEM. */
 int control_client_wait_for(ControlClient *c, const char *name, usec_t timeout);
+
+/* Holds back the client's further requests until req has ended; the
+ * answer will be pending (taken), completed by the request's handler.
+ * Returns 0 or -ENOBUFS (the client was dropped). */
+int control_client_wait_request(ControlClient *c, ManagerRequest *req, json_t *pending);
+
+/* After the answer of a wait: handles the requests that came meanwhile.
+ * Returns 0 or -ENOBUFS when the client was dropped. */
+int control_client_resume(ControlClient *c);
 
 /* Turns the connection into an event stream (after the reply to
  * subscribe): of every unit, of jobs only, or of the client's own jobs. */

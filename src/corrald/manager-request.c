@@ -113,6 +113,7 @@ struct ManagerRequest {
         void *userdata;
         RequestEntry *entries;
         size_t n_entries, n_done;
+        bool observe; /* manager_request_observe(): acts on nothing */
         ManagerRequest *next;
 };
 
@@ -236,6 +237,8 @@ static int entry_judge(RequestEntry *e, UnitState s) {
         }
 }
 
+static bool request_unit_in_flight(const ManagerRequest *r, const Unit *u);
+
 static void request_process(ManagerRequest *r, const ManagerEvent *ev) {
         for (size_t i = 0; i < r->n_entries; i++) {
                 RequestEntry *e = &r->entries[i];
@@ -252,7 +255,11 @@ static void request_process(ManagerRequest *r, const ManagerEvent *ev) {
                         v = e->req == UNIT_REQUEST_STOP ? 1 : -1;
                 else if (ev)
                         v = entry_judge(e, ev->new_state);
-                else /* the queue is empty: where it is now is where it stays */
+                else if (r->observe && e->req == UNIT_REQUEST_RESTART && !e->down_seen) {
+                        if (!request_unit_in_flight(r, e->unit))
+                                entry_finish(r, e, /* ok= */ false, "not restarted (the rolling restart stopped)");
+                        continue;
+                } else /* the queue is empty: where it is now is where it stays */
                         v = e->req == UNIT_REQUEST_RESTART && !e->down_seen ? 0 : entry_judge(e, e->unit->state);
                 if (v != 0)
                         entry_done(r, e, v > 0);
@@ -338,6 +345,47 @@ int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flag
         request_group(r, flags);
         request_start(r);
         manager_kick(m); /* an empty request, or one whose units are there already, ends in the next pass */
+        if (ret)
+                *ret = r;
+        return 0;
+}
+
+/* ---- Requests that only watch ---- */
+
+/* Whether another request is yet to bring u to its goal. */
+static bool request_unit_in_flight(const ManagerRequest *r, const Unit *u) {
+        for (const ManagerRequest *q = r->manager->requests; q; q = q->next)
+                for (size_t i = 0; q != r && !q->observe && i < q->n_entries; i++)
+                        if (q->entries[i].unit == u && q->entries[i].phase != ENTRY_DONE)
+                                return true;
+        return false;
+}
+
+int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler,
+                            void *userdata, ManagerRequest **ret) {
+        ManagerRequest *r = calloc(1, sizeof(ManagerRequest));
+        size_t n = 0;
+
+        while (units[n])
+                n++;
+        if (!r || !(r->entries = calloc(n ?: 1, sizeof(RequestEntry)))) {
+                free(r);
+                return -ENOMEM;
+        }
+        *r = (ManagerRequest) { .manager = m, .handler = handler, .userdata = userdata, .entries = r->entries,
+                                .n_entries = n, .observe = true, .next = m->requests };
+        for (size_t i = 0; i < n; i++)
+                r->entries[i] = (RequestEntry) {
+                        .unit = units[i],
+                        .req = goals[i],
+                        .phase = ENTRY_ACTIVE,
+                        .down_seen = units[i]->state != UNIT_RUNNING,
+                        .since = m->event_seq,
+                        .started = now(CLOCK_MONOTONIC),
+                        .group = -1,
+                };
+        m->requests = r;
+        manager_kick(m);
         if (ret)
                 *ret = r;
         return 0;

@@ -70,6 +70,15 @@ int manager_request_check(Manager *m, Unit *u, UnitRequest req, const char **ret
 int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flags, RequestHandler handler,
                         void *userdata, ManagerRequest **ret, const char **ret_bad);
 
+/* Waits, without acting, for units[i] to reach goals[i] as something
+ * else brings them there (a reload's starts, stops and rolling restarts):
+ * as manager_request_new(), but nothing is checked or dispatched. A
+ * restart that nothing carries out any more (a roll that stopped before
+ * the unit) ends not ok. Returns 0 with the request in *ret (may be NULL),
+ * -ENOMEM. */
+int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler,
+                            void *userdata, ManagerRequest **ret);
+
 /* Nobody waits any more (the client left): the handler is not called
  * again. What was asked goes on; a roll continues. */
 void manager_request_cancel(ManagerRequest *r);

@@ -294,7 +294,8 @@ static bool list_has(const RuntimeService *list, size_t n, const char *name) {
 
 int manager_runtime_apply(Manager *m, const RuntimeService *list, size_t n, ReloadCounts *ret_counts,
                           char **ret_error) {
-        RuntimeChange *c = calloc(n + m->config->n_services + 1, sizeof(RuntimeChange));
+        size_t cap = n + m->config->n_services + 1; /* the reload replaces m->config */
+        RuntimeChange *c = calloc(cap, sizeof(RuntimeChange));
         size_t k = 0;
         int r = 0;
 
@@ -319,7 +320,7 @@ int manager_runtime_apply(Manager *m, const RuntimeService *list, size_t n, Relo
         }
         if (r >= 0)
                 r = runtime_commit(m, c, k, ret_counts, ret_error);
-        runtime_changes_free(c, n + m->config->n_services + 1);
+        runtime_changes_free(c, cap);
         return r;
 }
 
