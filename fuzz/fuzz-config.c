@@ -59,7 +59,7 @@ static void check_plan(const Config *old, const Config *new) {
                 assert(d->old == config_find_service(old, s->name));
                 assert(d->new == config_find_service(new, s->name));
                 assert(d->change == service_config_compare(d->old, d->new));
-                if (d->old && d->new && service_config_equal(d->old, d->new))
+                if (d->old && d->new &&service_config_equal(d->old, d->new))
                         assert(service_config_hash(d->old) == service_config_hash(d->new));
         }
         assert(counts[SERVICE_ADDED] == p.added && counts[SERVICE_REMOVED] == p.removed &&

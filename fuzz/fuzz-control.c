@@ -46,13 +46,14 @@
 
 #define FUZZ_USER_UID 65534
 
-static const char fuzz_config[] = "[corral]\n"
-                                  "cgroup = /corral\n"
-                                  "[program:web]\n"
-                                  "command = /bin/true ${PORT}\n"
-                                  "instances = 2\n"
-                                  "port = auto\n"
-                                  "health_url = http://127.0.0.1:${PORT}/\n";
+static const char fuzz_config[] =
+        "[corral]\n"
+        "cgroup = /corral\n"
+        "[program:web]\n"
+        "command = /bin/true ${PORT}\n"
+        "instances = 2\n"
+        "port = auto\n"
+        "health_url = http://127.0.0.1:${PORT}/\n";
 
 static struct {
         Config *config;
@@ -68,17 +69,37 @@ static void world_init(void) {
 
         log_set_max_level(LOG_ERR);
         assert(config_load_buffer("fuzz.conf", fuzz_config, sizeof(fuzz_config) - 1, &w.config, &error) >= 0);
-        w.units[0] = (Unit) { .name = (char *) "web@0", .config = w.config->services[0], .instance = 0,
-                              .state = UNIT_RUNNING, .main = { .pid = 4242, .fd = -EBADF }, .port = 30000,
-                              .health_ok = true, .health_http_status = 200, .health_checks = 3 };
-        w.units[1] = (Unit) { .name = (char *) "web@1", .config = w.config->services[0], .instance = 1,
-                              .state = UNIT_FAILED, .result = UNIT_FAILURE_SPAWN, .main = PIDREF_NULL,
+        w.units[0] = (Unit) { .name = (char *) "web@0",
+                              .config = w.config->services[0],
+                              .instance = 0,
+                              .state = UNIT_RUNNING,
+                              .main = { .pid = 4242, .fd = -EBADF },
+                              .port = 30000,
+                              .health_ok = true,
+                              .health_http_status = 200,
+                              .health_checks = 3 };
+        w.units[1] = (Unit) { .name = (char *) "web@1",
+                              .config = w.config->services[0],
+                              .instance = 1,
+                              .state = UNIT_FAILED,
+                              .result = UNIT_FAILURE_SPAWN,
+                              .main = PIDREF_NULL,
                               .error_text = (char *) "exec /bin/true: No such file or directory" };
-        w.units[2] = (Unit) { .name = (char *) "job-0000beef", .instance = -1, .is_job = true,
-                              .owner_uid = FUZZ_USER_UID, .state = UNIT_INACTIVE, .main = PIDREF_NULL,
-                              .exit_code = CLD_EXITED, .exit_status = 3, .result = UNIT_FAILURE_EXIT_CODE };
-        w.units[3] = (Unit) { .name = (char *) "job-running", .instance = -1, .is_job = true, .owner_uid = 0,
-                              .state = UNIT_RUNNING, .main = { .pid = 4343, .fd = -EBADF } };
+        w.units[2] = (Unit) { .name = (char *) "job-0000beef",
+                              .instance = -1,
+                              .is_job = true,
+                              .owner_uid = FUZZ_USER_UID,
+                              .state = UNIT_INACTIVE,
+                              .main = PIDREF_NULL,
+                              .exit_code = CLD_EXITED,
+                              .exit_status = 3,
+                              .result = UNIT_FAILURE_EXIT_CODE };
+        w.units[3] = (Unit) { .name = (char *) "job-running",
+                              .instance = -1,
+                              .is_job = true,
+                              .owner_uid = 0,
+                              .state = UNIT_RUNNING,
+                              .main = { .pid = 4343, .fd = -EBADF } };
         for (size_t i = 0; i < ELEMENTSOF(w.units); i++) {
                 w.units[i].cgroup_fd = -EBADF;
                 w.units[i].watch_wd = -1;
@@ -314,8 +335,8 @@ static void check_units_reply(const ControlRequest *req) {
                         if (r > 0)
                                 got += check_page(line, len, /* more= */ true);
                 }
-        assert(control_pager_finish(&pager, json_pack("{s:o}", "daemon",
-                                                      control_json_daemon("0.1.0", 1, "/corral", NULL)),
+        assert(control_pager_finish(&pager,
+                                    json_pack("{s:o}", "daemon", control_json_daemon("0.1.0", 1, "/corral", NULL)),
                                     &line, &len) >= 0);
         got += check_page(line, len, /* more= */ false);
         assert(got == n * copies);

@@ -47,22 +47,22 @@ static const char mountinfo_hybrid[] =
         "24 27 0:5 / /dev rw,nosuid,relatime shared:2 - devtmpfs udev rw,size=8155232k,nr_inodes=2038808,mode=755\n"
         "27 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
         "31 22 0:27 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:9"
-                " - tmpfs tmpfs ro,size=4096k,nr_inodes=1024,mode=755\n"
+        " - tmpfs tmpfs ro,size=4096k,nr_inodes=1024,mode=755\n"
         "32 31 0:29 / /sys/fs/cgroup/systemd rw,nosuid,nodev,noexec,relatime shared:11"
-                " - cgroup cgroup rw,xattr,name=systemd\n"
+        " - cgroup cgroup rw,xattr,name=systemd\n"
         "35 31 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid,nodev,noexec,relatime shared:15"
-                " - cgroup cgroup rw,cpu,cpuacct\n"
+        " - cgroup cgroup rw,cpu,cpuacct\n"
         "36 31 0:33 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:16 - cgroup cgroup rw,memory\n"
         "37 31 0:34 / /sys/fs/cgroup/pids rw,nosuid,nodev,noexec,relatime shared:17 - cgroup cgroup rw,pids\n"
         "33 31 0:30 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec,relatime shared:10"
-                " - cgroup2 cgroup2 rw,nsdelegate\n"
+        " - cgroup2 cgroup2 rw,nsdelegate\n"
         "38 31 0:35 / /sys/fs/cgroup/blkio rw,nosuid,nodev,noexec,relatime shared:18 - cgroup cgroup rw,blkio\n"
         "39 31 0:36 / /sys/fs/cgroup/devices rw,nosuid,nodev,noexec,relatime shared:19 - cgroup cgroup rw,devices\n"
         "40 31 0:37 / /sys/fs/cgroup/freezer rw,nosuid,nodev,noexec,relatime shared:20 - cgroup cgroup rw,freezer\n"
         "41 31 0:38 / /sys/fs/cgroup/net_cls,net_prio rw,nosuid,nodev,noexec,relatime shared:21"
-                " - cgroup cgroup rw,net_cls,net_prio\n"
+        " - cgroup cgroup rw,net_cls,net_prio\n"
         "42 31 0:39 / /sys/fs/cgroup/perf_event rw,nosuid,nodev,noexec,relatime shared:22"
-                " - cgroup cgroup rw,perf_event\n"
+        " - cgroup cgroup rw,perf_event\n"
         "43 31 0:40 / /sys/fs/cgroup/cpuset rw,nosuid,nodev,noexec,relatime shared:23 - cgroup cgroup rw,cpuset\n"
         "44 31 0:41 / /sys/fs/cgroup/rdma rw,nosuid,nodev,noexec,relatime shared:24 - cgroup cgroup rw,rdma\n"
         "45 31 0:42 / /sys/fs/cgroup/misc rw,nosuid,nodev,noexec,relatime shared:25 - cgroup cgroup rw,misc\n";
@@ -81,8 +81,8 @@ static void test_parse_mountinfo(_unused_ void **state) {
                 /* no trailing newline, no optional fields */
                 { "41 31 0:38 / /x rw - cgroup2 cgroup2 rw", 0, "/x" },
                 /* several optional fields before " - " */
-                { "41 31 0:38 / /y rw,relatime shared:10 master:3 propagate_from:2 unbindable - cgroup2 none rw\n",
-                  0, "/y" },
+                { "41 31 0:38 / /y rw,relatime shared:10 master:3 propagate_from:2 unbindable - cgroup2 none rw\n", 0,
+                  "/y" },
                 /* octal escapes of the kernel's show_path(): space, tab, newline, backslash */
                 { "41 31 0:38 / /mnt/my\\040cgroup rw,relatime - cgroup2 none rw\n", 0, "/mnt/my cgroup" },
                 { "41 31 0:38 / /mnt/a\\011b\\012c\\134d rw - cgroup2 none rw\n", 0, "/mnt/a\tb\nc\\d" },
@@ -295,8 +295,8 @@ static void test_name_is_valid(_unused_ void **state) {
                 "web", "web@0", "web@12", "job-7f3a", "a_b", "A", "0", "Supervisor", "supervisor2", "@", "-", NAME_64,
         };
         static const char *const invalid[] = {
-                "",      ".",     "..",    ".control", "a.b",  "memory.max", "supervisor", NAME_65, "a/b",
-                "/",     "a b",   "a\tb",  "web\n",    "w\xc3\xbc", "a:b", "a$b", "cgroup.procs",
+                "",  ".",   "..",   ".control", "a.b",       "memory.max", "supervisor", NAME_65,        "a/b",
+                "/", "a b", "a\tb", "web\n",    "w\xc3\xbc", "a:b",        "a$b",        "cgroup.procs",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(valid); i++)
@@ -326,8 +326,8 @@ static void test_path_is_valid(_unused_ void **state) {
 /* ---- The real thing: fixture ---- */
 
 typedef struct Fixture {
-        char *path;     /* this test's cgroup path, "/corral-test-cgroup-PID-N" */
-        char *fs_path;  /* and where it is in the filesystem */
+        char *path;    /* this test's cgroup path, "/corral-test-cgroup-PID-N" */
+        char *fs_path; /* and where it is in the filesystem */
         CgroupTree *tree;
         PidRef procs[PROCS_MAX]; /* every process the test started */
         size_t n_procs;
@@ -856,9 +856,10 @@ static void test_tree_release_delegated(void **state) {
         int r = parent_step(up[0], down[1], /* go= */ false);
         _cleanup_free_ char *where = proc_cgroup(child->pid);
         if (r != 0)
-                fail_msg("cgroup_tree_release() of a delegated tree: %s; the caller is still in %s and the "
-                         "supervisor leaf was %s",
-                         strerror(-r), where, path_exists(supervisor_fs) ? "left" : "removed");
+                fail_msg(
+                        "cgroup_tree_release() of a delegated tree: %s; the caller is still in %s and the "
+                        "supervisor leaf was %s",
+                        strerror(-r), where, path_exists(supervisor_fs) ? "left" : "removed");
         assert_string_equal(where, f->path);
         assert_false(path_exists(supervisor_fs));
         assert_true(path_exists(f->fs_path));
@@ -1150,12 +1151,9 @@ static void test_signal_all_stopped(void **state) {
 
 static int run_parsers(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_mountinfo),
-                cmocka_unit_test(test_parse_proc_cgroup),
-                cmocka_unit_test(test_parse_events),
-                cmocka_unit_test(test_parse_procs),
-                cmocka_unit_test(test_parse_procs_many),
-                cmocka_unit_test(test_name_is_valid),
+                cmocka_unit_test(test_parse_mountinfo),  cmocka_unit_test(test_parse_proc_cgroup),
+                cmocka_unit_test(test_parse_events),     cmocka_unit_test(test_parse_procs),
+                cmocka_unit_test(test_parse_procs_many), cmocka_unit_test(test_name_is_valid),
                 cmocka_unit_test(test_path_is_valid),
         };
 

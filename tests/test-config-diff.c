@@ -18,7 +18,8 @@
 /* Services that the samples of after and requires name. */
 #define OTHER_SERVICES                                                                                  \
         "[program:db]\n" BASE_COMMAND "[program:migrate]\n" BASE_COMMAND "[program:api]\n" BASE_COMMAND \
-        "instances = 2\n"
+        "instances = "                                                                                  \
+        "2\n"
 
 static Config *load(const char *text) {
         _cleanup_free_ char *error = NULL;
@@ -109,9 +110,10 @@ static void assert_only_key_differs(const ConfigKey *k, const ServiceConfig *a, 
 
         for (size_t o = 0; o < sizeof(ServiceConfig); o++)
                 if (x[o] != y[o] && !key_holds(k, o) && !is_pointer_byte(o)) {
-                        print_error("%s = %s changed byte %zu of ServiceConfig, which is not in the key's "
-                                    "members: add the member to the key's entry in config-parse.c\n",
-                                    k->key, k->sample, o);
+                        print_error(
+                                "%s = %s changed byte %zu of ServiceConfig, which is not in the key's "
+                                "members: add the member to the key's entry in config-parse.c\n",
+                                k->key, k->sample, o);
                         fail();
                 }
         for (size_t i = 0; i < config_n_program_keys; i++)
@@ -177,8 +179,8 @@ static void test_every_key(_unused_ void **state) {
 /* Where a section was written does not count; its name does. */
 static void test_equal_place_and_name(_unused_ void **state) {
         _cleanup_(config_freep) Config *a = load("[program:svc]\n" BASE_COMMAND "memory_max = 1G\n"),
-                                      *b = load("\n\n# moved\n[program:svc]\nmemory_max = 1G\n" BASE_COMMAND),
-                                      *c = load("[program:other]\n" BASE_COMMAND "memory_max = 1G\n");
+                                       *b = load("\n\n# moved\n[program:svc]\nmemory_max = 1G\n" BASE_COMMAND),
+                                       *c = load("[program:other]\n" BASE_COMMAND "memory_max = 1G\n");
 
         assert_int_not_equal(a->services[0]->line, b->services[0]->line);
         assert_true(service_config_equal(a->services[0], b->services[0]));
@@ -267,26 +269,44 @@ static void test_diff_cases(_unused_ void **state) {
                 Expected expected[EXPECTED_MAX];
                 unsigned counts[5]; /* added, removed, changed, limits_changed, unchanged */
         } cases[] = {
-                { "[program:a]\ncommand = a\n", "[program:a]\ncommand = a\n[program:b]\ncommand = b\n",
-                  { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_ADDED } }, { 1, 0, 0, 0, 1 } },
-                { "[program:a]\ncommand = a\n[program:b]\ncommand = b\n", "[program:a]\ncommand = a\n",
-                  { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_REMOVED } }, { 0, 1, 0, 0, 1 } },
-                { "[program:a]\ncommand = a\n", "[program:a]\ncommand = a x\n",
-                  { { "a", SERVICE_CHANGED } }, { 0, 0, 1, 0, 0 } },
-                { "[program:a]\ncommand = a\nmemory_max = 1G\n", "[program:a]\ncommand = a\nmemory_max = 2G\n",
-                  { { "a", SERVICE_LIMITS_CHANGED } }, { 0, 0, 0, 1, 0 } },
-                { "[program:a]\ncommand = a\n", "[program:a]\ncommand = a\ncpu_weight = 50\n",
-                  { { "a", SERVICE_LIMITS_CHANGED } }, { 0, 0, 0, 1, 0 } },
+                { "[program:a]\ncommand = a\n",
+                  "[program:a]\ncommand = a\n[program:b]\ncommand = b\n",
+                  { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_ADDED } },
+                  { 1, 0, 0, 0, 1 } },
+                { "[program:a]\ncommand = a\n[program:b]\ncommand = b\n",
+                  "[program:a]\ncommand = a\n",
+                  { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_REMOVED } },
+                  { 0, 1, 0, 0, 1 } },
+                { "[program:a]\ncommand = a\n",
+                  "[program:a]\ncommand = a x\n",
+                  { { "a", SERVICE_CHANGED } },
+                  { 0, 0, 1, 0, 0 } },
+                { "[program:a]\ncommand = a\nmemory_max = 1G\n",
+                  "[program:a]\ncommand = a\nmemory_max = 2G\n",
+                  { { "a", SERVICE_LIMITS_CHANGED } },
+                  { 0, 0, 0, 1, 0 } },
+                { "[program:a]\ncommand = a\n",
+                  "[program:a]\ncommand = a\ncpu_weight = 50\n",
+                  { { "a", SERVICE_LIMITS_CHANGED } },
+                  { 0, 0, 0, 1, 0 } },
                 /* a restart key and a limit: the restart wins */
-                { "[program:a]\ncommand = a\n", "[program:a]\ncommand = a\npids_max = 10\nstop_timeout = 1s\n",
-                  { { "a", SERVICE_CHANGED } }, { 0, 0, 1, 0, 0 } },
-                { "[program:a]\ncommand = a\n", "\n# moved\n\n[program:a]\ncommand = a\n",
-                  { { "a", SERVICE_UNCHANGED } }, { 0, 0, 0, 0, 1 } },
+                { "[program:a]\ncommand = a\n",
+                  "[program:a]\ncommand = a\npids_max = 10\nstop_timeout = 1s\n",
+                  { { "a", SERVICE_CHANGED } },
+                  { 0, 0, 1, 0, 0 } },
+                { "[program:a]\ncommand = a\n",
+                  "\n# moved\n\n[program:a]\ncommand = a\n",
+                  { { "a", SERVICE_UNCHANGED } },
+                  { 0, 0, 0, 0, 1 } },
                 /* instances grow and shrink apart from the plan */
-                { "[program:a]\ncommand = a\ninstances = 3\n", "[program:a]\ncommand = a\ninstances = 5\n",
-                  { { "a", SERVICE_UNCHANGED } }, { 0, 0, 0, 0, 1 } },
-                { "[program:a]\ncommand = a\ninstances = 3\n", "[program:a]\ncommand = a\n",
-                  { { "a", SERVICE_UNCHANGED } }, { 0, 0, 0, 0, 1 } },
+                { "[program:a]\ncommand = a\ninstances = 3\n",
+                  "[program:a]\ncommand = a\ninstances = 5\n",
+                  { { "a", SERVICE_UNCHANGED } },
+                  { 0, 0, 0, 0, 1 } },
+                { "[program:a]\ncommand = a\ninstances = 3\n",
+                  "[program:a]\ncommand = a\n",
+                  { { "a", SERVICE_UNCHANGED } },
+                  { 0, 0, 0, 0, 1 } },
                 /* the order of the new configuration, then the removed in the old one's */
                 { "[program:a]\ncommand = a\n[program:b]\ncommand = b\n[program:c]\ncommand = c\n"
                   "[program:d]\ncommand = d\nmemory_max = 1G\n[program:e]\ncommand = e\n",
@@ -315,12 +335,11 @@ static void test_diff_cases(_unused_ void **state) {
 /* A missing configuration is an empty one; one against itself changes
  * nothing. */
 static void test_diff_null_and_self(_unused_ void **state) {
-        _cleanup_(config_freep) Config *c =
-                load("[program:a]\ncommand = a\n[program:b]\ncommand = b\nmemory_max = 1G\n");
+        _cleanup_(config_freep)
+                Config *c = load("[program:a]\ncommand = a\n[program:b]\ncommand = b\nmemory_max = 1G\n");
         static const Expected added[] = { { "a", SERVICE_ADDED }, { "b", SERVICE_ADDED }, {} },
                               removed[] = { { "a", SERVICE_REMOVED }, { "b", SERVICE_REMOVED }, {} },
-                              same[] = { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_UNCHANGED }, {} },
-                              none[] = { {} };
+                              same[] = { { "a", SERVICE_UNCHANGED }, { "b", SERVICE_UNCHANGED }, {} }, none[] = { {} };
 
         assert_plan(/* old= */ NULL, c, added, (const unsigned[5]) { 2, 0, 0, 0, 0 });
         assert_plan(c, /* new= */ NULL, removed, (const unsigned[5]) { 0, 2, 0, 0, 0 });

@@ -86,11 +86,10 @@ static void test_full(_unused_ void **state) {
         assert_string_equal(s->name, "web");
         assert_string_equal(s->file, "test.conf");
         assert_int_equal(s->line, 10);
-        assert_strv_equal(s->command, (const char *const[]) { "/usr/bin/python3", "-m",
-                                                              "http.server", "8000", "a b", NULL });
+        assert_strv_equal(s->command,
+                          (const char *const[]) { "/usr/bin/python3", "-m", "http.server", "8000", "a b", NULL });
         assert_string_equal(s->directory, "/srv/www");
-        assert_strv_equal(s->environment,
-                          (const char *const[]) { "A=4", "B=two words", "C=3", NULL });
+        assert_strv_equal(s->environment, (const char *const[]) { "A=4", "B=two words", "C=3", NULL });
         assert_string_equal(s->user, "www-data");
         assert_string_equal(s->group, "33");
         assert_int_equal(s->umask, 027);
@@ -154,96 +153,84 @@ static void test_empty(_unused_ void **state) {
 static void test_invalid(_unused_ void **state) {
         static const struct {
                 const char *text;
-                const char *prefix; /* the exact start of the message */
+                const char *prefix;  /* the exact start of the message */
                 const char *message; /* a part of the rest */
         } cases[] = {
                 /* keys and sections */
-                { "[program:web]\ncommand = x\ncomand = y\n", "test.conf:3: ",
-                  "unknown key 'comand' in [program:web]" },
+                { "[program:web]\ncommand = x\ncomand = y\n",
+                  "test.conf:3: ", "unknown key 'comand' in [program:web]" },
                 { "[corral]\nfoo = 1\n", "test.conf:2: ", "unknown key 'foo' in [corral]" },
-                { "[program:web]\ncommand = x\ncgroup = /a\n", "test.conf:3: ",
-                  "unknown key 'cgroup' in [program:web]" },
-                { "[program:web]\ncommand = x\nCommand = y\n", "test.conf:3: ",
-                  "unknown key 'Command'" },
+                { "[program:web]\ncommand = x\ncgroup = /a\n",
+                  "test.conf:3: ", "unknown key 'cgroup' in [program:web]" },
+                { "[program:web]\ncommand = x\nCommand = y\n", "test.conf:3: ", "unknown key 'Command'" },
                 { "[program:web]\ncommand = x\n= y\n", "test.conf:3: ", "unknown key ''" },
                 { "\n[foo]\n", "test.conf:2: ", "unknown section [foo]" },
                 { "[program]\ncommand = x\n", "test.conf:1: ", "unknown section [program]" },
                 { "[]\n", "test.conf:1: ", "unknown section []" },
                 { "[ corral ]\n", "test.conf:1: ", "unknown section [ corral ]" },
-                { "command = x\n[program:a]\ncommand = x\n", "test.conf:1: ",
-                  "key 'command' before any section" },
+                { "command = x\n[program:a]\ncommand = x\n", "test.conf:1: ", "key 'command' before any section" },
                 /* service names */
-                { "[program:supervisor]\ncommand = x\n", "test.conf:1: ",
-                  "service name 'supervisor' is reserved" },
-                { "[program:we.b]\ncommand = x\n", "test.conf:1: ",
-                  "invalid service name 'we.b': use letters, digits, '_' and '-', at most 64" },
-                { "[program:" NAME_65 "]\ncommand = x\n", "test.conf:1: ",
-                  "invalid service name '" NAME_65 "'" },
+                { "[program:supervisor]\ncommand = x\n", "test.conf:1: ", "service name 'supervisor' is reserved" },
+                { "[program:we.b]\ncommand = x\n",
+                  "test.conf:1: ", "invalid service name 'we.b': use letters, digits, '_' and '-', at most 64" },
+                { "[program:" NAME_65 "]\ncommand = x\n", "test.conf:1: ", "invalid service name '" NAME_65 "'" },
                 { "[program:]\ncommand = x\n", "test.conf:1: ", "invalid service name ''" },
                 { "[program:a b]\ncommand = x\n", "test.conf:1: ", "invalid service name 'a b'" },
                 { "[program:a/b]\ncommand = x\n", "test.conf:1: ", "invalid service name 'a/b'" },
                 /* duplicates */
-                { "[program:web]\ncommand = a\n\n[program:web]\ncommand = b\n", "test.conf:4: ",
-                  "duplicate section [program:web] (first at test.conf:1)" },
-                { "[corral]\n# x\n[corral]\n", "test.conf:3: ",
-                  "duplicate section [corral] (first at test.conf:1)" },
-                { "[program:web]\ncommand = a\ndirectory = /\ncommand = b\n", "test.conf:4: ",
-                  "duplicate key 'command' (first at line 2)" },
+                { "[program:web]\ncommand = a\n\n[program:web]\ncommand = b\n",
+                  "test.conf:4: ", "duplicate section [program:web] (first at test.conf:1)" },
+                { "[corral]\n# x\n[corral]\n", "test.conf:3: ", "duplicate section [corral] (first at test.conf:1)" },
+                { "[program:web]\ncommand = a\ndirectory = /\ncommand = b\n",
+                  "test.conf:4: ", "duplicate key 'command' (first at line 2)" },
                 { "[program:web]\ncommand = a\nrestart = never\nrestart = never\n",
                   "test.conf:4: ", "duplicate key 'restart'" },
-                { "[corral]\nlog_level = info\nlog_level = debug\n", "test.conf:3: ",
-                  "duplicate key 'log_level'" },
+                { "[corral]\nlog_level = info\nlog_level = debug\n", "test.conf:3: ", "duplicate key 'log_level'" },
                 /* command */
-                { "[corral]\n\n[program:web]\nuser = x\n", "test.conf:3: ",
-                  "[program:web] has no command" },
-                { "[program:a]\nuser = x\n[program:b]\ncommand = y\n", "test.conf:1: ",
-                  "[program:a] has no command" },
+                { "[corral]\n\n[program:web]\nuser = x\n", "test.conf:3: ", "[program:web] has no command" },
+                { "[program:a]\nuser = x\n[program:b]\ncommand = y\n", "test.conf:1: ", "[program:a] has no command" },
                 { "[program:a]\n", "test.conf:1: ", "[program:a] has no command" },
                 { "[program:a]\ncommand =\n", "test.conf:2: ", "empty value for 'command'" },
                 { "[program:a]\ncommand = ''\n", "test.conf:2: ", "empty command" },
                 { "[program:a]\ncommand = \"\" x\n", "test.conf:2: ", "empty command" },
-                { "[program:a]\ncommand = sh -c \"echo\n", "test.conf:2: ",
-                  "invalid command: unterminated double quote" },
-                { "[program:a]\ncommand = sh -c 'echo\n", "test.conf:2: ",
-                  "invalid command: unterminated single quote" },
-                { "[program:a]\ncommand = echo \\\n", "test.conf:2: ",
-                  "invalid command: trailing backslash" },
+                { "[program:a]\ncommand = sh -c \"echo\n",
+                  "test.conf:2: ", "invalid command: unterminated double quote" },
+                { "[program:a]\ncommand = sh -c 'echo\n",
+                  "test.conf:2: ", "invalid command: unterminated single quote" },
+                { "[program:a]\ncommand = echo \\\n", "test.conf:2: ", "invalid command: trailing backslash" },
                 /* values */
-                { "[program:a]\ncommand = x\nstop_timeout = fast\n", "test.conf:3: ",
-                  "invalid time span 'fast' for stop_timeout" },
-                { "[program:a]\ncommand = x\nrestart_delay = 10x\n", "test.conf:3: ",
-                  "invalid time span '10x' for restart_delay" },
+                { "[program:a]\ncommand = x\nstop_timeout = fast\n",
+                  "test.conf:3: ", "invalid time span 'fast' for stop_timeout" },
+                { "[program:a]\ncommand = x\nrestart_delay = 10x\n",
+                  "test.conf:3: ", "invalid time span '10x' for restart_delay" },
                 { "[program:a]\ncommand = x\nrestart_delay = 99999999999999999999d\n",
                   "test.conf:3: ", "time span '99999999999999999999d' for restart_delay is too large" },
-                { "[program:a]\ncommand = x\nstop_signal = SIGFOO\n", "test.conf:3: ",
-                  "invalid signal 'SIGFOO' for stop_signal" },
-                { "[program:a]\ncommand = x\nstop_signal = 0\n", "test.conf:3: ",
-                  "invalid signal '0' for stop_signal" },
-                { "[program:a]\ncommand = x\nkill_mode = process\n", "test.conf:3: ",
-                  "invalid kill_mode 'process': use control-group or mixed" },
-                { "[program:a]\ncommand = x\nrestart = sometimes\n", "test.conf:3: ",
-                  "invalid restart 'sometimes': use always, on-failure or never" },
-                { "[program:a]\ncommand = x\numask = 0888\n", "test.conf:3: ",
-                  "invalid umask '0888'" },
-                { "[program:a]\ncommand = x\numask = 01000\n", "test.conf:3: ",
-                  "invalid umask '01000'" },
-                { "[program:a]\ncommand = x\nautostart = maybe\n", "test.conf:3: ",
-                  "invalid boolean 'maybe' for autostart" },
-                { "[program:a]\ncommand = x\nenvironment = A=1 FOO\n", "test.conf:3: ",
-                  "invalid environment entry 'FOO': expected KEY=VALUE" },
-                { "[program:a]\ncommand = x\nenvironment = 1A=x\n", "test.conf:3: ",
-                  "invalid environment variable name '1A'" },
-                { "[program:a]\ncommand = x\nenvironment = A-B=x\n", "test.conf:3: ",
-                  "invalid environment variable name 'A-B'" },
-                { "[program:a]\ncommand = x\nenvironment = =x\n", "test.conf:3: ",
-                  "invalid environment variable name ''" },
-                { "[program:a]\ncommand = x\nenvironment = \"A=1\n", "test.conf:3: ",
-                  "invalid environment: unterminated double quote" },
-                { "[program:a]\ncommand = x\ndirectory = srv/www\n", "test.conf:3: ",
-                  "directory 'srv/www' is not an absolute path" },
+                { "[program:a]\ncommand = x\nstop_signal = SIGFOO\n",
+                  "test.conf:3: ", "invalid signal 'SIGFOO' for stop_signal" },
+                { "[program:a]\ncommand = x\nstop_signal = 0\n",
+                  "test.conf:3: ", "invalid signal '0' for stop_signal" },
+                { "[program:a]\ncommand = x\nkill_mode = process\n",
+                  "test.conf:3: ", "invalid kill_mode 'process': use control-group or mixed" },
+                { "[program:a]\ncommand = x\nrestart = sometimes\n",
+                  "test.conf:3: ", "invalid restart 'sometimes': use always, on-failure or never" },
+                { "[program:a]\ncommand = x\numask = 0888\n", "test.conf:3: ", "invalid umask '0888'" },
+                { "[program:a]\ncommand = x\numask = 01000\n", "test.conf:3: ", "invalid umask '01000'" },
+                { "[program:a]\ncommand = x\nautostart = maybe\n",
+                  "test.conf:3: ", "invalid boolean 'maybe' for autostart" },
+                { "[program:a]\ncommand = x\nenvironment = A=1 FOO\n",
+                  "test.conf:3: ", "invalid environment entry 'FOO': expected KEY=VALUE" },
+                { "[program:a]\ncommand = x\nenvironment = 1A=x\n",
+                  "test.conf:3: ", "invalid environment variable name '1A'" },
+                { "[program:a]\ncommand = x\nenvironment = A-B=x\n",
+                  "test.conf:3: ", "invalid environment variable name 'A-B'" },
+                { "[program:a]\ncommand = x\nenvironment = =x\n",
+                  "test.conf:3: ", "invalid environment variable name ''" },
+                { "[program:a]\ncommand = x\nenvironment = \"A=1\n",
+                  "test.conf:3: ", "invalid environment: unterminated double quote" },
+                { "[program:a]\ncommand = x\ndirectory = srv/www\n",
+                  "test.conf:3: ", "directory 'srv/www' is not an absolute path" },
                 { "[program:a]\ncommand = x\nuser = a b\n", "test.conf:3: ", "invalid user 'a b'" },
-                { "[program:a]\ncommand = x\ngroup = a:b\n", "test.conf:3: ",
-                  "invalid group 'a:b'" },
+                { "[program:a]\ncommand = x\ngroup = a:b\n", "test.conf:3: ", "invalid group 'a:b'" },
                 { "[program:a]\ncommand = x\nuser = ../x\n", "test.conf:3: ", "invalid user '../x'" },
                 { "[program:a]\ncommand = x\nuser =\n", "test.conf:3: ", "empty value for 'user'" },
                 { "[corral]\ncgroup = corral\n", "test.conf:2: ", "invalid cgroup path 'corral'" },
@@ -253,52 +240,48 @@ static void test_invalid(_unused_ void **state) {
                 { "[corral]\ncgroup = /a//b\n", "test.conf:2: ", "invalid cgroup path '/a//b'" },
                 { "[corral]\ncgroup = /\n", "test.conf:2: ", "invalid cgroup path '/'" },
                 { "[corral]\ncgroup = /a/\n", "test.conf:2: ", "invalid cgroup path '/a/'" },
-                { "[corral]\ncontrol_socket = run/x.sock\n", "test.conf:2: ",
-                  "control_socket 'run/x.sock' is not an absolute path" },
+                { "[corral]\ncontrol_socket = run/x.sock\n",
+                  "test.conf:2: ", "control_socket 'run/x.sock' is not an absolute path" },
                 /* state_dir was never used, and is gone */
-                { "[corral]\nstate_dir = /var/lib/corral\n", "test.conf:2: ",
-                  "unknown key 'state_dir' in [corral]" },
-                { "[corral]\nlog_level = verbose\n", "test.conf:2: ",
-                  "invalid log_level 'verbose'" },
-                { "[corral]\nlog_level = LOG_INFO\n", "test.conf:2: ",
-                  "invalid log_level 'LOG_INFO'" },
+                { "[corral]\nstate_dir = /var/lib/corral\n", "test.conf:2: ", "unknown key 'state_dir' in [corral]" },
+                { "[corral]\nlog_level = verbose\n", "test.conf:2: ", "invalid log_level 'verbose'" },
+                { "[corral]\nlog_level = LOG_INFO\n", "test.conf:2: ", "invalid log_level 'LOG_INFO'" },
                 /* syntax */
-                { "[program:a]\ncommand = x\njust some words\n", "test.conf:3: ",
-                  "syntax error, expected 'key = value' or '[section]'" },
+                { "[program:a]\ncommand = x\njust some words\n",
+                  "test.conf:3: ", "syntax error, expected 'key = value' or '[section]'" },
                 { "[program:a\ncommand = x\n", "test.conf:1: ", "syntax error" },
-                { "[program:a] trailing\ncommand = x\n", "test.conf:1: ",
-                  "unexpected text after ']'" },
-                { "# c\r\n\r\n[program:a]\r\ncommand = x\r\nrestart = no\r\n", "test.conf:5: ",
-                  "invalid restart 'no'" },
-                { "\xEF\xBB\xBF[program:a]\ncommand = x\nfoo = 1\n", "test.conf:3: ",
-                  "unknown key 'foo'" },
+                { "[program:a] trailing\ncommand = x\n", "test.conf:1: ", "unexpected text after ']'" },
+                { "# c\r\n\r\n[program:a]\r\ncommand = x\r\nrestart = no\r\n",
+                  "test.conf:5: ", "invalid restart 'no'" },
+                { "\xEF\xBB\xBF[program:a]\ncommand = x\nfoo = 1\n", "test.conf:3: ", "unknown key 'foo'" },
                 /* dependencies: names, then whether they exist (at the key's line), cycles */
                 { "[program:a]\ncommand = x\nafter = b@\n", "test.conf:3: ", "invalid name 'b@' in after" },
                 { "[program:a]\ncommand = x\nafter = b@01\n", "test.conf:3: ", "invalid name 'b@01'" },
                 { "[program:a]\ncommand = x\nrequires = b.c\n", "test.conf:3: ", "invalid name 'b.c' in requires" },
-                { "[program:a]\ncommand = x\n\nafter = b\n", "test.conf:4: ",
-                  "[program:a]: after = b: no such service or instance" },
+                { "[program:a]\ncommand = x\n\nafter = b\n",
+                  "test.conf:4: ", "[program:a]: after = b: no such service or instance" },
                 { "[program:b]\ncommand = x\ninstances = 2\n[program:a]\ncommand = x\nrequires = b b@2\n",
                   "test.conf:6: ", "requires = b@2: no such service or instance" },
-                { "[program:b]\ncommand = x\n[program:a]\ncommand = x\nrequires = b@0\n", "test.conf:5: ",
-                  "requires = b@0: no such service or instance" },
+                { "[program:b]\ncommand = x\n[program:a]\ncommand = x\nrequires = b@0\n",
+                  "test.conf:5: ", "requires = b@0: no such service or instance" },
                 { "[program:a]\ncommand = x\nafter = b\n[program:b]\ncommand = x\nrequires = c\n"
                   "[program:c]\ncommand = x\nafter = a\n",
                   "test.conf:3: ", "[program:a]: a dependency cycle: a → b → c → a" },
                 { "[program:a]\ncommand = x\nrequires = a\n", "test.conf:3: ", "a dependency cycle: a → a" },
                 /* oneshot */
-                { "[program:a]\ncommand = x\ntype = forking\n", "test.conf:3: ", "invalid type 'forking': use simple, oneshot" },
-                { "[program:a]\ncommand = x\ntype = oneshot\nrestart = always\n", "test.conf:1: ",
-                  "type = oneshot, which takes no restart = always" },
-                { "[program:a]\ncommand = x\ntype = oneshot\nready = notify\n", "test.conf:1: ",
-                  "takes no ready other than exec" },
-                { "[program:a]\ncommand = x\ntype = oneshot\nhealth_url = http://127.0.0.1/\n", "test.conf:1: ",
-                  "takes no health_url" },
-                { "[program:a]\ncommand = x\ntype = oneshot\nexit_type = cgroup\n", "test.conf:1: ",
-                  "takes no exit_type = cgroup" },
+                { "[program:a]\ncommand = x\ntype = forking\n",
+                  "test.conf:3: ", "invalid type 'forking': use simple, oneshot" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nrestart = always\n",
+                  "test.conf:1: ", "type = oneshot, which takes no restart = always" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nready = notify\n",
+                  "test.conf:1: ", "takes no ready other than exec" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nhealth_url = http://127.0.0.1/\n",
+                  "test.conf:1: ", "takes no health_url" },
+                { "[program:a]\ncommand = x\ntype = oneshot\nexit_type = cgroup\n",
+                  "test.conf:1: ", "takes no exit_type = cgroup" },
                 /* environment files */
-                { "[program:a]\ncommand = x\nenvironment_file = app.env\n", "test.conf:3: ",
-                  "invalid environment_file 'app.env': an absolute path" },
+                { "[program:a]\ncommand = x\nenvironment_file = app.env\n",
+                  "test.conf:3: ", "invalid environment_file 'app.env': an absolute path" },
                 { "[program:a]\ncommand = x\nenvironment_file = -\n", "test.conf:3: ", "invalid environment_file '-'" },
                 { "[program:a]\ncommand = x\nenvironment_file = '/a\n", "test.conf:3: ", "invalid environment_file" },
                 /* only the first error is reported */
@@ -314,8 +297,8 @@ static void test_invalid(_unused_ void **state) {
                 r = load_string(cases[i].text, &c, &error);
                 if (r != -EINVAL || !error || !strneq(error, cases[i].prefix, strlen(cases[i].prefix)) ||
                     !strstr(error, cases[i].message))
-                        print_error("case %zu: got %d \"%s\", expected \"%s…%s\"\n", i, r,
-                                    error ?: "(null)", cases[i].prefix, cases[i].message);
+                        print_error("case %zu: got %d \"%s\", expected \"%s…%s\"\n", i, r, error ?: "(null)",
+                                    cases[i].prefix, cases[i].message);
                 assert_int_equal(r, -EINVAL);
                 assert_ptr_equal(c, &cases);
                 assert_non_null(error);
@@ -326,14 +309,15 @@ static void test_invalid(_unused_ void **state) {
 
 /* after, requires, type, environment_file; a oneshot's defaults. */
 static void test_stack_keys(_unused_ void **state) {
-        static const char text[] = "[program:db]\ncommand = x\ninstances = 2\n"
-                                   "[program:migrate]\ncommand = x\ntype = oneshot\nafter = db\n"
-                                   "[program:retry]\ncommand = x\ntype = oneshot\nrestart = on-failure\n"
-                                   "start_timeout = 5min\n"
-                                   "[program:api]\ncommand = x\ninstances = 2\nrequires = db\nrequires = migrate\n"
-                                   "after = db@0 'migrate'\n"
-                                   "environment_file = /etc/app.env \"-/etc/app local.env\"\n"
-                                   "environment_file = /etc/more.env\n";
+        static const char text[] =
+                "[program:db]\ncommand = x\ninstances = 2\n"
+                "[program:migrate]\ncommand = x\ntype = oneshot\nafter = db\n"
+                "[program:retry]\ncommand = x\ntype = oneshot\nrestart = on-failure\n"
+                "start_timeout = 5min\n"
+                "[program:api]\ncommand = x\ninstances = 2\nrequires = db\nrequires = migrate\n"
+                "after = db@0 'migrate'\n"
+                "environment_file = /etc/app.env \"-/etc/app local.env\"\n"
+                "environment_file = /etc/more.env\n";
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *error = NULL;
         const ServiceConfig *db, *migrate, *retry, *api;
@@ -479,8 +463,7 @@ static void test_too_long_line(_unused_ void **state) {
         text = make_long_command(9000, &len);
         text[len - strlen("never\n")] = 'X'; /* "restart = Xever" on line 3 */
         assert_int_equal(config_load_buffer("l.conf", text, len, &c, &error), -EINVAL);
-        assert_string_equal(error,
-                            "l.conf:3: invalid restart 'Xever': use always, on-failure or never");
+        assert_string_equal(error, "l.conf:3: invalid restart 'Xever': use always, on-failure or never");
 }
 
 static void test_name_is_valid(_unused_ void **state) {
@@ -488,9 +471,9 @@ static void test_name_is_valid(_unused_ void **state) {
                 const char *name;
                 bool valid;
         } cases[] = {
-                { "web", true },   { "a", true },       { "A-b_9", true }, { NAME_64, true },
-                { NAME_65, false }, { "", false },      { "we.b", false }, { "a b", false },
-                { "a/b", false },  { "a:b", false },    { "ä", false },
+                { "web", true },    { "a", true },    { "A-b_9", true }, { NAME_64, true },
+                { NAME_65, false }, { "", false },    { "we.b", false }, { "a b", false },
+                { "a/b", false },   { "a:b", false }, { "ä", false },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
@@ -500,7 +483,8 @@ static void test_name_is_valid(_unused_ void **state) {
 
 /* inih cuts section names at 49 bytes; the parser must not. */
 static void test_long_name(_unused_ void **state) {
-        static const char text[] = "[program:" NAME_64 "]\ncommand = x\n"
+        static const char text[] = "[program:" NAME_64
+                                   "]\ncommand = x\n"
                                    "[program:" NAME_64 "x]\ncommand = y\n";
         _cleanup_(config_freep) Config *c = NULL;
         _cleanup_free_ char *error = NULL;
@@ -580,8 +564,7 @@ static void test_files_duplicate_service(void **state) {
 
         assert_int_equal(config_load((char *const[]) { a, b, NULL }, &c, &error), -EINVAL);
         assert_null(c);
-        assert_true(asprintf(&expected, "%s:4: duplicate section [program:web] (first at %s:1)", b,
-                             a) > 0);
+        assert_true(asprintf(&expected, "%s:4: duplicate section [program:web] (first at %s:1)", b, a) > 0);
         assert_string_equal(error, expected);
 }
 
@@ -591,8 +574,7 @@ static void test_files_merge(void **state) {
 
         a = write_file(*state, "a.conf",
                        "[corral]\nlog_level = debug\ncontrol_socket = /a\n[program:one]\ncommand = 1\n");
-        b = write_file(*state, "b.conf",
-                       "[program:two]\ncommand = 2\n[corral]\ncontrol_socket = /b\ncgroup = /x\n");
+        b = write_file(*state, "b.conf", "[program:two]\ncommand = 2\n[corral]\ncontrol_socket = /b\ncgroup = /x\n");
 
         assert_int_equal(config_load((char *const[]) { a, b, NULL }, &c, &error), 0);
         assert_null(error);
@@ -609,8 +591,7 @@ static void test_files_merge(void **state) {
 }
 
 static void test_files_errors(void **state) {
-        _cleanup_free_ char *a = NULL, *missing = NULL, *big = NULL, *error = NULL,
-                            *expected = NULL;
+        _cleanup_free_ char *a = NULL, *missing = NULL, *big = NULL, *error = NULL, *expected = NULL;
         Config *c = NULL;
         int fd;
 

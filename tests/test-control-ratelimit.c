@@ -32,10 +32,10 @@ typedef struct Step {
         bool flush;
         uid_t uid;
         usec_t now;
-        bool logged;        /* test: what it returns */
-        usec_t next;        /* flush: what it returns */
-        size_t flushed;     /* how many summaries so far */
-        uid_t last_uid;     /* the last summary's */
+        bool logged;    /* test: what it returns */
+        usec_t next;    /* flush: what it returns */
+        size_t flushed; /* how many summaries so far */
+        uid_t last_uid; /* the last summary's */
         unsigned last_n;
 } Step;
 
@@ -59,17 +59,19 @@ static void run_steps(const Step *steps, size_t n) {
         }
 }
 
-#define T(u, t, l, fl, lu, ln) { .uid = u, .now = t, .logged = l, .flushed = fl, .last_uid = lu, .last_n = ln }
-#define F(t, nx, fl, lu, ln) { .flush = true, .now = t, .next = nx, .flushed = fl, .last_uid = lu, .last_n = ln }
+#define T(u, t, l, fl, lu, ln) \
+        { .uid = u, .now = t, .logged = l, .flushed = fl, .last_uid = lu, .last_n = ln }
+#define F(t, nx, fl, lu, ln) \
+        { .flush = true, .now = t, .next = nx, .flushed = fl, .last_uid = lu, .last_n = ln }
 
 static void test_burst_then_summary(void **state) {
         static const Step steps[] = {
-                T(1000, 0, true, 0, 0, 0),  T(1000, 1, true, 0, 0, 0),   T(1000, 2, true, 0, 0, 0),
-                T(1000, 3, false, 0, 0, 0), T(1000, 4, false, 0, 0, 0),
-                F(9, 10, 0, 0, 0),                                       /* the interval is not over */
-                F(10, USEC_INFINITY, 1, 1000, 2),                        /* over: 2 held back */
-                T(1000, 11, true, 1, 1000, 2),                           /* a new interval */
-                F(30, USEC_INFINITY, 1, 1000, 2),                        /* nothing held back: no summary */
+                T(1000, 0, true, 0, 0, 0),        T(1000, 1, true, 0, 0, 0),
+                T(1000, 2, true, 0, 0, 0),        T(1000, 3, false, 0, 0, 0),
+                T(1000, 4, false, 0, 0, 0),       F(9, 10, 0, 0, 0), /* the interval is not over */
+                F(10, USEC_INFINITY, 1, 1000, 2),                    /* over: 2 held back */
+                T(1000, 11, true, 1, 1000, 2),                       /* a new interval */
+                F(30, USEC_INFINITY, 1, 1000, 2),                    /* nothing held back: no summary */
         };
         run_steps(steps, ELEMENTSOF(steps));
 }
@@ -79,9 +81,7 @@ static void test_uids_apart(void **state) {
                 T(1000, 0, true, 0, 0, 0),  T(1000, 0, true, 0, 0, 0),  T(1000, 0, true, 0, 0, 0),
                 T(1000, 0, false, 0, 0, 0), T(2000, 5, true, 0, 0, 0),  T(2000, 5, true, 0, 0, 0),
                 T(2000, 5, true, 0, 0, 0),  T(2000, 6, false, 0, 0, 0), T(2000, 6, false, 0, 0, 0),
-                F(7, 10, 0, 0, 0),
-                F(12, 15, 1, 1000, 1),
-                F(15, USEC_INFINITY, 2, 2000, 2),
+                F(7, 10, 0, 0, 0),          F(12, 15, 1, 1000, 1),      F(15, USEC_INFINITY, 2, 2000, 2),
         };
         run_steps(steps, ELEMENTSOF(steps));
 }
@@ -90,7 +90,7 @@ static void test_uids_apart(void **state) {
  * when no timer did. */
 static void test_summary_on_next_message(void **state) {
         static const Step steps[] = {
-                T(1000, 0, true, 0, 0, 0), T(1000, 0, true, 0, 0, 0), T(1000, 0, true, 0, 0, 0),
+                T(1000, 0, true, 0, 0, 0),  T(1000, 0, true, 0, 0, 0),     T(1000, 0, true, 0, 0, 0),
                 T(1000, 5, false, 0, 0, 0), T(1000, 15, true, 1, 1000, 1), T(1000, 15, true, 1, 1000, 1),
         };
         run_steps(steps, ELEMENTSOF(steps));

@@ -107,7 +107,8 @@ static void test_status_parse(_unused_ void **state) {
 /* ---- The demo service ---- */
 
 static bool can_connect(uint16_t port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, /* protocol= */ 0);
 
@@ -176,7 +177,8 @@ static int demo_stop(_unused_ void **state) {
 /* A plain blocking GET to the demo service outside the checker. Returns
  * the status, or -errno. The body goes to ret_body (when not NULL). */
 static int demo_get(const char *path, char *ret_body, size_t size) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(demo_port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons(demo_port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         struct timeval tv = { .tv_sec = 5 };
         _cleanup_close_ int fd = -EBADF;
@@ -272,7 +274,7 @@ typedef struct Outcome {
         bool ok;
         long http_status;
         usec_t latency;
-        usec_t at;      /* when the handler ran (CLOCK_MONOTONIC) */
+        usec_t at; /* when the handler ran (CLOCK_MONOTONIC) */
         char error[CURL_ERROR_SIZE + 64];
 } Outcome;
 
@@ -464,7 +466,7 @@ static void test_https_to_plain(void **state) {
 
 static void test_bad_arguments(void **state) {
         static const char *const urls[] = {
-                "", "not a url", "ftp://127.0.0.1/", "file:///etc/passwd", "gopher://127.0.0.1/",
+                "",        "not a url",   "ftp://127.0.0.1/", "file:///etc/passwd", "gopher://127.0.0.1/",
                 "http://", "/api/status",
         };
         Fixture *f = *state;
@@ -473,15 +475,15 @@ static void test_bad_arguments(void **state) {
 
         for (size_t i = 0; i < ELEMENTSOF(urls); i++) {
                 print_message("\"%s\"\n", urls[i]);
-                assert_int_equal(health_check_start(f->checker, urls[i], LONG_TIMEOUT, /* accept= */ NULL,
-                                                    record, &o, &c),
+                assert_int_equal(health_check_start(f->checker, urls[i], LONG_TIMEOUT, /* accept= */ NULL, record, &o,
+                                                    &c),
                                  -EINVAL);
         }
-        assert_int_equal(health_check_start(f->checker, /* url= */ NULL, LONG_TIMEOUT, /* accept= */ NULL,
-                                            record, &o, &c),
+        assert_int_equal(health_check_start(f->checker, /* url= */ NULL, LONG_TIMEOUT, /* accept= */ NULL, record, &o,
+                                            &c),
                          -EINVAL);
-        assert_int_equal(health_check_start(f->checker, demo_url("/"), /* timeout= */ 0, /* accept= */ NULL,
-                                            record, &o, &c),
+        assert_int_equal(health_check_start(f->checker, demo_url("/"), /* timeout= */ 0, /* accept= */ NULL, record, &o,
+                                            &c),
                          -EINVAL);
         assert_int_equal(health_check_start(f->checker, demo_url("/"), LONG_TIMEOUT, /* accept= */ NULL,
                                             /* handler= */ NULL, &o, &c),
@@ -632,8 +634,7 @@ static void test_handler_cancels_others(void **state) {
         for (unsigned i = 0; i < ELEMENTSOF(members); i++) {
                 members[i] = (Member) { .herd = &herd, .index = i };
                 assert_int_equal(health_check_start(f->checker, demo_url("/api/status"), LONG_TIMEOUT,
-                                                    /* accept= */ NULL, herd_first, &members[i],
-                                                    &herd.checks[i]),
+                                                    /* accept= */ NULL, herd_first, &members[i], &herd.checks[i]),
                                  0);
         }
         assert_true(run_until(f->event, &herd.calls, 1, LONG_TIMEOUT));

@@ -35,12 +35,12 @@
 
 #define TIMEOUT (30 * USEC_PER_SEC)
 
-#define SERVICES                          \
-        "[program:web]\n"                 \
-        "command = sleep 1000\n"          \
-        "stop_timeout = 2s\n"             \
-        "[program:db]\n"                  \
-        "command = sleep 1000\n"          \
+#define SERVICES                 \
+        "[program:web]\n"        \
+        "command = sleep 1000\n" \
+        "stop_timeout = 2s\n"    \
+        "[program:db]\n"         \
+        "command = sleep 1000\n" \
         "stop_timeout = 2s\n"
 
 static TestDaemon daemon_;
@@ -74,7 +74,9 @@ static ssize_t fake_server_recv(int fd, char *buf, size_t size, int *fds, size_t
                         char buf[CMSG_SPACE(sizeof(int) * FAKE_FDS_MAX)];
                 } control;
                 struct iovec iov = { .iov_base = buf + len, .iov_len = size - len };
-                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                struct msghdr mh = { .msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = &control,
                                      .msg_controllen = sizeof(control) };
                 ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
 
@@ -232,7 +234,8 @@ static void test_reply_not_json(void **state) {
 
 static void test_reply_error_by_name(void **state) {
         FakeServer f;
-        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":false,\"error\":{\"errno\":\"ESHUTDOWN\",\"message\":\"bye\"}}\n"));
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":false,\"error\":{\"errno\":\"ESHUTDOWN\",\"message\":\"bye\"}}"
+                                                "\n"));
 
         assert_int_equal(corral_reload(c), -ESHUTDOWN);
         assert_string_equal(corral_last_error(c), "bye");
@@ -300,13 +303,15 @@ static void test_logs_follow(void **state) {
         corral_logs *l = NULL, *j = NULL;
         corral_log_line *line = NULL;
         FakeServer f;
-        corral *c = fake_connect(
-                &f, FAKE_REPLY("{\"ok\":true,\"result\":{\"lines\":["
-                               "{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":10,\"text\":\"a\"},"
-                               "{\"unit\":\"web@0\",\"stream\":\"stderr\",\"timestamp_usec\":30,\"text\":\"b\","
-                               "\"split\":true}],\"journal\":[\"db\"],\"omitted\":4}}\n"
-                               "{\"something\":\"newer\"}\n{\"dropped\":{\"lines\":3}}\n"
-                               "{\"line\":{\"unit\":\"web@1\",\"timestamp_usec\":40,\"text\":\"c\",\"partial\":true}}\n"));
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"lines\":["
+                                                "{\"unit\":\"web@1\",\"stream\":\"stdout\",\"timestamp_usec\":10,"
+                                                "\"text\":\"a\"},"
+                                                "{\"unit\":\"web@0\",\"stream\":\"stderr\",\"timestamp_usec\":30,"
+                                                "\"text\":\"b\","
+                                                "\"split\":true}],\"journal\":[\"db\"],\"omitted\":4}}\n"
+                                                "{\"something\":\"newer\"}\n{\"dropped\":{\"lines\":3}}\n"
+                                                "{\"line\":{\"unit\":\"web@1\",\"timestamp_usec\":40,\"text\":\"c\","
+                                                "\"partial\":true}}\n"));
         corral_logs_query q = { .lines = 10, .follow = 1 };
 
         assert_int_equal(corral_read_logs(c, &q, &l), 0);
@@ -380,8 +385,12 @@ static void test_run_with_fds(void **state) {
         FakeServer f;
         corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{\"id\":\"job-1\"}}\n"));
         corral_job_options o = {
-                .size = sizeof(o), .flags = CORRAL_JOB_STDIO, .stop_signal = SIGINT,
-                .stop_timeout_usec = USEC_PER_SEC, .kill_mode = CORRAL_KILL_MIXED, .limits = limits,
+                .size = sizeof(o),
+                .flags = CORRAL_JOB_STDIO,
+                .stop_signal = SIGINT,
+                .stop_timeout_usec = USEC_PER_SEC,
+                .kill_mode = CORRAL_KILL_MIXED,
+                .limits = limits,
         };
 
         assert_int_equal(pipe2(in, O_CLOEXEC), 0);
@@ -417,7 +426,10 @@ static void test_run_with_fds(void **state) {
 static void test_run_options_checked(void **state) {
         const char *argv[] = { "true", NULL }, *no_eq[] = { "memory_max", NULL };
         corral_job_spec spec = { .argv = argv };
-        corral_job_options o = { .size = sizeof(o), .flags = CORRAL_JOB_STDIO, .stdin_fd = -1, .stdout_fd = 1000,
+        corral_job_options o = { .size = sizeof(o),
+                                 .flags = CORRAL_JOB_STDIO,
+                                 .stdin_fd = -1,
+                                 .stdout_fd = 1000,
                                  .stderr_fd = -1 };
         json_auto_t *params = NULL, *stdio = NULL;
         dev_t devs[FAKE_FDS_MAX];
@@ -429,7 +441,8 @@ static void test_run_options_checked(void **state) {
         assert_int_equal(corral_run_with(c, &spec, &o, /* ret_id= */ NULL), -EBADF); /* fd 1000 is closed */
         o.stdout_fd = -1;
         assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = 0 }, NULL), -EINVAL);
-        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .stop_signal = 1000 }, NULL),
+        assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .stop_signal = 1000 },
+                                         NULL),
                          -EINVAL);
         assert_int_equal(corral_run_with(c, &spec, &(corral_job_options) { .size = sizeof(o), .kill_mode = 99 }, NULL),
                          -EINVAL);
@@ -501,12 +514,18 @@ static void test_results(void **state) {
                 const char *s;
                 corral_result r;
         } table[] = {
-                { "success", CORRAL_RESULT_SUCCESS },         { "exit-code", CORRAL_RESULT_EXIT_CODE },
-                { "signal", CORRAL_RESULT_SIGNAL },           { "core-dump", CORRAL_RESULT_CORE_DUMP },
-                { "timeout", CORRAL_RESULT_TIMEOUT },         { "cancelled", CORRAL_RESULT_CANCELLED },
-                { "spawn-failed", CORRAL_RESULT_SPAWN_FAILED }, { "resources", CORRAL_RESULT_RESOURCES },
-                { "oom-kill", CORRAL_RESULT_OOM_KILL },       { "watchdog", CORRAL_RESULT_WATCHDOG },
-                { "start-limit", CORRAL_RESULT_START_LIMIT }, { "unhealthy", CORRAL_RESULT_UNHEALTHY },
+                { "success", CORRAL_RESULT_SUCCESS },
+                { "exit-code", CORRAL_RESULT_EXIT_CODE },
+                { "signal", CORRAL_RESULT_SIGNAL },
+                { "core-dump", CORRAL_RESULT_CORE_DUMP },
+                { "timeout", CORRAL_RESULT_TIMEOUT },
+                { "cancelled", CORRAL_RESULT_CANCELLED },
+                { "spawn-failed", CORRAL_RESULT_SPAWN_FAILED },
+                { "resources", CORRAL_RESULT_RESOURCES },
+                { "oom-kill", CORRAL_RESULT_OOM_KILL },
+                { "watchdog", CORRAL_RESULT_WATCHDOG },
+                { "start-limit", CORRAL_RESULT_START_LIMIT },
+                { "unhealthy", CORRAL_RESULT_UNHEALTHY },
                 { "exit-unknown", CORRAL_RESULT_EXIT_UNKNOWN },
         };
 
@@ -537,8 +556,10 @@ static void test_job_events(void **state) {
         corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"result\":{}}\n"
                                                 "{\"event\":{\"unit\":\"job-5\",\"kind\":\"job\",\"state\":\"running\","
                                                 "\"result\":\"success\",\"main_pid\":9}}\n"
-                                                "{\"event\":{\"unit\":\"job-5\",\"kind\":\"job\",\"state\":\"inactive\","
-                                                "\"result\":\"spawn-failed\",\"exit_code\":\"exited\",\"exit_status\":127,"
+                                                "{\"event\":{\"unit\":\"job-5\",\"kind\":\"job\",\"state\":"
+                                                "\"inactive\","
+                                                "\"result\":\"spawn-failed\",\"exit_code\":\"exited\",\"exit_status\":"
+                                                "127,"
                                                 "\"error\":\"exec /nonexistent: No such file or directory\"}}\n"));
 
         assert_int_equal(corral_subscribe_jobs(c), 0);
@@ -932,16 +953,11 @@ int main(void) {
                 cmocka_unit_test(test_logs_follow),
         };
         const struct CMUnitTest daemon[] = {
-                cmocka_unit_test(test_status),
-                cmocka_unit_test(test_job_exit_status),
-                cmocka_unit_test(test_job_spec),
-                cmocka_unit_test(test_job_cancel),
-                cmocka_unit_test(test_job_timeout),
-                cmocka_unit_test(test_events),
-                cmocka_unit_test(test_change),
-                cmocka_unit_test(test_bad_arguments),
-                cmocka_unit_test(test_reload),
-                cmocka_unit_test(test_shutdown),
+                cmocka_unit_test(test_status),      cmocka_unit_test(test_job_exit_status),
+                cmocka_unit_test(test_job_spec),    cmocka_unit_test(test_job_cancel),
+                cmocka_unit_test(test_job_timeout), cmocka_unit_test(test_events),
+                cmocka_unit_test(test_change),      cmocka_unit_test(test_bad_arguments),
+                cmocka_unit_test(test_reload),      cmocka_unit_test(test_shutdown),
         };
         int r = cmocka_run_group_tests_name("libcorral-protocol", protocol, NULL, NULL);
 

@@ -117,10 +117,11 @@ static void test_stderr_levels(void **state) {
         (void) log_unit_fields("web@0", LOG_INFO, LOG_EVENT_EXIT, /* fields= */ NULL, "no fields");
         out = capture_stop(&c);
 
-        assert_true(matches(out, "^" STAMP_RE " corrald: warning: web@1: stopping: Broken pipe\n"
-                                 STAMP_RE " corrald: reloaded 2 services\n"
-                                 STAMP_RE " corrald: web@0: exited, code=1\n"
-                                 STAMP_RE " corrald: web@0: no fields\n$"));
+        assert_true(matches(out, "^" STAMP_RE " corrald: warning: web@1: stopping: Broken pipe\n" STAMP_RE " corrald: "
+                                 "reloaded 2 "
+                                 "services"
+                                 "\n" STAMP_RE " corrald: web@0: exited, code=1\n" STAMP_RE " corrald: web@0: no "
+                                 "fields\n$"));
 }
 
 static void test_stderr_long(void **state) {
@@ -158,10 +159,8 @@ static void test_target(void **state) {
         struct stat st;
 
         assert_return_code(fstat(STDERR_FILENO, &st), errno);
-        snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long) st.st_dev,
-                 (unsigned long long) st.st_ino);
-        snprintf(other, sizeof(other), "%llu:%llu", (unsigned long long) st.st_dev,
-                 (unsigned long long) st.st_ino + 1);
+        snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino);
+        snprintf(other, sizeof(other), "%llu:%llu", (unsigned long long) st.st_dev, (unsigned long long) st.st_ino + 1);
 
         assert_false(auto_with(NULL));
         assert_false(auto_with(""));
@@ -250,8 +249,7 @@ static void test_output_file(void **state) {
  * opened blocking. */
 static void test_output_file_not_regular(void **state) {
         char dir[] = "/tmp/corral-test-log-XXXXXX", buf[64] = {};
-        _cleanup_free_ char *fifo = NULL, *link = NULL, *dangling = NULL, *target = NULL, *gone = NULL,
-                            *plain = NULL;
+        _cleanup_free_ char *fifo = NULL, *link = NULL, *dangling = NULL, *target = NULL, *gone = NULL, *plain = NULL;
         _cleanup_close_ int fd = -EBADF, reader = -EBADF;
         struct stat st;
 
@@ -336,9 +334,9 @@ static _printf_(1, 2) int child_fail(const char *format, ...) {
         return -1;
 }
 
-#define CHECK(cond, ...) \
-        do { \
-                if (!(cond)) \
+#define CHECK(cond, ...)                                \
+        do {                                            \
+                if (!(cond))                            \
                         return child_fail(__VA_ARGS__); \
         } while (0)
 
@@ -518,8 +516,12 @@ static int child_log_messages(void) {
         (void) log_unit_info("web@2", LOG_EVENT_START, "started");
         (void) log_info("plain message");
         (void) log_unit_info("web@4", LOG_EVENT_START, "%s", big);
-        log_audit(LOG_NOTICE, &(LogAudit) { .uid = 1001, .gid = 1002, .pid = 4242, .comm = "corralctl",
-                                            .request = "stop web@0", .outcome = "refused",
+        log_audit(LOG_NOTICE, &(LogAudit) { .uid = 1001,
+                                            .gid = 1002,
+                                            .pid = 4242,
+                                            .comm = "corralctl",
+                                            .request = "stop web@0",
+                                            .outcome = "refused",
                                             .detail = "permission denied" });
         out = capture_stop(&c);
 
@@ -647,7 +649,7 @@ static void dump_journal(void) {
                 return;
         while (sd_journal_next(j) > 0) {
                 SD_JOURNAL_FOREACH_DATA(j, data, len)
-                        fprintf(stderr, "%.*s ", (int) MIN(len, 200u), (const char *) data);
+                fprintf(stderr, "%.*s ", (int) MIN(len, 200u), (const char *) data);
                 fprintf(stderr, "\n");
         }
         sd_journal_close(j);
@@ -689,18 +691,16 @@ static int child_check_journal(void) {
                            "MESSAGE=control: stop web@0 by UID 1001 GID 1002 PID 4242 (corralctl): refused: "
                            "permission denied" },
                   .lacks = { "CORRAL_UNIT" } },
-                { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=hello from web@0", "PRIORITY=6",
-                           "_TRANSPORT=stdout" } },
-                { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=oops from web@0", "PRIORITY=3",
-                           "_TRANSPORT=stdout" } },
+                { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=hello from web@0", "PRIORITY=6", "_TRANSPORT=stdout" } },
+                { .has = { "SYSLOG_IDENTIFIER=web@0", "MESSAGE=oops from web@0", "PRIORITY=3", "_TRANSPORT=stdout" } },
         };
         Expects x = { .list = list, .n = ELEMENTSOF(list) };
 
         if (test_wait_for(journal_holds_all, &x, TIMEOUT))
                 return 0;
         dump_journal();
-        return child_fail("no journal entry with %s (expectation #%zu) after %llus", list[x.missing].has[0],
-                          x.missing, (unsigned long long) (TIMEOUT / USEC_PER_SEC));
+        return child_fail("no journal entry with %s (expectation #%zu) after %llus", list[x.missing].has[0], x.missing,
+                          (unsigned long long) (TIMEOUT / USEC_PER_SEC));
 }
 
 static int child_run(PidRef *journald) {
@@ -711,8 +711,7 @@ static int child_run(PidRef *journald) {
                 return r;
         if (child_check_no_journal() < 0 || child_start_journald(journald) < 0)
                 return -1;
-        if (child_log_messages() < 0 || child_write_stream() < 0 || child_check_auto() < 0 ||
-            child_check_journal() < 0)
+        if (child_log_messages() < 0 || child_write_stream() < 0 || child_check_auto() < 0 || child_check_journal() < 0)
                 return -1;
         return child_stop_journald(journald);
 }

@@ -77,8 +77,14 @@ static void test_parse(_unused_ void **state) {
                 { IN("READY=1\nSTATUS=up\nMAINPID=7\nWATCHDOG_USEC=1000\nEXTEND_TIMEOUT_USEC=2000\nSTOPPING=1\n"
                      "WATCHDOG=1\nWATCHDOG=trigger"),
                   0,
-                  { .ready = true, .stopping = true, .watchdog = true, .watchdog_trigger = true, .status = "up",
-                    .watchdog_usec = 1000, .main_pid = 7, .extend_timeout_usec = 2000 } },
+                  { .ready = true,
+                    .stopping = true,
+                    .watchdog = true,
+                    .watchdog_trigger = true,
+                    .status = "up",
+                    .watchdog_usec = 1000,
+                    .main_pid = 7,
+                    .extend_timeout_usec = 2000 } },
                 /* later occurrences win; "1" is never undone */
                 { IN("STATUS=a\nSTATUS=b"), 0, { .status = "b" } },
                 { IN("MAINPID=1\nMAINPID=2"), 0, { .main_pid = 2 } },
@@ -89,7 +95,11 @@ static void test_parse(_unused_ void **state) {
                 { IN(""), 0, {} },
                 { IN("\n"), 0, {} },
                 /* control characters in STATUS */
-                { IN("STATUS=a\tb\x01" "c\rd\x7f" "e\x1b"), 0, { .status = "a\tb c d e " } },
+                { IN("STATUS=a\tb\x01"
+                     "c\rd\x7f"
+                     "e\x1b"),
+                  0,
+                  { .status = "a\tb c d e " } },
                 { IN("STATUS=caf\xc3\xa9"), 0, { .status = "caf\xc3\xa9" } },
                 /* unknown keys, whatever their value */
                 { IN("ERRNO=2\nBUSERROR=org.x.Y\nFDSTORE=1\nRELOADING=1\nMONOTONIC_USEC=x\nX_CUSTOM=\n=v\nready=1"),
@@ -295,7 +305,9 @@ static void send_datagram(const NotifySocket *s, const void *buf, size_t len, in
                 mh.msg_control = &control;
                 mh.msg_controllen = sizeof(control);
                 c = CMSG_FIRSTHDR(&mh);
-                *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS, .cmsg_len = CMSG_LEN(sizeof(int)) };
+                *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET,
+                                        .cmsg_type = SCM_RIGHTS,
+                                        .cmsg_len = CMSG_LEN(sizeof(int)) };
                 memcpy(CMSG_DATA(c), &fd, sizeof(int));
                 c = CMSG_NXTHDR(&mh, c);
                 *c = (struct cmsghdr) { .cmsg_level = SOL_SOCKET,
@@ -339,8 +351,10 @@ static void test_socket_path(_unused_ void **state) {
                 { "/run/corral/control.sock", "corral", -EINVAL, NULL, NULL },
                 /* DIR/notify/NAME must fit a socket address (107 bytes and a NUL) */
                 { "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/c", "/corral", 0,
-                  "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/notify", "ef3ca175847cbdc9" },
-                { "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/c", "/corral", -ENAMETOOLONG, NULL, NULL },
+                  "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/notify",
+                  "ef3ca175847cbdc9" },
+                { "/run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/c", "/corral",
+                  -ENAMETOOLONG, NULL, NULL },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -86,7 +86,8 @@ static void test_new_invalid(_unused_ void **state) {
 
 /* A listening socket on 0.0.0.0:port, or -errno. */
 static int listen_v4(uint16_t port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_ANY) };
         int fd, r;
 

@@ -35,12 +35,12 @@ static char *mfree_str(char *p) {
 }
 
 typedef struct Fixture {
-        char *path;     /* the test's cgroup, "/corral-test-spawn-PID-N" */
+        char *path; /* the test's cgroup, "/corral-test-spawn-PID-N" */
         char *fs_path;
         int cgroup_fd;
         int null_fd;
-        char *dir;      /* a temporary directory */
-        PidRef child;   /* the child the test started, if any */
+        char *dir;    /* a temporary directory */
+        PidRef child; /* the child the test started, if any */
 } Fixture;
 
 static int setup(void **state) {
@@ -302,8 +302,8 @@ static void run_success(Fixture *f, const SpawnCredentials *creds, uid_t uid, gi
         _cleanup_free_ char *sigblk = status_field(status, "SigBlk"), *sigign = status_field(status, "SigIgn");
         assert_string_equal(sigblk, "0000000000000000");
         assert_string_equal(sigign, "0000000000000000");
-        _cleanup_free_ char *uids = status_field(status, "Uid"), *gids = status_field(status, "Gid"),
-                            *want_uids = NULL, *want_gids = NULL;
+        _cleanup_free_ char *uids = status_field(status, "Uid"), *gids = status_field(status, "Gid"), *want_uids = NULL,
+                            *want_gids = NULL;
         assert_true(asprintf(&want_uids, "%u\t%u\t%u\t%u", uid, uid, uid, uid) >= 0);
         assert_true(asprintf(&want_gids, "%u\t%u\t%u\t%u", gid, gid, gid, gid) >= 0);
         assert_string_equal(uids, want_uids);
@@ -479,9 +479,8 @@ static void assert_spawn_fails(Fixture *f, SpawnParams *p, int error, SpawnStep 
 
         r = spawn_child(p, &ref, &step);
         if (r != error || step != expected_step)
-                fail_msg("spawn_child: %d (%s) at step %s, expected %d (%s) at step %s", r,
-                         strerror(-r), spawn_step_to_string(step), error, strerror(-error),
-                         spawn_step_to_string(expected_step));
+                fail_msg("spawn_child: %d (%s) at step %s, expected %d (%s) at step %s", r, strerror(-r),
+                         spawn_step_to_string(step), error, strerror(-error), spawn_step_to_string(expected_step));
         assert_int_equal(ref.pid, 4711);
         assert_int_equal(ref.fd, -EBADF);
         assert_no_children();

@@ -22,8 +22,12 @@
 #include "unit.h"
 
 static void test_persisted_roundtrip(void **state) {
-        UnitPersisted p = { .main_pid = 812, .main_start = 343497, .hash = 0x5ad1bbf7aa1eb49dULL, .port = 30000,
-                            .restarts = 2, .since = 1795410750885305ULL },
+        UnitPersisted p = { .main_pid = 812,
+                            .main_start = 343497,
+                            .hash = 0x5ad1bbf7aa1eb49dULL,
+                            .port = 30000,
+                            .restarts = 2,
+                            .since = 1795410750885305ULL },
                       q;
         char buf[256];
 
@@ -45,13 +49,13 @@ static void test_persisted_table(void **state) {
                 int r;
         } cases[] = {
                 { "main=1:2 hash=ff port=0 restarts=0 since=0", 0 },
-                { "since=0 restarts=0 port=0 hash=ff main=1:2", 0 },            /* any order */
-                { "main=1:2 hash=ff port=0 restarts=0 since=0 future=x", 0 },   /* unknown keys ignored */
-                { "main=1:2  hash=ff port=0 restarts=0 since=0", 0 },           /* blanks */
+                { "since=0 restarts=0 port=0 hash=ff main=1:2", 0 },          /* any order */
+                { "main=1:2 hash=ff port=0 restarts=0 since=0 future=x", 0 }, /* unknown keys ignored */
+                { "main=1:2  hash=ff port=0 restarts=0 since=0", 0 },         /* blanks */
                 { "", -EBADMSG },
-                { "main=1:2 hash=ff port=0 restarts=0", -EBADMSG },            /* since missing */
-                { "main=0:2 hash=ff port=0 restarts=0 since=0", -EBADMSG },     /* PID 0 */
-                { "main=1 hash=ff port=0 restarts=0 since=0", -EBADMSG },       /* no start time */
+                { "main=1:2 hash=ff port=0 restarts=0", -EBADMSG },         /* since missing */
+                { "main=0:2 hash=ff port=0 restarts=0 since=0", -EBADMSG }, /* PID 0 */
+                { "main=1 hash=ff port=0 restarts=0 since=0", -EBADMSG },   /* no start time */
                 { "main=-1:2 hash=ff port=0 restarts=0 since=0", -EBADMSG },
                 { "main=1:2 hash=xyz port=0 restarts=0 since=0", -EBADMSG },
                 { "main=1:2 hash=ff port=70000 restarts=0 since=0", -EBADMSG },
@@ -65,7 +69,6 @@ static void test_persisted_table(void **state) {
                 assert_int_equal(unit_persisted_parse(cases[i].text, &p), cases[i].r);
         }
 }
-
 
 /* ---- The restart policy ---- */
 
@@ -82,18 +85,18 @@ static void test_restart_policy(void **state) {
                 uint64_t rnd;
                 usec_t want;
         } cases[] = {
-                { 100, 800, 0, 10, 100 },   /* jitter below base is lifted to base */
-                { 100, 800, 1, 10, 190 },   /* 200 - 10% + 0 */
-                { 100, 800, 1, 20, 200 },   /* the middle of the band */
-                { 100, 800, 1, 40, 220 },   /* the top of the band */
-                { 100, 800, 3, 80, 800 },   /* 800 + 10% capped at max */
-                { 100, 800, 3, 0, 720 },
-                { 100, 800, 30, 80, 800 },  /* no overflow on many steps */
-                { 100, 50, 5, 7, 100 },     /* max below base counts as base */
-                { 0, 800, 4, 12345, 0 },    /* no delay stays none */
+                { 100, 800, 0, 10, 100 },                            /* jitter below base is lifted to base */
+                { 100, 800, 1, 10, 190 },                            /* 200 - 10% + 0 */
+                { 100, 800, 1, 20, 200 },                            /* the middle of the band */
+                { 100, 800, 1, 40, 220 },                            /* the top of the band */
+                { 100, 800, 3, 80, 800 },                            /* 800 + 10% capped at max */
+                { 100, 800, 3, 0, 720 },  { 100, 800, 30, 80, 800 }, /* no overflow on many steps */
+                { 100, 50, 5, 7, 100 },                              /* max below base counts as base */
+                { 0, 800, 4, 12345, 0 },                             /* no delay stays none */
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
-                assert_int_equal(restart_delay(cases[i].base, cases[i].max, cases[i].step, cases[i].rnd), cases[i].want);
+                assert_int_equal(restart_delay(cases[i].base, cases[i].max, cases[i].step, cases[i].rnd),
+                                 cases[i].want);
 
         usec_t times[3];
         size_t n = 0;
@@ -116,9 +119,9 @@ static void test_restart_policy(void **state) {
 typedef struct Fake {
         int populated;
         int create_error;
-        int report;             /* what the exec report says: 0 or -errno */
-        int reap_error;         /* 0: the exit below; -ENODATA: unknown (yet) */
-        unsigned reap_unknown;  /* this many -ENODATA before the exit */
+        int report;            /* what the exec report says: 0 or -errno */
+        int reap_error;        /* 0: the exit below; -ENODATA: unknown (yet) */
+        unsigned reap_unknown; /* this many -ENODATA before the exit */
         siginfo_t exit;
         unsigned created, removed, killed, signalled, spawned, main_signalled;
         int report_pipe[2];
@@ -333,11 +336,11 @@ static const UnitState expected[_UNIT_STATE_MAX][_UNIT_EVENT_MAX] = {
         /*            START STOP RESTART EXEC_OK EXEC_FAILED MAIN_EXITED CGROUP TIMER READY WATCHDOG HEALTHY UNHEALTHY ADOPT LEFTOVER */
         [UNIT_INACTIVE] = { S, I, S, I, I, I, I, I, I, I, I, I, T, T },
         [UNIT_STARTING] = { S, T, T, S, T, T, S, T, R, S, S, T, S, S },
-        [UNIT_RUNNING]  = { R, T, T, R, R, T, R, T, R, T, R, T, R, R },
+        [UNIT_RUNNING] = { R, T, T, R, R, T, R, T, R, T, R, T, R, R },
         [UNIT_STOPPING] = { T, T, T, T, T, T, T, T, T, T, T, T, T, T },
-        [UNIT_BACKOFF]  = { S, I, S, B, B, B, B, S, B, B, B, B, B, B },
-        [UNIT_FAILED]   = { S, F, S, F, F, F, F, F, F, F, F, F, F, F },
-        [UNIT_EXITED]   = { S, I, S, E, E, E, E, E, E, E, E, E, E, E },
+        [UNIT_BACKOFF] = { S, I, S, B, B, B, B, S, B, B, B, B, B, B },
+        [UNIT_FAILED] = { S, F, S, F, F, F, F, F, F, F, F, F, F, F },
+        [UNIT_EXITED] = { S, I, S, E, E, E, E, E, E, E, E, E, E, E },
 #undef E
 #undef I
 #undef S
@@ -375,8 +378,7 @@ static void test_table_every_pair(void **state) {
                         reach(w->unit, s);
                         print_message("%s + %s\n", unit_state_to_string(s), unit_event_to_string(e));
                         dispatch_as_it_happens(w->unit, e);
-                        assert_string_equal(unit_state_to_string(w->unit->state),
-                                            unit_state_to_string(expected[s][e]));
+                        assert_string_equal(unit_state_to_string(w->unit->state), unit_state_to_string(expected[s][e]));
                         /* what the state does not allow is released */
                         if (w->unit->state != UNIT_RUNNING)
                                 assert_null(w->unit->watchdog);

@@ -22,31 +22,33 @@ static const struct {
 } cases[] = {
         { "", true, "" },
         { "plain ascii\t\n", true, "plain ascii\t\n" },
-        { "caf\xc3\xa9", true, "caf\xc3\xa9" },                             /* U+00E9 */
-        { "\xe2\x82\xac", true, "\xe2\x82\xac" },                           /* U+20AC */
-        { "\xf0\x9f\x98\x80", true, "\xf0\x9f\x98\x80" },                   /* U+1F600 */
-        { "\xf4\x8f\xbf\xbf", true, "\xf4\x8f\xbf\xbf" },                   /* U+10FFFF, the last */
-        { "\xed\x9f\xbf", true, "\xed\x9f\xbf" },                           /* U+D7FF, before the surrogates */
-        { "\xee\x80\x80", true, "\xee\x80\x80" },                           /* U+E000, after them */
-        { "\xef\xbf\xbd", true, FFFD },                                     /* U+FFFD itself */
-        { "ok \xff", false, "ok " FFFD },                                   /* never a lead byte */
+        { "caf\xc3\xa9", true, "caf\xc3\xa9" },           /* U+00E9 */
+        { "\xe2\x82\xac", true, "\xe2\x82\xac" },         /* U+20AC */
+        { "\xf0\x9f\x98\x80", true, "\xf0\x9f\x98\x80" }, /* U+1F600 */
+        { "\xf4\x8f\xbf\xbf", true, "\xf4\x8f\xbf\xbf" }, /* U+10FFFF, the last */
+        { "\xed\x9f\xbf", true, "\xed\x9f\xbf" },         /* U+D7FF, before the surrogates */
+        { "\xee\x80\x80", true, "\xee\x80\x80" },         /* U+E000, after them */
+        { "\xef\xbf\xbd", true, FFFD },                   /* U+FFFD itself */
+        { "ok \xff", false, "ok " FFFD },                 /* never a lead byte */
         { "\xfe\xfe", false, FFFD FFFD },
-        { "\x80", false, FFFD },                                            /* a lone continuation */
-        { "a\xbf" "b", false, "a" FFFD "b" },
-        { "\xc3", false, FFFD },                                            /* cut at the end */
+        { "\x80", false, FFFD }, /* a lone continuation */
+        { "a\xbf"
+          "b",
+          false, "a" FFFD "b" },
+        { "\xc3", false, FFFD }, /* cut at the end */
         { "\xe2\x82", false, FFFD FFFD },
-        { "\xe2\x82x", false, FFFD FFFD "x" },                              /* cut in the middle */
+        { "\xe2\x82x", false, FFFD FFFD "x" }, /* cut in the middle */
         { "\xf0\x9f\x98", false, FFFD FFFD FFFD },
-        { "\xc0\x80", false, FFFD FFFD },                                   /* overlong NUL */
-        { "\xc1\xbf", false, FFFD FFFD },                                   /* overlong U+007F */
-        { "\xe0\x80\xaf", false, FFFD FFFD FFFD },                          /* overlong '/' */
-        { "\xe0\x9f\xbf", false, FFFD FFFD FFFD },                          /* overlong U+07FF */
-        { "\xf0\x8f\xbf\xbf", false, FFFD FFFD FFFD FFFD },                 /* overlong U+FFFF */
-        { "\xed\xa0\x80", false, FFFD FFFD FFFD },                          /* U+D800, a surrogate */
-        { "\xed\xbf\xbf", false, FFFD FFFD FFFD },                          /* U+DFFF */
-        { "\xf4\x90\x80\x80", false, FFFD FFFD FFFD FFFD },                 /* U+110000 */
+        { "\xc0\x80", false, FFFD FFFD },                   /* overlong NUL */
+        { "\xc1\xbf", false, FFFD FFFD },                   /* overlong U+007F */
+        { "\xe0\x80\xaf", false, FFFD FFFD FFFD },          /* overlong '/' */
+        { "\xe0\x9f\xbf", false, FFFD FFFD FFFD },          /* overlong U+07FF */
+        { "\xf0\x8f\xbf\xbf", false, FFFD FFFD FFFD FFFD }, /* overlong U+FFFF */
+        { "\xed\xa0\x80", false, FFFD FFFD FFFD },          /* U+D800, a surrogate */
+        { "\xed\xbf\xbf", false, FFFD FFFD FFFD },          /* U+DFFF */
+        { "\xf4\x90\x80\x80", false, FFFD FFFD FFFD FFFD }, /* U+110000 */
         { "\xf5\x80\x80\x80", false, FFFD FFFD FFFD FFFD },
-        { "ready \xe9t\xe9", false, "ready " FFFD "t" FFFD },               /* Latin-1 */
+        { "ready \xe9t\xe9", false, "ready " FFFD "t" FFFD }, /* Latin-1 */
         { "\xc3\xa9\xc3", false, "\xc3\xa9" FFFD },
 };
 
@@ -79,7 +81,7 @@ static void test_char_length(void **state) {
         } l[] = {
                 { "a", 1, 1 },
                 { "\xc3\xa9", 2, 2 },
-                { "\xc3\xa9", 1, 0 },            /* n cuts the character */
+                { "\xc3\xa9", 1, 0 }, /* n cuts the character */
                 { "\xe2\x82\xac", 3, 3 },
                 { "\xe2\x82\xac", 2, 0 },
                 { "\xf0\x9f\x98\x80", 4, 4 },
@@ -100,12 +102,8 @@ static void test_make_valid_max(void **state) {
                 size_t max;
                 const char *out;
         } m[] = {
-                { "abcdef", 3, "abc" },
-                { "ab\xc3\xa9", 3, "ab" },
-                { "ab\xc3\xa9", 4, "ab\xc3\xa9" },
-                { "a\xff", 3, "a" },
-                { "a\xff", 4, "a" FFFD },
-                { "\xff\xff", 5, FFFD },
+                { "abcdef", 3, "abc" }, { "ab\xc3\xa9", 3, "ab" }, { "ab\xc3\xa9", 4, "ab\xc3\xa9" },
+                { "a\xff", 3, "a" },    { "a\xff", 4, "a" FFFD },  { "\xff\xff", 5, FFFD },
                 { "abc", 0, "" },
         };
 

@@ -261,7 +261,8 @@ int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body
         if (logfd < 0)
                 return -errno;
 
-        struct corral_clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd,
+        struct corral_clone_args args = { .flags = CLONE_PIDFD,
+                                          .pidfd = (uint64_t) (uintptr_t) &pidfd,
                                           .exit_signal = SIGCHLD };
         pid_t pid = sys_clone3(&args);
         if (pid < 0) {
@@ -456,9 +457,7 @@ json_t *test_status_unit(json_t *status, const char *name) {
         json_t *units = json_object_get(status, "units"), *u;
         size_t i;
 
-        json_array_foreach(units, i, u)
-                if (streq(json_string_value(json_object_get(u, "name")), name))
-                        return u;
+        json_array_foreach(units, i, u) if (streq(json_string_value(json_object_get(u, "name")), name)) return u;
         return NULL;
 }
 

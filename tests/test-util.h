@@ -55,11 +55,11 @@ bool test_wait_for(bool (*cond)(void *userdata), void *userdata, usec_t timeout)
 typedef struct TestDaemon {
         pid_t pid;
         int pidfd;
-        char *dir;      /* a temporary directory for config and log */
-        char *config;   /* dir/corral.conf */
-        char *log;      /* dir/corrald.log */
-        char *socket;   /* dir/control.sock, the control socket unless the body names one */
-        char *cgroup;   /* the cgroup path the configuration names */
+        char *dir;       /* a temporary directory for config and log */
+        char *config;    /* dir/corral.conf */
+        char *log;       /* dir/corrald.log */
+        char *socket;    /* dir/control.sock, the control socket unless the body names one */
+        char *cgroup;    /* the cgroup path the configuration names */
         int exit_status; /* after test_daemon_wait(): the exit status, or 128+signal */
 } TestDaemon;
 
@@ -96,8 +96,7 @@ unsigned test_daemon_log_count(const TestDaemon *d, const char *needle);
  * NULL for an error reply, with the error's errno name in *ret_errno if
  * given. params is JSON text or NULL. Aborts the test on I/O errors. */
 struct json_t;
-struct json_t *test_daemon_request(const TestDaemon *d, const char *method, const char *params,
-                                   const char **ret_errno);
+struct json_t *test_daemon_request(const TestDaemon *d, const char *method, const char *params, const char **ret_errno);
 
 /* The unit object named name from a status reply (borrowed from it). */
 struct json_t *test_status_unit(struct json_t *status, const char *name);

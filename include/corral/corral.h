@@ -531,8 +531,7 @@ typedef struct corral_outcomes corral_outcomes;
  * -ENOENT (a name matches no unit: nothing was done; corral_last_error()
  * names it), -EPERM, -ESHUTDOWN, the connection errors above. The caller
  * owns *ret: corral_outcomes_free(). */
-int corral_request(corral *c, const char *method, const char *const *names, unsigned flags,
-                   corral_outcomes **ret);
+int corral_request(corral *c, const char *method, const char *const *names, unsigned flags, corral_outcomes **ret);
 
 /* The number of outcomes (0 for NULL), and whether every unit reached its
  * goal (1) or not (0). */
@@ -595,8 +594,7 @@ int corral_apply(corral *c, const corral_service *services, size_t n, unsigned f
  * and the text of its section. Any ret_* may be NULL. Returns 0. Errors:
  * -ENOENT (no such service), -EPERM, the connection errors above. The
  * caller frees the strings. */
-int corral_cat(corral *c, const char *name, char **ret_file, unsigned *ret_line, int *ret_runtime,
-               char **ret_text);
+int corral_cat(corral *c, const char *name, char **ret_file, unsigned *ret_line, int *ret_runtime, char **ret_text);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@ enum {
         VERB_CANCEL = 1 << 3, /* takes --grace */
         VERB_FILTER = 1 << 4, /* takes --state and --kind */
         VERB_TOP = 1 << 5,    /* takes --interval and --iterations */
-        VERB_LOGS = 1 << 10,   /* takes -f, -n, --since */
+        VERB_LOGS = 1 << 10,  /* takes -f, -n, --since */
         VERB_WAIT = 1 << 6,   /* waits for its units; takes --no-block */
         VERB_ALL = 1 << 7,    /* takes --all */
         VERB_ROLL = 1 << 8,   /* takes --all-at-once */
@@ -42,16 +42,16 @@ typedef struct Verb {
 #define WAIT_OPTIONS "     --no-block        Do not wait: return once corrald has applied the request\n"
 #define ALL_OPTION "     --all             Every unit\n"
 #define JSON_OPTION "     --json            Print the result as JSON, as corrald sent it\n"
-#define FILTER_OPTIONS                                                                              \
-        "     --state STATE     Only units in STATE (inactive, starting, running, stopping,\n"      \
-        "                       backoff, failed); repeatable, or a comma-separated list\n"         \
+#define FILTER_OPTIONS                                                                         \
+        "     --state STATE     Only units in STATE (inactive, starting, running, stopping,\n" \
+        "                       backoff, failed); repeatable, or a comma-separated list\n"     \
         "     --kind KIND       Only services or only jobs (service, job)\n"
 
 static const Verb verbs[] = {
-        { "status", "[UNIT...]", "Show every unit in a table, or the named units in detail",
-          JSON_OPTION FILTER_OPTIONS, VERB_JSON | VERB_FILTER, 0, -1, verb_status },
-        { "list", "", "Print the name of every unit, one per line", JSON_OPTION FILTER_OPTIONS,
-          VERB_JSON | VERB_FILTER, 0, 0, verb_list },
+        { "status", "[UNIT...]", "Show every unit in a table, or the named units in detail", JSON_OPTION FILTER_OPTIONS,
+          VERB_JSON | VERB_FILTER, 0, -1, verb_status },
+        { "list", "", "Print the name of every unit, one per line", JSON_OPTION FILTER_OPTIONS, VERB_JSON | VERB_FILTER,
+          0, 0, verb_list },
         { "top", "", "A live view of every unit: state, CPU, memory, health",
           FILTER_OPTIONS "     --interval SPAN   Refresh the statistics every SPAN (default 2s; state\n"
                          "                       changes redraw at once)\n"
@@ -62,12 +62,12 @@ static const Verb verbs[] = {
         { "stop", "[--all] UNIT...", "Stop units (stop signal, grace, cgroup.kill); wait until none is left",
           WAIT_OPTIONS ALL_OPTION, VERB_WAIT | VERB_ALL, 0, -1, verb_stop },
         { "restart", "[--all] UNIT...", "Restart units (instances of a service roll); wait until they run",
-          WAIT_OPTIONS ALL_OPTION
-          "     --all-at-once     Restart every instance of a service at once, without rolling\n",
+          WAIT_OPTIONS ALL_OPTION "     --all-at-once     Restart every instance of a service at once, without "
+                                  "rolling\n",
           VERB_WAIT | VERB_ALL | VERB_ROLL, 0, -1, verb_restart },
         { "kill", "[-s SIGNAL] UNIT...", "Send a signal to every process of units",
-          "  -s --signal SIGNAL   The signal, by name (TERM, SIGKILL) or number; default SIGTERM\n", VERB_SIGNAL, 1,
-          -1, verb_kill },
+          "  -s --signal SIGNAL   The signal, by name (TERM, SIGKILL) or number; default SIGTERM\n", VERB_SIGNAL, 1, -1,
+          verb_kill },
         { "freeze", "UNIT...", "Freeze units (cgroup.freeze)", NULL, 0, 1, -1, verb_freeze },
         { "thaw", "UNIT...", "Thaw frozen units", NULL, 0, 1, -1, verb_thaw },
         { "reload", "", "Make corrald re-read its configuration; wait until what changed is done", WAIT_OPTIONS,
@@ -78,8 +78,8 @@ static const Verb verbs[] = {
           verb_remove },
         { "scale", "NAME N", "Set the number of instances of a runtime service", WAIT_OPTIONS, VERB_WAIT, 2, 2,
           verb_scale },
-        { "apply", "FILE", "Make the runtime services the [program:NAME] sections of FILE", WAIT_OPTIONS,
-          VERB_WAIT, 1, 1, verb_apply },
+        { "apply", "FILE", "Make the runtime services the [program:NAME] sections of FILE", WAIT_OPTIONS, VERB_WAIT, 1,
+          1, verb_apply },
         { "cat", "NAME", "Show where a service is defined, and its section", NULL, 0, 1, 1, verb_cat },
         { "run", "[OPTIONS...] [--] COMMAND [ARG...]", "Run a one-off job as you; print its id",
           "     --name NAME       The job's name (default: job-XXXXXXXX)\n"
@@ -99,10 +99,10 @@ static const Verb verbs[] = {
           "                       (default: the job's stop_timeout)\n"
           "  -s --signal SIGNAL   The stop signal (default: the job's stop_signal)\n",
           VERB_SIGNAL | VERB_CANCEL, 1, 1, verb_cancel },
-        { "wait", "JOB", "Wait for a job to end; exit with its status (128+N for signal N)", JSON_OPTION,
-          VERB_JSON, 1, 1, verb_wait },
-        { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0,
-          0, verb_events },
+        { "wait", "JOB", "Wait for a job to end; exit with its status (128+N for signal N)", JSON_OPTION, VERB_JSON, 1,
+          1, verb_wait },
+        { "events", "", "Print one line per state change of any unit, as they happen", JSON_OPTION, VERB_JSON, 0, 0,
+          verb_events },
         { "metrics", "", "Print corrald's metrics in the Prometheus text format", NULL, 0, 0, 0, verb_metrics },
         { "logs", "[-f] [-n N] [--since TIME] [UNIT...]",
           "Show the last lines units wrote (all units when none is named), in time order",
@@ -137,7 +137,8 @@ static void help(void) {
                "  -h --help              Show this help\n"
                "     --version           Show the version\n"
                "     --socket PATH       The control socket (default: $CORRAL_SOCKET, else\n"
-               "                         " CORRAL_DEFAULT_SOCKET ")\n"
+               "                         " CORRAL_DEFAULT_SOCKET
+               ")\n"
                "     --json              Print JSON (status, list, wait, events, logs)\n"
                "\nTables are aligned and coloured on a terminal; piped, they are\n"
                "tab-separated plain text.\n"
@@ -271,18 +272,26 @@ static int parse_filter_or_top_arg(const Verb *v, int c, Args *a) {
  * --help). */
 static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },          { "json", no_argument, NULL, ARG_JSON },
-                { "signal", required_argument, NULL, 's' },  { "name", required_argument, NULL, ARG_NAME },
-                { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "wait", no_argument, NULL, ARG_WAIT },
-                { "env", required_argument, NULL, ARG_ENV }, { "cwd", required_argument, NULL, ARG_CWD },
-                { "state", required_argument, NULL, ARG_STATE }, { "kind", required_argument, NULL, ARG_KIND },
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "signal", required_argument, NULL, 's' },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "env", required_argument, NULL, ARG_ENV },
+                { "cwd", required_argument, NULL, ARG_CWD },
+                { "state", required_argument, NULL, ARG_STATE },
+                { "kind", required_argument, NULL, ARG_KIND },
                 { "interval", required_argument, NULL, ARG_INTERVAL },
                 { "iterations", required_argument, NULL, ARG_ITERATIONS },
-                { "no-pipe", no_argument, NULL, ARG_NO_PIPE }, { "property", required_argument, NULL, 'p' },
+                { "no-pipe", no_argument, NULL, ARG_NO_PIPE },
+                { "property", required_argument, NULL, 'p' },
                 { "grace", required_argument, NULL, ARG_GRACE },
-                { "follow", no_argument, NULL, 'f' },       { "lines", required_argument, NULL, 'n' },
+                { "follow", no_argument, NULL, 'f' },
+                { "lines", required_argument, NULL, 'n' },
                 { "since", required_argument, NULL, ARG_SINCE },
-                { "no-block", no_argument, NULL, ARG_NO_BLOCK }, { "all", no_argument, NULL, ARG_ALL },
+                { "no-block", no_argument, NULL, ARG_NO_BLOCK },
+                { "all", no_argument, NULL, ARG_ALL },
                 { "all-at-once", no_argument, NULL, ARG_ALL_AT_ONCE },
                 {},
         };
@@ -295,7 +304,8 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
         argv[0] = prefix;
         optind = 0; /* glibc: start afresh, with this optstring */
         /* run: the first word that is not an option starts the command. */
-        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:p:" : "hs:p:fn:", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, v->flags & (VERB_RUN | VERB_POSIX) ? "+hs:p:" : "hs:p:fn:", options,
+                                NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         help_verb(v);
@@ -319,8 +329,9 @@ static int parse_verb_args(const Verb *v, int argc, char **argv, Args *a) {
                 case ARG_ENV:
                 case 'p':
                         if (!strchr(optarg, '=') || optarg[0] == '=')
-                                return usage_error_verb(v, c == 'p' ? "-p wants KEY=VALUE, not '%s'"
-                                                                    : "--env wants KEY=VALUE, not '%s'",
+                                return usage_error_verb(v,
+                                                        c == 'p' ? "-p wants KEY=VALUE, not '%s'"
+                                                                 : "--env wants KEY=VALUE, not '%s'",
                                                         optarg);
                         if (strv_extend(c == 'p' ? &a->properties : &a->env, optarg) < 0) {
                                 fprintf(stderr, "corralctl: %s\n", strerror(ENOMEM));
@@ -471,12 +482,14 @@ static const char *socket_path(const Args *a) {
 static int connect_error(const Args *a, int r) {
         fprintf(stderr, "corralctl: cannot connect to %s: %s\n", socket_path(a), strerror(-r));
         if (r == -ENOENT || r == -ECONNREFUSED)
-                fprintf(stderr, "Is corrald running? If it listens on another socket (its control_socket =),\n"
-                                "name it with --socket PATH or CORRAL_SOCKET=PATH%s.\n",
+                fprintf(stderr,
+                        "Is corrald running? If it listens on another socket (its control_socket =),\n"
+                        "name it with --socket PATH or CORRAL_SOCKET=PATH%s.\n",
                         a->socket || getenv("CORRAL_SOCKET") ? "" : " (the default is " CORRAL_DEFAULT_SOCKET ")");
         else if (r == -EACCES || r == -EPERM)
-                fprintf(stderr, "Only root and members of corrald's control_group may connect, unless\n"
-                                "status_public or job_group let others in.\n");
+                fprintf(stderr,
+                        "Only root and members of corrald's control_group may connect, unless\n"
+                        "status_public or job_group let others in.\n");
         return EXIT_FAIL;
 }
 

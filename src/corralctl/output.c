@@ -171,8 +171,8 @@ static void row_print(const Row *row, const size_t *width) {
 }
 
 void print_units_table(const corral_unit *const *units, size_t n) {
-        static const char *const header[_COL_MAX] = { "UNIT",   "STATE", "PID",    "SINCE", "RESTARTS", "REASON",
-                                                      "PORT",   "HEALTH", "CPU",   "MEM",   "TASKS" };
+        static const char *const header[_COL_MAX] = { "UNIT", "STATE",  "PID", "SINCE", "RESTARTS", "REASON",
+                                                      "PORT", "HEALTH", "CPU", "MEM",   "TASKS" };
         size_t width[_COL_MAX] = {};
         _cleanup_free_ Row *rows = calloc(n + 1, sizeof(Row));
 
@@ -214,8 +214,8 @@ static void print_process_children(const corral_unit *u, pid_t parent, int depth
         for (size_t i = 0; i < n; i++) {
                 if (roots ? !is_root[i] : corral_unit_process_ppid(u, i) != parent)
                         continue;
-                printf("             %*s%s%d %s\n", depth * 2, "", depth > 0 ? "└─" : "", (int) corral_unit_process_pid(u, i),
-                       corral_unit_process_cmdline(u, i) ?: "?");
+                printf("             %*s%s%d %s\n", depth * 2, "", depth > 0 ? "└─" : "",
+                       (int) corral_unit_process_pid(u, i), corral_unit_process_cmdline(u, i) ?: "?");
                 if (depth < 16)
                         print_process_children(u, corral_unit_process_pid(u, i), depth + 1, is_root, false);
         }
@@ -315,8 +315,8 @@ void print_unit_details(const corral_unit *u, const corral_logs *logs) {
         char buf[FORMAT_DURATION_MAX];
         uid_t owner = corral_unit_owner_uid(u);
 
-        printf("%s●%s %s - %s\n", state_colour(state), *state_colour(state) ? ANSI_NORMAL : "",
-               corral_unit_name(u), corral_unit_kind(u) ?: "unit");
+        printf("%s●%s %s - %s\n", state_colour(state), *state_colour(state) ? ANSI_NORMAL : "", corral_unit_name(u),
+               corral_unit_kind(u) ?: "unit");
         print_state_line(u);
         if (corral_unit_result(u))
                 printf("     Result: %s\n", corral_unit_result(u));

@@ -13,8 +13,8 @@ enum {
         EXIT_OK = 0,
         EXIT_FAIL = 1,
         EXIT_USAGE = 2,
-        EXIT_NOT_RUNNING = 3, /* status UNIT: LSB "program is not running" */
-        EXIT_NO_UNIT = 4,     /* the daemon said ENOENT */
+        EXIT_NOT_RUNNING = 3,    /* status UNIT: LSB "program is not running" */
+        EXIT_NO_UNIT = 4,        /* the daemon said ENOENT */
         EXIT_SPAWN_FAILED = 127, /* run --wait, wait: the job could not be started (as sh says) */
 };
 
@@ -30,19 +30,19 @@ typedef struct Args {
         char **properties;  /* run -p KEY=VALUE…, NULL-terminated (owned) */
         uint64_t grace;     /* cancel --grace, µs */
         bool grace_set;
-        char **env;         /* run --env K=V…, NULL-terminated (owned) */
-        const char *cwd;    /* run --cwd */
-        char **states;      /* status, list, top --state STATE…, NULL-terminated (owned); NULL: any */
-        const char *kind;   /* --kind service|job, or NULL */
-        uint64_t interval;  /* top --interval, µs */
+        char **env;          /* run --env K=V…, NULL-terminated (owned) */
+        const char *cwd;     /* run --cwd */
+        char **states;       /* status, list, top --state STATE…, NULL-terminated (owned); NULL: any */
+        const char *kind;    /* --kind service|job, or NULL */
+        uint64_t interval;   /* top --interval, µs */
         unsigned iterations; /* top --iterations; 0: until interrupted */
-        char **args;        /* the command's positional arguments, NULL-terminated (not owned) */
-        bool follow;        /* logs -f */
-        uint32_t lines;     /* logs -n; 10 by default */
-        uint64_t since;     /* logs --since, CLOCK_REALTIME µs; 0: none */
-        bool no_block;      /* --no-block: do not wait for the units (verbs-runtime.c) */
-        bool all;           /* --all: every unit */
-        bool all_at_once;   /* restart --all-at-once: no rolling restart */
+        char **args;         /* the command's positional arguments, NULL-terminated (not owned) */
+        bool follow;         /* logs -f */
+        uint32_t lines;      /* logs -n; 10 by default */
+        uint64_t since;      /* logs --since, CLOCK_REALTIME µs; 0: none */
+        bool no_block;       /* --no-block: do not wait for the units (verbs-runtime.c) */
+        bool all;            /* --all: every unit */
+        bool all_at_once;    /* restart --all-at-once: no rolling restart */
 } Args;
 
 /* Whether u passes the --state and --kind filters of a. */

@@ -26,8 +26,8 @@ static char *decode_octal_escapes(const char *s, size_t n) {
         if (!out)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
-                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
-                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
+                if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+                    s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
                         *o++ = (char) (((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
                         i += 3;
                 } else
@@ -244,8 +244,7 @@ static pid_t read_supervisor_pid(int root_fd) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
 
-        if (read_full_file_at(root_fd, CGROUP_SUPERVISOR "/cgroup.procs", CGROUP_SMALL_FILE_MAX, &buf,
-                              NULL) < 0)
+        if (read_full_file_at(root_fd, CGROUP_SUPERVISOR "/cgroup.procs", CGROUP_SMALL_FILE_MAX, &buf, NULL) < 0)
                 return 0;
         if (cgroup_parse_procs(buf, &pids, &n) < 0 || n == 0)
                 return 0;
@@ -308,8 +307,7 @@ static int tree_open_root(CgroupTree *t, pid_t *ret_owner) {
         return 0;
 }
 
-int cgroup_tree_open(const char *mount, const char *path, bool delegated, CgroupTree **ret,
-                     pid_t *ret_owner) {
+int cgroup_tree_open(const char *mount, const char *path, bool delegated, CgroupTree **ret, pid_t *ret_owner) {
         _cleanup_(cgroup_tree_freep) CgroupTree *t = NULL;
         int r;
 
@@ -318,7 +316,10 @@ int cgroup_tree_open(const char *mount, const char *path, bool delegated, Cgroup
         t = calloc(1, sizeof(*t));
         if (!t)
                 return -ENOMEM;
-        *t = (CgroupTree) { .delegated = delegated, .root_fd = -EBADF, .lock_fd = -EBADF, .supervisor_fd = -EBADF,
+        *t = (CgroupTree) { .delegated = delegated,
+                            .root_fd = -EBADF,
+                            .lock_fd = -EBADF,
+                            .supervisor_fd = -EBADF,
                             .inotify_fd = -EBADF };
         t->mount = strdup(mount);
         t->path = strdup(path);

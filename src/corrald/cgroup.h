@@ -64,17 +64,17 @@ int cgroup_get_own(char **ret_path);
 /* ---- The owned subtree ---- */
 
 typedef struct CgroupTree {
-        char *mount;      /* the cgroup2 mount point */
-        char *path;       /* the subtree, as a cgroup path ("/corral") */
-        char *fs_path;    /* mount + path */
-        char *origin;     /* corrald's cgroup before it entered the subtree */
-        bool delegated;   /* the subtree is the cgroup we were started in
+        char *mount;    /* the cgroup2 mount point */
+        char *path;     /* the subtree, as a cgroup path ("/corral") */
+        char *fs_path;  /* mount + path */
+        char *origin;   /* corrald's cgroup before it entered the subtree */
+        bool delegated; /* the subtree is the cgroup we were started in
                            * (systemd's Delegate=yes): never removed */
-        bool created;     /* we created the subtree's directory */
-        int root_fd;      /* the subtree's directory */
-        int lock_fd;      /* its cgroup.threads, with corrald's record lock (F_SETLK) */
+        bool created;   /* we created the subtree's directory */
+        int root_fd;    /* the subtree's directory */
+        int lock_fd;    /* its cgroup.threads, with corrald's record lock (F_SETLK) */
         int supervisor_fd;
-        int inotify_fd;   /* watches of units' cgroup.events */
+        int inotify_fd; /* watches of units' cgroup.events */
 } CgroupTree;
 
 CgroupTree *cgroup_tree_free(CgroupTree *t);
@@ -92,8 +92,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupTree *, cgroup_tree_free);
  *   -EROFS, -EACCES, -EPERM  the hierarchy cannot be written
  *   -ENOENT      a parent of the subtree does not exist
  * ret_owner may be NULL. */
-int cgroup_tree_open(const char *mount, const char *path, bool delegated, CgroupTree **ret,
-                     pid_t *ret_owner);
+int cgroup_tree_open(const char *mount, const char *path, bool delegated, CgroupTree **ret, pid_t *ret_owner);
 
 /* Creates the supervisor leaf and moves the calling process into it.
  * Returns 0 or -errno. */

@@ -13,12 +13,9 @@
 #include "string-table.h"
 #include "strv.h"
 
-
 static const char *const service_change_table[_SERVICE_CHANGE_MAX] = {
-        [SERVICE_ADDED] = "added",
-        [SERVICE_REMOVED] = "removed",
-        [SERVICE_CHANGED] = "changed",
-        [SERVICE_LIMITS_CHANGED] = "limits-changed",
+        [SERVICE_ADDED] = "added",         [SERVICE_REMOVED] = "removed",
+        [SERVICE_CHANGED] = "changed",     [SERVICE_LIMITS_CHANGED] = "limits-changed",
         [SERVICE_UNCHANGED] = "unchanged",
 };
 
@@ -26,7 +23,7 @@ DEFINE_STRING_TABLE_LOOKUP_TO_STRING(service_change, ServiceChange);
 
 /* ---- one member ---- */
 
-static bool strv_equal(char * const *a, char * const *b) {
+static bool strv_equal(char *const *a, char *const *b) {
         size_t n = strv_length(a);
 
         if (n != strv_length(b))
@@ -52,9 +49,9 @@ static bool field_equal(const ConfigField *f, const ServiceConfig *a, const Serv
         case CONFIG_FIELD_PLAIN:
                 return memcmp(x, y, f->size) == 0;
         case CONFIG_FIELD_STRING:
-                return streq_ptr(*(char * const *) x, *(char * const *) y);
+                return streq_ptr(*(char *const *) x, *(char *const *) y);
         case CONFIG_FIELD_STRV:
-                return strv_equal(*(char ** const *) x, *(char ** const *) y);
+                return strv_equal(*(char **const *) x, *(char **const *) y);
         case CONFIG_FIELD_RLIMIT:
                 return rlimit_equal((const ResourceLimit *) x, (const ResourceLimit *) y);
         }
@@ -76,8 +73,8 @@ static void hash_str(uint64_t *h, const char *s) {
         hash_bytes(h, &end, 1);
 }
 
-static void hash_strv(uint64_t *h, char * const *l) {
-        for (char * const *p = l; p && *p; p++)
+static void hash_strv(uint64_t *h, char *const *l) {
+        for (char *const *p = l; p && *p; p++)
                 hash_str(h, *p);
         hash_str(h, "\x02");
 }
@@ -92,10 +89,10 @@ static void field_hash(const ConfigField *f, const ServiceConfig *s, uint64_t *h
                 hash_bytes(h, x, f->size);
                 break;
         case CONFIG_FIELD_STRING:
-                hash_str(h, *(char * const *) x);
+                hash_str(h, *(char *const *) x);
                 break;
         case CONFIG_FIELD_STRV:
-                hash_strv(h, *(char ** const *) x);
+                hash_strv(h, *(char **const *) x);
                 break;
         case CONFIG_FIELD_RLIMIT: {
                 const ResourceLimit *rl = (const ResourceLimit *) x;

@@ -39,8 +39,8 @@
 
 /* The type of a member, from its C type: a struct with padding needs a type
  * of its own (as ResourceLimit has), since PLAIN compares bytes. */
-#define SERVICE_FIELD(m)                                                                  \
-        {                                                                                 \
+#define SERVICE_FIELD(m)                                                                    \
+        {                                                                                   \
                 .type = _Generic(((ServiceConfig *) NULL)->m,                             \
                         char *: CONFIG_FIELD_STRING,                                      \
                         char **: CONFIG_FIELD_STRV,                                       \
@@ -51,14 +51,19 @@
 _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bits),
                "HealthStatusSet has padding: it cannot be a CONFIG_FIELD_PLAIN");
 
-#define CORRAL_KEY(k, f, field) { .key = k, .parse = f, .offset = offsetof(Config, field) }
-#define PROGRAM_KEY(k, f, d, s, m)                                                         \
-        { .key = k, .parse = f, .offset = offsetof(ServiceConfig, m), .diff = CONFIG_DIFF_##d, \
-          .fields = { SERVICE_FIELD(m) }, .sample = s }
+#define CORRAL_KEY(k, f, field) \
+        { .key = k, .parse = f, .offset = offsetof(Config, field) }
+#define PROGRAM_KEY(k, f, d, s, m)                                                                   \
+        {                                                                                            \
+                .key = k, .parse = f, .offset = offsetof(ServiceConfig, m), .diff = CONFIG_DIFF_##d, \
+                .fields = { SERVICE_FIELD(m) }, .sample = s                                          \
+        }
 /* A key whose parser also writes a second member, m2. */
-#define PROGRAM_KEY2(k, f, d, s, m, m2)                                                    \
-        { .key = k, .parse = f, .offset = offsetof(ServiceConfig, m), .diff = CONFIG_DIFF_##d, \
-          .fields = { SERVICE_FIELD(m), SERVICE_FIELD(m2) }, .sample = s }
+#define PROGRAM_KEY2(k, f, d, s, m, m2)                                                              \
+        {                                                                                            \
+                .key = k, .parse = f, .offset = offsetof(ServiceConfig, m), .diff = CONFIG_DIFF_##d, \
+                .fields = { SERVICE_FIELD(m), SERVICE_FIELD(m2) }, .sample = s                       \
+        }
 #define LIMIT_KEY(k, s, l) PROGRAM_KEY(k, config_parse_limit, IN_PLACE, s, limit[l])
 #define RLIMIT_KEY(k, s, r) PROGRAM_KEY(k, config_parse_rlimit, RESTART, s, rlimit[r])
 
@@ -203,11 +208,11 @@ typedef struct ConfigParser {
         const char *buf;
         size_t len;
         size_t pos;
-        unsigned line;      /* of the text last handed to inih */
+        unsigned line; /* of the text last handed to inih */
         bool at_line_start;
 
         SectionKind section;
-        ServiceConfig *service; /* for SECTION_PROGRAM */
+        ServiceConfig *service;              /* for SECTION_PROGRAM */
         unsigned key_lines[CONFIG_KEYS_MAX]; /* where each key was set; 0: not yet */
         unsigned corral_line;                /* [corral] in this file; 0: none yet */
 
@@ -291,8 +296,8 @@ static int parser_end_section(ConfigParser *p) {
 
 static int parser_start_corral(ConfigParser *p) {
         if (p->corral_line > 0)
-                return parser_errorf(p, p->line, "duplicate section [corral] (first at %s:%u)",
-                                     p->filename, p->corral_line);
+                return parser_errorf(p, p->line, "duplicate section [corral] (first at %s:%u)", p->filename,
+                                     p->corral_line);
         p->corral_line = p->line;
         p->section = SECTION_CORRAL;
         return 0;
@@ -307,12 +312,11 @@ static int parser_start_program(ConfigParser *p, const char *name) {
                                      "'-', at most %d",
                                      name, CONFIG_NAME_MAX);
         if (streq(name, CONFIG_RESERVED_NAME))
-                return parser_errorf(p, p->line,
-                                     "service name '%s' is reserved: corrald's own cgroup has it", name);
+                return parser_errorf(p, p->line, "service name '%s' is reserved: corrald's own cgroup has it", name);
         s = config_find_service(p->config, name);
         if (s)
-                return parser_errorf(p, p->line, "duplicate section [program:%s] (first at %s:%u)",
-                                     name, s->file, s->line);
+                return parser_errorf(p, p->line, "duplicate section [program:%s] (first at %s:%u)", name, s->file,
+                                     s->line);
 
         s = service_config_new(name, p->filename, p->line);
         if (!s || config_add_service(p->config, s) < 0) {
@@ -360,8 +364,7 @@ static int parser_line_start(ConfigParser *p) {
         nl = memchr(line, '\n', p->len - p->pos);
         n = nl ? (size_t) (nl - line) : p->len - p->pos;
         if (n > CONFIG_LINE_MAX)
-                return parser_errorf(p, p->line, "line too long (%zu bytes, at most %u)", n,
-                                     CONFIG_LINE_MAX);
+                return parser_errorf(p, p->line, "line too long (%zu bytes, at most %u)", n, CONFIG_LINE_MAX);
         if (memchr(line, '\0', n))
                 return parser_errorf(p, p->line, "NUL byte in line");
 
@@ -486,8 +489,7 @@ static int parser_unknown_key(ConfigParser *p, const char *key) {
                                      corral ? "[program:NAME]" : "[corral]");
         near = key_suggest(table, n, key);
         if (near)
-                return parser_errorf(p, p->line, "unknown key '%s' in %s; did you mean '%s'?", key, section,
-                                     near);
+                return parser_errorf(p, p->line, "unknown key '%s' in %s; did you mean '%s'?", key, section, near);
         return parser_errorf(p, p->line, "unknown key '%s' in %s", key, section);
 }
 
@@ -504,8 +506,7 @@ static int parser_assign(ConfigParser *p, const char *key, const char *value) {
         if (!k)
                 return parser_unknown_key(p, key);
         if (p->key_lines[i] > 0 && !k->repeatable)
-                return parser_errorf(p, p->line, "duplicate key '%s' (first at line %u)", key,
-                                     p->key_lines[i]);
+                return parser_errorf(p, p->line, "duplicate key '%s' (first at line %u)", key, p->key_lines[i]);
         if (value[0] == '\0' && !k->allow_empty)
                 return parser_errorf(p, p->line, "empty value for '%s'", key);
         p->key_lines[i] = p->line;
@@ -519,8 +520,7 @@ static int parser_assign(ConfigParser *p, const char *key, const char *value) {
         return 0;
 }
 
-static int config_handler(void *userdata, _unused_ const char *section, const char *key,
-                          const char *value) {
+static int config_handler(void *userdata, _unused_ const char *section, const char *key, const char *value) {
         ConfigParser *p = userdata;
 
         if (p->error_code != 0)
@@ -562,8 +562,7 @@ int config_parse_buffer(Config *c, const char *filename, const char *buf, size_t
                 (void) parser_fail(&p, -ENOMEM, p.line, /* message= */ NULL);
         else if (p.error_code == 0 && r != 0)
                 /* Stopping at the first error, inih fails on the line it last read. */
-                (void) parser_errorf(&p, p.line,
-                                     "syntax error, expected 'key = value' or '[section]'");
+                (void) parser_errorf(&p, p.line, "syntax error, expected 'key = value' or '[section]'");
         else if (p.error_code == 0)
                 (void) parser_end_section(&p);
 
@@ -573,4 +572,3 @@ int config_parse_buffer(Config *c, const char *filename, const char *buf, size_t
         }
         return 0;
 }
-

@@ -46,7 +46,7 @@ typedef struct ConfigKey {
         /* [program:NAME] keys only: */
         ConfigKeyDiff diff;
         ConfigField fields[CONFIG_KEY_FIELDS_MAX]; /* every member that parse writes */
-        const char *sample; /* a valid value other than the default (tests/test-config-diff.c) */
+        const char *sample;                        /* a valid value other than the default (tests/test-config-diff.c) */
 } ConfigKey;
 
 extern const ConfigKey config_corral_keys[];

@@ -24,8 +24,8 @@ _printf_(3, 4) static int service_errorf(const ServiceConfig *s, char **ret_erro
         return -EINVAL;
 }
 
-static bool strv_mentions(char * const *l, const char *needle) {
-        for (char * const *p = l; p && *p; p++)
+static bool strv_mentions(char *const *l, const char *needle) {
+        for (char *const *p = l; p && *p; p++)
                 if (strstr(*p, needle))
                         return true;
         return false;
@@ -39,13 +39,13 @@ static bool service_uses_port(const ServiceConfig *s) {
 /* What a oneshot cannot be: run again and again, ready before it ends,
  * alive without its main process, or checked while it runs. */
 static int oneshot_validate(const ServiceConfig *s, char **ret_error) {
-        const char *bad = service_config_restart(s) == RESTART_ALWAYS          ? "restart = always (use on-failure)"
-                          : s->ready != READY_EXEC              ? "ready other than exec (it is ready when it exits 0)"
-                          : s->exit_type != EXIT_TYPE_MAIN      ? "exit_type = cgroup"
-                          : s->health_url                       ? "health_url"
-                          : s->watchdog_timeout > 0             ? "watchdog_timeout"
-                          : s->runtime_max > 0                  ? "runtime_max (start_timeout bounds its run)"
-                                                                : NULL;
+        const char *bad = service_config_restart(s) == RESTART_ALWAYS ? "restart = always (use on-failure)"
+                          : s->ready != READY_EXEC         ? "ready other than exec (it is ready when it exits 0)"
+                          : s->exit_type != EXIT_TYPE_MAIN ? "exit_type = cgroup"
+                          : s->health_url                  ? "health_url"
+                          : s->watchdog_timeout > 0        ? "watchdog_timeout"
+                          : s->runtime_max > 0             ? "runtime_max (start_timeout bounds its run)"
+                                                           : NULL;
 
         if (bad)
                 return service_errorf(s, ret_error, "[program:%s] has type = oneshot, which takes no %s", s->name, bad);
@@ -60,8 +60,7 @@ int service_config_validate(const ServiceConfig *s, char **ret_error) {
         if (!s->command)
                 return service_errorf(s, ret_error, "[program:%s] has no command", s->name);
         if (service_uses_port(s) && s->port_mode == PORT_NONE)
-                return service_errorf(s, ret_error, "[program:%s] uses ${PORT} but has no port (port = auto)",
-                                      s->name);
+                return service_errorf(s, ret_error, "[program:%s] uses ${PORT} but has no port (port = auto)", s->name);
         if (s->ready == READY_HEALTH && !s->health_url)
                 return service_errorf(s, ret_error, "[program:%s] has ready = health but no health_url", s->name);
         if (s->port_mode == PORT_FIXED && s->instances > 1)
@@ -78,7 +77,10 @@ int config_dep_graph(const Config *c, DepGraph **ret, DepError *ret_error) {
         for (size_t i = 0; i < c->n_services; i++) {
                 const ServiceConfig *s = c->services[i];
                 specs[i] = (DepServiceSpec) {
-                        .name = s->name, .instances = s->instances, .after = s->after, .requires = s->requires,
+                        .name = s->name,
+                        .instances = s->instances,
+                        .after = s->after,
+                        .requires = s->requires,
                 };
         }
         return dep_graph_new(specs, c->n_services, ret, ret_error);
@@ -110,7 +112,7 @@ static int config_validate_deps(const Config *c, char **ret_error) {
         int r;
 
         for (size_t i = 0; i < c->n_services && !any; i++)
-                any = c->services[i]->after || c->services[i]->requires;
+        any = c->services[i]->after || c->services[i]->requires;
         if (!any)
                 return 0; /* nothing to resolve: as fast as before */
         r = config_dep_graph(c, &g, &e);
@@ -147,8 +149,8 @@ int config_validate(const Config *c, char **ret_error) {
                         const ServiceConfig *b = c->services[j];
 
                         if (b->port_mode == PORT_FIXED && b->port == a->port)
-                                return service_errorf(a, ret_error, "port %u is taken by [program:%s] (%s:%u)",
-                                                      a->port, b->name, b->file, b->line);
+                                return service_errorf(a, ret_error, "port %u is taken by [program:%s] (%s:%u)", a->port,
+                                                      b->name, b->file, b->line);
                 }
         }
         return 0;

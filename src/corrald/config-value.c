@@ -69,9 +69,9 @@ int config_parse_cgroup(const char *key, const char *value, void *field, char **
         /* below the root: corrald never owns the whole hierarchy */
         if (!cgroup_path_is_valid(value) || streq(value, "/"))
                 return value_invalid(ret_message,
-                               "invalid %s path '%s': expected an absolute path like /corral "
-                               "without '.', '..' or empty components",
-                               key, value);
+                                     "invalid %s path '%s': expected an absolute path like /corral "
+                                     "without '.', '..' or empty components",
+                                     key, value);
         return set_string(field, value);
 }
 
@@ -89,8 +89,7 @@ int config_parse_log_level(const char *key, const char *value, void *field, char
                         *(int *) field = table[i].level;
                         return 0;
                 }
-        return value_invalid(ret_message, "invalid %s '%s': use err, warning, notice, info or debug",
-                       key, value);
+        return value_invalid(ret_message, "invalid %s '%s': use err, warning, notice, info or debug", key, value);
 }
 
 /* Values that may hold ${NAME}, ${INSTANCE}, ${PORT}: checked here with
@@ -156,13 +155,12 @@ static int env_add_word(char ***env, const char *word, char **ret_message) {
         const char *eq = strchr(word, '=');
 
         if (!eq)
-                return value_invalid(ret_message, "invalid environment entry '%s': expected KEY=VALUE",
-                               word);
+                return value_invalid(ret_message, "invalid environment entry '%s': expected KEY=VALUE", word);
         if (!env_name_is_valid(word, (size_t) (eq - word)))
                 return value_invalid(ret_message,
-                               "invalid environment variable name '%.*s': use letters, digits "
-                               "and '_', not starting with a digit",
-                               (int) (eq - word), word);
+                                     "invalid environment variable name '%.*s': use letters, digits "
+                                     "and '_', not starting with a digit",
+                                     (int) (eq - word), word);
         return strv_env_set(env, word);
 }
 
@@ -192,23 +190,20 @@ int config_parse_environment(const char *key, const char *value, void *field, ch
 int config_parse_user_group(const char *key, const char *value, void *field, char **ret_message) {
         for (const char *p = value; *p; p++)
                 if ((unsigned char) *p <= ' ' || *p == 0x7f || *p == ':' || *p == '/')
-                        return value_invalid(ret_message,
-                                       "invalid %s '%s': no blanks, control characters, ':' or '/'",
-                                       key, value);
+                        return value_invalid(ret_message, "invalid %s '%s': no blanks, control characters, ':' or '/'",
+                                             key, value);
         return set_string(field, value);
 }
 
 int config_parse_umask(const char *key, const char *value, void *field, char **ret_message) {
         if (parse_mode(value, field) < 0)
-                return value_invalid(ret_message, "invalid %s '%s': expected an octal mode up to 0777",
-                               key, value);
+                return value_invalid(ret_message, "invalid %s '%s': expected an octal mode up to 0777", key, value);
         return 0;
 }
 
 int config_parse_bool(const char *key, const char *value, void *field, char **ret_message) {
         if (parse_boolean(value, field) < 0)
-                return value_invalid(ret_message, "invalid boolean '%s' for %s: use yes or no", value,
-                               key);
+                return value_invalid(ret_message, "invalid boolean '%s' for %s: use yes or no", value, key);
         return 0;
 }
 
@@ -233,8 +228,7 @@ int config_parse_kill_mode(const char *key, const char *value, void *field, char
         KillMode m = kill_mode_from_string(value);
 
         if (m < 0)
-                return value_invalid(ret_message, "invalid %s '%s': use control-group or mixed", key,
-                               value);
+                return value_invalid(ret_message, "invalid %s '%s': use control-group or mixed", key, value);
         *(KillMode *) field = m;
         return 0;
 }
@@ -243,8 +237,7 @@ int config_parse_restart(const char *key, const char *value, void *field, char *
         RestartPolicy p = restart_policy_from_string(value);
 
         if (p < 0)
-                return value_invalid(ret_message, "invalid %s '%s': use always, on-failure or never",
-                               key, value);
+                return value_invalid(ret_message, "invalid %s '%s': use always, on-failure or never", key, value);
         *(RestartPolicy *) field = p;
         return 0;
 }
@@ -317,8 +310,7 @@ int config_parse_output(const char *key, const char *value, void *field, char **
 
         if (strneq(value, "file:", 5)) {
                 if (value[5] != '/')
-                        return value_invalid(ret_message, "invalid %s '%s': file: needs an absolute path", key,
-                                             value);
+                        return value_invalid(ret_message, "invalid %s '%s': file: needs an absolute path", key, value);
                 s->output = OUTPUT_FILE;
                 return set_string(&s->output_path, value + 5);
         }
@@ -379,7 +371,6 @@ int config_parse_prevent(const char *key, const char *value, void *field, char *
         return 0;
 }
 
-
 int config_parse_port_range(const char *key, const char *value, void *field, char **ret_message) {
         Config *c = (Config *) ((char *) field - offsetof(Config, port_min));
 
@@ -417,11 +408,10 @@ int config_parse_health_url(const char *key, const char *value, void *field, cha
 int config_parse_health_status(const char *key, const char *value, void *field, char **ret_message) {
         if (health_status_parse(value, field) < 0)
                 return value_invalid(ret_message,
-                                     "invalid %s '%s': expected codes and ranges within 100-599, like 200-299 301",
-                                     key, value);
+                                     "invalid %s '%s': expected codes and ranges within 100-599, like 200-299 301", key,
+                                     value);
         return 0;
 }
-
 
 /* "512M", "2G", "1024K", "100" (bytes), "1.5G"; "max" or "infinity". The
  * fraction is read digit by digit (at most 9), never through strtod(),
@@ -515,10 +505,10 @@ static int parse_bool_01(const char *s, char **ret) {
 
 int config_parse_limit(const char *key, const char *value, void *field, char **ret_message) {
         static int (*const parsers[_LIMIT_MAX])(const char *, char **) = {
-                [LIMIT_MEMORY_MAX] = parse_size,     [LIMIT_MEMORY_HIGH] = parse_size,
+                [LIMIT_MEMORY_MAX] = parse_size,      [LIMIT_MEMORY_HIGH] = parse_size,
                 [LIMIT_MEMORY_SWAP_MAX] = parse_size, [LIMIT_OOM_GROUP] = parse_bool_01,
-                [LIMIT_PIDS_MAX] = parse_count,      [LIMIT_CPU_MAX] = parse_cpu_max,
-                [LIMIT_CPU_WEIGHT] = parse_weight,   [LIMIT_IO_WEIGHT] = parse_weight,
+                [LIMIT_PIDS_MAX] = parse_count,       [LIMIT_CPU_MAX] = parse_cpu_max,
+                [LIMIT_CPU_WEIGHT] = parse_weight,    [LIMIT_IO_WEIGHT] = parse_weight,
                 [LIMIT_HUGETLB_2MB_MAX] = parse_size,
         };
         char **slot = field;
@@ -535,16 +525,15 @@ int config_parse_limit(const char *key, const char *value, void *field, char **r
                 return r;
         if (r < 0)
                 return value_invalid(ret_message, "invalid %s '%s'%s", key, value,
-                                     l == LIMIT_CPU_MAX    ? ": use 50%, 'QUOTA PERIOD' in µs, or max"
+                                     l == LIMIT_CPU_MAX ? ": use 50%, 'QUOTA PERIOD' in µs, or max"
                                      : l == LIMIT_CPU_WEIGHT || l == LIMIT_IO_WEIGHT ? ": use 1 to 10000"
-                                     : l == LIMIT_OOM_GROUP ? ": use yes or no"
-                                     : l == LIMIT_PIDS_MAX  ? ": use a number or max"
-                                                            : ": use a size like 512M or 2G, or max");
+                                     : l == LIMIT_OOM_GROUP                          ? ": use yes or no"
+                                     : l == LIMIT_PIDS_MAX                           ? ": use a number or max"
+                                                           : ": use a size like 512M or 2G, or max");
         free(*slot);
         *slot = v;
         return 0;
 }
-
 
 /* limit_nofile = 1024 | 1024:4096 | infinity */
 int config_parse_rlimit(const char *key, const char *value, void *field, char **ret_message) {
@@ -684,8 +673,9 @@ int config_parse_unit_names(const char *key, const char *value, void *field, cha
                 return value_invalid(ret_message, "invalid %s '%s'", key, value);
         for (char **w = words; *w; w++) {
                 if (!unit_name_is_valid(*w))
-                        return value_invalid(ret_message, "invalid name '%s' in %s: a service (NAME) or an instance (NAME@N)",
-                                             *w, key);
+                        return value_invalid(ret_message,
+                                             "invalid name '%s' in %s: a service (NAME) or an instance (NAME@N)", *w,
+                                             key);
                 if (strv_extend(field, *w) < 0)
                         return -ENOMEM;
         }
@@ -705,8 +695,9 @@ int config_parse_environment_files(const char *key, const char *value, void *fie
         for (char **w = words; *w; w++) {
                 const char *path = *w + (**w == '-');
                 if (path[0] != '/')
-                        return value_invalid(ret_message, "invalid %s '%s': an absolute path (optional with '-' before it)",
-                                             key, *w);
+                        return value_invalid(ret_message,
+                                             "invalid %s '%s': an absolute path (optional with '-' before it)", key,
+                                             *w);
                 if (strv_extend(field, *w) < 0)
                         return -ENOMEM;
         }

@@ -51,8 +51,8 @@ static const char *const service_type_table[_SERVICE_TYPE_MAX] = {
 };
 
 static const char *const output_kind_table[_OUTPUT_KIND_MAX] = {
-        [OUTPUT_AUTO] = "auto",     [OUTPUT_JOURNAL] = "journal", [OUTPUT_INHERIT] = "inherit",
-        [OUTPUT_NULL] = "null",     [OUTPUT_FILE] = "file",    [OUTPUT_INHERIT_RAW] = "inherit-raw",
+        [OUTPUT_AUTO] = "auto", [OUTPUT_JOURNAL] = "journal", [OUTPUT_INHERIT] = "inherit",
+        [OUTPUT_NULL] = "null", [OUTPUT_FILE] = "file",       [OUTPUT_INHERIT_RAW] = "inherit-raw",
 };
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
@@ -214,9 +214,10 @@ bool config_name_is_valid(const char *name) {
                 return false;
         n = strlen(name);
         return n >= 1 && n <= CONFIG_NAME_MAX &&
-               strspn(name, "abcdefghijklmnopqrstuvwxyz"
-                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                            "0123456789_-") == n;
+               strspn(name,
+                      "abcdefghijklmnopqrstuvwxyz"
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789_-") == n;
 }
 
 bool service_config_prevents_restart(const ServiceConfig *s, int code, int status) {
@@ -303,8 +304,7 @@ static int config_load_file(Config *c, const char *path, char **ret_error) {
         if (r == -ENOMEM)
                 return r;
         if (r == -EFBIG)
-                return file_errorf(ret_error, r, "%s: file too large (more than %u bytes)", path,
-                                   CONFIG_FILE_SIZE_MAX);
+                return file_errorf(ret_error, r, "%s: file too large (more than %u bytes)", path, CONFIG_FILE_SIZE_MAX);
         if (r == -EBADFD)
                 return file_errorf(ret_error, -EINVAL, "%s: not a regular file", path);
         if (r < 0)
@@ -322,8 +322,7 @@ static int config_load_file(Config *c, const char *path, char **ret_error) {
 static int dropin_filter(const struct dirent *de) {
         size_t n = strlen(de->d_name);
 
-        return de->d_name[0] != '.' && n > strlen(".conf") &&
-               streq(de->d_name + n - strlen(".conf"), ".conf");
+        return de->d_name[0] != '.' && n > strlen(".conf") && streq(de->d_name + n - strlen(".conf"), ".conf");
 }
 
 static int dropin_compare(const struct dirent **a, const struct dirent **b) {
@@ -385,7 +384,7 @@ static int config_fail(int r, char *error, char **ret_error) {
 
 static int config_load_runtime(Config *c, char **ret_error);
 
-int config_load(char * const *files, Config **ret, char **ret_error) {
+int config_load(char *const *files, Config **ret, char **ret_error) {
         _cleanup_strv_free_ char **defaults = NULL;
         _cleanup_(config_freep) Config *c = NULL;
         char *error = NULL;
@@ -402,7 +401,7 @@ int config_load(char * const *files, Config **ret, char **ret_error) {
         if (!c)
                 return config_fail(-ENOMEM, /* error= */ NULL, ret_error);
 
-        for (char * const *f = files; *f; f++) {
+        for (char *const *f = files; *f; f++) {
                 r = config_load_file(c, *f, &error);
                 if (r < 0)
                         return config_fail(r, error, ret_error);
@@ -463,8 +462,7 @@ static int config_load_runtime(Config *c, char **ret_error) {
         return 0;
 }
 
-int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
-                       char **ret_error) {
+int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret, char **ret_error) {
         _cleanup_(config_freep) Config *c = NULL;
         char *error = NULL;
         int r;

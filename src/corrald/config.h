@@ -113,7 +113,7 @@ typedef struct ResourceLimit {
 
 typedef enum PortMode {
         PORT_NONE,
-        PORT_AUTO,  /* a free port from port_range, the same again after a restart */
+        PORT_AUTO, /* a free port from port_range, the same again after a restart */
         PORT_FIXED,
         _PORT_MODE_MAX,
         _PORT_MODE_INVALID = -EINVAL,
@@ -123,79 +123,79 @@ typedef enum PortMode {
  * and named by that key's entry in the key table (config-parse.c), which
  * compares, hashes and frees it: a new member needs its key there. */
 typedef struct ServiceConfig {
-        unsigned n_ref;      /* the Config and every unit of the service hold one */
-        char *name;          /* the NAME of [program:NAME] */
-        char *file;          /* where the section starts, for messages */
+        unsigned n_ref; /* the Config and every unit of the service hold one */
+        char *name;     /* the NAME of [program:NAME] */
+        char *file;     /* where the section starts, for messages */
         unsigned line;
 
-        char **command;      /* argv, split like shell words; never empty */
-        char *directory;     /* NULL: "/" */
-        char **environment;  /* "KEY=VALUE" entries, later ones win */
-        char *user;          /* NULL: corrald's own user */
-        char *group;         /* NULL: the user's primary group */
-        mode_t umask;        /* default 0022 */
-        bool autostart;      /* default true */
-        int stop_signal;     /* default SIGTERM */
-        usec_t stop_timeout; /* default 10s; 0: cgroup.kill at once */
-        KillMode kill_mode;  /* default control-group */
-        RestartPolicy restart; /* default on-failure */
-        usec_t restart_delay;  /* default 100ms: the first delay */
-        usec_t restart_delay_max; /* default 30s: the delay doubles up to this */
-        usec_t restart_reset;  /* default 60s: up this long, the delay starts over */
-        unsigned restart_parallel; /* a rolling restart restarts this many instances at once; 0: 1 */
-        unsigned start_limit_burst; /* default 10 starts ... */
-        usec_t start_limit_interval; /* ... within 60s: failed */
+        char **command;                  /* argv, split like shell words; never empty */
+        char *directory;                 /* NULL: "/" */
+        char **environment;              /* "KEY=VALUE" entries, later ones win */
+        char *user;                      /* NULL: corrald's own user */
+        char *group;                     /* NULL: the user's primary group */
+        mode_t umask;                    /* default 0022 */
+        bool autostart;                  /* default true */
+        int stop_signal;                 /* default SIGTERM */
+        usec_t stop_timeout;             /* default 10s; 0: cgroup.kill at once */
+        KillMode kill_mode;              /* default control-group */
+        RestartPolicy restart;           /* default on-failure */
+        usec_t restart_delay;            /* default 100ms: the first delay */
+        usec_t restart_delay_max;        /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;            /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel;       /* a rolling restart restarts this many instances at once; 0: 1 */
+        unsigned start_limit_burst;      /* default 10 starts ... */
+        usec_t start_limit_interval;     /* ... within 60s: failed */
         uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
         uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
-        ReadyMode ready;       /* default exec */
-        usec_t start_timeout;  /* default 90s; 0: none */
-        usec_t watchdog_timeout; /* default 0: none */
-        ExitType exit_type;    /* default main */
-        unsigned instances;    /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        usec_t runtime_max;    /* default 0: none; longer runs are stopped as failed (timeout) */
-        OutputKind output;     /* default auto */
-        char *output_path;     /* for OUTPUT_FILE */
-        char *output_stderr_path; /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
-        size_t log_buffer;     /* bytes of the last lines kept in memory; default 64K */
-        uint64_t output_max_size; /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
-        unsigned output_max_files; /* OUTPUT_FILE: files kept, the current one included; default 5 */
-        bool output_timestamps; /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
-        PortMode port_mode;    /* default none */
-        uint16_t port;         /* for PORT_FIXED */
-        char *health_url;      /* NULL: no health checks */
-        usec_t health_interval; /* default 10s */
-        usec_t health_timeout; /* default 2s */
-        unsigned health_threshold; /* default 3 failures in a row */
-        usec_t health_grace;   /* default 0: failures count from the start */
-        HealthStatusSet health_status; /* default 200-299 */
-        char *limit[_LIMIT_MAX];   /* what to write to each limit's file; NULL: not set */
-        bool limits_required;  /* a limit the kernel cannot apply fails the start; default no */
-        bool no_new_privs;     /* PR_SET_NO_NEW_PRIVS before exec; default no */
+        ReadyMode ready;                 /* default exec */
+        usec_t start_timeout;            /* default 90s; 0: none */
+        usec_t watchdog_timeout;         /* default 0: none */
+        ExitType exit_type;              /* default main */
+        unsigned instances;              /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        usec_t runtime_max;              /* default 0: none; longer runs are stopped as failed (timeout) */
+        OutputKind output;               /* default auto */
+        char *output_path;               /* for OUTPUT_FILE */
+        char *output_stderr_path;        /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
+        size_t log_buffer;               /* bytes of the last lines kept in memory; default 64K */
+        uint64_t output_max_size;        /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
+        unsigned output_max_files;       /* OUTPUT_FILE: files kept, the current one included; default 5 */
+        bool output_timestamps;          /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
+        PortMode port_mode;              /* default none */
+        uint16_t port;                   /* for PORT_FIXED */
+        char *health_url;                /* NULL: no health checks */
+        usec_t health_interval;          /* default 10s */
+        usec_t health_timeout;           /* default 2s */
+        unsigned health_threshold;       /* default 3 failures in a row */
+        usec_t health_grace;             /* default 0: failures count from the start */
+        HealthStatusSet health_status;   /* default 200-299 */
+        char *limit[_LIMIT_MAX];         /* what to write to each limit's file; NULL: not set */
+        bool limits_required;            /* a limit the kernel cannot apply fails the start; default no */
+        bool no_new_privs;               /* PR_SET_NO_NEW_PRIVS before exec; default no */
         ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
-        char **environment_inherit; /* names passed on from corrald's environment */
-        ServiceType type;      /* default simple */
-        char **after;          /* services (all instances) or instances it starts after */
-        char **requires;       /* the same, which must be ready (requires implies after) */
-        unsigned after_line, requires_line; /* where after and requires were last set, for messages */
-        bool restart_set, start_timeout_set; /* set in the section: a oneshot's defaults differ */
-        char **environment_files; /* "PATH" or "-PATH" (optional), read at each start, in order */
+        char **environment_inherit;              /* names passed on from corrald's environment */
+        ServiceType type;                        /* default simple */
+        char **after;                            /* services (all instances) or instances it starts after */
+        char **requires;                         /* the same, which must be ready (requires implies after) */
+        unsigned after_line, requires_line;      /* where after and requires were last set, for messages */
+        bool restart_set, start_timeout_set;     /* set in the section: a oneshot's defaults differ */
+        char **environment_files;                /* "PATH" or "-PATH" (optional), read at each start, in order */
 } ServiceConfig;
 
 typedef struct Config {
-        char *cgroup;         /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */
-        char *control_socket; /* default CONFIG_DEFAULT_CONTROL_SOCKET */
-        char *metrics_listen; /* where GET /metrics is served (listen_address_parse()); NULL: nowhere */
-        char *runtime_directory; /* services defined through the API live in its services/; default: the
+        char *cgroup;                /* "cgroup =": a path in the cgroup2 hierarchy, or NULL */
+        char *control_socket;        /* default CONFIG_DEFAULT_CONTROL_SOCKET */
+        char *metrics_listen;        /* where GET /metrics is served (listen_address_parse()); NULL: nowhere */
+        char *runtime_directory;     /* services defined through the API live in its services/; default: the
                                   * control socket's directory */
-        int log_level;        /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
-        LogTarget log_target; /* default auto */
-        char *control_group;  /* may change anything over the control socket; NULL: root only */
-        char *job_group;      /* may run jobs as themselves; NULL: nobody but changers */
-        bool status_public;   /* everyone may read status; default no */
-        usec_t control_timeout; /* a client must send a whole request within this; default 30s */
-        unsigned job_max;          /* running jobs in all; default 4096 */
-        unsigned job_max_per_user; /* running jobs of one uid (not root's); default 256 */
-        usec_t job_stop_timeout;   /* a job's grace when stopped or cancelled; default 10s */
+        int log_level;               /* LOG_ERR .. LOG_DEBUG, default LOG_INFO */
+        LogTarget log_target;        /* default auto */
+        char *control_group;         /* may change anything over the control socket; NULL: root only */
+        char *job_group;             /* may run jobs as themselves; NULL: nobody but changers */
+        bool status_public;          /* everyone may read status; default no */
+        usec_t control_timeout;      /* a client must send a whole request within this; default 30s */
+        unsigned job_max;            /* running jobs in all; default 4096 */
+        unsigned job_max_per_user;   /* running jobs of one uid (not root's); default 256 */
+        usec_t job_stop_timeout;     /* a job's grace when stopped or cancelled; default 10s */
         uint16_t port_min, port_max; /* port_range, default 30000-31000 */
 
         ServiceConfig **services; /* in the order of their sections */
@@ -213,7 +213,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Config *, config_free);
  * for invalid content, or the error of opening/reading a file) and writes
  * a malloc'd message "FILE:LINE: what is wrong" (or "FILE: …" when no line
  * applies) to *ret_error, which the caller frees. */
-int config_load(char * const *files, Config **ret, char **ret_error);
+int config_load(char *const *files, Config **ret, char **ret_error);
 
 /* The folder of runtime_directory that holds the services defined at run
  * time, malloc'd in *ret. 0 or -ENOMEM. */
@@ -221,8 +221,7 @@ int config_runtime_services_dir(const Config *c, char **ret);
 
 /* Same as config_load() for one buffer, with filename used in messages.
  * For tests and fuzzers. */
-int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret,
-                       char **ret_error);
+int config_load_buffer(const char *filename, const char *buf, size_t len, Config **ret, char **ret_error);
 
 /* A service with every default (and no command): for jobs, which are
  * configured by request rather than by file. NULL only for OOM. */

@@ -115,12 +115,12 @@ static int unit_json_add_processes(json_t *o, const UnitStatus *s) {
 
 json_t *control_json_unit(const UnitStatus *s) {
         json_t *o = json_pack("{s:o, s:s, s:s, s:s, s:I, s:i, s:o, s:i, s:o, s:I, s:I}", "name",
-                              control_json_string(s->name), "kind",
-                              s->is_job ? "job" : "service", "state", unit_state_to_string(s->state), "result",
-                              unit_result_to_string(s->result), "main_pid", (json_int_t) s->main_pid, "restarts",
-                              (int) s->restarts, "exit_code", control_json_string(exit_code_name(s->exit_code)),
-                              "exit_status", s->exit_status, "status_text", control_json_string(s->status_text),
-                              "owner_uid", (json_int_t) s->owner_uid, "uptime_usec", (json_int_t) s->uptime);
+                              control_json_string(s->name), "kind", s->is_job ? "job" : "service", "state",
+                              unit_state_to_string(s->state), "result", unit_result_to_string(s->result), "main_pid",
+                              (json_int_t) s->main_pid, "restarts", (int) s->restarts, "exit_code",
+                              control_json_string(exit_code_name(s->exit_code)), "exit_status", s->exit_status,
+                              "status_text", control_json_string(s->status_text), "owner_uid",
+                              (json_int_t) s->owner_uid, "uptime_usec", (json_int_t) s->uptime);
         char reason[64];
         int r = 0;
 
@@ -218,8 +218,8 @@ int control_json_reply(json_t *result, json_t **ret) {
 
 int control_json_error(int error, const char *message, json_t **ret) {
         int e = ERRNO_VALUE(error);
-        json_t *msg = json_pack("{s:b, s:{s:s, s:i, s:o}}", "ok", 0, "error", "errno", control_errno_name(e), "code",
-                                e, "message", control_json_string(message ?: strerror(e)));
+        json_t *msg = json_pack("{s:b, s:{s:s, s:i, s:o}}", "ok", 0, "error", "errno", control_errno_name(e), "code", e,
+                                "message", control_json_string(message ?: strerror(e)));
 
         if (!msg)
                 return -ENOMEM;

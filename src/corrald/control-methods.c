@@ -148,9 +148,9 @@ static int method_reload(ControlClient *c, const ControlRequest *req) {
         r = manager_reload(m, &counts);
         if (r < 0)
                 return control_client_reply_error(c, r, m->reload_error);
-        return control_client_reply(c, json_pack("{s:i, s:i, s:i, s:i}", "added", counts.added, "removed",
-                                                 counts.removed, "changed", counts.changed, "unchanged",
-                                                 counts.unchanged));
+        return control_client_reply(c,
+                                    json_pack("{s:i, s:i, s:i, s:i}", "added", counts.added, "removed", counts.removed,
+                                              "changed", counts.changed, "unchanged", counts.unchanged));
 }
 
 /* Checks req's limits as a service's keys are checked, into spec (the
@@ -258,8 +258,8 @@ static int method_run(ControlClient *c, const ControlRequest *req) {
                         safe_close(spec.stdio[i]);
                 return r;
         }
-        log_unit_info(unit_status_name(u), LOG_EVENT_NONE, "job submitted by UID %u (PID %d)%s",
-                      (unsigned) c->cred.uid, c->cred.pid, c->n_fds > 0 ? ", with the caller's stdio" : "");
+        log_unit_info(unit_status_name(u), LOG_EVENT_NONE, "job submitted by UID %u (PID %d)%s", (unsigned) c->cred.uid,
+                      c->cred.pid, c->n_fds > 0 ? ", with the caller's stdio" : "");
         return control_client_reply(c, json_pack("{s:s, s:o}", "id", unit_status_name(u), "unit",
                                                  unit_json(u, /* flags= */ 0)));
 }
@@ -367,16 +367,15 @@ static int method_metrics(ControlClient *c, const ControlRequest *req) {
 }
 
 static const ControlPermission method_permission[_CONTROL_METHOD_MAX] = {
-        [CONTROL_METHOD_STATUS] = CONTROL_PERM_READ,   [CONTROL_METHOD_START] = CONTROL_PERM_CHANGE,
-        [CONTROL_METHOD_STOP] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_RESTART] = CONTROL_PERM_CHANGE,
-        [CONTROL_METHOD_KILL] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_FREEZE] = CONTROL_PERM_CHANGE,
-        [CONTROL_METHOD_THAW] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_RELOAD] = CONTROL_PERM_CHANGE,
-        [CONTROL_METHOD_RUN] = CONTROL_PERM_JOB,       [CONTROL_METHOD_CANCEL] = CONTROL_PERM_JOB,
-        [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,    [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
-        [CONTROL_METHOD_METRICS] = CONTROL_PERM_READ,
-        [CONTROL_METHOD_LOGS] = CONTROL_PERM_READ,
-        [CONTROL_METHOD_ADD] = CONTROL_PERM_CHANGE,    [CONTROL_METHOD_REMOVE] = CONTROL_PERM_CHANGE,
-        [CONTROL_METHOD_SCALE] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_APPLY] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_STATUS] = CONTROL_PERM_READ,  [CONTROL_METHOD_START] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_STOP] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_RESTART] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_KILL] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_FREEZE] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_THAW] = CONTROL_PERM_CHANGE,  [CONTROL_METHOD_RELOAD] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_RUN] = CONTROL_PERM_JOB,      [CONTROL_METHOD_CANCEL] = CONTROL_PERM_JOB,
+        [CONTROL_METHOD_WAIT] = CONTROL_PERM_OWNER,   [CONTROL_METHOD_SUBSCRIBE] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_METRICS] = CONTROL_PERM_READ, [CONTROL_METHOD_LOGS] = CONTROL_PERM_READ,
+        [CONTROL_METHOD_ADD] = CONTROL_PERM_CHANGE,   [CONTROL_METHOD_REMOVE] = CONTROL_PERM_CHANGE,
+        [CONTROL_METHOD_SCALE] = CONTROL_PERM_CHANGE, [CONTROL_METHOD_APPLY] = CONTROL_PERM_CHANGE,
         [CONTROL_METHOD_CAT] = CONTROL_PERM_READ,
 };
 
@@ -474,7 +473,11 @@ void control_methods_audit(ControlClient *c, const ControlRequest *req) {
                 return;
         request_text(req, text, sizeof(text));
         log_audit(c->last_error == 0 ? LOG_INFO : LOG_NOTICE,
-                  &(LogAudit) { .uid = c->cred.uid, .gid = c->cred.gid, .pid = c->cred.pid,
-                                .comm = c->comm[0] ? c->comm : NULL, .request = text, .outcome = outcome,
+                  &(LogAudit) { .uid = c->cred.uid,
+                                .gid = c->cred.gid,
+                                .pid = c->cred.pid,
+                                .comm = c->comm[0] ? c->comm : NULL,
+                                .request = text,
+                                .outcome = outcome,
                                 .detail = c->last_error == 0 ? NULL : c->last_message });
 }

@@ -26,8 +26,7 @@ static ControlRateLimitEntry *entry_find(ControlRateLimit *rl, uid_t uid) {
         return free_one ?: oldest;
 }
 
-bool control_ratelimit_test(ControlRateLimit *rl, uid_t uid, usec_t now, ControlRateLimitFlush flush,
-                            void *userdata) {
+bool control_ratelimit_test(ControlRateLimit *rl, uid_t uid, usec_t now, ControlRateLimitFlush flush, void *userdata) {
         ControlRateLimitEntry *e = entry_find(rl, uid);
 
         if (e->used && (e->uid != uid || now - e->begin >= rl->interval))

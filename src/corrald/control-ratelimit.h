@@ -36,8 +36,7 @@ typedef void (*ControlRateLimitFlush)(uid_t uid, unsigned suppressed, void *user
 /* Whether a message about uid may be logged at time now (counted as held
  * back otherwise). An interval of uid that is over, or an entry taken for
  * another UID, first hands its count to flush. */
-bool control_ratelimit_test(ControlRateLimit *rl, uid_t uid, usec_t now, ControlRateLimitFlush flush,
-                            void *userdata);
+bool control_ratelimit_test(ControlRateLimit *rl, uid_t uid, usec_t now, ControlRateLimitFlush flush, void *userdata);
 
 /* Hands out the counts of the intervals over by now, and forgets those
  * entries. Returns when the next interval with a count ends, or

@@ -10,16 +10,15 @@
 #include "strv.h"
 
 static const char *const method_table[_CONTROL_METHOD_MAX] = {
-        [CONTROL_METHOD_STATUS] = "status", [CONTROL_METHOD_START] = "start",
-        [CONTROL_METHOD_STOP] = "stop",     [CONTROL_METHOD_RESTART] = "restart",
-        [CONTROL_METHOD_KILL] = "kill",     [CONTROL_METHOD_FREEZE] = "freeze",
-        [CONTROL_METHOD_THAW] = "thaw",     [CONTROL_METHOD_RELOAD] = "reload",
-        [CONTROL_METHOD_RUN] = "run",       [CONTROL_METHOD_CANCEL] = "cancel",
-        [CONTROL_METHOD_WAIT] = "wait",     [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
-        [CONTROL_METHOD_METRICS] = "metrics",
-        [CONTROL_METHOD_LOGS] = "logs",
-        [CONTROL_METHOD_ADD] = "add",       [CONTROL_METHOD_REMOVE] = "remove",
-        [CONTROL_METHOD_SCALE] = "scale",   [CONTROL_METHOD_APPLY] = "apply",
+        [CONTROL_METHOD_STATUS] = "status",   [CONTROL_METHOD_START] = "start",
+        [CONTROL_METHOD_STOP] = "stop",       [CONTROL_METHOD_RESTART] = "restart",
+        [CONTROL_METHOD_KILL] = "kill",       [CONTROL_METHOD_FREEZE] = "freeze",
+        [CONTROL_METHOD_THAW] = "thaw",       [CONTROL_METHOD_RELOAD] = "reload",
+        [CONTROL_METHOD_RUN] = "run",         [CONTROL_METHOD_CANCEL] = "cancel",
+        [CONTROL_METHOD_WAIT] = "wait",       [CONTROL_METHOD_SUBSCRIBE] = "subscribe",
+        [CONTROL_METHOD_METRICS] = "metrics", [CONTROL_METHOD_LOGS] = "logs",
+        [CONTROL_METHOD_ADD] = "add",         [CONTROL_METHOD_REMOVE] = "remove",
+        [CONTROL_METHOD_SCALE] = "scale",     [CONTROL_METHOD_APPLY] = "apply",
         [CONTROL_METHOD_CAT] = "cat",
 };
 
@@ -323,7 +322,8 @@ static int parse_logs(ControlRequest *req, json_t *params) {
                *follow = params ? json_object_get(params, "follow") : NULL;
 
         if ((lines && (!json_is_integer(lines) || json_integer_value(lines) < 0)) ||
-            (since && (!json_is_integer(since) || json_integer_value(since) < 0)) || (follow && !json_is_boolean(follow)))
+            (since && (!json_is_integer(since) || json_integer_value(since) < 0)) ||
+            (follow && !json_is_boolean(follow)))
                 return params_invalid(req, "lines and since_usec must be numbers, follow a boolean");
         req->lines = lines ? MIN((uint64_t) json_integer_value(lines), CONTROL_LOGS_LINES_MAX)
                            : CONTROL_LOGS_LINES_DEFAULT;
@@ -495,8 +495,9 @@ int control_request_keys_to_ini(json_t *keys, char **ret, const char **ret_error
         return 0;
 invalid:
         if (ret_error)
-                *ret_error = "keys must be an object of words to strings, numbers, booleans or arrays of them, "
-                             "without newlines";
+                *ret_error =
+                        "keys must be an object of words to strings, numbers, booleans or arrays of them, "
+                        "without newlines";
         return -EINVAL;
 }
 

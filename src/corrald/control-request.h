@@ -49,16 +49,16 @@ typedef struct ControlRequest {
         int params_error;
         const char *params_error_message;
 
-        char **units;       /* params.units (status, start, …), each name once, in the order first
+        char **units; /* params.units (status, start, …), each name once, in the order first
                              * given: NULL when absent */
         size_t n_units;
-        int signal;         /* kill: 1..SIGRTMAX, SIGTERM when absent */
-        char *id;           /* cancel, wait */
-        char **argv;        /* run: not empty */
-        char **env;         /* run: NULL when absent */
-        char *name;         /* run: NULL when absent */
-        char *cwd;          /* run: NULL when absent */
-        usec_t timeout;     /* run: 0 when absent */
+        int signal;     /* kill: 1..SIGRTMAX, SIGTERM when absent */
+        char *id;       /* cancel, wait */
+        char **argv;    /* run: not empty */
+        char **env;     /* run: NULL when absent */
+        char *name;     /* run: NULL when absent */
+        char *cwd;      /* run: NULL when absent */
+        usec_t timeout; /* run: 0 when absent */
         /* run: for the job's fd 0, 1, 2 the index of its descriptor among
          * those that came with the request (0..CONTROL_FDS_MAX-1), -1 for
          * none; has_stdio when "stdio" was given. */
@@ -72,9 +72,9 @@ typedef struct ControlRequest {
         usec_t grace;        /* cancel: USEC_INFINITY when absent (the job's stop timeout) */
         usec_t wait_timeout; /* wait: USEC_INFINITY when absent */
         bool jobs;           /* subscribe: only job events */
-        uint64_t lines;     /* logs: CONTROL_LOGS_LINES_DEFAULT when absent */
-        usec_t since;       /* logs: since_usec, 0 when absent */
-        bool follow;        /* logs */
+        uint64_t lines;      /* logs: CONTROL_LOGS_LINES_DEFAULT when absent */
+        usec_t since;        /* logs: since_usec, 0 when absent */
+        bool follow;         /* logs */
 
         /* Requests that wait, runtime services (control-request.c, "Runtime") */
         bool all;              /* params.all (units methods): every unit; then no units */

@@ -443,7 +443,9 @@ static ssize_t client_recv(ControlClient *c) {
                 char buf[CMSG_SPACE(sizeof(int) * CONTROL_FDS_MAX)];
         } control;
         struct iovec iov = { .iov_base = c->in + c->n_in, .iov_len = CONTROL_REQUEST_MAX - c->n_in };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+        struct msghdr mh = { .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = &control,
                              .msg_controllen = sizeof(control) };
         ssize_t n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 
@@ -528,8 +530,7 @@ static void log_refusals_held_back(uid_t uid, unsigned suppressed, void *userdat
 
 static int on_refusals_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         ControlServer *server = userdata;
-        usec_t next = control_ratelimit_flush(&server->refusals, now(CLOCK_MONOTONIC), log_refusals_held_back,
-                                              server);
+        usec_t next = control_ratelimit_flush(&server->refusals, now(CLOCK_MONOTONIC), log_refusals_held_back, server);
 
         if (next != USEC_INFINITY && sd_event_source_set_time(s, next) >= 0)
                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -542,8 +543,8 @@ static void log_refusal(ControlServer *server, const struct ucred *cred, unsigne
         usec_t n = now(CLOCK_MONOTONIC);
 
         if (control_ratelimit_test(&server->refusals, cred->uid, n, log_refusals_held_back, server)) {
-                log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)",
-                            (unsigned) cred->uid, mine, server->n_clients);
+                log_warning("control: refusing a connection of UID %u (%u of its own, %u in all)", (unsigned) cred->uid,
+                            mine, server->n_clients);
                 return;
         }
         int enabled = SD_EVENT_OFF;
@@ -692,8 +693,7 @@ static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
                 if (c->subscribed) {
                         if (line && client_wants_event(c, e->unit))
                                 (void) client_queue(c, line, len);
-                } else if (c->waiting_for && streq(c->waiting_for, e->name) &&
-                           unit_status_is_inactive(e->unit)) {
+                } else if (c->waiting_for && streq(c->waiting_for, e->name) && unit_status_is_inactive(e->unit)) {
                         client_wait_done(c);
                         if (control_client_reply(c, control_methods_unit_result(e->unit)) >= 0)
                                 (void) client_process(c);

@@ -38,7 +38,7 @@ struct ControlClient {
         char *out;
         size_t n_out;
         bool subscribed;
-        bool processing; /* in client_process(): what ends a reply must not start it again */
+        bool processing;      /* in client_process(): what ends a reply must not start it again */
         ControlFollow follow; /* logs with follow: the new lines of these units */
         /* Dropped: its fd and sources are gone, and a deferred source frees
          * it, so that no walk of the client list touches freed memory. */
@@ -47,11 +47,11 @@ struct ControlClient {
         char comm[32];     /* the peer's command name at connect time, for the audit trail ("" unknown) */
         int last_error;    /* of the reply to the request being handled: 0, or the error sent */
         char last_message[160];
-        ManagerRequest *request; /* a request with "wait" (control-runtime.c) whose end answers it */
-        json_t *pending;         /* the result that answer completes */
+        ManagerRequest *request;     /* a request with "wait" (control-runtime.c) whose end answers it */
+        json_t *pending;             /* the result that answer completes */
         sd_event_source *wait_timer; /* the "wait"'s timeout_usec, when it has one */
-        bool jobs_only;    /* subscribed to the events of jobs */
-        bool owner_only;   /* … of its own jobs (a job_group member who may not read) */
+        bool jobs_only;              /* subscribed to the events of jobs */
+        bool owner_only;             /* … of its own jobs (a job_group member who may not read) */
         /* Descriptors (SCM_RIGHTS) that came with the first byte of the
          * request in progress; closed once it is answered. fds_error is
          * -EBADF when descriptors came wrong (too many, in the middle of a
@@ -59,8 +59,8 @@ struct ControlClient {
         int fds[CONTROL_FDS_MAX];
         size_t n_fds;
         int fds_error;
-        ControlStream *stream;  /* a reply of units being made, page by page */
-        sd_event_source *fill;  /* makes the next step of it */
+        ControlStream *stream; /* a reply of units being made, page by page */
+        sd_event_source *fill; /* makes the next step of it */
         ControlClient *next;
 };
 
@@ -68,7 +68,7 @@ struct ControlServer {
         Manager *manager;
         int fd;
         char *path;
-        int dir_fd;          /* the socket's directory (O_PATH), to remove it from */
+        int dir_fd; /* the socket's directory (O_PATH), to remove it from */
         sd_event_source *io;
         sd_event_source *gc; /* frees dead clients */
         gid_t control_gid, job_gid;
@@ -76,14 +76,14 @@ struct ControlServer {
         ControlClient *clients; /* the dead ones too, until gc runs */
         unsigned n_clients;     /* the live ones */
         ControlHooks hooks;
-        usec_t audit_window;       /* start of the interval of refused requests logged */
-        unsigned audit_refused;    /* logged in it */
-        unsigned audit_suppressed; /* not logged in it */
-        ControlRateLimit refusals;         /* log lines about refused connections, per UID */
-        sd_event_source *refusals_timer;   /* sums up what that held back */
-        bool accept_paused;                /* out of descriptors: io is off until a client goes */
-        sd_event_source *accept_timer;     /* … or until CONTROL_ACCEPT_PAUSE has passed */
-        usec_t accept_logged;              /* when the pause was last logged */
+        usec_t audit_window;             /* start of the interval of refused requests logged */
+        unsigned audit_refused;          /* logged in it */
+        unsigned audit_suppressed;       /* not logged in it */
+        ControlRateLimit refusals;       /* log lines about refused connections, per UID */
+        sd_event_source *refusals_timer; /* sums up what that held back */
+        bool accept_paused;              /* out of descriptors: io is off until a client goes */
+        sd_event_source *accept_timer;   /* … or until CONTROL_ACCEPT_PAUSE has passed */
+        usec_t accept_logged;            /* when the pause was last logged */
 };
 
 /* Whether the client's peer may use methods needing p. */

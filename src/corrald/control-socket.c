@@ -37,10 +37,11 @@ static int dir_step(int fd, const char *name, const char *shown) {
         if (fstat(next, &st) < 0)
                 return -errno;
         if (!dir_is_safe(&st)) {
-                log_error("control socket: directory %s (owner UID %u, mode %04o) may be changed by other users: it "
-                          "must be owned by root or by corrald's user and writable by nobody else, or be sticky and "
-                          "owned by root; refusing it",
-                          shown, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
+                log_error(
+                        "control socket: directory %s (owner UID %u, mode %04o) may be changed by other users: it "
+                        "must be owned by root or by corrald's user and writable by nobody else, or be sticky and "
+                        "owned by root; refusing it",
+                        shown, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
                 return -EPERM;
         }
         return TAKE_FD(next);
@@ -112,8 +113,8 @@ static int socket_in_use(const struct sockaddr_un *sa, socklen_t len) {
  * the file gets every permission the umask does not take away), then
  * gives it to root:gid without following a symlink, and checks what is
  * there. */
-static int socket_bind(int fd, const struct sockaddr_un *sa, socklen_t len, int dir_fd, const char *name,
-                       mode_t mode, gid_t gid) {
+static int socket_bind(int fd, const struct sockaddr_un *sa, socklen_t len, int dir_fd, const char *name, mode_t mode,
+                       gid_t gid) {
         struct stat st;
         mode_t old = umask(~mode & 0777);
         int r = bind(fd, (const struct sockaddr *) sa, len);

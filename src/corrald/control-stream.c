@@ -24,7 +24,11 @@ int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_d
                 return -ENOMEM;
         }
         *s = (ControlStream) {
-                .units = units, .n_units = n, .flags = flags, .n_detailed = n_detailed, .extra = extra,
+                .units = units,
+                .n_units = n,
+                .flags = flags,
+                .n_detailed = n_detailed,
+                .extra = extra,
         };
         *ret = s;
         return 0;

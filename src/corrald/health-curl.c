@@ -15,10 +15,10 @@ static int curl_state = 1; /* 1: not tried; 0: loaded; -errno: failed */
 static char curl_error[256];
 
 static int curl_resolve(void *dl) {
-#define CURL_DLOPEN_RESOLVE(name)                                                                           \
-        if (!(sym_##name = (typeof(name) *) dlsym(dl, #name))) {                                            \
-                snprintf(curl_error, sizeof(curl_error), "%s: no symbol %s", CURL_DLOPEN_SONAME, #name);     \
-                return -EOPNOTSUPP;                                                                         \
+#define CURL_DLOPEN_RESOLVE(name)                                                                        \
+        if (!(sym_##name = (typeof(name) *) dlsym(dl, #name))) {                                         \
+                snprintf(curl_error, sizeof(curl_error), "%s: no symbol %s", CURL_DLOPEN_SONAME, #name); \
+                return -EOPNOTSUPP;                                                                      \
         }
         CURL_DLOPEN_SYMBOLS(CURL_DLOPEN_RESOLVE)
 #undef CURL_DLOPEN_RESOLVE

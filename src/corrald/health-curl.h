@@ -11,26 +11,26 @@
 
 #define CURL_DLOPEN_SONAME "libcurl.so.4"
 
-#define CURL_DLOPEN_SYMBOLS(X)                                                                              \
-        X(curl_global_init)                                                                                 \
-        X(curl_easy_init)                                                                                   \
-        X(curl_easy_cleanup)                                                                                \
-        X(curl_easy_setopt)                                                                                 \
-        X(curl_easy_getinfo)                                                                                \
-        X(curl_easy_strerror)                                                                               \
-        X(curl_free)                                                                                        \
-        X(curl_multi_init)                                                                                  \
-        X(curl_multi_cleanup)                                                                               \
-        X(curl_multi_setopt)                                                                                \
-        X(curl_multi_add_handle)                                                                            \
-        X(curl_multi_remove_handle)                                                                         \
-        X(curl_multi_assign)                                                                                \
-        X(curl_multi_info_read)                                                                             \
-        X(curl_multi_socket_action)                                                                         \
-        X(curl_multi_strerror)                                                                              \
-        X(curl_url)                                                                                         \
-        X(curl_url_cleanup)                                                                                 \
-        X(curl_url_get)                                                                                     \
+#define CURL_DLOPEN_SYMBOLS(X)      \
+        X(curl_global_init)         \
+        X(curl_easy_init)           \
+        X(curl_easy_cleanup)        \
+        X(curl_easy_setopt)         \
+        X(curl_easy_getinfo)        \
+        X(curl_easy_strerror)       \
+        X(curl_free)                \
+        X(curl_multi_init)          \
+        X(curl_multi_cleanup)       \
+        X(curl_multi_setopt)        \
+        X(curl_multi_add_handle)    \
+        X(curl_multi_remove_handle) \
+        X(curl_multi_assign)        \
+        X(curl_multi_info_read)     \
+        X(curl_multi_socket_action) \
+        X(curl_multi_strerror)      \
+        X(curl_url)                 \
+        X(curl_url_cleanup)         \
+        X(curl_url_get)             \
         X(curl_url_set)
 
 #define CURL_DLOPEN_DECLARE(name) extern typeof(name) *sym_##name;

@@ -25,11 +25,11 @@ struct HealthChecker {
         sd_event *event;
         CURLM *multi;
         sd_event_source *timer;
-        HealthCheck *checks;     /* in flight */
-        HealthSocket *sockets;   /* one per socket that curl asked us to watch */
+        HealthCheck *checks;   /* in flight */
+        HealthSocket *sockets; /* one per socket that curl asked us to watch */
         unsigned n_checks;
-        unsigned dispatching;    /* > 0 while handlers are being called */
-        bool free_requested;     /* health_checker_free() from a handler */
+        unsigned dispatching; /* > 0 while handlers are being called */
+        bool free_requested;  /* health_checker_free() from a handler */
 };
 
 struct HealthCheck {
@@ -42,7 +42,7 @@ struct HealthCheck {
         usec_t started;
         size_t body_size;
         bool body_too_large;
-        bool delivering;        /* finished, detached, its handler running */
+        bool delivering; /* finished, detached, its handler running */
         char error[CURL_ERROR_SIZE];
 };
 
@@ -444,8 +444,7 @@ void health_check_cancel(HealthCheck *c) {
 /* NULL when the check passed; otherwise why not, valid while c lives. */
 static const char *check_error(HealthCheck *c, CURLcode code, long status) {
         if (c->body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
-                (void) snprintf(c->error, sizeof(c->error), "response body larger than %u bytes",
-                                HEALTH_BODY_MAX);
+                (void) snprintf(c->error, sizeof(c->error), "response body larger than %u bytes", HEALTH_BODY_MAX);
                 return c->error;
         }
         if (code != CURLE_OK)
@@ -531,8 +530,7 @@ static int checker_set_multi(HealthChecker *h) {
 static int checker_add_timer(HealthChecker *h) {
         int r;
 
-        r = sd_event_add_time(h->event, &h->timer, CLOCK_MONOTONIC, /* usec= */ 0, HEALTH_TIMER_ACCURACY,
-                              on_timer, h);
+        r = sd_event_add_time(h->event, &h->timer, CLOCK_MONOTONIC, /* usec= */ 0, HEALTH_TIMER_ACCURACY, on_timer, h);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(h->timer, "health-timer");

@@ -30,10 +30,10 @@ int health_status_parse(const char *s, HealthStatusSet *ret);
 bool health_status_contains(const HealthStatusSet *set, long code);
 
 typedef struct HealthResult {
-        bool ok;            /* status accepted and body within bounds */
-        long http_status;   /* 0 when no response */
-        usec_t latency;     /* from the start of the check to its end */
-        const char *error;  /* why it failed (static or curl's message; valid during the callback) */
+        bool ok;           /* status accepted and body within bounds */
+        long http_status;  /* 0 when no response */
+        usec_t latency;    /* from the start of the check to its end */
+        const char *error; /* why it failed (static or curl's message; valid during the callback) */
 } HealthResult;
 
 typedef void (*HealthHandler)(const HealthResult *result, void *userdata);

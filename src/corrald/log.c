@@ -41,19 +41,14 @@ static int log_max_level = LOG_INFO;
 static int log_journal = -1;
 
 static const char *const log_level_table[] = {
-        [LOG_ERR] = "err",
-        [LOG_WARNING] = "warning",
-        [LOG_NOTICE] = "notice",
-        [LOG_INFO] = "info",
-        [LOG_DEBUG] = "debug",
+        [LOG_ERR] = "err",   [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+        [LOG_INFO] = "info", [LOG_DEBUG] = "debug",
 };
 
 static const char *const log_event_table[_LOG_EVENT_MAX] = {
-        [LOG_EVENT_NONE] = NULL,        [LOG_EVENT_START] = "start",
-        [LOG_EVENT_READY] = "ready",    [LOG_EVENT_EXIT] = "exit",
-        [LOG_EVENT_RESTART] = "restart", [LOG_EVENT_STOP] = "stop",
-        [LOG_EVENT_KILL] = "kill",      [LOG_EVENT_FAILED] = "failed",
-        [LOG_EVENT_RELOAD] = "reload",
+        [LOG_EVENT_NONE] = NULL,   [LOG_EVENT_START] = "start",     [LOG_EVENT_READY] = "ready",
+        [LOG_EVENT_EXIT] = "exit", [LOG_EVENT_RESTART] = "restart", [LOG_EVENT_STOP] = "stop",
+        [LOG_EVENT_KILL] = "kill", [LOG_EVENT_FAILED] = "failed",   [LOG_EVENT_RELOAD] = "reload",
 };
 
 void log_set_max_level(int level) {
@@ -177,8 +172,8 @@ static void log_write_stderr(int level, const char *unit, const char *msg) {
         char stamp[64], line[LOG_LINE_MAX + LOG_PREFIX_MAX];
 
         format_now(stamp, sizeof(stamp));
-        int n = snprintf(line, sizeof(line), "%s corrald: %s%s%s%s\n", stamp, level_prefix(level),
-                         unit ?: "", unit ? ": " : "", msg);
+        int n = snprintf(line, sizeof(line), "%s corrald: %s%s%s%s\n", stamp, level_prefix(level), unit ?: "",
+                         unit ? ": " : "", msg);
         if (n <= 0)
                 return;
 
@@ -399,12 +394,12 @@ static int log_audit_journal(int level, const LogAudit *a, const char *msg) {
         if (asprintf(&message, "MESSAGE=%s", msg) < 0)
                 return -ENOMEM;
         iov[n++] = (struct iovec) { .iov_base = message, .iov_len = strlen(message) };
-#define AUDIT_FIELD(...)                                                                                   \
-        do {                                                                                               \
-                int _k = snprintf(fields[n - 1], sizeof(fields[n - 1]), __VA_ARGS__);                      \
-                iov[n] = (struct iovec) { .iov_base = fields[n - 1],                                       \
+#define AUDIT_FIELD(...)                                                                                    \
+        do {                                                                                                \
+                int _k = snprintf(fields[n - 1], sizeof(fields[n - 1]), __VA_ARGS__);                       \
+                iov[n] = (struct iovec) { .iov_base = fields[n - 1],                                        \
                                           .iov_len = MIN((size_t) MAX(_k, 0), sizeof(fields[n - 1]) - 1) }; \
-                n++;                                                                                       \
+                n++;                                                                                        \
         } while (0)
         AUDIT_FIELD("PRIORITY=%d", level);
         AUDIT_FIELD("SYSLOG_IDENTIFIER=corrald");
@@ -423,9 +418,8 @@ void log_audit(int level, const LogAudit *a) {
 
         if (level > log_max_level)
                 return;
-        snprintf(msg, sizeof(msg), "control: %s by UID %u GID %u PID %d (%s): %s%s%s", a->request,
-                 (unsigned) a->uid, (unsigned) a->gid, (int) a->pid, a->comm ?: "?", a->outcome,
-                 a->detail ? ": " : "", a->detail ?: "");
+        snprintf(msg, sizeof(msg), "control: %s by UID %u GID %u PID %d (%s): %s%s%s", a->request, (unsigned) a->uid,
+                 (unsigned) a->gid, (int) a->pid, a->comm ?: "?", a->outcome, a->detail ? ": " : "", a->detail ?: "");
         if (!log_target_is_journal() || log_audit_journal(level, a, msg) < 0)
                 log_write_stderr(level, /* unit= */ NULL, msg);
 }

@@ -15,7 +15,7 @@
 
 /* Where corrald's own messages go ([corral] log_target). */
 typedef enum LogTarget {
-        LOG_TARGET_AUTO,    /* the journal when stderr is a journal stream */
+        LOG_TARGET_AUTO, /* the journal when stderr is a journal stream */
         LOG_TARGET_JOURNAL,
         LOG_TARGET_STDERR,
         _LOG_TARGET_MAX,
@@ -24,11 +24,11 @@ typedef enum LogTarget {
 
 /* Where a unit's stdout and stderr go ([program:NAME] output). */
 typedef enum OutputKind {
-        OUTPUT_AUTO,    /* journal when corrald logs to the journal, else inherit */
+        OUTPUT_AUTO, /* journal when corrald logs to the journal, else inherit */
         OUTPUT_JOURNAL,
         OUTPUT_INHERIT, /* read by corrald, written to its own stdout/stderr with the unit's name */
         OUTPUT_NULL,
-        OUTPUT_FILE,    /* read by corrald, written to a file with rotation */
+        OUTPUT_FILE,        /* read by corrald, written to a file with rotation */
         OUTPUT_INHERIT_RAW, /* corrald's own stdout/stderr, passed to the child */
         _OUTPUT_KIND_MAX,
         _OUTPUT_KIND_INVALID = -EINVAL,
@@ -86,8 +86,7 @@ const char *log_event_to_string(LogEvent e);
  * of either sign; it is placed in errno so that the format may use %m.
  * Returns -abs(error), so that callers can write
  *     return log_error_errno(r, "…: %m"); */
-int log_internal(int level, int error, const char *unit, LogEvent event, const char *format, ...)
-        _printf_(5, 6);
+int log_internal(int level, int error, const char *unit, LogEvent event, const char *format, ...) _printf_(5, 6);
 
 /* The same with structured fields (may be NULL). */
 int log_internal_fields(int level, int error, const char *unit, LogEvent event, const LogFields *fields,
@@ -122,15 +121,11 @@ typedef struct LogAudit {
 void log_audit(int level, const LogAudit *a);
 
 /* Messages about one unit: the unit's name leads the line. */
-#define log_unit_full_errno(name, level, event, error, ...) \
-        log_internal(level, error, name, event, __VA_ARGS__)
+#define log_unit_full_errno(name, level, event, error, ...) log_internal(level, error, name, event, __VA_ARGS__)
 #define log_unit_debug(name, ...) log_unit_full_errno(name, LOG_DEBUG, LOG_EVENT_NONE, 0, __VA_ARGS__)
 #define log_unit_info(name, event, ...) log_unit_full_errno(name, LOG_INFO, event, 0, __VA_ARGS__)
 #define log_unit_notice(name, event, ...) log_unit_full_errno(name, LOG_NOTICE, event, 0, __VA_ARGS__)
 #define log_unit_warning(name, event, ...) log_unit_full_errno(name, LOG_WARNING, event, 0, __VA_ARGS__)
-#define log_unit_warning_errno(name, event, e, ...) \
-        log_unit_full_errno(name, LOG_WARNING, event, e, __VA_ARGS__)
-#define log_unit_error_errno(name, event, e, ...) \
-        log_unit_full_errno(name, LOG_ERR, event, e, __VA_ARGS__)
-#define log_unit_fields(name, level, event, fields, ...) \
-        log_internal_fields(level, 0, name, event, fields, __VA_ARGS__)
+#define log_unit_warning_errno(name, event, e, ...) log_unit_full_errno(name, LOG_WARNING, event, e, __VA_ARGS__)
+#define log_unit_error_errno(name, event, e, ...) log_unit_full_errno(name, LOG_ERR, event, e, __VA_ARGS__)
+#define log_unit_fields(name, level, event, fields, ...) log_internal_fields(level, 0, name, event, fields, __VA_ARGS__)

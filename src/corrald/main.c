@@ -147,8 +147,7 @@ static int open_tree(const Config *c, CgroupTree **ret) {
         case -EROFS:
                 return log_error_errno(r, "the cgroup2 hierarchy at %s is read-only", mount);
         case -ENOENT:
-                return log_error_errno(r, "cannot create cgroup %s under %s: its parent does not exist", path,
-                                       mount);
+                return log_error_errno(r, "cannot create cgroup %s under %s: its parent does not exist", path, mount);
         case -EINVAL:
                 return log_error_errno(r, "cannot use cgroup %s: corral needs a cgroup below the root", path);
         default:
@@ -243,9 +242,10 @@ static int run(Config *config_in) {
         if (r < 0)
                 log_warning_errno(r, "cannot raise the soft limit of open files: %m, ignoring");
         if (geteuid() != 0)
-                log_notice("running unprivileged as UID %u: units run as this user (user= and group= of others "
-                           "fail), and only limits the delegated subtree allows apply",
-                           (unsigned) geteuid());
+                log_notice(
+                        "running unprivileged as UID %u: units run as this user (user= and group= of others "
+                        "fail), and only limits the delegated subtree allows apply",
+                        (unsigned) geteuid());
         r = open_tree(config, &tree);
         if (r < 0)
                 return r;
@@ -274,7 +274,8 @@ static int run(Config *config_in) {
                 r = manager_subscribe(m, control_on_manager_event, control);
         wiring.manager = m;
         if (r >= 0)
-                r = collector ? setup_metrics(&wiring, control, &http) : log_error_errno(-ENOMEM, "cannot set up the metrics: %m");
+                r = collector ? setup_metrics(&wiring, control, &http)
+                              : log_error_errno(-ENOMEM, "cannot set up the metrics: %m");
         if (r >= 0)
                 manager_subscribe_output(m, control_on_output_line, control);
         if (r >= 0)

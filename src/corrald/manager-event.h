@@ -12,8 +12,8 @@
 #include "unit.h"
 
 typedef enum ManagerEventType {
-        MANAGER_EVENT_UNIT_CHANGED, /* a unit entered new_state (from old_state) */
-        MANAGER_EVENT_UNIT_REMOVED, /* a unit is freed right after this delivery */
+        MANAGER_EVENT_UNIT_CHANGED,   /* a unit entered new_state (from old_state) */
+        MANAGER_EVENT_UNIT_REMOVED,   /* a unit is freed right after this delivery */
         MANAGER_EVENT_HEALTH_CHECKED, /* a health check of unit ended (ok: it passed) */
         MANAGER_EVENT_RELOADED,       /* a reload was tried (ok: it was applied); unit and name are NULL */
         _MANAGER_EVENT_TYPE_MAX,

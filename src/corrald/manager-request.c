@@ -29,7 +29,7 @@ static bool unit_matches(const Unit *u, const char *pattern) {
         return fnmatch(pattern, u->name, 0) == 0 || (service && u->instance >= 0 && fnmatch(pattern, service, 0) == 0);
 }
 
-static bool unit_listed(Unit * const *list, size_t n, const Unit *u) {
+static bool unit_listed(Unit *const *list, size_t n, const Unit *u) {
         for (size_t i = 0; i < n; i++)
                 if (list[i] == u)
                         return true;
@@ -40,7 +40,7 @@ static bool unit_visible(const Unit *u) {
         return !u->removed || !unit_is_inactive(u);
 }
 
-int manager_resolve_units(Manager *m, char * const *patterns, bool all, Unit ***ret, const char **ret_bad) {
+int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***ret, const char **ret_bad) {
         _cleanup_free_ Unit **list = calloc(m->n_units + 1, sizeof(Unit *));
         size_t n = 0;
 
@@ -48,7 +48,7 @@ int manager_resolve_units(Manager *m, char * const *patterns, bool all, Unit ***
                 return -ENOMEM;
         if (all == !!(patterns && *patterns))
                 return -EINVAL;
-        for (char * const *p = patterns; p && *p; p++) {
+        for (char *const *p = patterns; p && *p; p++) {
                 bool found = false;
                 for (size_t i = 0; i < m->n_units; i++) {
                         Unit *u = m->units[i];
@@ -99,12 +99,12 @@ typedef enum EntryPhase {
 
 typedef struct RequestEntry {
         Unit *unit;
-        UnitRequest req;  /* a restart of an inactive unit is a start */
+        UnitRequest req; /* a restart of an inactive unit is a start */
         EntryPhase phase;
-        bool down_seen;   /* a restart: it has gone down */
-        uint64_t since;   /* events after this number count */
+        bool down_seen; /* a restart: it has gone down */
+        uint64_t since; /* events after this number count */
         usec_t started;
-        int group;        /* the roll it belongs to; -1: none */
+        int group; /* the roll it belongs to; -1: none */
 } RequestEntry;
 
 struct ManagerRequest {
@@ -191,7 +191,8 @@ static void roll_advance(ManagerRequest *r, const RequestEntry *done, bool ok) {
         snprintf(why, sizeof(why), "not restarted: the rolling restart stopped at %s", done->unit->name);
         if (!ok)
                 log_unit_warning(done->unit->name, LOG_EVENT_RESTART,
-                                 "did not become ready: the rolling restart of %s stops here", done->unit->config->name);
+                                 "did not become ready: the rolling restart of %s stops here",
+                                 done->unit->config->name);
         for (size_t i = 0; i < r->n_entries; i++) {
                 RequestEntry *e = &r->entries[i];
                 if (e->group != done->group || e->phase != ENTRY_PENDING)
@@ -337,8 +338,12 @@ int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flag
                 free(r);
                 return -ENOMEM;
         }
-        *r = (ManagerRequest) { .manager = m, .handler = handler, .userdata = userdata, .entries = r->entries,
-                                .n_entries = n, .next = m->requests };
+        *r = (ManagerRequest) { .manager = m,
+                                .handler = handler,
+                                .userdata = userdata,
+                                .entries = r->entries,
+                                .n_entries = n,
+                                .next = m->requests };
         for (size_t i = 0; i < n; i++)
                 r->entries[i] = (RequestEntry) { .unit = units[i], .req = req, .phase = ENTRY_PENDING };
         m->requests = r;
@@ -361,8 +366,8 @@ static bool request_unit_in_flight(const ManagerRequest *r, const Unit *u) {
         return false;
 }
 
-int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler,
-                            void *userdata, ManagerRequest **ret) {
+int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler, void *userdata,
+                            ManagerRequest **ret) {
         ManagerRequest *r = calloc(1, sizeof(ManagerRequest));
         size_t n = 0;
 
@@ -372,8 +377,13 @@ int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, 
                 free(r);
                 return -ENOMEM;
         }
-        *r = (ManagerRequest) { .manager = m, .handler = handler, .userdata = userdata, .entries = r->entries,
-                                .n_entries = n, .observe = true, .next = m->requests };
+        *r = (ManagerRequest) { .manager = m,
+                                .handler = handler,
+                                .userdata = userdata,
+                                .entries = r->entries,
+                                .n_entries = n,
+                                .observe = true,
+                                .next = m->requests };
         for (size_t i = 0; i < n; i++)
                 r->entries[i] = (RequestEntry) {
                         .unit = units[i],

@@ -54,7 +54,7 @@ typedef void (*RequestHandler)(ManagerRequest *req, const RequestOutcome *o, voi
  * array in *ret (the caller frees the array, not the units), -ENOENT with
  * the first pattern that matches nothing in *ret_bad (borrowed from
  * patterns), -EINVAL when neither patterns nor all, -ENOMEM. */
-int manager_resolve_units(Manager *m, char * const *patterns, bool all, Unit ***ret, const char **ret_bad);
+int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***ret, const char **ret_bad);
 
 /* Whether req may be done to u: -EINVAL (with *ret_why) for a start or
  * restart of a job (a job runs once: submit another), -ENOENT for a unit
@@ -76,8 +76,8 @@ int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flag
  * restart that nothing carries out any more (a roll that stopped before
  * the unit) ends not ok. Returns 0 with the request in *ret (may be NULL),
  * -ENOMEM. */
-int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler,
-                            void *userdata, ManagerRequest **ret);
+int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, RequestHandler handler, void *userdata,
+                            ManagerRequest **ret);
 
 /* Nobody waits any more (the client left): the handler is not called
  * again. What was asked goes on; a roll continues. */

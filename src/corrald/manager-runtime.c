@@ -172,14 +172,16 @@ static int runtime_commit(Manager *m, RuntimeChange *c, size_t n, ReloadCounts *
         if (r < 0)
                 return runtime_errorf(ret_error, r, "cannot open the runtime services folder: %s", strerror(-r));
         for (size_t i = 0; i < n && r >= 0; i++)
-                if ((r = runtime_read(dfd, c[i].name, &c[i].old)) >= 0 && (r = runtime_store(dfd, c[i].name, c[i].text)) >= 0)
+                if ((r = runtime_read(dfd, c[i].name, &c[i].old)) >= 0 &&
+                    (r = runtime_store(dfd, c[i].name, c[i].text)) >= 0)
                         written = i + 1;
         if (r >= 0) {
                 r = manager_reload(m, ret_counts);
                 if (r < 0 && ret_error && m->reload_error)
                         *ret_error = strdup(m->reload_error);
         } else
-                (void) runtime_errorf(ret_error, r, "cannot store runtime service %s: %s", c[written].name, strerror(-r));
+                (void) runtime_errorf(ret_error, r, "cannot store runtime service %s: %s", c[written].name,
+                                      strerror(-r));
         for (size_t i = 0; r < 0 && i < written; i++)
                 (void) runtime_store(dfd, c[i].name, c[i].old);
         return r;

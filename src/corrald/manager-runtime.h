@@ -32,14 +32,12 @@ int manager_runtime_remove(Manager *m, const char *name, ReloadCounts *ret_count
 
 /* Sets the number of instances of runtime service name (0: one unit
  * without instances). -ENOENT, -EPERM as for remove. */
-int manager_runtime_scale(Manager *m, const char *name, unsigned instances, ReloadCounts *ret_counts,
-                          char **ret_error);
+int manager_runtime_scale(Manager *m, const char *name, unsigned instances, ReloadCounts *ret_counts, char **ret_error);
 
 /* Makes the runtime services exactly list[n]: added ones start, removed
  * ones stop, changed ones restart, the others are untouched. All are
  * checked before anything is written. */
-int manager_runtime_apply(Manager *m, const RuntimeService *list, size_t n, ReloadCounts *ret_counts,
-                          char **ret_error);
+int manager_runtime_apply(Manager *m, const RuntimeService *list, size_t n, ReloadCounts *ret_counts, char **ret_error);
 
 /* Where service name is defined: the file and line, whether it is a
  * runtime service, and the text of its section. -ENOENT when no service

@@ -211,8 +211,12 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
                 /* Out of memory: a removal is delivered here and now (from
                  * the clean-up, not from a transition), for subscribers may
                  * hold the unit until they hear of it. */
-                ManagerEvent ev = { .type = type, .unit = u, .name = u->name, .old_state = old_state,
-                                    .new_state = u->state, .seq = ++m->event_seq };
+                ManagerEvent ev = { .type = type,
+                                    .unit = u,
+                                    .name = u->name,
+                                    .old_state = old_state,
+                                    .new_state = u->state,
+                                    .seq = ++m->event_seq };
                 manager_deliver(m, &ev);
                 unit_free(u);
                 return;
@@ -223,8 +227,13 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
         }
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
-                .type = type, .unit = u, .name = u->name, .old_state = old_state, .new_state = u->state,
-                .seq = ++m->event_seq, .result = u->result,
+                .type = type,
+                .unit = u,
+                .name = u->name,
+                .old_state = old_state,
+                .new_state = u->state,
+                .seq = ++m->event_seq,
+                .result = u->result,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
@@ -237,8 +246,13 @@ static void manager_queue_outcome(Manager *m, ManagerEventType type, Unit *u, bo
                 return; /* a count is lost, nothing else */
         m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
-                .type = type, .unit = u, .name = u ? u->name : NULL, .old_state = u ? u->state : UNIT_INACTIVE,
-                .new_state = u ? u->state : UNIT_INACTIVE, .seq = ++m->event_seq, .ok = ok,
+                .type = type,
+                .unit = u,
+                .name = u ? u->name : NULL,
+                .old_state = u ? u->state : UNIT_INACTIVE,
+                .new_state = u ? u->state : UNIT_INACTIVE,
+                .seq = ++m->event_seq,
+                .ok = ok,
         };
         (void) sd_event_source_set_enabled(m->queue_source, SD_EVENT_ONESHOT);
 }
@@ -365,7 +379,7 @@ static int manager_add_sources(Manager *m) {
         return sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IMPORTANT);
 }
 
-int manager_new(sd_event *event, Config *config, char * const *config_files, CgroupTree *tree, Manager **ret) {
+int manager_new(sd_event *event, Config *config, char *const *config_files, CgroupTree *tree, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
@@ -773,9 +787,10 @@ static bool manager_claim_name(Manager *m, const ServiceConfig *s, const char *n
         if (!job || !job->is_job || job->removed)
                 return true;
         if (!unit_is_inactive(job)) {
-                log_error("[program:%s]: a job named %s is running; the service does not start until it has ended "
-                          "and corrald reloads again",
-                          s->name, name);
+                log_error(
+                        "[program:%s]: a job named %s is running; the service does not start until it has ended "
+                        "and corrald reloads again",
+                        s->name, name);
                 return false;
         }
         job->removed = true;
@@ -856,7 +871,8 @@ static void manager_remove_instances(Manager *m, const char *service, unsigned k
                 Unit *u = m->units[i];
                 if (u->removed || u->is_job || !u->config || !streq(u->config->name, service))
                         continue;
-                if (all || u->instance >= (int) keep || (keep > 0 && u->instance < 0) || (keep == 0 && u->instance >= 0))
+                if (all || u->instance >= (int) keep || (keep > 0 && u->instance < 0) ||
+                    (keep == 0 && u->instance >= 0))
                         manager_remove_unit(m, u, w);
         }
 }

@@ -31,7 +31,7 @@ typedef void (*ManagerOutputSubscriber)(const char *unit, const OutputLine *l, v
 struct Manager {
         sd_event *event;
         Config *config;
-        char **config_files;  /* what --config named; NULL: the default files */
+        char **config_files; /* what --config named; NULL: the default files */
         CgroupTree *cgroup;
         NotifySocket *notify;
         HealthChecker *health;
@@ -45,8 +45,8 @@ struct Manager {
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;
-        sd_event_source *sigusr1_source;  /* reopens output files */
-        struct OutputTerminal *terminal;  /* output = inherit: corrald's stdout and stderr */
+        sd_event_source *sigusr1_source; /* reopens output files */
+        struct OutputTerminal *terminal; /* output = inherit: corrald's stdout and stderr */
         ManagerOutputSubscriber output_subscriber;
         void *output_userdata;
         sd_event_source *inotify_source;
@@ -55,21 +55,21 @@ struct Manager {
         uint64_t watchdog_usec;           /* WATCHDOG_USEC systemd gave us; 0: none */
         char *reload_error;               /* the last failed reload's message */
 
-        ManagerEvent *queue;              /* state changes not yet delivered */
-        uint64_t event_seq;               /* the number of the last event queued */
-        struct ManagerRequest *requests;  /* requests that wait (manager-request.c) */
+        ManagerEvent *queue;             /* state changes not yet delivered */
+        uint64_t event_seq;              /* the number of the last event queued */
+        struct ManagerRequest *requests; /* requests that wait (manager-request.c) */
         size_t n_queue;
-        sd_event_source *queue_source;    /* delivers the queue */
+        sd_event_source *queue_source; /* delivers the queue */
         struct {
                 ManagerSubscriber cb;
                 void *userdata;
-        } *subscribers;
+        } * subscribers;
         size_t n_subscribers;
 
-        DepGraph *deps;                   /* after = and requires = between units; NULL: none configured */
-        sd_event_source *deps_source;     /* looks at held back starts and stops (manager-deps.c) */
+        DepGraph *deps;               /* after = and requires = between units; NULL: none configured */
+        sd_event_source *deps_source; /* looks at held back starts and stops (manager-deps.c) */
 
-        int devnull_fd; /* children's stdin */
+        int devnull_fd;     /* children's stdin */
         bool started;       /* every autostart unit has been started once */
         bool port_released; /* since the last deferred clean-up */
         bool shutting_down;
@@ -78,7 +78,7 @@ struct Manager {
 /* Creates the manager on event, taking config and tree on success;
  * config_files (copied) is what a reload reads again. The caller has
  * blocked SIGCHLD, SIGTERM, SIGINT, SIGHUP and SIGUSR1. Returns 0 or -errno. */
-int manager_new(sd_event *event, Config *config, char * const *config_files, CgroupTree *tree, Manager **ret);
+int manager_new(sd_event *event, Config *config, char *const *config_files, CgroupTree *tree, Manager **ret);
 
 /* Frees the manager and its units; accepts NULL; returns NULL. */
 Manager *manager_free(Manager *m);
@@ -102,12 +102,12 @@ int manager_reload(Manager *m, ReloadCounts *ret_counts);
 
 /* A one-off job: argv in a cgroup of its own, never restarted. */
 typedef struct JobSpec {
-        char **argv;        /* required */
-        const char *name;   /* NULL: "job-" and 8 hex digits */
-        char **env;         /* "K=V" entries, may be NULL */
-        const char *cwd;    /* absolute; NULL: "/" */
-        usec_t timeout;     /* 0: none; then the job is stopped, result timeout */
-        uid_t uid;          /* runs as this user (and that user's groups) unless 0 */
+        char **argv;      /* required */
+        const char *name; /* NULL: "job-" and 8 hex digits */
+        char **env;       /* "K=V" entries, may be NULL */
+        const char *cwd;  /* absolute; NULL: "/" */
+        usec_t timeout;   /* 0: none; then the job is stopped, result timeout */
+        uid_t uid;        /* runs as this user (and that user's groups) unless 0 */
         /* The caller's stdin, stdout and stderr (SCM_RIGHTS), written to
          * directly by the job's processes; -EBADF: /dev/null for stdin,
          * the job's output goes where a unit's output goes. Taken by
@@ -121,8 +121,9 @@ typedef struct JobSpec {
         const char *limit[_LIMIT_MAX];
 } JobSpec;
 
-#define JOB_SPEC_INIT                                                                                       \
-        ((JobSpec) { .stdio = { -EBADF, -EBADF, -EBADF }, .stop_timeout = USEC_INFINITY,                     \
+#define JOB_SPEC_INIT                                     \
+        ((JobSpec) { .stdio = { -EBADF, -EBADF, -EBADF }, \
+                     .stop_timeout = USEC_INFINITY,       \
                      .kill_mode = _KILL_MODE_INVALID })
 
 /* Starts a job. Returns 0 with the unit in *ret, -EINVAL for a bad spec

@@ -26,9 +26,9 @@
 
 struct NotifySocket {
         int fd;
-        int dir_fd;          /* the directory the socket is bound in */
-        char *name;          /* its name there */
-        bool bound;          /* ours to unlink */
+        int dir_fd; /* the directory the socket is bound in */
+        char *name; /* its name there */
+        bool bound; /* ours to unlink */
         sd_event_source *source;
         NotifyHandler handler;
         void *userdata;
@@ -368,11 +368,15 @@ static int open_dir(const char *dir, int *ret_fd) {
         if (fd < 0 || fstat(fd, &st) < 0)
                 return -errno;
         if (st.st_uid != geteuid())
-                return log_error_errno(EPERM, "notify socket directory %s belongs to UID %u, not to corrald's UID %u, "
-                                       "refusing it", dir, (unsigned) st.st_uid, (unsigned) geteuid());
+                return log_error_errno(EPERM,
+                                       "notify socket directory %s belongs to UID %u, not to corrald's UID %u, "
+                                       "refusing it",
+                                       dir, (unsigned) st.st_uid, (unsigned) geteuid());
         if (st.st_mode & 0022)
-                return log_error_errno(EPERM, "notify socket directory %s is writable by group or others (mode %04o), "
-                                       "refusing it", dir, (unsigned) (st.st_mode & 07777));
+                return log_error_errno(EPERM,
+                                       "notify socket directory %s is writable by group or others (mode %04o), "
+                                       "refusing it",
+                                       dir, (unsigned) (st.st_mode & 07777));
         if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);

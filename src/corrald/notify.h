@@ -22,13 +22,13 @@
 #define NOTIFY_STATUS_MAX 256
 
 typedef struct NotifyMessage {
-        bool ready;          /* READY=1 */
-        bool stopping;       /* STOPPING=1 */
-        bool watchdog;       /* WATCHDOG=1 */
-        bool watchdog_trigger; /* WATCHDOG=trigger */
-        char *status;        /* STATUS=…, at most NOTIFY_STATUS_MAX bytes; NULL if absent */
-        usec_t watchdog_usec; /* WATCHDOG_USEC=; 0 if absent */
-        pid_t main_pid;      /* MAINPID=; 0 if absent */
+        bool ready;                 /* READY=1 */
+        bool stopping;              /* STOPPING=1 */
+        bool watchdog;              /* WATCHDOG=1 */
+        bool watchdog_trigger;      /* WATCHDOG=trigger */
+        char *status;               /* STATUS=…, at most NOTIFY_STATUS_MAX bytes; NULL if absent */
+        usec_t watchdog_usec;       /* WATCHDOG_USEC=; 0 if absent */
+        pid_t main_pid;             /* MAINPID=; 0 if absent */
         usec_t extend_timeout_usec; /* EXTEND_TIMEOUT_USEC=; 0 if absent */
 } NotifyMessage;
 

@@ -67,11 +67,13 @@ static int bind_wildcard(int family, uint16_t port) {
         if (family == AF_INET6) {
                 if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
                         return -errno;
-                addr.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6, .sin6_port = htons(port),
+                addr.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6,
+                                                   .sin6_port = htons(port),
                                                    .sin6_addr = in6addr_any };
                 len = sizeof(addr.in6);
         } else {
-                addr.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(port),
+                addr.in = (struct sockaddr_in) { .sin_family = AF_INET,
+                                                 .sin_port = htons(port),
                                                  .sin_addr.s_addr = htonl(INADDR_ANY) };
                 len = sizeof(addr.in);
         }

@@ -14,11 +14,11 @@
 #include "syscall.h"
 
 static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
-        [SPAWN_STEP_CLONE] = "clone",   [SPAWN_STEP_SIGNALS] = "signals",
-        [SPAWN_STEP_SETSID] = "setsid", [SPAWN_STEP_STDIO] = "stdio",
-        [SPAWN_STEP_CHDIR] = "chdir",   [SPAWN_STEP_UMASK] = "umask",
+        [SPAWN_STEP_CLONE] = "clone",      [SPAWN_STEP_SIGNALS] = "signals",
+        [SPAWN_STEP_SETSID] = "setsid",    [SPAWN_STEP_STDIO] = "stdio",
+        [SPAWN_STEP_CHDIR] = "chdir",      [SPAWN_STEP_UMASK] = "umask",
         [SPAWN_STEP_GROUPS] = "setgroups", [SPAWN_STEP_GID] = "setgid",
-        [SPAWN_STEP_UID] = "setuid",    [SPAWN_STEP_FDS] = "close fds",
+        [SPAWN_STEP_UID] = "setuid",       [SPAWN_STEP_FDS] = "close fds",
         [SPAWN_STEP_RLIMIT] = "setrlimit", [SPAWN_STEP_NO_NEW_PRIVS] = "no_new_privs",
         [SPAWN_STEP_EXEC] = "exec",
 };
@@ -48,8 +48,7 @@ static int lookup_user(const char *user, struct passwd *pw, char **buf) {
                 if (!b)
                         return -ENOMEM;
                 *buf = b;
-                int r = numeric ? getpwuid_r((uid_t) id, pw, b, size, &res)
-                                : getpwnam_r(user, pw, b, size, &res);
+                int r = numeric ? getpwuid_r((uid_t) id, pw, b, size, &res) : getpwnam_r(user, pw, b, size, &res);
                 if (r == ERANGE)
                         continue;
                 if (r != 0)
@@ -145,8 +144,7 @@ int spawn_credentials_resolve(const char *user, const char *group, SpawnCredenti
 static bool is_executable_file(const char *path) {
         struct stat st;
 
-        return stat(path, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) &&
-               access(path, X_OK) >= 0;
+        return stat(path, &st) >= 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111) && access(path, X_OK) >= 0;
 }
 
 int spawn_find_executable(const char *name, const char *search_path, char **ret_path) {
@@ -193,8 +191,7 @@ static int child_stdio(const SpawnParams *p) {
         /* A source that is itself 0..2 but not its own target moves up
          * first, so that no dup2() overwrites a source still to be used. */
         for (int i = 0; i < 3; i++)
-                if (from[i] >= 0 && from[i] < 3 && from[i] != i &&
-                    (from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 3)) < 0)
+                if (from[i] >= 0 && from[i] < 3 && from[i] != i && (from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 3)) < 0)
                         return -errno;
 
         for (int i = 0; i < 3; i++) {

@@ -45,10 +45,10 @@ const char *spawn_step_to_string(SpawnStep s);
 
 /* A resolved user: what the child switches to. */
 typedef struct SpawnCredentials {
-        bool set;          /* false: keep corrald's own credentials */
+        bool set; /* false: keep corrald's own credentials */
         uid_t uid;
         gid_t gid;
-        gid_t *groups;     /* supplementary groups */
+        gid_t *groups; /* supplementary groups */
         size_t n_groups;
         char *home, *shell, *name;
 } SpawnCredentials;
@@ -67,15 +67,15 @@ int spawn_credentials_resolve(const char *user, const char *group, SpawnCredenti
 int spawn_find_executable(const char *name, const char *search_path, char **ret_path);
 
 typedef struct SpawnParams {
-        const char *path;     /* the program, from spawn_find_executable() */
+        const char *path; /* the program, from spawn_find_executable() */
         char *const *argv;
         char *const *envp;
         const char *directory; /* NULL: "/"; entered with the target's credentials */
         mode_t umask;
         const SpawnCredentials *credentials; /* NULL: keep corrald's */
         int stdin_fd, stdout_fd, stderr_fd;  /* become 0, 1, 2 */
-        int cgroup_fd;        /* the unit's cgroup directory */
-        const struct rlimit *rlimits; /* RLIMIT_NLIMITS entries, or NULL */
+        int cgroup_fd;                       /* the unit's cgroup directory */
+        const struct rlimit *rlimits;        /* RLIMIT_NLIMITS entries, or NULL */
         const bool *rlimits_set;
         bool no_new_privs;
 } SpawnParams;

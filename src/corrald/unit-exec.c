@@ -44,9 +44,9 @@ static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c,
 
         if (strv_extend(&env, "PATH=" DEFAULT_PATH) < 0)
                 return -ENOMEM;
-        if (u->config->user && ((r = env_set_pair(&env, "HOME", c->home)) < 0 || (r = env_set_pair(&env, "USER", c->name)) < 0 ||
-                       (r = env_set_pair(&env, "LOGNAME", c->name)) < 0 ||
-                       (r = env_set_pair(&env, "SHELL", c->shell)) < 0))
+        if (u->config->user &&
+            ((r = env_set_pair(&env, "HOME", c->home)) < 0 || (r = env_set_pair(&env, "USER", c->name)) < 0 ||
+             (r = env_set_pair(&env, "LOGNAME", c->name)) < 0 || (r = env_set_pair(&env, "SHELL", c->shell)) < 0))
                 return r;
         for (char **v = vars; *v; v++)
                 if ((r = strv_env_set(&env, *v)) < 0)
@@ -128,8 +128,7 @@ static int unit_take_port(Unit *u) {
         if (s->port_mode == PORT_FIXED) {
                 r = ports_reserve(a, s->port);
                 if (r < 0)
-                        return unit_fail_message(u, r, "port %u is held by another unit",
-                                                    s->port);
+                        return unit_fail_message(u, r, "port %u is held by another unit", s->port);
                 u->port = s->port;
                 return 0;
         }
@@ -187,7 +186,10 @@ int unit_apply_limits(Unit *u) {
  * unit's credentials (env-file.h). */
 static int unit_read_environment_files(Unit *u, const SpawnCredentials *creds, char ***env) {
         EnvFileCredentials fc = {
-                .uid = creds->uid, .gid = creds->gid, .groups = creds->groups, .n_groups = creds->n_groups,
+                .uid = creds->uid,
+                .gid = creds->gid,
+                .groups = creds->groups,
+                .n_groups = creds->n_groups,
         };
 
         for (char **p = u->config->environment_files; p && *p; p++) {
@@ -232,8 +234,7 @@ int unit_prepare(Unit *u, StartContext *c) {
         if (r == -ENXIO)
                 return unit_fail_message(u, r, "group %s: no such group", s->group);
         if (r < 0)
-                return unit_fail_message(u, r, "cannot resolve user %s: %m",
-                                            s->user ?: s->group);
+                return unit_fail_message(u, r, "cannot resolve user %s: %m", s->user ?: s->group);
         r = unit_variables(u, &c->vars);
         if (r >= 0)
                 r = unit_build_env(u, c->vars, &c->creds, &c->env);
@@ -258,4 +259,3 @@ int unit_prepare(Unit *u, StartContext *c) {
         }
         return 0;
 }
-

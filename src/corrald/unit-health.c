@@ -36,7 +36,7 @@ void unit_health_schedule(Unit *u) {
         /* 1/16 of the interval (at most 100ms) of slack: checks of many units
          * fall due together and are started in one wake-up */
         r = unit_arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
-                            on_health_timer);
+                        on_health_timer);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
 }
@@ -83,9 +83,10 @@ static void unit_health_run(Unit *u) {
                 r = health_check_start(u->ctx->health, url, u->config->health_timeout, &u->config->health_status,
                                        on_health_result, u, &u->health_check);
         if (r == -EOPNOTSUPP)
-                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot start health check of %s: libcurl is needed for "
-                                 "health checks and cannot be loaded: %s", url ?: u->config->health_url,
-                                 health_unavailable_reason() ?: "?");
+                log_unit_warning(u->name, LOG_EVENT_NONE,
+                                 "cannot start health check of %s: libcurl is needed for "
+                                 "health checks and cannot be loaded: %s",
+                                 url ?: u->config->health_url, health_unavailable_reason() ?: "?");
         else if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot start health check of %s: %m",
                                        url ?: u->config->health_url);
@@ -93,4 +94,3 @@ static void unit_health_run(Unit *u) {
                 unit_health_schedule(u);
         }
 }
-

@@ -28,6 +28,11 @@ int unit_cgroup_attach(Unit *u, int fd);
 void unit_enter_running(Unit *u);
 void unit_enter_stopping(Unit *u, bool requested);
 void unit_fail_running(Unit *u, UnitResult result, const char *why);
+/* (Re)arms the watchdog while running, with watchdog_usec; off otherwise. */
+void unit_arm_watchdog(Unit *u);
+/* Reads the exec report and dispatches what it says (EXEC_OK,
+ * EXEC_FAILED). Returns true once it is in. */
+bool unit_exec_check(Unit *u);
 /* Watches main's pidfd for its exit (main need not be our child). */
 int unit_watch_main(Unit *u, const PidRef *main);
 

@@ -132,7 +132,6 @@ int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main) {
         return r < 0 ? -ESRCH : 0;
 }
 
-
 /* ---- Adoption: a unit an earlier corrald left running ---- */
 
 void unit_stop_leftover(Unit *u) {
@@ -160,7 +159,8 @@ static bool unit_adoptable(Unit *u, UnitPersisted *p) {
                 return false;
         r = unit_read_persisted(u, p, &main);
         if (r == -ESTALE)
-                log_unit_notice(u->name, LOG_EVENT_NONE, "its configuration changed while corrald was away: restarting");
+                log_unit_notice(u->name, LOG_EVENT_NONE,
+                                "its configuration changed while corrald was away: restarting");
         else if (r == -ESRCH && u->config->exit_type == EXIT_TYPE_CGROUP)
                 r = 0; /* a daemonized unit lives on in its cgroup */
         else if (r == -ESRCH)
@@ -195,10 +195,12 @@ void unit_adopt(Unit *u) {
 
         r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
         if (r < 0)
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot open its cgroup: %m, ignoring");
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
+                                                     "cannot open its cgroup: %m, ignoring");
         r = unit_cgroup_attach(u, fd);
         if (r < 0)
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot watch its cgroup: %m, ignoring");
+                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
+                                                     "cannot watch its cgroup: %m, ignoring");
         if (!unit_adoptable(u, &p))
                 return unit_stop_leftover(u);
         if (pidref_is_set(&u->main) && unit_watch_main(u, &u->main) < 0)

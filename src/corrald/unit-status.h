@@ -55,18 +55,18 @@ typedef struct UnitStatus {
         uid_t owner_uid;
         UnitState state;
         UnitResult result;
-        pid_t main_pid;   /* 0: none */
-        int exit_code;    /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 before any exit */
-        int exit_status;  /* exit status or signal */
+        pid_t main_pid;  /* 0: none */
+        int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 before any exit */
+        int exit_status; /* exit status or signal */
         unsigned restarts;
-        usec_t uptime;    /* 0 unless running */
+        usec_t uptime;     /* 0 unless running */
         char *status_text; /* the last STATUS=, or NULL */
         char *error_text;  /* why the last start or run failed, or NULL */
         uint16_t port;     /* 0: none */
         usec_t since;      /* CLOCK_REALTIME of the last state change */
         UnitResult reason; /* of the last restart or failure; _UNIT_RESULT_INVALID: none */
         int reason_exit_code, reason_exit_status;
-        bool has_health;   /* the unit has health checks */
+        bool has_health; /* the unit has health checks */
         UnitHealthStatus health;
 
         /* UNIT_STATUS_STATS, each with whether it could be read */

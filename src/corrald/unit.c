@@ -32,23 +32,36 @@ static const char *const unit_state_table[_UNIT_STATE_MAX] = {
 };
 
 static const char *const unit_result_table[_UNIT_RESULT_MAX] = {
-        [UNIT_SUCCESS] = "success",         [UNIT_FAILURE_RESOURCES] = "resources",
-        [UNIT_FAILURE_SPAWN] = "spawn-failed",     [UNIT_FAILURE_EXIT_CODE] = "exit-code",
-        [UNIT_FAILURE_SIGNAL] = "signal",   [UNIT_FAILURE_CORE_DUMP] = "core-dump",
-        [UNIT_FAILURE_TIMEOUT] = "timeout", [UNIT_FAILURE_WATCHDOG] = "watchdog",
-        [UNIT_FAILURE_START_LIMIT] = "start-limit", [UNIT_FAILURE_UNHEALTHY] = "unhealthy",
-        [UNIT_FAILURE_OOM_KILL] = "oom-kill", [UNIT_FAILURE_EXIT_UNKNOWN] = "exit-unknown",
+        [UNIT_SUCCESS] = "success",
+        [UNIT_FAILURE_RESOURCES] = "resources",
+        [UNIT_FAILURE_SPAWN] = "spawn-failed",
+        [UNIT_FAILURE_EXIT_CODE] = "exit-code",
+        [UNIT_FAILURE_SIGNAL] = "signal",
+        [UNIT_FAILURE_CORE_DUMP] = "core-dump",
+        [UNIT_FAILURE_TIMEOUT] = "timeout",
+        [UNIT_FAILURE_WATCHDOG] = "watchdog",
+        [UNIT_FAILURE_START_LIMIT] = "start-limit",
+        [UNIT_FAILURE_UNHEALTHY] = "unhealthy",
+        [UNIT_FAILURE_OOM_KILL] = "oom-kill",
+        [UNIT_FAILURE_EXIT_UNKNOWN] = "exit-unknown",
         [UNIT_FAILURE_CANCELLED] = "cancelled",
 };
 
 static const char *const unit_event_table[_UNIT_EVENT_MAX] = {
-        [UNIT_EVENT_START] = "start",           [UNIT_EVENT_STOP] = "stop",
-        [UNIT_EVENT_RESTART] = "restart",       [UNIT_EVENT_EXEC_OK] = "exec-ok",
-        [UNIT_EVENT_EXEC_FAILED] = "exec-failed", [UNIT_EVENT_MAIN_EXITED] = "main-exited",
-        [UNIT_EVENT_CGROUP] = "cgroup",         [UNIT_EVENT_TIMER] = "timer",
-        [UNIT_EVENT_READY] = "ready",           [UNIT_EVENT_WATCHDOG] = "watchdog",
-        [UNIT_EVENT_HEALTHY] = "healthy",       [UNIT_EVENT_UNHEALTHY] = "unhealthy",
-        [UNIT_EVENT_ADOPT] = "adopt",           [UNIT_EVENT_LEFTOVER] = "leftover",
+        [UNIT_EVENT_START] = "start",
+        [UNIT_EVENT_STOP] = "stop",
+        [UNIT_EVENT_RESTART] = "restart",
+        [UNIT_EVENT_EXEC_OK] = "exec-ok",
+        [UNIT_EVENT_EXEC_FAILED] = "exec-failed",
+        [UNIT_EVENT_MAIN_EXITED] = "main-exited",
+        [UNIT_EVENT_CGROUP] = "cgroup",
+        [UNIT_EVENT_TIMER] = "timer",
+        [UNIT_EVENT_READY] = "ready",
+        [UNIT_EVENT_WATCHDOG] = "watchdog",
+        [UNIT_EVENT_HEALTHY] = "healthy",
+        [UNIT_EVENT_UNHEALTHY] = "unhealthy",
+        [UNIT_EVENT_ADOPT] = "adopt",
+        [UNIT_EVENT_LEFTOVER] = "leftover",
 };
 
 DEFINE_STRING_TABLE_LOOKUP_TO_STRING(unit_state, UnitState);
@@ -220,7 +233,7 @@ int unit_arm_timer(Unit *u, usec_t delay) {
         return unit_arm_at(u, &u->timer, u->timer_deadline, /* accuracy= */ 1, on_timer);
 }
 
-static void unit_arm_watchdog(Unit *u) {
+void unit_arm_watchdog(Unit *u) {
         int r;
 
         if (u->watchdog_usec == 0 || u->state != UNIT_RUNNING) {
@@ -399,8 +412,9 @@ static void unit_enter_start(Unit *u) {
         r = u->ctx->ops->spawn(&p, &u->main, &u->exec_report_fd);
         unit_close_stdio(u);
         if (r == -ENOSYS) {
-                unit_fail_message(u, r, "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
-                                        "systemd's RestrictNamespaces=): %m");
+                unit_fail_message(u, r,
+                                  "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
+                                  "systemd's RestrictNamespaces=): %m");
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN, r);
         }
         if (r < 0) {
@@ -471,7 +485,7 @@ static void unit_exec_failed(Unit *u) {
 
 /* Reads the exec report and dispatches what it says. Returns true once
  * it is in. */
-static bool unit_exec_check(Unit *u) {
+bool unit_exec_check(Unit *u) {
         SpawnStep step = SPAWN_STEP_EXEC;
         int r;
 
@@ -549,8 +563,8 @@ static void unit_enter_restart(Unit *u) {
         }
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_RESTART, &f, "restarting in %s (restart=%s, result %s)",
-                        format_timespan(buf, sizeof(buf), u->last_delay), restart_policy_to_string(service_config_restart(c)),
-                        unit_result_to_string(u->result));
+                        format_timespan(buf, sizeof(buf), u->last_delay),
+                        restart_policy_to_string(service_config_restart(c)), unit_result_to_string(u->result));
 }
 
 static void unit_release_port(Unit *u) {
@@ -740,36 +754,6 @@ int unit_watch_main(Unit *u, const PidRef *main) {
         return sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN, on_main_pidfd, u);
 }
 
-/* MAINPID=: only a process inside this unit's cgroup. The pidfd is opened
- * first and the cgroup checked after, so a PID recycled meanwhile fails
- * the check instead of being taken. */
-static void unit_set_main_pid(Unit *u, pid_t pid) {
-        _cleanup_free_ char *owner = NULL;
-        PidRef ref = PIDREF_NULL;
-        int r;
-
-        if (pid == u->main.pid)
-                return;
-        r = pidref_set_pid(&ref, pid);
-        if (r < 0)
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "MAINPID=%d: %m, ignoring", pid);
-        r = cgroup_pid_get_unit(u->ctx->cgroup, pid, &owner);
-        if (r < 0 || !streq(owner, u->name) || pidref_kill(&ref, 0) < 0) {
-                pidref_done(&ref);
-                log_unit_warning(u->name, LOG_EVENT_NONE, "MAINPID=%d is not a process of this unit, ignoring", pid);
-                return;
-        }
-        r = unit_watch_main(u, &ref);
-        if (r < 0) {
-                pidref_done(&ref);
-                return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "MAINPID=%d: %m, ignoring", pid);
-        }
-        log_unit_info(u->name, LOG_EVENT_NONE, "main process is now %d (MAINPID=)", pid);
-        pidref_done(&u->main); /* the old one, if alive, is now one process among others */
-        u->main = ref;
-        unit_persist(u);
-}
-
 int unit_kill(Unit *u, int sig) {
         if (u->cgroup_fd < 0)
                 return -ESRCH;
@@ -785,46 +769,6 @@ int unit_freeze(Unit *u, bool freeze) {
         if (r >= 0)
                 log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
         return r;
-}
-
-/* ---- Notify ---- */
-
-static void unit_extend_timeout(Unit *u, usec_t usec) {
-        usec_t deadline = now(CLOCK_MONOTONIC) + usec;
-
-        if (!u->timer || deadline <= u->timer_deadline || (u->state != UNIT_STARTING && u->state != UNIT_STOPPING))
-                return;
-        u->timer_deadline = deadline;
-        if (sd_event_source_set_time(u->timer, deadline) < 0)
-                log_unit_warning(u->name, LOG_EVENT_NONE, "cannot extend the timeout, ignoring");
-}
-
-void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) {
-        if (u->exec_report_fd >= 0 && !unit_exec_check(u))
-                return; /* not exec'd yet: too early to listen */
-        if (!u->config || (u->state != UNIT_STARTING && u->state != UNIT_RUNNING && u->state != UNIT_STOPPING))
-                return;
-        if (msg->status) {
-                free(u->status_text);
-                u->status_text = strdup(msg->status);
-                u->status_waiting = false;
-        }
-        if (msg->main_pid > 0)
-                unit_set_main_pid(u, msg->main_pid);
-        if (msg->extend_timeout_usec > 0)
-                unit_extend_timeout(u, msg->extend_timeout_usec);
-        if (msg->watchdog_usec > 0) {
-                u->watchdog_usec = msg->watchdog_usec;
-                unit_arm_watchdog(u);
-        }
-        if (msg->stopping)
-                log_unit_info(u->name, LOG_EVENT_NONE, "says it is stopping");
-        if (msg->ready)
-                unit_dispatch(u, UNIT_EVENT_READY);
-        if (msg->watchdog)
-                unit_arm_watchdog(u);
-        if (msg->watchdog_trigger)
-                unit_dispatch(u, UNIT_EVENT_WATCHDOG);
 }
 
 /* ---- The state table ---- */
@@ -970,13 +914,20 @@ static void a_check_stopped(Unit *u) {
  * while inactive) are no-ops too: a late one changes nothing. */
 static const UnitAction unit_actions[_UNIT_STATE_MAX][_UNIT_EVENT_MAX] = {
         /*                  START              STOP            RESTART              EXEC_OK    EXEC_FAILED    MAIN_EXITED             CGROUP           TIMER            READY    WATCHDOG    HEALTHY             UNHEALTHY    ADOPT    LEFTOVER */
-        [UNIT_INACTIVE] = { a_start,           a_nop,          a_restart_inactive,  a_nop,     a_nop,         a_nop,                  a_nop,           a_nop,           a_nop,   a_nop,      a_nop,              a_nop,       a_adopt, a_leftover },
-        [UNIT_STARTING] = { a_nop,             a_stop,         a_restart_active,    a_exec_ok, a_exec_failed, a_main_exited,          a_cgroup_active, a_start_timeout, a_ready, a_nop,      a_healthy_starting, a_unhealthy, a_nop,   a_nop },
-        [UNIT_RUNNING]  = { a_nop,             a_stop,         a_restart_active,    a_nop,     a_nop,         a_main_exited,          a_cgroup_active, a_runtime_max,   a_nop,   a_watchdog, a_nop,              a_unhealthy, a_nop,   a_nop },
-        [UNIT_STOPPING] = { a_stopping_start,  a_stopping_stop, a_stopping_restart, a_nop,     a_nop,         a_stopping_main_exited, a_check_stopped, a_stop_timeout,  a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
-        [UNIT_BACKOFF]  = { a_start,           a_cancel_backoff, a_restart_inactive, a_nop,    a_nop,         a_nop,                  a_nop,           a_start,         a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
-        [UNIT_FAILED]   = { a_start,           a_nop,          a_restart_inactive,  a_nop,     a_nop,         a_nop,                  a_nop,           a_nop,           a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
-        [UNIT_EXITED]   = { a_start,           a_stop_exited,  a_restart_inactive,  a_nop,     a_nop,         a_nop,                  a_nop,           a_nop,           a_nop,   a_nop,      a_nop,              a_nop,       a_nop,   a_nop },
+        [UNIT_INACTIVE] = { a_start, a_nop, a_restart_inactive, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop,
+                            a_nop, a_adopt, a_leftover },
+        [UNIT_STARTING] = { a_nop, a_stop, a_restart_active, a_exec_ok, a_exec_failed, a_main_exited, a_cgroup_active,
+                            a_start_timeout, a_ready, a_nop, a_healthy_starting, a_unhealthy, a_nop, a_nop },
+        [UNIT_RUNNING] = { a_nop, a_stop, a_restart_active, a_nop, a_nop, a_main_exited, a_cgroup_active, a_runtime_max,
+                           a_nop, a_watchdog, a_nop, a_unhealthy, a_nop, a_nop },
+        [UNIT_STOPPING] = { a_stopping_start, a_stopping_stop, a_stopping_restart, a_nop, a_nop, a_stopping_main_exited,
+                            a_check_stopped, a_stop_timeout, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop },
+        [UNIT_BACKOFF] = { a_start, a_cancel_backoff, a_restart_inactive, a_nop, a_nop, a_nop, a_nop, a_start, a_nop,
+                           a_nop, a_nop, a_nop, a_nop, a_nop },
+        [UNIT_FAILED] = { a_start, a_nop, a_restart_inactive, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop,
+                          a_nop, a_nop, a_nop },
+        [UNIT_EXITED] = { a_start, a_stop_exited, a_restart_inactive, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop, a_nop,
+                          a_nop, a_nop, a_nop, a_nop },
 };
 
 void unit_dispatch(Unit *u, UnitEvent event) {

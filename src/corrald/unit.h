@@ -35,7 +35,7 @@ typedef enum UnitState {
         UNIT_STOPPING,
         UNIT_BACKOFF, /* waiting for the restart delay */
         UNIT_FAILED,
-        UNIT_EXITED,  /* a oneshot that ran to completion with status 0: ready, nothing runs */
+        UNIT_EXITED, /* a oneshot that ran to completion with status 0: ready, nothing runs */
         _UNIT_STATE_MAX,
         _UNIT_STATE_INVALID = -EINVAL,
 } UnitState;
@@ -47,13 +47,13 @@ typedef enum UnitResult {
         UNIT_FAILURE_EXIT_CODE,
         UNIT_FAILURE_SIGNAL,
         UNIT_FAILURE_CORE_DUMP,
-        UNIT_FAILURE_TIMEOUT,     /* never became ready within start_timeout */
-        UNIT_FAILURE_WATCHDOG,    /* stopped pinging the watchdog */
-        UNIT_FAILURE_START_LIMIT, /* started too often within start_limit_interval */
-        UNIT_FAILURE_UNHEALTHY,   /* health_threshold failed health checks in a row */
-        UNIT_FAILURE_OOM_KILL,    /* killed by its memory limit (memory.events oom_kill) */
+        UNIT_FAILURE_TIMEOUT,      /* never became ready within start_timeout */
+        UNIT_FAILURE_WATCHDOG,     /* stopped pinging the watchdog */
+        UNIT_FAILURE_START_LIMIT,  /* started too often within start_limit_interval */
+        UNIT_FAILURE_UNHEALTHY,    /* health_threshold failed health checks in a row */
+        UNIT_FAILURE_OOM_KILL,     /* killed by its memory limit (memory.events oom_kill) */
         UNIT_FAILURE_EXIT_UNKNOWN, /* an adopted main process ended and the kernel could not say how */
-        UNIT_FAILURE_CANCELLED,   /* a job stopped by a cancel */
+        UNIT_FAILURE_CANCELLED,    /* a job stopped by a cancel */
         _UNIT_RESULT_MAX,
         _UNIT_RESULT_INVALID = -EINVAL,
 } UnitResult;
@@ -103,12 +103,12 @@ extern const UnitOps unit_ops_default;
  * test). */
 struct UnitContext {
         sd_event *event;
-        CgroupTree *cgroup;     /* NULL in tests that fake the ops */
+        CgroupTree *cgroup; /* NULL in tests that fake the ops */
         PortAllocator *ports;
-        NotifySocket *notify;   /* may be NULL: no NOTIFY_SOCKET */
-        HealthChecker *health;  /* may be NULL until a unit needs it */
-        int devnull_fd;         /* children's stdin */
-        bool shutting_down;     /* no start, no restart */
+        NotifySocket *notify;  /* may be NULL: no NOTIFY_SOCKET */
+        HealthChecker *health; /* may be NULL until a unit needs it */
+        int devnull_fd;        /* children's stdin */
+        bool shutting_down;    /* no start, no restart */
         const UnitOps *ops;
         /* after each state change (from old_state to u->state) */
         void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
@@ -125,44 +125,44 @@ struct UnitContext {
 
 struct Unit {
         UnitContext *ctx;
-        char *name;           /* NAME, or NAME@INSTANCE */
+        char *name;            /* NAME, or NAME@INSTANCE */
         ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
-        int instance;         /* -1 for a service without instances */
-        bool removed;         /* dropped by a reload: freed once inactive */
-        bool is_job;          /* submitted at run time: never restarted, kept a while when done */
-        uid_t owner_uid;      /* who submitted the job (0 for services) */
-        int stdio[3];         /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
-        int stop_signal;      /* of this stop (a cancel's --signal); 0: the configured one */
-        usec_t stop_timeout;  /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
+        int instance;          /* -1 for a service without instances */
+        bool removed;          /* dropped by a reload: freed once inactive */
+        bool is_job;           /* submitted at run time: never restarted, kept a while when done */
+        uid_t owner_uid;       /* who submitted the job (0 for services) */
+        int stdio[3];          /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
+        int stop_signal;       /* of this stop (a cancel's --signal); 0: the configured one */
+        usec_t stop_timeout;   /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;
-        PidRef main;          /* set from spawn until reaped */
-        int exit_code;        /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
-        int exit_status;      /* exit status or signal */
+        PidRef main;     /* set from spawn until reaped */
+        int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
+        int exit_status; /* exit status or signal */
 
         sd_event_source *main_source; /* exit of a MAINPID= process that is not our child */
         sd_event_source *exec_source; /* the exec report of a main process not yet exec'd */
         int exec_report_fd;
         char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
-        SpawnStep exec_step;  /* UNIT_EVENT_EXEC_FAILED: which step */
-        int exec_error;       /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
-        sd_event_source *exit_retry; /* asks again how an adopted main process ended */
+        SpawnStep exec_step;              /* UNIT_EVENT_EXEC_FAILED: which step */
+        int exec_error;                   /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
+        sd_event_source *exit_retry;      /* asks again how an adopted main process ended */
         unsigned exit_retries;
 
-        int cgroup_fd;        /* the unit's cgroup while it exists */
-        int watch_wd;         /* inotify watch of its cgroup.events */
+        int cgroup_fd;          /* the unit's cgroup while it exists */
+        int watch_wd;           /* inotify watch of its cgroup.events */
         sd_event_source *timer; /* of the state: start, stop timeout, restart delay */
         usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
         sd_event_source *watchdog;
-        usec_t watchdog_usec; /* effective: watchdog_timeout, or WATCHDOG_USEC= */
+        usec_t watchdog_usec;      /* effective: watchdog_timeout, or WATCHDOG_USEC= */
         struct UnitOutput *output; /* its pipes and last lines, when corrald reads its output (unit-output.c) */
-        char *status_text;    /* the last STATUS= */
-        char *error_text;     /* why the last start or run failed, as logged */
+        char *status_text;         /* the last STATUS= */
+        char *error_text;          /* why the last start or run failed, as logged */
 
-        uint16_t port;        /* held from the first start until the unit is removed; 0: none */
-        bool port_starved;    /* failed for want of a port: started again when one is freed */
-        usec_t started_at;    /* CLOCK_MONOTONIC of the last start, for health_grace */
+        uint16_t port;            /* held from the first start until the unit is removed; 0: none */
+        bool port_starved;        /* failed for want of a port: started again when one is freed */
+        usec_t started_at;        /* CLOCK_MONOTONIC of the last start, for health_grace */
         uint64_t persisted_since; /* CLOCK_REALTIME µs of the last start, kept with the cgroup */
         sd_event_source *health_timer;
         HealthCheck *health_check; /* in flight */
@@ -174,15 +174,15 @@ struct Unit {
         usec_t health_last;        /* CLOCK_MONOTONIC of the last check's end; 0: none yet */
         char *health_error;        /* why the last check failed */
 
-        bool stop_requested;  /* this stop was asked for: no restart after it */
-        bool start_pending;   /* start again once the current stop is done */
-        bool killed;          /* cgroup.kill was written during this stop */
+        bool stop_requested;    /* this stop was asked for: no restart after it */
+        bool start_pending;     /* start again once the current stop is done */
+        bool killed;            /* cgroup.kill was written during this stop */
         bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
-        unsigned n_restarts;  /* automatic restarts since corrald started it by request */
-        unsigned backoff_step; /* restarts since the unit last stayed up restart_reset */
-        usec_t last_delay;    /* the last restart delay, jitter included */
-        usec_t running_since; /* CLOCK_MONOTONIC when it last became running */
-        usec_t *start_times;  /* ring of the last start_limit_burst starts */
+        unsigned n_restarts;    /* automatic restarts since corrald started it by request */
+        unsigned backoff_step;  /* restarts since the unit last stayed up restart_reset */
+        usec_t last_delay;      /* the last restart delay, jitter included */
+        usec_t running_since;   /* CLOCK_MONOTONIC when it last became running */
+        usec_t *start_times;    /* ring of the last start_limit_burst starts */
         size_t n_start_times;
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
         /* Why it last restarted or failed: its result, exit code and status
@@ -191,11 +191,11 @@ struct Unit {
         int reason_exit_code, reason_exit_status;
 
         /* The manager's, for the order between units (manager-deps.c). */
-        size_t dep_index;     /* in the manager's dependency graph; SIZE_MAX: not in it */
-        bool start_waiting;   /* a start held back until its dependencies are ready */
-        bool stop_waiting;    /* a stop held back until its dependents have stopped */
-        bool start_refused;   /* the last start was refused: a unit it requires is gone */
-        bool status_waiting;  /* status_text says what the held back start waits for */
+        size_t dep_index;    /* in the manager's dependency graph; SIZE_MAX: not in it */
+        bool start_waiting;  /* a start held back until its dependencies are ready */
+        bool stop_waiting;   /* a stop held back until its dependents have stopped */
+        bool start_refused;  /* the last start was refused: a unit it requires is gone */
+        bool status_waiting; /* status_text says what the held back start waits for */
 };
 
 /* Creates an inactive unit in ctx (which must outlive it), taking a
@@ -283,7 +283,8 @@ typedef struct UnitPersisted {
         unsigned port;
         unsigned restarts;
         uint64_t since;
-        uint64_t start_deadline; /* "starting=": not ready yet; CLOCK_REALTIME µs of its start_timeout, or 1 for none. 0: ready */
+        uint64_t
+                start_deadline; /* "starting=": not ready yet; CLOCK_REALTIME µs of its start_timeout, or 1 for none. 0: ready */
 } UnitPersisted;
 
 /* Pure. Unknown keys are ignored (later versions may add some); a missing

@@ -55,13 +55,13 @@ typedef struct Conn {
         int fd;
         char in[REQUEST_MAX];
         size_t in_len;
-        char *out;              /* queued output */
+        char *out; /* queued output */
         size_t out_len, out_sent;
-        size_t fill_left;       /* generated body bytes still to send (/api/big) */
-        size_t drip_left;       /* body bytes still to drip (/api/drip) */
-        int64_t drip_next;      /* when the next one is due, ms on CLOCK_MONOTONIC */
-        bool hanging;           /* a request that is never answered */
-        Action after;           /* once everything queued has been sent */
+        size_t fill_left;  /* generated body bytes still to send (/api/big) */
+        size_t drip_left;  /* body bytes still to drip (/api/drip) */
+        int64_t drip_next; /* when the next one is due, ms on CLOCK_MONOTONIC */
+        bool hanging;      /* a request that is never answered */
+        Action after;      /* once everything queued has been sent */
         int exit_code;
 } Conn;
 
@@ -69,7 +69,7 @@ typedef struct Request {
         char method[16];
         char target[1024];
         bool keep_alive;
-        size_t size;            /* head and body */
+        size_t size; /* head and body */
 } Request;
 
 typedef struct Options {
@@ -85,7 +85,7 @@ typedef struct Options {
 static struct {
         bool failing;
         bool hanging;
-        unsigned fail_after;    /* 0: never */
+        unsigned fail_after; /* 0: never */
         unsigned requests;
         unsigned connections;
 } state;
@@ -245,11 +245,13 @@ static int listen_on(int family, unsigned port) {
         (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (family == AF_INET6) {
                 (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-                addr.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6, .sin6_port = htons(port),
+                addr.in6 = (struct sockaddr_in6) { .sin6_family = AF_INET6,
+                                                   .sin6_port = htons(port),
                                                    .sin6_addr = in6addr_any };
                 len = sizeof(addr.in6);
         } else {
-                addr.in = (struct sockaddr_in) { .sin_family = AF_INET, .sin_port = htons(port),
+                addr.in = (struct sockaddr_in) { .sin_family = AF_INET,
+                                                 .sin_port = htons(port),
                                                  .sin_addr.s_addr = htonl(INADDR_ANY) };
                 len = sizeof(addr.in);
         }
@@ -332,13 +334,20 @@ static bool conn_output_pending(const Conn *c) {
 
 static const char *status_text(int status) {
         switch (status) {
-        case 200: return "OK";
-        case 400: return "Bad Request";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 413: return "Content Too Large";
-        case 500: return "Internal Server Error";
-        default: return "Unknown";
+        case 200:
+                return "OK";
+        case 400:
+                return "Bad Request";
+        case 404:
+                return "Not Found";
+        case 405:
+                return "Method Not Allowed";
+        case 413:
+                return "Content Too Large";
+        case 500:
+                return "Internal Server Error";
+        default:
+                return "Unknown";
         }
 }
 
@@ -740,8 +749,7 @@ static _Noreturn void serve(int listen_fd) {
                 int timeout = -1;
 
                 for (unsigned i = 0; i < n; i++)
-                        pfd[i] = (struct pollfd) { .fd = conns[i]->fd,
-                                                   .events = conn_events(conns[i], now, &timeout) };
+                        pfd[i] = (struct pollfd) { .fd = conns[i]->fd, .events = conn_events(conns[i], now, &timeout) };
                 /* Full: new connections wait in the backlog. */
                 pfd[n] = (struct pollfd) { .fd = n < CONNS_MAX ? listen_fd : -1, .events = POLLIN };
                 if (poll(pfd, n + 1, timeout) < 0) {
@@ -764,8 +772,7 @@ int main(int argc, char **argv) {
                 usage(stderr);
                 return 2;
         }
-        say("starting, pid %d, wasm %s, dbPath %s (both ignored)", (int) getpid(), o.wasm ?: "-",
-            o.db_path ?: "-");
+        say("starting, pid %d, wasm %s, dbPath %s (both ignored)", (int) getpid(), o.wasm ?: "-", o.db_path ?: "-");
         raise_nofile();
         signal(SIGPIPE, SIG_IGN);
         if (o.ignore_sigterm)

@@ -24,8 +24,8 @@
 struct corral {
         int fd;
         bool subscribed;
-        bool broken;      /* a connection error left the stream out of step */
-        char *buf;        /* bytes received but not yet consumed */
+        bool broken; /* a connection error left the stream out of step */
+        char *buf;   /* bytes received but not yet consumed */
         size_t buf_len;
         size_t buf_size;
         char *last_error; /* the message of the last error reply */

@@ -13,11 +13,11 @@ static int errno_from_name(const char *name) {
                 const char *name;
                 int code;
         } table[] = {
-                { "EINVAL", EINVAL }, { "E2BIG", E2BIG },           { "ENOENT", ENOENT },
-                { "EPERM", EPERM },   { "EACCES", EACCES },         { "EBUSY", EBUSY },
-                { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN },   { "EOPNOTSUPP", EOPNOTSUPP },
-                { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT },   { "EIO", EIO },
-                { "EAGAIN", EAGAIN }, { "EBADF", EBADF },           { "ESRCH", ESRCH },
+                { "EINVAL", EINVAL }, { "E2BIG", E2BIG },         { "ENOENT", ENOENT },
+                { "EPERM", EPERM },   { "EACCES", EACCES },       { "EBUSY", EBUSY },
+                { "EEXIST", EEXIST }, { "ESHUTDOWN", ESHUTDOWN }, { "EOPNOTSUPP", EOPNOTSUPP },
+                { "ENOMEM", ENOMEM }, { "ETIMEDOUT", ETIMEDOUT }, { "EIO", EIO },
+                { "EAGAIN", EAGAIN }, { "EBADF", EBADF },         { "ESRCH", ESRCH },
         };
 
         for (size_t i = 0; name && i < ELEMENTSOF(table); i++)

@@ -234,9 +234,7 @@ json_t *json_units_find(json_t *j, const char *name) {
         size_t i;
 
         assert_true(json_is_array(units));
-        json_array_foreach(units, i, u)
-                if (streq_ptr(json_string_value(json_object_get(u, "name")), name))
-                        return u;
+        json_array_foreach(units, i, u) if (streq_ptr(json_string_value(json_object_get(u, "name")), name)) return u;
         return NULL;
 }
 

@@ -43,15 +43,14 @@ Ctl ctl_argv(const TestDaemon *d, const char *user, const char *const *args);
 #define CTL(d, user, ...) ctl_argv(d, user, (const char *const[]) { __VA_ARGS__, NULL })
 
 /* Runs corralctl and checks its exit status; returns its stdout. */
-#define CTL_OK(d, user, expect, ...)                                                                   \
-        ({                                                                                             \
-                Ctl _c = CTL(d, user, __VA_ARGS__);                                                    \
-                if (_c.status != (expect))                                                             \
-                        print_message("unexpected exit %d, stdout: %s\nstderr: %s\n", _c.status,     \
-                                      _c.out, _c.err);                                                 \
-                assert_int_equal(_c.status, (expect));                                                 \
-                free(_c.err);                                                                          \
-                _c.out;                                                                                \
+#define CTL_OK(d, user, expect, ...)                                                                              \
+        ({                                                                                                        \
+                Ctl _c = CTL(d, user, __VA_ARGS__);                                                               \
+                if (_c.status != (expect))                                                                        \
+                        print_message("unexpected exit %d, stdout: %s\nstderr: %s\n", _c.status, _c.out, _c.err); \
+                assert_int_equal(_c.status, (expect));                                                            \
+                free(_c.err);                                                                                     \
+                _c.out;                                                                                           \
         })
 
 /* Starts corrald (test_daemon_start()) and waits until its socket answers. */

@@ -269,8 +269,8 @@ static void test_crash_storm(void **state) {
         assert_int_equal(test_daemon_signal(&daemon_, SIGTERM), 0);
         assert_true(test_daemon_wait(&daemon_, 60 * USEC_PER_SEC));
         assert_int_equal(daemon_.exit_status, 0);
-        print_message("crash storm: %u rounds, %u samples, %u adoptions, %u duplicates, %u escapes, %d left\n",
-                      rounds, check.samples, adopted, check.duplicates, check.escapes, test_count_marker(mk));
+        print_message("crash storm: %u rounds, %u samples, %u adoptions, %u duplicates, %u escapes, %d left\n", rounds,
+                      check.samples, adopted, check.duplicates, check.escapes, test_count_marker(mk));
         assert_int_equal(check.duplicates, 0);
         assert_int_equal(check.escapes, 0);
         assert_int_equal(test_count_marker(mk), 0);

@@ -307,9 +307,8 @@ _noreturn_ static void squat(const char *cgroup, const char *notify_dir, const c
  * corrald runs, the attacker can neither remove its socket nor bind its
  * path. */
 static void test_notify_name_cannot_be_taken(void **state) {
-        _cleanup_free_ char *cgroup = test_cgroup_path("notifyname"), *dir = NULL, *sock = NULL,
-                            *notify_dir = NULL, *path = NULL, *body = NULL,
-                            *n = test_helper_path("test-notifier");
+        _cleanup_free_ char *cgroup = test_cgroup_path("notifyname"), *dir = NULL, *sock = NULL, *notify_dir = NULL,
+                            *path = NULL, *body = NULL, *n = test_helper_path("test-notifier");
         int up[2], down[2], before = -1, after = -1;
         uid_t uid = 0;
         gid_t gid = 0;
@@ -323,7 +322,8 @@ static void test_notify_name_cannot_be_taken(void **state) {
         dir = scratch_dir(0755);
         assert_true(asprintf(&sock, "%s/control.sock", dir) > 0);
         assert_true(asprintf(&notify_dir, "%s/notify", dir) > 0);
-        assert_true(asprintf(&body, "[program:n]\ncommand = %s ready 100\nready = notify\nuser = " ATTACKER "\n", n) > 0);
+        assert_true(asprintf(&body, "[program:n]\ncommand = %s ready 100\nready = notify\nuser = " ATTACKER "\n", n) >
+                    0);
 
         assert_int_equal(pipe2(up, O_CLOEXEC), 0);
         assert_int_equal(pipe2(down, O_CLOEXEC), 0);
@@ -345,8 +345,9 @@ static void test_notify_name_cannot_be_taken(void **state) {
         start_with_socket(cgroup, sock, body);
         bool ready = test_daemon_wait_log(&daemon_, "n: ready", 1, TIMEOUT);
         print_message("squatted before the start: %s%s%s; corrald %s\n",
-                      before & SQUAT_ABSTRACT ? "the old abstract name " : "", before & SQUAT_DIR ? "the directory " : "",
-                      before & SQUAT_PATH ? "the path " : "", ready ? "started, the unit is ready" : "did not start");
+                      before & SQUAT_ABSTRACT ? "the old abstract name " : "",
+                      before & SQUAT_DIR ? "the directory " : "", before & SQUAT_PATH ? "the path " : "",
+                      ready ? "started, the unit is ready" : "did not start");
         assert_true(ready);
         assert_true(test_daemon_alive(&daemon_));
         assert_int_equal(before & (SQUAT_DIR | SQUAT_PATH), 0);
@@ -375,8 +376,8 @@ static void test_notify_name_cannot_be_taken(void **state) {
  * one, like /tmp), the attacker makes the notify directory first: corrald
  * refuses it, saying why, rather than use a directory someone else owns. */
 static void test_notify_dir_of_another_user(void **state) {
-        _cleanup_free_ char *cgroup = test_cgroup_path("notifydir"), *dir = NULL, *sock = NULL,
-                            *notify_dir = NULL, *msg = NULL;
+        _cleanup_free_ char *cgroup = test_cgroup_path("notifydir"), *dir = NULL, *sock = NULL, *notify_dir = NULL,
+                            *msg = NULL;
         uid_t uid = 0;
         gid_t gid = 0;
 
@@ -495,8 +496,8 @@ static bool file_is_symlink(void *userdata) {
  * Both starts are refused with the reason, corrald answers at once, and
  * root's file is untouched. */
 static void test_output_file_swapped(void **state) {
-        _cleanup_free_ char *fifo_dir = NULL, *link_dir = NULL, *fifo_log = NULL, *link_log = NULL,
-                            *secret = NULL, *body = NULL, *cmd = NULL, *buf = NULL, *msg = NULL;
+        _cleanup_free_ char *fifo_dir = NULL, *link_dir = NULL, *fifo_log = NULL, *link_log = NULL, *secret = NULL,
+                            *body = NULL, *cmd = NULL, *buf = NULL, *msg = NULL;
         char dir[] = "/tmp/corral-test-attack-XXXXXX";
         uid_t uid = 0;
         gid_t gid = 0;

@@ -20,11 +20,11 @@
 
 typedef struct Case {
         const char *name;
-        const char *args;     /* arguments after the program */
-        bool shell;           /* args is a shell command line, run by /bin/sh -c */
-        int min_procs;        /* processes to see before stopping */
-        bool main_exits;      /* the main process exits by itself */
-        const char *extra;    /* more configuration lines */
+        const char *args;  /* arguments after the program */
+        bool shell;        /* args is a shell command line, run by /bin/sh -c */
+        int min_procs;     /* processes to see before stopping */
+        bool main_exits;   /* the main process exits by itself */
+        const char *extra; /* more configuration lines */
         const char *stop_timeout;
 } Case;
 
@@ -84,14 +84,15 @@ static void run_case(void **state) {
 }
 
 #define CASES(timeout, suffix)                                                                          \
-        { "daemon" suffix, "daemon", false, 2, false, "", timeout },                                   \
-        { "setsid" suffix, "setsid sleep 1000 & sleep 2; exit 0", true, 2, true, "", timeout },        \
-        { "ignoreterm" suffix, "tree 20 ignore", false, 21, false, "", timeout },                      \
-        { "storm" suffix, "tree 300", false, 301, false, "", timeout },                                \
-        { "stopped" suffix, "stopped", false, 2, false, "", timeout },                                 \
-        { "rename" suffix, "rename", false, 2, false, "", timeout },                                   \
-        { "forever" suffix, "forever", false, 20, false, "", timeout },                                \
-        { "mixed" suffix, "tree 5 ignore", false, 6, false, "kill_mode = mixed", timeout }
+        { "daemon" suffix, "daemon", false, 2, false, "", timeout },                                    \
+                { "setsid" suffix, "setsid sleep 1000 & sleep 2; exit 0", true, 2, true, "", timeout }, \
+                { "ignoreterm" suffix, "tree 20 ignore", false, 21, false, "", timeout },               \
+                { "storm" suffix, "tree 300", false, 301, false, "", timeout },                         \
+                { "stopped" suffix, "stopped", false, 2, false, "", timeout },                          \
+                { "rename" suffix, "rename", false, 2, false, "", timeout },                            \
+                { "forever" suffix, "forever", false, 20, false, "", timeout }, {                       \
+                "mixed" suffix, "tree 5 ignore", false, 6, false, "kill_mode = mixed", timeout          \
+        }
 
 static const Case cases[] = {
         CASES("2s", ""),

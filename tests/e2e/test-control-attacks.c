@@ -73,9 +73,8 @@ static bool unit_has_process(json_t *u, pid_t pid) {
         json_t *p;
         size_t i;
 
-        json_array_foreach(json_object_get(u, "processes"), i, p)
-                if (json_integer_value(json_object_get(p, "pid")) == pid)
-                        return true;
+        json_array_foreach(json_object_get(u, "processes"), i,
+                           p) if (json_integer_value(json_object_get(p, "pid")) == pid) return true;
         return false;
 }
 
@@ -498,8 +497,8 @@ static unsigned long vm_hwm_kb(pid_t pid) {
  * CONTROL_DETAILED_MAX with their processes. */
 static void test_status_request_bounded(void **state) {
         enum { NAMES = 300, TREE = 1000, UNITS = 40 };
-        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("atk-tree"),
-                            *body = NULL, *line = NULL, *reply_text = NULL, *answer = NULL;
+        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("atk-tree"), *body = NULL,
+                            *line = NULL, *reply_text = NULL, *answer = NULL;
         size_t len = 0, pos;
         unsigned long hwm;
         uid_t uid;
@@ -653,7 +652,8 @@ static void test_large_replies(void **state) {
         body = strdup("");
         for (const char *p = "abcd"; *p; p++) {
                 char *b = NULL;
-                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\noutput = null\n", body, *p) > 0);
+                assert_true(asprintf(&b, "%s[program:%c]\ncommand = sleep 1000\ninstances = 1000\noutput = null\n",
+                                     body, *p) > 0);
                 free(body);
                 body = b;
         }

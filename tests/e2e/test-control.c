@@ -166,8 +166,7 @@ static bool unit_has_new_pid(void *userdata) {
  * marker) and their cgroups. */
 static void test_start_stop_restart(void **state) {
         _cleanup_free_ char *f = test_helper_path("test-forker"), *m1 = test_marker_new("ctl-s1"),
-                            *m2 = test_marker_new("ctl-s2"), *body = NULL, *cg1 = NULL, *procs = NULL,
-                            *buf = NULL;
+                            *m2 = test_marker_new("ctl-s2"), *body = NULL, *cg1 = NULL, *procs = NULL, *buf = NULL;
         pid_t pid1, pid2;
         size_t lines = 0;
 
@@ -344,7 +343,8 @@ static void test_reload(void **state) {
         assert_int_equal(unit_main_pid(&daemon_, "a"), pid);
         status = test_daemon_request(&daemon_, "status", NULL, NULL);
         assert_non_null(status);
-        assert_non_null(strstr(json_string_value(json_object_get(json_object_get(status, "daemon"), "reload_error")) ?: "",
+        assert_non_null(strstr(json_string_value(json_object_get(json_object_get(status, "daemon"), "reload_error"))
+                                       ?: "",
                                "stop_timeout"));
         json_decref(status);
         assert_true(test_daemon_stop_cleanly(&daemon_));
@@ -354,8 +354,7 @@ static void test_reload(void **state) {
  * status does, with its process tree read from its cgroup": every process
  * of the unit is listed. */
 static void test_status_unit_processes(void **state) {
-        _cleanup_free_ char *f = test_helper_path("test-forker"), *body = NULL, *procs = NULL, *buf = NULL,
-                            *out = NULL;
+        _cleanup_free_ char *f = test_helper_path("test-forker"), *body = NULL, *procs = NULL, *buf = NULL, *out = NULL;
         int missing = 0;
 
         assert_true(asprintf(&body, "[program:tree]\ncommand = %s tree 2\n", f) > 0);
@@ -382,15 +381,13 @@ static bool unit_names_unique(const TestDaemon *d) {
         assert_non_null(status);
         units = json_object_get(status, "units");
         json_array_foreach(units, i, u)
-                json_array_foreach(units, k, v)
-                        if (k > i && streq_ptr(json_string_value(json_object_get(u, "name")),
-                                               json_string_value(json_object_get(v, "name")))) {
-                                print_message("two units named %s: %s and %s\n",
-                                              json_string_value(json_object_get(u, "name")),
-                                              json_string_value(json_object_get(u, "kind")),
-                                              json_string_value(json_object_get(v, "kind")));
-                                unique = false;
-                        }
+                json_array_foreach(units, k, v) if (k > i && streq_ptr(json_string_value(json_object_get(u, "name")),
+                                                                       json_string_value(json_object_get(v, "name")))) {
+                print_message("two units named %s: %s and %s\n", json_string_value(json_object_get(u, "name")),
+                              json_string_value(json_object_get(u, "kind")),
+                              json_string_value(json_object_get(v, "kind")));
+                unique = false;
+        }
         json_decref(status);
         return unique;
 }
@@ -601,8 +598,8 @@ static void test_run_wait_cancel(void **state) {
 /* cancel of a tree that ignores SIGTERM: the job's stop timeout (the
  * default 10 s), then cgroup.kill; nothing survives. */
 static void test_cancel_ignoring_tree(void **state) {
-        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("ctl-tree"),
-                            *env = NULL, *cg = NULL;
+        _cleanup_free_ char *f = test_helper_path("test-forker"), *marker = test_marker_new("ctl-tree"), *env = NULL,
+                            *cg = NULL;
         usec_t start, took;
 
         assert_true(asprintf(&env, "CORRAL_TEST_MARKER=%s", marker) > 0);
@@ -694,8 +691,7 @@ static void test_200_jobs(void **state) {
                 }
         }
         took = now(CLOCK_MONOTONIC) - start;
-        print_message("200 jobs (sleep 1), submitted and waited for at once: %.2f s\n",
-                      (double) took / USEC_PER_SEC);
+        print_message("200 jobs (sleep 1), submitted and waited for at once: %.2f s\n", (double) took / USEC_PER_SEC);
         assert_int_equal(failures, 0);
 
         status = test_daemon_request(&daemon_, "status", NULL, NULL);
@@ -716,15 +712,14 @@ static void test_200_jobs(void **state) {
 
 /* ---- permissions ---- */
 
-#define DENIED(d, ...)                                                                               \
-        do {                                                                                         \
-                Ctl _c = CTL(d, TEST_USER, __VA_ARGS__);                                             \
-                if (_c.status != 1 || !strstr(_c.err, "permission denied"))                          \
-                        print_message("expected permission denied, got exit %d: %s%s\n", _c.status, \
-                                      _c.out, _c.err);                                               \
-                assert_int_equal(_c.status, 1);                                                      \
-                assert_non_null(strstr(_c.err, "permission denied"));                                \
-                ctl_done(&_c);                                                                       \
+#define DENIED(d, ...)                                                                                               \
+        do {                                                                                                         \
+                Ctl _c = CTL(d, TEST_USER, __VA_ARGS__);                                                             \
+                if (_c.status != 1 || !strstr(_c.err, "permission denied"))                                          \
+                        print_message("expected permission denied, got exit %d: %s%s\n", _c.status, _c.out, _c.err); \
+                assert_int_equal(_c.status, 1);                                                                      \
+                assert_non_null(strstr(_c.err, "permission denied"));                                                \
+                ctl_done(&_c);                                                                                       \
         } while (0)
 
 /* Every changing verb, as the user: permission denied. */
@@ -758,8 +753,7 @@ static void assert_nothing_changed(const TestDaemon *d, pid_t pid) {
         assert_int_equal(test_daemon_log_count(d, "job submitted by UID 0"), 1); /* root's only */
 }
 
-#define PERM_UNITS                                                                                  \
-        "[program:a]\ncommand = " TRAP_USR1 "\n[program:b]\ncommand = sleep 1000\nautostart = no\n"
+#define PERM_UNITS "[program:a]\ncommand = " TRAP_USR1 "\n[program:b]\ncommand = sleep 1000\nautostart = no\n"
 
 /* A user who is not root and not in control_group: permission denied for
  * everything, and nothing changes. */
@@ -821,8 +815,7 @@ static void test_permissions_jobs(void **state) {
         pid_t pid, upid, rpid;
         json_t *j, *u;
 
-        start_daemon(&daemon_, "permjob",
-                     "[corral]\nstatus_public = yes\njob_group = " TEST_USER "\n" PERM_UNITS);
+        start_daemon(&daemon_, "permjob", "[corral]\nstatus_public = yes\njob_group = " TEST_USER "\n" PERM_UNITS);
         /* the socket as corrald made it: open to those it lets read or run */
         open_socket_dir(&daemon_);
         require_user(&daemon_, TEST_USER);
@@ -930,12 +923,10 @@ static void test_bad_requests(void **state) {
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"env\":[\"nokey\"]}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":5}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"a/b\"}}\n", "EINVAL", EINVAL },
-                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"supervisor\"}}\n", "EINVAL",
-                  EINVAL },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"supervisor\"}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"name\":\"a\"}}\n", "EEXIST", EEXIST },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"cwd\":\"relative\"}}\n", "EINVAL", EINVAL },
-                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"timeout_usec\":\"1s\"}}\n", "EINVAL",
-                  EINVAL },
+                { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"timeout_usec\":\"1s\"}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"run\",\"params\":{\"argv\":[\"true\"],\"timeout_usec\":-1}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"cancel\",\"params\":{\"id\":5}}\n", "EINVAL", EINVAL },
                 { "{\"method\":\"wait\"}\n", "EINVAL", EINVAL },
@@ -979,8 +970,8 @@ static char *padded_request(size_t size, bool newline) {
  * they arrive in pieces. Others are served all along. */
 static void test_truncated_oversized(void **state) {
         _cleanup_free_ char *max = padded_request(CONTROL_REQUEST_MAX, true),
-                            *over = padded_request(CONTROL_REQUEST_MAX + 1, true),
-                            *huge = padded_request(70000, false), *line = NULL;
+                            *over = padded_request(CONTROL_REQUEST_MAX + 1, true), *huge = padded_request(70000, false),
+                            *line = NULL;
         int fd;
         json_t *reply;
 
@@ -1082,7 +1073,10 @@ static void test_silent_client_dropped(void **state) {
         silent = raw_connect(&daemon_);
         r = raw_read_line(silent, 5 * 1000, &line);
         print_message("a client that sent nothing, after 5 s: %s%s\n",
-                      r == 0 ? "dropped" : r > 0 ? "an error reply: " : "still connected", r > 0 ? line : "");
+                      r == 0  ? "dropped"
+                      : r > 0 ? "an error reply: "
+                              : "still connected",
+                      r > 0 ? line : "");
         assert_true(r >= 0); /* dropped (0) or told (1); -ETIMEDOUT: kept for ever */
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
@@ -1108,7 +1102,9 @@ static void test_idle_clients_lockout(void **state) {
         raw_send_str(fd, "{\"method\":\"status\"}\n");
         int r = raw_read_line(fd, 2000, &line);
         print_message("after %u idle clients: a new client's status %s\n", CONTROL_CLIENTS_MAX,
-                      r > 0 ? "was answered" : r == 0 ? "was refused (connection closed)" : "got no answer");
+                      r > 0    ? "was answered"
+                      : r == 0 ? "was refused (connection closed)"
+                               : "got no answer");
         for (size_t i = 0; i < ELEMENTSOF(fds); i++)
                 close(fds[i]);
         assert_int_equal(r, 1);
@@ -1132,8 +1128,9 @@ static void test_partial_request_after_idle(void **state) {
         usleep(200 * 1000);
         raw_send_str(fd, "\"params\":{}}\n");
         r = raw_read_line(fd, 5000, &line);
-        print_message("request in two pieces after 1.5 s idle: %s\n",
-                      r > 0 ? "answered" : r == 0 ? "dropped" : "no answer");
+        print_message("request in two pieces after 1.5 s idle: %s\n", r > 0    ? "answered"
+                                                                      : r == 0 ? "dropped"
+                                                                               : "no answer");
         assert_int_equal(r, 1);
         json_t *reply = parse_json(line);
         assert_true(json_is_true(json_object_get(reply, "ok")));

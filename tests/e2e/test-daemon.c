@@ -76,7 +76,8 @@ static void test_restart(void **state) {
         assert_true(test_daemon_wait_log(&daemon_, "always: started", 3, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "always: restarting in 50ms (restart=always, result success)", 2,
                                          TIMEOUT));
-        assert_true(test_daemon_wait_log(&daemon_, "fails: restarting in 50ms (restart=on-failure, result exit-code)", 2, TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "fails: restarting in 50ms (restart=on-failure, result exit-code)",
+                                         2, TIMEOUT));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
@@ -120,9 +121,8 @@ static void test_start_failures(void **state) {
                              f, marker, f, f) > 0);
         assert_int_equal(test_daemon_start(&daemon_, "failures", body), 0);
         assert_true(test_daemon_wait_log(&daemon_, "web: exec /nonexistent: No such file or directory", 1, TIMEOUT));
-        assert_true(test_daemon_wait_log(&daemon_,
-                                         "nopath: exec no-such-program-anywhere: No such file or directory", 1,
-                                         TIMEOUT));
+        assert_true(test_daemon_wait_log(&daemon_, "nopath: exec no-such-program-anywhere: No such file or directory",
+                                         1, TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "nodir: chdir /nonexistent-dir: No such file or directory", 1,
                                          TIMEOUT));
         assert_true(test_daemon_wait_log(&daemon_, "nouser: user corral-no-such-user: no such user", 1, TIMEOUT));
@@ -232,8 +232,7 @@ static void make_leftover(const char *path, const char *name, const char *marker
  * service is emptied, and the service starts afresh. */
 static void test_leftovers(void **state) {
         _cleanup_free_ char *path = test_cgroup_path("leftover"), *m1 = test_marker_new("gone"),
-                            *m2 = test_marker_new("kept"), *m3 = test_marker_new("fresh"), *body = NULL,
-                            *f = forker();
+                            *m2 = test_marker_new("kept"), *m3 = test_marker_new("fresh"), *body = NULL, *f = forker();
 
         make_leftover(path, "gone", m1);
         make_leftover(path, "kept", m2);

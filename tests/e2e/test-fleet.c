@@ -55,7 +55,8 @@ static int unit_port(json_t *st, const char *name) {
 
 /* GET path on 127.0.0.1:port with a plain socket (the test's own client). */
 static void http_get(int port, const char *path) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         char req[256], buf[256];
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -114,7 +115,8 @@ static void test_libcurl_only_when_needed(void **state) {
 
 /* Whether 127.0.0.1:port answers GET /api/status with 200 right now. */
 static bool answers(int port) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         const char req[] = "GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         struct timeval tv = { .tv_sec = 1 };
@@ -368,10 +370,11 @@ static void test_many(void **state) {
         json_decref(st);
         uint64_t ticks = cpu_ticks(daemon_.pid) - ticks_before;
         long done = checks_after - checks_before;
-        print_message("200 units, 1 check/s each, %llu s: %ld checks, %ld failing, corrald CPU %.2f s (%.1f%% of a core)\n",
-                      (unsigned long long) (run / USEC_PER_SEC), done, failures,
-                      (double) ticks / (double) sysconf(_SC_CLK_TCK),
-                      100.0 * (double) ticks / (double) sysconf(_SC_CLK_TCK) / (double) (run / USEC_PER_SEC));
+        print_message(
+                "200 units, 1 check/s each, %llu s: %ld checks, %ld failing, corrald CPU %.2f s (%.1f%% of a core)\n",
+                (unsigned long long) (run / USEC_PER_SEC), done, failures,
+                (double) ticks / (double) sysconf(_SC_CLK_TCK),
+                100.0 * (double) ticks / (double) sysconf(_SC_CLK_TCK) / (double) (run / USEC_PER_SEC));
         /* every unit checked about once a second (generous bounds) */
         assert_in_range(done, 200 * 8, 200 * 12);
         assert_int_equal(failures, 0);

@@ -66,8 +66,9 @@ static void test_limits(void **state) {
         };
         for (size_t i = 0; i < ELEMENTSOF(limits); i++) {
                 _cleanup_free_ char *msg = NULL;
-                assert_true(asprintf(&msg, "soft: %s needs the %s controller, which this cgroup2 hierarchy does not "
-                                           "offer; running without it",
+                assert_true(asprintf(&msg,
+                                     "soft: %s needs the %s controller, which this cgroup2 hierarchy does not "
+                                     "offer; running without it",
                                      limits[i].key, limits[i].controller) > 0);
                 if (controller_offered(daemon_.cgroup, limits[i].controller)) {
                         /* a real controller: the value must be in the file */
@@ -183,8 +184,8 @@ static void test_config_ownership(void **state) {
         }
         /* root-owned, 0644: accepted */
         cmd = mfree(cmd);
-        assert_true(asprintf(&cmd, "chown root %s; chmod 0644 %s; '%s' --check-config --config %s >/dev/null 2>&1", conf,
-                             conf, getenv("CORRALD"), conf) > 0);
+        assert_true(asprintf(&cmd, "chown root %s; chmod 0644 %s; '%s' --check-config --config %s >/dev/null 2>&1",
+                             conf, conf, getenv("CORRALD"), conf) > 0);
         assert_int_equal(system(cmd), 0);
         unlink(conf);
         unlink(outp);

@@ -96,7 +96,8 @@ static void test_prevent_exit_status(void **state) {
         _cleanup_free_ char *f = helper("test-forker"), *body = NULL;
 
         assert_true(asprintf(&body,
-                             "[program:p]\ncommand = %s exit 42\nrestart = always\nrestart_prevent_exit_status = 1 42\n",
+                             "[program:p]\ncommand = %s exit 42\nrestart = always\nrestart_prevent_exit_status = 1 "
+                             "42\n",
                              f) > 0);
         assert_int_equal(test_daemon_start(&daemon_, "prevent", body), 0);
         assert_true(test_daemon_wait_log(&daemon_, "p: failed (exit-code)", 1, TIMEOUT));

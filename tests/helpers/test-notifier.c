@@ -80,8 +80,7 @@ static void notify(const char *state) {
         if (r > 0)
                 printf("test-notifier: sent %s\n", line);
         else
-                printf("test-notifier: cannot send %s: %s\n", line,
-                       r == 0 ? "NOTIFY_SOCKET is not set" : strerror(-r));
+                printf("test-notifier: cannot send %s: %s\n", line, r == 0 ? "NOTIFY_SOCKET is not set" : strerror(-r));
         fflush(stdout);
 }
 

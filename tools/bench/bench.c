@@ -37,7 +37,7 @@
 #include "test-util.h"
 
 #define NSEC_PER_MSEC_D 1e6
-#define SEC_NS(s) ((uint64_t) (s) * 1000000000ULL)
+#define SEC_NS(s) ((uint64_t) (s) *1000000000ULL)
 #define SIZES_MAX 8
 
 static struct {
@@ -89,8 +89,7 @@ static void figure(const char *name, const char *peer, double value, const char 
         if (isnan(value))
                 printf("%s.%s n/a %s\n", name, peer, unit);
         else
-                printf("%s.%s %.*f %s\n", name, peer, fabs(value) >= 100 || value == floor(value) ? 0 : 1, value,
-                       unit);
+                printf("%s.%s %.*f %s\n", name, peer, fabs(value) >= 100 || value == floor(value) ? 0 : 1, value, unit);
         fflush(stdout);
 }
 
@@ -326,8 +325,7 @@ static void figures_start(void) {
                                         continue;
                                 (void) measure_start(k, arg.sizes[s], r);
                                 progress("start %s n=%u run %u: exec %.1f ms, running %.1f ms, stop %.1f ms",
-                                         peer_name(k), arg.sizes[s], run + 1, r->exec_ms, r->running_ms,
-                                         r->stop_ms);
+                                         peer_name(k), arg.sizes[s], run + 1, r->exec_ms, r->running_ms, r->stop_ms);
                         }
 
         for (unsigned s = 0; s < arg.n_sizes; s++)
@@ -409,10 +407,10 @@ static void figure_memory(void) {
                         if (!use(k))
                                 continue;
                         (void) measure_memory(k, arg.sizes[s], &m[s][k]);
-                        progress("memory %s n=%u: RSS %.0f KiB, PSS %.0f KiB, anon %.0f KiB, RSS after status "
-                                 "%.0f KiB",
-                                 peer_name(k), arg.sizes[s], m[s][k].rss, m[s][k].pss, m[s][k].anon,
-                                 m[s][k].rss_status);
+                        progress(
+                                "memory %s n=%u: RSS %.0f KiB, PSS %.0f KiB, anon %.0f KiB, RSS after status "
+                                "%.0f KiB",
+                                peer_name(k), arg.sizes[s], m[s][k].rss, m[s][k].pss, m[s][k].anon, m[s][k].rss_status);
                 }
         for (PeerKind k = 0; k < PEER_LIMIT; k++) {
                 for (unsigned s = 0; s < arg.n_sizes; s++) {
@@ -569,10 +567,11 @@ static void figure_restart(void) {
                         continue;
                 for (unsigned run = 0; run < k_runs; run++) {
                         (void) measure_restart(k, &res[run]);
-                        progress("restart %s run %u: %zu restarts, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max "
-                                 "%.2f ms",
-                                 peer_name(k), run + 1, res[run].n, res[run].p50, res[run].p90, res[run].p99,
-                                 res[run].max);
+                        progress(
+                                "restart %s run %u: %zu restarts, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max "
+                                "%.2f ms",
+                                peer_name(k), run + 1, res[run].n, res[run].p50, res[run].p90, res[run].p99,
+                                res[run].max);
                         v[0][run] = res[run].p50;
                         v[1][run] = res[run].p90;
                         v[2][run] = res[run].p99;
@@ -597,8 +596,8 @@ static pid_t strace_attach(pid_t pid, const char *out) {
         char pidstr[16];
 
         snprintf(pidstr, sizeof(pidstr), "%d", pid);
-        char *argv[] = { (char *) strace, (char *) "-c", (char *) "-f", (char *) "-q", (char *) "-o", (char *) out,
-                         (char *) "-p", pidstr, NULL };
+        char *argv[] = { (char *) strace, (char *) "-c", (char *) "-f", (char *) "-q", (char *) "-o",
+                         (char *) out,    (char *) "-p", pidstr,        NULL };
         return bench_spawn(argv, -1);
 }
 
@@ -620,8 +619,8 @@ static long strace_total(const char *path, char *names, size_t size) {
                 if (streq(name, "total"))
                         total = strtol(col[3], NULL, 10);
                 else if (strlen(names) + strlen(name) + 16 < size)
-                        snprintf(names + strlen(names), size - strlen(names), "%s%s %s", names[0] ? ", " : "",
-                                 name, col[3]);
+                        snprintf(names + strlen(names), size - strlen(names), "%s%s %s", names[0] ? ", " : "", name,
+                                 col[3]);
         }
         return total;
 }
@@ -629,8 +628,8 @@ static long strace_total(const char *path, char *names, size_t size) {
 static void figure_status_latency(Peer *p) {
         double v[256];
         unsigned n = MIN(arg.status_calls, 256u);
-        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket, (char *) "status",
-                         (char *) "--json", NULL };
+        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
+                         (char *) "status",         (char *) "--json",   NULL };
         char name[64];
 
         for (unsigned i = 0; i < n; i++) {
@@ -661,8 +660,7 @@ static int start_and_wait(Peer *p, PeerKind kind, unsigned n, const char *marker
 }
 
 static void figures_idle(void) {
-        _cleanup_free_ char *m1 = test_marker_new("bench-idle"), *m2 = test_marker_new("bench-idle"),
-                            *trace = NULL;
+        _cleanup_free_ char *m1 = test_marker_new("bench-idle"), *m2 = test_marker_new("bench-idle"), *trace = NULL;
         bool with_supervisord = use(PEER_SUPERVISORD);
         Peer c = { .pidfd = -EBADF, .pending_fd = -EBADF }, s = { .pidfd = -EBADF, .pending_fd = -EBADF };
         char names[512];
@@ -838,8 +836,22 @@ static void help(void) {
 }
 
 static int parse_args(int argc, char *argv[]) {
-        enum { O_RUNS = 256, O_SIZES, O_TREE, O_RESTARTS, O_BUDGET, O_IDLE_UNITS, O_IDLE, O_HUNITS, O_HINT,
-               O_HEALTH, O_FIGURES, O_QUICK, O_PEERS, O_TREE_RUNS };
+        enum {
+                O_RUNS = 256,
+                O_SIZES,
+                O_TREE,
+                O_RESTARTS,
+                O_BUDGET,
+                O_IDLE_UNITS,
+                O_IDLE,
+                O_HUNITS,
+                O_HINT,
+                O_HEALTH,
+                O_FIGURES,
+                O_QUICK,
+                O_PEERS,
+                O_TREE_RUNS
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "runs", required_argument, NULL, O_RUNS },
@@ -946,8 +958,7 @@ int main(int argc, char *argv[]) {
         peer_set_root(root_cgroup);
         r = procwatch_start(&watch);
         if (r < 0) {
-                fprintf(stderr, "bench: the proc connector (CONFIG_PROC_EVENTS) is not available: %s\n",
-                        strerror(-r));
+                fprintf(stderr, "bench: the proc connector (CONFIG_PROC_EVENTS) is not available: %s\n", strerror(-r));
                 (void) rmdir(root_fs);
                 return 77;
         }

@@ -92,7 +92,8 @@ static char *corral_body(const Spec *s) {
                 break;
         case WORK_RESTART:
                 fprintf(f,
-                        "[program:r]\ncommand = " SLEEP " " RESTART_LIFETIME "\nrestart = always\n"
+                        "[program:r]\ncommand = " SLEEP " " RESTART_LIFETIME
+                        "\nrestart = always\n"
                         "restart_delay = 0\nrestart_delay_max = 0\nstart_limit_burst = 5000\n"
                         "environment = CORRAL_TEST_MARKER=%s\n",
                         s->marker);
@@ -129,7 +130,10 @@ static char *supervisord_conf(const Peer *p, const Spec *s) {
         switch (s->work) {
         case WORK_SLEEP:
                 for (unsigned i = 0; i < s->n; i++)
-                        fprintf(f, "[program:s%u]\ncommand = " SLEEP " 100000\nenvironment = CORRAL_TEST_MARKER=\"%s\"\n%s",
+                        fprintf(f,
+                                "[program:s%u]\ncommand = " SLEEP
+                                " 100000\nenvironment = "
+                                "CORRAL_TEST_MARKER=\"%s\"\n%s",
                                 i, s->marker, common);
                 break;
         case WORK_TREE:
@@ -140,7 +144,8 @@ static char *supervisord_conf(const Peer *p, const Spec *s) {
                 break;
         case WORK_RESTART:
                 fprintf(f,
-                        "[program:r]\ncommand = " SLEEP " " RESTART_LIFETIME "\nautorestart = true\n"
+                        "[program:r]\ncommand = " SLEEP " " RESTART_LIFETIME
+                        "\nautorestart = true\n"
                         "startretries = 1000000\nenvironment = CORRAL_TEST_MARKER=\"%s\"\n%s",
                         s->marker, common);
                 break;
@@ -234,14 +239,16 @@ int peer_start(Peer *p, PeerKind kind, const Spec *s, uint64_t *ret_t0) {
         switch (s->work) {
         case WORK_SLEEP: {
                 n = xasprintf("%u", s->n);
-                char *argv[] = { getenv("BENCH_LIMIT"), fs, n, (char *) s->marker, (char *) SLEEP,
-                                 (char *) "100000", NULL };
+                char *argv[] = { getenv("BENCH_LIMIT"), fs,  n, (char *) s->marker, (char *) SLEEP,
+                                 (char *) "100000",     NULL };
                 return spawn_supervisor(p, NULL, argv, out, ret_t0);
         }
         case WORK_TREE: {
                 tree = xasprintf("%u", s->n - 1);
-                char *argv[] = { getenv("BENCH_LIMIT"), fs, (char *) "1", (char *) s->marker, forker,
-                                 (char *) "tree", tree, (char *) "ignore", NULL };
+                char *argv[] = {
+                        getenv("BENCH_LIMIT"), fs,  (char *) "1", (char *) s->marker, forker, (char *) "tree", tree,
+                        (char *) "ignore",     NULL
+                };
                 return spawn_supervisor(p, NULL, argv, out, ret_t0);
         }
         default:
@@ -297,11 +304,12 @@ static char *read_reply(int fd, bool line) {
 }
 
 static char *xmlrpc_request(const char *method, const char *params) {
-        _cleanup_free_ char *body = xasprintf("<?xml version=\"1.0\"?><methodCall><methodName>%s</methodName>"
-                                              "<params>%s</params></methodCall>",
-                                              method, params);
-        return xasprintf("POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n\r\n%s",
-                         strlen(body), body);
+        _cleanup_free_ char *body = xasprintf(
+                "<?xml version=\"1.0\"?><methodCall><methodName>%s</methodName>"
+                "<params>%s</params></methodCall>",
+                method, params);
+        return xasprintf("POST /RPC2 HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
+                         body);
 }
 
 /* One XML-RPC call to supervisord; the whole HTTP reply, or NULL. */
@@ -360,8 +368,8 @@ static unsigned count_substr(const char *s, const char *needle) {
 }
 
 static int corral_all_running(Peer *p, unsigned n) {
-        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket, (char *) "status",
-                         (char *) "--json", NULL };
+        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
+                         (char *) "status",         (char *) "--json",   NULL };
         _cleanup_free_ char *out = run_capture(argv);
         json_t *j, *units, *u;
         unsigned running = 0;
@@ -373,9 +381,8 @@ static int corral_all_running(Peer *p, unsigned n) {
         if (!j)
                 return -EBADMSG;
         units = json_is_array(j) ? j : json_object_get(j, "units");
-        json_array_foreach(units, i, u)
-                if (streq_ptr(json_string_value(json_object_get(u, "state")), "running"))
-                        running++;
+        json_array_foreach(units, i, u) if (streq_ptr(json_string_value(json_object_get(u, "state")), "running"))
+                running++;
         json_decref(j);
         return running >= n;
 }
@@ -407,10 +414,10 @@ int peer_stop_unit(Peer *p, const char *name) {
                 fd = unix_connect(p->daemon.socket);
                 break;
         case PEER_SUPERVISORD: {
-                _cleanup_free_ char *params =
-                        xasprintf("<param><value><string>%s</string></value></param>"
-                                  "<param><value><boolean>0</boolean></value></param>",
-                                  name);
+                _cleanup_free_ char *params = xasprintf(
+                        "<param><value><string>%s</string></value></param>"
+                        "<param><value><boolean>0</boolean></value></param>",
+                        name);
                 req = xmlrpc_request("supervisor.stopProcess", params);
                 fd = unix_connect(p->socket);
                 break;

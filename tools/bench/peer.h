@@ -41,13 +41,13 @@ typedef struct Spec {
 
 typedef struct Peer {
         PeerKind kind;
-        pid_t pid;          /* the supervisor */
+        pid_t pid; /* the supervisor */
         int pidfd;
-        TestDaemon daemon;  /* corrald */
-        char *dir;          /* supervisord's and bench-limit's files */
-        char *socket;       /* supervisord's XML-RPC socket */
-        char *cgroup;       /* the cgroup path of supervisord, or of bench-limit's units */
-        int pending_fd;     /* a request whose reply is read later */
+        TestDaemon daemon; /* corrald */
+        char *dir;         /* supervisord's and bench-limit's files */
+        char *socket;      /* supervisord's XML-RPC socket */
+        char *cgroup;      /* the cgroup path of supervisord, or of bench-limit's units */
+        int pending_fd;    /* a request whose reply is read later */
 } Peer;
 
 /* Sets the root cgroup path below which every peer runs (created by the

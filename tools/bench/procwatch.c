@@ -36,7 +36,7 @@ struct ProcWatch {
 
         uint8_t *follow; /* indexed by PID, pid_max + 1 entries */
         size_t pid_max;
-        char *entry;     /* "CORRAL_TEST_MARKER=<marker>", or NULL */
+        char *entry; /* "CORRAL_TEST_MARKER=<marker>", or NULL */
         pid_t parent;
         ProcCounts counts;
         uint64_t pending_exit_ns; /* exit of the last main process, not yet followed by an exec */

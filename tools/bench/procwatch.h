@@ -36,12 +36,12 @@ void procwatch_reset(ProcWatch *w, const char *marker, pid_t parent);
 
 /* A snapshot of the counters. Times are CLOCK_MONOTONIC in ns. */
 typedef struct ProcCounts {
-        unsigned alive;         /* followed processes alive now */
-        unsigned execs;         /* exec events of marked processes */
-        uint64_t last_exec_ns;  /* time of the latest such exec */
-        uint64_t last_exit_ns;  /* time of the latest exit of a followed process */
-        size_t restarts;        /* restart latencies recorded */
-        bool overflow;          /* events were lost: the figures are void */
+        unsigned alive;        /* followed processes alive now */
+        unsigned execs;        /* exec events of marked processes */
+        uint64_t last_exec_ns; /* time of the latest such exec */
+        uint64_t last_exit_ns; /* time of the latest exit of a followed process */
+        size_t restarts;       /* restart latencies recorded */
+        bool overflow;         /* events were lost: the figures are void */
 } ProcCounts;
 
 void procwatch_counts(ProcWatch *w, ProcCounts *ret);
