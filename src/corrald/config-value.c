@@ -164,16 +164,25 @@ static int env_add_word(char ***env, const char *word, char **ret_message) {
         return strv_env_set(env, word);
 }
 
-int config_parse_environment(const char *key, const char *value, void *field, char **ret_message) {
-        _cleanup_strv_free_ char **words = NULL;
+/* The words of value (the configuration's quoting), or why not. */
+static int split_words(const char *key, const char *value, char ***ret, char **ret_message) {
         const char *error = NULL;
-        int r;
+        int r = strv_split_words(value, ret, &error);
 
-        r = strv_split_words(value, &words, &error);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+        return 0;
+}
+
+int config_parse_environment(const char *key, const char *value, void *field, char **ret_message) {
+        _cleanup_strv_free_ char **words = NULL;
+        int r;
+
+        r = split_words(key, value, &words, ret_message);
+        if (r < 0)
+                return r;
         r = check_variables(key, value, ret_message);
         if (r < 0)
                 return r;
@@ -684,14 +693,11 @@ int config_parse_unit_names(const char *key, const char *value, void *field, cha
 
 int config_parse_environment_files(const char *key, const char *value, void *field, char **ret_message) {
         _cleanup_strv_free_ char **words = NULL;
-        const char *error = NULL;
         int r;
 
-        r = strv_split_words(value, &words, &error);
-        if (r == -ENOMEM)
-                return r;
+        r = split_words(key, value, &words, ret_message);
         if (r < 0)
-                return value_invalid(ret_message, "invalid %s: %s", key, error ?: "cannot split words");
+                return r;
         for (char **w = words; *w; w++) {
                 const char *path = *w + (**w == '-');
                 if (path[0] != '/')

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The logs method and its followers (see control-logs.h). */
 #include "control-logs.h"
+#include "control-json.h"
 
 #include <string.h>
 
@@ -88,23 +89,10 @@ bool control_follow_wants(const ControlFollow *f, const char *unit) {
 
 /* msg as one line; takes msg. */
 static int message_text(json_t *msg, char **ret, size_t *ret_len) {
-        char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-        size_t n;
+        int r = msg ? control_json_line(msg, ret, ret_len) : -ENOMEM;
 
         json_decref(msg);
-        if (!text)
-                return -ENOMEM;
-        n = strlen(text);
-        char *p = realloc(text, n + 2);
-        if (!p) {
-                free(text);
-                return -ENOMEM;
-        }
-        p[n] = '\n';
-        p[n + 1] = '\0';
-        *ret = p;
-        *ret_len = n + 1;
-        return 0;
+        return r;
 }
 
 int control_logs_line_text(const char *unit, const OutputLine *l, char **ret, size_t *ret_len) {
