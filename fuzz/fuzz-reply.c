@@ -57,7 +57,7 @@ static void fuzz_reply(const char *line) {
         /* a page joins the one before it as reply_read() joins pages
          * ("more": true): arrays one after the other */
         json_auto_t *joined = json_deep_copy(result);
-        if (joined && result_merge(joined, result) >= 0 && json_is_array(json_object_get(result, "units")))
+        if (joined && request_result_merge(joined, result) >= 0 && json_is_array(json_object_get(result, "units")))
                 assert(json_array_size(json_object_get(joined, "units")) ==
                        2 * json_array_size(json_object_get(result, "units")));
         (void) more;

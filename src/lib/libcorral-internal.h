@@ -112,3 +112,8 @@ int event_new(char *line, corral_event **ret);
  * corral_last_error()), -EBADMSG for anything else. Linked as it is by
  * fuzz/fuzz-reply.c. */
 int request_reply_parse(corral *c, const char *line, json_t **ret, bool *ret_more);
+
+/* Adds a page's result to the reply so far: its arrays ("units") are
+ * appended to those of the pages before, its other members replace
+ * theirs. 0 or -ENOMEM. Linked as it is by fuzz/fuzz-reply.c. */
+int request_result_merge(json_t *reply, json_t *page);

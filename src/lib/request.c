@@ -77,10 +77,10 @@ int request_reply_parse(corral *c, const char *line, json_t **ret, bool *ret_mor
         return 0;
 }
 
-/* Adds a page's result to the reply so far: its arrays ("units") are
+/* (libcorral-internal.h) Adds a page's result to the reply so far: its arrays ("units") are
  * appended to those of the pages before, its other members replace
  * theirs. */
-static int result_merge(json_t *reply, json_t *page) {
+int request_result_merge(json_t *reply, json_t *page) {
         const char *key;
         json_t *v;
 
@@ -116,7 +116,7 @@ static int reply_read(corral *c, json_t **ret) {
                 if (!reply)
                         reply = page;
                 else {
-                        r = result_merge(reply, page);
+                        r = request_result_merge(reply, page);
                         json_decref(page);
                         if (r < 0)
                                 return (c->broken = more), r;

@@ -413,7 +413,7 @@ static void test_notify_after_adoption(void **state) {
                               * runs, and a pipe of the dead corrald's would end it with
                               * SIGPIPE (corral.conf(5), output) */
                              "[program:dog]\ncommand = %s watchdog 100 1000000\nready = notify\n"
-                             "watchdog_timeout = 1s\nrestart_delay = 100ms\noutput = inherit-raw\n",
+                             "watchdog_timeout = 2s\nrestart_delay = 100ms\noutput = inherit-raw\n",
                              n) > 0);
         start_with_socket(cgroup, sock, body);
         assert_true(test_daemon_wait_log(&daemon_, "dog: ready", 1, TIMEOUT));
@@ -433,8 +433,9 @@ static void test_notify_after_adoption(void **state) {
         test_daemon_cleanup(&old);
         assert_true(test_daemon_wait_log(&daemon_, "dog: adopted from an earlier corrald", 1, TIMEOUT));
 
-        /* three watchdog timeouts long: the pings must reach it */
-        usleep(3 * USEC_PER_SEC);
+        /* three watchdog timeouts long: the pings must reach it (2 s, not
+         * less: a loaded machine must not miss a ping by chance) */
+        usleep(6 * USEC_PER_SEC);
         assert_int_equal(test_daemon_log_count(&daemon_, "dog: watchdog timeout"), 0);
         assert_int_equal(test_daemon_log_count(&daemon_, "dog: started"), 0);
         pids = mfree(pids);
