@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -100,5 +101,40 @@ int write_string_file_at(int dirfd, const char *path, const char *s) {
                 return -errno;
         if ((size_t) k != n)
                 return -EIO;
+        return 0;
+}
+
+int mkdir_parents(const char *path) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+                *s = '\0';
+                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        return 0;
+}
+
+int dir_open_private(const char *path, mode_t mode, int *ret_fd, struct stat *ret_st) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = mkdir_parents(path);
+        if (r < 0)
+                return r;
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (ret_st)
+                *ret_st = st;
+        if (st.st_uid != geteuid() || (st.st_mode & 0022))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }

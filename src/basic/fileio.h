@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 /* Reads all of the file path relative to dirfd (AT_FDCWD for the current
  * directory) into a NUL-terminated malloc'd buffer. Returns 0 with the
@@ -21,3 +22,14 @@ int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 /* Writes s to the existing file path relative to dirfd in one write(), as
  * kernel interface files want. Returns 0 or -errno. */
 int write_string_file_at(int dirfd, const char *path, const char *s);
+
+/* Creates the missing parents of path, mode 0755. 0 or -errno. */
+int mkdir_parents(const char *path);
+
+/* Opens directory path (made with mode, parents 0755, when missing)
+ * without following a symbolic link, for a file only we may put there:
+ * it must belong to our effective uid and be writable by nobody else.
+ * Returns 0 with the fd in *ret_fd; -ELOOP (a symbolic link), -ENOTDIR,
+ * -EPERM (another owner, or writable by group or others: *ret_st says
+ * which), -errno. *ret_st (may be NULL) is filled whenever it was read. */
+int dir_open_private(const char *path, mode_t mode, int *ret_fd, struct stat *ret_st);

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 
 #include "fileio.h"
+#include "parse-util.h"
 #include "pidref.h"
 #include "strv.h"
 #include "syscall.h"
@@ -147,11 +148,9 @@ int cgroup_parse_procs(const char *buf, pid_t **ret_pids, size_t *ret_n) {
                         p++;
                         continue;
                 }
-                if (*p < '0' || *p > '9')
-                        return -EBADMSG;
-                errno = 0;
-                unsigned long v = strtoul(p, &end, 10);
-                if (errno != 0 || v == 0 || v > INT_MAX || (*end != '\n' && *end != '\0'))
+                uint64_t v;
+                end = (char *) p + strcspn(p, "\n");
+                if (safe_atou64_n(p, (size_t) (end - p), 10, &v) < 0 || v == 0 || v > INT_MAX)
                         return -EBADMSG;
                 if (n == allocated) {
                         size_t a = allocated ? allocated * 2 : 64;
@@ -660,10 +659,8 @@ int cgroup_read_oom_kills(int fd, uint64_t *ret) {
                 return r;
         for (const char *line = buf; *line;) {
                 const char *nl = strchrnul(line, '\n');
-                if (strneq(line, "oom_kill ", 9)) {
-                        *ret = strtoull(line + 9, NULL, 10);
-                        return 0;
-                }
+                if (strneq(line, "oom_kill ", 9))
+                        return safe_atou64_n(line + 9, (size_t) (nl - line - 9), 10, ret) < 0 ? -EBADMSG : 0;
                 line = *nl ? nl + 1 : nl;
         }
         *ret = 0;
@@ -697,17 +694,9 @@ int cgroup_freeze(int fd, bool freeze) {
 int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec) {
         for (const char *line = buf; *line;) {
                 const char *nl = strchrnul(line, '\n');
-                unsigned long long v;
-                char *end;
 
-                if (strneq(line, "usage_usec ", 11)) {
-                        errno = 0;
-                        v = strtoull(line + 11, &end, 10);
-                        if (errno != 0 || end == line + 11 || (end != nl))
-                                return -EBADMSG;
-                        *ret_usec = v;
-                        return 0;
-                }
+                if (strneq(line, "usage_usec ", 11))
+                        return safe_atou64_n(line + 11, (size_t) (nl - line - 11), 10, ret_usec) < 0 ? -EBADMSG : 0;
                 line = *nl ? nl + 1 : nl;
         }
         return -EBADMSG;
@@ -724,20 +713,13 @@ int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec) {
 
 int cgroup_read_memory_current(int fd, uint64_t *ret_bytes) {
         _cleanup_free_ char *buf = NULL;
-        unsigned long long v;
-        char *end;
         int r = read_full_file_at(fd, "memory.current", CGROUP_SMALL_FILE_MAX, &buf, NULL);
 
         if (r == -ENOENT)
                 return -EOPNOTSUPP;
         if (r < 0)
                 return r;
-        errno = 0;
-        v = strtoull(buf, &end, 10);
-        if (errno != 0 || end == buf)
-                return -EBADMSG;
-        *ret_bytes = v;
-        return 0;
+        return safe_atou64_n(buf, strcspn(buf, "\n"), 10, ret_bytes) < 0 ? -EBADMSG : 0;
 }
 
 typedef struct PidSet PidSet;

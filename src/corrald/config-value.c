@@ -603,9 +603,7 @@ static int parse_bytes(const char *value, uint64_t *ret) {
                 *ret = UINT64_MAX;
                 return 0;
         }
-        errno = 0;
-        *ret = strtoull(v, NULL, 10);
-        return errno != 0 ? -ERANGE : 0;
+        return safe_atou64(v, ret);
 }
 
 int config_parse_log_buffer(const char *key, const char *value, void *field, char **ret_message) {

@@ -417,11 +417,6 @@ int control_methods_dispatch(ControlClient *c, const ControlRequest *req) {
 
 /* ---- the audit trail ---- */
 
-/* Refused requests logged per interval, in all, before they are only
- * counted (and summed up in one line once the interval is over). */
-#define AUDIT_REFUSED_BURST 20U
-#define AUDIT_REFUSED_INTERVAL (10 * USEC_PER_SEC)
-
 static bool method_changes(ControlMethod m) {
         return m != CONTROL_METHOD_STATUS && m != CONTROL_METHOD_WAIT && m != CONTROL_METHOD_SUBSCRIBE &&
                m != CONTROL_METHOD_METRICS;
@@ -441,23 +436,17 @@ static void request_text(const ControlRequest *req, char *buf, size_t size) {
                 (void) snprintf(buf + n, size - n, " %.64s", req->id);
 }
 
-/* Whether a refused request may be logged now; one summary line for
- * those held back once their interval is over. */
-static bool audit_refusal_allowed(ControlServer *s) {
-        usec_t n = now(CLOCK_MONOTONIC);
+void control_methods_log_refused_held_back(uid_t uid, unsigned suppressed, void *userdata) {
+        log_notice("control: %u more refused requests of UID %u were not logged", suppressed, (unsigned) uid);
+}
 
-        if (n - s->audit_window >= AUDIT_REFUSED_INTERVAL) {
-                if (s->audit_suppressed > 0)
-                        log_notice("control: %u more refused requests were not logged", s->audit_suppressed);
-                s->audit_window = n;
-                s->audit_refused = s->audit_suppressed = 0;
-        }
-        if (s->audit_refused < AUDIT_REFUSED_BURST) {
-                s->audit_refused++;
-                return true;
-        }
-        s->audit_suppressed++;
-        return false;
+/* Whether a refused request may be logged now: at most
+ * AUDIT_REFUSED_BURST per UID in AUDIT_REFUSED_INTERVAL; one summary line
+ * for those held back once their interval is over. */
+static bool audit_refusal_allowed(ControlServer *s, uid_t uid) {
+        return control_ratelimit_test(&s->audit_refusals, uid, now(CLOCK_MONOTONIC),
+                                      control_methods_log_refused_held_back,
+                                      /* userdata= */ NULL);
 }
 
 void control_methods_audit(ControlClient *c, const ControlRequest *req) {
@@ -469,7 +458,7 @@ void control_methods_audit(ControlClient *c, const ControlRequest *req) {
                 h->request_done(control_method_to_string(req->method), outcome, h->userdata);
         if (!method_changes(req->method) && c->last_error != -EPERM)
                 return;
-        if (c->last_error == -EPERM && !audit_refusal_allowed(c->server))
+        if (c->last_error == -EPERM && !audit_refusal_allowed(c->server, c->cred.uid))
                 return;
         request_text(req, text, sizeof(text));
         log_audit(c->last_error == 0 ? LOG_INFO : LOG_NOTICE,

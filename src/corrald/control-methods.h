@@ -23,3 +23,7 @@ json_t *control_methods_unit_result(const Unit *u);
 /* The units as an array of Unit objects (without stats); NULL when out of
  * memory. */
 json_t *control_methods_units_json(Unit **units);
+
+/* Logs how many refused requests of uid the audit trail held back (a
+ * ControlRateLimitFlush). */
+void control_methods_log_refused_held_back(uid_t uid, unsigned suppressed, void *userdata);

@@ -3,9 +3,7 @@
 
 #include <assert.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <malloc.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,6 +18,7 @@
 #include "pidref.h"
 #include "process-util.h"
 #include "strv.h"
+#include "user-util.h"
 #include "unit-status.h"
 
 /* ---- Clients ---- */
@@ -307,37 +306,22 @@ void control_on_output_line(const char *unit, const OutputLine *l, void *userdat
 
 /* ---- Permissions ---- */
 
-static bool uid_in_group(uid_t uid, gid_t primary, gid_t group) {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-        gid_t groups[256];
-        int n = (int) ELEMENTSOF(groups);
-
-        if (primary == group)
-                return true;
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                return false;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
-                return false;
-        for (int i = 0; i < n; i++)
-                if (groups[i] == group)
-                        return true;
-        return false;
+static bool in_group(uid_t uid, gid_t primary, gid_t group) {
+        return uid_in_group(uid, primary, group) > 0;
 }
 
 bool control_client_may(ControlClient *c, ControlPermission p) {
         ControlServer *s = c->server;
-        bool changer = c->cred.uid == 0 ||
-                       (s->have_control_gid && uid_in_group(c->cred.uid, c->cred.gid, s->control_gid));
+        bool changer = c->cred.uid == 0 || (s->have_control_gid && in_group(c->cred.uid, c->cred.gid, s->control_gid));
 
         switch (p) {
         case CONTROL_PERM_CHANGE:
                 return changer;
         case CONTROL_PERM_JOB:
-                return changer || (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
+                return changer || (s->have_job_gid && in_group(c->cred.uid, c->cred.gid, s->job_gid));
         case CONTROL_PERM_OWNER:
                 return changer || s->manager->config->status_public ||
-                       (s->have_job_gid && uid_in_group(c->cred.uid, c->cred.gid, s->job_gid));
+                       (s->have_job_gid && in_group(c->cred.uid, c->cred.gid, s->job_gid));
         default:
                 return changer || s->manager->config->status_public;
         }
@@ -724,21 +708,6 @@ void control_on_manager_event(const ManagerEvent *ev, void *userdata) {
 
 /* ---- The socket ---- */
 
-static int resolve_group(const char *name, gid_t *ret) {
-        struct group gr, *res = NULL;
-        char buf[4096];
-        unsigned id;
-
-        if (parse_unsigned(name, &id) >= 0) {
-                *ret = (gid_t) id;
-                return 0;
-        }
-        if (getgrnam_r(name, &gr, buf, sizeof(buf), &res) != 0 || !res)
-                return -ENOENT;
-        *ret = gr.gr_gid;
-        return 0;
-}
-
 /* Who may do what is decided per request by SO_PEERCRED; the socket's
  * mode only keeps out those who may do nothing at all. */
 static int control_bind(ControlServer *s) {
@@ -778,14 +747,15 @@ int control_open(Manager *m, ControlServer **ret) {
         s->manager = m;
         s->fd = s->dir_fd = -EBADF;
         s->refusals = (ControlRateLimit) { .interval = CONTROL_LOG_INTERVAL, .burst = CONTROL_LOG_BURST };
+        s->audit_refusals = (ControlRateLimit) { .interval = AUDIT_REFUSED_INTERVAL, .burst = AUDIT_REFUSED_BURST };
         s->path = strdup(c->control_socket);
         if (!s->path) {
                 free(s);
                 return -ENOMEM;
         }
-        if (c->control_group && !(s->have_control_gid = resolve_group(c->control_group, &s->control_gid) >= 0))
+        if (c->control_group && !(s->have_control_gid = group_lookup(c->control_group, &s->control_gid) >= 0))
                 log_warning("control_group %s: no such group, ignoring", c->control_group);
-        if (c->job_group && !(s->have_job_gid = resolve_group(c->job_group, &s->job_gid) >= 0))
+        if (c->job_group && !(s->have_job_gid = group_lookup(c->job_group, &s->job_gid) >= 0))
                 log_warning("job_group %s: no such group, ignoring", c->job_group);
         r = control_bind(s);
         if (r >= 0)
@@ -815,6 +785,8 @@ ControlServer *control_free(ControlServer *s) {
         sd_event_source_disable_unref(s->accept_timer);
         /* what the rate limit held back is told before corrald goes */
         (void) control_ratelimit_flush(&s->refusals, USEC_INFINITY, log_refusals_held_back, s);
+        (void) control_ratelimit_flush(&s->audit_refusals, USEC_INFINITY, control_methods_log_refused_held_back,
+                                       /* userdata= */ NULL);
         if (s->fd >= 0) {
                 safe_close(s->fd);
                 control_socket_remove(s->dir_fd, s->path);

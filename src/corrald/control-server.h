@@ -76,9 +76,7 @@ struct ControlServer {
         ControlClient *clients; /* the dead ones too, until gc runs */
         unsigned n_clients;     /* the live ones */
         ControlHooks hooks;
-        usec_t audit_window;             /* start of the interval of refused requests logged */
-        unsigned audit_refused;          /* logged in it */
-        unsigned audit_suppressed;       /* not logged in it */
+        ControlRateLimit audit_refusals; /* refused requests logged, per UID (AUDIT_REFUSED_*) */
         ControlRateLimit refusals;       /* log lines about refused connections, per UID */
         sd_event_source *refusals_timer; /* sums up what that held back */
         bool accept_paused;              /* out of descriptors: io is off until a client goes */

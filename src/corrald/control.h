@@ -24,6 +24,10 @@ typedef struct ControlServer ControlServer;
  * CONTROL_LOG_INTERVAL; then one line says how many were held back. */
 #define CONTROL_LOG_INTERVAL (10 * USEC_PER_SEC)
 #define CONTROL_LOG_BURST 10U
+/* At most AUDIT_REFUSED_BURST refused requests logged per UID in
+ * AUDIT_REFUSED_INTERVAL, then one line of how many were not. */
+#define AUDIT_REFUSED_BURST 20U
+#define AUDIT_REFUSED_INTERVAL (10 * USEC_PER_SEC)
 /* How long corrald stops accepting when it is out of file descriptors
  * (unless a client goes first). */
 #define CONTROL_ACCEPT_PAUSE (250 * USEC_PER_MSEC)

@@ -80,17 +80,14 @@ const char *log_event_to_string(LogEvent e) {
 
 /* One decimal number without sign or blanks, up to *ret_end. */
 static int parse_decimal(const char *s, unsigned long long *ret, const char **ret_end) {
-        unsigned long long v;
-        char *end;
+        size_t n = strspn(s, "0123456789");
+        uint64_t v;
+        int r = safe_atou64_n(s, n, 10, &v);
 
-        if (*s < '0' || *s > '9')
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0)
-                return -ERANGE;
+        if (r < 0)
+                return r;
         *ret = v;
-        *ret_end = end;
+        *ret_end = s + n;
         return 0;
 }
 

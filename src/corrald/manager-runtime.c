@@ -18,29 +18,17 @@
  * corrald's own and nobody else may write it. */
 static int runtime_dir_open(Manager *m, int *ret_fd) {
         _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
+        struct stat st = {};
         int r;
 
         r = config_runtime_services_dir(m->config, &dir);
         if (r < 0)
                 return r;
-        if (mkdir(m->config->runtime_directory, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+        r = dir_open_private(dir, 0700, ret_fd, &st);
+        if (r == -EPERM)
                 log_error("%s: owned by UID %u with mode %04o: runtime services need a folder only corrald may write",
                           dir, (unsigned) st.st_uid, (unsigned) (st.st_mode & 07777));
-                return -EPERM;
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
+        return r;
 }
 
 static bool service_is_runtime(Manager *m, const ServiceConfig *s) {

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include "fileio.h"
 #include "log.h"
 
 #define NOTIFY_RCVBUF (1024 * 1024)
@@ -330,53 +331,31 @@ int notify_socket_path(const char *control_socket, const char *subtree, char **r
         return 0;
 }
 
-/* Creates the parents of path that are missing, 0755. */
-static int mkdir_parents(const char *path) {
-        _cleanup_free_ char *p = strdup(path);
-
-        if (!p)
-                return -ENOMEM;
-        for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        return 0;
-}
-
 /* Opens the socket's directory, creating it (and its parents) if needed.
  * Only one that nobody but us (and root) can write will do: whoever can
  * write it could take the socket's name. It is made 0755, so that units of
  * every user reach the socket. Refusals are logged with their reason. */
 static int open_dir(const char *dir, int *ret_fd) {
         _cleanup_close_ int fd = -EBADF;
-        struct stat st;
+        struct stat st = {};
         int r;
 
-        r = mkdir_parents(dir);
-        if (r < 0)
-                return r;
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 && (errno == ELOOP || errno == ENOTDIR)) {
-                bool link = lstat(dir, &st) >= 0 && S_ISLNK(st.st_mode);
+        r = dir_open_private(dir, 0755, &fd, &st);
+        if (r == -ELOOP || r == -ENOTDIR)
                 return log_error_errno(ENOTDIR, "notify socket directory %s is %s, refusing it", dir,
-                                       link ? "a symbolic link" : "not a directory");
-        }
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_uid != geteuid())
+                                       r == -ELOOP ? "a symbolic link" : "not a directory");
+        if (r == -EPERM && st.st_uid != geteuid())
                 return log_error_errno(EPERM,
                                        "notify socket directory %s belongs to UID %u, not to corrald's UID %u, "
                                        "refusing it",
                                        dir, (unsigned) st.st_uid, (unsigned) geteuid());
-        if (st.st_mode & 0022)
+        if (r == -EPERM)
                 return log_error_errno(EPERM,
                                        "notify socket directory %s is writable by group or others (mode %04o), "
                                        "refusing it",
                                        dir, (unsigned) (st.st_mode & 07777));
+        if (r < 0)
+                return r;
         if ((st.st_mode & 07777) != 0755 && fchmod(fd, 0755) < 0)
                 return -errno;
         *ret_fd = TAKE_FD(fd);

@@ -12,6 +12,7 @@
 #include "parse-util.h"
 #include "rlimit-util.h"
 #include "syscall.h"
+#include "user-util.h"
 
 static const char *const spawn_step_table[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_CLONE] = "clone",      [SPAWN_STEP_SIGNALS] = "signals",
@@ -37,105 +38,30 @@ void spawn_credentials_done(SpawnCredentials *c) {
         *c = (SpawnCredentials) {};
 }
 
-/* getpwnam_r/getpwuid_r with a buffer that grows. -ESRCH: no such user. */
-static int lookup_user(const char *user, struct passwd *pw, char **buf) {
-        unsigned id;
-        bool numeric = parse_unsigned(user, &id) >= 0;
-
-        for (size_t size = 1024; size <= 1024 * 1024; size *= 2) {
-                struct passwd *res = NULL;
-                char *b = realloc(*buf, size);
-                if (!b)
-                        return -ENOMEM;
-                *buf = b;
-                int r = numeric ? getpwuid_r((uid_t) id, pw, b, size, &res) : getpwnam_r(user, pw, b, size, &res);
-                if (r == ERANGE)
-                        continue;
-                if (r != 0)
-                        return -r;
-                return res ? 0 : -ESRCH;
-        }
-        return -ERANGE;
-}
-
-static int lookup_group(const char *group, gid_t *ret) {
-        _cleanup_free_ char *buf = NULL;
-        unsigned id;
-
-        if (parse_unsigned(group, &id) >= 0) {
-                *ret = (gid_t) id;
-                return 0;
-        }
-        for (size_t size = 1024; size <= 1024 * 1024; size *= 2) {
-                struct group gr, *res = NULL;
-                char *b = realloc(buf, size);
-                if (!b)
-                        return -ENOMEM;
-                buf = b;
-                int r = getgrnam_r(group, &gr, b, size, &res);
-                if (r == ERANGE)
-                        continue;
-                if (r != 0)
-                        return -r;
-                if (!res)
-                        return -ENXIO;
-                *ret = gr.gr_gid;
-                return 0;
-        }
-        return -ERANGE;
-}
-
-static int lookup_supplementary(const char *name, gid_t gid, gid_t **ret, size_t *ret_n) {
-        int n = 32;
-
-        for (int tries = 0; tries < 8; tries++) {
-                gid_t *g = calloc((size_t) n, sizeof(gid_t));
-                int k = n;
-                if (!g)
-                        return -ENOMEM;
-                if (getgrouplist(name, gid, g, &k) >= 0) {
-                        *ret = g;
-                        *ret_n = (size_t) k;
-                        return 0;
-                }
-                free(g);
-                n = k > n ? k : n * 2;
-        }
-        return -ERANGE;
-}
-
 int spawn_credentials_resolve(const char *user, const char *group, SpawnCredentials *ret) {
         _cleanup_(spawn_credentials_done) SpawnCredentials c = {};
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw;
+        _cleanup_(user_record_done) UserRecord u = {};
         int r;
 
         if (!user && !group) {
                 *ret = (SpawnCredentials) {};
                 return 0;
         }
-        if (user)
-                r = lookup_user(user, &pw, &buf);
-        else { /* only a group: keep our own user */
-                char self[16];
-                snprintf(self, sizeof(self), "%u", (unsigned) geteuid());
-                r = lookup_user(self, &pw, &buf);
-        }
+        /* only a group: keep our own user */
+        r = user ? user_lookup(user, &u) : user_lookup_uid(geteuid(), &u);
         if (r < 0)
                 return r;
         c.set = true;
-        c.uid = pw.pw_uid;
-        c.gid = pw.pw_gid;
-        if (group && (r = lookup_group(group, &c.gid)) < 0)
+        c.uid = u.uid;
+        c.gid = u.gid;
+        if (group && (r = group_lookup(group, &c.gid)) < 0)
                 return r;
-        c.name = strdup(pw.pw_name);
-        c.home = strdup(pw.pw_dir ?: "/");
-        c.shell = strdup(pw.pw_shell ?: "/bin/sh");
-        if (!c.name || !c.home || !c.shell)
-                return -ENOMEM;
-        r = lookup_supplementary(pw.pw_name, c.gid, &c.groups, &c.n_groups);
+        r = user_get_groups(u.name, c.gid, &c.groups, &c.n_groups);
         if (r < 0)
                 return r;
+        c.name = TAKE_PTR(u.name);
+        c.home = TAKE_PTR(u.home);
+        c.shell = TAKE_PTR(u.shell);
         *ret = c;
         c = (SpawnCredentials) {};
         return 0;
