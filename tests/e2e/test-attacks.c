@@ -3,7 +3,7 @@
  * (made with useradd for this test, deleted after) who may run jobs, a
  * unit that swaps its own log file, a crash in the middle of a mass start,
  * a configuration with more units than corrald's default limit of open
- * files. Each test fails on a corrald without the defence it checks. */
+ * files, a PID recycled while corrald looks at it. Each test fails on a corrald without the defence it checks. */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,7 +66,12 @@ static void remove_tree(const char *path) {
         (void) rmdir(path);
 }
 
+static void kill_recycled(pid_t pid);
+static pid_t recycled_;
+
 static int teardown(void **state) {
+        kill_recycled(recycled_);
+        recycled_ = 0;
         if (scratch_)
                 remove_tree(scratch_);
         scratch_ = mfree(scratch_);
@@ -657,6 +663,88 @@ static void test_many_units_fd_limit(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* ---- 12: a PID recycled under MAINPID= ---- */
+
+/* recycled_: the process the recycle probe made, killed by the teardown
+ * if the test did not get to it. */
+
+/* Kills the recycle probe's process, if pid is still that process. */
+static void kill_recycled(pid_t pid) {
+        _cleanup_free_ char *path = NULL, *comm = NULL;
+        int fd;
+
+        if (pid <= 0)
+                return;
+        fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return;
+        assert_true(asprintf(&path, "/proc/%d/comm", (int) pid) > 0);
+        if (read_full_file_at(AT_FDCWD, path, 64, &comm, NULL) >= 0 && streq(comm, "corral-recycled\n"))
+                (void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+        close(fd);
+}
+
+static bool recycle_logged(void *userdata) {
+        return access(userdata, F_OK) >= 0;
+}
+
+/* A unit names its child in MAINPID=; while corrald looks at that PID,
+ * the child dies, is reaped, and its PID goes to another process outside
+ * the unit (the recycle probe, LD_PRELOADed into corrald, does this right
+ * after corrald has read /proc/PID/cgroup: clone3() with set_tid). corrald
+ * must not take that process for the unit's main process: it opened the
+ * pidfd before it looked at the cgroup, and the pidfd tells it that its
+ * process is gone. A corrald that checks first and opens after takes the
+ * new process. */
+static void test_mainpid_recycled(void **state) {
+        _cleanup_free_ char *dir = scratch_dir(0755), *log = NULL, *lib = test_helper_path("librecycle-probe.so"),
+                            *n = test_helper_path("test-notifier"), *body = NULL, *asan = NULL, *said = NULL,
+                            *want = NULL;
+        const char *old_asan = getenv("ASAN_OPTIONS");
+        _cleanup_free_ char *saved_asan = old_asan ? strdup(old_asan) : NULL;
+        int pid = 0, r;
+
+        assert_true(asprintf(&log, "%s/recycle.log", dir) > 0);
+        assert_true(asprintf(&body, "[program:m]\ncommand = %s mainpid-target\nready = notify\n", n) > 0);
+        /* the probe is loaded before the sanitizer runtime of a sanitized corrald */
+        assert_true(asprintf(&asan, "%s%sverify_asan_link_order=0", old_asan ?: "", old_asan ? ":" : "") > 0);
+        assert_int_equal(setenv("LD_PRELOAD", lib, 1), 0);
+        assert_int_equal(setenv("CORRAL_TEST_RECYCLE_LOG", log, 1), 0);
+        assert_int_equal(setenv("ASAN_OPTIONS", asan, 1), 0);
+        r = test_daemon_start(&daemon_, "recycle", body);
+        assert_int_equal(unsetenv("LD_PRELOAD"), 0);
+        assert_int_equal(unsetenv("CORRAL_TEST_RECYCLE_LOG"), 0);
+        if (saved_asan)
+                assert_int_equal(setenv("ASAN_OPTIONS", saved_asan, 1), 0);
+        else
+                assert_int_equal(unsetenv("ASAN_OPTIONS"), 0);
+        assert_int_equal(r, 0);
+
+        assert_true(test_wait_for(recycle_logged, log, TIMEOUT));
+        assert_int_equal(read_full_file_at(AT_FDCWD, log, 4096, &said, NULL), 0);
+        print_message("probe: %s", said);
+        assert_int_equal(sscanf(said, "recycled %d", &pid), 1);
+        recycled_ = pid;
+        assert_true(test_daemon_wait_log(&daemon_, "m: ready", 1, TIMEOUT));
+
+        json_t *st = test_daemon_request(&daemon_, "status", NULL, NULL);
+        assert_non_null(st);
+        json_t *u = test_status_unit(st, "m");
+        assert_non_null(u);
+        pid_t main_pid = (pid_t) json_integer_value(json_object_get(u, "main_pid"));
+        print_message("recycled PID %d; the unit's main PID %d\n", pid, (int) main_pid);
+        assert_int_not_equal(main_pid, pid);
+        assert_true(main_pid > 0);
+        json_decref(st);
+        assert_true(asprintf(&want, "MAINPID=%d is not a process of this unit", pid) > 0);
+        assert_true(test_daemon_wait_log(&daemon_, want, 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "main process is now"), 0);
+
+        kill_recycled(pid);
+        recycled_ = 0;
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_teardown(test_cwd_entered_as_user, teardown),
@@ -666,6 +754,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_output_file_swapped, teardown),
                 cmocka_unit_test_teardown(test_restart_after_crash_in_mass_start, teardown),
                 cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
+                cmocka_unit_test_teardown(test_mainpid_recycled, teardown),
         };
 
         test_require_cgroup2_root();

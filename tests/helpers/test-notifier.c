@@ -15,6 +15,9 @@
  *   test-notifier mainpid-child             forks a child that sleeps; MAINPID=<child> and READY=1
  *                                           in one message; then exits 0, leaving the child as the
  *                                           main process
+ *   test-notifier mainpid-target            forks a child named "corral-target" (prctl) that sleeps;
+ *                                           MAINPID=<child> and READY=1 in one message; then reaps
+ *                                           the child when it dies ("child N reaped") and sleeps
  *   test-notifier extend MS                 EXTEND_TIMEOUT_USEC=<MS*1000>, then after MS/2 ms
  *                                           READY=1; then sleeps
  *   test-notifier stopping                  READY=1, after 100 ms STOPPING=1, after another 100 ms
@@ -31,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,6 +137,46 @@ static void cmd_mainpid_child(void) {
         exit(0);
 }
 
+/* For test-attacks' MAINPID= race: the child is the process whose PID
+ * the recycle probe hands to another process while corrald looks at it;
+ * this parent reaps it at once, so that its PID is free again. */
+static void cmd_mainpid_target(void) {
+        char state[64];
+        pid_t pid;
+
+        int named[2];
+        char c;
+
+        fflush(stdout);
+        if (pipe(named) < 0) {
+                perror("pipe");
+                exit(2);
+        }
+        pid = fork();
+        if (pid < 0) {
+                perror("fork");
+                exit(2);
+        }
+        if (pid == 0) {
+                (void) prctl(PR_SET_NAME, "corral-target");
+                (void) !write(named[1], "x", 1);
+                sleep_forever();
+        }
+        close(named[1]);
+        if (read(named[0], &c, 1) != 1) { /* named before corrald hears of it */
+                perror("read");
+                exit(2);
+        }
+        close(named[0]);
+        snprintf(state, sizeof(state), "MAINPID=%d\nREADY=1", (int) pid);
+        notify(state);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        printf("test-notifier: child %d reaped\n", (int) pid);
+        fflush(stdout);
+        sleep_forever();
+}
+
 static void cmd_extend(unsigned long ms) {
         char state[64];
 
@@ -185,6 +230,8 @@ int main(int argc, char *argv[]) {
                 cmd_mainpid_outside();
         else if (strcmp(cmd, "mainpid-child") == 0)
                 cmd_mainpid_child();
+        else if (strcmp(cmd, "mainpid-target") == 0)
+                cmd_mainpid_target();
         else if (strcmp(cmd, "extend") == 0)
                 cmd_extend(arg_ms(argc, argv, 2));
         else if (strcmp(cmd, "stopping") == 0)
