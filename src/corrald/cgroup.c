@@ -495,10 +495,22 @@ int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd) {
         return 0;
 }
 
+/* Whether the cgroup directory at fd has cgroups below it: kernfs counts
+ * a directory's subdirectories in its link count (2 + subdirectories), so
+ * one fstat() spares the common case, a cgroup without children, the six
+ * system calls of a directory listing. Errs on the side of "yes". */
+static bool cgroup_has_children(int fd) {
+        struct stat st;
+
+        return fstat(fd, &st) < 0 || st.st_nlink != 2;
+}
+
 static int remove_below(int dirfd) {
         int fd, r = 0;
         DIR *d;
 
+        if (!cgroup_has_children(dirfd))
+                return 0;
         fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -777,6 +789,8 @@ static int collect_procs(int fd, PidSet *s) {
         for (size_t i = 0; i < n; i++)
                 if ((r = pid_set_add(s, pids[i])) < 0)
                         return r;
+        if (!cgroup_has_children(fd))
+                return 0;
 
         dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -819,6 +833,10 @@ static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count
                 refs[n_refs] = PIDREF_NULL;
                 if (pidref_set_pid(&refs[n_refs], before.pids[i]) >= 0)
                         n_refs++;
+        }
+        if (n_refs == 0) { /* nothing new: no need to look again */
+                free(refs);
+                return 0;
         }
         r = collect_procs(fd, &after);
         if (r >= 0) {

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "manager-deps.h"
+#include "manager-reap.h"
 #include "manager-request.h"
 #include "output.h"
 #include "strv.h"
@@ -44,13 +45,6 @@ Unit *manager_find_unit(Manager *m, const char *name) {
         return dropped;
 }
 
-static Unit *manager_find_unit_by_main_pid(Manager *m, pid_t pid) {
-        for (size_t i = 0; i < m->n_units; i++)
-                if (pidref_is_set(&m->units[i]->main) && m->units[i]->main.pid == pid)
-                        return m->units[i];
-        return NULL;
-}
-
 static Unit *manager_find_unit_by_watch(Manager *m, int wd) {
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->watch_wd == wd)
@@ -80,36 +74,6 @@ static void on_port_released(Unit *u, void *userdata) {
 static void on_unit_changed(Unit *u, UnitState old_state, void *userdata);
 
 /* ---- Event sources ---- */
-
-/* The one reaper (DESIGN.md): peek at any zombie without reaping it; a
- * unit's main process is reaped by its unit through the pidfd, so that
- * its status reaches the unit; anything else is an adopted orphan (we are
- * a subreaper) and is reaped here and now. */
-static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, void *userdata) {
-        Manager *m = userdata;
-
-        for (;;) {
-                siginfo_t si = {};
-
-                if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        if (errno != ECHILD)
-                                log_warning_errno(errno, "waitid() failed: %m, ignoring");
-                        break;
-                }
-                if (si.si_pid == 0)
-                        break;
-                Unit *u = manager_find_unit_by_main_pid(m, si.si_pid);
-                if (u) {
-                        unit_main_exited(u);
-                        continue;
-                }
-                log_debug("reaped process %d (exit code %d, status %d)", si.si_pid, si.si_code, si.si_status);
-                (void) waitid(P_PID, (id_t) si.si_pid, &si, WEXITED);
-        }
-        return 0;
-}
 
 static void on_watch(int wd, void *userdata) {
         Manager *m = userdata;
@@ -346,7 +310,7 @@ static int manager_open_notify(Manager *m) {
 static int manager_add_sources(Manager *m) {
         int r;
 
-        r = sd_event_add_signal(m->event, &m->sigchld_source, SIGCHLD, on_sigchld, m);
+        r = manager_reaper_setup(m);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_terminate, m);
         if (r >= 0)
@@ -373,10 +337,7 @@ static int manager_add_sources(Manager *m) {
                 r = manager_setup_own_watchdog(m);
         if (r < 0)
                 return r;
-        /* Reap before anything else runs in an iteration, so that a unit
-         * learns of its main process's exit before it acts on, say, an
-         * empty cgroup. */
-        return sd_event_source_set_priority(m->sigchld_source, SD_EVENT_PRIORITY_IMPORTANT);
+        return 0;
 }
 
 int manager_new(sd_event *event, Config *config, char *const *config_files, CgroupTree *tree, Manager **ret) {
@@ -446,6 +407,7 @@ Manager *manager_free(Manager *m) {
         health_checker_free(m->health);
         ports_free(m->ports);
         sd_event_source_disable_unref(m->sigchld_source);
+        sd_event_source_disable_unref(m->reap_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);

@@ -42,6 +42,7 @@ struct Manager {
         size_t n_units;
 
         sd_event_source *sigchld_source;
+        sd_event_source *reap_source; /* the walk of every child that SIGCHLD arms */
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;

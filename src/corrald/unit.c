@@ -749,9 +749,17 @@ static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
+/* At the priority of the reaper (manager.c), above the cgroup's inotify
+ * watch: in one iteration of the loop, a unit learns of its main
+ * process's exit before it acts on an empty cgroup. */
 int unit_watch_main(Unit *u, const PidRef *main) {
+        int r;
+
         u->main_source = sd_event_source_disable_unref(u->main_source);
-        return sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN, on_main_pidfd, u);
+        r = sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN, on_main_pidfd, u);
+        if (r >= 0)
+                r = sd_event_source_set_priority(u->main_source, SD_EVENT_PRIORITY_IMPORTANT);
+        return r;
 }
 
 int unit_kill(Unit *u, int sig) {
