@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,14 +31,14 @@
 #include <jansson.h>
 
 #include "fileio.h"
+#include "bench-scale.h"
+#include "bench-util.h"
 #include "macro.h"
 #include "peer.h"
 #include "procwatch.h"
 #include "syscall.h"
 #include "test-util.h"
 
-#define NSEC_PER_MSEC_D 1e6
-#define SEC_NS(s) ((uint64_t) (s) *1000000000ULL)
 #define SIZES_MAX 8
 
 static struct {
@@ -55,9 +56,8 @@ static struct {
         unsigned health_interval_ms;
         unsigned health_s;
         char figures[16];
-        bool peers[_PEER_MAX];
+        ScaleOptions scale;
 } arg = {
-        .peers = { true, true, true },
         .runs = 3,
         .sizes = { 100, 500, 1000 },
         .n_sizes = 3,
@@ -71,265 +71,51 @@ static struct {
         .health_units = 100,
         .health_interval_ms = 100,
         .health_s = 30,
-        .figures = "12345678",
+        .figures = "12345678S",
+        .scale = { .sizes = { 100, 1000, 10000 },
+                   .n_sizes = 3,
+                   .runs = 3,
+                   .large_runs = 1,
+                   .status_calls = 10,
+                   .idle_s = 20 },
 };
 
-static ProcWatch *watch;
 static char *root_cgroup;
-
-/* ---- Output ---- */
-
-static bool peer_selected(const char *peer);
-
-/* One figure; nothing for a peer left out with --peers, "n/a" for one that
- * could not be measured. */
-static void figure(const char *name, const char *peer, double value, const char *unit) {
-        if (!peer_selected(peer))
-                return;
-        if (isnan(value))
-                printf("%s.%s n/a %s\n", name, peer, unit);
-        else
-                printf("%s.%s %.*f %s\n", name, peer, fabs(value) >= 100 || value == floor(value) ? 0 : 1, value, unit);
-        fflush(stdout);
-}
-
-static void note(const char *fmt, ...) _printf_(1, 2);
-static void note(const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        fputs("# ", stdout);
-        vprintf(fmt, ap);
-        putchar('\n');
-        va_end(ap);
-        fflush(stdout);
-}
-
-static void progress(const char *fmt, ...) _printf_(1, 2);
-static void progress(const char *fmt, ...) {
-        va_list ap;
-
-        va_start(ap, fmt);
-        fputs("bench: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-}
-
-static int cmp_double(const void *a, const void *b) {
-        double x = *(const double *) a, y = *(const double *) b;
-        return (x > y) - (x < y);
-}
-
-/* The median of the values that are not NaN; NaN when there are none. */
-static double median(const double *v, size_t n) {
-        double w[64];
-        size_t k = 0;
-
-        for (size_t i = 0; i < n && k < ELEMENTSOF(w); i++)
-                if (!isnan(v[i]))
-                        w[k++] = v[i];
-        if (k == 0)
-                return NAN;
-        qsort(w, k, sizeof(double), cmp_double);
-        return k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
-}
-
-static bool peer_selected(const char *peer) {
-        for (PeerKind k = 0; k < _PEER_MAX; k++)
-                if (streq(peer, peer_name(k)))
-                        return arg.peers[k];
-        return true;
-}
-
-static bool use(PeerKind k) {
-        return arg.peers[k] && peer_available(k);
-}
 
 static bool want(char fig) {
         return strchr(arg.figures, fig) != NULL;
 }
 
-/* ---- Conditions on the proc connector's counts ---- */
-
-typedef struct Want {
-        unsigned n;
-        size_t restarts;
-} Want;
-
-static bool cond_started(const ProcCounts *c, void *userdata) {
-        const Want *w = userdata;
-        return c->alive >= w->n && c->execs >= MIN(w->n, 1u);
-}
-
-static bool cond_all_execd(const ProcCounts *c, void *userdata) {
-        const Want *w = userdata;
-        return c->execs >= w->n;
-}
-
-static bool cond_none(const ProcCounts *c, void *userdata) {
-        return c->alive == 0;
-}
-
-static bool cond_restarts(const ProcCounts *c, void *userdata) {
-        const Want *w = userdata;
-        return c->restarts >= w->restarts;
-}
-
-static double ms_since(uint64_t t, uint64_t t0) {
-        return t >= t0 ? (double) (t - t0) / NSEC_PER_MSEC_D : NAN;
-}
-
-/* ---- /proc readers ---- */
-
-/* The value of a "Key:   N kB" line of a /proc file, in KiB; -1 if none. */
-static long proc_field(pid_t pid, const char *file, const char *key) {
-        _cleanup_free_ char *buf = NULL;
-        char path[64];
-        size_t len = strlen(key);
-
-        snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-        if (read_full_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL) < 0)
-                return -1;
-        for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strneq(line, key, len) && line[len] == ':')
-                        return strtol(line + len + 1, NULL, 10);
-        return -1;
-}
-
-/* Voluntary + non-voluntary context switches of every thread of pid. */
-static long context_switches(pid_t pid) {
-        char path[64];
-        long total = 0;
-
-        snprintf(path, sizeof(path), "/proc/%d/task", pid);
-        DIR *d = opendir(path);
-        if (!d)
-                return -1;
-        for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_name[0] == '.')
-                        continue;
-                _cleanup_free_ char *file = NULL;
-                if (asprintf(&file, "task/%s/status", de->d_name) < 0)
-                        abort();
-                total += MAX(proc_field(pid, file, "voluntary_ctxt_switches"), 0) +
-                         MAX(proc_field(pid, file, "nonvoluntary_ctxt_switches"), 0);
-        }
-        closedir(d);
-        return total;
-}
-
-/* utime + stime of pid (every thread, also those gone), in ms. */
-static double cpu_ms(pid_t pid) {
-        _cleanup_free_ char *buf = NULL;
-        char path[64];
-        unsigned long long utime, stime;
-
-        snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-        if (read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
-                return NAN;
-        const char *p = strrchr(buf, ')');
-        /* after "(comm)": state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
-                return NAN;
-        return (double) (utime + stime) * 1000.0 / (double) sysconf(_SC_CLK_TCK);
-}
-
-static void sleep_ms(unsigned ms) {
-        usleep(ms * 1000);
-}
-
-/* ---- Figures 1 and 2: start and stop N services ---- */
-
-typedef struct StartResult {
-        double exec_ms, running_ms, stop_ms;
-} StartResult;
-
-static int wait_all_running(Peer *p, unsigned n, uint64_t t0, double *ret_ms) {
-        uint64_t deadline = mono_ns() + SEC_NS(180);
-
-        for (;;) {
-                int r = peer_all_running(p, n);
-                if (r < 0)
-                        return r;
-                if (r > 0) {
-                        *ret_ms = ms_since(mono_ns(), t0);
-                        return 0;
-                }
-                if (mono_ns() > deadline)
-                        return -ETIMEDOUT;
-                sleep_ms(2);
-        }
-}
-
-static int measure_start(PeerKind kind, unsigned n, StartResult *res) {
-        _cleanup_free_ char *marker = test_marker_new("bench-start");
-        Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker };
-        Want w = { .n = n };
-        ProcCounts c;
-        Peer p;
-        uint64_t t0;
-        int r;
-
-        *res = (StartResult) { NAN, NAN, NAN };
-        procwatch_reset(watch, marker, 0);
-        r = peer_start(&p, kind, &spec, &t0);
-        if (r < 0)
-                goto out;
-        r = -ETIMEDOUT;
-        if (!procwatch_wait(watch, cond_all_execd, &w, SEC_NS(180)))
-                goto out;
-        procwatch_counts(watch, &c);
-        res->exec_ms = ms_since(c.last_exec_ns, t0);
-        if (kind != PEER_LIMIT && (r = wait_all_running(&p, n, t0, &res->running_ms)) < 0)
-                goto out;
-        sleep_ms(200);
-
-        uint64_t t1 = mono_ns();
-        r = peer_stop_all(&p);
-        if (r < 0)
-                goto out;
-        r = -ETIMEDOUT;
-        if (!procwatch_wait(watch, cond_none, NULL, SEC_NS(180)))
-                goto out;
-        procwatch_counts(watch, &c);
-        res->stop_ms = ms_since(c.last_exit_ns, t1);
-        r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
-        if (c.overflow) {
-                progress("the proc connector lost events: figures void");
-                *res = (StartResult) { NAN, NAN, NAN };
-        }
-out:
-        if (r < 0)
-                progress("%s, %u services: %s", peer_name(kind), n, strerror(-r));
-        peer_cleanup(&p);
-        return r;
-}
-
 static void figures_start(void) {
-        static StartResult res[SIZES_MAX][_PEER_MAX][16];
+        /* the peers, and corral a second time stopped by corralctl stop --all */
+        static StartResult res[SIZES_MAX][_PEER_MAX + 1][16];
         unsigned runs = MIN(arg.runs, 16u);
 
         note("figure 1: start N services (sleep): launch of the supervisor with N services configured -> "
              "the Nth exec (start_exec), -> all reported running (start_running: corralctl status --json; "
              "supervisord: getAllProcessInfo over XML-RPC, startsecs = 0)");
-        note("figure 2: stop all N (SIGTERM to the supervisor; limit: cgroup.kill of every unit) -> the last "
-             "process gone");
+        note("figure 2: stop all N (stop_all: SIGTERM to the supervisor; limit: cgroup.kill of every unit) -> "
+             "the last process gone; stop_ctl: `corralctl stop --all`, which returns when the units are gone, "
+             "-> the later of its return and the last exit, corrald left running (a run of its own; the "
+             "limit's column repeats its cgroup.kill)");
         note("medians of %u runs; peers interleaved within each run", runs);
         for (unsigned s = 0; s < arg.n_sizes; s++)
                 for (unsigned run = 0; run < runs; run++)
-                        for (PeerKind k = 0; k < _PEER_MAX; k++) {
+                        for (unsigned k = 0; k <= _PEER_MAX; k++) {
+                                PeerKind kind = k == _PEER_MAX ? PEER_CORRAL : (PeerKind) k;
                                 StartResult *r = &res[s][k][run];
                                 *r = (StartResult) { NAN, NAN, NAN };
-                                if (!use(k))
+                                if (!use(kind) || (k == _PEER_MAX && !want('2')))
                                         continue;
-                                (void) measure_start(k, arg.sizes[s], r);
-                                progress("start %s n=%u run %u: exec %.1f ms, running %.1f ms, stop %.1f ms",
-                                         peer_name(k), arg.sizes[s], run + 1, r->exec_ms, r->running_ms, r->stop_ms);
+                                (void) measure_start(kind, arg.sizes[s], k == _PEER_MAX, false, r);
+                                progress("start %s%s n=%u run %u: exec %.1f ms, running %.1f ms, stop %.1f ms",
+                                         peer_name(kind), k == _PEER_MAX ? " (corralctl stop)" : "", arg.sizes[s],
+                                         run + 1, r->exec_ms, r->running_ms, r->stop_ms);
                         }
 
         for (unsigned s = 0; s < arg.n_sizes; s++)
-                for (PeerKind k = 0; k < _PEER_MAX; k++) {
+                for (unsigned k = 0; k <= _PEER_MAX; k++) {
+                        PeerKind kind = k == _PEER_MAX ? PEER_CORRAL : (PeerKind) k;
                         double v[3][16];
                         char name[64];
                         for (unsigned run = 0; run < runs; run++) {
@@ -337,17 +123,27 @@ static void figures_start(void) {
                                 v[1][run] = res[s][k][run].running_ms;
                                 v[2][run] = res[s][k][run].stop_ms;
                         }
+                        if (k == _PEER_MAX) {
+                                if (want('2')) {
+                                        snprintf(name, sizeof(name), "stop_ctl_%u", arg.sizes[s]);
+                                        figure(name, "corral", median(v[2], runs), "ms");
+                                        for (unsigned run = 0; run < runs; run++)
+                                                v[2][run] = res[s][PEER_LIMIT][run].stop_ms;
+                                        figure(name, "limit", median(v[2], runs), "ms");
+                                }
+                                continue;
+                        }
                         if (want('1')) {
                                 snprintf(name, sizeof(name), "start_exec_%u", arg.sizes[s]);
-                                figure(name, peer_name(k), median(v[0], runs), "ms");
-                                if (k != PEER_LIMIT) {
+                                figure(name, peer_name(kind), median(v[0], runs), "ms");
+                                if (kind != PEER_LIMIT) {
                                         snprintf(name, sizeof(name), "start_running_%u", arg.sizes[s]);
-                                        figure(name, peer_name(k), median(v[1], runs), "ms");
+                                        figure(name, peer_name(kind), median(v[1], runs), "ms");
                                 }
                         }
                         if (want('2')) {
                                 snprintf(name, sizeof(name), "stop_all_%u", arg.sizes[s]);
-                                figure(name, peer_name(k), median(v[2], runs), "ms");
+                                figure(name, peer_name(kind), median(v[2], runs), "ms");
                         }
                 }
 }
@@ -806,20 +602,20 @@ out:
 
 /* ---- main ---- */
 
-static int parse_sizes(const char *s) {
-        arg.n_sizes = 0;
-        for (char *end; *s && arg.n_sizes < SIZES_MAX; s = *end ? end + 1 : end) {
-                arg.sizes[arg.n_sizes++] = (unsigned) strtoul(s, &end, 10);
+static int parse_sizes(const char *s, unsigned *sizes, unsigned *n_sizes, unsigned max) {
+        *n_sizes = 0;
+        for (char *end; *s && *n_sizes < max; s = *end ? end + 1 : end) {
+                sizes[(*n_sizes)++] = (unsigned) strtoul(s, &end, 10);
                 if (end == s)
                         return -EINVAL;
         }
-        return arg.n_sizes > 0 ? 0 : -EINVAL;
+        return *n_sizes > 0 ? 0 : -EINVAL;
 }
 
 static void help(void) {
         printf("bench [OPTIONS]\n\n"
                "Runs the benchmark figures (needs root); prints \"name value unit\" lines.\n\n"
-               "  --figures LIST        figures to run, e.g. 1235 (default 12345678)\n"
+               "  --figures LIST        figures to run, e.g. 1235 (default 12345678S; S: figure 11)\n"
                "  --runs N              repetitions of figures 1, 2 and 4 (default 3)\n"
                "  --sizes A,B,C         numbers of services of figures 1, 2, 5 (default 100,500,1000)\n"
                "  --tree N              processes of figure 3 (default 1000)\n"
@@ -831,6 +627,10 @@ static void help(void) {
                "  --health-units N      demo services of figure 7 (default 100)\n"
                "  --health-interval MS  their health_interval (default 100)\n"
                "  --health S            seconds of figure 7 (default 30)\n"
+               "  --scale-sizes A,B,C   numbers of units of figure 11 (default 100,1000,10000)\n"
+               "  --scale-runs N        its repetitions below 10,000 units (default 3)\n"
+               "  --scale-large-runs N  its repetitions at 10,000 and more (default 1)\n"
+               "  --scale-idle S        its idle window (default 20)\n"
                "  --peers LIST          peers to measure, e.g. corral,limit (default all)\n"
                "  --quick               a smoke run: 1 run, 100 services, 50 restarts, 5 s windows\n");
 }
@@ -850,7 +650,11 @@ static int parse_args(int argc, char *argv[]) {
                 O_FIGURES,
                 O_QUICK,
                 O_PEERS,
-                O_TREE_RUNS
+                O_TREE_RUNS,
+                O_SCALE_SIZES,
+                O_SCALE_RUNS,
+                O_SCALE_LARGE_RUNS,
+                O_SCALE_IDLE,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -868,6 +672,10 @@ static int parse_args(int argc, char *argv[]) {
                 { "figures", required_argument, NULL, O_FIGURES },
                 { "quick", no_argument, NULL, O_QUICK },
                 { "peers", required_argument, NULL, O_PEERS },
+                { "scale-sizes", required_argument, NULL, O_SCALE_SIZES },
+                { "scale-runs", required_argument, NULL, O_SCALE_RUNS },
+                { "scale-large-runs", required_argument, NULL, O_SCALE_LARGE_RUNS },
+                { "scale-idle", required_argument, NULL, O_SCALE_IDLE },
                 {},
         };
         int c;
@@ -882,7 +690,7 @@ static int parse_args(int argc, char *argv[]) {
                         arg.runs = MAX(v, 1u);
                         break;
                 case O_SIZES:
-                        if (parse_sizes(optarg) < 0)
+                        if (parse_sizes(optarg, arg.sizes, &arg.n_sizes, SIZES_MAX) < 0)
                                 return -EINVAL;
                         break;
                 case O_TREE:
@@ -917,7 +725,20 @@ static int parse_args(int argc, char *argv[]) {
                         break;
                 case O_PEERS:
                         for (PeerKind k = 0; k < _PEER_MAX; k++)
-                                arg.peers[k] = strstr(optarg, peer_name(k)) != NULL;
+                                bench_peers[k] = strstr(optarg, peer_name(k)) != NULL;
+                        break;
+                case O_SCALE_SIZES:
+                        if (parse_sizes(optarg, arg.scale.sizes, &arg.scale.n_sizes, SCALE_SIZES_MAX) < 0)
+                                return -EINVAL;
+                        break;
+                case O_SCALE_RUNS:
+                        arg.scale.runs = MAX(v, 1u);
+                        break;
+                case O_SCALE_LARGE_RUNS:
+                        arg.scale.large_runs = MAX(v, 1u);
+                        break;
+                case O_SCALE_IDLE:
+                        arg.scale.idle_s = MAX(v, 1u);
                         break;
                 case O_QUICK:
                         arg.runs = 1;
@@ -932,6 +753,11 @@ static int parse_args(int argc, char *argv[]) {
                         arg.health_units = 10;
                         arg.health_s = 5;
                         arg.status_calls = 5;
+                        arg.scale.sizes[0] = 100;
+                        arg.scale.n_sizes = 1;
+                        arg.scale.runs = 1;
+                        arg.scale.idle_s = 2;
+                        arg.scale.status_calls = 3;
                         break;
                 default:
                         return -EINVAL;
@@ -978,6 +804,16 @@ int main(int argc, char *argv[]) {
                 figures_idle();
         if (want('7'))
                 figure_health();
+        if (want('S')) {
+                char nofile[32];
+                struct rlimit rl;
+                if (getrlimit(RLIMIT_NOFILE, &rl) >= 0)
+                        snprintf(nofile, sizeof(nofile), "%llu", (unsigned long long) rl.rlim_max);
+                else
+                        snprintf(nofile, sizeof(nofile), "unknown");
+                arg.scale.nofile = nofile;
+                figures_scale(&arg.scale);
+        }
 
         procwatch_free(watch);
         r = test_cgroup_destroy(root_cgroup);

@@ -81,8 +81,8 @@ static char *corral_body(const Spec *s) {
         switch (s->work) {
         case WORK_SLEEP:
                 for (unsigned i = 0; i < s->n; i++)
-                        fprintf(f, "[program:s%u]\ncommand = " SLEEP " 100000\nenvironment = CORRAL_TEST_MARKER=%s\n",
-                                i, s->marker);
+                        fprintf(f, "[program:s%u]\ncommand = " SLEEP " 100000\nenvironment = CORRAL_TEST_MARKER=%s\n%s",
+                                i, s->marker, s->raw_output ? "output = inherit-raw\n" : "");
                 break;
         case WORK_TREE:
                 fprintf(f,
@@ -402,6 +402,24 @@ int peer_all_running(Peer *p, unsigned n) {
 
 int peer_stop_all(Peer *p) {
         return sys_pidfd_send_signal(p->pidfd, SIGTERM);
+}
+
+int peer_ctl_stop_all(Peer *p, uint64_t *ret_done_ns) {
+        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
+                         (char *) "stop",           (char *) "--all",    NULL };
+        int status;
+        pid_t pid;
+
+        *ret_done_ns = 0;
+        if (p->kind != PEER_CORRAL)
+                return peer_stop_all(p);
+        pid = bench_spawn(argv, -1);
+        if (pid < 0)
+                return pid;
+        if (waitpid(pid, &status, 0) < 0)
+                return -errno;
+        *ret_done_ns = mono_ns();
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPROTO;
 }
 
 int peer_stop_unit(Peer *p, const char *name) {

@@ -37,6 +37,7 @@ typedef struct Spec {
         unsigned n;
         const char *marker;
         unsigned health_interval_ms;
+        bool raw_output; /* corral: output = inherit-raw (no pipes, as the limit and supervisord's NONE) */
 } Spec;
 
 typedef struct Peer {
@@ -66,6 +67,12 @@ int peer_all_running(Peer *p, unsigned n);
 
 /* Asks to stop everything: SIGTERM to the supervisor. */
 int peer_stop_all(Peer *p);
+
+/* Stops every unit and returns when they are gone: `corralctl stop --all`
+ * (which waits), the supervisor left running; *ret_done_ns is
+ * CLOCK_MONOTONIC when the command returned. Other peers: peer_stop_all()
+ * and *ret_done_ns = 0. */
+int peer_ctl_stop_all(Peer *p, uint64_t *ret_done_ns);
 
 /* Asks to stop the one service named name (over the control socket,
  * XML-RPC; bench-limit: SIGTERM). The request is written and its reply
