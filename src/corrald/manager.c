@@ -72,6 +72,12 @@ static void on_port_released(Unit *u, void *userdata) {
 }
 
 static void on_unit_changed(Unit *u, UnitState old_state, void *userdata);
+static void manager_notify_status(Manager *m);
+
+static int on_status(sd_event_source *s, void *userdata) {
+        manager_notify_status(userdata);
+        return 0;
+}
 
 /* ---- Event sources ---- */
 
@@ -322,6 +328,12 @@ static int manager_add_sources(Manager *m) {
         if (r >= 0)
                 r = sd_event_add_io(m->event, &m->inotify_source, m->cgroup->inotify_fd, EPOLLIN, on_inotify, m);
         if (r >= 0)
+                r = sd_event_add_defer(m->event, &m->status_source, on_status, m);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->status_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_source_set_priority(m->status_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
                 r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
         if (r >= 0)
                 r = sd_event_source_set_enabled(m->gc_source, SD_EVENT_OFF);
@@ -348,6 +360,7 @@ int manager_new(sd_event *event, Config *config, char *const *config_files, Cgro
         if (!m)
                 return -ENOMEM;
         m->event = sd_event_ref(event);
+        m->notify_systemd = getenv("NOTIFY_SOCKET") != NULL;
         m->devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (m->devnull_fd < 0)
                 return -errno;
@@ -414,6 +427,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigusr1_source);
         sd_event_source_disable_unref(m->inotify_source);
         sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->status_source);
         sd_event_source_disable_unref(m->watchdog_source);
         notify_socket_free(m->notify);
         output_terminal_free(m->terminal); /* after the units: it writes what they left */
@@ -475,6 +489,8 @@ static int manager_stop_leftovers(Manager *m) {
 static void manager_notify_status(Manager *m) {
         unsigned count[_UNIT_STATE_MAX] = {};
 
+        if (!m->notify_systemd)
+                return;
         for (size_t i = 0; i < m->n_units; i++)
                 if (m->units[i]->config && !m->units[i]->removed)
                         count[m->units[i]->state]++;
@@ -948,8 +964,9 @@ void manager_shutdown(Manager *m) {
 static void on_unit_changed(Unit *u, UnitState old_state, void *userdata) {
         Manager *m = userdata;
 
-        if (m->started)
-                manager_notify_status(m);
+        if (m->started && m->notify_systemd)
+                /* once the loop has nothing more urgent: the counts walk every unit */
+                (void) sd_event_source_set_enabled(m->status_source, SD_EVENT_ONESHOT);
         manager_queue_event(m, MANAGER_EVENT_UNIT_CHANGED, u, old_state);
         manager_deps_unit_changed(m, u);
         if (!unit_is_inactive(u))

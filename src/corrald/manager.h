@@ -51,6 +51,8 @@ struct Manager {
         ManagerOutputSubscriber output_subscriber;
         void *output_userdata;
         sd_event_source *inotify_source;
+        sd_event_source *status_source;   /* STATUS= to systemd, once things settle */
+        bool notify_systemd;              /* NOTIFY_SOCKET was set at start */
         sd_event_source *gc_source;       /* frees units a reload dropped */
         sd_event_source *watchdog_source; /* corrald's own WATCHDOG=1 */
         uint64_t watchdog_usec;           /* WATCHDOG_USEC systemd gave us; 0: none */

@@ -424,6 +424,11 @@ static void unit_enter_start(Unit *u) {
         u->exec_path = TAKE_PTR(c.path);
         u->exec_directory = TAKE_PTR(c.directory);
         unit_set_state(u, UNIT_STARTING);
+        /* its exit, as it happens, through the pidfd (manager-reap.c) */
+        r = unit_watch_main(u, &u->main);
+        if (r < 0)
+                log_unit_debug(u->name, "cannot watch the main process's pidfd (%s), the reaper's walk will find it",
+                               strerror(-r));
         r = sd_event_add_io(u->ctx->event, &u->exec_source, u->exec_report_fd, EPOLLIN, on_exec_report, u);
         if (r < 0) {
                 /* The child waits for nothing: without its report it is
@@ -749,14 +754,18 @@ static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *use
         return 0;
 }
 
-/* At the priority of the reaper (manager.c), above the cgroup's inotify
+/* At the priority of the reaper (manager-reap.c), above the cgroup's inotify
  * watch: in one iteration of the loop, a unit learns of its main
- * process's exit before it acts on an empty cgroup. */
+ * process's exit before it acts on an empty cgroup. Edge-triggered: the
+ * loop dispatches one source per iteration, and a level-triggered pidfd
+ * that is ready but not dispatched yet would be polled again by every
+ * epoll_wait() meanwhile — quadratic when 1,000 units stop at once. The
+ * source is dropped once the exit is seen. */
 int unit_watch_main(Unit *u, const PidRef *main) {
         int r;
 
         u->main_source = sd_event_source_disable_unref(u->main_source);
-        r = sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN, on_main_pidfd, u);
+        r = sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN | EPOLLET, on_main_pidfd, u);
         if (r >= 0)
                 r = sd_event_source_set_priority(u->main_source, SD_EVENT_PRIORITY_IMPORTANT);
         return r;

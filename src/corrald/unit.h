@@ -141,7 +141,7 @@ struct Unit {
         int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
         int exit_status; /* exit status or signal */
 
-        sd_event_source *main_source; /* exit of a MAINPID= process that is not our child */
+        sd_event_source *main_source; /* exit of the main process (its pidfd) */
         sd_event_source *exec_source; /* the exec report of a main process not yet exec'd */
         int exec_report_fd;
         char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
