@@ -151,8 +151,19 @@ static void figures_start(void) {
 /* ---- Figure 5: memory ---- */
 
 typedef struct Memory {
-        double rss, pss, anon, rss_status;
+        double rss, pss, anon, rss_status, curl;
 } Memory;
+
+/* 1 if pid has libcurl mapped, 0 if not, NaN if unknown. */
+static double maps_libcurl(pid_t pid) {
+        _cleanup_free_ char *buf = NULL;
+        char path[64];
+
+        snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+        if (read_full_file_at(AT_FDCWD, path, 16 << 20, &buf, NULL) < 0)
+                return NAN;
+        return strstr(buf, "/libcurl") ? 1 : 0;
+}
 
 static int measure_memory(PeerKind kind, unsigned n, Memory *ret) {
         _cleanup_free_ char *marker = test_marker_new("bench-memory");
@@ -162,7 +173,7 @@ static int measure_memory(PeerKind kind, unsigned n, Memory *ret) {
         uint64_t t0;
         int r;
 
-        *ret = (Memory) { NAN, NAN, NAN, NAN };
+        *ret = (Memory) { NAN, NAN, NAN, NAN, NAN };
         procwatch_reset(watch, marker, 0);
         r = peer_start(&p, kind, &spec, &t0);
         if (r < 0)
@@ -174,6 +185,7 @@ static int measure_memory(PeerKind kind, unsigned n, Memory *ret) {
         ret->rss = (double) proc_field(p.pid, "smaps_rollup", "Rss");
         ret->pss = (double) proc_field(p.pid, "smaps_rollup", "Pss");
         ret->anon = (double) proc_field(p.pid, "smaps_rollup", "Anonymous");
+        ret->curl = maps_libcurl(p.pid);
         r = peer_all_running(&p, n);
         if (r < 0)
                 goto out;
@@ -195,11 +207,11 @@ static void figure_memory(void) {
         note("figure 5: memory of the supervisor process with N services running (sleep), from "
              "/proc/PID/smaps_rollup: RSS, PSS and anonymous memory once every service has exec'd, before "
              "any status request; rss_after_status: RSS after one full status request (corralctl status "
-             "--json; supervisord: getAllProcessInfo); per unit: the slope between the smallest and the "
-             "largest N");
+             "--json; supervisord: getAllProcessInfo); libcurl_mapped: whether /proc/PID/maps names libcurl "
+             "(no unit has a health check); per unit: the slope between the smallest and the largest N");
         for (unsigned s = 0; s < arg.n_sizes; s++)
                 for (PeerKind k = 0; k < PEER_LIMIT; k++) {
-                        m[s][k] = (Memory) { NAN, NAN, NAN, NAN };
+                        m[s][k] = (Memory) { NAN, NAN, NAN, NAN, NAN };
                         if (!use(k))
                                 continue;
                         (void) measure_memory(k, arg.sizes[s], &m[s][k]);
@@ -218,6 +230,10 @@ static void figure_memory(void) {
                         figure(name, peer_name(k), m[s][k].anon, "KiB");
                         snprintf(name, sizeof(name), "rss_after_status_%u", arg.sizes[s]);
                         figure(name, peer_name(k), m[s][k].rss_status, "KiB");
+                        if (k == PEER_CORRAL) {
+                                snprintf(name, sizeof(name), "libcurl_mapped_%u", arg.sizes[s]);
+                                figure(name, peer_name(k), m[s][k].curl, "(1: mapped)");
+                        }
                 }
                 if (arg.n_sizes < 2)
                         continue;
