@@ -556,7 +556,7 @@ check_fdstore_crash() {
         wait_until 10 ticks_in_logs_above $((at_kill + 20)) ||
                 no "corralctl logs ticker shows no tick above $((at_kill + 20)) (tick $at_kill at the kill): $(/opt/corral/bin/corralctl logs -n 3 ticker 2>&1 | tr '\n' ' ')" || return
         [ "$(ticker_pid)" = "$tick" ] && [ -e "/proc/$tick" ] ||
-                no "the ticker was PID $tick, is now '$(ticker_pid)': it did not survive the crash" || return
+                no "the ticker was PID $tick, is now '$(ticker_pid)': it did not survive the crash ($(journal_sync; corrald_journal "$new" CORRAL_UNIT=ticker | grep -m1 -o 'killed by signal SIG[A-Z]*'))" || return
         after=$(last_tick <"$TICKER_LOG")
         [ "$after" -gt $((at_kill + 20)) ] || no "$TICKER_LOG stops at tick $after (tick $at_kill at the kill)" || return
         journal_sync
