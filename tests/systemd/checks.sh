@@ -540,7 +540,7 @@ check_fdstore() {
 }
 
 check_fdstore_crash() {
-        local main tick at_kill after t0 new
+        local main tick at_kill after t0 t1 new
         main=$(prop MainPID)
         wait_until 10 ticks_in_logs_above 5 || no "no tick in corralctl logs ticker before the crash" || return
         tick=$(ticker_pid)
@@ -552,6 +552,7 @@ check_fdstore_crash() {
                 no "corrald not restarted: $(prop ActiveState)/$(prop SubState) MainPID=$(prop MainPID)" || return
         new=$(prop MainPID)
         wait_until 20 all_running 7 || no "after the restart: '$(prop StatusText)'" || return
+        t1=$(now_ms)
         # 2 s of ticks (about 20) after the restart, read by the new corrald
         wait_until 10 ticks_in_logs_above $((at_kill + 20)) ||
                 no "corralctl logs ticker shows no tick above $((at_kill + 20)) (tick $at_kill at the kill): $(/opt/corral/bin/corralctl logs -n 3 ticker 2>&1 | tr '\n' ' ')" || return
@@ -569,7 +570,7 @@ check_fdstore_crash() {
         # every line once in the file: none lost while corrald was away
         local gaps
         gaps=$(grep -o 'tick [0-9]*' "$TICKER_LOG" | awk '{ if (NR > 1 && $2 != p + 1) g++; p = $2 } END { print g + 0 }')
-        REASON="KillMode=process: corrald $main killed at tick $at_kill, $new adopted the ticker (PID $tick, the same) with its pipes from the fd store, all running again after $(($(now_ms) - t0)) ms; $TICKER_LOG at tick $after, $gaps gaps"
+        REASON="KillMode=process: corrald $main killed at tick $at_kill, $new adopted the ticker (PID $tick, the same) with its pipes from the fd store, all running again $((t1 - t0)) ms after the kill; $TICKER_LOG at tick $after, $gaps gaps"
 }
 
 check_watchdog() {
