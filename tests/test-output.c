@@ -607,6 +607,99 @@ static void test_unit_output_lines(_unused_ void **state) {
         assert_int_equal(unit_output_bytes(o), 6 + 4 + 2 + 10);
 }
 
+typedef struct PipeEvents {
+        unsigned made, closed;
+        uint64_t last_inode;
+} PipeEvents;
+
+static void on_pipe(UnitOutput *o, OutputStream s, uint64_t inode, int read_fd, void *userdata) {
+        PipeEvents *p = userdata;
+
+        if (read_fd >= 0) {
+                struct stat st;
+                assert_int_equal(fstat(read_fd, &st), 0);
+                assert_true((uint64_t) st.st_ino == inode);
+                p->made++;
+        } else
+                p->closed++;
+        p->last_inode = inode;
+}
+
+/* A pipe an earlier corrald made, given back (systemd's fd store): read
+ * like one of its own; at its end (no writer left: corrald holds no write
+ * end of it) the stream is closed, and the next start makes a new pipe. */
+static void test_unit_output_adopt(_unused_ void **state) {
+        _cleanup_(sd_event_unrefp) sd_event *e = NULL;
+        _cleanup_(unit_output_freep) UnitOutput *o = NULL;
+        int p[2], q[2], out = -EBADF, err = -EBADF;
+        Seen seen = {};
+        PipeEvents events = {};
+        struct stat st;
+
+        assert_int_equal(sd_event_new(&e), 0);
+        assert_int_equal(unit_output_new(e, "web@1", OUTPUT_BUFFER_DEFAULT, &o), 0);
+        unit_output_set_handler(o, on_line, &seen);
+        unit_output_set_pipe_handler(o, on_pipe, &events);
+        assert_int_equal(pipe2(p, 0), 0); /* as systemd passes it: blocking, no FD_CLOEXEC */
+        assert_int_equal(fstat(p[0], &st), 0);
+        assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+        assert_int_equal(unit_output_adopt(o, OUTPUT_STDOUT, q[0], (uint64_t) st.st_ino), -ESTALE); /* not that pipe */
+        assert_int_equal(fcntl(q[0], F_GETFD), -1); /* taken all the same */
+        safe_close(q[1]);
+        assert_int_equal(unit_output_adopt(o, OUTPUT_STDOUT, p[0], (uint64_t) st.st_ino), 0);
+        assert_true(fcntl(p[0], F_GETFL) & O_NONBLOCK);
+        assert_true(fcntl(p[0], F_GETFD) & FD_CLOEXEC);
+        assert_true(unit_output_pipe_inode(o, OUTPUT_STDOUT) == (uint64_t) st.st_ino);
+        assert_int_equal(events.made, 0); /* it is in the store already */
+
+        assert_int_equal(write(p[1], "after the crash\npartial", 23), 23);
+        while (sd_event_run(e, 0) > 0)
+                ;
+        assert_int_equal(seen.lines, 1);
+        assert_string_equal(seen.last, "stdout:after the crash");
+        safe_close(p[1]); /* the last writer is gone */
+        while (sd_event_run(e, 0) > 0)
+                ;
+        assert_int_equal(seen.lines, 2);
+        assert_string_equal(seen.last, "stdout:partial");
+        assert_int_equal(events.closed, 1);
+        assert_true(events.last_inode == (uint64_t) st.st_ino);
+        assert_int_equal(fcntl(p[0], F_GETFD), -1);
+        assert_int_equal(unit_output_pipe_inode(o, OUTPUT_STDOUT), 0);
+
+        /* the next start: new pipes, both made */
+        assert_int_equal(unit_output_open(o, &out, &err), 0);
+        assert_int_equal(events.made, 2);
+        assert_true(unit_output_pipe_inode(o, OUTPUT_STDOUT) != (uint64_t) st.st_ino);
+        assert_int_equal(write(out, "new\n", 4), 4);
+        while (sd_event_run(e, 0) > 0)
+                ;
+        assert_string_equal(seen.last, "stdout:new");
+
+        /* a stream that has a pipe takes no other */
+        assert_int_equal(pipe2(q, 0), 0);
+        assert_int_equal(fstat(q[0], &st), 0);
+        assert_int_equal(unit_output_adopt(o, OUTPUT_STDERR, q[0], (uint64_t) st.st_ino), -EBUSY);
+        assert_int_equal(fcntl(q[0], F_GETFD), -1); /* taken all the same */
+        o = unit_output_free(o);
+        assert_int_equal(events.closed, 3); /* freed: both pipes out of the store */
+
+        /* an adopted pipe still open at the next start (a writer outside the
+         * unit) is given up for a new one: corrald has no write end of it */
+        safe_close(q[1]);
+        assert_int_equal(pipe2(q, 0), 0);
+        assert_int_equal(fstat(q[0], &st), 0);
+        assert_int_equal(unit_output_new(e, "web@1", OUTPUT_BUFFER_DEFAULT, &o), 0);
+        unit_output_set_pipe_handler(o, on_pipe, &events);
+        assert_int_equal(unit_output_adopt(o, OUTPUT_STDOUT, q[0], (uint64_t) st.st_ino), 0);
+        assert_int_equal(unit_output_open(o, &out, &err), 0);
+        assert_int_equal(events.closed, 4);
+        assert_int_equal(events.made, 4);
+        assert_true(unit_output_pipe_inode(o, OUTPUT_STDOUT) != (uint64_t) st.st_ino);
+        assert_true(events.last_inode != (uint64_t) st.st_ino); /* made after the old one closed */
+        safe_close(q[1]);
+}
+
 static int on_defer(sd_event_source *s, void *userdata) {
         (*(int *) userdata)++;
         return 0;
@@ -926,6 +1019,7 @@ int main(void) {
                 cmocka_unit_test(test_file_reopen),
                 cmocka_unit_test(test_terminal),
                 cmocka_unit_test(test_unit_output_lines),
+                cmocka_unit_test(test_unit_output_adopt),
                 cmocka_unit_test(test_unit_output_budget),
                 cmocka_unit_test(test_unit_output_files),
                 cmocka_unit_test(test_line_json),

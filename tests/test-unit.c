@@ -41,6 +41,17 @@ static void test_persisted_roundtrip(void **state) {
         assert_int_equal(q.restarts, p.restarts);
         assert_int_equal(q.since, p.since);
         assert_int_equal(unit_persisted_format(&p, buf, 10), -ENOBUFS);
+
+        /* the inodes of the output pipes, for systemd's fd store */
+        p.pipes[0] = 45678;
+        p.pipes[1] = 45679;
+        assert_int_equal(unit_persisted_format(&p, buf, sizeof(buf)), 0);
+        assert_string_equal(buf,
+                            "main=812:343497 hash=5ad1bbf7aa1eb49d port=30000 restarts=2 since=1795410750885305 "
+                            "pipes=45678:45679");
+        assert_int_equal(unit_persisted_parse(buf, &q), 0);
+        assert_int_equal(q.pipes[0], 45678);
+        assert_int_equal(q.pipes[1], 45679);
 }
 
 static void test_persisted_table(void **state) {
@@ -62,6 +73,9 @@ static void test_persisted_table(void **state) {
                 { "main=1:2 hash=ff port=0 restarts=0 since=0 junk", -EBADMSG },
                 { "main=1:2 hash=ff port= restarts=0 since=0", -EBADMSG },
                 { "main=99999999999:2 hash=ff port=0 restarts=0 since=0", -EBADMSG },
+                { "main=1:2 hash=ff port=0 restarts=0 since=0 pipes=0:7", 0 },
+                { "main=1:2 hash=ff port=0 restarts=0 since=0 pipes=7", -EBADMSG },
+                { "main=1:2 hash=ff port=0 restarts=0 since=0 pipes=7:x", -EBADMSG },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 UnitPersisted p;

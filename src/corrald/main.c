@@ -15,6 +15,7 @@
 #include "manager.h"
 #include "metrics-collector.h"
 #include "metrics-http.h"
+#include "notify-fdstore.h"
 #include "rlimit-util.h"
 #include "strv.h"
 
@@ -227,7 +228,7 @@ static int setup_metrics(MetricsWiring *w, ControlServer *control, MetricsHttp *
         return 0;
 }
 
-static int run(Config *config_in) {
+static int run(Config *config_in, FdStore *store) {
         _cleanup_(config_freep) Config *config = config_in;
         _cleanup_(cgroup_tree_freep) CgroupTree *tree = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
@@ -264,6 +265,7 @@ static int run(Config *config_in) {
         }
         TAKE_PTR(config);
         TAKE_PTR(tree);
+        m->unit_ctx.fd_store = store; /* adopted units take their output pipes back */
 
         r = control_open(m, &control);
         if (r == -EADDRINUSE)
@@ -280,6 +282,8 @@ static int run(Config *config_in) {
                 manager_subscribe_output(m, control_on_output_line, control);
         if (r >= 0)
                 r = manager_startup(m);
+        if (r >= 0)
+                (void) fd_store_release_unclaimed(store); /* every adoption is done */
         if (r < 0)
                 manager_shutdown(m); /* stop what did start, then exit */
         k = sd_event_loop(event);
@@ -300,11 +304,21 @@ release:
 #define EXIT_NOT_CONFIGURED 6
 
 int main(int argc, char *argv[]) {
+        /* Declared first, freed last: after the manager, whose units drop
+         * their pipes from it. */
+        _cleanup_(fd_store_freep) FdStore *store = NULL;
         _cleanup_(config_freep) Config *config = NULL;
         bool config_error = false;
         _cleanup_free_ char *error = NULL;
         int r;
 
+        /* First, before anything opens a descriptor: what systemd kept for
+         * us (fds 3… by LISTEN_FDS) becomes ours, with FD_CLOEXEC. */
+        r = fd_store_new(&store);
+        if (r < 0) {
+                log_error_errno(r, "out of memory");
+                goto finish;
+        }
         r = parse_argv(argc, argv);
         if (r <= 0)
                 goto finish;
@@ -321,7 +335,7 @@ int main(int argc, char *argv[]) {
         }
         log_set_max_level(config->log_level);
         log_set_target(config->log_target);
-        r = run(TAKE_PTR(config));
+        r = run(TAKE_PTR(config), store);
 
 finish:
         strv_free(arg_config_files);

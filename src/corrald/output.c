@@ -307,11 +307,14 @@ struct UnitOutput {
         OutputRing ring;
         OutputSplitter split[_OUTPUT_STREAM_MAX];
         int read_fd[_OUTPUT_STREAM_MAX], write_fd[_OUTPUT_STREAM_MAX];
+        uint64_t inode[_OUTPUT_STREAM_MAX]; /* of each pipe; 0: none */
         sd_event_source *source[_OUTPUT_STREAM_MAX];
         OutputTerminal *terminal;
         OutputFile *file[_OUTPUT_STREAM_MAX]; /* file[OUTPUT_STDERR] NULL: stderr into file[OUTPUT_STDOUT] */
         UnitOutputHandler handler;
         void *userdata;
+        UnitOutputPipeHandler pipe_handler;
+        void *pipe_userdata;
         uint64_t bytes;
         usec_t read_time;     /* of the bytes being split */
         OutputStream reading; /* the stream they come from */
@@ -340,19 +343,25 @@ int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutpu
         return 0;
 }
 
+static void unit_output_close_stream(UnitOutput *o, OutputStream s) {
+        if (o->read_fd[s] >= 0 && o->pipe_handler)
+                o->pipe_handler(o, s, o->inode[s], -EBADF, o->pipe_userdata);
+        o->source[s] = sd_event_source_disable_unref(o->source[s]);
+        o->read_fd[s] = safe_close(o->read_fd[s]);
+        o->write_fd[s] = safe_close(o->write_fd[s]);
+        o->inode[s] = 0;
+}
+
 static void unit_output_close(UnitOutput *o) {
-        for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++) {
-                o->source[s] = sd_event_source_disable_unref(o->source[s]);
-                o->read_fd[s] = safe_close(o->read_fd[s]);
-                o->write_fd[s] = safe_close(o->write_fd[s]);
-        }
+        for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++)
+                unit_output_close_stream(o, s);
 }
 
 UnitOutput *unit_output_free(UnitOutput *o) {
         if (!o)
                 return NULL;
         o->handler = NULL; /* followers are gone by now */
-        if (o->source[OUTPUT_STDOUT])
+        if (o->source[OUTPUT_STDOUT] || o->source[OUTPUT_STDERR])
                 (void) unit_output_flush(o);
         unit_output_close(o);
         unit_output_set_files(o, /* out= */ NULL, /* err= */ NULL);
@@ -380,6 +389,15 @@ void unit_output_set_files(UnitOutput *o, OutputFile *out, OutputFile *err) {
 void unit_output_set_handler(UnitOutput *o, UnitOutputHandler handler, void *userdata) {
         o->handler = handler;
         o->userdata = userdata;
+}
+
+void unit_output_set_pipe_handler(UnitOutput *o, UnitOutputPipeHandler handler, void *userdata) {
+        o->pipe_handler = handler;
+        o->pipe_userdata = userdata;
+}
+
+uint64_t unit_output_pipe_inode(const UnitOutput *o, OutputStream s) {
+        return o->inode[s];
 }
 
 const char *unit_output_name(const UnitOutput *o) {
@@ -445,7 +463,9 @@ static void unit_output_flush_destinations(UnitOutput *o) {
 }
 
 /* Reads up to budget bytes of stream s, and splits them into lines.
- * Returns 0, or -errno of read() (not -EAGAIN) or of the ring. */
+ * Returns 0, 1 at the end of the pipe (every write end is closed: only
+ * for an adopted pipe, whose write end corrald does not hold), or -errno
+ * of read() (not -EAGAIN) or of the ring. */
 static int unit_output_read(UnitOutput *o, OutputStream s, size_t budget) {
         char buf[OUTPUT_READ_CHUNK];
 
@@ -459,7 +479,7 @@ static int unit_output_read(UnitOutput *o, OutputStream s, size_t budget) {
                         return errno == EAGAIN ? 0 : -errno;
                 }
                 if (n == 0)
-                        return 0;
+                        return 1;
                 o->bytes += (uint64_t) n;
                 budget -= (size_t) n;
                 o->read_time = now(CLOCK_REALTIME);
@@ -479,6 +499,11 @@ static int unit_output_on_io(sd_event_source *source, int fd, uint32_t revents, 
         int r;
 
         r = unit_output_read(o, s, OUTPUT_READ_BUDGET);
+        if (r > 0) {
+                /* an adopted pipe whose writers are all gone */
+                (void) output_splitter_flush(&o->split[s], unit_output_line, o);
+                unit_output_close_stream(o, s);
+        }
         unit_output_flush_destinations(o);
         if (r < 0) {
                 log_unit_warning_errno(o->unit, LOG_EVENT_NONE, r, "cannot read %s: %m, no longer reading it",
@@ -488,17 +513,19 @@ static int unit_output_on_io(sd_event_source *source, int fd, uint32_t revents, 
         return 0;
 }
 
-static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
-        int p[2], r;
+/* Reads fd (stream s's read end, now o's) in the event loop. */
+static int unit_output_watch(UnitOutput *o, OutputStream s, int fd) {
+        struct stat st;
+        int r;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
+        o->read_fd[s] = fd;
+        if (fstat(fd, &st) < 0)
                 return -errno;
-        o->read_fd[s] = p[0];
-        o->write_fd[s] = p[1];
+        o->inode[s] = (uint64_t) st.st_ino;
         /* only corrald's end: the child's stays blocking */
-        if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
+        if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
-        r = sd_event_add_io(o->event, &o->source[s], p[0], EPOLLIN, unit_output_on_io, o);
+        r = sd_event_add_io(o->event, &o->source[s], fd, EPOLLIN, unit_output_on_io, o);
         if (r < 0)
                 return r;
         r = sd_event_source_set_priority(o->source[s], OUTPUT_PRIORITY);
@@ -508,12 +535,48 @@ static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
         return r;
 }
 
+static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
+        int p[2], r;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        o->write_fd[s] = p[1];
+        r = unit_output_watch(o, s, p[0]);
+        if (r >= 0 && o->pipe_handler)
+                o->pipe_handler(o, s, o->inode[s], p[0], o->pipe_userdata);
+        return r;
+}
+
+int unit_output_adopt(UnitOutput *o, OutputStream s, int fd, uint64_t inode) {
+        struct stat st;
+        int r;
+
+        if (o->read_fd[s] >= 0) {
+                safe_close(fd);
+                return -EBUSY;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || (uint64_t) st.st_ino != inode) {
+                safe_close(fd);
+                return -ESTALE;
+        }
+        r = unit_output_watch(o, s, fd);
+        if (r < 0) {
+                o->source[s] = sd_event_source_disable_unref(o->source[s]);
+                o->read_fd[s] = safe_close(o->read_fd[s]);
+                o->inode[s] = 0;
+        }
+        return r;
+}
+
 int unit_output_open(UnitOutput *o, int *ret_stdout_fd, int *ret_stderr_fd) {
         int r = 0;
 
-        for (OutputStream s = 0; r >= 0 && s < _OUTPUT_STREAM_MAX; s++)
+        for (OutputStream s = 0; r >= 0 && s < _OUTPUT_STREAM_MAX; s++) {
+                if (o->read_fd[s] >= 0 && o->write_fd[s] < 0)
+                        unit_output_close_stream(o, s); /* adopted: its writers are gone, a new one */
                 if (o->read_fd[s] < 0)
                         r = unit_output_open_stream(o, s);
+        }
         if (r < 0) {
                 unit_output_close(o);
                 return r;
@@ -530,10 +593,13 @@ int unit_output_flush(UnitOutput *o) {
                 /* the writers are gone: what is left is at most a pipe's worth
                  * (bounded all the same, should someone else hold the fd) */
                 int q = o->read_fd[s] >= 0 ? unit_output_read(o, s, 16 * OUTPUT_READ_BUDGET) : 0;
+                bool eof = q > 0;
                 o->reading = s;
                 o->read_time = now(CLOCK_REALTIME);
                 if (q >= 0)
                         q = output_splitter_flush(&o->split[s], unit_output_line, o);
+                if (eof)
+                        unit_output_close_stream(o, s);
                 if (q < 0 && r >= 0)
                         r = q;
         }

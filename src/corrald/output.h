@@ -125,6 +125,24 @@ void unit_output_set_terminal(UnitOutput *o, OutputTerminal *terminal);
 void unit_output_set_files(UnitOutput *o, OutputFile *out, OutputFile *err);
 void unit_output_set_handler(UnitOutput *o, UnitOutputHandler handler, void *userdata);
 
+/* Called when stream s gets a pipe that corrald made (read_fd its read
+ * end, inode the pipe's inode) and when that pipe, or one given to
+ * unit_output_adopt(), is closed (read_fd -EBADF): so that the read end
+ * can be kept outside corrald (systemd's fd store, notify-fdstore.h). */
+typedef void (*UnitOutputPipeHandler)(UnitOutput *o, OutputStream s, uint64_t inode, int read_fd, void *userdata);
+void unit_output_set_pipe_handler(UnitOutput *o, UnitOutputPipeHandler handler, void *userdata);
+
+/* The inode of stream s's pipe; 0: none. */
+uint64_t unit_output_pipe_inode(const UnitOutput *o, OutputStream s);
+
+/* Reads fd, the read end of stream s's pipe that an earlier corrald made
+ * (for an adopted unit), as if o had made it. fd is taken in any case.
+ * corrald holds no write end of it: at its end (every writer gone) the
+ * stream is closed, and the next unit_output_open() makes a new pipe.
+ * Returns 0, -EBUSY (s has a pipe), -ESTALE (fd is not a pipe with that
+ * inode), -errno of fcntl() or sd-event. */
+int unit_output_adopt(UnitOutput *o, OutputStream s, int fd, uint64_t inode);
+
 /* Makes the unit's pipes, once: corrald keeps both ends for the unit's
  * life, so that every start and every descendant writes into the same
  * pipes and nothing is lost between runs. Returns 0 with the write ends

@@ -75,6 +75,15 @@ int unit_output_setup(Unit *u, StartContext *c);
  * a newline. */
 void unit_output_ended(Unit *u);
 
+/* The inode of the unit's stdout (0) or stderr (1) pipe; 0: none. */
+uint64_t unit_output_pipe(const Unit *u, unsigned stream);
+
+/* For an adopted unit: takes back from systemd's fd store the read ends
+ * of the pipes (inodes from user.corral, 0: none) an earlier corrald read,
+ * so that capture goes on into the ring and files; says so when they are
+ * lost (its next write gets EPIPE). */
+void unit_output_adopt_pipes(Unit *u, const uint64_t inodes[2]);
+
 /* ---- unit-health.c ---- */
 
 /* Schedules the next check (sooner while a ready = health unit starts). */

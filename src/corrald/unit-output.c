@@ -4,6 +4,7 @@
 #include "unit-internal.h"
 
 #include "log.h"
+#include "notify-fdstore.h"
 #include "output.h"
 
 _Static_assert(CONFIG_LOG_BUFFER_DEFAULT == OUTPUT_BUFFER_DEFAULT, "log_buffer's default");
@@ -94,6 +95,23 @@ static void unit_output_on_line(UnitOutput *o, const OutputLine *l, void *userda
                 u->ctx->output_line(u, l, u->ctx->userdata);
 }
 
+/* A pipe made: its read end goes to systemd's fd store (under systemd),
+ * so that it outlives a crash of corrald; a pipe closed: out of the store. */
+static void unit_output_on_pipe(UnitOutput *o, OutputStream s, uint64_t inode, int read_fd, void *userdata) {
+        Unit *u = userdata;
+        char name[FD_STORE_NAME_MAX + 1];
+        int r;
+
+        if (!fd_store_enabled(u->ctx->fd_store) ||
+            fd_store_output_name(u->name, output_stream_to_string(s), inode, name, sizeof(name)) < 0)
+                return;
+        r = read_fd >= 0 ? fd_store_add(u->ctx->fd_store, name, read_fd) : fd_store_remove(u->ctx->fd_store, name);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot %s systemd's fd store: %m%s",
+                                       read_fd >= 0 ? "keep its output pipe in" : "drop its output pipe from",
+                                       read_fd >= 0 ? "; a crash of corrald would take its output" : "");
+}
+
 /* The unit's UnitOutput, made (again, when log_buffer changed) while
  * nothing of the unit runs. */
 static int unit_output_ensure(Unit *u, size_t buffer) {
@@ -106,6 +124,7 @@ static int unit_output_ensure(Unit *u, size_t buffer) {
         if (r < 0)
                 return r;
         unit_output_set_handler(u->output, unit_output_on_line, u);
+        unit_output_set_pipe_handler(u->output, unit_output_on_pipe, u);
         return 0;
 }
 
@@ -179,4 +198,65 @@ void unit_output_reopen_files(Unit *u) {
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
                                        "cannot reopen output file: %m, writing on to the old one");
+}
+
+/* Whether the unit's processes got stream s's pipe (stdout's is made for
+ * output_stderr alone too, but then not given). */
+static bool unit_output_stream_given(const Unit *u, OutputStream s) {
+        return s == OUTPUT_STDOUT ? unit_output_captured(u) : unit_output_captured(u) || unit_output_stderr_captured(u);
+}
+
+uint64_t unit_output_pipe(const Unit *u, unsigned stream) {
+        if (!u->output || stream >= _OUTPUT_STREAM_MAX || !unit_output_stream_given(u, (OutputStream) stream))
+                return 0;
+        return unit_output_pipe_inode(u->output, (OutputStream) stream);
+}
+
+/* Takes stream s's pipe back from the fd store: -ENOENT when it is not
+ * there. */
+static int unit_output_take_pipe(Unit *u, OutputStream s, uint64_t inode) {
+        char name[FD_STORE_NAME_MAX + 1];
+        int fd, r;
+
+        if (fd_store_output_name(u->name, output_stream_to_string(s), inode, name, sizeof(name)) < 0)
+                return -ENOENT;
+        fd = fd_store_take(u->ctx->fd_store, name);
+        if (fd < 0)
+                return fd;
+        r = unit_output_adopt(u->output, s, fd, inode);
+        if (r < 0) {
+                (void) fd_store_remove(u->ctx->fd_store, name);
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read its kept %s pipe again: %m",
+                                       output_stream_to_string(s));
+        }
+        return r;
+}
+
+void unit_output_adopt_pipes(Unit *u, const uint64_t inodes[2]) {
+        OutputSettings o = output_settings(u->config);
+        unsigned taken = 0, lost = 0;
+        int r;
+
+        if (inodes[OUTPUT_STDOUT] == 0 && inodes[OUTPUT_STDERR] == 0)
+                return; /* corrald did not read its output */
+        r = unit_output_ensure(u, o.buffer);
+        if (r >= 0)
+                r = unit_output_destinations(u, &o, unit_output_captured(u));
+        for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++) {
+                if (inodes[s] == 0 || !unit_output_stream_given(u, s))
+                        continue;
+                if (r >= 0 && unit_output_take_pipe(u, s, inodes[s]) >= 0)
+                        taken++;
+                else
+                        lost++;
+        }
+        if (lost > 0)
+                log_unit_warning(u->name, LOG_EVENT_NONE,
+                                 "%u of its output pipes went with the earlier corrald%s: a write to %s gets EPIPE",
+                                 lost,
+                                 fd_store_enabled(u->ctx->fd_store) ? "" : " (only systemd's fd store keeps them)",
+                                 lost == 1 ? "it" : "them");
+        else if (taken > 0)
+                log_unit_info(u->name, LOG_EVENT_NONE, "reading its output again: systemd kept its %u pipe%s", taken,
+                              taken == 1 ? "" : "s");
 }

@@ -18,6 +18,9 @@ int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size) {
                          (unsigned long long) p->since);
         if (n >= 0 && (size_t) n < size && p->start_deadline > 0)
                 n += snprintf(buf + n, size - (size_t) n, " starting=%llu", (unsigned long long) p->start_deadline);
+        if (n >= 0 && (size_t) n < size && (p->pipes[0] > 0 || p->pipes[1] > 0))
+                n += snprintf(buf + n, size - (size_t) n, " pipes=%llu:%llu", (unsigned long long) p->pipes[0],
+                              (unsigned long long) p->pipes[1]);
         return n < 0 || (size_t) n >= size ? -ENOBUFS : 0;
 }
 
@@ -66,6 +69,11 @@ int unit_persisted_parse(const char *s, UnitPersisted *ret) {
                         if (parse_u64(val, vlen, 10, &p.since) < 0)
                                 return -EBADMSG;
                         seen |= 16;
+                } else if (klen == 5 && strneq(w, "pipes", 5)) {
+                        const char *colon = memchr(val, ':', vlen);
+                        if (!colon || parse_u64(val, (size_t) (colon - val), 10, &p.pipes[0]) < 0 ||
+                            parse_u64(colon + 1, vlen - (size_t) (colon - val) - 1, 10, &p.pipes[1]) < 0)
+                                return -EBADMSG;
                 } else if (klen == 8 && strneq(w, "starting", 8)) {
                         if (parse_u64(val, vlen, 10, &p.start_deadline) < 0 || p.start_deadline == 0)
                                 return -EBADMSG;
@@ -98,6 +106,7 @@ void unit_persist(Unit *u) {
                 .restarts = u->n_restarts,
                 .since = u->persisted_since,
                 .start_deadline = unit_start_deadline(u),
+                .pipes = { unit_output_pipe(u, 0), unit_output_pipe(u, 1) },
         };
         char buf[CGROUP_XATTR_MAX];
 
@@ -209,6 +218,7 @@ void unit_adopt(Unit *u) {
                 u->port = (uint16_t) p.port;
         u->n_restarts = p.restarts;
         u->persisted_since = p.since;
+        unit_output_adopt_pipes(u, p.pipes);
         usec_t real = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
         u->started_at = p.since > 0 && p.since <= real && real - p.since < mono ? mono - (real - p.since) : mono;
         u->result = UNIT_SUCCESS;

@@ -105,10 +105,11 @@ struct UnitContext {
         sd_event *event;
         CgroupTree *cgroup; /* NULL in tests that fake the ops */
         PortAllocator *ports;
-        NotifySocket *notify;  /* may be NULL: no NOTIFY_SOCKET */
-        HealthChecker *health; /* may be NULL until a unit needs it */
-        int devnull_fd;        /* children's stdin */
-        bool shutting_down;    /* no start, no restart */
+        NotifySocket *notify;     /* may be NULL: no NOTIFY_SOCKET */
+        struct FdStore *fd_store; /* systemd's fd store for output pipes; may be NULL */
+        HealthChecker *health;    /* may be NULL until a unit needs it */
+        int devnull_fd;           /* children's stdin */
+        bool shutting_down;       /* no start, no restart */
         const UnitOps *ops;
         /* after each state change (from old_state to u->state) */
         void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
@@ -285,6 +286,7 @@ typedef struct UnitPersisted {
         uint64_t since;
         uint64_t
                 start_deadline; /* "starting=": not ready yet; CLOCK_REALTIME µs of its start_timeout, or 1 for none. 0: ready */
+        uint64_t pipes[2]; /* "pipes=OUT:ERR": inodes of the stdout and stderr pipes corrald reads; 0: none */
 } UnitPersisted;
 
 /* Pure. Unknown keys are ignored (later versions may add some); a missing

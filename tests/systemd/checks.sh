@@ -474,6 +474,105 @@ check_crash() {
         REASON="corrald $main killed, systemd restarted it as $(prop MainPID) (NRestarts $(prop NRestarts)); every unit started once again, none of the $(wc -w <<<"$before") old processes left"
 }
 
+# A unit that outlives a crash of corrald and writes: with a drop-in
+# KillMode=process (the shipped KillMode=mixed kills every unit with
+# corrald, see check_crash), units survive kill -9 of corrald and the
+# restarted corrald adopts them. The read ends of the ticker's pipes
+# waited in systemd's fd store (FileDescriptorStoreMax=): the ticker gets
+# no SIGPIPE, keeps its PID, and what it writes after the restart reaches
+# corralctl logs and its file. Without the fd store it dies of SIGPIPE at
+# its next line and is restarted with a new PID.
+FDSTORE_DROPIN=/etc/systemd/system/corral.service.d/60-boot-test-fdstore.conf
+TICKER_CONF=/etc/corral/conf.d/boot-test-ticker.conf
+TICKER_LOG=/run/corral-ticker.log
+
+last_tick() { grep -o 'tick [0-9]*' | tail -n1 | cut -d' ' -f2; }
+
+ticker_pid() { # the ticker's sh, not its sleeps
+        local pid
+        for pid in $(procs ticker); do
+                [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sh ] && echo "$pid" && return
+        done
+}
+
+ticks_in_logs_above() { # N: corralctl logs ticker shows a tick above N
+        local t
+        t=$(/opt/corral/bin/corralctl logs -n 20 ticker 2>/dev/null | last_tick)
+        [ -n "$t" ] && [ "$t" -gt "$1" ]
+}
+
+fdstore_cleanup() {
+        rm -f "$FDSTORE_DROPIN" "$TICKER_CONF"
+        systemctl daemon-reload
+        systemctl restart corral.service
+        wait_until 20 all_running 6 || return
+        rm -f "$TICKER_LOG"*
+}
+
+check_fdstore() {
+        mkdir -p "${FDSTORE_DROPIN%/*}"
+        printf '[Service]\nKillMode=process\n' >"$FDSTORE_DROPIN"
+        printf '%s\n' "# Written by tests/systemd/checks.sh (check_fdstore)." "[program:ticker]" \
+                "command = /bin/sh -c 'i=0; while :; do i=\$((i + 1)); echo \"tick \$i\"; sleep 0.1; done'" \
+                "output = file:$TICKER_LOG" "environment = CORRAL_BOOT_TEST=1" >"$TICKER_CONF"
+        chmod 0644 "$TICKER_CONF"
+        systemctl daemon-reload
+        local r=0 why
+        if [ "$(prop KillMode)" != process ]; then
+                no "KillMode=$(prop KillMode) with the drop-in"
+                r=1
+        elif ! systemctl restart corral.service; then
+                no "restart with KillMode=process failed"
+                r=1
+        elif ! wait_until 20 all_running 7; then
+                no "with the ticker: '$(prop StatusText)'"
+                r=1
+        else
+                check_fdstore_crash || r=1
+        fi
+        why=$REASON
+        if ! fdstore_cleanup; then
+                [ $r = 1 ] || why="after the test: '$(prop StatusText)'"
+                r=1
+        fi
+        REASON=$why
+        return $r
+}
+
+check_fdstore_crash() {
+        local main tick at_kill after t0 t1 new
+        main=$(prop MainPID)
+        wait_until 10 ticks_in_logs_above 5 || no "no tick in corralctl logs ticker before the crash" || return
+        tick=$(ticker_pid)
+        [ -n "$tick" ] || no "no ticker process: $(procs ticker | tr '\n' ' ')" || return
+        kill -KILL "$main"
+        at_kill=$(last_tick <"$TICKER_LOG")
+        t0=$(now_ms)
+        wait_until 30 eval '[ "$(prop MainPID)" != "$main" ] && [ "$(prop MainPID)" != 0 ] && [ "$(prop ActiveState)" = active ]' ||
+                no "corrald not restarted: $(prop ActiveState)/$(prop SubState) MainPID=$(prop MainPID)" || return
+        new=$(prop MainPID)
+        wait_until 20 all_running 7 || no "after the restart: '$(prop StatusText)'" || return
+        t1=$(now_ms)
+        # 2 s of ticks (about 20) after the restart, read by the new corrald
+        wait_until 10 ticks_in_logs_above $((at_kill + 20)) ||
+                no "corralctl logs ticker shows no tick above $((at_kill + 20)) (tick $at_kill at the kill): $(/opt/corral/bin/corralctl logs -n 3 ticker 2>&1 | tr '\n' ' ')" || return
+        [ "$(ticker_pid)" = "$tick" ] && [ -e "/proc/$tick" ] ||
+                no "the ticker was PID $tick, is now '$(ticker_pid)': it did not survive the crash ($(journal_sync; corrald_journal "$new" CORRAL_UNIT=ticker | grep -m1 -o 'killed by signal SIG[A-Z]*'))" || return
+        after=$(last_tick <"$TICKER_LOG")
+        [ "$after" -gt $((at_kill + 20)) ] || no "$TICKER_LOG stops at tick $after (tick $at_kill at the kill)" || return
+        journal_sync
+        corrald_journal "$new" CORRAL_UNIT=ticker | grep -q 'reading its output again: systemd kept its 2 pipes' ||
+                no "corrald $new did not take the kept pipes: $(corrald_journal "$new" CORRAL_UNIT=ticker | tr '\n' ' ')" || return
+        if corrald_journal "$new" CORRAL_UNIT=ticker | grep -q 'exited\|killed\|EPIPE'; then
+                no "the ticker ended: $(corrald_journal "$new" CORRAL_UNIT=ticker | tr '\n' ' ')"
+                return
+        fi
+        # every line once in the file: none lost while corrald was away
+        local gaps
+        gaps=$(grep -o 'tick [0-9]*' "$TICKER_LOG" | awk '{ if (NR > 1 && $2 != p + 1) g++; p = $2 } END { print g + 0 }')
+        REASON="KillMode=process: corrald $main killed at tick $at_kill, $new adopted the ticker (PID $tick, the same) with its pipes from the fd store, all running again $((t1 - t0)) ms after the kill; $TICKER_LOG at tick $after, $gaps gaps"
+}
+
 check_watchdog() {
         mkdir -p "${DROPIN%/*}"
         # SIGABRT would leave a core dump; not of interest here.
@@ -548,7 +647,7 @@ check_stop_extend() {
 
 check_settings() {
         local want got
-        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure TimeoutStopUSec=30s WatchdogUSec=30s TasksMax=infinity OOMPolicy=continue LogRateLimitIntervalUSec=10s LogRateLimitBurst=20000 LockPersonality=yes RestrictSUIDSGID=yes LimitNOFILE=524288"
+        want="Type=notify NotifyAccess=main Delegate=yes KillMode=mixed Restart=on-failure FileDescriptorStoreMax=16384 TimeoutStopUSec=30s WatchdogUSec=30s TasksMax=infinity OOMPolicy=continue LogRateLimitIntervalUSec=10s LogRateLimitBurst=20000 LockPersonality=yes RestrictSUIDSGID=yes LimitNOFILE=524288"
         got=$(for kv in $want; do k=${kv%%=*}; echo -n "$k=$(prop "$k") "; done)
         [ "$got" = "$want " ] || no "systemctl show: $got" || return
         # The filters are in place for corrald and its children alike.
@@ -580,6 +679,7 @@ run_check reload-invalid check_reload_invalid
 run_check reload-sighup check_reload_sighup
 run_check stop check_stop
 run_check crash check_crash
+run_check fdstore check_fdstore
 run_check watchdog check_watchdog
 run_check final-stop check_final_stop
 run_check stop-extend check_stop_extend
