@@ -429,7 +429,9 @@ static void unit_enter_start(Unit *u) {
         if (r < 0)
                 log_unit_debug(u->name, "cannot watch the main process's pidfd (%s), the reaper's walk will find it",
                                strerror(-r));
-        r = sd_event_add_io(u->ctx->event, &u->exec_source, u->exec_report_fd, EPOLLIN, on_exec_report, u);
+        /* edge-triggered, as the pidfd (unit_watch_main): a start of 1,000
+         * has hundreds of reports ready at once */
+        r = sd_event_add_io(u->ctx->event, &u->exec_source, u->exec_report_fd, EPOLLIN | EPOLLET, on_exec_report, u);
         if (r < 0) {
                 /* The child waits for nothing: without its report it is
                  * stopped like any other, reaped by the reaper. */
