@@ -11,9 +11,10 @@
  *
  * A unit that writes without end costs corrald CPU in proportion, never
  * its loop: each wake-up reads at most OUTPUT_READ_BUDGET bytes of a pipe,
- * and the pipes' sources run at OUTPUT_PRIORITY, after every other source
- * that is pending (control, health, signals); meanwhile the kernel's pipe
- * buffer fills and the writer waits — the back-pressure a terminal gives. */
+ * and the pipes' poller (one epoll source for them all) runs at
+ * OUTPUT_PRIORITY, after every other source that is pending (control,
+ * health, signals); meanwhile the kernel's pipe buffer fills and the
+ * writer waits — the back-pressure a terminal gives. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@
 #include "macro.h"
 #include "output-ring.h"
 
-/* Bytes read from one pipe per wake-up, and the sources' priority. */
+/* Bytes read from one pipe per wake-up, and the poller's priority. */
 #define OUTPUT_READ_BUDGET ((size_t) 128 * 1024)
 #define OUTPUT_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
