@@ -76,13 +76,91 @@ ServiceConfig *service_config_ref(ServiceConfig *s) {
         return s;
 }
 
-/* Frees every string and list that a key of the table writes. */
+/* ---- the optional blocks ---- */
+
+static const struct {
+        size_t offset, size;
+} config_blocks[_CONFIG_BLOCK_MAX] = {
+        [CONFIG_BLOCK_NONE] = { 0, sizeof(ServiceConfig) },
+        [CONFIG_BLOCK_HEALTH] = { offsetof(ServiceConfig, health), sizeof(ServiceHealth) },
+        [CONFIG_BLOCK_LIMITS] = { offsetof(ServiceConfig, limits), sizeof(ServiceLimits) },
+        [CONFIG_BLOCK_RLIMITS] = { offsetof(ServiceConfig, rlimits), sizeof(ServiceRlimits) },
+};
+
+/* Every default of a block: all zero (no limit, no rlimit) but health's.
+ * "200-299" as health_status_parse() sets it (bit code - 100): codes
+ * 200..227 in bits[1], 228..291 in bits[2], 292..299 in bits[3]
+ * (tests/test-config-diff.c checks). */
+static const ServiceHealth service_health_default = {
+        .health_interval = 10 * USEC_PER_SEC,
+        .health_timeout = 2 * USEC_PER_SEC,
+        .health_threshold = 3,
+        .health_status.bits = { [1] = ~UINT64_C(0) << 36, [2] = ~UINT64_C(0), [3] = 0xff },
+};
+static const ServiceLimits service_limits_default;
+static const ServiceRlimits service_rlimits_default;
+
+static const void *const config_block_defaults[_CONFIG_BLOCK_MAX] = {
+        [CONFIG_BLOCK_HEALTH] = &service_health_default,
+        [CONFIG_BLOCK_LIMITS] = &service_limits_default,
+        [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default,
+};
+
+size_t config_block_size(ConfigBlock b) {
+        return config_blocks[b].size;
+}
+
+size_t config_block_offset(ConfigBlock b) {
+        return config_blocks[b].offset;
+}
+
+void *service_config_block(ServiceConfig *s, ConfigBlock b) {
+        void **p;
+
+        if (b == CONFIG_BLOCK_NONE)
+                return s;
+        p = (void **) ((char *) s + config_blocks[b].offset);
+        if (!*p) {
+                *p = malloc(config_blocks[b].size);
+                if (*p)
+                        memcpy(*p, config_block_defaults[b], config_blocks[b].size);
+        }
+        return *p;
+}
+
+const void *service_config_block_get(const ServiceConfig *s, ConfigBlock b) {
+        const void *p;
+
+        if (b == CONFIG_BLOCK_NONE)
+                return s;
+        p = *(void *const *) ((const char *) s + config_blocks[b].offset);
+        return p ?: config_block_defaults[b];
+}
+
+int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value) {
+        char *v;
+
+        if (!service_config_block(s, CONFIG_BLOCK_LIMITS) || !(v = strdup(value)))
+                return -ENOMEM;
+        free(s->limits->limit[l]);
+        s->limits->limit[l] = v;
+        return 0;
+}
+
+/* Frees every string and list that a key of the table writes, and the
+ * blocks. */
 static void service_config_free_keys(ServiceConfig *s) {
         for (size_t i = 0; i < config_n_program_keys; i++)
                 for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
                         const ConfigField *f = &config_program_keys[i].fields[j];
-                        void *p = (char *) s + f->offset;
+                        char *base = f->block == CONFIG_BLOCK_NONE
+                                             ? (char *) s
+                                             : *(char **) ((char *) s + config_blocks[f->block].offset);
+                        void *p;
 
+                        if (!base)
+                                continue;
+                        p = base + f->offset;
                         if (f->type == CONFIG_FIELD_STRING)
                                 free(*(char **) p);
                         else if (f->type == CONFIG_FIELD_STRV)
@@ -98,6 +176,9 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->name);
         free(s->file);
         service_config_free_keys(s);
+        free(s->health);
+        free(s->limits);
+        free(s->rlimits);
         free(s);
         return NULL;
 }
@@ -139,14 +220,10 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
         s->start_limit_interval = 60 * USEC_PER_SEC;
         s->ready = READY_EXEC;
         s->start_timeout = 90 * USEC_PER_SEC;
-        s->health_interval = 10 * USEC_PER_SEC;
-        s->health_timeout = 2 * USEC_PER_SEC;
-        s->health_threshold = 3;
         s->log_buffer = CONFIG_LOG_BUFFER_DEFAULT;
         s->output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT;
         s->output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT;
         s->output_timestamps = true;
-        (void) health_status_parse("200-299", &s->health_status);
         s->name = strdup(name);
         s->file = strdup(file);
         if (!s->name || !s->file)

@@ -624,8 +624,8 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
         s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->config->job_stop_timeout;
         s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
         for (CgroupLimit l = 0; r >= 0 && l < _LIMIT_MAX; l++)
-                if (spec->limit[l] && !(s->limit[l] = strdup(spec->limit[l])))
-                        r = -ENOMEM;
+                if (spec->limit[l])
+                        r = service_config_set_limit(s, l, spec->limit[l]);
         /* A job's words are taken as they are: no ${…} expansion. */
         for (char **a = spec->argv; r >= 0 && *a; a++)
                 r = strv_consume_escaped(&s->command, *a);

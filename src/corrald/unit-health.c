@@ -28,7 +28,7 @@ void unit_health_stop(Unit *u) {
 }
 
 void unit_health_schedule(Unit *u) {
-        usec_t delay = u->config->health_interval;
+        usec_t delay = service_config_health(u->config)->health_interval;
         int r;
 
         if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
@@ -43,7 +43,7 @@ void unit_health_schedule(Unit *u) {
 
 static void on_health_result(const HealthResult *res, void *userdata) {
         Unit *u = userdata;
-        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < u->config->health_grace;
+        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < service_config_health(u->config)->health_grace;
 
         u->health_check = NULL;
         u->health_checks++;
@@ -63,8 +63,9 @@ static void on_health_result(const HealthResult *res, void *userdata) {
         else {
                 u->health_failures++;
                 log_unit_warning(u->name, LOG_EVENT_NONE, "health check failed: %s (%u of %u in a row)",
-                                 res->error ?: "?", u->health_failures, u->config->health_threshold);
-                if (u->health_failures >= u->config->health_threshold)
+                                 res->error ?: "?", u->health_failures,
+                                 service_config_health(u->config)->health_threshold);
+                if (u->health_failures >= service_config_health(u->config)->health_threshold)
                         return unit_dispatch(u, UNIT_EVENT_UNHEALTHY);
         }
         if (u->state == UNIT_STARTING || u->state == UNIT_RUNNING)
@@ -80,8 +81,9 @@ static void unit_health_run(Unit *u) {
         if (r >= 0)
                 r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
         if (r >= 0)
-                r = health_check_start(u->ctx->health, url, u->config->health_timeout, &u->config->health_status,
-                                       on_health_result, u, &u->health_check);
+                r = health_check_start(u->ctx->health, url, service_config_health(u->config)->health_timeout,
+                                       &service_config_health(u->config)->health_status, on_health_result, u,
+                                       &u->health_check);
         if (r == -EOPNOTSUPP)
                 log_unit_warning(u->name, LOG_EVENT_NONE,
                                  "cannot start health check of %s: libcurl is needed for "
