@@ -267,13 +267,9 @@ static Config *config_new(void) {
 }
 
 int config_add_service(Config *c, ServiceConfig *s) {
-        ServiceConfig **l;
-
-        l = reallocarray(c->services, c->n_services + 1, sizeof(ServiceConfig *));
-        if (!l)
+        if (!ARRAY_GROW(c->services, c->n_services))
                 return -ENOMEM;
-        l[c->n_services++] = s;
-        c->services = l;
+        c->services[c->n_services++] = s;
         return 0;
 }
 

@@ -16,10 +16,8 @@
 #define SHUTDOWN_EXTEND_MARGIN (5 * USEC_PER_SEC)
 
 static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config, int instance, Unit **ret) {
-        Unit **units = reallocarray(m->units, m->n_units + 1, sizeof(Unit *));
-        if (!units)
+        if (!ARRAY_GROW(m->units, m->n_units))
                 return -ENOMEM;
-        m->units = units;
         Unit *u = unit_new(&m->unit_ctx, name, config, instance);
         if (!u)
                 return -ENOMEM;
@@ -205,7 +203,7 @@ static void manager_deliver(Manager *m, const ManagerEvent *ev) {
  * m->units and is freed once the event is delivered. On ENOMEM the event
  * is lost (logged) — except a removal, whose unit is then freed at once. */
 static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, UnitState old_state) {
-        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+        ManagerEvent *q = ARRAY_GROW(m->queue, m->n_queue);
 
         if (!q && type == MANAGER_EVENT_UNIT_REMOVED) {
                 /* Out of memory: a removal is delivered here and now (from
@@ -225,7 +223,6 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
                 log_warning("out of memory: an event of %s is lost", u->name);
                 return;
         }
-        m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type,
                 .unit = u,
@@ -240,11 +237,10 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
 
 /* Queues a health check's end or a reload (u NULL), for the metrics. */
 static void manager_queue_outcome(Manager *m, ManagerEventType type, Unit *u, bool ok) {
-        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+        ManagerEvent *q = ARRAY_GROW(m->queue, m->n_queue);
 
         if (!q)
                 return; /* a count is lost, nothing else */
-        m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type,
                 .unit = u,
