@@ -81,6 +81,8 @@ void unit_output_ended(Unit *u);
 void unit_health_schedule(Unit *u);
 /* Cancels the timer and any check in flight. */
 void unit_health_stop(Unit *u);
+/* Stops, and frees what the unit keeps of its checks. */
+void unit_health_free(Unit *u);
 
 /* ---- unit-persist.c: what survives a crash of corrald ---- */
 

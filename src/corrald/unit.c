@@ -110,10 +110,9 @@ Unit *unit_free(Unit *u) {
                 safe_close(u->stdio[i]);
         free(u->exec_path);
         free(u->exec_directory);
-        unit_health_stop(u);
+        unit_health_free(u);
         if (u->port > 0 && u->ctx->ports)
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
-        free(u->health_error);
         if (u->watch_wd >= 0)
                 u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
         safe_close(u->cgroup_fd);
@@ -356,7 +355,7 @@ void unit_enter_running(Unit *u) {
         unit_arm_watchdog(u);
         if (u->config->runtime_max > 0 && (r = unit_arm_timer(u, u->config->runtime_max)) < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm runtime_max timer: %m, ignoring");
-        if (u->config->health_url && !u->health_timer && !u->health_check)
+        if (u->config->health_url && (!u->health || (!u->health->timer && !u->health->check)))
                 unit_health_schedule(u);
 }
 
@@ -442,7 +441,8 @@ static void unit_exec_succeeded(Unit *u) {
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
         u->started_at = now(CLOCK_MONOTONIC);
         u->persisted_since = now(CLOCK_REALTIME);
-        u->health_failures = 0;
+        if (u->health)
+                u->health->failures = 0;
         unit_exec_done(u);
         /* a oneshot is ready when it exits 0, and stays starting until then */
         if (u->config->ready == READY_EXEC && u->config->type != SERVICE_TYPE_ONESHOT)
