@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "manager-deps.h"
+#include "manager-heap.h"
 #include "manager-request.h"
 #include "output.h"
 #include "strv.h"
@@ -982,6 +983,7 @@ void manager_shutdown(Manager *m) {
 static void on_unit_changed(Unit *u, UnitState old_state, void *userdata) {
         Manager *m = userdata;
 
+        manager_heap_unit_changed(m, old_state, u->state);
         if (m->started)
                 manager_notify_status(m);
         manager_queue_event(m, MANAGER_EVENT_UNIT_CHANGED, u, old_state);

@@ -71,6 +71,12 @@ int unit_prepare(Unit *u, StartContext *c);
  * Logs the problem (through unit_fail_message) and returns -errno. */
 int unit_output_setup(Unit *u, StartContext *c);
 
+/* Makes a new unit's UnitOutput now, if it will have one: next to the
+ * unit in the heap, not among what its first start allocates and frees
+ * again, so that those chunks coalesce once freed and can be given back
+ * (manager-heap.h). A failure is left to the start to meet again. */
+void unit_output_prealloc(Unit *u);
+
 /* The unit's processes are gone: hands out what each stream left without
  * a newline. */
 void unit_output_ended(Unit *u);

@@ -94,6 +94,7 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
         }
         if (config)
                 unit_set_config(u, config);
+        unit_output_prealloc(u);
         return u;
 }
 
