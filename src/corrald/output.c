@@ -322,7 +322,7 @@ static OutputPoller *output_pollers;
 
 struct UnitOutput {
         OutputPoller *poller;
-        char *unit;
+        const char *unit; /* borrowed from the caller (the Unit's name) */
         OutputRing ring;
         OutputSplitter split[_OUTPUT_STREAM_MAX];
         int read_fd[_OUTPUT_STREAM_MAX], write_fd[_OUTPUT_STREAM_MAX];
@@ -436,9 +436,7 @@ int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutpu
                 return r;
         for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++)
                 o->split[s] = OUTPUT_SPLITTER_INIT(output_ring_line_max(&o->ring));
-        o->unit = strdup(unit);
-        if (!o->unit)
-                return -ENOMEM;
+        o->unit = unit;
         o->poller = output_poller_get(e);
         if (!o->poller)
                 return -errno;
@@ -466,7 +464,6 @@ UnitOutput *unit_output_free(UnitOutput *o) {
                 output_splitter_done(&o->split[s]);
         output_ring_done(&o->ring);
         output_poller_unref(o->poller);
-        free(o->unit);
         return mfree(o);
 }
 

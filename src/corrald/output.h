@@ -109,7 +109,8 @@ typedef struct UnitOutput UnitOutput;
 typedef void (*UnitOutputHandler)(UnitOutput *o, const OutputLine *l, void *userdata);
 
 /* A unit's output: its ring of buffer_size bytes (log_buffer) and, once
- * unit_output_open() is called, its pipes. unit is copied. Returns 0,
+ * unit_output_open() is called, its pipes. unit is borrowed: it must
+ * outlive the UnitOutput (the Unit's name does). Returns 0,
  * -EINVAL (buffer_size below OUTPUT_RING_MIN), -ENOMEM. */
 int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutput **ret);
 

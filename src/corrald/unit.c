@@ -134,10 +134,34 @@ void unit_set_config(Unit *u, ServiceConfig *config) {
         u->config = service_config_ref(config);
         service_config_unref(old);
         if (!old || old->start_limit_burst != config->start_limit_burst) {
-                free(u->start_times);
-                u->start_times = calloc(config->start_limit_burst, sizeof(usec_t));
+                u->start_times = mfree(u->start_times);
                 u->n_start_times = 0;
         }
+}
+
+/* Records a start for the start limit. The ring is made at the second
+ * start: one start alone cannot reach a burst of 2 or more, and most
+ * units start once. */
+static void unit_record_start(Unit *u, usec_t t) {
+        size_t burst = u->config->start_limit_burst, n = u->n_start_times;
+
+        if (burst == 0)
+                return;
+        if (!u->start_times && (burst == 1 || n == 1)) {
+                u->start_times = calloc(burst, sizeof(usec_t));
+                if (!u->start_times) {
+                        u->n_start_times = 0; /* out of memory: the limit starts over */
+                        return;
+                }
+                u->start_times[0] = u->first_start;
+        }
+        if (!u->start_times) {
+                u->first_start = t;
+                u->n_start_times = 1;
+                return;
+        }
+        start_limit_record(u->start_times, &n, burst, t);
+        u->n_start_times = (unsigned) n;
 }
 
 void unit_set_waiting(Unit *u, const char *reason) {
@@ -374,7 +398,7 @@ static void unit_enter_start(Unit *u) {
         u->status_text = mfree(u->status_text);
         u->status_waiting = false;
         u->error_text = mfree(u->error_text);
-        start_limit_record(u->start_times, &u->n_start_times, u->config->start_limit_burst, now(CLOCK_MONOTONIC));
+        unit_record_start(u, now(CLOCK_MONOTONIC));
 
         r = u->ctx->ops->cgroup_create(u->ctx, u->name, &fd);
         if (r >= 0)

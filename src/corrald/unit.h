@@ -139,15 +139,16 @@ typedef struct UnitHealthState {
 
 struct Unit {
         UnitContext *ctx;
-        char *name;            /* NAME, or NAME@INSTANCE */
-        ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
-        int instance;          /* -1 for a service without instances */
-        bool removed;          /* dropped by a reload: freed once inactive */
-        bool is_job;           /* submitted at run time: never restarted, kept a while when done */
-        uid_t owner_uid;       /* who submitted the job (0 for services) */
-        int stdio[3];          /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
-        int stop_signal;       /* of this stop (a cancel's --signal); 0: the configured one */
-        usec_t stop_timeout;   /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
+        char *name;             /* NAME, or NAME@INSTANCE */
+        ServiceConfig *config;  /* a reference; NULL for a leftover cgroup of an earlier run */
+        int instance;           /* -1 for a service without instances */
+        bool removed;           /* dropped by a reload: freed once inactive */
+        bool is_job;            /* submitted at run time: never restarted, kept a while when done */
+        uid_t owner_uid;        /* who submitted the job (0 for services) */
+        int stdio[3];           /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
+        int stop_signal;        /* of this stop (a cancel's --signal); 0: the configured one */
+        unsigned n_start_times; /* in start_times (or first_start) */
+        usec_t stop_timeout;    /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;
@@ -178,12 +179,12 @@ struct Unit {
         uint64_t persisted_since;       /* CLOCK_REALTIME µs of the last start, kept with the cgroup */
         struct UnitHealthState *health; /* from the first check scheduled (health_url); NULL: none yet */
 
-        unsigned n_restarts;   /* automatic restarts since corrald started it by request */
-        unsigned backoff_step; /* restarts since the unit last stayed up restart_reset */
-        usec_t last_delay;     /* the last restart delay, jitter included */
-        usec_t running_since;  /* CLOCK_MONOTONIC when it last became running */
-        usec_t *start_times;   /* ring of the last start_limit_burst starts */
-        size_t n_start_times;
+        unsigned n_restarts;    /* automatic restarts since corrald started it by request */
+        unsigned backoff_step;  /* restarts since the unit last stayed up restart_reset */
+        usec_t last_delay;      /* the last restart delay, jitter included */
+        usec_t running_since;   /* CLOCK_MONOTONIC when it last became running */
+        usec_t *start_times;    /* ring of the last start_limit_burst starts, from the second start on */
+        usec_t first_start;     /* the only start so far, until start_times is made */
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
         /* The manager's, for the order between units (manager-deps.c). */
         size_t dep_index; /* in the manager's dependency graph; SIZE_MAX: not in it */
