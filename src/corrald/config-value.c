@@ -614,7 +614,7 @@ int config_parse_log_buffer(const char *key, const char *value, void *field, cha
                 return r;
         if (r < 0 || n < CONFIG_LOG_BUFFER_MIN || n > CONFIG_LOG_BUFFER_MAX)
                 return value_invalid(ret_message, "invalid %s '%s': use a size from 4K to 256M", key, value);
-        *(size_t *) field = (size_t) n;
+        *(uint32_t *) field = (uint32_t) n; /* ServiceConfig's log_buffer: at most 256M */
         return 0;
 }
 

@@ -78,7 +78,7 @@ typedef enum ServiceType {
  * bounds where it opens files and rings). */
 #define CONFIG_LOG_BUFFER_DEFAULT ((size_t) 64 * 1024)
 #define CONFIG_LOG_BUFFER_MIN ((size_t) 4 * 1024)
-#define CONFIG_LOG_BUFFER_MAX ((size_t) 256 * 1024 * 1024)
+#define CONFIG_LOG_BUFFER_MAX ((size_t) 256 * 1024 * 1024) /* fits ServiceConfig's uint32_t */
 #define CONFIG_OUTPUT_MAX_SIZE_DEFAULT ((uint64_t) 10 * 1024 * 1024)
 #define CONFIG_OUTPUT_MAX_SIZE_MIN ((uint64_t) 64 * 1024)
 #define CONFIG_OUTPUT_MAX_FILES_DEFAULT 5U
@@ -155,57 +155,58 @@ typedef enum PortMode {
  * member needs its key there. */
 typedef struct ServiceConfig {
         unsigned n_ref; /* the Config and every unit of the service hold one */
-        char *name;     /* the NAME of [program:NAME] */
-        char *file;     /* where the section starts, for messages */
         unsigned line;
+        char *name; /* the NAME of [program:NAME] */
+        char *file; /* where the section starts, for messages */
 
-        char **command;                      /* argv, split like shell words; never empty */
-        char *directory;                     /* NULL: "/" */
-        char **environment;                  /* "KEY=VALUE" entries, later ones win */
-        char *user;                          /* NULL: corrald's own user */
-        char *group;                         /* NULL: the user's primary group */
-        mode_t umask;                        /* default 0022 */
-        bool autostart;                      /* default true */
-        int stop_signal;                     /* default SIGTERM */
-        usec_t stop_timeout;                 /* default 10s; 0: cgroup.kill at once */
-        KillMode kill_mode;                  /* default control-group */
-        RestartPolicy restart;               /* default on-failure */
-        usec_t restart_delay;                /* default 100ms: the first delay */
-        usec_t restart_delay_max;            /* default 30s: the delay doubles up to this */
-        usec_t restart_reset;                /* default 60s: up this long, the delay starts over */
-        unsigned restart_parallel;           /* a rolling restart restarts this many instances at once; 0: 1 */
-        unsigned start_limit_burst;          /* default 10 starts ... */
-        usec_t start_limit_interval;         /* ... within 60s: failed */
-        uint64_t prevent_exit_status[4];     /* bitset of exit codes 0..255 that never restart */
-        uint64_t prevent_exit_signal;        /* bitset of signals 1..63 that never restart */
+        char **command;                     /* argv, split like shell words; never empty */
+        char *directory;                    /* NULL: "/" */
+        char **environment;                 /* "KEY=VALUE" entries, later ones win */
+        char *user;                         /* NULL: corrald's own user */
+        char *group;                        /* NULL: the user's primary group */
+        mode_t umask;                       /* default 0022 */
+        int stop_signal;                    /* default SIGTERM */
+        usec_t stop_timeout;                /* default 10s; 0: cgroup.kill at once */
+        KillMode kill_mode;                 /* default control-group */
+        RestartPolicy restart;              /* default on-failure */
+        usec_t restart_delay;               /* default 100ms: the first delay */
+        usec_t restart_delay_max;           /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;               /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel;          /* a rolling restart restarts this many instances at once; 0: 1 */
+        unsigned start_limit_burst;         /* default 10 starts ... */
+        usec_t start_limit_interval;        /* ... within 60s: failed */
+        uint64_t prevent_exit_status[4];    /* bitset of exit codes 0..255 that never restart */
+        uint64_t prevent_exit_signal;       /* bitset of signals 1..63 that never restart */
+        usec_t start_timeout;               /* default 90s; 0: none */
+        usec_t watchdog_timeout;            /* default 0: none */
+        ExitType exit_type;                 /* default main */
+        unsigned instances;                 /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        usec_t runtime_max;                 /* default 0: none; longer runs are stopped as failed (timeout) */
+        char *output_path;                  /* for OUTPUT_FILE */
+        char *output_stderr_path;           /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
+        uint64_t output_max_size;           /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
+        char *health_url;                   /* NULL: no health checks */
+        ServiceHealth *health;              /* the other health_* keys; NULL: defaults */
+        ServiceLimits *limits;              /* the cgroup limits; NULL: none set */
+        ServiceRlimits *rlimits;            /* limit_* (setrlimit); NULL: none set */
+        char **environment_inherit;         /* names passed on from corrald's environment */
+        char **after;                       /* services (all instances) or instances it starts after */
+        char **requires;                    /* the same, which must be ready (requires implies after) */
+        unsigned after_line, requires_line; /* where after and requires were last set, for messages */
+        char **environment_files;           /* "PATH" or "-PATH" (optional), read at each start, in order */
+        /* (the small members last, where they leave no holes) */
+        uint32_t log_buffer;                 /* bytes of the last lines kept in memory; default 64K (at most 256M) */
         ReadyMode ready;                     /* default exec */
-        usec_t start_timeout;                /* default 90s; 0: none */
-        usec_t watchdog_timeout;             /* default 0: none */
-        ExitType exit_type;                  /* default main */
-        unsigned instances;                  /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        usec_t runtime_max;                  /* default 0: none; longer runs are stopped as failed (timeout) */
         OutputKind output;                   /* default auto */
-        char *output_path;                   /* for OUTPUT_FILE */
-        char *output_stderr_path;            /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
-        size_t log_buffer;                   /* bytes of the last lines kept in memory; default 64K */
-        uint64_t output_max_size;            /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
-        unsigned output_max_files;           /* OUTPUT_FILE: files kept, the current one included; default 5 */
-        bool output_timestamps;              /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
+        ServiceType type;                    /* default simple */
         PortMode port_mode;                  /* default none */
+        unsigned output_max_files;           /* OUTPUT_FILE: files kept, the current one included; default 5 */
         uint16_t port;                       /* for PORT_FIXED */
-        char *health_url;                    /* NULL: no health checks */
-        ServiceHealth *health;               /* the other health_* keys; NULL: defaults */
-        ServiceLimits *limits;               /* the cgroup limits; NULL: none set */
+        bool autostart;                      /* default true */
+        bool output_timestamps;              /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
         bool limits_required;                /* a limit the kernel cannot apply fails the start; default no */
         bool no_new_privs;                   /* PR_SET_NO_NEW_PRIVS before exec; default no */
-        ServiceRlimits *rlimits;             /* limit_* (setrlimit); NULL: none set */
-        char **environment_inherit;          /* names passed on from corrald's environment */
-        ServiceType type;                    /* default simple */
-        char **after;                        /* services (all instances) or instances it starts after */
-        char **requires;                     /* the same, which must be ready (requires implies after) */
-        unsigned after_line, requires_line;  /* where after and requires were last set, for messages */
         bool restart_set, start_timeout_set; /* set in the section: a oneshot's defaults differ */
-        char **environment_files;            /* "PATH" or "-PATH" (optional), read at each start, in order */
 } ServiceConfig;
 
 typedef struct Config {
