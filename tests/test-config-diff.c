@@ -275,6 +275,19 @@ static void test_blocks_default(_unused_ void **state) {
         assert_false(service_config_rlimit(s, 0)->set);
 }
 
+/* The services of one file share its name (one string), and keep it
+ * after the Config that read them is gone. */
+static void test_shared_file(_unused_ void **state) {
+        Config *c = load("[program:a]\n" BASE_COMMAND "[program:b]\n" BASE_COMMAND);
+        ServiceConfig *a = service_config_ref(c->services[0]);
+
+        assert_ptr_equal(c->services[0]->file, c->services[1]->file);
+        config_free(c);
+        assert_string_equal(a->file, "test.conf");
+        assert_string_equal(a->name, "a");
+        service_config_unref(a);
+}
+
 /* ---- config_diff() ---- */
 
 typedef struct Expected {
@@ -427,6 +440,7 @@ int main(void) {
                 cmocka_unit_test(test_equal_place_and_name),
                 cmocka_unit_test(test_equal_rlimit_padding),
                 cmocka_unit_test(test_blocks_default),
+                cmocka_unit_test(test_shared_file),
                 cmocka_unit_test(test_diff_cases),
                 cmocka_unit_test(test_diff_null_and_self),
                 cmocka_unit_test(test_compare_and_strings),

@@ -530,6 +530,20 @@ static void test_start_limit_small_bursts(void **state) {
         world_teardown((void **) &w2);
 }
 
+/* A unit shares its service's name, and keeps it when a reload gives it
+ * another configuration and the first is gone. */
+static void test_name_shared(void **state) {
+        World *w = *state;
+        ServiceConfig *next = service_config_new("svc", "next.conf", 1);
+
+        assert_non_null(next);
+        assert_ptr_equal(w->unit->name, w->config->name);
+        unit_set_config(w->unit, next);
+        service_config_unref(w->config);
+        w->config = next;
+        assert_string_equal(w->unit->name, "svc");
+}
+
 /* Out of file descriptors at a start: a restartable failure, not a
  * permanent one. */
 static void test_transient_start_failure(void **state) {
@@ -602,6 +616,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_exec_failed, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_crash_loop_start_limit, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_start_limit_small_bursts, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_name_shared, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transient_start_failure, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_unknown_retried, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transitions_reported, world_setup, world_teardown),

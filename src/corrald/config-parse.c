@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "config-validate.h"
+#include "refstr.h"
 
 /* The longest line accepted. inih's line buffer (ini_max_line) must hold
  * the line, "\r\n" and the terminating NUL; a longer line would be split
@@ -213,6 +214,7 @@ typedef enum SectionKind {
 typedef struct ConfigParser {
         Config *config;
         const char *filename;
+        char *file; /* filename as a refstr, shared by the file's services; NULL until the first */
 
         const char *buf;
         size_t len;
@@ -327,7 +329,9 @@ static int parser_start_program(ConfigParser *p, const char *name) {
                 return parser_errorf(p, p->line, "duplicate section [program:%s] (first at %s:%u)", name, s->file,
                                      s->line);
 
-        s = service_config_new(name, p->filename, p->line);
+        if (!p->file && !(p->file = refstr_new(p->filename)))
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
+        s = service_config_new_in(name, p->file, p->line);
         if (!s || config_add_service(p->config, s) < 0) {
                 service_config_unref(s);
                 return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
@@ -577,6 +581,7 @@ int config_parse_buffer(Config *c, const char *filename, const char *buf, size_t
         else if (p.error_code == 0)
                 (void) parser_end_section(&p);
 
+        refstr_unref(p.file);
         if (p.error_code != 0) {
                 *ret_error = TAKE_PTR(p.error);
                 return p.error_code;

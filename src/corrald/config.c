@@ -18,6 +18,7 @@
 #include "config-parse.h"
 #include "config-validate.h"
 #include "fileio.h"
+#include "refstr.h"
 #include "string-table.h"
 #include "strv.h"
 
@@ -173,8 +174,8 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
                 return NULL;
         if (--s->n_ref > 0)
                 return NULL;
-        free(s->name);
-        free(s->file);
+        refstr_unref(s->name);
+        refstr_unref(s->file);
         service_config_free_keys(s);
         free(s->health);
         free(s->limits);
@@ -197,6 +198,12 @@ usec_t service_config_start_timeout(const ServiceConfig *s) {
 }
 
 ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
+        _cleanup_(refstr_unrefp) char *f = refstr_new(file);
+
+        return f ? service_config_new_in(name, f, line) : NULL;
+}
+
+ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line) {
         _cleanup_(service_config_freep) ServiceConfig *s = NULL;
 
         /* calloc, and members set one by one: padding stays zero, so that
@@ -224,9 +231,9 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
         s->output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT;
         s->output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT;
         s->output_timestamps = true;
-        s->name = strdup(name);
-        s->file = strdup(file);
-        if (!s->name || !s->file)
+        s->file = refstr_ref(file);
+        s->name = refstr_new(name);
+        if (!s->name)
                 return NULL;
         return TAKE_PTR(s);
 }

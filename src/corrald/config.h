@@ -156,8 +156,8 @@ typedef enum PortMode {
 typedef struct ServiceConfig {
         unsigned n_ref; /* the Config and every unit of the service hold one */
         unsigned line;
-        char *name; /* the NAME of [program:NAME] */
-        char *file; /* where the section starts, for messages */
+        char *name; /* the NAME of [program:NAME] (a refstr, shared with its unit) */
+        char *file; /* where the section starts, for messages (a refstr, shared by the file's services) */
 
         char **command;                     /* argv, split like shell words; never empty */
         char *directory;                    /* NULL: "/" */
@@ -254,6 +254,10 @@ int config_load_buffer(const char *filename, const char *buf, size_t len, Config
 /* A service with every default (and no command): for jobs, which are
  * configured by request rather than by file. NULL only for OOM. */
 ServiceConfig *service_config_new(const char *name, const char *file, unsigned line);
+/* The same with file a refstr (refstr.h) that the service shares (the
+ * services of one file, config-parse.c): the caller keeps its reference.
+ * name and file are refstrs in every ServiceConfig. */
+ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line);
 
 /* References: a unit keeps its service's configuration alive across a
  * reload that drops it. unref accepts NULL and returns NULL. */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "output.h"
 #include "parse-util.h"
+#include "refstr.h"
 #include "unit-restart.h"
 #include "string-table.h"
 #include "strv.h"
@@ -87,7 +88,8 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .state_timestamp = now(CLOCK_REALTIME),
                 .reason = _UNIT_RESULT_INVALID,
         };
-        u->name = strdup(name);
+        /* a service's only unit shares its name (a refstr) */
+        u->name = config && streq(config->name, name) ? refstr_ref(config->name) : refstr_new(name);
         if (!u->name) {
                 free(u);
                 return NULL;
@@ -123,7 +125,7 @@ Unit *unit_free(Unit *u) {
         unit_output_free(u->output);
         free(u->status_text);
         free(u->error_text);
-        free(u->name);
+        refstr_unref(u->name);
         free(u);
         return NULL;
 }

@@ -139,7 +139,7 @@ typedef struct UnitHealthState {
 
 struct Unit {
         UnitContext *ctx;
-        char *name;             /* NAME, or NAME@INSTANCE */
+        char *name;             /* NAME, or NAME@INSTANCE (a refstr: NAME is the service's) */
         ServiceConfig *config;  /* a reference; NULL for a leftover cgroup of an earlier run */
         int instance;           /* -1 for a service without instances */
         bool removed;           /* dropped by a reload: freed once inactive */
