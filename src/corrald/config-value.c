@@ -355,7 +355,7 @@ int config_parse_instances(const char *key, const char *value, void *field, char
 
 /* restart_prevent_exit_status = 1 6 SIGTERM … : exit codes and signals. */
 int config_parse_prevent(const char *key, const char *value, void *field, char **ret_message) {
-        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, prevent_exit_status));
+        ServiceRestartPrevent *s = field;
         _cleanup_strv_free_ char **words = NULL;
         int r;
 

@@ -86,6 +86,7 @@ static const struct {
         [CONFIG_BLOCK_HEALTH] = { offsetof(ServiceConfig, health), sizeof(ServiceHealth) },
         [CONFIG_BLOCK_LIMITS] = { offsetof(ServiceConfig, limits), sizeof(ServiceLimits) },
         [CONFIG_BLOCK_RLIMITS] = { offsetof(ServiceConfig, rlimits), sizeof(ServiceRlimits) },
+        [CONFIG_BLOCK_PREVENT] = { offsetof(ServiceConfig, prevent), sizeof(ServiceRestartPrevent) },
 };
 
 /* Every default of a block: all zero (no limit, no rlimit) but health's.
@@ -100,11 +101,13 @@ static const ServiceHealth service_health_default = {
 };
 static const ServiceLimits service_limits_default;
 static const ServiceRlimits service_rlimits_default;
+static const ServiceRestartPrevent service_prevent_default;
 
 static const void *const config_block_defaults[_CONFIG_BLOCK_MAX] = {
         [CONFIG_BLOCK_HEALTH] = &service_health_default,
         [CONFIG_BLOCK_LIMITS] = &service_limits_default,
         [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default,
+        [CONFIG_BLOCK_PREVENT] = &service_prevent_default,
 };
 
 size_t config_block_size(ConfigBlock b) {
@@ -180,6 +183,7 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->health);
         free(s->limits);
         free(s->rlimits);
+        free(s->prevent);
         free(s);
         return NULL;
 }
@@ -301,10 +305,12 @@ bool config_name_is_valid(const char *name) {
 }
 
 bool service_config_prevents_restart(const ServiceConfig *s, int code, int status) {
+        const ServiceRestartPrevent *p = service_config_block_get(s, CONFIG_BLOCK_PREVENT);
+
         if (code == CLD_EXITED)
-                return status >= 0 && status <= 255 && (s->prevent_exit_status[status / 64] >> (status % 64)) & 1;
+                return status >= 0 && status <= 255 && (p->prevent_exit_status[status / 64] >> (status % 64)) & 1;
         if (code == CLD_KILLED || code == CLD_DUMPED)
-                return status > 0 && status < 64 && (s->prevent_exit_signal >> status) & 1;
+                return status > 0 && status < 64 && (p->prevent_exit_signal >> status) & 1;
         return false;
 }
 

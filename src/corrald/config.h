@@ -132,11 +132,17 @@ typedef struct ServiceRlimits {
         ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
 } ServiceRlimits;
 
+typedef struct ServiceRestartPrevent {
+        uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
+        uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
+} ServiceRestartPrevent;
+
 typedef enum ConfigBlock {
         CONFIG_BLOCK_NONE, /* a member of ServiceConfig itself */
         CONFIG_BLOCK_HEALTH,
         CONFIG_BLOCK_LIMITS,
         CONFIG_BLOCK_RLIMITS,
+        CONFIG_BLOCK_PREVENT,
         _CONFIG_BLOCK_MAX,
         _CONFIG_BLOCK_INVALID = -EINVAL,
 } ConfigBlock;
@@ -175,8 +181,6 @@ typedef struct ServiceConfig {
         unsigned restart_parallel;          /* a rolling restart restarts this many instances at once; 0: 1 */
         unsigned start_limit_burst;         /* default 10 starts ... */
         usec_t start_limit_interval;        /* ... within 60s: failed */
-        uint64_t prevent_exit_status[4];    /* bitset of exit codes 0..255 that never restart */
-        uint64_t prevent_exit_signal;       /* bitset of signals 1..63 that never restart */
         usec_t start_timeout;               /* default 90s; 0: none */
         usec_t watchdog_timeout;            /* default 0: none */
         ExitType exit_type;                 /* default main */
@@ -188,6 +192,7 @@ typedef struct ServiceConfig {
         char *health_url;                   /* NULL: no health checks */
         ServiceHealth *health;              /* the other health_* keys; NULL: defaults */
         ServiceLimits *limits;              /* the cgroup limits; NULL: none set */
+        ServiceRestartPrevent *prevent;     /* restart_prevent_exit_status; NULL: none */
         ServiceRlimits *rlimits;            /* limit_* (setrlimit); NULL: none set */
         char **environment_inherit;         /* names passed on from corrald's environment */
         char **after;                       /* services (all instances) or instances it starts after */
