@@ -33,36 +33,48 @@ static Config *load(const char *text) {
         return c;
 }
 
-/* Whether byte o of ServiceConfig is in field f. */
-static bool field_holds(const ConfigField *f, size_t o) {
-        return f->type != CONFIG_FIELD_UNUSED && o >= f->offset && o < f->offset + f->size;
+/* Whether byte o of block b (CONFIG_BLOCK_NONE: ServiceConfig) is in
+ * field f. */
+static bool field_holds(const ConfigField *f, ConfigBlock b, size_t o) {
+        return f->type != CONFIG_FIELD_UNUSED && f->block == b && o >= f->offset && o < f->offset + f->size;
 }
 
-static bool key_holds(const ConfigKey *k, size_t o) {
+static bool key_holds(const ConfigKey *k, ConfigBlock b, size_t o) {
         for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++)
-                if (field_holds(&k->fields[j], o))
+                if (field_holds(&k->fields[j], b, o))
                         return true;
         return false;
 }
 
-/* Whether byte o is in a pointer: two services read apart hold different
- * addresses there whatever their content. */
-static bool is_pointer_byte(size_t o) {
-        if ((o >= offsetof(ServiceConfig, name) && o < offsetof(ServiceConfig, name) + sizeof(char *)) ||
-            (o >= offsetof(ServiceConfig, file) && o < offsetof(ServiceConfig, file) + sizeof(char *)))
-                return true;
+static bool in_member(size_t o, size_t offset, size_t size) {
+        return o >= offset && o < offset + size;
+}
+
+/* Whether byte o of block b is in a pointer: two services read apart hold
+ * different addresses there whatever their content. The pointers to the
+ * blocks are compared through the blocks. */
+static bool is_pointer_byte(ConfigBlock b, size_t o) {
+        if (b == CONFIG_BLOCK_NONE) {
+                if (in_member(o, offsetof(ServiceConfig, name), sizeof(char *)) ||
+                    in_member(o, offsetof(ServiceConfig, file), sizeof(char *)))
+                        return true;
+                for (ConfigBlock x = CONFIG_BLOCK_NONE + 1; x < _CONFIG_BLOCK_MAX; x++)
+                        if (in_member(o, config_block_offset(x), sizeof(void *)))
+                                return true;
+        }
         for (size_t i = 0; i < config_n_program_keys; i++)
                 for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
                         const ConfigField *f = &config_program_keys[i].fields[j];
 
-                        if ((f->type == CONFIG_FIELD_STRING || f->type == CONFIG_FIELD_STRV) && field_holds(f, o))
+                        if ((f->type == CONFIG_FIELD_STRING || f->type == CONFIG_FIELD_STRV) && field_holds(f, b, o))
                                 return true;
                 }
         return false;
 }
 
 /* The table itself: a parser, a class, a sample and members for every key,
- * members inside ServiceConfig, and no member named by two keys. */
+ * members inside ServiceConfig or their block, and no member named by two
+ * keys. */
 static void test_key_table(_unused_ void **state) {
         assert_true(config_n_program_keys > 0);
         for (size_t i = 0; i < config_n_program_keys; i++) {
@@ -74,17 +86,23 @@ static void test_key_table(_unused_ void **state) {
                 assert_non_null(k->sample);
                 assert_true(k->diff >= 0 && k->diff < _CONFIG_DIFF_MAX);
                 assert_int_not_equal(k->fields[0].type, CONFIG_FIELD_UNUSED);
+                assert_true(k->block >= 0 && k->block < _CONFIG_BLOCK_MAX);
+                assert_true(k->offset < config_block_size(k->block));
                 for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
                         const ConfigField *f = &k->fields[j];
 
                         if (f->type == CONFIG_FIELD_UNUSED)
                                 continue;
-                        assert_true(f->size > 0 && f->offset + f->size <= sizeof(ServiceConfig));
+                        assert_true(f->block >= 0 && f->block < _CONFIG_BLOCK_MAX);
+                        assert_true(f->size > 0 && f->offset + f->size <= config_block_size(f->block));
+                        if (f->block == CONFIG_BLOCK_NONE)
+                                for (ConfigBlock x = CONFIG_BLOCK_NONE + 1; x < _CONFIG_BLOCK_MAX; x++)
+                                        assert_false(in_member(config_block_offset(x), f->offset, f->size));
                         for (size_t o = f->offset; o < f->offset + f->size; o++)
                                 for (size_t m = 0; m < config_n_program_keys; m++)
-                                        if (m != i && key_holds(&config_program_keys[m], o)) {
-                                                print_error("%s and %s share byte %zu\n", k->key,
-                                                            config_program_keys[m].key, o);
+                                        if (m != i && key_holds(&config_program_keys[m], f->block, o)) {
+                                                print_error("%s and %s share byte %zu of block %d\n", k->key,
+                                                            config_program_keys[m].key, o, f->block);
                                                 fail();
                                         }
                 }
@@ -104,18 +122,21 @@ static void test_limits_in_place(_unused_ void **state) {
         }
 }
 
-/* The bytes of a and b differ only in k's members and in pointers. */
+/* The bytes of a and b (and of their blocks, a missing one being its
+ * defaults) differ only in k's members and in pointers. */
 static void assert_only_key_differs(const ConfigKey *k, const ServiceConfig *a, const ServiceConfig *b) {
-        const uint8_t *x = (const uint8_t *) a, *y = (const uint8_t *) b;
+        for (ConfigBlock blk = CONFIG_BLOCK_NONE; blk < _CONFIG_BLOCK_MAX; blk++) {
+                const uint8_t *x = service_config_block_get(a, blk), *y = service_config_block_get(b, blk);
 
-        for (size_t o = 0; o < sizeof(ServiceConfig); o++)
-                if (x[o] != y[o] && !key_holds(k, o) && !is_pointer_byte(o)) {
-                        print_error(
-                                "%s = %s changed byte %zu of ServiceConfig, which is not in the key's "
-                                "members: add the member to the key's entry in config-parse.c\n",
-                                k->key, k->sample, o);
-                        fail();
-                }
+                for (size_t o = 0; o < config_block_size(blk); o++)
+                        if (x[o] != y[o] && !key_holds(k, blk, o) && !is_pointer_byte(blk, o)) {
+                                print_error(
+                                        "%s = %s changed byte %zu of block %d, which is not in the key's "
+                                        "members: add the member to the key's entry in config-parse.c\n",
+                                        k->key, k->sample, o, blk);
+                                fail();
+                        }
+        }
         for (size_t i = 0; i < config_n_program_keys; i++)
                 if (&config_program_keys[i] != k && !config_key_equal(&config_program_keys[i], a, b)) {
                         print_error("%s = %s changed key %s\n", k->key, k->sample, config_program_keys[i].key);
@@ -200,26 +221,71 @@ static void test_equal_rlimit_padding(_unused_ void **state) {
 
         assert_non_null(a);
         assert_non_null(b);
-        memset(&a->rlimit, 0xaa, sizeof(a->rlimit));
-        memset(&b->rlimit, 0x55, sizeof(b->rlimit));
+        assert_non_null(service_config_block(a, CONFIG_BLOCK_RLIMITS));
+        assert_non_null(service_config_block(b, CONFIG_BLOCK_RLIMITS));
+        memset(a->rlimits, 0xaa, sizeof(*a->rlimits));
+        memset(b->rlimits, 0x55, sizeof(*b->rlimits));
         for (int i = 0; i < CONFIG_RLIMIT_MAX; i++) {
-                a->rlimit[i].set = b->rlimit[i].set = false;
+                a->rlimits->rlimit[i].set = b->rlimits->rlimit[i].set = false;
                 if (i == 3) {
-                        a->rlimit[i].set = b->rlimit[i].set = true;
-                        a->rlimit[i].soft = b->rlimit[i].soft = 1024;
-                        a->rlimit[i].hard = b->rlimit[i].hard = 4096;
+                        a->rlimits->rlimit[i].set = b->rlimits->rlimit[i].set = true;
+                        a->rlimits->rlimit[i].soft = b->rlimits->rlimit[i].soft = 1024;
+                        a->rlimits->rlimit[i].hard = b->rlimits->rlimit[i].hard = 4096;
                 }
         }
-        assert_true(memcmp(a->rlimit, b->rlimit, sizeof(a->rlimit)) != 0);
+        assert_true(memcmp(a->rlimits, b->rlimits, sizeof(*a->rlimits)) != 0);
         assert_true(service_config_equal(a, b));
         assert_true(service_config_hash(a) == service_config_hash(b));
 
-        b->rlimit[3].hard = 4097;
+        b->rlimits->rlimit[3].hard = 4097;
         assert_false(service_config_equal(a, b));
         assert_false(service_config_hash(a) == service_config_hash(b));
 
         service_config_unref(a);
         service_config_unref(b);
+}
+
+/* The optional blocks: none without their keys; a block that holds only
+ * defaults (its keys set to their default values) equals none, in
+ * equality, limits and hash. */
+static void test_blocks_default(_unused_ void **state) {
+        _cleanup_(config_freep) Config *a = load("[program:svc]\n" BASE_COMMAND),
+                                       *b = load("[program:svc]\n" BASE_COMMAND
+                                                 "health_interval = 10s\nhealth_timeout = 2s\nhealth_threshold = 3\n"
+                                                 "health_grace = 0\nhealth_status = 200-299\n");
+        ServiceConfig *s = a->services[0], *t = b->services[0];
+        HealthStatusSet dflt;
+
+        assert_null(s->health);
+        assert_null(s->limits);
+        assert_null(s->rlimits);
+        assert_non_null(t->health);
+        assert_true(service_config_equal(s, t));
+        assert_true(service_config_limits_equal(s, t));
+        assert_true(service_config_hash(s) == service_config_hash(t));
+        assert_int_equal(service_config_compare(s, t), SERVICE_UNCHANGED);
+
+        /* the defaults of the block are the documented ones */
+        assert_int_equal(health_status_parse("200-299", &dflt), 0);
+        assert_memory_equal(&service_config_health(s)->health_status, &dflt, sizeof(dflt));
+        assert_true(service_config_health(s)->health_interval == 10 * USEC_PER_SEC);
+        assert_true(service_config_health(s)->health_timeout == 2 * USEC_PER_SEC);
+        assert_int_equal(service_config_health(s)->health_threshold, 3);
+        assert_null(service_config_limit(s, LIMIT_MEMORY_MAX));
+        assert_false(service_config_rlimit(s, 0)->set);
+}
+
+/* The services of one file share its name (one string), and keep it
+ * after the Config that read them is gone. */
+static void test_shared_file(_unused_ void **state) {
+        Config *c = load("[program:a]\n" BASE_COMMAND "[program:b]\n" BASE_COMMAND);
+        ServiceConfig *a = service_config_ref(c->services[0]);
+
+        assert_ptr_equal(c->services[0]->file, c->services[1]->file);
+        config_free(c);
+        assert_string_equal(a->file, "test.conf");
+        assert_string_equal(a->name, "a");
+        service_config_unref(a);
 }
 
 /* ---- config_diff() ---- */
@@ -373,6 +439,8 @@ int main(void) {
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_equal_place_and_name),
                 cmocka_unit_test(test_equal_rlimit_padding),
+                cmocka_unit_test(test_blocks_default),
+                cmocka_unit_test(test_shared_file),
                 cmocka_unit_test(test_diff_cases),
                 cmocka_unit_test(test_diff_null_and_self),
                 cmocka_unit_test(test_compare_and_strings),

@@ -516,6 +516,48 @@ static void test_crash_loop_start_limit(void **state) {
         assert_int_equal(u->n_restarts, 0);
 }
 
+/* The smallest bursts: the ring of start times is made at the second
+ * start (the first, for a burst of 1), and the limit holds all the same. */
+static void test_start_limit_small_bursts(void **state) {
+        World *w = *state;
+        Unit *u = w->unit;
+
+        w->config->start_limit_burst = 1;
+        reach(u, UNIT_RUNNING);
+        main_exits(u, CLD_KILLED, SIGSEGV, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_FAILED);
+        assert_int_equal(u->result, UNIT_FAILURE_START_LIMIT);
+
+        World *w2;
+        assert_int_equal(world_setup((void **) &w2), 0);
+        w2->config->start_limit_burst = 2;
+        reach(w2->unit, UNIT_RUNNING);
+        assert_null(w2->unit->start_times); /* one start: no ring yet */
+        main_exits(w2->unit, CLD_KILLED, SIGSEGV, /* leaves_processes= */ false);
+        assert_int_equal(w2->unit->state, UNIT_BACKOFF);
+        unit_dispatch(w2->unit, UNIT_EVENT_TIMER);
+        assert_int_equal(w2->unit->state, UNIT_STARTING);
+        assert_non_null(w2->unit->start_times);
+        main_exits(w2->unit, CLD_KILLED, SIGSEGV, /* leaves_processes= */ false);
+        assert_int_equal(w2->unit->state, UNIT_FAILED);
+        assert_int_equal(w2->unit->result, UNIT_FAILURE_START_LIMIT);
+        world_teardown((void **) &w2);
+}
+
+/* A unit shares its service's name, and keeps it when a reload gives it
+ * another configuration and the first is gone. */
+static void test_name_shared(void **state) {
+        World *w = *state;
+        ServiceConfig *next = service_config_new("svc", "next.conf", 1);
+
+        assert_non_null(next);
+        assert_ptr_equal(w->unit->name, w->config->name);
+        unit_set_config(w->unit, next);
+        service_config_unref(w->config);
+        w->config = next;
+        assert_string_equal(w->unit->name, "svc");
+}
+
 /* Out of file descriptors at a start: a restartable failure, not a
  * permanent one. */
 static void test_transient_start_failure(void **state) {
@@ -587,6 +629,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_oneshot, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exec_failed, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_crash_loop_start_limit, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_start_limit_small_bursts, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_name_shared, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transient_start_failure, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_unknown_retried, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transitions_reported, world_setup, world_teardown),

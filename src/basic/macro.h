@@ -60,6 +60,30 @@ static inline void *mfree(void *p) {
         return NULL;
 }
 
+/* Room for n + 1 elements of size in *p, which holds n of them: the room
+ * doubles (from 8), so that a list grown one element at a time moves
+ * through the heap O(log n) times rather than n times, each move leaving
+ * a hole behind. The room is implied by n (max(8, the next power of two)),
+ * so that the caller keeps no count of it: *p must be grown only through
+ * this (shrinking n keeps the room). Returns *p, or NULL (ENOMEM; *p is
+ * untouched). */
+static inline void *array_grow(void **p, size_t n, size_t size) {
+        size_t room = 8;
+        void *q;
+
+        while (room < n)
+                room *= 2;
+        if (*p && n < room)
+                return *p;
+        while (room < n + 1)
+                room *= 2;
+        q = reallocarray(*p, room, size);
+        if (q)
+                *p = q;
+        return q;
+}
+#define ARRAY_GROW(p, n) ((typeof(p)) array_grow((void **) &(p), (n), sizeof(*(p))))
+
 static inline int safe_close(int fd) {
         if (fd >= 0) {
                 int saved = errno;

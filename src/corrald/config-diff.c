@@ -40,8 +40,13 @@ static bool rlimit_equal(const ResourceLimit *a, const ResourceLimit *b) {
         return !a->set || (a->soft == b->soft && a->hard == b->hard);
 }
 
+/* Member f of s, in its block (or the block's defaults when s has none). */
+static const char *field_at(const ConfigField *f, const ServiceConfig *s) {
+        return (const char *) service_config_block_get(s, f->block) + f->offset;
+}
+
 static bool field_equal(const ConfigField *f, const ServiceConfig *a, const ServiceConfig *b) {
-        const char *x = (const char *) a + f->offset, *y = (const char *) b + f->offset;
+        const char *x = field_at(f, a), *y = field_at(f, b);
 
         switch (f->type) {
         case CONFIG_FIELD_UNUSED:
@@ -80,7 +85,7 @@ static void hash_strv(uint64_t *h, char *const *l) {
 }
 
 static void field_hash(const ConfigField *f, const ServiceConfig *s, uint64_t *h) {
-        const char *x = (const char *) s + f->offset;
+        const char *x = field_at(f, s);
 
         switch (f->type) {
         case CONFIG_FIELD_UNUSED:

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include "config-validate.h"
+#include "refstr.h"
 
 /* The longest line accepted. inih's line buffer (ini_max_line) must hold
  * the line, "\r\n" and the terminating NUL; a longer line would be split
@@ -39,15 +40,16 @@
 
 /* The type of a member, from its C type: a struct with padding needs a type
  * of its own (as ResourceLimit has), since PLAIN compares bytes. */
-#define SERVICE_FIELD(m)                                                                    \
-        {                                                                                   \
-                .type = _Generic(((ServiceConfig *) NULL)->m,                             \
-                        char *: CONFIG_FIELD_STRING,                                      \
-                        char **: CONFIG_FIELD_STRV,                                       \
-                        ResourceLimit: CONFIG_FIELD_RLIMIT,                               \
-                        default: CONFIG_FIELD_PLAIN),                                     \
-                .offset = offsetof(ServiceConfig, m), .size = sizeof(((ServiceConfig *) NULL)->m), \
+#define BLOCK_FIELD(T, b, m)                                                     \
+        {                                                                        \
+                .type = _Generic(((T *) NULL)->m,                              \
+                        char *: CONFIG_FIELD_STRING,                         \
+                        char **: CONFIG_FIELD_STRV,                          \
+                        ResourceLimit: CONFIG_FIELD_RLIMIT,                  \
+                        default: CONFIG_FIELD_PLAIN),                        \
+                .block = b, .offset = offsetof(T, m), .size = sizeof(((T *) NULL)->m), \
         }
+#define SERVICE_FIELD(m) BLOCK_FIELD(ServiceConfig, CONFIG_BLOCK_NONE, m)
 _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bits),
                "HealthStatusSet has padding: it cannot be a CONFIG_FIELD_PLAIN");
 
@@ -64,8 +66,16 @@ _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bit
                 .key = k, .parse = f, .offset = offsetof(ServiceConfig, m), .diff = CONFIG_DIFF_##d, \
                 .fields = { SERVICE_FIELD(m), SERVICE_FIELD(m2) }, .sample = s                       \
         }
-#define LIMIT_KEY(k, s, l) PROGRAM_KEY(k, config_parse_limit, IN_PLACE, s, limit[l])
-#define RLIMIT_KEY(k, s, r) PROGRAM_KEY(k, config_parse_rlimit, RESTART, s, rlimit[r])
+/* A key of an optional block (config.h): member m of the block's type T. */
+#define BLOCK_KEY(k, f, d, s, T, b, m)                                                               \
+        {                                                                                            \
+                .key = k, .parse = f, .block = b, .offset = offsetof(T, m), .diff = CONFIG_DIFF_##d, \
+                .fields = { BLOCK_FIELD(T, b, m) }, .sample = s                                      \
+        }
+#define HEALTH_KEY(k, f, s, m) BLOCK_KEY(k, f, RESTART, s, ServiceHealth, CONFIG_BLOCK_HEALTH, m)
+#define LIMIT_KEY(k, s, l) BLOCK_KEY(k, config_parse_limit, IN_PLACE, s, ServiceLimits, CONFIG_BLOCK_LIMITS, limit[l])
+#define RLIMIT_KEY(k, s, r) \
+        BLOCK_KEY(k, config_parse_rlimit, RESTART, s, ServiceRlimits, CONFIG_BLOCK_RLIMITS, rlimit[r])
 
 const ConfigKey config_corral_keys[] = {
         CORRAL_KEY("cgroup", config_parse_cgroup, cgroup),
@@ -111,8 +121,14 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("restart_parallel", config_parse_positive, NONE, "2", restart_parallel),
         PROGRAM_KEY("start_limit_burst", config_parse_positive, RESTART, "3", start_limit_burst),
         PROGRAM_KEY("start_limit_interval", config_parse_timespan, RESTART, "10s", start_limit_interval),
-        PROGRAM_KEY2("restart_prevent_exit_status", config_parse_prevent, RESTART, "3 SIGKILL", prevent_exit_status,
-                     prevent_exit_signal),
+        { .key = "restart_prevent_exit_status",
+          .parse = config_parse_prevent,
+          .block = CONFIG_BLOCK_PREVENT,
+          .offset = offsetof(ServiceRestartPrevent, prevent_exit_status),
+          .diff = CONFIG_DIFF_RESTART,
+          .fields = { BLOCK_FIELD(ServiceRestartPrevent, CONFIG_BLOCK_PREVENT, prevent_exit_status),
+                      BLOCK_FIELD(ServiceRestartPrevent, CONFIG_BLOCK_PREVENT, prevent_exit_signal) },
+          .sample = "3 SIGKILL" },
         PROGRAM_KEY("ready", config_parse_ready, RESTART, "notify", ready),
         PROGRAM_KEY2("start_timeout", config_parse_timespan, RESTART, "5s", start_timeout, start_timeout_set),
         PROGRAM_KEY("watchdog_timeout", config_parse_timespan, RESTART, "30s", watchdog_timeout),
@@ -127,11 +143,11 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("log_buffer", config_parse_log_buffer, RESTART, "1M", log_buffer),
         PROGRAM_KEY2("port", config_parse_port, RESTART, "8080", port_mode, port),
         PROGRAM_KEY("health_url", config_parse_health_url, RESTART, "http://127.0.0.1:8080/health", health_url),
-        PROGRAM_KEY("health_interval", config_parse_timespan, RESTART, "1s", health_interval),
-        PROGRAM_KEY("health_timeout", config_parse_timespan, RESTART, "500ms", health_timeout),
-        PROGRAM_KEY("health_threshold", config_parse_positive, RESTART, "5", health_threshold),
-        PROGRAM_KEY("health_grace", config_parse_timespan, RESTART, "30s", health_grace),
-        PROGRAM_KEY("health_status", config_parse_health_status, RESTART, "200 204 301-302", health_status),
+        HEALTH_KEY("health_interval", config_parse_timespan, "1s", health_interval),
+        HEALTH_KEY("health_timeout", config_parse_timespan, "500ms", health_timeout),
+        HEALTH_KEY("health_threshold", config_parse_positive, "5", health_threshold),
+        HEALTH_KEY("health_grace", config_parse_timespan, "30s", health_grace),
+        HEALTH_KEY("health_status", config_parse_health_status, "200 204 301-302", health_status),
         LIMIT_KEY("memory_max", "512M", LIMIT_MEMORY_MAX),
         LIMIT_KEY("memory_high", "1.5G", LIMIT_MEMORY_HIGH),
         LIMIT_KEY("memory_swap_max", "0", LIMIT_MEMORY_SWAP_MAX),
@@ -204,6 +220,7 @@ typedef enum SectionKind {
 typedef struct ConfigParser {
         Config *config;
         const char *filename;
+        char *file; /* filename as a refstr, shared by the file's services; NULL until the first */
 
         const char *buf;
         size_t len;
@@ -318,7 +335,9 @@ static int parser_start_program(ConfigParser *p, const char *name) {
                 return parser_errorf(p, p->line, "duplicate section [program:%s] (first at %s:%u)", name, s->file,
                                      s->line);
 
-        s = service_config_new(name, p->filename, p->line);
+        if (!p->file && !(p->file = refstr_new(p->filename)))
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
+        s = service_config_new_in(name, p->file, p->line);
         if (!s || config_add_service(p->config, s) < 0) {
                 service_config_unref(s);
                 return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
@@ -511,7 +530,9 @@ static int parser_assign(ConfigParser *p, const char *key, const char *value) {
                 return parser_errorf(p, p->line, "empty value for '%s'", key);
         p->key_lines[i] = p->line;
 
-        base = p->section == SECTION_CORRAL ? (char *) p->config : (char *) p->service;
+        base = p->section == SECTION_CORRAL ? (char *) p->config : service_config_block(p->service, k->block);
+        if (!base)
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
         r = k->parse(k->key, value, base + k->offset, &message);
         if (r < 0 && !message && r != -ENOMEM)
                 return parser_errorf(p, p->line, "invalid value '%s' for %s", value, key);
@@ -566,6 +587,7 @@ int config_parse_buffer(Config *c, const char *filename, const char *buf, size_t
         else if (p.error_code == 0)
                 (void) parser_end_section(&p);
 
+        refstr_unref(p.file);
         if (p.error_code != 0) {
                 *ret_error = TAKE_PTR(p.error);
                 return p.error_code;

@@ -32,7 +32,8 @@ typedef enum ConfigFieldType {
 
 typedef struct ConfigField {
         ConfigFieldType type;
-        size_t offset, size; /* in ServiceConfig */
+        ConfigBlock block;   /* CONFIG_BLOCK_NONE: a member of ServiceConfig; else of that block */
+        size_t offset, size; /* in ServiceConfig or in the block */
 } ConfigField;
 
 #define CONFIG_KEY_FIELDS_MAX 2
@@ -40,8 +41,9 @@ typedef struct ConfigField {
 typedef struct ConfigKey {
         const char *key;
         ConfigParseFunc parse;
-        size_t offset;   /* of the field in Config or ServiceConfig that parse is given */
-        bool repeatable; /* may appear more than once per section */
+        ConfigBlock block; /* [program:NAME]: the block the field is in, allocated before parse */
+        size_t offset;     /* of the field in Config, ServiceConfig or the block that parse is given */
+        bool repeatable;   /* may appear more than once per section */
         bool allow_empty;
         /* [program:NAME] keys only: */
         ConfigKeyDiff diff;

@@ -355,7 +355,7 @@ int config_parse_instances(const char *key, const char *value, void *field, char
 
 /* restart_prevent_exit_status = 1 6 SIGTERM … : exit codes and signals. */
 int config_parse_prevent(const char *key, const char *value, void *field, char **ret_message) {
-        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, prevent_exit_status));
+        ServiceRestartPrevent *s = field;
         _cleanup_strv_free_ char **words = NULL;
         int r;
 
@@ -614,7 +614,7 @@ int config_parse_log_buffer(const char *key, const char *value, void *field, cha
                 return r;
         if (r < 0 || n < CONFIG_LOG_BUFFER_MIN || n > CONFIG_LOG_BUFFER_MAX)
                 return value_invalid(ret_message, "invalid %s '%s': use a size from 4K to 256M", key, value);
-        *(size_t *) field = (size_t) n;
+        *(uint32_t *) field = (uint32_t) n; /* ServiceConfig's log_buffer: at most 256M */
         return 0;
 }
 

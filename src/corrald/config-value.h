@@ -64,7 +64,7 @@ int config_parse_output_stderr(const char *key, const char *value, void *field, 
 int config_parse_positive(const char *key, const char *value, void *field, char **ret_message);
 /* 1..CONFIG_INSTANCES_MAX, with NAME@N-1 a valid name (field: ServiceConfig.instances). */
 int config_parse_instances(const char *key, const char *value, void *field, char **ret_message);
-/* Exit codes 0..255 and signal names (field: ServiceConfig.prevent_exit_status;
+/* Exit codes 0..255 and signal names (field: ServiceRestartPrevent.prevent_exit_status;
  * signals go to .prevent_exit_signal). */
 int config_parse_prevent(const char *key, const char *value, void *field, char **ret_message);
 /* LOW-HIGH within 1..65535 (field: Config.port_min; HIGH goes to .port_max). */

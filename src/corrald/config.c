@@ -18,6 +18,7 @@
 #include "config-parse.h"
 #include "config-validate.h"
 #include "fileio.h"
+#include "refstr.h"
 #include "string-table.h"
 #include "strv.h"
 
@@ -76,13 +77,94 @@ ServiceConfig *service_config_ref(ServiceConfig *s) {
         return s;
 }
 
-/* Frees every string and list that a key of the table writes. */
+/* ---- the optional blocks ---- */
+
+static const struct {
+        size_t offset, size;
+} config_blocks[_CONFIG_BLOCK_MAX] = {
+        [CONFIG_BLOCK_NONE] = { 0, sizeof(ServiceConfig) },
+        [CONFIG_BLOCK_HEALTH] = { offsetof(ServiceConfig, health), sizeof(ServiceHealth) },
+        [CONFIG_BLOCK_LIMITS] = { offsetof(ServiceConfig, limits), sizeof(ServiceLimits) },
+        [CONFIG_BLOCK_RLIMITS] = { offsetof(ServiceConfig, rlimits), sizeof(ServiceRlimits) },
+        [CONFIG_BLOCK_PREVENT] = { offsetof(ServiceConfig, prevent), sizeof(ServiceRestartPrevent) },
+};
+
+/* Every default of a block: all zero (no limit, no rlimit) but health's.
+ * "200-299" as health_status_parse() sets it (bit code - 100): codes
+ * 200..227 in bits[1], 228..291 in bits[2], 292..299 in bits[3]
+ * (tests/test-config-diff.c checks). */
+static const ServiceHealth service_health_default = {
+        .health_interval = 10 * USEC_PER_SEC,
+        .health_timeout = 2 * USEC_PER_SEC,
+        .health_threshold = 3,
+        .health_status.bits = { [1] = ~UINT64_C(0) << 36, [2] = ~UINT64_C(0), [3] = 0xff },
+};
+static const ServiceLimits service_limits_default;
+static const ServiceRlimits service_rlimits_default;
+static const ServiceRestartPrevent service_prevent_default;
+
+static const void *const config_block_defaults[_CONFIG_BLOCK_MAX] = {
+        [CONFIG_BLOCK_HEALTH] = &service_health_default,
+        [CONFIG_BLOCK_LIMITS] = &service_limits_default,
+        [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default,
+        [CONFIG_BLOCK_PREVENT] = &service_prevent_default,
+};
+
+size_t config_block_size(ConfigBlock b) {
+        return config_blocks[b].size;
+}
+
+size_t config_block_offset(ConfigBlock b) {
+        return config_blocks[b].offset;
+}
+
+void *service_config_block(ServiceConfig *s, ConfigBlock b) {
+        void **p;
+
+        if (b == CONFIG_BLOCK_NONE)
+                return s;
+        p = (void **) ((char *) s + config_blocks[b].offset);
+        if (!*p) {
+                *p = malloc(config_blocks[b].size);
+                if (*p)
+                        memcpy(*p, config_block_defaults[b], config_blocks[b].size);
+        }
+        return *p;
+}
+
+const void *service_config_block_get(const ServiceConfig *s, ConfigBlock b) {
+        const void *p;
+
+        if (b == CONFIG_BLOCK_NONE)
+                return s;
+        p = *(void *const *) ((const char *) s + config_blocks[b].offset);
+        return p ?: config_block_defaults[b];
+}
+
+int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value) {
+        char *v;
+
+        if (!service_config_block(s, CONFIG_BLOCK_LIMITS) || !(v = strdup(value)))
+                return -ENOMEM;
+        free(s->limits->limit[l]);
+        s->limits->limit[l] = v;
+        return 0;
+}
+
+/* Frees every string and list that a key of the table writes, and the
+ * blocks. */
 static void service_config_free_keys(ServiceConfig *s) {
         for (size_t i = 0; i < config_n_program_keys; i++)
                 for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
                         const ConfigField *f = &config_program_keys[i].fields[j];
-                        void *p = (char *) s + f->offset;
+                        char *base = f->block == CONFIG_BLOCK_NONE
+                                             ? (char *) s
+                                             : *(char **) ((char *) s + config_blocks[f->block].offset);
+                        void *p;
 
+                        if (!base)
+                                continue;
+                        p = base + f->offset;
                         if (f->type == CONFIG_FIELD_STRING)
                                 free(*(char **) p);
                         else if (f->type == CONFIG_FIELD_STRV)
@@ -95,9 +177,13 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
                 return NULL;
         if (--s->n_ref > 0)
                 return NULL;
-        free(s->name);
-        free(s->file);
+        refstr_unref(s->name);
+        refstr_unref(s->file);
         service_config_free_keys(s);
+        free(s->health);
+        free(s->limits);
+        free(s->rlimits);
+        free(s->prevent);
         free(s);
         return NULL;
 }
@@ -116,6 +202,12 @@ usec_t service_config_start_timeout(const ServiceConfig *s) {
 }
 
 ServiceConfig *service_config_new(const char *name, const char *file, unsigned line) {
+        _cleanup_(refstr_unrefp) char *f = refstr_new(file);
+
+        return f ? service_config_new_in(name, f, line) : NULL;
+}
+
+ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line) {
         _cleanup_(service_config_freep) ServiceConfig *s = NULL;
 
         /* calloc, and members set one by one: padding stays zero, so that
@@ -139,17 +231,13 @@ ServiceConfig *service_config_new(const char *name, const char *file, unsigned l
         s->start_limit_interval = 60 * USEC_PER_SEC;
         s->ready = READY_EXEC;
         s->start_timeout = 90 * USEC_PER_SEC;
-        s->health_interval = 10 * USEC_PER_SEC;
-        s->health_timeout = 2 * USEC_PER_SEC;
-        s->health_threshold = 3;
         s->log_buffer = CONFIG_LOG_BUFFER_DEFAULT;
         s->output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT;
         s->output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT;
         s->output_timestamps = true;
-        (void) health_status_parse("200-299", &s->health_status);
-        s->name = strdup(name);
-        s->file = strdup(file);
-        if (!s->name || !s->file)
+        s->file = refstr_ref(file);
+        s->name = refstr_new(name);
+        if (!s->name)
                 return NULL;
         return TAKE_PTR(s);
 }
@@ -190,13 +278,9 @@ static Config *config_new(void) {
 }
 
 int config_add_service(Config *c, ServiceConfig *s) {
-        ServiceConfig **l;
-
-        l = reallocarray(c->services, c->n_services + 1, sizeof(ServiceConfig *));
-        if (!l)
+        if (!ARRAY_GROW(c->services, c->n_services))
                 return -ENOMEM;
-        l[c->n_services++] = s;
-        c->services = l;
+        c->services[c->n_services++] = s;
         return 0;
 }
 
@@ -221,10 +305,12 @@ bool config_name_is_valid(const char *name) {
 }
 
 bool service_config_prevents_restart(const ServiceConfig *s, int code, int status) {
+        const ServiceRestartPrevent *p = service_config_block_get(s, CONFIG_BLOCK_PREVENT);
+
         if (code == CLD_EXITED)
-                return status >= 0 && status <= 255 && (s->prevent_exit_status[status / 64] >> (status % 64)) & 1;
+                return status >= 0 && status <= 255 && (p->prevent_exit_status[status / 64] >> (status % 64)) & 1;
         if (code == CLD_KILLED || code == CLD_DUMPED)
-                return status > 0 && status < 64 && (s->prevent_exit_signal >> status) & 1;
+                return status > 0 && status < 64 && (p->prevent_exit_signal >> status) & 1;
         return false;
 }
 

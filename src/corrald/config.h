@@ -78,7 +78,7 @@ typedef enum ServiceType {
  * bounds where it opens files and rings). */
 #define CONFIG_LOG_BUFFER_DEFAULT ((size_t) 64 * 1024)
 #define CONFIG_LOG_BUFFER_MIN ((size_t) 4 * 1024)
-#define CONFIG_LOG_BUFFER_MAX ((size_t) 256 * 1024 * 1024)
+#define CONFIG_LOG_BUFFER_MAX ((size_t) 256 * 1024 * 1024) /* fits ServiceConfig's uint32_t */
 #define CONFIG_OUTPUT_MAX_SIZE_DEFAULT ((uint64_t) 10 * 1024 * 1024)
 #define CONFIG_OUTPUT_MAX_SIZE_MIN ((uint64_t) 64 * 1024)
 #define CONFIG_OUTPUT_MAX_FILES_DEFAULT 5U
@@ -111,6 +111,42 @@ typedef struct ResourceLimit {
 } ResourceLimit;
 #define CONFIG_RLIMIT_MAX 16
 
+/* The optional blocks of a service: the keys few services set, each block
+ * allocated when one of its keys is set (service_config_block()), so that
+ * a service without them costs only a NULL pointer. NULL is every default:
+ * read them through service_config_health(), service_config_limit() and
+ * service_config_rlimit(). */
+typedef struct ServiceHealth {
+        usec_t health_interval;        /* default 10s */
+        usec_t health_timeout;         /* default 2s */
+        usec_t health_grace;           /* default 0: failures count from the start */
+        HealthStatusSet health_status; /* default 200-299 */
+        unsigned health_threshold;     /* default 3 failures in a row */
+} ServiceHealth;
+
+typedef struct ServiceLimits {
+        char *limit[_LIMIT_MAX]; /* what to write to each limit's file; NULL: not set */
+} ServiceLimits;
+
+typedef struct ServiceRlimits {
+        ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
+} ServiceRlimits;
+
+typedef struct ServiceRestartPrevent {
+        uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
+        uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
+} ServiceRestartPrevent;
+
+typedef enum ConfigBlock {
+        CONFIG_BLOCK_NONE, /* a member of ServiceConfig itself */
+        CONFIG_BLOCK_HEALTH,
+        CONFIG_BLOCK_LIMITS,
+        CONFIG_BLOCK_RLIMITS,
+        CONFIG_BLOCK_PREVENT,
+        _CONFIG_BLOCK_MAX,
+        _CONFIG_BLOCK_INVALID = -EINVAL,
+} ConfigBlock;
+
 typedef enum PortMode {
         PORT_NONE,
         PORT_AUTO, /* a free port from port_range, the same again after a restart */
@@ -119,66 +155,63 @@ typedef enum PortMode {
         _PORT_MODE_INVALID = -EINVAL,
 } PortMode;
 
-/* A [program:NAME] section. Every member below line is written by a key,
- * and named by that key's entry in the key table (config-parse.c), which
- * compares, hashes and frees it: a new member needs its key there. */
+/* A [program:NAME] section. Every member below line (and of its optional
+ * blocks) is written by a key, and named by that key's entry in the key
+ * table (config-parse.c), which compares, hashes and frees it: a new
+ * member needs its key there. */
 typedef struct ServiceConfig {
         unsigned n_ref; /* the Config and every unit of the service hold one */
-        char *name;     /* the NAME of [program:NAME] */
-        char *file;     /* where the section starts, for messages */
         unsigned line;
+        char *name; /* the NAME of [program:NAME] (a refstr, shared with its unit) */
+        char *file; /* where the section starts, for messages (a refstr, shared by the file's services) */
 
-        char **command;                  /* argv, split like shell words; never empty */
-        char *directory;                 /* NULL: "/" */
-        char **environment;              /* "KEY=VALUE" entries, later ones win */
-        char *user;                      /* NULL: corrald's own user */
-        char *group;                     /* NULL: the user's primary group */
-        mode_t umask;                    /* default 0022 */
-        bool autostart;                  /* default true */
-        int stop_signal;                 /* default SIGTERM */
-        usec_t stop_timeout;             /* default 10s; 0: cgroup.kill at once */
-        KillMode kill_mode;              /* default control-group */
-        RestartPolicy restart;           /* default on-failure */
-        usec_t restart_delay;            /* default 100ms: the first delay */
-        usec_t restart_delay_max;        /* default 30s: the delay doubles up to this */
-        usec_t restart_reset;            /* default 60s: up this long, the delay starts over */
-        unsigned restart_parallel;       /* a rolling restart restarts this many instances at once; 0: 1 */
-        unsigned start_limit_burst;      /* default 10 starts ... */
-        usec_t start_limit_interval;     /* ... within 60s: failed */
-        uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
-        uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
-        ReadyMode ready;                 /* default exec */
-        usec_t start_timeout;            /* default 90s; 0: none */
-        usec_t watchdog_timeout;         /* default 0: none */
-        ExitType exit_type;              /* default main */
-        unsigned instances;              /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        usec_t runtime_max;              /* default 0: none; longer runs are stopped as failed (timeout) */
-        OutputKind output;               /* default auto */
-        char *output_path;               /* for OUTPUT_FILE */
-        char *output_stderr_path;        /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
-        size_t log_buffer;               /* bytes of the last lines kept in memory; default 64K */
-        uint64_t output_max_size;        /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
-        unsigned output_max_files;       /* OUTPUT_FILE: files kept, the current one included; default 5 */
-        bool output_timestamps;          /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
-        PortMode port_mode;              /* default none */
-        uint16_t port;                   /* for PORT_FIXED */
-        char *health_url;                /* NULL: no health checks */
-        usec_t health_interval;          /* default 10s */
-        usec_t health_timeout;           /* default 2s */
-        unsigned health_threshold;       /* default 3 failures in a row */
-        usec_t health_grace;             /* default 0: failures count from the start */
-        HealthStatusSet health_status;   /* default 200-299 */
-        char *limit[_LIMIT_MAX];         /* what to write to each limit's file; NULL: not set */
-        bool limits_required;            /* a limit the kernel cannot apply fails the start; default no */
-        bool no_new_privs;               /* PR_SET_NO_NEW_PRIVS before exec; default no */
-        ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
-        char **environment_inherit;              /* names passed on from corrald's environment */
-        ServiceType type;                        /* default simple */
-        char **after;                            /* services (all instances) or instances it starts after */
-        char **requires;                         /* the same, which must be ready (requires implies after) */
-        unsigned after_line, requires_line;      /* where after and requires were last set, for messages */
-        bool restart_set, start_timeout_set;     /* set in the section: a oneshot's defaults differ */
-        char **environment_files;                /* "PATH" or "-PATH" (optional), read at each start, in order */
+        char **command;                     /* argv, split like shell words; never empty */
+        char *directory;                    /* NULL: "/" */
+        char **environment;                 /* "KEY=VALUE" entries, later ones win */
+        char *user;                         /* NULL: corrald's own user */
+        char *group;                        /* NULL: the user's primary group */
+        mode_t umask;                       /* default 0022 */
+        int stop_signal;                    /* default SIGTERM */
+        usec_t stop_timeout;                /* default 10s; 0: cgroup.kill at once */
+        KillMode kill_mode;                 /* default control-group */
+        RestartPolicy restart;              /* default on-failure */
+        usec_t restart_delay;               /* default 100ms: the first delay */
+        usec_t restart_delay_max;           /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;               /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel;          /* a rolling restart restarts this many instances at once; 0: 1 */
+        unsigned start_limit_burst;         /* default 10 starts ... */
+        usec_t start_limit_interval;        /* ... within 60s: failed */
+        usec_t start_timeout;               /* default 90s; 0: none */
+        usec_t watchdog_timeout;            /* default 0: none */
+        ExitType exit_type;                 /* default main */
+        unsigned instances;                 /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        usec_t runtime_max;                 /* default 0: none; longer runs are stopped as failed (timeout) */
+        char *output_path;                  /* for OUTPUT_FILE */
+        char *output_stderr_path;           /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
+        uint64_t output_max_size;           /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
+        char *health_url;                   /* NULL: no health checks */
+        ServiceHealth *health;              /* the other health_* keys; NULL: defaults */
+        ServiceLimits *limits;              /* the cgroup limits; NULL: none set */
+        ServiceRestartPrevent *prevent;     /* restart_prevent_exit_status; NULL: none */
+        ServiceRlimits *rlimits;            /* limit_* (setrlimit); NULL: none set */
+        char **environment_inherit;         /* names passed on from corrald's environment */
+        char **after;                       /* services (all instances) or instances it starts after */
+        char **requires;                    /* the same, which must be ready (requires implies after) */
+        unsigned after_line, requires_line; /* where after and requires were last set, for messages */
+        char **environment_files;           /* "PATH" or "-PATH" (optional), read at each start, in order */
+        /* (the small members last, where they leave no holes) */
+        uint32_t log_buffer;                 /* bytes of the last lines kept in memory; default 64K (at most 256M) */
+        ReadyMode ready;                     /* default exec */
+        OutputKind output;                   /* default auto */
+        ServiceType type;                    /* default simple */
+        PortMode port_mode;                  /* default none */
+        unsigned output_max_files;           /* OUTPUT_FILE: files kept, the current one included; default 5 */
+        uint16_t port;                       /* for PORT_FIXED */
+        bool autostart;                      /* default true */
+        bool output_timestamps;              /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
+        bool limits_required;                /* a limit the kernel cannot apply fails the start; default no */
+        bool no_new_privs;                   /* PR_SET_NO_NEW_PRIVS before exec; default no */
+        bool restart_set, start_timeout_set; /* set in the section: a oneshot's defaults differ */
 } ServiceConfig;
 
 typedef struct Config {
@@ -226,11 +259,36 @@ int config_load_buffer(const char *filename, const char *buf, size_t len, Config
 /* A service with every default (and no command): for jobs, which are
  * configured by request rather than by file. NULL only for OOM. */
 ServiceConfig *service_config_new(const char *name, const char *file, unsigned line);
+/* The same with file a refstr (refstr.h) that the service shares (the
+ * services of one file, config-parse.c): the caller keeps its reference.
+ * name and file are refstrs in every ServiceConfig. */
+ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line);
 
 /* References: a unit keeps its service's configuration alive across a
  * reload that drops it. unref accepts NULL and returns NULL. */
 ServiceConfig *service_config_ref(ServiceConfig *s);
 ServiceConfig *service_config_unref(ServiceConfig *s);
+
+/* The optional block b of s (a pointer to its ServiceHealth, …), allocated
+ * with its defaults when s has none. NULL only for OOM. */
+void *service_config_block(ServiceConfig *s, ConfigBlock b);
+/* The block b of s, or the defaults when s has none: never NULL. */
+const void *service_config_block_get(const ServiceConfig *s, ConfigBlock b);
+/* The block's size, and where ServiceConfig points to it. */
+size_t config_block_size(ConfigBlock b);
+size_t config_block_offset(ConfigBlock b);
+
+static inline const ServiceHealth *service_config_health(const ServiceConfig *s) {
+        return service_config_block_get(s, CONFIG_BLOCK_HEALTH);
+}
+static inline const char *service_config_limit(const ServiceConfig *s, CgroupLimit l) {
+        return s->limits ? s->limits->limit[l] : NULL;
+}
+/* Sets limit l to a copy of value (allocating the block). 0 or -ENOMEM. */
+int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value);
+static inline const ResourceLimit *service_config_rlimit(const ServiceConfig *s, int resource) {
+        return &((const ServiceRlimits *) service_config_block_get(s, CONFIG_BLOCK_RLIMITS))->rlimit[resource];
+}
 
 /* Whether exit status (code CLD_EXITED) or signal (CLD_KILLED/DUMPED) is
  * one of restart_prevent_exit_status. */

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "manager-deps.h"
+#include "manager-heap.h"
 #include "manager-reap.h"
 #include "manager-request.h"
 #include "output.h"
@@ -17,10 +18,8 @@
 #define SHUTDOWN_EXTEND_MARGIN (5 * USEC_PER_SEC)
 
 static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config, int instance, Unit **ret) {
-        Unit **units = reallocarray(m->units, m->n_units + 1, sizeof(Unit *));
-        if (!units)
+        if (!ARRAY_GROW(m->units, m->n_units))
                 return -ENOMEM;
-        m->units = units;
         Unit *u = unit_new(&m->unit_ctx, name, config, instance);
         if (!u)
                 return -ENOMEM;
@@ -175,7 +174,7 @@ static void manager_deliver(Manager *m, const ManagerEvent *ev) {
  * m->units and is freed once the event is delivered. On ENOMEM the event
  * is lost (logged) — except a removal, whose unit is then freed at once. */
 static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, UnitState old_state) {
-        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+        ManagerEvent *q = ARRAY_GROW(m->queue, m->n_queue);
 
         if (!q && type == MANAGER_EVENT_UNIT_REMOVED) {
                 /* Out of memory: a removal is delivered here and now (from
@@ -195,7 +194,6 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
                 log_warning("out of memory: an event of %s is lost", u->name);
                 return;
         }
-        m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type,
                 .unit = u,
@@ -210,11 +208,10 @@ static void manager_queue_event(Manager *m, ManagerEventType type, Unit *u, Unit
 
 /* Queues a health check's end or a reload (u NULL), for the metrics. */
 static void manager_queue_outcome(Manager *m, ManagerEventType type, Unit *u, bool ok) {
-        ManagerEvent *q = reallocarray(m->queue, m->n_queue + 1, sizeof(ManagerEvent));
+        ManagerEvent *q = ARRAY_GROW(m->queue, m->n_queue);
 
         if (!q)
                 return; /* a count is lost, nothing else */
-        m->queue = q;
         m->queue[m->n_queue++] = (ManagerEvent) {
                 .type = type,
                 .unit = u,
@@ -602,8 +599,8 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
         s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->config->job_stop_timeout;
         s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
         for (CgroupLimit l = 0; r >= 0 && l < _LIMIT_MAX; l++)
-                if (spec->limit[l] && !(s->limit[l] = strdup(spec->limit[l])))
-                        r = -ENOMEM;
+                if (spec->limit[l])
+                        r = service_config_set_limit(s, l, spec->limit[l]);
         /* A job's words are taken as they are: no ${…} expansion. */
         for (char **a = spec->argv; r >= 0 && *a; a++)
                 r = strv_consume_escaped(&s->command, *a);
@@ -964,6 +961,7 @@ void manager_shutdown(Manager *m) {
 static void on_unit_changed(Unit *u, UnitState old_state, void *userdata) {
         Manager *m = userdata;
 
+        manager_heap_unit_changed(m, old_state, u->state);
         if (m->started && m->notify_systemd)
                 /* once the loop has nothing more urgent: the counts walk every unit */
                 (void) sd_event_source_set_enabled(m->status_source, SD_EVENT_ONESHOT);

@@ -72,6 +72,9 @@ struct Manager {
         DepGraph *deps;               /* after = and requires = between units; NULL: none configured */
         sd_event_source *deps_source; /* looks at held back starts and stops (manager-deps.c) */
 
+        size_t n_starting;        /* units in UNIT_STARTING (manager-heap.c) */
+        size_t starts_since_trim; /* starts since the heap was last trimmed */
+
         int devnull_fd;     /* children's stdin */
         bool started;       /* every autostart unit has been started once */
         bool port_released; /* since the last deferred clean-up */

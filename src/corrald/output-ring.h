@@ -59,8 +59,8 @@ typedef struct OutputLine {
 
 typedef struct OutputSplitter {
         char *pending; /* a line begun but not ended, line_max bytes (allocated on first need) */
-        size_t len;
-        size_t line_max;
+        uint32_t len;
+        uint32_t line_max; /* output_ring_line_max(): at most OUTPUT_LINE_MAX_DEFAULT */
 } OutputSplitter;
 
 #define OUTPUT_SPLITTER_INIT(max) ((OutputSplitter) { .line_max = (max) })
@@ -89,13 +89,14 @@ void output_splitter_done(OutputSplitter *s);
 #define OUTPUT_RING_MIN ((size_t) 4096)
 #define OUTPUT_RING_HEADER ((size_t) 16)
 
+/* (offsets in 32 bits: output_ring_init() takes at most UINT32_MAX bytes) */
 typedef struct OutputRing {
         uint8_t *buf; /* size bytes, allocated by the first append */
-        size_t size;
-        size_t head;  /* offset of the oldest line */
-        size_t tail;  /* where the next line goes */
-        size_t end;   /* when wrapped: where the lines before offset 0 end */
-        bool wrapped; /* lines live in [head, end) then [0, tail) */
+        uint32_t size;
+        uint32_t head; /* offset of the oldest line */
+        uint32_t tail; /* where the next line goes */
+        uint32_t end;  /* when wrapped: where the lines before offset 0 end */
+        bool wrapped;  /* lines live in [head, end) then [0, tail) */
         size_t n_lines;
         uint64_t first_seq; /* seq of the oldest line */
         uint64_t evicted;   /* lines evicted to make room, over the ring's life */

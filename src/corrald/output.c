@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -299,16 +300,33 @@ int output_terminal_flush(OutputTerminal *t) {
         return r;
 }
 
-/* ---- one unit's output ---- */
+/* ---- the pipes' poller ----
+ *
+ * Every unit's pipes of one event loop are in one epoll instance, which is
+ * one io source of the loop: an sd-event io source per pipe costs corrald
+ * about 300 bytes of its heap (two per unit), an epoll registration costs
+ * it nothing (the kernel keeps it). Each wake-up of the source reads one
+ * ready pipe, as a source per pipe did; epoll hands ready pipes out in
+ * turn (level-triggered: a pipe still full is ready again). */
+
+typedef struct OutputPoller {
+        sd_event *event;
+        sd_event_source *source;
+        int epoll_fd;
+        unsigned n_ref;
+        struct OutputPoller *next;
+} OutputPoller;
+
+/* One per event loop that has a UnitOutput (corrald has one loop). */
+static OutputPoller *output_pollers;
 
 struct UnitOutput {
-        sd_event *event;
-        char *unit;
+        OutputPoller *poller;
+        const char *unit; /* borrowed from the caller (the Unit's name) */
         OutputRing ring;
         OutputSplitter split[_OUTPUT_STREAM_MAX];
         int read_fd[_OUTPUT_STREAM_MAX], write_fd[_OUTPUT_STREAM_MAX];
         uint64_t inode[_OUTPUT_STREAM_MAX]; /* of each pipe; 0: none */
-        sd_event_source *source[_OUTPUT_STREAM_MAX];
         OutputTerminal *terminal;
         OutputFile *file[_OUTPUT_STREAM_MAX]; /* file[OUTPUT_STDERR] NULL: stderr into file[OUTPUT_STDOUT] */
         UnitOutputHandler handler;
@@ -316,10 +334,96 @@ struct UnitOutput {
         UnitOutputPipeHandler pipe_handler;
         void *pipe_userdata;
         uint64_t bytes;
-        usec_t read_time;     /* of the bytes being split */
-        OutputStream reading; /* the stream they come from */
-        bool write_failed;    /* said once, until a write succeeds again */
+        usec_t read_time;                /* of the bytes being split */
+        OutputStream reading;            /* the stream they come from */
+        bool polled[_OUTPUT_STREAM_MAX]; /* read_fd[s] is in the poller */
+        bool write_failed;               /* said once, until a write succeeds again */
 };
+
+/* The epoll data of a pipe: its UnitOutput, and the stream in bit 0. */
+_Static_assert(_Alignof(UnitOutput) >= 2 && _OUTPUT_STREAM_MAX == 2, "the stream does not fit in bit 0");
+
+static void unit_output_ready(UnitOutput *o, OutputStream s);
+
+static int output_poller_on_io(_unused_ sd_event_source *source, _unused_ int fd, _unused_ uint32_t revents,
+                               void *userdata) {
+        OutputPoller *p = userdata;
+        struct epoll_event ev;
+        int n;
+
+        n = epoll_wait(p->epoll_fd, &ev, 1, /* timeout= */ 0);
+        if (n <= 0)
+                return 0; /* EINTR, or no longer ready */
+        unit_output_ready((UnitOutput *) (uintptr_t) (ev.data.u64 & ~UINT64_C(1)), (OutputStream) (ev.data.u64 & 1));
+        return 0;
+}
+
+static OutputPoller *output_poller_unref(OutputPoller *p) {
+        if (!p || --p->n_ref > 0)
+                return NULL;
+        for (OutputPoller **q = &output_pollers; *q; q = &(*q)->next)
+                if (*q == p) {
+                        *q = p->next;
+                        break;
+                }
+        sd_event_source_disable_unref(p->source);
+        safe_close(p->epoll_fd);
+        sd_event_unref(p->event);
+        return mfree(p);
+}
+
+/* The poller of loop e, made at its first use. NULL for OOM or when epoll
+ * or sd-event fail (errno set). */
+static OutputPoller *output_poller_get(sd_event *e) {
+        OutputPoller *p;
+        int r;
+
+        for (p = output_pollers; p; p = p->next)
+                if (p->event == e) {
+                        p->n_ref++;
+                        return p;
+                }
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->n_ref = 1;
+        p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (p->epoll_fd < 0) {
+                free(p);
+                return NULL;
+        }
+        p->event = sd_event_ref(e);
+        p->next = output_pollers;
+        output_pollers = p;
+        r = sd_event_add_io(e, &p->source, p->epoll_fd, EPOLLIN, output_poller_on_io, p);
+        if (r >= 0)
+                r = sd_event_source_set_priority(p->source, OUTPUT_PRIORITY);
+        if (r < 0) {
+                output_poller_unref(p);
+                errno = -r;
+                return NULL;
+        }
+        (void) sd_event_source_set_description(p->source, "output");
+        return p;
+}
+
+static int output_poller_add(UnitOutput *o, OutputStream s) {
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t) (uintptr_t) o | (uint64_t) s };
+
+        if (epoll_ctl(o->poller->epoll_fd, EPOLL_CTL_ADD, o->read_fd[s], &ev) < 0)
+                return -errno;
+        o->polled[s] = true;
+        return 0;
+}
+
+static void output_poller_remove(UnitOutput *o, OutputStream s) {
+        if (!o->polled[s])
+                return;
+        (void) epoll_ctl(o->poller->epoll_fd, EPOLL_CTL_DEL, o->read_fd[s], NULL);
+        o->polled[s] = false;
+}
+
+/* ---- one unit's output ---- */
 
 int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutput **ret) {
         _cleanup_(unit_output_freep) UnitOutput *o = NULL;
@@ -335,10 +439,10 @@ int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutpu
                 return r;
         for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++)
                 o->split[s] = OUTPUT_SPLITTER_INIT(output_ring_line_max(&o->ring));
-        o->unit = strdup(unit);
-        if (!o->unit)
-                return -ENOMEM;
-        o->event = sd_event_ref(e);
+        o->unit = unit;
+        o->poller = output_poller_get(e);
+        if (!o->poller)
+                return -errno;
         *ret = TAKE_PTR(o);
         return 0;
 }
@@ -346,7 +450,7 @@ int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutpu
 static void unit_output_close_stream(UnitOutput *o, OutputStream s) {
         if (o->read_fd[s] >= 0 && o->pipe_handler)
                 o->pipe_handler(o, s, o->inode[s], -EBADF, o->pipe_userdata);
-        o->source[s] = sd_event_source_disable_unref(o->source[s]);
+        output_poller_remove(o, s);
         o->read_fd[s] = safe_close(o->read_fd[s]);
         o->write_fd[s] = safe_close(o->write_fd[s]);
         o->inode[s] = 0;
@@ -361,15 +465,14 @@ UnitOutput *unit_output_free(UnitOutput *o) {
         if (!o)
                 return NULL;
         o->handler = NULL; /* followers are gone by now */
-        if (o->source[OUTPUT_STDOUT] || o->source[OUTPUT_STDERR])
+        if (o->read_fd[OUTPUT_STDOUT] >= 0 || o->read_fd[OUTPUT_STDERR] >= 0)
                 (void) unit_output_flush(o);
         unit_output_close(o);
         unit_output_set_files(o, /* out= */ NULL, /* err= */ NULL);
         for (OutputStream s = 0; s < _OUTPUT_STREAM_MAX; s++)
                 output_splitter_done(&o->split[s]);
         output_ring_done(&o->ring);
-        sd_event_unref(o->event);
-        free(o->unit);
+        output_poller_unref(o->poller);
         return mfree(o);
 }
 
@@ -493,9 +596,7 @@ static int unit_output_read(UnitOutput *o, OutputStream s, size_t budget) {
         return 0;
 }
 
-static int unit_output_on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        UnitOutput *o = userdata;
-        OutputStream s = source == o->source[OUTPUT_STDERR] ? OUTPUT_STDERR : OUTPUT_STDOUT;
+static void unit_output_ready(UnitOutput *o, OutputStream s) {
         int r;
 
         r = unit_output_read(o, s, OUTPUT_READ_BUDGET);
@@ -508,15 +609,13 @@ static int unit_output_on_io(sd_event_source *source, int fd, uint32_t revents, 
         if (r < 0) {
                 log_unit_warning_errno(o->unit, LOG_EVENT_NONE, r, "cannot read %s: %m, no longer reading it",
                                        output_stream_to_string(s));
-                (void) sd_event_source_set_enabled(source, SD_EVENT_OFF);
+                output_poller_remove(o, s);
         }
-        return 0;
 }
 
 /* Reads fd (stream s's read end, now o's) in the event loop. */
 static int unit_output_watch(UnitOutput *o, OutputStream s, int fd) {
         struct stat st;
-        int r;
 
         o->read_fd[s] = fd;
         if (fstat(fd, &st) < 0)
@@ -525,14 +624,7 @@ static int unit_output_watch(UnitOutput *o, OutputStream s, int fd) {
         /* only corrald's end: the child's stays blocking */
         if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return -errno;
-        r = sd_event_add_io(o->event, &o->source[s], fd, EPOLLIN, unit_output_on_io, o);
-        if (r < 0)
-                return r;
-        r = sd_event_source_set_priority(o->source[s], OUTPUT_PRIORITY);
-        if (r >= 0)
-                (void) sd_event_source_set_description(o->source[s],
-                                                       s == OUTPUT_STDOUT ? "output-stdout" : "output-stderr");
-        return r;
+        return output_poller_add(o, s);
 }
 
 static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
@@ -561,7 +653,7 @@ int unit_output_adopt(UnitOutput *o, OutputStream s, int fd, uint64_t inode) {
         }
         r = unit_output_watch(o, s, fd);
         if (r < 0) {
-                o->source[s] = sd_event_source_disable_unref(o->source[s]);
+                output_poller_remove(o, s);
                 o->read_fd[s] = safe_close(o->read_fd[s]);
                 o->inode[s] = 0;
         }

@@ -11,9 +11,10 @@
  *
  * A unit that writes without end costs corrald CPU in proportion, never
  * its loop: each wake-up reads at most OUTPUT_READ_BUDGET bytes of a pipe,
- * and the pipes' sources run at OUTPUT_PRIORITY, after every other source
- * that is pending (control, health, signals); meanwhile the kernel's pipe
- * buffer fills and the writer waits — the back-pressure a terminal gives. */
+ * and the pipes' poller (one epoll source for them all) runs at
+ * OUTPUT_PRIORITY, after every other source that is pending (control,
+ * health, signals); meanwhile the kernel's pipe buffer fills and the
+ * writer waits — the back-pressure a terminal gives. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +24,7 @@
 #include "macro.h"
 #include "output-ring.h"
 
-/* Bytes read from one pipe per wake-up, and the sources' priority. */
+/* Bytes read from one pipe per wake-up, and the poller's priority. */
 #define OUTPUT_READ_BUDGET ((size_t) 128 * 1024)
 #define OUTPUT_PRIORITY (SD_EVENT_PRIORITY_NORMAL + 10)
 
@@ -108,7 +109,8 @@ typedef struct UnitOutput UnitOutput;
 typedef void (*UnitOutputHandler)(UnitOutput *o, const OutputLine *l, void *userdata);
 
 /* A unit's output: its ring of buffer_size bytes (log_buffer) and, once
- * unit_output_open() is called, its pipes. unit is copied. Returns 0,
+ * unit_output_open() is called, its pipes. unit is borrowed: it must
+ * outlive the UnitOutput (the Unit's name does). Returns 0,
  * -EINVAL (buffer_size below OUTPUT_RING_MIN), -ENOMEM. */
 int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutput **ret);
 

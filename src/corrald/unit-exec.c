@@ -147,16 +147,17 @@ int unit_apply_limits(Unit *u) {
         if (u->cgroup_fd < 0)
                 return -ESRCH;
         for (CgroupLimit l = 0; l < _LIMIT_MAX; l++) {
-                const char *ctrl = cgroup_limit_controller(l), *key = cgroup_limit_key(l);
+                const char *ctrl = cgroup_limit_controller(l), *key = cgroup_limit_key(l),
+                           *value = service_config_limit(s, l);
                 int r;
 
-                if (!s->limit[l])
+                if (!value)
                         continue;
                 r = cgroup_tree_enable_controller(u->ctx->cgroup, ctrl);
                 if (r >= 0)
-                        r = cgroup_write_attribute(u->cgroup_fd, cgroup_limit_file(l), s->limit[l]);
+                        r = cgroup_write_attribute(u->cgroup_fd, cgroup_limit_file(l), value);
                 if (r >= 0) {
-                        log_unit_debug(u->name, "%s = %s written to %s", key, s->limit[l], cgroup_limit_file(l));
+                        log_unit_debug(u->name, "%s = %s written to %s", key, value, cgroup_limit_file(l));
                         continue;
                 }
                 if (s->limits_required) {
@@ -165,8 +166,7 @@ int unit_apply_limits(Unit *u) {
                                                          "%s needs the %s controller, which this cgroup2 hierarchy "
                                                          "does not offer (limits_required = yes)",
                                                          key, ctrl);
-                        return unit_fail_message(u, r, "cannot apply %s = %s: %m (limits_required = yes)", key,
-                                                 s->limit[l]);
+                        return unit_fail_message(u, r, "cannot apply %s = %s: %m (limits_required = yes)", key, value);
                 }
                 if (r == -EOPNOTSUPP)
                         log_unit_warning(u->name, LOG_EVENT_NONE,
@@ -175,7 +175,7 @@ int unit_apply_limits(Unit *u) {
                                          key, ctrl);
                 else
                         log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot apply %s = %s: %m, ignoring", key,
-                                               s->limit[l]);
+                                               value);
         }
         return 0;
 }
@@ -254,8 +254,10 @@ int unit_prepare(Unit *u, StartContext *c) {
         if (r < 0)
                 return unit_fail_message(u, r, "exec %s: %m", c->argv[0]);
         for (int i = 0; i < RLIMIT_NLIMITS && i < CONFIG_RLIMIT_MAX; i++) {
-                c->rlimits_set[i] = s->rlimit[i].set;
-                c->rlimits[i] = (struct rlimit) { .rlim_cur = s->rlimit[i].soft, .rlim_max = s->rlimit[i].hard };
+                const ResourceLimit *rl = service_config_rlimit(s, i);
+
+                c->rlimits_set[i] = rl->set;
+                c->rlimits[i] = (struct rlimit) { .rlim_cur = rl->soft, .rlim_max = rl->hard };
         }
         return 0;
 }

@@ -21,21 +21,35 @@ static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 }
 
 void unit_health_stop(Unit *u) {
-        u->health_timer = sd_event_source_disable_unref(u->health_timer);
-        if (u->health_check)
-                health_check_cancel(u->health_check);
-        u->health_check = NULL;
+        if (!u->health)
+                return;
+        u->health->timer = sd_event_source_disable_unref(u->health->timer);
+        if (u->health->check)
+                health_check_cancel(u->health->check);
+        u->health->check = NULL;
+}
+
+void unit_health_free(Unit *u) {
+        unit_health_stop(u);
+        if (u->health)
+                free(u->health->error);
+        u->health = mfree(u->health);
 }
 
 void unit_health_schedule(Unit *u) {
-        usec_t delay = u->config->health_interval;
+        usec_t delay = service_config_health(u->config)->health_interval;
         int r;
+
+        if (!u->health && !(u->health = calloc(1, sizeof(UnitHealthState)))) {
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, -ENOMEM, "cannot schedule health check: %m, ignoring");
+                return;
+        }
 
         if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
                 delay = MIN(delay, HEALTH_STARTING_INTERVAL);
         /* 1/16 of the interval (at most 100ms) of slack: checks of many units
          * fall due together and are started in one wake-up */
-        r = unit_arm_at(u, &u->health_timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
+        r = unit_arm_at(u, &u->health->timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
                         on_health_timer);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
@@ -43,28 +57,29 @@ void unit_health_schedule(Unit *u) {
 
 static void on_health_result(const HealthResult *res, void *userdata) {
         Unit *u = userdata;
-        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < u->config->health_grace;
+        bool in_grace = now(CLOCK_MONOTONIC) - u->started_at < service_config_health(u->config)->health_grace;
 
-        u->health_check = NULL;
-        u->health_checks++;
-        u->health_ok = res->ok;
-        u->health_http_status = res->http_status;
-        u->health_latency = res->latency;
-        u->health_last = now(CLOCK_MONOTONIC);
-        free(u->health_error);
-        u->health_error = res->ok ? NULL : strdup(res->error ?: "failed");
+        u->health->check = NULL;
+        u->health->checks++;
+        u->health->ok = res->ok;
+        u->health->http_status = res->http_status;
+        u->health->latency = res->latency;
+        u->health->last = now(CLOCK_MONOTONIC);
+        free(u->health->error);
+        u->health->error = res->ok ? NULL : strdup(res->error ?: "failed");
         if (u->ctx->health_checked)
                 u->ctx->health_checked(u, res->ok, u->ctx->userdata);
         if (res->ok) {
-                u->health_failures = 0;
+                u->health->failures = 0;
                 unit_dispatch(u, UNIT_EVENT_HEALTHY);
         } else if (in_grace || u->state == UNIT_STARTING)
                 log_unit_debug(u->name, "health check failed (%s), not counted yet", res->error ?: "?");
         else {
-                u->health_failures++;
+                u->health->failures++;
                 log_unit_warning(u->name, LOG_EVENT_NONE, "health check failed: %s (%u of %u in a row)",
-                                 res->error ?: "?", u->health_failures, u->config->health_threshold);
-                if (u->health_failures >= u->config->health_threshold)
+                                 res->error ?: "?", u->health->failures,
+                                 service_config_health(u->config)->health_threshold);
+                if (u->health->failures >= service_config_health(u->config)->health_threshold)
                         return unit_dispatch(u, UNIT_EVENT_UNHEALTHY);
         }
         if (u->state == UNIT_STARTING || u->state == UNIT_RUNNING)
@@ -80,8 +95,9 @@ static void unit_health_run(Unit *u) {
         if (r >= 0)
                 r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
         if (r >= 0)
-                r = health_check_start(u->ctx->health, url, u->config->health_timeout, &u->config->health_status,
-                                       on_health_result, u, &u->health_check);
+                r = health_check_start(u->ctx->health, url, service_config_health(u->config)->health_timeout,
+                                       &service_config_health(u->config)->health_status, on_health_result, u,
+                                       &u->health->check);
         if (r == -EOPNOTSUPP)
                 log_unit_warning(u->name, LOG_EVENT_NONE,
                                  "cannot start health check of %s: libcurl is needed for "

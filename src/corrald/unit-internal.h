@@ -71,6 +71,12 @@ int unit_prepare(Unit *u, StartContext *c);
  * Logs the problem (through unit_fail_message) and returns -errno. */
 int unit_output_setup(Unit *u, StartContext *c);
 
+/* Makes a new unit's UnitOutput now, if it will have one: next to the
+ * unit in the heap, not among what its first start allocates and frees
+ * again, so that those chunks coalesce once freed and can be given back
+ * (manager-heap.h). A failure is left to the start to meet again. */
+void unit_output_prealloc(Unit *u);
+
 /* The unit's processes are gone: hands out what each stream left without
  * a newline. */
 void unit_output_ended(Unit *u);
@@ -90,6 +96,8 @@ void unit_output_adopt_pipes(Unit *u, const uint64_t inodes[2]);
 void unit_health_schedule(Unit *u);
 /* Cancels the timer and any check in flight. */
 void unit_health_stop(Unit *u);
+/* Stops, and frees what the unit keeps of its checks. */
+void unit_health_free(Unit *u);
 
 /* ---- unit-persist.c: what survives a crash of corrald ---- */
 

@@ -128,6 +128,11 @@ static int unit_output_ensure(Unit *u, size_t buffer) {
         return 0;
 }
 
+void unit_output_prealloc(Unit *u) {
+        if (!u->output && u->config && (unit_output_captured(u) || unit_output_stderr_captured(u)))
+                (void) unit_output_ensure(u, output_settings(u->config).buffer);
+}
+
 /* What log_unit_output() opens for the streams corrald does not read
  * (inherit-raw is what it calls inherit: a pass-through). */
 static int unit_output_direct(Unit *u, StartContext *c, const OutputSettings *o) {

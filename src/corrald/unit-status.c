@@ -113,15 +113,18 @@ static int unit_status_get_health(const Unit *u, usec_t n, UnitStatus *s) {
         s->has_health = u->config && u->config->health_url;
         if (!s->has_health)
                 return 0;
+        s->health = (UnitHealthStatus) {};
+        if (!u->health)
+                return 0; /* none scheduled yet */
         s->health = (UnitHealthStatus) {
-                .ok = u->health_ok,
-                .http_status = u->health_http_status,
-                .latency = u->health_latency,
-                .failures = u->health_failures,
-                .checks = u->health_checks,
-                .age = u->health_last ? n - u->health_last : 0,
+                .ok = u->health->ok,
+                .http_status = u->health->http_status,
+                .latency = u->health->latency,
+                .failures = u->health->failures,
+                .checks = u->health->checks,
+                .age = u->health->last ? n - u->health->last : 0,
         };
-        return unit_status_set_text(&s->health.error, u->health_error, UNIT_STATUS_TEXT_MAX);
+        return unit_status_set_text(&s->health.error, u->health->error, UNIT_STATUS_TEXT_MAX);
 }
 
 int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret) {

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "output.h"
 #include "parse-util.h"
+#include "refstr.h"
 #include "unit-restart.h"
 #include "string-table.h"
 #include "strv.h"
@@ -87,13 +88,15 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .state_timestamp = now(CLOCK_REALTIME),
                 .reason = _UNIT_RESULT_INVALID,
         };
-        u->name = strdup(name);
+        /* a service's only unit shares its name (a refstr) */
+        u->name = config && streq(config->name, name) ? refstr_ref(config->name) : refstr_new(name);
         if (!u->name) {
                 free(u);
                 return NULL;
         }
         if (config)
                 unit_set_config(u, config);
+        unit_output_prealloc(u);
         return u;
 }
 
@@ -110,10 +113,9 @@ Unit *unit_free(Unit *u) {
                 safe_close(u->stdio[i]);
         free(u->exec_path);
         free(u->exec_directory);
-        unit_health_stop(u);
+        unit_health_free(u);
         if (u->port > 0 && u->ctx->ports)
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
-        free(u->health_error);
         if (u->watch_wd >= 0)
                 u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
         safe_close(u->cgroup_fd);
@@ -123,7 +125,7 @@ Unit *unit_free(Unit *u) {
         unit_output_free(u->output);
         free(u->status_text);
         free(u->error_text);
-        free(u->name);
+        refstr_unref(u->name);
         free(u);
         return NULL;
 }
@@ -134,10 +136,34 @@ void unit_set_config(Unit *u, ServiceConfig *config) {
         u->config = service_config_ref(config);
         service_config_unref(old);
         if (!old || old->start_limit_burst != config->start_limit_burst) {
-                free(u->start_times);
-                u->start_times = calloc(config->start_limit_burst, sizeof(usec_t));
+                u->start_times = mfree(u->start_times);
                 u->n_start_times = 0;
         }
+}
+
+/* Records a start for the start limit. The ring is made at the second
+ * start: one start alone cannot reach a burst of 2 or more, and most
+ * units start once. */
+static void unit_record_start(Unit *u, usec_t t) {
+        size_t burst = u->config->start_limit_burst, n = u->n_start_times;
+
+        if (burst == 0)
+                return;
+        if (!u->start_times && (burst == 1 || n == 1)) {
+                u->start_times = calloc(burst, sizeof(usec_t));
+                if (!u->start_times) {
+                        u->n_start_times = 0; /* out of memory: the limit starts over */
+                        return;
+                }
+                u->start_times[0] = u->first_start;
+        }
+        if (!u->start_times) {
+                u->first_start = t;
+                u->n_start_times = 1;
+                return;
+        }
+        start_limit_record(u->start_times, &n, burst, t);
+        u->n_start_times = (unsigned) n;
 }
 
 void unit_set_waiting(Unit *u, const char *reason) {
@@ -356,7 +382,7 @@ void unit_enter_running(Unit *u) {
         unit_arm_watchdog(u);
         if (u->config->runtime_max > 0 && (r = unit_arm_timer(u, u->config->runtime_max)) < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm runtime_max timer: %m, ignoring");
-        if (u->config->health_url && !u->health_timer && !u->health_check)
+        if (u->config->health_url && (!u->health || (!u->health->timer && !u->health->check)))
                 unit_health_schedule(u);
 }
 
@@ -374,7 +400,7 @@ static void unit_enter_start(Unit *u) {
         u->status_text = mfree(u->status_text);
         u->status_waiting = false;
         u->error_text = mfree(u->error_text);
-        start_limit_record(u->start_times, &u->n_start_times, u->config->start_limit_burst, now(CLOCK_MONOTONIC));
+        unit_record_start(u, now(CLOCK_MONOTONIC));
 
         r = u->ctx->ops->cgroup_create(u->ctx, u->name, &fd);
         if (r >= 0)
@@ -449,7 +475,8 @@ static void unit_exec_succeeded(Unit *u) {
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_START, &f, "started, main PID %d", u->main.pid);
         u->started_at = now(CLOCK_MONOTONIC);
         u->persisted_since = now(CLOCK_REALTIME);
-        u->health_failures = 0;
+        if (u->health)
+                u->health->failures = 0;
         unit_exec_done(u);
         /* a oneshot is ready when it exits 0, and stays starting until then */
         if (u->config->ready == READY_EXEC && u->config->type != SERVICE_TYPE_ONESHOT)

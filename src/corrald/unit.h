@@ -124,17 +124,32 @@ struct UnitContext {
         void *userdata;
 };
 
+/* The health checks of a unit with a health_url, allocated when the first
+ * is scheduled (unit-health.c): most units have none. */
+typedef struct UnitHealthState {
+        sd_event_source *timer;
+        HealthCheck *check; /* in flight */
+        usec_t latency;     /* of the last check */
+        usec_t last;        /* CLOCK_MONOTONIC of the last check's end; 0: none yet */
+        char *error;        /* why the last check failed */
+        long http_status;   /* of the last check */
+        unsigned failures;  /* in a row */
+        unsigned checks;    /* done since corrald started */
+        bool ok;            /* the last check passed */
+} UnitHealthState;
+
 struct Unit {
         UnitContext *ctx;
-        char *name;            /* NAME, or NAME@INSTANCE */
-        ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
-        int instance;          /* -1 for a service without instances */
-        bool removed;          /* dropped by a reload: freed once inactive */
-        bool is_job;           /* submitted at run time: never restarted, kept a while when done */
-        uid_t owner_uid;       /* who submitted the job (0 for services) */
-        int stdio[3];          /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
-        int stop_signal;       /* of this stop (a cancel's --signal); 0: the configured one */
-        usec_t stop_timeout;   /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
+        char *name;             /* NAME, or NAME@INSTANCE (a refstr: NAME is the service's) */
+        ServiceConfig *config;  /* a reference; NULL for a leftover cgroup of an earlier run */
+        int instance;           /* -1 for a service without instances */
+        bool removed;           /* dropped by a reload: freed once inactive */
+        bool is_job;            /* submitted at run time: never restarted, kept a while when done */
+        uid_t owner_uid;        /* who submitted the job (0 for services) */
+        int stdio[3];           /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
+        int stop_signal;        /* of this stop (a cancel's --signal); 0: the configured one */
+        unsigned n_start_times; /* in start_times (or first_start) */
+        usec_t stop_timeout;    /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;
@@ -142,14 +157,14 @@ struct Unit {
         int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
         int exit_status; /* exit status or signal */
 
-        sd_event_source *main_source; /* exit of the main process (its pidfd) */
-        sd_event_source *exec_source; /* the exec report of a main process not yet exec'd */
-        int exec_report_fd;
+        sd_event_source *main_source;     /* exit of the main process (its pidfd) */
+        sd_event_source *exec_source;     /* the exec report of a main process not yet exec'd */
         char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
         SpawnStep exec_step;              /* UNIT_EVENT_EXEC_FAILED: which step */
         int exec_error;                   /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
-        sd_event_source *exit_retry;      /* asks again how an adopted main process ended */
+        int exec_report_fd;
         unsigned exit_retries;
+        sd_event_source *exit_retry; /* asks again how an adopted main process ended */
 
         int cgroup_fd;          /* the unit's cgroup while it exists */
         int watch_wd;           /* inotify watch of its cgroup.events */
@@ -161,38 +176,33 @@ struct Unit {
         char *status_text;         /* the last STATUS= */
         char *error_text;          /* why the last start or run failed, as logged */
 
-        uint16_t port;            /* held from the first start until the unit is removed; 0: none */
-        bool port_starved;        /* failed for want of a port: started again when one is freed */
-        usec_t started_at;        /* CLOCK_MONOTONIC of the last start, for health_grace */
-        uint64_t persisted_since; /* CLOCK_REALTIME µs of the last start, kept with the cgroup */
-        sd_event_source *health_timer;
-        HealthCheck *health_check; /* in flight */
-        unsigned health_failures;  /* in a row */
-        unsigned health_checks;    /* done since corrald started */
-        bool health_ok;            /* the last check passed */
-        long health_http_status;   /* of the last check */
-        usec_t health_latency;     /* of the last check */
-        usec_t health_last;        /* CLOCK_MONOTONIC of the last check's end; 0: none yet */
-        char *health_error;        /* why the last check failed */
+        usec_t started_at;              /* CLOCK_MONOTONIC of the last start, for health_grace */
+        uint64_t persisted_since;       /* CLOCK_REALTIME µs of the last start, kept with the cgroup */
+        struct UnitHealthState *health; /* from the first check scheduled (health_url); NULL: none yet */
 
-        bool stop_requested;    /* this stop was asked for: no restart after it */
-        bool start_pending;     /* start again once the current stop is done */
-        bool killed;            /* cgroup.kill was written during this stop */
-        bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
         unsigned n_restarts;    /* automatic restarts since corrald started it by request */
         unsigned backoff_step;  /* restarts since the unit last stayed up restart_reset */
         usec_t last_delay;      /* the last restart delay, jitter included */
         usec_t running_since;   /* CLOCK_MONOTONIC when it last became running */
-        usec_t *start_times;    /* ring of the last start_limit_burst starts */
-        size_t n_start_times;
+        usec_t *start_times;    /* ring of the last start_limit_burst starts, from the second start on */
+        usec_t first_start;     /* the only start so far, until start_times is made */
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
+        /* The manager's, for the order between units (manager-deps.c). */
+        size_t dep_index; /* in the manager's dependency graph; SIZE_MAX: not in it */
+
         /* Why it last restarted or failed: its result, exit code and status
          * then (reason _UNIT_RESULT_INVALID: never). */
         UnitResult reason;
         int reason_exit_code, reason_exit_status;
 
-        /* The manager's, for the order between units (manager-deps.c). */
-        size_t dep_index;    /* in the manager's dependency graph; SIZE_MAX: not in it */
+        /* (the small members last, where they leave no holes) */
+        uint16_t port;          /* held from the first start until the unit is removed; 0: none */
+        bool port_starved;      /* failed for want of a port: started again when one is freed */
+        bool stop_requested;    /* this stop was asked for: no restart after it */
+        bool start_pending;     /* start again once the current stop is done */
+        bool killed;            /* cgroup.kill was written during this stop */
+        bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
+        /* the manager's (manager-deps.c) */
         bool start_waiting;  /* a start held back until its dependencies are ready */
         bool stop_waiting;   /* a stop held back until its dependents have stopped */
         bool start_refused;  /* the last start was refused: a unit it requires is gone */
