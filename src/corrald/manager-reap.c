@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "poller.h"
 #include "unit.h"
 
 /* how long after a SIGCHLD the orphans are reaped (on_sigchld) */
@@ -76,7 +77,10 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
 int manager_reaper_setup(Manager *m) {
         int r;
 
-        r = sd_event_add_signal(m->event, &m->sigchld_source, SIGCHLD, on_sigchld, m);
+        /* every main process's pidfd, at the reaper's priority */
+        r = poller_new(m->event, SD_EVENT_PRIORITY_IMPORTANT, "main-pidfds", unit_on_main_pidfd, &m->pidfds);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigchld_source, SIGCHLD, on_sigchld, m);
         if (r >= 0)
                 r = sd_event_add_time_relative(m->event, &m->reap_source, CLOCK_MONOTONIC, REAP_DELAY, REAP_DELAY / 2,
                                                on_reap, m);

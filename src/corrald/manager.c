@@ -12,6 +12,7 @@
 #include "manager-reap.h"
 #include "manager-request.h"
 #include "output.h"
+#include "poller.h"
 #include "strv.h"
 
 /* Margin added to the longest stop_timeout when asking systemd for time. */
@@ -387,6 +388,7 @@ int manager_new(sd_event *event, Config *config, char *const *config_files, Cgro
                 .ports = m->ports,
                 .notify = m->notify,
                 .health = m->health,
+                .pidfds = m->pidfds,
                 .devnull_fd = m->devnull_fd,
                 .ops = &unit_ops_default,
                 .state_changed = on_unit_changed,
@@ -418,6 +420,7 @@ Manager *manager_free(Manager *m) {
         ports_free(m->ports);
         sd_event_source_disable_unref(m->sigchld_source);
         sd_event_source_disable_unref(m->reap_source);
+        poller_free(m->pidfds); /* after the units, which leave it */
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);

@@ -43,6 +43,7 @@ struct Manager {
 
         sd_event_source *sigchld_source;
         sd_event_source *reap_source; /* the walk of every child that SIGCHLD arms */
+        struct Poller *pidfds;        /* the main processes' pidfds (UnitContext.pidfds) */
         sd_event_source *sigterm_source;
         sd_event_source *sigint_source;
         sd_event_source *sighup_source;

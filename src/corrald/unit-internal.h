@@ -35,6 +35,7 @@ void unit_arm_watchdog(Unit *u);
 bool unit_exec_check(Unit *u);
 /* Watches main's pidfd for its exit (main need not be our child). */
 int unit_watch_main(Unit *u, const PidRef *main);
+void unit_unwatch_main(Unit *u);
 
 /* ---- unit-exec.c: what a start needs, resolved before the clone ---- */
 

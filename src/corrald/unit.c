@@ -10,6 +10,7 @@
 #include "log.h"
 #include "output.h"
 #include "parse-util.h"
+#include "poller.h"
 #include "refstr.h"
 #include "unit-restart.h"
 #include "string-table.h"
@@ -81,6 +82,7 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .main = PIDREF_NULL,
                 .cgroup_fd = -EBADF,
                 .exec_report_fd = -EBADF,
+                .main_watch_fd = -EBADF,
                 .watch_wd = -1,
                 .dep_index = SIZE_MAX,
                 .stdio = { -EBADF, -EBADF, -EBADF },
@@ -105,7 +107,7 @@ Unit *unit_free(Unit *u) {
                 return NULL;
         sd_event_source_disable_unref(u->timer);
         sd_event_source_disable_unref(u->watchdog);
-        sd_event_source_disable_unref(u->main_source);
+        unit_unwatch_main(u);
         sd_event_source_disable_unref(u->exec_source);
         sd_event_source_disable_unref(u->exit_retry);
         safe_close(u->exec_report_fd);
@@ -305,7 +307,7 @@ void unit_set_state(Unit *u, UnitState state) {
         if (state != UNIT_STARTING)
                 unit_exec_done(u);
         if (state != UNIT_STARTING && state != UNIT_RUNNING && state != UNIT_STOPPING) {
-                u->main_source = sd_event_source_disable_unref(u->main_source);
+                unit_unwatch_main(u);
                 u->exit_retry = sd_event_source_disable_unref(u->exit_retry);
         }
         if (u->ctx->state_changed)
@@ -754,7 +756,7 @@ void unit_main_exited(Unit *u) {
          * start (not an exit to restart after); a good one started it. */
         if (u->exec_report_fd >= 0 && u->state == UNIT_STARTING)
                 (void) unit_exec_check(u);
-        u->main_source = sd_event_source_disable_unref(u->main_source);
+        unit_unwatch_main(u);
         u->exit_retry = sd_event_source_disable_unref(u->exit_retry);
         r = u->ctx->ops->reap(&u->main, &si);
         if (r == -ENODATA && unit_retry_exit(u))
@@ -778,26 +780,33 @@ void unit_main_exited(Unit *u) {
         unit_dispatch(u, UNIT_EVENT_MAIN_EXITED);
 }
 
-static int on_main_pidfd(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+void unit_on_main_pidfd(void *userdata, uint32_t events) {
         unit_main_exited(userdata);
-        return 0;
 }
 
-/* At the priority of the reaper (manager-reap.c), above the cgroup's inotify
- * watch: in one iteration of the loop, a unit learns of its main
- * process's exit before it acts on an empty cgroup. Edge-triggered: the
- * loop dispatches one source per iteration, and a level-triggered pidfd
- * that is ready but not dispatched yet would be polled again by every
- * epoll_wait() meanwhile — quadratic when 1,000 units stop at once. The
- * source is dropped once the exit is seen. */
+/* Through the context's poller (manager-reap.c: one epoll for every main
+ * pidfd, at the reaper's priority, above the cgroup's inotify watch: in one
+ * iteration of the loop, a unit learns of its main process's exit before
+ * it acts on an empty cgroup). No source of its own: a few hundred bytes
+ * per unit less. Edge-triggered: the exit is one event, and the watch is
+ * dropped once it is seen. */
 int unit_watch_main(Unit *u, const PidRef *main) {
         int r;
 
-        u->main_source = sd_event_source_disable_unref(u->main_source);
-        r = sd_event_add_io(u->ctx->event, &u->main_source, main->fd, EPOLLIN | EPOLLET, on_main_pidfd, u);
+        unit_unwatch_main(u);
+        if (!u->ctx->pidfds)
+                return -EOPNOTSUPP;
+        r = poller_add(u->ctx->pidfds, main->fd, EPOLLIN | EPOLLET, u);
         if (r >= 0)
-                r = sd_event_source_set_priority(u->main_source, SD_EVENT_PRIORITY_IMPORTANT);
+                u->main_watch_fd = main->fd;
         return r;
+}
+
+void unit_unwatch_main(Unit *u) {
+        if (u->main_watch_fd < 0)
+                return;
+        poller_remove(u->ctx->pidfds, u->main_watch_fd);
+        u->main_watch_fd = -EBADF;
 }
 
 int unit_kill(Unit *u, int sig) {

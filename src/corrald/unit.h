@@ -108,6 +108,7 @@ struct UnitContext {
         NotifySocket *notify;     /* may be NULL: no NOTIFY_SOCKET */
         struct FdStore *fd_store; /* systemd's fd store for output pipes; may be NULL */
         HealthChecker *health;    /* may be NULL until a unit needs it */
+        struct Poller *pidfds;    /* the main processes' pidfds (NULL: found by the reaper's walk) */
         int devnull_fd;           /* children's stdin */
         bool shutting_down;       /* no start, no restart */
         const UnitOps *ops;
@@ -157,12 +158,12 @@ struct Unit {
         int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
         int exit_status; /* exit status or signal */
 
-        sd_event_source *main_source;     /* exit of the main process (its pidfd) */
         sd_event_source *exec_source;     /* the exec report of a main process not yet exec'd */
         char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
         SpawnStep exec_step;              /* UNIT_EVENT_EXEC_FAILED: which step */
         int exec_error;                   /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
         int exec_report_fd;
+        int main_watch_fd; /* main.fd while it is in ctx->pidfds */
         unsigned exit_retries;
         sd_event_source *exit_retry; /* asks again how an adopted main process ended */
 
@@ -306,6 +307,8 @@ int unit_persisted_format(const UnitPersisted *p, char *buf, size_t size);
 
 /* Reaps the main process through its pidfd after the reaper saw it exit,
  * records how it ended and dispatches UNIT_EVENT_MAIN_EXITED. */
+/* The handler of UnitContext.pidfds: the main process (userdata: its Unit) exited. */
+void unit_on_main_pidfd(void *userdata, uint32_t events);
 void unit_main_exited(Unit *u);
 
 /* Nothing of the unit runs: inactive, failed, or a oneshot that exited. */
