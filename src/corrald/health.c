@@ -11,6 +11,9 @@
 
 /* Idle connections kept for reuse, over all hosts. */
 #define HEALTH_MAX_CONNECTS 1024L
+/* easy handles kept for the next checks (curl_easy_reset() is cheaper
+ * than curl_easy_init() + cleanup) */
+#define HEALTH_POOL_MAX 64
 /* Curl's timeouts are in milliseconds: coalescing wakeups by more than that
  * (sd-event's default accuracy is 250 ms) would stretch every timeout. */
 #define HEALTH_TIMER_ACCURACY USEC_PER_MSEC
@@ -28,12 +31,15 @@ struct HealthChecker {
         HealthCheck *checks;   /* in flight */
         HealthSocket *sockets; /* one per socket that curl asked us to watch */
         unsigned n_checks;
+        CURL *pool[HEALTH_POOL_MAX]; /* reset easy handles, for the next checks */
+        unsigned n_pool;
         unsigned dispatching; /* > 0 while handlers are being called */
         bool free_requested;  /* health_checker_free() from a handler */
 };
 
 struct HealthCheck {
         HealthChecker *checker;
+        HealthChecker *pool; /* where its easy handle goes back to */
         HealthCheck *prev, *next;
         CURL *easy;
         HealthStatusSet accept;
@@ -269,10 +275,16 @@ static void check_detach(HealthCheck *c) {
 }
 
 static HealthCheck *check_free(HealthCheck *c) {
+        HealthChecker *h;
+
         if (!c)
                 return NULL;
+        h = c->pool;
         check_detach(c);
-        if (c->easy)
+        if (c->easy && h && !h->free_requested && h->n_pool < HEALTH_POOL_MAX) {
+                sym_curl_easy_reset(c->easy);
+                h->pool[h->n_pool++] = c->easy;
+        } else if (c->easy)
                 sym_curl_easy_cleanup(c->easy);
         return mfree(c);
 }
@@ -357,15 +369,16 @@ static int check_set_callbacks(HealthCheck *c) {
         return 0;
 }
 
-static int check_new(const char *url, usec_t timeout, const HealthStatusSet *accept, HealthHandler handler,
-                     void *userdata, HealthCheck **ret) {
+static int check_new(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
+                     HealthHandler handler, void *userdata, HealthCheck **ret) {
         _cleanup_(check_freep) HealthCheck *c = NULL;
         int r;
 
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        c->easy = sym_curl_easy_init();
+        c->pool = h;
+        c->easy = h->n_pool > 0 ? h->pool[--h->n_pool] : sym_curl_easy_init();
         if (!c->easy)
                 return -ENOMEM;
         r = check_set_request(c, url, timeout);
@@ -417,7 +430,7 @@ int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const 
         r = url_validate(url);
         if (r < 0)
                 return r;
-        r = check_new(url, timeout, accept, handler, userdata, &c);
+        r = check_new(h, url, timeout, accept, handler, userdata, &c);
         if (r < 0)
                 return r;
         c->started = now(CLOCK_MONOTONIC);
@@ -565,6 +578,8 @@ static void checker_cancel_all(HealthChecker *h) {
  * on_curl_socket() and on_curl_timer() about it: the sources go after it. */
 static void checker_destroy(HealthChecker *h) {
         checker_cancel_all(h);
+        while (h->n_pool > 0)
+                sym_curl_easy_cleanup(h->pool[--h->n_pool]);
         if (h->multi)
                 (void) sym_curl_multi_cleanup(h->multi);
         while (h->sockets)
