@@ -53,84 +53,28 @@ static long count_fds(pid_t pid) {
         return n - 1; /* opendir's own */
 }
 
-/* Wall time of `corralctl status --json` of every unit, calls times. */
-static void status_latency(Peer *p, unsigned calls, double *ret_p50, double *ret_max) {
-        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
-                         (char *) "status",         (char *) "--json",   NULL };
-        double v[64];
-        unsigned n = MIN(calls, (unsigned) ELEMENTSOF(v));
+typedef struct OnceArgs {
+        const ScaleOptions *o;
+        ScaleOnce *one;
+} OnceArgs;
 
-        for (unsigned i = 0; i < n; i++) {
-                int status;
-                uint64_t t0 = mono_ns();
-                pid_t pid = bench_spawn(argv, -1);
-                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        v[i] = NAN;
-                else
-                        v[i] = ms_since(mono_ns(), t0);
-        }
-        qsort(v, n, sizeof(double), cmp_double);
-        *ret_p50 = median(v, n);
-        *ret_max = n > 0 ? v[n - 1] : NAN;
-}
+/* In the first run, between start and stop: memory, descriptors, status
+ * and idleness. */
+static void scale_once(Peer *p, void *userdata) {
+        OnceArgs *a = userdata;
+        ScaleOnce *one = a->one;
 
-/* One corrald with n units: the start, then (once) memory, descriptors,
- * status and idleness, then the stop by corralctl stop --all. */
-static int scale_corral(unsigned n, const ScaleOptions *o, bool once, ScaleRun *run, ScaleOnce *one) {
-        _cleanup_free_ char *marker = test_marker_new("bench-scale");
-        Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker, .raw_output = true };
-        Want w = { .n = n };
-        ProcCounts c;
-        Peer p;
-        uint64_t t0, t1, done = 0;
-        int r;
-
-        procwatch_reset(watch, marker, 0);
-        r = peer_start(&p, PEER_CORRAL, &spec, &t0);
-        if (r < 0)
-                goto out;
-        r = -ETIMEDOUT;
-        if (!procwatch_wait(watch, cond_all_execd, &w, SEC_NS(300)))
-                goto out;
-        procwatch_counts(watch, &c);
-        run->start_ms = ms_since(c.last_exec_ns, t0);
-        double ms;
-        r = wait_all_running(&p, n, t0, &ms);
-        if (r < 0)
-                goto out;
-        if (once) {
-                sleep_ms(1000); /* done with the start */
-                one->rss = (double) proc_field(p.pid, "smaps_rollup", "Rss");
-                one->anon = (double) proc_field(p.pid, "smaps_rollup", "Anonymous");
-                one->fds = (double) count_fds(p.pid);
-                status_latency(&p, o->status_calls, &one->status_p50, &one->status_max);
-                sleep_ms(1000);
-                long c0 = context_switches(p.pid);
-                double cpu0 = cpu_ms(p.pid);
-                sleep_ms(o->idle_s * 1000);
-                one->wakeups = (double) (context_switches(p.pid) - c0);
-                one->cpu = cpu_ms(p.pid) - cpu0;
-        } else
-                sleep_ms(200);
-
-        t1 = mono_ns();
-        r = peer_ctl_stop_all(&p, &done);
-        if (r < 0)
-                goto out;
-        r = -ETIMEDOUT;
-        if (!procwatch_wait(watch, cond_none, NULL, SEC_NS(180)))
-                goto out;
-        procwatch_counts(watch, &c);
-        run->stop_ms = c.overflow ? NAN : ms_since(MAX(c.last_exit_ns, done), t1);
-        if (c.overflow)
-                run->start_ms = NAN;
-        (void) peer_stop_all(&p);
-        r = peer_wait(&p, SEC_NS(120)) ? 0 : -ETIMEDOUT;
-out:
-        if (r < 0)
-                progress("scale: corral, %u units: %s", n, strerror(-r));
-        peer_cleanup(&p);
-        return r;
+        sleep_ms(1000); /* done with the start */
+        one->rss = (double) proc_field(p->pid, "smaps_rollup", "Rss");
+        one->anon = (double) proc_field(p->pid, "smaps_rollup", "Anonymous");
+        one->fds = (double) count_fds(p->pid);
+        status_latency(p, a->o->status_calls, &one->status_p50, &one->status_max);
+        sleep_ms(1000);
+        long c0 = context_switches(p->pid);
+        double cpu0 = cpu_ms(p->pid);
+        sleep_ms(a->o->idle_s * 1000);
+        one->wakeups = (double) (context_switches(p->pid) - c0);
+        one->cpu = cpu_ms(p->pid) - cpu0;
 }
 
 void figures_scale(const ScaleOptions *o) {
@@ -151,13 +95,15 @@ void figures_scale(const ScaleOptions *o) {
                 unsigned n = o->sizes[s], runs = MIN(n >= 10000 ? o->large_runs : o->runs, 16u);
                 one[s] = (ScaleOnce) { NAN, NAN, NAN, NAN, NAN, NAN, NAN };
                 for (unsigned run = 0; run < runs; run++) {
-                        StartResult lr;
                         ScaleRun *cr = &res[s][0][run], *l = &res[s][1][run];
                         *cr = *l = (ScaleRun) { NAN, NAN };
-                        if (use(PEER_LIMIT) && measure_start(PEER_LIMIT, n, false, true, &lr) >= 0)
-                                *l = (ScaleRun) { lr.exec_ms, lr.stop_ms };
-                        if (use(PEER_CORRAL))
-                                (void) scale_corral(n, o, run == 0, cr, &one[s]);
+                        OnceArgs once = { .o = o, .one = &one[s] };
+                        StartResult sr;
+                        if (use(PEER_LIMIT) && measure_start(PEER_LIMIT, n, false, true, NULL, NULL, &sr) >= 0)
+                                *l = (ScaleRun) { sr.exec_ms, sr.stop_ms };
+                        if (use(PEER_CORRAL) &&
+                            measure_start(PEER_CORRAL, n, true, true, run == 0 ? scale_once : NULL, &once, &sr) >= 0)
+                                *cr = (ScaleRun) { sr.exec_ms, sr.stop_ms };
                         progress(
                                 "scale n=%u run %u: corral start %.1f ms, stop %.1f ms; limit start %.1f ms, stop "
                                 "%.1f ms",

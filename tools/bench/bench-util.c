@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -184,7 +185,7 @@ int wait_all_running(Peer *p, unsigned n, uint64_t t0, double *ret_ms) {
         }
 }
 
-int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartResult *res) {
+int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartHook hook, void *userdata, StartResult *res) {
         _cleanup_free_ char *marker = test_marker_new("bench-start");
         Spec spec = { .work = WORK_SLEEP, .n = n, .marker = marker, .raw_output = raw };
         Want w = { .n = n };
@@ -205,7 +206,10 @@ int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartResult *re
         res->exec_ms = ms_since(c.last_exec_ns, t0);
         if (kind != PEER_LIMIT && (r = wait_all_running(&p, n, t0, &res->running_ms)) < 0)
                 goto out;
-        sleep_ms(200);
+        if (hook)
+                hook(&p, userdata);
+        else
+                sleep_ms(200);
 
         uint64_t t1 = mono_ns(), done = 0;
         r = ctl ? peer_ctl_stop_all(&p, &done) : peer_stop_all(&p);
@@ -229,4 +233,24 @@ out:
                 progress("%s, %u services: %s", peer_name(kind), n, strerror(-r));
         peer_cleanup(&p);
         return r;
+}
+
+void status_latency(Peer *p, unsigned calls, double *ret_p50, double *ret_max) {
+        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
+                         (char *) "status",         (char *) "--json",   NULL };
+        double v[256];
+        unsigned n = MIN(calls, (unsigned) ELEMENTSOF(v));
+
+        for (unsigned i = 0; i < n; i++) {
+                int status;
+                uint64_t t0 = mono_ns();
+                pid_t pid = bench_spawn(argv, -1);
+                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        v[i] = NAN;
+                else
+                        v[i] = ms_since(mono_ns(), t0);
+        }
+        qsort(v, n, sizeof(double), cmp_double);
+        *ret_p50 = median(v, n);
+        *ret_max = n > 0 ? v[n - 1] : NAN;
 }

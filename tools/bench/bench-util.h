@@ -62,9 +62,16 @@ typedef struct StartResult {
 /* Polls until the peer reports n services running; *ret_ms since t0. */
 int wait_all_running(Peer *p, unsigned n, uint64_t t0, double *ret_ms);
 
+/* Called once every service runs, before the stop (NULL: 200 ms pause). */
+typedef void (*StartHook)(Peer *p, void *userdata);
+
 /* Starts n sleep services on peer kind and stops them (ctl: corralctl stop
  * --all, which waits; else SIGTERM to the supervisor / cgroup.kill of
  * every unit by the limit); raw: output = inherit-raw. Times from the proc
  * connector: launch -> the nth exec, -> all running (status), stop -> the
  * last exit (ctl: or the command's return, whichever is later). */
-int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartResult *res);
+int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartHook hook, void *userdata, StartResult *res);
+
+/* Wall time of `corralctl status --json` of every unit of corral peer p,
+ * calls times: the median and the slowest. */
+void status_latency(Peer *p, unsigned calls, double *ret_p50, double *ret_max);

@@ -107,7 +107,7 @@ static void figures_start(void) {
                                 *r = (StartResult) { NAN, NAN, NAN };
                                 if (!use(kind) || (k == _PEER_MAX && !want('2')))
                                         continue;
-                                (void) measure_start(kind, arg.sizes[s], k == _PEER_MAX, false, r);
+                                (void) measure_start(kind, arg.sizes[s], k == _PEER_MAX, false, NULL, NULL, r);
                                 progress("start %s%s n=%u run %u: exec %.1f ms, running %.1f ms, stop %.1f ms",
                                          peer_name(kind), k == _PEER_MAX ? " (corralctl stop)" : "", arg.sizes[s],
                                          run + 1, r->exec_ms, r->running_ms, r->stop_ms);
@@ -438,26 +438,14 @@ static long strace_total(const char *path, char *names, size_t size) {
 }
 
 static void figure_status_latency(Peer *p) {
-        double v[256];
-        unsigned n = MIN(arg.status_calls, 256u);
-        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
-                         (char *) "status",         (char *) "--json",   NULL };
+        double p50, max;
         char name[64];
 
-        for (unsigned i = 0; i < n; i++) {
-                int status;
-                uint64_t t0 = mono_ns();
-                pid_t pid = bench_spawn(argv, -1);
-                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                        v[i] = NAN;
-                else
-                        v[i] = ms_since(mono_ns(), t0);
-        }
-        qsort(v, n, sizeof(double), cmp_double);
+        status_latency(p, arg.status_calls, &p50, &max);
         snprintf(name, sizeof(name), "status_json_p50_%u", arg.idle_units);
-        figure(name, "corral", median(v, n), "ms");
+        figure(name, "corral", p50, "ms");
         snprintf(name, sizeof(name), "status_json_max_%u", arg.idle_units);
-        figure(name, "corral", v[n - 1], "ms");
+        figure(name, "corral", max, "ms");
 }
 
 static int start_and_wait(Peer *p, PeerKind kind, unsigned n, const char *marker) {
