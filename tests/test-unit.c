@@ -121,6 +121,7 @@ static void test_restart_policy(void **state) {
 typedef struct Fake {
         int populated;
         int create_error;
+        int spawn_error;
         int report;            /* what the exec report says: 0 or -errno */
         int reap_error;        /* 0: the exit below; -ENODATA: unknown (yet) */
         unsigned reap_unknown; /* this many -ENODATA before the exit */
@@ -208,6 +209,8 @@ static int f_cgroup_signal(int fd, int sig, bool also_cont) {
 
 static int f_spawn(const SpawnParams *p, PidRef *ret, int *ret_report_fd) {
         assert_true(is_fake_cgroup(p->cgroup_fd)); /* the clone goes into the unit's cgroup */
+        if (fake.spawn_error < 0)
+                return fake.spawn_error;
         fake.spawned++;
         if (fake.report_pipe[0] < 0)
                 assert_int_equal(pipe2(fake.report_pipe, O_CLOEXEC), 0);
@@ -551,6 +554,19 @@ static void test_transient_start_failure(void **state) {
         assert_int_equal(u->state, UNIT_BACKOFF);
         assert_int_equal(u->result, UNIT_FAILURE_RESOURCES);
         fake.create_error = 0;
+        unit_dispatch(u, UNIT_EVENT_TIMER);
+        assert_int_equal(u->state, UNIT_STARTING);
+
+        /* so does a clone out of descriptors (10,000 units at the limit) */
+        unit_dispatch(u, UNIT_EVENT_STOP);
+        main_exits(u, CLD_KILLED, SIGTERM, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_INACTIVE);
+        unit_reset_failure_counters(u); /* start_limit_burst is 3 here */
+        fake.spawn_error = -EMFILE;
+        unit_dispatch(u, UNIT_EVENT_START);
+        assert_int_equal(u->state, UNIT_BACKOFF);
+        assert_int_equal(u->result, UNIT_FAILURE_SPAWN);
+        fake.spawn_error = 0;
         unit_dispatch(u, UNIT_EVENT_TIMER);
         assert_int_equal(u->state, UNIT_STARTING);
 

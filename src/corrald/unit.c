@@ -531,7 +531,7 @@ static void unit_kill_all(Unit *u, const char *why) {
 static bool unit_restart_wanted(const Unit *u) {
         if (!u->config || u->stop_requested || u->removed || u->is_job || u->ctx->shutting_down)
                 return false;
-        if (u->result == UNIT_FAILURE_SPAWN || (u->result == UNIT_FAILURE_RESOURCES && !u->transient_failure))
+        if ((u->result == UNIT_FAILURE_SPAWN || u->result == UNIT_FAILURE_RESOURCES) && !u->transient_failure)
                 return false; /* a failed start: trying again cannot help */
         if (service_config_prevents_restart(u->config, u->exit_code, u->exit_status))
                 return false;
