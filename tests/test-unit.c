@@ -14,6 +14,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -133,6 +135,7 @@ static void test_restart_policy(void **state) {
 typedef struct Fake {
         int populated;
         int create_error;
+        int spawn_error;
         int report;            /* what the exec report says: 0 or -errno */
         int reap_error;        /* 0: the exit below; -ENODATA: unknown (yet) */
         unsigned reap_unknown; /* this many -ENODATA before the exit */
@@ -149,16 +152,42 @@ static int dev_null(void) {
         return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+/* The unit's cgroup directory stands in as a memfd of this name, so that
+ * what is left open can be counted (a unit keeps none: 10,000 units
+ * would need 10,000 descriptors). */
+#define FAKE_CGROUP "fake-cgroup"
+
+static bool is_fake_cgroup(int fd) {
+        char path[64], target[64];
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0)
+                return false;
+        target[n] = '\0';
+        return strneq(target, "/memfd:" FAKE_CGROUP " ", strlen("/memfd:" FAKE_CGROUP " "));
+}
+
+/* How many fake cgroup directories are open now. */
+static unsigned fake_cgroups_open(void) {
+        unsigned n = 0;
+
+        for (int fd = 0; fd < 1024; fd++)
+                n += is_fake_cgroup(fd);
+        return n;
+}
+
 static int f_cgroup_create(UnitContext *c, const char *name, int *ret_fd) {
         if (fake.create_error < 0)
                 return fake.create_error;
         fake.created++;
-        *ret_fd = dev_null();
+        *ret_fd = memfd_create(FAKE_CGROUP, MFD_CLOEXEC);
         return 0;
 }
 
 static int f_cgroup_open(UnitContext *c, const char *name, int *ret_fd) {
-        *ret_fd = dev_null();
+        *ret_fd = memfd_create(FAKE_CGROUP, MFD_CLOEXEC);
         return 0;
 }
 
@@ -176,20 +205,26 @@ static void f_cgroup_unwatch(UnitContext *c, int wd) {
 }
 
 static int f_cgroup_populated(int fd) {
+        assert_true(is_fake_cgroup(fd));
         return fake.populated;
 }
 
 static int f_cgroup_kill(int fd) {
+        assert_true(is_fake_cgroup(fd));
         fake.killed++;
         return 0;
 }
 
 static int f_cgroup_signal(int fd, int sig, bool also_cont) {
+        assert_true(is_fake_cgroup(fd));
         fake.signalled++;
         return 1;
 }
 
 static int f_spawn(const SpawnParams *p, PidRef *ret, int *ret_report_fd) {
+        assert_true(is_fake_cgroup(p->cgroup_fd)); /* the clone goes into the unit's cgroup */
+        if (fake.spawn_error < 0)
+                return fake.spawn_error;
         fake.spawned++;
         if (fake.report_pipe[0] < 0)
                 assert_int_equal(pipe2(fake.report_pipe, O_CLOEXEC), 0);
@@ -390,9 +425,15 @@ static void test_table_every_pair(void **state) {
                         World *w;
                         assert_int_equal(world_setup((void **) &w), 0);
                         reach(w->unit, s);
+                        assert_int_equal(fake_cgroups_open(), 0);
                         print_message("%s + %s\n", unit_state_to_string(s), unit_event_to_string(e));
                         dispatch_as_it_happens(w->unit, e);
                         assert_string_equal(unit_state_to_string(w->unit->state), unit_state_to_string(expected[s][e]));
+                        /* no state keeps the cgroup open; what runs has one */
+                        assert_int_equal(fake_cgroups_open(), 0);
+                        if (w->unit->state == UNIT_STARTING || w->unit->state == UNIT_RUNNING ||
+                            w->unit->state == UNIT_STOPPING)
+                                assert_true(w->unit->has_cgroup);
                         /* what the state does not allow is released */
                         if (w->unit->state != UNIT_RUNNING)
                                 assert_null(w->unit->watchdog);
@@ -569,6 +610,19 @@ static void test_transient_start_failure(void **state) {
         assert_int_equal(u->state, UNIT_BACKOFF);
         assert_int_equal(u->result, UNIT_FAILURE_RESOURCES);
         fake.create_error = 0;
+        unit_dispatch(u, UNIT_EVENT_TIMER);
+        assert_int_equal(u->state, UNIT_STARTING);
+
+        /* so does a clone out of descriptors (10,000 units at the limit) */
+        unit_dispatch(u, UNIT_EVENT_STOP);
+        main_exits(u, CLD_KILLED, SIGTERM, /* leaves_processes= */ false);
+        assert_int_equal(u->state, UNIT_INACTIVE);
+        unit_reset_failure_counters(u); /* start_limit_burst is 3 here */
+        fake.spawn_error = -EMFILE;
+        unit_dispatch(u, UNIT_EVENT_START);
+        assert_int_equal(u->state, UNIT_BACKOFF);
+        assert_int_equal(u->result, UNIT_FAILURE_SPAWN);
+        fake.spawn_error = 0;
         unit_dispatch(u, UNIT_EVENT_TIMER);
         assert_int_equal(u->state, UNIT_STARTING);
 

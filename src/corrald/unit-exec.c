@@ -143,8 +143,9 @@ static int unit_take_port(Unit *u) {
 
 int unit_apply_limits(Unit *u) {
         const ServiceConfig *s = u->config;
+        _cleanup_close_ int fd = -EBADF; /* opened for the first limit: most units have none */
 
-        if (u->cgroup_fd < 0)
+        if (!u->has_cgroup)
                 return -ESRCH;
         for (CgroupLimit l = 0; l < _LIMIT_MAX; l++) {
                 const char *ctrl = cgroup_limit_controller(l), *key = cgroup_limit_key(l),
@@ -154,8 +155,10 @@ int unit_apply_limits(Unit *u) {
                 if (!value)
                         continue;
                 r = cgroup_tree_enable_controller(u->ctx->cgroup, ctrl);
+                if (r >= 0 && fd < 0)
+                        r = fd = unit_cgroup_open(u);
                 if (r >= 0)
-                        r = cgroup_write_attribute(u->cgroup_fd, cgroup_limit_file(l), value);
+                        r = cgroup_write_attribute(fd, cgroup_limit_file(l), value);
                 if (r >= 0) {
                         log_unit_debug(u->name, "%s = %s written to %s", key, value, cgroup_limit_file(l));
                         continue;

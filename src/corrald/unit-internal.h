@@ -24,7 +24,12 @@ int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, 
  * in unit.c calls them; nothing outside the family may). */
 void unit_set_state(Unit *u, UnitState state);
 int unit_arm_timer(Unit *u, usec_t delay);
-int unit_cgroup_attach(Unit *u, int fd);
+/* Watches the unit's (existing) cgroup: from now on it has one. */
+int unit_cgroup_attach(Unit *u);
+/* The unit's cgroup directory, opened now (no unit keeps one open: 10,000
+ * units would need 10,000 descriptors more): an fd for the caller to
+ * close, -ENOENT when the unit has no cgroup, else -errno. */
+int unit_cgroup_open(const Unit *u);
 void unit_enter_running(Unit *u);
 void unit_enter_stopping(Unit *u, bool requested);
 void unit_fail_running(Unit *u, UnitResult result, const char *why);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The real system calls behind UnitOps. */
+/* The real system calls behind UnitOps, and the requests (kill, freeze)
+ * that act on a unit's cgroup through them. */
 #include "unit-internal.h"
 
 #include <sys/wait.h>
+
+#include "log.h"
 
 static int op_cgroup_create(UnitContext *c, const char *name, int *ret_fd) {
         return cgroup_unit_create(c->cgroup, name, ret_fd);
@@ -68,3 +71,29 @@ const UnitOps unit_ops_default = {
         .reap = op_reap,
         .signal_main = pidref_kill,
 };
+
+/* ---- Requests on a unit's cgroup (kill, freeze), through the ops ---- */
+
+int unit_kill(Unit *u, int sig) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
+
+        if (!u->has_cgroup)
+                return -ESRCH;
+        if (fd < 0)
+                return fd;
+        return u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ false);
+}
+
+int unit_freeze(Unit *u, bool freeze) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
+        int r;
+
+        if (!u->has_cgroup)
+                return -ESRCH;
+        if (fd < 0)
+                return fd;
+        r = cgroup_freeze(fd, freeze);
+        if (r >= 0)
+                log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
+        return r;
+}

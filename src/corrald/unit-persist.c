@@ -112,7 +112,8 @@ void unit_persist(Unit *u) {
 
         if (!pidref_is_set(&u->main) || pid_get_start_time(u->main.pid, &p.main_start) < 0)
                 return;
-        if (unit_persisted_format(&p, buf, sizeof(buf)) < 0 || cgroup_set_xattr(u->cgroup_fd, XATTR_STATE, buf) < 0)
+        _cleanup_close_ int fd = unit_cgroup_open(u);
+        if (fd < 0 || unit_persisted_format(&p, buf, sizeof(buf)) < 0 || cgroup_set_xattr(fd, XATTR_STATE, buf) < 0)
                 log_unit_warning(u->name, LOG_EVENT_NONE,
                                  "cannot keep state with the cgroup (user xattrs); a restarted corrald will restart "
                                  "this unit instead of adopting it");
@@ -120,12 +121,13 @@ void unit_persist(Unit *u) {
 
 int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main) {
         _cleanup_free_ char *v = NULL, *owner = NULL;
+        _cleanup_close_ int fd = unit_cgroup_open(u);
         UnitPersisted p;
         PidRef ref = PIDREF_NULL;
         uint64_t start = 0;
         int r;
 
-        if (cgroup_get_xattr(u->cgroup_fd, XATTR_STATE, &v) < 0 || unit_persisted_parse(v, &p) < 0)
+        if (fd < 0 || cgroup_get_xattr(fd, XATTR_STATE, &v) < 0 || unit_persisted_parse(v, &p) < 0)
                 return -ENOENT;
         if (p.hash != service_config_hash(u->config))
                 return -ESTALE;
@@ -144,12 +146,13 @@ int unit_read_persisted(Unit *u, UnitPersisted *ret, PidRef *ret_main) {
 /* ---- Adoption: a unit an earlier corrald left running ---- */
 
 void unit_stop_leftover(Unit *u) {
-        int fd = -EBADF, r;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
 
-        if (u->cgroup_fd < 0) {
-                r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+        if (!u->has_cgroup) {
+                r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd); /* is it there? */
                 if (r >= 0)
-                        r = unit_cgroup_attach(u, fd);
+                        r = unit_cgroup_attach(u);
                 if (r < 0)
                         return (void) log_unit_warning_errno(u->name, LOG_EVENT_STOP, r,
                                                              "cannot take over the leftover cgroup: %m, ignoring");
@@ -161,8 +164,9 @@ void unit_stop_leftover(Unit *u) {
 /* Whether what an earlier corrald kept lets this unit be taken over; on
  * success u->main (when still there) and the kept values are in place. */
 static bool unit_adoptable(Unit *u, UnitPersisted *p) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
         PidRef main = PIDREF_NULL;
-        int r = u->ctx->ops->cgroup_populated(u->cgroup_fd);
+        int r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
 
         if (!u->config || r <= 0)
                 return false;
@@ -199,14 +203,16 @@ static void unit_resume_starting(Unit *u, uint64_t deadline) {
 }
 
 void unit_adopt(Unit *u) {
+        _cleanup_close_ int fd = -EBADF;
         UnitPersisted p = {};
-        int fd = -EBADF, r;
+        int r;
 
-        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd); /* is it there? */
         if (r < 0)
                 return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
                                                      "cannot open its cgroup: %m, ignoring");
-        r = unit_cgroup_attach(u, fd);
+        fd = safe_close(fd);
+        r = unit_cgroup_attach(u);
         if (r < 0)
                 return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
                                                      "cannot watch its cgroup: %m, ignoring");

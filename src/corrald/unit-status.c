@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "parse-util.h"
+#include "unit-internal.h"
 #include "utf8.h"
 
 int unit_status_set_text(char **ret, const char *text, size_t max) {
@@ -29,24 +30,25 @@ int unit_status_set_text(char **ret, const char *text, size_t max) {
  * count and for the RSS fallback. */
 static void unit_status_get_stats(const Unit *u, UnitStatus *s) {
         _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_close_ int fd = unit_cgroup_open(u); /* once for every file below */
         size_t n = 0;
         CgroupEvents ev = {};
 
-        if (u->cgroup_fd < 0)
+        if (fd < 0)
                 return;
-        s->has_cpu = cgroup_read_cpu_usage(u->cgroup_fd, &s->cpu_usec) >= 0;
-        bool have_pids = cgroup_list_pids(u->cgroup_fd, &pids, &n) >= 0;
+        s->has_cpu = cgroup_read_cpu_usage(fd, &s->cpu_usec) >= 0;
+        bool have_pids = cgroup_list_pids(fd, &pids, &n) >= 0;
         if (have_pids) {
                 s->has_tasks = true;
                 s->tasks = n;
         }
-        if (cgroup_read_memory_current(u->cgroup_fd, &s->memory_bytes) >= 0)
+        if (cgroup_read_memory_current(fd, &s->memory_bytes) >= 0)
                 s->memory_source = UNIT_MEMORY_CURRENT;
         else if (have_pids) { /* no memory controller in cgroup2 here */
                 s->memory_source = UNIT_MEMORY_RSS;
                 s->memory_bytes = cgroup_pids_rss(pids, n);
         }
-        if (cgroup_read_events(u->cgroup_fd, &ev) >= 0) {
+        if (cgroup_read_events(fd, &ev) >= 0) {
                 s->has_frozen = true;
                 s->frozen = ev.frozen;
         }
@@ -88,10 +90,11 @@ static int process_cmdline(pid_t pid, char **ret) {
 
 static int unit_status_get_processes(const Unit *u, UnitStatus *s) {
         _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_close_ int fd = unit_cgroup_open(u);
         size_t n = 0;
 
         s->has_processes = true;
-        if (u->cgroup_fd < 0 || cgroup_list_pids(u->cgroup_fd, &pids, &n) < 0 || n == 0)
+        if (fd < 0 || cgroup_list_pids(fd, &pids, &n) < 0 || n == 0)
                 return 0;
         s->processes_truncated = n > UNIT_STATUS_PROCESSES_MAX;
         n = MIN(n, (size_t) UNIT_STATUS_PROCESSES_MAX);

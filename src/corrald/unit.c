@@ -80,7 +80,6 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .instance = instance,
                 .state = UNIT_INACTIVE,
                 .main = PIDREF_NULL,
-                .cgroup_fd = -EBADF,
                 .exec_report_fd = -EBADF,
                 .main_watch_fd = -EBADF,
                 .watch_wd = -1,
@@ -120,7 +119,6 @@ Unit *unit_free(Unit *u) {
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
         if (u->watch_wd >= 0)
                 u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
-        safe_close(u->cgroup_fd);
         pidref_done(&u->main);
         service_config_unref(u->config);
         free(u->start_times);
@@ -316,15 +314,22 @@ void unit_set_state(Unit *u, UnitState state) {
 
 /* ---- The cgroup ---- */
 
-int unit_cgroup_attach(Unit *u, int fd) {
+int unit_cgroup_attach(Unit *u) {
         int r = u->ctx->ops->cgroup_watch(u->ctx, u->name, &u->watch_wd);
 
-        if (r < 0) {
-                safe_close(fd);
+        if (r < 0)
                 return r;
-        }
-        u->cgroup_fd = fd;
+        u->has_cgroup = true;
         return 0;
+}
+
+int unit_cgroup_open(const Unit *u) {
+        int fd = -EBADF, r;
+
+        if (!u->has_cgroup)
+                return -ENOENT;
+        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+        return r < 0 ? r : fd;
 }
 
 static void unit_cgroup_release(Unit *u) {
@@ -333,20 +338,21 @@ static void unit_cgroup_release(Unit *u) {
         if (u->watch_wd >= 0)
                 u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
         u->watch_wd = -1;
-        if (u->cgroup_fd < 0)
+        if (!u->has_cgroup)
                 return;
-        u->cgroup_fd = safe_close(u->cgroup_fd);
+        u->has_cgroup = false;
         r = u->ctx->ops->cgroup_remove(u->ctx, u->name);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
 }
 
 static bool unit_cgroup_populated(Unit *u) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
         int r;
 
-        if (u->cgroup_fd < 0)
+        if (!u->has_cgroup)
                 return false;
-        r = u->ctx->ops->cgroup_populated(u->cgroup_fd);
+        r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
         if (r < 0) {
                 /* Gone or unreadable: nothing can be waited for there. */
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read cgroup.events: %m");
@@ -390,7 +396,8 @@ void unit_enter_running(Unit *u) {
 
 static void unit_enter_start(Unit *u) {
         _cleanup_(start_context_done) StartContext c = START_CONTEXT_NULL;
-        int fd = -EBADF, r;
+        _cleanup_close_ int fd = -EBADF; /* the new cgroup, for the clone only */
+        int r;
 
         if (!u->config || u->removed || u->ctx->shutting_down)
                 return;
@@ -406,7 +413,7 @@ static void unit_enter_start(Unit *u) {
 
         r = u->ctx->ops->cgroup_create(u->ctx, u->name, &fd);
         if (r >= 0)
-                r = unit_cgroup_attach(u, fd);
+                r = unit_cgroup_attach(u);
         if (r < 0) {
                 unit_fail_message(u, r, "cannot create cgroup: %m");
                 unit_close_stdio(u);
@@ -430,7 +437,7 @@ static void unit_enter_start(Unit *u) {
                 .stdin_fd = u->stdio[0] >= 0 ? u->stdio[0] : u->ctx->devnull_fd,
                 .stdout_fd = u->stdio[1] >= 0 ? u->stdio[1] : c.stdout_fd,
                 .stderr_fd = u->stdio[2] >= 0 ? u->stdio[2] : c.stderr_fd,
-                .cgroup_fd = u->cgroup_fd,
+                .cgroup_fd = fd,
                 .rlimits = c.rlimits,
                 .rlimits_set = c.rlimits_set,
                 .no_new_privs = u->config->no_new_privs,
@@ -438,6 +445,7 @@ static void unit_enter_start(Unit *u) {
         /* Not waiting for the exec here: the report comes through the
          * loop, so that corrald starts the next unit meanwhile. */
         r = u->ctx->ops->spawn(&p, &u->main, &u->exec_report_fd);
+        fd = safe_close(fd);
         unit_close_stdio(u);
         if (r == -ENOSYS) {
                 unit_fail_message(u, r,
@@ -546,7 +554,8 @@ static int on_exec_report(sd_event_source *s, int fd, uint32_t revents, void *us
 }
 
 static void unit_kill_all(Unit *u, const char *why) {
-        int r = u->ctx->ops->cgroup_kill(u->cgroup_fd);
+        _cleanup_close_ int fd = unit_cgroup_open(u);
+        int r = fd < 0 ? fd : u->ctx->ops->cgroup_kill(fd);
 
         u->killed = r >= 0;
         if (r < 0)
@@ -558,7 +567,7 @@ static void unit_kill_all(Unit *u, const char *why) {
 static bool unit_restart_wanted(const Unit *u) {
         if (!u->config || u->stop_requested || u->removed || u->is_job || u->ctx->shutting_down)
                 return false;
-        if (u->result == UNIT_FAILURE_SPAWN || (u->result == UNIT_FAILURE_RESOURCES && !u->transient_failure))
+        if ((u->result == UNIT_FAILURE_SPAWN || u->result == UNIT_FAILURE_RESOURCES) && !u->transient_failure)
                 return false; /* a failed start: trying again cannot help */
         if (service_config_prevents_restart(u->config, u->exit_code, u->exit_status))
                 return false;
@@ -644,16 +653,17 @@ static void unit_check_stopped(Unit *u) {
 /* Signals what runs: the main process only for a requested stop with
  * kill_mode=mixed, every process of the cgroup otherwise. */
 static void unit_send_stop_signal(Unit *u) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
         int sig = stop_signal(u), r;
 
-        if (u->cgroup_fd >= 0)
-                (void) cgroup_freeze(u->cgroup_fd, false); /* a frozen process cannot act on a signal */
+        if (fd >= 0)
+                (void) cgroup_freeze(fd, false); /* a frozen process cannot act on a signal */
         if (u->stop_requested && u->config && u->config->kill_mode == KILL_MODE_MIXED && pidref_is_set(&u->main)) {
                 r = u->ctx->ops->signal_main(&u->main, sig);
                 if (r >= 0)
                         (void) u->ctx->ops->signal_main(&u->main, SIGCONT);
         } else
-                r = u->ctx->ops->cgroup_signal(u->cgroup_fd, sig, /* also_cont= */ true);
+                r = fd < 0 ? fd : u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ true);
         if (r < 0 && r != -ESRCH)
                 log_unit_warning_errno(u->name, LOG_EVENT_STOP, r, "cannot send %s: %m, ignoring",
                                        signal_to_string(sig));
@@ -709,9 +719,9 @@ static void unit_record_exit(Unit *u, const siginfo_t *si) {
                                 "main process %d exited, status=%d", si->si_pid, si->si_status);
                 return;
         }
+        _cleanup_close_ int fd = si->si_status == SIGKILL ? unit_cgroup_open(u) : -EBADF;
         uint64_t ooms = 0;
-        if (si->si_status == SIGKILL && u->cgroup_fd >= 0 && cgroup_read_oom_kills(u->cgroup_fd, &ooms) >= 0 &&
-            ooms > 0 && u->result == UNIT_SUCCESS) {
+        if (fd >= 0 && cgroup_read_oom_kills(fd, &ooms) >= 0 && ooms > 0 && u->result == UNIT_SUCCESS) {
                 u->result = UNIT_FAILURE_OOM_KILL;
                 log_unit_warning(u->name, LOG_EVENT_NONE, "killed by its memory limit (memory.events oom_kill %llu)",
                                  (unsigned long long) ooms);
@@ -807,23 +817,6 @@ void unit_unwatch_main(Unit *u) {
                 return;
         poller_remove(u->ctx->pidfds, u->main_watch_fd);
         u->main_watch_fd = -EBADF;
-}
-
-int unit_kill(Unit *u, int sig) {
-        if (u->cgroup_fd < 0)
-                return -ESRCH;
-        return u->ctx->ops->cgroup_signal(u->cgroup_fd, sig, /* also_cont= */ false);
-}
-
-int unit_freeze(Unit *u, bool freeze) {
-        int r;
-
-        if (u->cgroup_fd < 0)
-                return -ESRCH;
-        r = cgroup_freeze(u->cgroup_fd, freeze);
-        if (r >= 0)
-                log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
-        return r;
 }
 
 /* ---- The state table ---- */

@@ -86,6 +86,7 @@ typedef struct UnitOps {
         int (*cgroup_remove)(UnitContext *c, const char *name);
         int (*cgroup_watch)(UnitContext *c, const char *name, int *ret_wd);
         void (*cgroup_unwatch)(UnitContext *c, int wd);
+        /* These take the unit's cgroup opened by the caller (unit_cgroup_open()). */
         int (*cgroup_populated)(int fd); /* 1, 0, -errno */
         int (*cgroup_kill)(int fd);
         int (*cgroup_signal)(int fd, int sig, bool also_cont);
@@ -167,7 +168,7 @@ struct Unit {
         unsigned exit_retries;
         sd_event_source *exit_retry; /* asks again how an adopted main process ended */
 
-        int cgroup_fd;          /* the unit's cgroup while it exists */
+        bool has_cgroup;        /* the unit's cgroup exists (created or taken over); opened on demand */
         int watch_wd;           /* inotify watch of its cgroup.events */
         sd_event_source *timer; /* of the state: start, stop timeout, restart delay */
         usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
