@@ -1088,6 +1088,47 @@ static void test_kill_tree(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "tree"), 0);
 }
 
+/* cgroup_list_pids() (what `corralctl status` counts as tasks): a
+ * cgroup.procs longer than the one read() it is first read with, a
+ * subcgroup's processes, none missed once the subcgroup is gone. */
+static void test_list_pids(void **state) {
+        Fixture *f = *state;
+        _cleanup_close_ int fd = -EBADF, inner = -EBADF;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+
+        assert_int_equal(cgroup_unit_create(f->tree, "many", &fd), 0);
+        PidRef *p = spawn_forker(f, fd, "tree", "299", /* a3= */ NULL);
+        wait_procs(fd, 300);
+        assert_int_equal(cgroup_list_pids(fd, &pids, &n), 0);
+        assert_int_equal(n, 300);
+        for (size_t i = 1; i < n; i++)
+                assert_true(pids[i - 1] < pids[i]);
+        pids = mfree(pids);
+
+        assert_int_equal(mkdirat(fd, "inner", 0755), 0);
+        inner = openat(fd, "inner", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(inner >= 0);
+        PidRef *q = spawn_forker(f, inner, "tree", "2", /* a3= */ NULL);
+        wait_procs(inner, 3);
+        assert_int_equal(cgroup_list_pids(fd, &pids, &n), 0);
+        assert_int_equal(n, 303);
+        pids = mfree(pids);
+
+        assert_int_equal(cgroup_kill(inner), 0);
+        wait_empty(inner);
+        assert_int_equal(reap(q).si_status, SIGKILL);
+        inner = safe_close(inner);
+        assert_int_equal(unlinkat(fd, "inner", AT_REMOVEDIR), 0);
+        assert_int_equal(cgroup_list_pids(fd, &pids, &n), 0);
+        assert_int_equal(n, 300);
+
+        assert_int_equal(cgroup_kill(fd), 0);
+        wait_empty(fd);
+        assert_int_equal(reap(p).si_status, SIGKILL);
+        assert_int_equal(cgroup_unit_remove(f->tree, "many"), 0);
+}
+
 static void test_signal_all_term(void **state) {
         Fixture *f = *state;
         _cleanup_close_ int fd = -EBADF;
@@ -1174,6 +1215,7 @@ static int run_real(void) {
                 cmocka_unit_test_setup_teardown(test_unit_remove_nested, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_unit_watch, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_kill_tree, setup_tree, teardown),
+                cmocka_unit_test_setup_teardown(test_list_pids, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_term, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_nested, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_stopped, setup_tree, teardown),

@@ -96,7 +96,8 @@ size_t corral_units_count(const corral_units *u);
 const corral_unit *corral_units_get(const corral_units *u, size_t i);
 
 /* The reply's "units" array as compact JSON text on one line (no newline),
- * for programs that print or forward it. Owned by u; NULL for NULL. */
+ * for programs that print or forward it, made on the first call. Owned
+ * by u; NULL for NULL, or when out of memory. */
 const char *corral_units_json(const corral_units *u);
 
 /* Frees u and every unit and string it holds. Accepts NULL; returns NULL. */
@@ -157,8 +158,9 @@ size_t corral_unit_process_count(const corral_unit *u);
 pid_t corral_unit_process_pid(const corral_unit *u, size_t i);
 pid_t corral_unit_process_ppid(const corral_unit *u, size_t i);
 const char *corral_unit_process_cmdline(const corral_unit *u, size_t i);
-/* The unit as compact JSON text (one line, no newline). Owned by the
- * corral_units the unit came from. */
+/* The unit as compact JSON text (one line, no newline), made on the first
+ * call. Owned by the corral_units the unit came from; NULL when out of
+ * memory. */
 const char *corral_unit_json(const corral_unit *u);
 
 /* Since LIBCORRAL_0.3. */

@@ -55,6 +55,28 @@ int read_full_file_at(int dirfd, const char *path, size_t max, char **ret, size_
         return read_full_fd(fd, max, ret, ret_size);
 }
 
+int read_small_file_at(int dirfd, const char *path, char *buf, size_t size, size_t slack, size_t *ret_len) {
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t k;
+
+        if (size < slack + 2)
+                return -EINVAL;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        do
+                k = read(fd, buf, size - 1);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                return -errno;
+        if ((size_t) k + slack >= size - 1)
+                return -EFBIG;
+        buf[k] = '\0';
+        if (ret_len)
+                *ret_len = (size_t) k;
+        return 0;
+}
+
 int read_file_prefix_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_size) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;

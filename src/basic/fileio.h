@@ -33,3 +33,13 @@ int mkdir_parents(const char *path);
  * -EPERM (another owner, or writable by group or others: *ret_st says
  * which), -errno. *ret_st (may be NULL) is filled whenever it was read. */
 int dir_open_private(const char *path, mode_t mode, int *ret_fd, struct stat *ret_st);
+
+/* A small file of the kernel (a cgroup attribute, a /proc file) in one
+ * read() into buf (size bytes, at most a page; NUL-terminated). A
+ * seq_file's read() of less than a page fills the buffer unless the file
+ * ends; slack is room for a record (a line) it might still hold back
+ * (0 for a file of one record, as single_open() ones are): a read that
+ * leaves more than slack bytes free read it all. Returns 0 with its
+ * length in *ret_len (may be NULL), -EFBIG when it may not have (the
+ * caller reads it whole another way), -errno. */
+int read_small_file_at(int dirfd, const char *path, char *buf, size_t size, size_t slack, size_t *ret_len);

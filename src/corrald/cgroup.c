@@ -19,6 +19,10 @@
  * processes forked meanwhile; past that, cgroup.kill does the rest. */
 #define SIGNAL_PASSES_MAX 16
 
+/* A line of cgroup.procs: a PID (at most 4194304, PID_MAX_LIMIT) and a
+ * newline. */
+#define PID_LINE_MAX 8U
+
 /* ---- Parsers ---- */
 
 static char *decode_octal_escapes(const char *s, size_t n) {
@@ -600,24 +604,37 @@ int cgroup_tree_read_watches(CgroupTree *t, void (*cb)(int wd, void *userdata), 
         }
 }
 
+/* A small attribute in one read() (`corralctl status` reads a few of
+ * every unit's: open, read, close), else read whole. */
+static int read_attr(int fd, const char *name, char *small, size_t size, size_t slack, size_t max, char **ret_big) {
+        int r = read_small_file_at(fd, name, small, size, slack, /* ret_len= */ NULL);
+
+        *ret_big = NULL;
+        if (r != -EFBIG)
+                return r;
+        return read_full_file_at(fd, name, max, ret_big, NULL);
+}
+
 int cgroup_read_events(int fd, CgroupEvents *ret) {
-        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char *big = NULL;
+        char buf[512];
         int r;
 
-        r = read_full_file_at(fd, "cgroup.events", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        r = read_attr(fd, "cgroup.events", buf, sizeof(buf), /* slack= */ 0, CGROUP_SMALL_FILE_MAX, &big);
         if (r < 0)
                 return r;
-        return cgroup_parse_events(buf, ret);
+        return cgroup_parse_events(big ?: buf, ret);
 }
 
 int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n) {
-        _cleanup_free_ char *buf = NULL;
+        _cleanup_free_ char *big = NULL;
+        char buf[1024];
         int r;
 
-        r = read_full_file_at(fd, "cgroup.procs", CGROUP_PROCS_MAX, &buf, NULL);
+        r = read_attr(fd, "cgroup.procs", buf, sizeof(buf), PID_LINE_MAX, CGROUP_PROCS_MAX, &big);
         if (r < 0)
                 return r;
-        return cgroup_parse_procs(buf, ret_pids, ret_n);
+        return cgroup_parse_procs(big ?: buf, ret_pids, ret_n);
 }
 
 int cgroup_kill(int fd) {
@@ -715,17 +732,18 @@ int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec) {
 }
 
 int cgroup_read_cpu_usage(int fd, uint64_t *ret_usec) {
-        _cleanup_free_ char *buf = NULL;
-        int r = read_full_file_at(fd, "cpu.stat", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        _cleanup_free_ char *big = NULL;
+        char buf[1024];
+        int r = read_attr(fd, "cpu.stat", buf, sizeof(buf), /* slack= */ 0, CGROUP_SMALL_FILE_MAX, &big);
 
         if (r < 0)
                 return r;
-        return cgroup_parse_cpu_stat(buf, ret_usec);
+        return cgroup_parse_cpu_stat(big ?: buf, ret_usec);
 }
 
 int cgroup_read_memory_current(int fd, uint64_t *ret_bytes) {
-        _cleanup_free_ char *buf = NULL;
-        int r = read_full_file_at(fd, "memory.current", CGROUP_SMALL_FILE_MAX, &buf, NULL);
+        char buf[64];
+        int r = read_small_file_at(fd, "memory.current", buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL);
 
         if (r == -ENOENT)
                 return -EOPNOTSUPP;
@@ -780,6 +798,7 @@ static bool pid_set_contains(const PidSet *s, pid_t pid) {
 static int collect_procs(int fd, PidSet *s) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
+        struct stat st;
         DIR *d;
         int dfd, r;
 
@@ -790,6 +809,14 @@ static int collect_procs(int fd, PidSet *s) {
                 if ((r = pid_set_add(s, pids[i])) < 0)
                         return r;
         if (!cgroup_has_children(fd))
+                return 0;
+
+        /* cgroupfs counts a directory's subdirectories in its links (2 +
+         * N): none below, no need to list it (5 system calls a unit in
+         * `corralctl status`, which lists every unit's processes). Read
+         * after cgroup.procs, like the listing: a child made meanwhile is
+         * seen either way. */
+        if (fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode) && st.st_nlink == 2)
                 return 0;
 
         dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -874,12 +901,11 @@ uint64_t cgroup_pids_rss(const pid_t *pids, size_t n) {
         uint64_t total = 0, page = (uint64_t) sysconf(_SC_PAGESIZE);
 
         for (size_t i = 0; i < n; i++) {
-                _cleanup_free_ char *buf = NULL;
-                char path[64];
+                char path[64], buf[256];
                 unsigned long long size, resident;
 
                 snprintf(path, sizeof(path), "/proc/%d/statm", pids[i]);
-                if (read_full_file_at(AT_FDCWD, path, 4096, &buf, NULL) < 0)
+                if (read_small_file_at(AT_FDCWD, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL) < 0)
                         continue; /* gone meanwhile */
                 if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
                         total += resident * page;

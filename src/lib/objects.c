@@ -9,7 +9,7 @@
 
 struct corral_unit {
         json_t *obj;
-        char *json;
+        char *json; /* made on first use: lazy_json() */
 };
 
 struct corral_units {
@@ -83,13 +83,7 @@ int units_new(json_t *array, corral_units **ret) {
                 unit->obj = json_array_get(array, u->n);
                 if (!field_string(unit->obj, "name"))
                         return -EBADMSG;
-                unit->json = json_dumps(unit->obj, JSON_COMPACT);
-                if (!unit->json)
-                        return -ENOMEM;
         }
-        u->json = json_dumps(array, JSON_COMPACT);
-        if (!u->json)
-                return -ENOMEM;
         *ret = TAKE_PTR(u);
         return 0;
 }
@@ -102,8 +96,26 @@ const corral_unit *corral_units_get(const corral_units *u, size_t i) {
         return u && i < u->n ? &u->units[i] : NULL;
 }
 
+/* obj as text, made the first time it is asked for: a program that
+ * only reads fields (`corralctl status` of 10,000 units) does not pay
+ * for a dump of every unit. Several threads may ask at once: the first
+ * text stored is kept, the others freed. NULL when out of memory. */
+static const char *lazy_json(char **slot, const json_t *obj) {
+        char *have = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *text;
+
+        if (have)
+                return have;
+        text = json_dumps(obj, JSON_COMPACT);
+        if (!text)
+                return NULL;
+        if (__atomic_compare_exchange_n(slot, &have, text, /* weak= */ false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                return text;
+        free(text);
+        return have;
+}
+
 const char *corral_units_json(const corral_units *u) {
-        return u ? u->json : NULL;
+        return u ? lazy_json((char **) &u->json, u->array) : NULL;
 }
 
 #define UNIT_OBJ(u) ((u) ? (u)->obj : NULL)
@@ -199,7 +211,7 @@ const char *corral_unit_process_cmdline(const corral_unit *u, size_t i) {
 }
 
 const char *corral_unit_json(const corral_unit *u) {
-        return u ? u->json : NULL;
+        return u ? lazy_json((char **) &u->json, u->obj) : NULL;
 }
 
 int corral_unit_port(const corral_unit *u) {
