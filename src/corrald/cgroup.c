@@ -798,7 +798,6 @@ static bool pid_set_contains(const PidSet *s, pid_t pid) {
 static int collect_procs(int fd, PidSet *s) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
-        struct stat st;
         DIR *d;
         int dfd, r;
 
@@ -808,15 +807,9 @@ static int collect_procs(int fd, PidSet *s) {
         for (size_t i = 0; i < n; i++)
                 if ((r = pid_set_add(s, pids[i])) < 0)
                         return r;
+        /* (cgroup_has_children: the link count.) Read after cgroup.procs,
+         * like the listing: a child made meanwhile is seen either way. */
         if (!cgroup_has_children(fd))
-                return 0;
-
-        /* cgroupfs counts a directory's subdirectories in its links (2 +
-         * N): none below, no need to list it (5 system calls a unit in
-         * `corralctl status`, which lists every unit's processes). Read
-         * after cgroup.procs, like the listing: a child made meanwhile is
-         * seen either way. */
-        if (fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode) && st.st_nlink == 2)
                 return 0;
 
         dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
