@@ -28,10 +28,10 @@
 
 #include "syscall.h"
 
+/* A unit keeps its pidfd, as corrald's do; its cgroup is opened when
+ * needed (10,000 units must fit in 20,000 descriptors). */
 typedef struct LimitUnit {
-        int dir_fd;
         int pidfd;
-        int events_fd;
         char name[32];
 } LimitUnit;
 
@@ -44,14 +44,14 @@ static void start_unit(int root_fd, LimitUnit *u, unsigned i, char **argv, char 
         snprintf(u->name, sizeof(u->name), "u%u", i);
         if (mkdirat(root_fd, u->name, 0755) < 0)
                 die("mkdir");
-        u->dir_fd = openat(root_fd, u->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (u->dir_fd < 0)
+        int dir_fd = openat(root_fd, u->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
                 die("open cgroup");
         struct corral_clone_args args = {
                 .flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
                 .pidfd = (uint64_t) (uintptr_t) &u->pidfd,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) u->dir_fd,
+                .cgroup = (uint64_t) dir_fd,
         };
         pid_t pid = sys_clone3(&args);
         if (pid < 0) {
@@ -68,6 +68,7 @@ static void start_unit(int root_fd, LimitUnit *u, unsigned i, char **argv, char 
                 execve(argv[0], argv, envp);
                 _exit(127);
         }
+        close(dir_fd);
 }
 
 static bool populated(int fd) {
@@ -80,39 +81,35 @@ static bool populated(int fd) {
         return !strstr(buf, "populated 0");
 }
 
-/* cgroup.kill (5.14) on every unit, then poll() on every cgroup.events
- * that still says populated: kernfs reports a change as POLLPRI. */
-static void stop_all(LimitUnit *units, unsigned n) {
-        struct pollfd *p = calloc(n, sizeof(*p));
-        unsigned left = n;
+static int open_in(int root_fd, const LimitUnit *u, const char *file, int flags) {
+        char path[64];
 
+        snprintf(path, sizeof(path), "%s/%s", u->name, file);
+        return openat(root_fd, path, flags | O_CLOEXEC);
+}
+
+/* cgroup.kill (5.14) on every unit, then, one unit after the other, poll()
+ * on its cgroup.events until it says populated 0 (kernfs reports a change
+ * as POLLPRI): all were killed at once, so waiting in turn ends when the
+ * last is gone. */
+static void stop_all(int root_fd, LimitUnit *units, unsigned n) {
         for (unsigned i = 0; i < n; i++) {
-                int fd = openat(units[i].dir_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC);
+                int fd = open_in(root_fd, &units[i], "cgroup.kill", O_WRONLY);
                 if (fd < 0 || write(fd, "1", 1) != 1)
                         die("cgroup.kill");
                 close(fd);
         }
         for (unsigned i = 0; i < n; i++) {
-                units[i].events_fd = openat(units[i].dir_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
-                if (units[i].events_fd < 0)
+                int fd = open_in(root_fd, &units[i], "cgroup.events", O_RDONLY);
+                if (fd < 0)
                         die("open cgroup.events");
+                while (populated(fd)) {
+                        struct pollfd p = { .fd = fd, .events = POLLPRI };
+                        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                                die("poll");
+                }
+                close(fd);
         }
-        while (left > 0) {
-                unsigned k = 0;
-                for (unsigned i = 0; i < n; i++)
-                        if (units[i].events_fd >= 0) {
-                                if (!populated(units[i].events_fd)) {
-                                        close(units[i].events_fd);
-                                        units[i].events_fd = -1;
-                                        left--;
-                                        continue;
-                                }
-                                p[k++] = (struct pollfd) { .fd = units[i].events_fd, .events = POLLPRI };
-                        }
-                if (k > 0 && poll(p, k, -1) < 0 && errno != EINTR)
-                        die("poll");
-        }
-        free(p);
 }
 
 int main(int argc, char *argv[]) {
@@ -148,10 +145,9 @@ int main(int argc, char *argv[]) {
                 start_unit(root_fd, &units[i], i, argv + 4, envp);
 
         sigwait(&mask, &sig);
-        stop_all(units, n);
+        stop_all(root_fd, units, n);
         for (unsigned i = 0; i < n; i++) {
                 close(units[i].pidfd);
-                close(units[i].dir_fd);
                 (void) unlinkat(root_fd, units[i].name, AT_REMOVEDIR);
         }
         close(root_fd);
