@@ -72,7 +72,7 @@ int unit_prepare(Unit *u, StartContext *c);
 int unit_output_setup(Unit *u, StartContext *c);
 
 /* The unit's processes are gone: hands out what each stream left without
- * a newline. */
+ * a newline; a job's pipes are closed (it never runs again). */
 void unit_output_ended(Unit *u);
 
 /* ---- unit-health.c ---- */
