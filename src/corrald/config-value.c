@@ -707,3 +707,33 @@ int config_parse_environment_files(const char *key, const char *value, void *fie
         }
         return 0;
 }
+
+char *config_value_escape(const char *s) {
+        size_t n = 0;
+        char *out, *o;
+
+        for (const char *p = s; *p; p++)
+                n += *p == '$' ? 2 : 1;
+        out = o = malloc(n + 1);
+        if (!out)
+                return NULL;
+        for (const char *p = s; *p; p++) {
+                if (*p == '$')
+                        *o++ = '$';
+                *o++ = *p;
+        }
+        *o = '\0';
+        return out;
+}
+
+int config_value_escape_append(char ***l, const char *s) {
+        char *x = config_value_escape(s);
+        int r;
+
+        if (!x)
+                return -ENOMEM;
+        r = strv_consume(l, x);
+        if (r < 0)
+                free(x);
+        return r;
+}

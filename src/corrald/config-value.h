@@ -90,3 +90,12 @@ int config_parse_unit_names(const char *key, const char *value, void *field, cha
 /* Absolute paths, each optionally prefixed with '-' (a file that may be
  * missing), added to the strv as written. */
 int config_parse_environment_files(const char *key, const char *value, void *field, char **ret_message);
+
+/* "$" → "$$": a literal that the variable expansion of command and
+ * environment gives back unchanged (a job's argv and environment). NULL on
+ * out of memory; the caller frees it. */
+char *config_value_escape(const char *s);
+
+/* Appends config_value_escape(s) to the NULL-terminated *l. Returns 0 or
+ * -ENOMEM. */
+int config_value_escape_append(char ***l, const char *s);

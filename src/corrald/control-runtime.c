@@ -89,12 +89,15 @@ static bool check(ControlClient *c, Unit **units, UnitRequest kind) {
         return true;
 }
 
-/* Removes the jobs from the NULL-terminated units. */
-static void drop_jobs(Unit **units) {
+/* Removes from the NULL-terminated units the jobs (a job runs once) and
+ * the units a reload dropped that are still stopping (they are on their
+ * way out: "every unit" to start does not mean them, and naming them
+ * would refuse the whole request). */
+static void drop_unstartable(Unit **units) {
         Unit **to = units;
 
         for (Unit **u = units; *u; u++)
-                if (!unit_status_is_job(*u))
+                if (!unit_status_is_job(*u) && !unit_status_is_removed(*u))
                         *to++ = *u;
         *to = NULL;
 }
@@ -110,7 +113,7 @@ int control_runtime_units(ControlClient *c, const ControlRequest *req) {
         if (!units)
                 return 0;
         if (req->all && kind != UNIT_REQUEST_STOP)
-                drop_jobs(units); /* "every unit" to start: every service (a job runs once) */
+                drop_unstartable(units); /* "every unit" to start: every service that stays */
         if (!check(c, units, kind))
                 return 0;
         if (req->wait && !(pending = pending_new(json_object())))

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
 
+#include "config-value.h"
 #include "log.h"
 #include "manager-deps.h"
 #include "manager-heap.h"
@@ -558,37 +559,6 @@ int manager_restart_unit(Manager *m, Unit *u) {
  * many; the oldest go first. */
 #define JOBS_FINISHED_MAX 1000
 
-/* "$" → "$$", so that the unit's variable expansion gives s back. */
-static char *dollar_escape(const char *s) {
-        size_t n = 0;
-        char *out, *o;
-
-        for (const char *p = s; *p; p++)
-                n += *p == '$' ? 2 : 1;
-        out = o = malloc(n + 1);
-        if (!out)
-                return NULL;
-        for (const char *p = s; *p; p++) {
-                if (*p == '$')
-                        *o++ = '$';
-                *o++ = *p;
-        }
-        *o = '\0';
-        return out;
-}
-
-static int strv_consume_escaped(char ***l, const char *s) {
-        char *x = dollar_escape(s);
-        int r;
-
-        if (!x)
-                return -ENOMEM;
-        r = strv_consume(l, x);
-        if (r < 0)
-                free(x);
-        return r;
-}
-
 static int job_config(Manager *m, const JobSpec *spec, const char *name, ServiceConfig **ret) {
         ServiceConfig *s = service_config_new(name, "<job>", 0);
         int r = 0;
@@ -606,9 +576,9 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
                         r = service_config_set_limit(s, l, spec->limit[l]);
         /* A job's words are taken as they are: no ${…} expansion. */
         for (char **a = spec->argv; r >= 0 && *a; a++)
-                r = strv_consume_escaped(&s->command, *a);
+                r = config_value_escape_append(&s->command, *a);
         for (char **e = spec->env; r >= 0 && e && *e; e++) {
-                _cleanup_free_ char *x = dollar_escape(*e);
+                _cleanup_free_ char *x = config_value_escape(*e);
                 r = x ? strv_env_set(&s->environment, x) : -ENOMEM;
         }
         if (r >= 0 && spec->cwd && !(s->directory = strdup(spec->cwd)))
@@ -756,6 +726,17 @@ static Unit *manager_find_service_unit(Manager *m, const char *name) {
         return NULL;
 }
 
+/* A unit a reload removed (or a leftover no service claimed) that is still
+ * stopping: when its name comes back it starts once stopped — a second
+ * unit could not create the cgroup it still populates. */
+static Unit *manager_find_leaving_unit(Manager *m, const char *name) {
+        for (size_t i = 0; i < m->n_units; i++)
+                if (streq(m->units[i]->name, name) && m->units[i]->removed && !m->units[i]->is_job &&
+                    !unit_is_inactive(m->units[i]))
+                        return m->units[i];
+        return NULL;
+}
+
 /* An ended job of that name makes way for the service; a running one
  * keeps its name (the service starts at a later reload). Returns true
  * when the name is free. */
@@ -803,6 +784,16 @@ static int manager_reload_instance(Manager *m, ServiceConfig *s, int instance, R
         if (r < 0)
                 return r;
         u = manager_find_service_unit(m, name);
+        if (!u && (u = manager_find_leaving_unit(m, name))) {
+                u->removed = false;
+                u->instance = instance;
+                unit_set_config(u, s);
+                manager_deps_add_unit(m, u);
+                w->counts.added++;
+                if (s->autostart)
+                        manager_deps_start(m, u); /* stopping: a start once it has stopped */
+                return 0;
+        }
         if (!u) {
                 if (!manager_claim_name(m, s, name))
                         return 0;

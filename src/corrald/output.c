@@ -461,6 +461,10 @@ static void unit_output_close(UnitOutput *o) {
                 unit_output_close_stream(o, s);
 }
 
+void unit_output_close_pipes(UnitOutput *o) {
+        unit_output_close(o);
+}
+
 UnitOutput *unit_output_free(UnitOutput *o) {
         if (!o)
                 return NULL;

@@ -157,6 +157,12 @@ int unit_output_open(UnitOutput *o, int *ret_stdout_fd, int *ret_stderr_fd);
  * for when the unit has ended. Returns 0 or -errno. */
 int unit_output_flush(UnitOutput *o);
 
+/* Closes both ends of the pipes (after unit_output_flush()), keeping the
+ * ring and the files: for a unit that never runs again (a job that has
+ * ended), which would otherwise hold four descriptors for as long as it
+ * is kept. unit_output_open() makes new ones. */
+void unit_output_close_pipes(UnitOutput *o);
+
 /* output_file_reopen() on the unit's files (SIGUSR1). Returns 0 or the
  * first error. */
 int unit_output_reopen(UnitOutput *o);

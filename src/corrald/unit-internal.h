@@ -84,7 +84,7 @@ int unit_output_setup(Unit *u, StartContext *c);
 void unit_output_prealloc(Unit *u);
 
 /* The unit's processes are gone: hands out what each stream left without
- * a newline. */
+ * a newline; a job's pipes are closed (it never runs again). */
 void unit_output_ended(Unit *u);
 
 /* The inode of the unit's stdout (0) or stderr (1) pipe; 0: none. */

@@ -183,6 +183,10 @@ void unit_output_ended(Unit *u) {
         r = unit_output_flush(u->output);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read the last output: %m, ignoring");
+        /* a job runs once: its pipes would stay open as long as it is kept
+         * (up to JOBS_FINISHED_MAX ended jobs), its lines stay in the ring */
+        if (u->is_job)
+                unit_output_close_pipes(u->output);
 }
 
 void unit_output_view(const Unit *u, UnitOutputView *ret) {

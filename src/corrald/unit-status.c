@@ -213,6 +213,10 @@ bool unit_status_is_inactive(const Unit *u) {
         return unit_is_inactive(u); /* a oneshot that exited too */
 }
 
+bool unit_status_is_removed(const Unit *u) {
+        return u->removed;
+}
+
 bool unit_status_is_listed(const Unit *u) {
         return !u->removed || !unit_status_is_inactive(u);
 }

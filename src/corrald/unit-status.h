@@ -107,10 +107,12 @@ int unit_status_set_text(char **ret, const char *text, size_t max);
 
 /* Small reads of a unit for those that must not dereference one (control):
  * the name, whether it is a job, who submitted it (0 for services),
- * whether it is inactive or failed, and whether "every unit" lists it (a
- * unit a reload dropped is listed only until it has stopped). */
+ * whether it is inactive or failed, whether a reload dropped it (it is on
+ * its way out), and whether "every unit" lists it (a unit a reload
+ * dropped is listed only until it has stopped). */
 const char *unit_status_name(const Unit *u);
 bool unit_status_is_job(const Unit *u);
 uid_t unit_status_owner(const Unit *u);
 bool unit_status_is_inactive(const Unit *u);
+bool unit_status_is_removed(const Unit *u);
 bool unit_status_is_listed(const Unit *u);

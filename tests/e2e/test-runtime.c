@@ -433,6 +433,85 @@ static void test_names(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* start --all and restart --all while a unit that a reload dropped is
+ * still stopping (it ignores SIGTERM): every service that stays, and not
+ * the one on its way out — the soak (tools/bench/soak) found them refused
+ * with "no such unit", nothing done. */
+static void test_all_while_removing(void **state) {
+        _cleanup_free_ char *forker = test_helper_path("test-forker"), *mk = test_marker_new("allrm"), *body = NULL,
+                            *conf = NULL, *out = NULL;
+        char *gone;
+        pid_t keep;
+
+        assert_true(asprintf(&body,
+                             "[program:keep]\ncommand = sleep 1000\n"
+                             "[program:gone]\ncommand = %s tree 1 ignore\nstop_timeout = 60s\n"
+                             "environment = CORRAL_TEST_MARKER=%s\n",
+                             forker, mk) > 0);
+        start("allrm", body);
+        wait_state(&daemon_, "keep", "running");
+        wait_state(&daemon_, "gone", "running");
+        free(CTL_OK(&daemon_, NULL, 0, "stop", "keep"));
+        assert_int_equal(read_full_file_at(AT_FDCWD, daemon_.config, 1 << 20, &conf, NULL), 0);
+        gone = strstr(conf, "[program:gone]");
+        assert_non_null(gone);
+        *gone = '\0';
+        assert_int_equal(test_write_file(daemon_.config, conf), 0);
+        /* a reload that does not wait (corralctl reload waits for the stops) */
+        json_decref(test_daemon_request(&daemon_, "reload", NULL, NULL));
+        assert_true(test_daemon_wait_log(&daemon_, "gone: stopping", 1, 5 * USEC_PER_SEC));
+
+        out = CTL_OK(&daemon_, NULL, 0, "start", "--all");
+        assert_null(strstr(out, "gone"));
+        assert_state("keep", "running");
+        keep = unit_main_pid(&daemon_, "keep");
+        free(out);
+        out = CTL_OK(&daemon_, NULL, 0, "restart", "--all");
+        assert_null(strstr(out, "gone"));
+        wait_state(&daemon_, "keep", "running");
+        assert_true(unit_main_pid(&daemon_, "keep") != keep);
+        assert_int_equal(test_daemon_log_count(&daemon_, "gone: stopped"), 0); /* on its way out for 60 s */
+        /* naming it is still refused */
+        free(CTL_OK(&daemon_, NULL, EXIT_NO_UNIT, "start", "gone"));
+}
+
+/* A service that a reload removes while it still stops (it ignores
+ * SIGTERM) and the next reload adds back: the same unit starts once the
+ * old processes are gone, instead of a second one that cannot create the
+ * cgroup they populate ("cannot create cgroup: Device or resource busy",
+ * failed for good; found by the soak). */
+static void test_back_while_removing(void **state) {
+        _cleanup_free_ char *forker = test_helper_path("test-forker"), *mk = test_marker_new("back"), *body = NULL,
+                            *conf = NULL, *full = NULL;
+        char *gone;
+
+        assert_true(asprintf(&body,
+                             "[program:keep]\ncommand = sleep 1000\n"
+                             "[program:back]\ncommand = %s tree 1 ignore\nstop_timeout = 2s\n"
+                             "environment = CORRAL_TEST_MARKER=%s\n",
+                             forker, mk) > 0);
+        start("back", body);
+        wait_state(&daemon_, "back", "running");
+        pid_t old = unit_main_pid(&daemon_, "back");
+        assert_int_equal(read_full_file_at(AT_FDCWD, daemon_.config, 1 << 20, &full, NULL), 0);
+        conf = strdup(full);
+        gone = strstr(conf, "[program:back]");
+        assert_non_null(gone);
+        *gone = '\0';
+        assert_int_equal(test_write_file(daemon_.config, conf), 0);
+        json_decref(test_daemon_request(&daemon_, "reload", NULL, NULL)); /* does not wait for the stop */
+        assert_true(test_daemon_wait_log(&daemon_, "back: stopping", 1, 5 * USEC_PER_SEC));
+        assert_int_equal(test_write_file(daemon_.config, full), 0);
+        json_decref(test_daemon_request(&daemon_, "reload", NULL, NULL));
+        assert_int_equal(test_daemon_log_count(&daemon_, "back: stopped"), 0); /* still on its way out */
+
+        wait_state(&daemon_, "back", "running");
+        assert_true(unit_main_pid(&daemon_, "back") != old);
+        assert_int_equal(test_daemon_log_count(&daemon_, "cannot create cgroup"), 0);
+        assert_true(test_wait_marker(mk, 2, 2, TIMEOUT)); /* the new tree alone */
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* A start that fails to its goal: exit 1 and the reason on its line. */
 static void test_failed_outcome(void **state) {
         _cleanup_free_ char *out = NULL;
@@ -708,6 +787,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stop_waits, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_all_while_removing, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_back_while_removing, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_failed_outcome, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_waiter_leaves, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_rolling_restart, setup, teardown),
