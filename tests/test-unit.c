@@ -658,6 +658,25 @@ static void test_exit_unknown_retried(void **state) {
         assert_int_equal(fake.reap_unknown, 0);
 }
 
+/* READY=1 while the exec report still reads EAGAIN (its write end held,
+ * for a moment, by another unit's child that has not exec'd): only the
+ * program speaks, so the message counts and the start is done. It was
+ * dropped ("too early to listen"), and a MAINPID= with it. */
+static void test_notify_before_exec_report(void **state) {
+        World *w = *state;
+        Unit *u = w->unit;
+        struct ucred sender = { .pid = FAKE_PID };
+        NotifyMessage msg = { .ready = true };
+
+        fake.report = -EAGAIN;
+        unit_dispatch(u, UNIT_EVENT_START);
+        assert_int_equal(u->state, UNIT_STARTING);
+        assert_true(u->exec_report_fd >= 0);
+        unit_notify(u, &sender, &msg);
+        assert_int_equal(u->state, UNIT_RUNNING);
+        assert_true(u->exec_report_fd < 0);
+}
+
 static void test_transitions_reported(void **state) {
         World *w = *state;
         Unit *u = w->unit;
@@ -688,6 +707,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_transient_start_failure, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exit_unknown_retried, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_transitions_reported, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_notify_before_exec_report, world_setup, world_teardown),
         };
         return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
 }

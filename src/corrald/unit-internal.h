@@ -38,6 +38,9 @@ void unit_arm_watchdog(Unit *u);
 /* Reads the exec report and dispatches what it says (EXEC_OK,
  * EXEC_FAILED). Returns true once it is in. */
 bool unit_exec_check(Unit *u);
+/* A process of the unit has spoken: its main process has exec'd (EXEC_OK
+ * unless the report said otherwise already). */
+void unit_exec_proven(Unit *u);
 /* Watches main's pidfd for its exit (main need not be our child). */
 int unit_watch_main(Unit *u, const PidRef *main);
 void unit_unwatch_main(Unit *u);

@@ -49,8 +49,7 @@ static void unit_extend_timeout(Unit *u, usec_t usec) {
 }
 
 void unit_notify(Unit *u, const struct ucred *sender, const NotifyMessage *msg) {
-        if (u->exec_report_fd >= 0 && !unit_exec_check(u))
-                return; /* not exec'd yet: too early to listen */
+        unit_exec_proven(u);
         if (!u->config || (u->state != UNIT_STARTING && u->state != UNIT_RUNNING && u->state != UNIT_STOPPING))
                 return;
         if (msg->status) {

@@ -529,6 +529,19 @@ static void unit_exec_failed(Unit *u) {
 
 /* Reads the exec report and dispatches what it says. Returns true once
  * it is in. */
+/* A process of the unit spoke on the notify socket: only the program
+ * speaks, so the main process has exec'd, whatever its report pipe says
+ * yet (for a moment, its write end may still be held by another unit's
+ * child that has not exec'd: children are cloned with corrald's
+ * descriptors). Without this, a MAINPID= or READY=1 that came then was
+ * dropped (found by the soak, tools/bench/soak). */
+void unit_exec_proven(Unit *u) {
+        if (u->exec_report_fd < 0 || unit_exec_check(u))
+                return;
+        unit_dispatch(u, UNIT_EVENT_EXEC_OK);
+        unit_exec_done(u);
+}
+
 bool unit_exec_check(Unit *u) {
         SpawnStep step = SPAWN_STEP_EXEC;
         int r;
