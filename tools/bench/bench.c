@@ -66,7 +66,7 @@ static struct {
         .restarts = 1000,
         .restart_budget_s = 60,
         .idle_units = 1000,
-        .idle_s = 60,
+        .idle_s = 30,
         .status_calls = 20,
         .health_units = 100,
         .health_interval_ms = 100,
@@ -627,7 +627,7 @@ static void help(void) {
                "  --restarts N          restarts of figure 4 (default 1000)\n"
                "  --restart-budget S    at most S seconds of restarts per peer (default 60)\n"
                "  --idle-units N        units of figures 6 and 8 (default 1000)\n"
-               "  --idle S              seconds of idleness of figure 6 (default 60)\n"
+               "  --idle S              seconds of idleness of figure 6 (default 30)\n"
                "  --health-units N      demo services of figure 7 (default 100)\n"
                "  --health-interval MS  their health_interval (default 100)\n"
                "  --health S            seconds of figure 7 (default 30)\n"
