@@ -58,6 +58,7 @@ static const char fuzz_config[] =
 static struct {
         Config *config;
         Unit units[4];
+        UnitHealthState health;  /* web@0's */
         unsigned long copies;    /* COPIES= */
         unsigned long processes; /* PROCESSES= */
 } w = { .copies = 1 };
@@ -67,6 +68,7 @@ static struct {
 static void world_init(void) {
         _cleanup_free_ char *error = NULL;
 
+        w.health = (UnitHealthState) { .ok = true, .http_status = 200, .checks = 3 };
         log_set_max_level(LOG_ERR);
         assert(config_load_buffer("fuzz.conf", fuzz_config, sizeof(fuzz_config) - 1, &w.config, &error) >= 0);
         w.units[0] = (Unit) { .name = (char *) "web@0",
@@ -75,9 +77,7 @@ static void world_init(void) {
                               .state = UNIT_RUNNING,
                               .main = { .pid = 4242, .fd = -EBADF },
                               .port = 30000,
-                              .health_ok = true,
-                              .health_http_status = 200,
-                              .health_checks = 3 };
+                              .health = &w.health };
         w.units[1] = (Unit) { .name = (char *) "web@1",
                               .config = w.config->services[0],
                               .instance = 1,
@@ -101,7 +101,7 @@ static void world_init(void) {
                               .state = UNIT_RUNNING,
                               .main = { .pid = 4343, .fd = -EBADF } };
         for (size_t i = 0; i < ELEMENTSOF(w.units); i++) {
-                w.units[i].cgroup_fd = -EBADF;
+                w.units[i].main_watch_fd = -EBADF; /* no cgroup either: has_cgroup is false */
                 w.units[i].watch_wd = -1;
         }
         w.units[0].status_text = strdup("serving");
@@ -124,7 +124,7 @@ static const char *world_set_up(const char *p, const char *end) {
                         assert(text);
                         free(w.units[0].status_text);
                         w.units[0].status_text = text;
-                        w.units[0].health_error = text;
+                        w.health.error = text;
                         w.units[1].error_text = text;
                 } else if (line_is(p, n, "COPIES="))
                         w.copies = MIN(MAX(strtoul(p + strlen("COPIES="), NULL, 10), 1UL), 5000UL);
@@ -144,7 +144,7 @@ static void world_reset(void) {
         free(w.units[0].status_text);
         w.units[0].status_text = strdup("serving");
         assert(w.units[0].status_text);
-        w.units[0].health_error = NULL;
+        w.health.error = NULL;
         w.units[1].error_text = (char *) "exec /bin/true: No such file or directory";
 }
 
@@ -164,8 +164,8 @@ static void check_unit_texts(const Unit *u, json_t *o) {
                 check_text(u->status_text, json_object_get(o, "status_text"));
         if (u->error_text)
                 check_text(u->error_text, json_object_get(o, "error"));
-        if (u->health_error)
-                check_text(u->health_error, json_object_get(json_object_get(o, "health"), "error"));
+        if (u->health && u->health->error)
+                check_text(u->health->error, json_object_get(json_object_get(o, "health"), "error"));
 }
 
 static Unit *world_find(const char *name) {

@@ -133,12 +133,12 @@ Unit *unit_free(Unit *u) {
 void unit_set_config(Unit *u, ServiceConfig *config) {
         ServiceConfig *old = u->config;
 
-        u->config = service_config_ref(config);
-        service_config_unref(old);
         if (!old || old->start_limit_burst != config->start_limit_burst) {
                 u->start_times = mfree(u->start_times);
                 u->n_start_times = 0;
         }
+        u->config = service_config_ref(config);
+        service_config_unref(old); /* last: old may go with it */
 }
 
 /* Records a start for the start limit. The ring is made at the second
