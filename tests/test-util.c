@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -385,6 +386,17 @@ void test_remove_notify_dir(const char *dir) {
         (void) rmdir(path);
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+/* Removes dir, a directory the test made (mkdtemp), with everything in it;
+ * symbolic links are removed, not followed. */
+static void remove_dir_tree(const char *dir) {
+        (void) nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void test_daemon_cleanup(TestDaemon *d) {
         if (d->pidfd >= 0) {
                 (void) test_daemon_signal(d, SIGKILL);
@@ -405,7 +417,7 @@ void test_daemon_cleanup(TestDaemon *d) {
         if (d->dir)
                 test_remove_notify_dir(d->dir);
         if (d->dir)
-                (void) rmdir(d->dir);
+                remove_dir_tree(d->dir); /* and what the test put beside (env files, fleet lists) */
         free(d->dir);
         free(d->config);
         free(d->log);
