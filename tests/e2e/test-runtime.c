@@ -492,6 +492,8 @@ static void test_back_while_removing(void **state) {
                              forker, mk) > 0);
         start("back", body);
         wait_state(&daemon_, "back", "running");
+        /* its child that ignores SIGTERM is there: the stop must wait for it */
+        assert_true(test_wait_marker(mk, 2, 2, TIMEOUT));
         pid_t old = unit_main_pid(&daemon_, "back");
         assert_int_equal(read_full_file_at(AT_FDCWD, daemon_.config, 1 << 20, &full, NULL), 0);
         conf = strdup(full);
