@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "poller.h"
 
 /* What files and the terminal gather before one write(). */
 #define OUTPUT_WRITE_BUF ((size_t) 64 * 1024)
@@ -311,8 +312,7 @@ int output_terminal_flush(OutputTerminal *t) {
 
 typedef struct OutputPoller {
         sd_event *event;
-        sd_event_source *source;
-        int epoll_fd;
+        Poller *poller; /* poller.c: one epoll, one io source */
         unsigned n_ref;
         struct OutputPoller *next;
 } OutputPoller;
@@ -340,22 +340,15 @@ struct UnitOutput {
         bool write_failed;               /* said once, until a write succeeds again */
 };
 
-/* The epoll data of a pipe: its UnitOutput, and the stream in bit 0. */
+/* The poller's userdata of a pipe: its UnitOutput, and the stream in bit 0. */
 _Static_assert(_Alignof(UnitOutput) >= 2 && _OUTPUT_STREAM_MAX == 2, "the stream does not fit in bit 0");
 
 static void unit_output_ready(UnitOutput *o, OutputStream s);
 
-static int output_poller_on_io(_unused_ sd_event_source *source, _unused_ int fd, _unused_ uint32_t revents,
-                               void *userdata) {
-        OutputPoller *p = userdata;
-        struct epoll_event ev;
-        int n;
+static void output_poller_ready(void *userdata, uint32_t events) {
+        uintptr_t data = (uintptr_t) userdata;
 
-        n = epoll_wait(p->epoll_fd, &ev, 1, /* timeout= */ 0);
-        if (n <= 0)
-                return 0; /* EINTR, or no longer ready */
-        unit_output_ready((UnitOutput *) (uintptr_t) (ev.data.u64 & ~UINT64_C(1)), (OutputStream) (ev.data.u64 & 1));
-        return 0;
+        unit_output_ready((UnitOutput *) (data & ~(uintptr_t) 1), (OutputStream) (data & 1));
 }
 
 static OutputPoller *output_poller_unref(OutputPoller *p) {
@@ -366,8 +359,7 @@ static OutputPoller *output_poller_unref(OutputPoller *p) {
                         *q = p->next;
                         break;
                 }
-        sd_event_source_disable_unref(p->source);
-        safe_close(p->epoll_fd);
+        poller_free(p->poller);
         sd_event_unref(p->event);
         return mfree(p);
 }
@@ -387,31 +379,23 @@ static OutputPoller *output_poller_get(sd_event *e) {
         if (!p)
                 return NULL;
         p->n_ref = 1;
-        p->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (p->epoll_fd < 0) {
+        r = poller_new(e, OUTPUT_PRIORITY, "output", output_poller_ready, &p->poller);
+        if (r < 0) {
                 free(p);
+                errno = -r;
                 return NULL;
         }
         p->event = sd_event_ref(e);
         p->next = output_pollers;
         output_pollers = p;
-        r = sd_event_add_io(e, &p->source, p->epoll_fd, EPOLLIN, output_poller_on_io, p);
-        if (r >= 0)
-                r = sd_event_source_set_priority(p->source, OUTPUT_PRIORITY);
-        if (r < 0) {
-                output_poller_unref(p);
-                errno = -r;
-                return NULL;
-        }
-        (void) sd_event_source_set_description(p->source, "output");
         return p;
 }
 
 static int output_poller_add(UnitOutput *o, OutputStream s) {
-        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t) (uintptr_t) o | (uint64_t) s };
+        int r = poller_add(o->poller->poller, o->read_fd[s], EPOLLIN, (void *) ((uintptr_t) o | (uintptr_t) s));
 
-        if (epoll_ctl(o->poller->epoll_fd, EPOLL_CTL_ADD, o->read_fd[s], &ev) < 0)
-                return -errno;
+        if (r < 0)
+                return r;
         o->polled[s] = true;
         return 0;
 }
@@ -419,7 +403,7 @@ static int output_poller_add(UnitOutput *o, OutputStream s) {
 static void output_poller_remove(UnitOutput *o, OutputStream s) {
         if (!o->polled[s])
                 return;
-        (void) epoll_ctl(o->poller->epoll_fd, EPOLL_CTL_DEL, o->read_fd[s], NULL);
+        poller_remove(o->poller->poller, o->read_fd[s]);
         o->polled[s] = false;
 }
 
