@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -636,6 +638,93 @@ static void test_spawn_nofile_soft_limit(void **state) {
         assert_string_equal(low, want);
 }
 
+/* A child runs in corrald's address space until its exec (CLONE_VM,
+ * spawn-internal.h) while corrald goes on: what it reads must be its own
+ * copy. Here every argument, the environment, the path and the working
+ * directory are overwritten and freed right after each clone, with 40
+ * children in flight before the first report is read; each must still
+ * run with exactly what it was given. */
+static void test_spawn_async_own_copy(void **state) {
+        Fixture *f = *state;
+        enum { N = 40 };
+        PidRef child[N];
+        int report[N];
+        _cleanup_free_ char *out = NULL;
+
+        assert_true(asprintf(&out, "%s/out", f->dir) >= 0);
+        for (int i = 0; i < N; i++) {
+                char *path = strdup("/bin/sh"), *dir = strdup(f->dir), *script = NULL, *arg = NULL, *env = NULL;
+                assert_true(asprintf(&script, "echo \"$1 $CORRAL_TEST_VAR $(pwd)\" >> \"%s\"", out) >= 0);
+                assert_true(asprintf(&arg, "arg-%d", i) >= 0);
+                assert_true(asprintf(&env, "CORRAL_TEST_VAR=env-%d", i) >= 0);
+                assert_non_null(path);
+                assert_non_null(dir);
+                char **argv = calloc(6, sizeof(char *)), **envp = calloc(2, sizeof(char *));
+                assert_non_null(argv);
+                assert_non_null(envp);
+                argv[0] = (char *) "sh";
+                argv[1] = (char *) "-c";
+                argv[2] = script;
+                argv[3] = (char *) "sh";
+                argv[4] = arg;
+                envp[0] = env;
+                SpawnParams p;
+                init_params(f, &p, path, argv, envp);
+                p.directory = dir;
+                child[i] = PIDREF_NULL;
+                assert_int_equal(spawn_child_async(&p, &child[i], &report[i]), 0);
+                /* what a reload or a removed unit would do to them */
+                for (char *s[] = { path, dir, script, arg, env }, **q = s; q < s + 5; q++) {
+                        memset(*q, 'X', strlen(*q));
+                        free(*q);
+                }
+                memset(argv, 0xff, 6 * sizeof(char *));
+                memset(envp, 0xff, 2 * sizeof(char *));
+                free(argv);
+                free(envp);
+        }
+        for (int i = 0; i < N; i++) {
+                struct pollfd pfd = { .fd = report[i], .events = POLLIN };
+                siginfo_t si = {};
+
+                assert_int_equal(poll(&pfd, 1, 30 * 1000), 1);
+                assert_int_equal(spawn_read_report(report[i], /* ret_step= */ NULL), 0);
+                safe_close(report[i]);
+                assert_int_equal(pidref_wait(&child[i], &si, WEXITED), 0);
+                assert_int_equal(si.si_code, CLD_EXITED);
+                assert_int_equal(si.si_status, 0);
+                pidref_done(&child[i]);
+        }
+        _cleanup_free_ char *buf = read_file(out);
+        for (int i = 0; i < N; i++) {
+                _cleanup_free_ char *line = NULL;
+                assert_true(asprintf(&line, "arg-%d env-%d %s", i, i, f->dir) >= 0);
+                assert_contains_line(buf, line);
+        }
+        /* every image and stack given back once the children are gone */
+        assert_int_equal(spawn_reclaim(), 0);
+}
+
+/* A child that switches to another user changes the dumpable flag of the
+ * address space it still shares with corrald (the kernel's commit_creds());
+ * corrald's own flag is back once the child has exec'd. */
+static void test_spawn_keeps_dumpable(void **state) {
+        Fixture *f = *state;
+        _cleanup_(spawn_credentials_done) SpawnCredentials creds = {};
+        _cleanup_free_ char *out = NULL;
+        char *envp[] = { NULL };
+        SpawnParams p;
+
+        assert_int_equal(spawn_credentials_resolve("nobody", /* group= */ NULL, &creds), 0);
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+        init_params(f, &p, "/bin/sh", /* argv= */ NULL, envp);
+        p.credentials = &creds;
+        out = run_script(f, &p, "id -u");
+        assert_string_equal(out, "65534\n");
+        assert_int_equal(spawn_reclaim(), 0);
+        assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+}
+
 static void test_spawn_bad_stdio(void **state) {
         Fixture *f = *state;
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
@@ -833,6 +922,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_spawn_chdir_as_user, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_nofile_soft_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_stdio, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_async_own_copy, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_keeps_dumpable, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_bad_cgroup, setup, teardown),
         };
         int r;

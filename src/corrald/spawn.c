@@ -4,13 +4,17 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "parse-util.h"
 #include "rlimit-util.h"
+#include "spawn-internal.h"
 #include "syscall.h"
 #include "user-util.h"
 
@@ -99,84 +103,246 @@ int spawn_find_executable(const char *name, const char *search_path, char **ret_
         return -ENOENT;
 }
 
-typedef struct SpawnReport {
-        int step;
-        int error;
-} SpawnReport;
+/* ---- The image: what the child reads, copied (spawn-internal.h) ---- */
 
-_noreturn_ static void child_fail(int fd, SpawnStep step, int error) {
-        SpawnReport rep = { .step = step, .error = error };
+static size_t strv_bytes(char *const *v, size_t *ret_n) {
+        size_t bytes = 0, n = 0;
 
-        (void) !write(fd, &rep, sizeof(rep));
-        _exit(127);
+        for (; v && v[n]; n++)
+                bytes += strlen(v[n]) + 1;
+        *ret_n = n;
+        return bytes;
 }
 
-static int child_stdio(const SpawnParams *p) {
-        int from[3] = { p->stdin_fd, p->stdout_fd, p->stderr_fd };
+static char *copy_string(const char *s, char **cursor) {
+        size_t l = strlen(s) + 1;
+        char *out = memcpy(*cursor, s, l);
 
-        /* A source that is itself 0..2 but not its own target moves up
-         * first, so that no dup2() overwrites a source still to be used. */
-        for (int i = 0; i < 3; i++)
-                if (from[i] >= 0 && from[i] < 3 && from[i] != i && (from[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 3)) < 0)
-                        return -errno;
-
-        for (int i = 0; i < 3; i++) {
-                if (from[i] == i) {
-                        if (fcntl(i, F_SETFD, 0) < 0)
-                                return -errno;
-                } else if (dup2(from[i], i) < 0)
-                        return -errno;
-        }
-        return 0;
+        *cursor += l;
+        return out;
 }
 
-/* The child side. Only async-signal-safe calls from here to execve(). */
-_noreturn_ static void child_run(const SpawnParams *p, int report_fd) {
+/* v's strings at *cursor, its array (NULL-terminated) at *slots. */
+static char *const *copy_strv(char *const *v, size_t n, char ***slots, char **cursor) {
+        char **out = *slots;
+
+        for (size_t i = 0; i < n; i++)
+                out[i] = copy_string(v[i], cursor);
+        out[n] = NULL;
+        *slots += n + 1;
+        return out;
+}
+
+static SpawnImage *spawn_image_new(const SpawnParams *p, int report_fd) {
         const SpawnCredentials *c = p->credentials;
-        struct sigaction sa = { .sa_handler = SIG_DFL };
-        sigset_t none;
-        int r;
+        const char *directory = p->directory ?: "/";
+        size_t n_argv, n_envp, n_limits = 0, n_groups = c && c->set ? c->n_groups : 0;
+        size_t bytes = strv_bytes(p->argv, &n_argv) + strv_bytes(p->envp, &n_envp) + strlen(p->path) + 1 +
+                       strlen(directory) + 1;
+        struct rlimit nofile;
+        SpawnImage *im;
 
-        for (int sig = 1; sig < _NSIG; sig++)
-                (void) sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and glibc's own fail: fine */
-        sigemptyset(&none);
-        if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
-                child_fail(report_fd, SPAWN_STEP_SIGNALS, errno);
-        if (setsid() < 0)
-                child_fail(report_fd, SPAWN_STEP_SETSID, errno);
-        if (child_stdio(p) < 0)
-                child_fail(report_fd, SPAWN_STEP_STDIO, errno);
-        umask(p->umask);
-        /* corrald raised its own soft limit of open files (main.c); the
-         * program gets what it would have had, unless limit_nofile says. */
-        r = rlimit_nofile_safe();
-        if (r < 0)
-                child_fail(report_fd, SPAWN_STEP_RLIMIT, -r);
-        /* Before giving up root: a hard limit may be raised only by root. */
         for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
-                if (p->rlimits_set[i] && setrlimit(i, &p->rlimits[i]) < 0)
-                        child_fail(report_fd, SPAWN_STEP_RLIMIT, errno);
-        if (c && c->set) {
-                if (setgroups(c->n_groups, c->groups) < 0)
-                        child_fail(report_fd, SPAWN_STEP_GROUPS, errno);
-                if (setresgid(c->gid, c->gid, c->gid) < 0)
-                        child_fail(report_fd, SPAWN_STEP_GID, errno);
-                if (setresuid(c->uid, c->uid, c->uid) < 0)
-                        child_fail(report_fd, SPAWN_STEP_UID, errno);
+                n_limits += p->rlimits_set[i];
+        /* data[]: the two arrays of pointers, the limits, the groups, the
+         * strings — in this order, so that each is aligned */
+        size_t slots = (n_argv + 1 + n_envp + 1) * sizeof(char *);
+        im = malloc(sizeof(SpawnImage) + slots + n_limits * sizeof(SpawnLimit) + n_groups * sizeof(gid_t) + bytes);
+        if (!im)
+                return NULL;
+        *im = (SpawnImage) {
+                .busy = 1,
+                .umask = p->umask,
+                .stdio = { p->stdin_fd, p->stdout_fd, p->stderr_fd },
+                .report_fd = report_fd,
+                .set_ids = c && c->set,
+                .changes_ids = c && c->set && (c->uid != geteuid() || c->gid != getegid()),
+                .uid = c && c->set ? c->uid : 0,
+                .gid = c && c->set ? c->gid : 0,
+                .n_groups = n_groups,
+                .n_limits = n_limits,
+                .no_new_privs = p->no_new_privs,
+        };
+        char **array = (char **) im->data;
+        SpawnLimit *limits = (SpawnLimit *) ((char *) im->data + slots);
+        gid_t *groups = (gid_t *) (limits + n_limits);
+        char *cursor = (char *) (groups + n_groups);
+
+        im->argv = copy_strv(p->argv, n_argv, &array, &cursor);
+        im->envp = copy_strv(p->envp, n_envp, &array, &cursor);
+        im->path = copy_string(p->path, &cursor);
+        im->directory = copy_string(directory, &cursor);
+        for (int i = 0, k = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
+                if (p->rlimits_set[i])
+                        limits[k++] = (SpawnLimit) { .resource = i, .rl = p->rlimits[i] };
+        im->limits = limits;
+        if (n_groups > 0)
+                memcpy(groups, c->groups, n_groups * sizeof(gid_t));
+        im->groups = groups;
+        /* corrald raised its own soft limit of open files (main.c); the
+         * program gets what it would have had (rlimit-util.h) */
+        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > RLIMIT_NOFILE_SAFE) {
+                im->lower_nofile = true;
+                im->nofile = (struct rlimit) { .rlim_cur = RLIMIT_NOFILE_SAFE, .rlim_max = nofile.rlim_max };
         }
-        /* As the target user (as systemd enters WorkingDirectory=): root
-         * would enter directories the user may not, and the outcome would
-         * tell the user which paths exist below them. */
-        if (chdir(p->directory ?: "/") < 0)
-                child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
-        if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVS, errno);
-        /* Every descriptor but stdio closes at exec; the report pipe stays
-         * open until then (5.11). */
-        if (sys_close_range(3, UINT_MAX, CLOSE_RANGE_CLOEXEC) < 0)
-                child_fail(report_fd, SPAWN_STEP_FDS, errno);
-        execve(p->path, p->argv, p->envp);
-        child_fail(report_fd, SPAWN_STEP_EXEC, errno);
+        return im;
+}
+
+/* ---- Stacks and children in flight ---- */
+
+#define SPAWN_STACK_SIZE (64U * 1024U)
+#define SPAWN_STACKS_KEPT 4U
+
+struct SpawnStack {
+        SpawnStack *next; /* the free list */
+        void *map;        /* a guard page, then the stack */
+        size_t map_size;
+};
+
+static struct {
+        SpawnImage *flight_head, *flight_tail;
+        size_t n_flight;
+        SpawnStack *free_stacks;
+        size_t n_free;
+        int dumpable; /* corrald's own, before any child changed its uid (-1: not read yet) */
+} spawn_pool = { .dumpable = -1 };
+
+static void spawn_stack_put(SpawnStack *s) {
+        if (!s)
+                return;
+        if (spawn_pool.n_free >= SPAWN_STACKS_KEPT) {
+                (void) munmap(s->map, s->map_size);
+                free(s);
+                return;
+        }
+        s->next = spawn_pool.free_stacks;
+        spawn_pool.free_stacks = s;
+        spawn_pool.n_free++;
+}
+
+static SpawnStack *spawn_stack_get(void) {
+        SpawnStack *s = spawn_pool.free_stacks;
+        size_t page = (size_t) sysconf(_SC_PAGESIZE);
+
+        if (s) {
+                spawn_pool.free_stacks = s->next;
+                spawn_pool.n_free--;
+                return s;
+        }
+        s = malloc(sizeof(*s));
+        if (!s)
+                return NULL;
+        s->map_size = SPAWN_STACK_SIZE + page;
+        s->map = mmap(NULL, s->map_size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+        if (s->map == MAP_FAILED) {
+                free(s);
+                return NULL;
+        }
+        /* an overflow faults (and kills only the child) */
+        if (mprotect(s->map, page, PROT_NONE) < 0) {
+                (void) munmap(s->map, s->map_size);
+                free(s);
+                return NULL;
+        }
+        return s;
+}
+
+static bool spawn_image_done(const SpawnImage *im) {
+        return __atomic_load_n(&im->busy, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void spawn_image_free(SpawnImage *im) {
+        spawn_stack_put(im->stack);
+        free(im);
+}
+
+size_t spawn_reclaim(void) {
+        bool restore = false;
+
+        for (SpawnImage **p = &spawn_pool.flight_head, *prev = NULL; *p;) {
+                SpawnImage *im = *p;
+                if (!spawn_image_done(im)) {
+                        prev = im;
+                        p = &im->next;
+                        continue;
+                }
+                *p = im->next;
+                if (spawn_pool.flight_tail == im)
+                        spawn_pool.flight_tail = prev;
+                spawn_pool.n_flight--;
+                restore = restore || im->changes_ids;
+                spawn_image_free(im);
+        }
+        /* A child that changed its uid or gid made the address space it
+         * still shared not dumpable (commit_creds()): corrald's, which
+         * would then dump no core and be owned by root in /proc. Back to
+         * what it was, once no such child can change it again. */
+        if (restore && spawn_pool.dumpable >= 0) {
+                bool pending = false;
+                for (SpawnImage *im = spawn_pool.flight_head; im && !pending; im = im->next)
+                        pending = im->changes_ids;
+                if (!pending)
+                        (void) prctl(PR_SET_DUMPABLE, spawn_pool.dumpable, 0, 0, 0);
+        }
+        return spawn_pool.n_flight;
+}
+
+/* ---- Clone ---- */
+
+/* Clones the child on its image; *im is the pool's from then on (and
+ * freed here when the clone fails). */
+static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
+        struct corral_clone_args args = {
+                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP,
+                .pidfd = (uint64_t) (uintptr_t) ret_pidfd,
+                .exit_signal = SIGCHLD,
+                .cgroup = (uint64_t) cgroup_fd,
+        };
+        sigset_t all, saved;
+        pid_t pid;
+
+        (void) spawn_reclaim();
+        if (im->changes_ids && spawn_pool.dumpable < 0)
+                spawn_pool.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+#if SPAWN_SHARED_VM
+        im->stack = spawn_stack_get();
+        if (!im->stack) {
+                free(im);
+                return -ENOMEM;
+        }
+        args.flags |= CLONE_VM | CLONE_CHILD_CLEARTID;
+        args.child_tid = (uint64_t) (uintptr_t) &im->busy;
+        args.stack = (uint64_t) (uintptr_t) im->stack->map;
+        args.stack_size = im->stack->map_size;
+#endif
+        /* No handler of corrald's may run in the child before it has reset
+         * them: it starts with every signal blocked. */
+        sigfillset(&all);
+        (void) pthread_sigmask(SIG_SETMASK, &all, &saved);
+#if SPAWN_SHARED_VM
+        pid = spawn_clone3_shared_vm(&args, im);
+#else
+        pid = sys_clone3(&args);
+        if (pid == 0)
+                spawn_child_main(im);
+#endif
+        (void) pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        if (pid < 0) {
+                spawn_image_free(im);
+                return pid;
+        }
+#if !SPAWN_SHARED_VM
+        im->busy = 0; /* a forked child has its own copy */
+#endif
+        im->next = NULL;
+        if (spawn_pool.flight_tail)
+                spawn_pool.flight_tail->next = im;
+        else
+                spawn_pool.flight_head = im;
+        spawn_pool.flight_tail = im;
+        spawn_pool.n_flight++;
+        return pid;
 }
 
 static int read_report(int fd, SpawnReport *ret) {
@@ -198,8 +364,11 @@ int spawn_read_report(int fd, SpawnStep *ret_step) {
         SpawnReport rep;
         int r = read_report(fd, &rep);
 
+        if (r == -EAGAIN)
+                return r;       /* not yet */
+        (void) spawn_reclaim(); /* exec'd or failed: done with its image, or about to be */
         if (r <= 0)
-                return r; /* 0: exec'd; -EAGAIN: not yet */
+                return r; /* 0: exec'd */
         if (ret_step)
                 *ret_step = rep.step >= 0 && rep.step < _SPAWN_STEP_MAX ? rep.step : SPAWN_STEP_EXEC;
         return rep.error > 0 ? -rep.error : -EIO;
@@ -225,17 +394,12 @@ static int spawn_clone(const SpawnParams *p, PidRef *ret, int *ret_report_fd, in
                 pipe_w = fd;
         }
 
-        struct corral_clone_args args = {
-                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP,
-                .pidfd = (uint64_t) (uintptr_t) &pidfd,
-                .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) p->cgroup_fd,
-        };
-        pid = sys_clone3(&args);
+        SpawnImage *im = spawn_image_new(p, pipe_w);
+        if (!im)
+                return -ENOMEM;
+        pid = spawn_clone_image(im, p->cgroup_fd, &pidfd);
         if (pid < 0)
                 return pid;
-        if (pid == 0)
-                child_run(p, pipe_w);
         pidref_take(ret, pid, pidfd);
         *ret_report_fd = TAKE_FD(pipe_r);
         return 0;

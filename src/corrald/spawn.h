@@ -4,8 +4,10 @@
 /* Starting a child straight inside its cgroup with clone3() (5.3) and
  * CLONE_INTO_CGROUP (5.7) | CLONE_PIDFD. Everything the child needs is
  * prepared by the parent beforehand; between clone and execve() the child
- * runs only async-signal-safe steps, and a failing step comes back to the
- * parent as (step, errno) over a close-on-exec pipe.
+ * runs only on a copy of its parameters, with raw system calls (on x86_64
+ * it shares corrald's memory until its execve(): spawn-internal.h), and a
+ * failing step comes back to the parent as (step, errno) over a
+ * close-on-exec pipe.
  *
  * The child's steps, in order. With corrald's credentials: signal
  * dispositions and mask, setsid(), stdio, umask, resource limits (the
@@ -96,3 +98,9 @@ int spawn_child_async(const SpawnParams *p, PidRef *ret, int *ret_report_fd);
  * pipe closed empty), the -errno of the step that failed (with the step in
  * *ret_step), or -EAGAIN while there is nothing to read yet. */
 int spawn_read_report(int fd, SpawnStep *ret_step);
+
+/* Frees what children that have exec'd or exited no longer need (their
+ * copied parameters and stacks: spawn-internal.h). Called by each spawn
+ * and each report read; returns the number of children still before
+ * their exec. */
+size_t spawn_reclaim(void);
