@@ -17,6 +17,7 @@
 #include "metrics-http.h"
 #include "notify-fdstore.h"
 #include "rlimit-util.h"
+#include "spawn.h"
 #include "strv.h"
 
 static char **arg_config_files = NULL;
@@ -319,6 +320,7 @@ int main(int argc, char *argv[]) {
                 log_error_errno(r, "out of memory");
                 goto finish;
         }
+        spawn_reserve_fds(); /* low in the table, for the children (spawn-internal.h) */
         r = parse_argv(argc, argv);
         if (r <= 0)
                 goto finish;

@@ -7,6 +7,7 @@
  * function is called, and the sanitizers' instrumentation (which writes
  * shadow memory and may report through the runtime) is off here. */
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <limits.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -140,6 +141,19 @@ CHILD_CODE _noreturn_ void spawn_child_main(void *image) {
         const SpawnImage *im = image;
         long r;
 
+        if (im->unshare_below > 0) {
+                /* first, as corrald waits for it */
+                r = sys3(SYS_close_range, im->unshare_below, UINT_MAX, CLOSE_RANGE_UNSHARE);
+                if (r < 0) {
+                        SpawnReport rep = { .step = SPAWN_STEP_FDS, .error = (int) -r };
+                        (void) sys3(SYS_write, im->report_fd, &rep, sizeof(rep));
+                }
+                __atomic_store_n((uint32_t *) &im->busy, SPAWN_BUSY, __ATOMIC_RELEASE);
+                (void) sys3(SYS_futex, &im->busy, FUTEX_WAKE, 1);
+                if (r < 0)
+                        for (;;)
+                                (void) sys1(SYS_exit_group, 127);
+        }
         if ((r = child_signals()) < 0)
                 child_fail(im, SPAWN_STEP_SIGNALS, r);
         if ((r = sys6(SYS_setsid, 0, 0, 0, 0, 0, 0)) < 0)

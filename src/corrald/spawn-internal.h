@@ -48,9 +48,25 @@ typedef struct SpawnLimit {
 
 typedef struct SpawnStack SpawnStack;
 
+/* With SPAWN_SHARED_VM the child also starts on corrald's descriptor table
+ * (CLONE_FILES), not a copy of it: copying, and closing at the exec, one
+ * descriptor per running unit made each start cost more than the last
+ * (10,000 units: most of the CPU of a start went to do_close_on_exec).
+ * Its first step takes a table of its own with only the descriptors below
+ * SpawnImage.unshare_below (close_range(CLOSE_RANGE_UNSHARE), 5.9): four
+ * slots reserved low in corrald's table at its start, into which corrald
+ * duplicates the child's stdin, stdout, stderr and report pipe just
+ * before the clone, and which it empties again (back to /dev/null) once
+ * the child has said, through SpawnImage.busy and a futex, that it has
+ * its own table. */
+#define SPAWN_N_SLOTS 4
+#define SPAWN_BUSY_SHARED_FDS 1U /* on corrald's table still */
+#define SPAWN_BUSY 2U            /* on its own table, not yet exec'd */
+
 typedef struct SpawnImage {
         struct SpawnImage *next; /* in flight, oldest first */
         uint32_t busy;           /* non-zero until the child has exec'd or exited (see above) */
+        int unshare_below;       /* > 0: on corrald's descriptor table, see above */
         SpawnStack *stack;
         bool changes_ids; /* changes uid/gid: corrald's dumpable flag is restored after it */
 

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <linux/futex.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "parse-util.h"
 #include "rlimit-util.h"
@@ -151,7 +154,7 @@ static SpawnImage *spawn_image_new(const SpawnParams *p, int report_fd) {
         if (!im)
                 return NULL;
         *im = (SpawnImage) {
-                .busy = 1,
+                .busy = SPAWN_BUSY,
                 .umask = p->umask,
                 .stdio = { p->stdin_fd, p->stdout_fd, p->stderr_fd },
                 .report_fd = report_fd,
@@ -288,6 +291,80 @@ size_t spawn_reclaim(void) {
         return spawn_pool.n_flight;
 }
 
+/* ---- Descriptor slots (spawn-internal.h) ---- */
+
+#define SPAWN_SLOTS_MAX_FD 256 /* the child copies fds 0..this at most */
+
+static struct {
+        bool tried;
+        int devnull;           /* what a slot holds between spawns */
+        int fd[SPAWN_N_SLOTS]; /* stdin, stdout, stderr, report */
+        int below;             /* one above the highest: what a child copies */
+} slots = { .devnull = -EBADF, .fd = { -EBADF, -EBADF, -EBADF, -EBADF } };
+
+void spawn_reserve_fds(void) {
+        if (slots.tried)
+                return;
+        slots.tried = true;
+        if (!SPAWN_SHARED_VM)
+                return;
+        slots.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (slots.devnull < 0)
+                return;
+        int below = slots.devnull + 1;
+        for (int i = 0; i < SPAWN_N_SLOTS; i++) {
+                slots.fd[i] = fcntl(slots.devnull, F_DUPFD_CLOEXEC, 3);
+                if (slots.fd[i] < 0)
+                        return;
+                below = MAX(below, slots.fd[i] + 1);
+        }
+        if (below <= SPAWN_SLOTS_MAX_FD)
+                slots.below = below;
+}
+
+/* The child's descriptors into the slots; -errno. A source that cannot
+ * be duplicated gives the child -EBADF, which it reports as its stdio step. */
+static int slots_fill(SpawnImage *im) {
+        for (int i = 0; i < SPAWN_N_SLOTS; i++) {
+                int from = i < 3 ? im->stdio[i] : im->report_fd;
+
+                if (from >= 0 && dup3(from, slots.fd[i], O_CLOEXEC) >= 0) {
+                        if (i < 3)
+                                im->stdio[i] = slots.fd[i];
+                        else
+                                im->report_fd = slots.fd[i];
+                } else if (i < 3)
+                        im->stdio[i] = -EBADF;
+                else
+                        return -errno;
+        }
+        im->unshare_below = slots.below;
+        return 0;
+}
+
+/* Back to /dev/null: corrald must not hold the child's pipes (the report
+ * pipe's end of file is how the exec shows). */
+static void slots_empty(void) {
+        for (int i = 0; i < SPAWN_N_SLOTS; i++)
+                (void) dup3(slots.devnull, slots.fd[i], O_CLOEXEC);
+}
+
+/* Until the child has its own table (or has died). */
+static void slots_wait_unshared(SpawnImage *im, int pidfd) {
+        struct timespec timeout = { .tv_sec = 5 };
+        uint32_t v;
+
+        while ((v = __atomic_load_n(&im->busy, __ATOMIC_ACQUIRE)) == SPAWN_BUSY_SHARED_FDS) {
+                long r = syscall(SYS_futex, &im->busy, FUTEX_WAIT, v, &timeout, NULL, 0);
+                if (r < 0 && errno == ETIMEDOUT) {
+                        /* stopped or frozen before its first step: it must
+                         * not copy what the slots hold next */
+                        (void) sys_pidfd_send_signal(pidfd, SIGKILL);
+                        timeout = (struct timespec) { .tv_sec = 1 };
+                }
+        }
+}
+
 /* ---- Clone ---- */
 
 /* Clones the child on its image; *im is the pool's from then on (and
@@ -315,6 +392,17 @@ static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
         args.child_tid = (uint64_t) (uintptr_t) &im->busy;
         args.stack = (uint64_t) (uintptr_t) im->stack->map;
         args.stack_size = im->stack->map_size;
+        spawn_reserve_fds();
+        if (slots.below > 0) {
+                int r = slots_fill(im);
+                if (r < 0) {
+                        slots_empty();
+                        spawn_image_free(im);
+                        return r;
+                }
+                args.flags |= CLONE_FILES;
+                im->busy = SPAWN_BUSY_SHARED_FDS;
+        }
 #endif
         /* No handler of corrald's may run in the child before it has reset
          * them: it starts with every signal blocked. */
@@ -322,6 +410,10 @@ static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
         (void) pthread_sigmask(SIG_SETMASK, &all, &saved);
 #if SPAWN_SHARED_VM
         pid = spawn_clone3_shared_vm(&args, im);
+        if (pid > 0 && (args.flags & CLONE_FILES))
+                slots_wait_unshared(im, *ret_pidfd);
+        if (args.flags & CLONE_FILES)
+                slots_empty();
 #else
         pid = sys_clone3(&args);
         if (pid == 0)

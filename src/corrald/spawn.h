@@ -104,3 +104,8 @@ int spawn_read_report(int fd, SpawnStep *ret_step);
  * and each report read; returns the number of children still before
  * their exec. */
 size_t spawn_reclaim(void);
+
+/* Reserves the descriptor slots of spawn-internal.h, as low in the table
+ * as they are free: corrald calls it first thing (each spawn would, the
+ * first time). */
+void spawn_reserve_fds(void);

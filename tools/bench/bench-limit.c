@@ -8,7 +8,9 @@
  *     bench-limit CGROUP_DIR N MARKER PROGRAM [ARG...]
  *
  * start: mkdir CGROUP_DIR, and for each of N units mkdir CGROUP_DIR/uI,
- *        open it, clone3(CLONE_INTO_CGROUP | CLONE_PIDFD), execve(PROGRAM)
+ *        open it, clone3(CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_FILES),
+ *        close_range(3, ~0, CLOSE_RANGE_UNSHARE) in the child (a table of
+ *        its own with only 0..2, instead of a copy of ours), execve(PROGRAM)
  *        with the environment PATH and CORRAL_TEST_MARKER=MARKER;
  * stop:  at SIGTERM, write "1" to every unit's cgroup.kill, wait until
  *        every cgroup.events says "populated 0" (poll, no timer), remove
@@ -48,7 +50,10 @@ static void start_unit(int root_fd, LimitUnit *u, unsigned i, char **argv, char 
         if (dir_fd < 0)
                 die("open cgroup");
         struct corral_clone_args args = {
-                .flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
+                /* on our descriptor table until its first step: a copy
+                 * of it (one pidfd per unit), closed again at the exec,
+                 * made each start cost more than the last */
+                .flags = CLONE_INTO_CGROUP | CLONE_PIDFD | CLONE_FILES,
                 .pidfd = (uint64_t) (uintptr_t) &u->pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) dir_fd,
@@ -60,6 +65,9 @@ static void start_unit(int root_fd, LimitUnit *u, unsigned i, char **argv, char 
         }
         if (pid == 0) {
                 sigset_t none;
+                /* a table of its own with only 0..2 (5.9) */
+                if (sys_close_range(3, ~0U, CLOSE_RANGE_UNSHARE) < 0)
+                        _exit(127);
                 /* what the child must not inherit: the blocked SIGTERM
                  * and the ignored SIGCHLD survive execve() */
                 sigemptyset(&none);
