@@ -398,6 +398,10 @@ int main(int argc, char **argv) {
                 if (!mkdtemp(dir))
                         return 1;
                 r = measure("corrald", corrald_adapter, dir);
+                /* corrald's notify socket directory, beside its configuration */
+                _cleanup_free_ char *notify = NULL;
+                if (asprintf(&notify, "%s/notify", dir) >= 0)
+                        (void) rmdir(notify);
                 rmdir(dir);
                 if (r < 0)
                         return 1;
