@@ -217,7 +217,12 @@ check_start_invalid() {
         wait_until 20 eval '[ "$(prop ActiveState)" = failed ]' ||
                 no "not failed after 20s: $(prop ActiveState)/$(prop SubState)" || return
         journal_sync
-        err=$(journalctl --no-pager -o cat _SYSTEMD_UNIT=corral.service SYSLOG_IDENTIFIER=corrald | grep -m1 'boot-test.conf:[0-9]*: unknown key')
+        # By the main process's PID (journald has it from the socket's
+        # credentials): _SYSTEMD_UNIT is read from /proc when the entry
+        # arrives, and a corrald that exits at once may be gone by then.
+        local pid
+        pid=$(prop ExecMainPID)
+        err=$(journalctl --no-pager -o cat _PID="$pid" SYSLOG_IDENTIFIER=corrald | grep -m1 'boot-test.conf:[0-9]*: unknown key')
         [ -n "$err" ] || no "the error is not in journalctl -u corral" || return
         [ "$(prop NRestarts)" = 0 ] || no "systemd restarted corrald $(prop NRestarts) times for an invalid configuration" || return
         REASON="failed in $((t1 - t0)) ms with '$err'; $(prop NRestarts) restarts, then $(prop Result)"
