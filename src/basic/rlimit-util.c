@@ -15,13 +15,11 @@ int rlimit_nofile_bump(void) {
         return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
-int rlimit_nofile_safe(void) {
+bool rlimit_nofile_safe_get(struct rlimit *ret) {
         struct rlimit rl;
 
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-                return -errno;
-        if (rl.rlim_cur <= RLIMIT_NOFILE_SAFE)
-                return 0;
-        rl.rlim_cur = RLIMIT_NOFILE_SAFE;
-        return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur <= RLIMIT_NOFILE_SAFE)
+                return false;
+        *ret = (struct rlimit) { .rlim_cur = RLIMIT_NOFILE_SAFE, .rlim_max = rl.rlim_max };
+        return true;
 }

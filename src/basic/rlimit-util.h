@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+#include <sys/resource.h>
+
 /* The limit of open files of a supervisor and of what it starts. */
 
 /* The soft RLIMIT_NOFILE that programs get, as systemd gives its
@@ -13,9 +16,8 @@
  * nothing to raise), or -errno of setrlimit(). */
 int rlimit_nofile_bump(void);
 
-/* Lowers the calling process's soft RLIMIT_NOFILE to RLIMIT_NOFILE_SAFE
- * when it is above, and leaves the hard limit alone (systemd's
- * rlimit_nofile_safe()): what a program started by a bumped supervisor
- * would have had. Async-signal-safe, for a child between clone and
- * execve(). Returns 0 or -errno. */
-int rlimit_nofile_safe(void);
+/* What a program started by a bumped supervisor would have had (systemd's
+ * rlimit_nofile_safe()): the soft RLIMIT_NOFILE back to RLIMIT_NOFILE_SAFE,
+ * the hard limit as it is. Returns true with that in *ret when the calling
+ * process's soft limit is above it, false when there is nothing to lower. */
+bool rlimit_nofile_safe_get(struct rlimit *ret);

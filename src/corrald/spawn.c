@@ -142,7 +142,6 @@ static SpawnImage *spawn_image_new(const SpawnParams *p, int report_fd) {
         size_t n_argv, n_envp, n_limits = 0, n_groups = c && c->set ? c->n_groups : 0;
         size_t bytes = strv_bytes(p->argv, &n_argv) + strv_bytes(p->envp, &n_envp) + strlen(p->path) + 1 +
                        strlen(directory) + 1;
-        struct rlimit nofile;
         SpawnImage *im;
 
         for (int i = 0; p->rlimits && i < RLIMIT_NLIMITS; i++)
@@ -184,10 +183,7 @@ static SpawnImage *spawn_image_new(const SpawnParams *p, int report_fd) {
         im->groups = groups;
         /* corrald raised its own soft limit of open files (main.c); the
          * program gets what it would have had (rlimit-util.h) */
-        if (getrlimit(RLIMIT_NOFILE, &nofile) >= 0 && nofile.rlim_cur > RLIMIT_NOFILE_SAFE) {
-                im->lower_nofile = true;
-                im->nofile = (struct rlimit) { .rlim_cur = RLIMIT_NOFILE_SAFE, .rlim_max = nofile.rlim_max };
-        }
+        im->lower_nofile = rlimit_nofile_safe_get(&im->nofile);
         return im;
 }
 
