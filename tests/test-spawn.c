@@ -725,6 +725,65 @@ static void test_spawn_keeps_dumpable(void **state) {
         assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
 }
 
+/* Where fs.suid_dumpable is 1, a process that changed its uid stays
+ * dumpable: its new user could ptrace it. A child that becomes another
+ * user is then forked, not run on corrald's memory; elsewhere, and for a
+ * child that stays root, it is. The setting is the real one, put back
+ * after. */
+static const char suid_dumpable_path[] = "/proc/sys/fs/suid_dumpable";
+static char *suid_dumpable_saved;
+
+static int setup_suid_dumpable(void **state) {
+        suid_dumpable_saved = read_file(suid_dumpable_path);
+        return suid_dumpable_saved ? setup(state) : -1;
+}
+
+static int teardown_suid_dumpable(void **state) {
+        int r = test_write_file(suid_dumpable_path, suid_dumpable_saved);
+
+        suid_dumpable_saved = mfree(suid_dumpable_saved);
+        return teardown(state) < 0 || r < 0 ? -1 : 0;
+}
+
+static void test_spawn_suid_dumpable_forks(void **state) {
+        const char *path = suid_dumpable_path;
+        Fixture *f = *state;
+        _cleanup_(spawn_credentials_done) SpawnCredentials creds = {};
+        char *envp[] = { NULL };
+        SpawnParams p;
+
+        if (!spawn_may_share_memory(/* changes_ids= */ false))
+                skip(); /* no CLONE_VM on this architecture: every child is forked */
+        assert_int_equal(spawn_credentials_resolve("nobody", /* group= */ NULL, &creds), 0);
+        assert_int_equal(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), 0);
+        init_params(f, &p, "/bin/sh", /* argv= */ NULL, envp);
+
+        static const struct {
+                const char *value;
+                bool user_forked;
+        } cases[] = { { "1", true }, { "0", false }, { "2", false } };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *as_user = NULL, *as_root = NULL;
+
+                assert_int_equal(test_write_file(path, cases[i].value), 0);
+                assert_int_equal(spawn_may_share_memory(/* changes_ids= */ true), !cases[i].user_forked);
+
+                SpawnCounters before = *spawn_counters();
+                p.credentials = &creds;
+                as_user = run_script(f, &p, "id -u");
+                p.credentials = NULL;
+                as_root = run_script(f, &p, "id -u");
+                SpawnCounters after = *spawn_counters();
+
+                assert_string_equal(as_user, "65534\n");
+                assert_string_equal(as_root, "0\n");
+                assert_int_equal(after.forked - before.forked, cases[i].user_forked ? 1 : 0);
+                assert_int_equal(after.shared - before.shared, cases[i].user_forked ? 1 : 2);
+                assert_int_equal(spawn_reclaim(), 0);
+                assert_int_equal(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0), 1);
+        }
+}
+
 static void test_spawn_bad_stdio(void **state) {
         Fixture *f = *state;
         char *argv[] = { (char *) "sh", (char *) "-c", (char *) "exit 0", NULL };
@@ -913,6 +972,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_find_executable_skips, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_nobody, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_root, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_spawn_suid_dumpable_forks, setup_suid_dumpable,
+                                                teardown_suid_dumpable),
                 cmocka_unit_test_setup_teardown(test_spawn_exit_status, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_stdio_low_fds, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_spawn_report_low_fds, setup, teardown),

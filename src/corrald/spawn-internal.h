@@ -18,7 +18,10 @@
  * the address space ends, at its execve() or its exit.
  *
  * Elsewhere the child is forked (a copy of everything) and runs the same
- * steps on the same image. */
+ * steps on the same image — and so is, on x86_64 too, a child that
+ * changes its uid or gid where fs.suid_dumpable is 1: after its
+ * setresuid() its new user could ptrace it and so read corrald's memory
+ * (spawn_may_share_memory()). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,7 +71,7 @@ typedef struct SpawnImage {
         uint32_t busy;           /* non-zero until the child has exec'd or exited (see above) */
         int unshare_below;       /* > 0: on corrald's descriptor table, see above */
         SpawnStack *stack;
-        bool changes_ids; /* changes uid/gid: corrald's dumpable flag is restored after it */
+        bool changes_ids; /* changes uid/gid on corrald's memory: corrald's dumpable flag is restored after it */
 
         /* What the child reads, and nothing else; the strings and arrays
          * live in data[] below. */

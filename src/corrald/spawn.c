@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "fileio.h"
 #include "parse-util.h"
 #include "rlimit-util.h"
 #include "spawn-internal.h"
@@ -363,6 +364,34 @@ static void slots_wait_unshared(SpawnImage *im, int pidfd) {
 
 /* ---- Clone ---- */
 
+static SpawnCounters counters;
+
+const SpawnCounters *spawn_counters(void) {
+        return &counters;
+}
+
+/* Whether a child that changes its uid or gid may run in corrald's
+ * address space until its exec. Its new user may send it signals, and —
+ * where the address space stays dumpable — ptrace it, read its memory
+ * (/proc/PID/mem, process_vm_readv()) and dump its core: corrald's
+ * memory. The kernel's commit_creds() sets the flag to fs.suid_dumpable:
+ * 0 (not dumpable) and 2 (root only) shut the user out, 1 ("debug")
+ * lets them in. So such a child is forked under 1, or when the setting
+ * cannot be read. (Read at each such spawn: root may change it at any
+ * time; a change between this read and the child's setresuid() is the
+ * only window, and only root can open it.) */
+bool spawn_may_share_memory(bool changes_ids) {
+        char buf[16];
+
+        if (!SPAWN_SHARED_VM)
+                return false;
+        if (!changes_ids)
+                return true;
+        if (read_small_file_at(AT_FDCWD, "/proc/sys/fs/suid_dumpable", buf, sizeof(buf), 0, NULL) < 0)
+                return false;
+        return buf[0] == '0' || buf[0] == '2';
+}
+
 /* Clones the child on its image; *im is the pool's from then on (and
  * freed here when the clone fails). */
 static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
@@ -372,32 +401,37 @@ static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t) cgroup_fd,
         };
+        bool shared = spawn_may_share_memory(im->changes_ids);
         sigset_t all, saved;
         pid_t pid;
 
         (void) spawn_reclaim();
+        /* only a child on corrald's memory changes corrald's flag */
+        im->changes_ids = im->changes_ids && shared;
         if (im->changes_ids && spawn_pool.dumpable < 0)
                 spawn_pool.dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
 #if SPAWN_SHARED_VM
-        im->stack = spawn_stack_get();
-        if (!im->stack) {
-                free(im);
-                return -ENOMEM;
-        }
-        args.flags |= CLONE_VM | CLONE_CHILD_CLEARTID;
-        args.child_tid = (uint64_t) (uintptr_t) &im->busy;
-        args.stack = (uint64_t) (uintptr_t) im->stack->map;
-        args.stack_size = im->stack->map_size;
-        spawn_reserve_fds();
-        if (slots.below > 0) {
-                int r = slots_fill(im);
-                if (r < 0) {
-                        slots_empty();
-                        spawn_image_free(im);
-                        return r;
+        if (shared) {
+                im->stack = spawn_stack_get();
+                if (!im->stack) {
+                        free(im);
+                        return -ENOMEM;
                 }
-                args.flags |= CLONE_FILES;
-                im->busy = SPAWN_BUSY_SHARED_FDS;
+                args.flags |= CLONE_VM | CLONE_CHILD_CLEARTID;
+                args.child_tid = (uint64_t) (uintptr_t) &im->busy;
+                args.stack = (uint64_t) (uintptr_t) im->stack->map;
+                args.stack_size = im->stack->map_size;
+                spawn_reserve_fds();
+                if (slots.below > 0) {
+                        int r = slots_fill(im);
+                        if (r < 0) {
+                                slots_empty();
+                                spawn_image_free(im);
+                                return r;
+                        }
+                        args.flags |= CLONE_FILES;
+                        im->busy = SPAWN_BUSY_SHARED_FDS;
+                }
         }
 #endif
         /* No handler of corrald's may run in the child before it has reset
@@ -405,24 +439,30 @@ static pid_t spawn_clone_image(SpawnImage *im, int cgroup_fd, int *ret_pidfd) {
         sigfillset(&all);
         (void) pthread_sigmask(SIG_SETMASK, &all, &saved);
 #if SPAWN_SHARED_VM
-        pid = spawn_clone3_shared_vm(&args, im);
-        if (pid > 0 && (args.flags & CLONE_FILES))
-                slots_wait_unshared(im, *ret_pidfd);
-        if (args.flags & CLONE_FILES)
-                slots_empty();
-#else
-        pid = sys_clone3(&args);
-        if (pid == 0)
-                spawn_child_main(im);
+        if (shared) {
+                pid = spawn_clone3_shared_vm(&args, im);
+                if (pid > 0 && (args.flags & CLONE_FILES))
+                        slots_wait_unshared(im, *ret_pidfd);
+                if (args.flags & CLONE_FILES)
+                        slots_empty();
+        } else
 #endif
+        {
+                pid = sys_clone3(&args);
+                if (pid == 0)
+                        spawn_child_main(im);
+        }
         (void) pthread_sigmask(SIG_SETMASK, &saved, NULL);
         if (pid < 0) {
                 spawn_image_free(im);
                 return pid;
         }
-#if !SPAWN_SHARED_VM
-        im->busy = 0; /* a forked child has its own copy */
-#endif
+        if (shared)
+                counters.shared++;
+        else {
+                counters.forked++;
+                im->busy = 0; /* a forked child has its own copy */
+        }
         im->next = NULL;
         if (spawn_pool.flight_tail)
                 spawn_pool.flight_tail->next = im;

@@ -18,6 +18,7 @@
  * other descriptor, execve(). */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -104,6 +105,18 @@ int spawn_read_report(int fd, SpawnStep *ret_step);
  * and each report read; returns the number of children still before
  * their exec. */
 size_t spawn_reclaim(void);
+
+/* How the children were started: on corrald's memory until their exec,
+ * or forked (spawn-internal.h). */
+typedef struct SpawnCounters {
+        uint64_t shared, forked;
+} SpawnCounters;
+const SpawnCounters *spawn_counters(void);
+
+/* Whether a child may run on corrald's memory until its exec: not where
+ * that memory would be open to the user it becomes (changes_ids: it
+ * changes its uid or gid; fs.suid_dumpable 1). */
+bool spawn_may_share_memory(bool changes_ids);
 
 /* Reserves the descriptor slots of spawn-internal.h, as low in the table
  * as they are free: corrald calls it first thing (each spawn would, the
