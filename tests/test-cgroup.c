@@ -888,6 +888,13 @@ static void test_unit_create_remove(void **state) {
         assert_int_equal(cgroup_unit_open(f->tree, "web@0", &fd2), 0);
         assert_true(fd2 >= 0);
         fd2 = safe_close(fd2);
+        /* with a cgroup below it: that goes too */
+        assert_int_equal(mkdirat(fd, "sub", 0755), 0);
+        assert_int_equal(mkdirat(fd, "sub/deeper", 0755), 0);
+        assert_int_equal(cgroup_unit_remove(f->tree, "web@0"), 0);
+        assert_false(dir_exists_at(f->tree->root_fd, "web@0"));
+        fd = safe_close(fd);
+        assert_int_equal(cgroup_unit_create(f->tree, "web@0", &fd), 0);
 
         assert_int_equal(cgroup_unit_remove(f->tree, "web@0"), 0);
         assert_false(dir_exists_at(f->tree->root_fd, "web@0"));
@@ -921,12 +928,12 @@ static void test_unit_create_reuses_empty(void **state) {
         /* a leftover of an earlier run, empty */
         assert_int_equal(mkdirat(f->tree->root_fd, "job-1", 0755), 0);
         assert_int_equal(fstatat(f->tree->root_fd, "job-1", &before, 0), 0);
-        assert_int_equal(cgroup_unit_create(f->tree, "job-1", &fd), 0);
+        assert_int_equal(cgroup_unit_create(f->tree, "job-1", &fd), 1);
         assert_int_equal(fstat(fd, &after), 0);
         assert_int_equal(before.st_ino, after.st_ino);
 
         /* and again, through the fd we already hold */
-        assert_int_equal(cgroup_unit_create(f->tree, "job-1", &fd2), 0);
+        assert_int_equal(cgroup_unit_create(f->tree, "job-1", &fd2), 1);
         assert_int_equal(cgroup_unit_remove(f->tree, "job-1"), 0);
 }
 

@@ -496,7 +496,7 @@ int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd) {
                         return -EBUSY;
         }
         *ret_fd = TAKE_FD(fd);
-        return 0;
+        return existed;
 }
 
 /* Whether the cgroup directory at fd has cgroups below it: kernfs counts
@@ -549,6 +549,14 @@ int cgroup_unit_remove(CgroupTree *t, const char *name) {
         _cleanup_close_ int fd = -EBADF;
         int r;
 
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        /* Mostly a cgroup without children: one rmdir, nothing opened.
+         * With children (or processes) it is EBUSY. */
+        if (unlinkat(t->root_fd, name, AT_REMOVEDIR) >= 0 || errno == ENOENT)
+                return 0;
+        if (errno != EBUSY && errno != ENOTEMPTY)
+                return -errno;
         r = cgroup_unit_open(t, name, &fd);
         if (r == -ENOENT)
                 return 0;

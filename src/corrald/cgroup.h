@@ -119,8 +119,8 @@ int cgroup_pid_get_unit(CgroupTree *t, pid_t pid, char **ret_name);
 
 /* Creates the unit cgroup `name` (an empty leftover of the same name is
  * reused) and returns an O_DIRECTORY fd to it, fit for CLONE_INTO_CGROUP.
- * Returns 0, -EINVAL for an invalid name, -EBUSY when it exists and is
- * populated, -errno. */
+ * Returns 0, 1 when it was there already (an empty leftover), -EINVAL for
+ * an invalid name, -EBUSY when it exists and is populated, -errno. */
 int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd);
 
 /* Opens an existing unit cgroup. -ENOENT when it does not exist. */

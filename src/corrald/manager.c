@@ -433,6 +433,7 @@ Manager *manager_free(Manager *m) {
         notify_socket_free(m->notify);
         output_terminal_free(m->terminal); /* after the units: it writes what they left */
         safe_close(m->devnull_fd);
+        unit_context_done(&m->unit_ctx); /* after the units: their last cgroups */
         cgroup_tree_free(m->cgroup);
         config_free(m->config);
         strv_free(m->config_files);
@@ -931,6 +932,7 @@ static void manager_check_shutdown(Manager *m) {
                         return;
         log_info("every unit is stopped");
         manager_notify_status(m);
+        unit_context_flush(&m->unit_ctx); /* their cgroups, before the subtree goes */
         (void) sd_event_exit(m->event, 0);
 }
 

@@ -30,6 +30,15 @@ int unit_cgroup_attach(Unit *u);
  * units would need 10,000 descriptors more): an fd for the caller to
  * close, -ENOENT when the unit has no cgroup, else -errno. */
 int unit_cgroup_open(const Unit *u);
+/* Forgets the unit's cgroup: its watch now, the directory once corrald is
+ * idle (unit-ops.c). */
+void unit_cgroup_release(Unit *u);
+/* Whether processes remain in its cgroup (false when it has none, or on
+ * an error, which it logs). */
+bool unit_cgroup_populated(Unit *u);
+/* Keeps ctx's count of stopping units (unit-ops.c): the removal of ended
+ * units' cgroups waits while some are. */
+void unit_context_count_stopping(UnitContext *c, UnitState old_state, UnitState new_state);
 void unit_enter_running(Unit *u);
 void unit_enter_stopping(Unit *u, bool requested);
 void unit_fail_running(Unit *u, UnitResult result, const char *why);

@@ -3,12 +3,177 @@
  * that act on a unit's cgroup through them. */
 #include "unit-internal.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "log.h"
 
+/* ---- Removing cgroups once corrald is idle ----
+ *
+ * A unit's cgroup is removed once its last process is gone, but not at
+ * once: an rmdir of a cgroup is among the dearest system calls of a stop
+ * (a sixth of corrald's CPU in a stop of 500: the kernel takes the css
+ * offline and frees it through RCU), and a `corralctl stop` waits for the
+ * units, not for their empty directories. The names wait here while any
+ * unit is stopping (for at most REMOVALS_WAIT_MAX), then go at idle
+ * priority, a batch at a time, whenever nothing else is pending. A start
+ * that finds its cgroup still there (mkdir: EEXIST) removes every waiting
+ * one first, so a unit never starts in the directory of its last run and
+ * no removal can touch a cgroup made after it was queued; corrald's exit
+ * removes what is left (unit_context_flush()). */
+
+#define REMOVALS_BATCH 32U
+#define REMOVALS_WAIT_MAX (1 * USEC_PER_SEC)
+
+struct CgroupRemovals {
+        sd_event_source *idle;  /* enabled: removing, a batch per idle moment */
+        sd_event_source *timer; /* enabled: waiting for the stops, until then */
+        char **names;           /* names[head..n) wait */
+        size_t head, n, allocated;
+};
+
+static bool removals_waiting(const CgroupRemovals *q) {
+        return q && q->head < q->n;
+}
+
+static void removals_run(UnitContext *c, size_t max) {
+        CgroupRemovals *q = c->removals;
+
+        for (; q->head < q->n && max > 0; max--) {
+                _cleanup_free_ char *name = q->names[q->head++];
+                int r = cgroup_unit_remove(c->cgroup, name);
+                if (r < 0)
+                        log_unit_warning_errno(name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
+        }
+        if (q->head == q->n) {
+                q->head = q->n = 0;
+                (void) sd_event_source_set_enabled(q->idle, SD_EVENT_OFF);
+                (void) sd_event_source_set_enabled(q->timer, SD_EVENT_OFF);
+        }
+}
+
+static int on_removals_idle(_unused_ sd_event_source *s, void *userdata) {
+        removals_run(userdata, REMOVALS_BATCH);
+        return 0;
+}
+
+static int on_removals_timer(_unused_ sd_event_source *s, _unused_ uint64_t usec, void *userdata) {
+        UnitContext *c = userdata;
+
+        /* stops went on too long: no more waiting for them */
+        return sd_event_source_set_enabled(c->removals->idle, SD_EVENT_ON);
+}
+
+/* Removing now, or waiting (for the stops, with the timer as the limit). */
+static void removals_schedule(UnitContext *c) {
+        CgroupRemovals *q = c->removals;
+        int enabled = SD_EVENT_OFF;
+
+        if (!removals_waiting(q))
+                return;
+        if (c->n_stopping == 0 || (sd_event_source_get_enabled(q->idle, &enabled) >= 0 && enabled))
+                goto now;
+        if (sd_event_source_get_enabled(q->timer, &enabled) >= 0 && enabled)
+                return;
+        if (sd_event_source_set_time_relative(q->timer, REMOVALS_WAIT_MAX) >= 0 &&
+            sd_event_source_set_enabled(q->timer, SD_EVENT_ONESHOT) >= 0)
+                return;
+now:
+        (void) sd_event_source_set_enabled(q->timer, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(q->idle, SD_EVENT_ON);
+}
+
+static CgroupRemovals *removals_get(UnitContext *c) {
+        CgroupRemovals *q = c->removals;
+        int r;
+
+        if (q)
+                return q;
+        if (!c->event)
+                return NULL;
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return NULL;
+        r = sd_event_add_defer(c->event, &q->idle, on_removals_idle, c);
+        if (r >= 0)
+                r = sd_event_source_set_priority(q->idle, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(q->idle, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_add_time_relative(c->event, &q->timer, CLOCK_MONOTONIC, REMOVALS_WAIT_MAX,
+                                               100 * USEC_PER_MSEC, on_removals_timer, c);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(q->timer, SD_EVENT_OFF);
+        if (r < 0) {
+                sd_event_source_disable_unref(q->idle);
+                sd_event_source_disable_unref(q->timer);
+                free(q);
+                return NULL;
+        }
+        return c->removals = q;
+}
+
+static int removals_queue(UnitContext *c, const char *name) {
+        CgroupRemovals *q = removals_get(c);
+
+        if (!q)
+                return -ENOMEM;
+        if (q->n == q->allocated) {
+                size_t a = q->allocated ? q->allocated * 2 : 64;
+                char **names = reallocarray(q->names, a, sizeof(char *));
+                if (!names)
+                        return -ENOMEM;
+                q->names = names;
+                q->allocated = a;
+        }
+        q->names[q->n] = strdup(name);
+        if (!q->names[q->n])
+                return -ENOMEM;
+        q->n++;
+        removals_schedule(c);
+        return 0;
+}
+
+void unit_context_count_stopping(UnitContext *c, UnitState old_state, UnitState new_state) {
+        if ((old_state == UNIT_STOPPING) == (new_state == UNIT_STOPPING))
+                return;
+        if (new_state == UNIT_STOPPING)
+                c->n_stopping++;
+        else if (c->n_stopping > 0 && --c->n_stopping == 0)
+                removals_schedule(c);
+}
+
+void unit_context_flush(UnitContext *c) {
+        if (c->removals)
+                removals_run(c, SIZE_MAX);
+}
+
+void unit_context_done(UnitContext *c) {
+        CgroupRemovals *q = c->removals;
+
+        if (!q)
+                return;
+        removals_run(c, SIZE_MAX);
+        sd_event_source_disable_unref(q->idle);
+        sd_event_source_disable_unref(q->timer);
+        free(q->names);
+        c->removals = mfree(q);
+}
+
 static int op_cgroup_create(UnitContext *c, const char *name, int *ret_fd) {
-        return cgroup_unit_create(c->cgroup, name, ret_fd);
+        int r = cgroup_unit_create(c->cgroup, name, ret_fd);
+
+        if (r > 0 && removals_waiting(c->removals)) {
+                /* maybe its own last one, waiting: every waiting one now */
+                *ret_fd = safe_close(*ret_fd);
+                removals_run(c, SIZE_MAX);
+                r = cgroup_unit_create(c->cgroup, name, ret_fd);
+        }
+        if (r > 0)
+                /* a leftover of a crashed corrald, maybe frozen: the child would be too */
+                (void) cgroup_freeze(*ret_fd, false);
+        return r < 0 ? r : 0;
 }
 
 static int op_cgroup_open(UnitContext *c, const char *name, int *ret_fd) {
@@ -16,7 +181,10 @@ static int op_cgroup_open(UnitContext *c, const char *name, int *ret_fd) {
 }
 
 static int op_cgroup_remove(UnitContext *c, const char *name) {
-        return cgroup_unit_remove(c->cgroup, name);
+        /* at once when it cannot wait (no loop, or out of memory) */
+        if (removals_queue(c, name) < 0)
+                return cgroup_unit_remove(c->cgroup, name);
+        return 0;
 }
 
 static int op_cgroup_watch(UnitContext *c, const char *name, int *ret_wd) {
@@ -72,6 +240,55 @@ const UnitOps unit_ops_default = {
         .signal_main = pidref_kill,
 };
 
+/* ---- The unit's cgroup, through the ops ---- */
+
+int unit_cgroup_attach(Unit *u) {
+        int r = u->ctx->ops->cgroup_watch(u->ctx, u->name, &u->watch_wd);
+
+        if (r < 0)
+                return r;
+        u->has_cgroup = true;
+        return 0;
+}
+
+int unit_cgroup_open(const Unit *u) {
+        int fd = -EBADF, r;
+
+        if (!u->has_cgroup)
+                return -ENOENT;
+        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
+        return r < 0 ? r : fd;
+}
+
+void unit_cgroup_release(Unit *u) {
+        int r;
+
+        if (u->watch_wd >= 0)
+                u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
+        u->watch_wd = -1;
+        if (!u->has_cgroup)
+                return;
+        u->has_cgroup = false;
+        r = u->ctx->ops->cgroup_remove(u->ctx, u->name);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
+}
+
+bool unit_cgroup_populated(Unit *u) {
+        _cleanup_close_ int fd = unit_cgroup_open(u);
+        int r;
+
+        if (!u->has_cgroup)
+                return false;
+        r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
+        if (r < 0) {
+                /* Gone or unreadable: nothing can be waited for there. */
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read cgroup.events: %m");
+                return false;
+        }
+        return r > 0;
+}
+
 /* ---- Requests on a unit's cgroup (kill, freeze), through the ops ---- */
 
 int unit_kill(Unit *u, int sig) {
@@ -93,6 +310,10 @@ int unit_freeze(Unit *u, bool freeze) {
         if (fd < 0)
                 return fd;
         r = cgroup_freeze(fd, freeze);
+        if (freeze || r < 0)
+                u->may_be_frozen = true; /* its stop thaws it first */
+        else
+                u->may_be_frozen = false;
         if (r >= 0)
                 log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
         return r;

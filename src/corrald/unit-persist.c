@@ -153,6 +153,7 @@ void unit_stop_leftover(Unit *u) {
                 r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd); /* is it there? */
                 if (r >= 0)
                         r = unit_cgroup_attach(u);
+                u->may_be_frozen = true;
                 if (r < 0)
                         return (void) log_unit_warning_errno(u->name, LOG_EVENT_STOP, r,
                                                              "cannot take over the leftover cgroup: %m, ignoring");
@@ -216,6 +217,7 @@ void unit_adopt(Unit *u) {
         if (r < 0)
                 return (void) log_unit_warning_errno(u->name, LOG_EVENT_NONE, r,
                                                      "cannot watch its cgroup: %m, ignoring");
+        u->may_be_frozen = true; /* an earlier corrald may have frozen it */
         if (!unit_adoptable(u, &p))
                 return unit_stop_leftover(u);
         if (pidref_is_set(&u->main) && unit_watch_main(u, &u->main) < 0)

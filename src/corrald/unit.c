@@ -119,6 +119,7 @@ Unit *unit_free(Unit *u) {
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
         if (u->watch_wd >= 0)
                 u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
+        unit_context_count_stopping(u->ctx, u->state, UNIT_INACTIVE);
         pidref_done(&u->main);
         service_config_unref(u->config);
         free(u->start_times);
@@ -291,6 +292,7 @@ void unit_set_state(Unit *u, UnitState state) {
                 return;
         log_unit_debug(u->name, "%s -> %s", unit_state_to_string(old), unit_state_to_string(state));
         u->state = state;
+        unit_context_count_stopping(u->ctx, old, state);
         u->state_timestamp = now(CLOCK_REALTIME);
         if (state == UNIT_BACKOFF || state == UNIT_FAILED) {
                 u->reason = u->result;
@@ -310,55 +312,6 @@ void unit_set_state(Unit *u, UnitState state) {
         }
         if (u->ctx->state_changed)
                 u->ctx->state_changed(u, old, u->ctx->userdata);
-}
-
-/* ---- The cgroup ---- */
-
-int unit_cgroup_attach(Unit *u) {
-        int r = u->ctx->ops->cgroup_watch(u->ctx, u->name, &u->watch_wd);
-
-        if (r < 0)
-                return r;
-        u->has_cgroup = true;
-        return 0;
-}
-
-int unit_cgroup_open(const Unit *u) {
-        int fd = -EBADF, r;
-
-        if (!u->has_cgroup)
-                return -ENOENT;
-        r = u->ctx->ops->cgroup_open(u->ctx, u->name, &fd);
-        return r < 0 ? r : fd;
-}
-
-static void unit_cgroup_release(Unit *u) {
-        int r;
-
-        if (u->watch_wd >= 0)
-                u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
-        u->watch_wd = -1;
-        if (!u->has_cgroup)
-                return;
-        u->has_cgroup = false;
-        r = u->ctx->ops->cgroup_remove(u->ctx, u->name);
-        if (r < 0)
-                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
-}
-
-static bool unit_cgroup_populated(Unit *u) {
-        _cleanup_close_ int fd = unit_cgroup_open(u);
-        int r;
-
-        if (!u->has_cgroup)
-                return false;
-        r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
-        if (r < 0) {
-                /* Gone or unreadable: nothing can be waited for there. */
-                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read cgroup.events: %m");
-                return false;
-        }
-        return r > 0;
 }
 
 /* ---- Actions of the state table ---- */
@@ -669,8 +622,9 @@ static void unit_send_stop_signal(Unit *u) {
         _cleanup_close_ int fd = unit_cgroup_open(u);
         int sig = stop_signal(u), r;
 
-        if (fd >= 0)
-                (void) cgroup_freeze(fd, false); /* a frozen process cannot act on a signal */
+        /* a frozen process cannot act on a signal */
+        if (fd >= 0 && u->may_be_frozen && cgroup_freeze(fd, false) >= 0)
+                u->may_be_frozen = false;
         if (u->stop_requested && u->config && u->config->kill_mode == KILL_MODE_MIXED && pidref_is_set(&u->main)) {
                 r = u->ctx->ops->signal_main(&u->main, sig);
                 if (r >= 0)

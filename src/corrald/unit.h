@@ -100,6 +100,8 @@ typedef struct UnitOps {
 
 extern const UnitOps unit_ops_default;
 
+typedef struct CgroupRemovals CgroupRemovals;
+
 /* What a unit may use of the world around it; owned by the manager (or a
  * test). */
 struct UnitContext {
@@ -124,7 +126,16 @@ struct UnitContext {
         /* each line a unit wrote, once it is in the unit's buffer (for followers) */
         void (*output_line)(Unit *u, const OutputLine *l, void *userdata);
         void *userdata;
+        CgroupRemovals *removals; /* unit_ops_default's: cgroups of ended units, removed when idle */
+        unsigned n_stopping;      /* units in UNIT_STOPPING (unit-ops.c) */
 };
+
+/* Removes the cgroups still waiting for corrald to be idle (unit-ops.c):
+ * before corrald removes its subtree. */
+void unit_context_flush(UnitContext *c);
+/* The same, and frees what the context allocated itself; after the last
+ * unit. */
+void unit_context_done(UnitContext *c);
 
 /* The health checks of a unit with a health_url, allocated when the first
  * is scheduled (unit-health.c): most units have none. */
@@ -204,6 +215,7 @@ struct Unit {
         bool start_pending;     /* start again once the current stop is done */
         bool killed;            /* cgroup.kill was written during this stop */
         bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
+        bool may_be_frozen;     /* frozen by request or taken over: a stop thaws it first */
         /* the manager's (manager-deps.c) */
         bool start_waiting;  /* a start held back until its dependencies are ready */
         bool stop_waiting;   /* a stop held back until its dependents have stopped */
