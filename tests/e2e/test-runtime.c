@@ -355,6 +355,44 @@ static void test_stop_waits(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+static bool path_gone(void *userdata) {
+        struct stat st;
+        return stat(userdata, &st) < 0 && errno == ENOENT;
+}
+
+/* A stopped unit's cgroup goes once no unit is stopping (that waits at
+ * most a second), at corrald's leisure — and a start before that is in a
+ * new cgroup, never its last one (a new cgroup has a new inode: kernfs
+ * never reuses one). corrald's exit leaves none behind. */
+static void test_cgroup_removed_later(void **state) {
+        _cleanup_free_ char *dir = NULL;
+        struct stat before, after;
+
+        start("removal",
+              "[program:slow]\ncommand = sh -c \"trap '' TERM; exec sleep 1000\"\nstop_timeout = 30s\n"
+              "[program:quick]\ncommand = sleep 1000\n");
+        wait_state(&daemon_, "slow", "running");
+        wait_state(&daemon_, "quick", "running");
+        dir = unit_cgroup_file(&daemon_, "quick", NULL);
+        assert_int_equal(stat(dir, &before), 0);
+
+        free(CTL_OK(&daemon_, NULL, 0, "stop", "--no-block", "slow")); /* it ignores SIGTERM: stopping */
+        wait_state(&daemon_, "slow", "stopping");
+        free(CTL_OK(&daemon_, NULL, 0, "stop", "quick"));
+        assert_state("quick", "inactive");
+        print_message("quick's cgroup right after its stop: %s\n", path_gone(dir) ? "gone" : "still there");
+        free(CTL_OK(&daemon_, NULL, 0, "start", "quick"));
+        assert_state("quick", "running");
+        assert_int_equal(stat(dir, &after), 0);
+        assert_true(after.st_ino != before.st_ino);
+
+        free(CTL_OK(&daemon_, NULL, 0, "stop", "quick"));
+        assert_true(test_wait_for(path_gone, dir, TIMEOUT));
+        free(CTL_OK(&daemon_, NULL, 0, "kill", "-s", "KILL", "slow"));
+        wait_state(&daemon_, "slow", "inactive");
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* restart of a glob and of a service name restarts every instance; one
  * unknown name and nothing changes (exit 4); a start naming a job changes
  * nothing either; stop --all stops everything. */
@@ -784,6 +822,7 @@ static void test_rolling_restart(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_add_scale, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_cgroup_removed_later, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_example_fleet, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
