@@ -93,11 +93,11 @@ void output_splitter_done(OutputSplitter *s);
 typedef struct OutputRing {
         uint8_t *buf; /* size bytes, allocated by the first append */
         uint32_t size;
-        uint32_t head; /* offset of the oldest line */
-        uint32_t tail; /* where the next line goes */
-        uint32_t end;  /* when wrapped: where the lines before offset 0 end */
-        bool wrapped;  /* lines live in [head, end) then [0, tail) */
-        size_t n_lines;
+        uint32_t head;      /* offset of the oldest line */
+        uint32_t tail;      /* where the next line goes */
+        uint32_t end;       /* when wrapped: where the lines before offset 0 end */
+        uint32_t n_lines;   /* at most size / OUTPUT_RING_HEADER */
+        bool wrapped;       /* lines live in [head, end) then [0, tail) */
         uint64_t first_seq; /* seq of the oldest line */
         uint64_t evicted;   /* lines evicted to make room, over the ring's life */
 } OutputRing;

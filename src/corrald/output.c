@@ -329,16 +329,21 @@ struct UnitOutput {
         uint64_t inode[_OUTPUT_STREAM_MAX]; /* of each pipe; 0: none */
         OutputTerminal *terminal;
         OutputFile *file[_OUTPUT_STREAM_MAX]; /* file[OUTPUT_STDERR] NULL: stderr into file[OUTPUT_STDOUT] */
-        UnitOutputHandler handler;
+        const UnitOutputCallbacks *callbacks; /* NULL: none */
         void *userdata;
-        UnitOutputPipeHandler pipe_handler;
-        void *pipe_userdata;
-        uint64_t bytes;
-        usec_t read_time;                /* of the bytes being split */
-        OutputStream reading;            /* the stream they come from */
+        uint64_t bytes; /* read from the pipes, over the unit's life */
+        /* (one per unit: what a single read needs travels in a ReadContext) */
         bool polled[_OUTPUT_STREAM_MAX]; /* read_fd[s] is in the poller */
         bool write_failed;               /* said once, until a write succeeds again */
+        bool freeing;                    /* no more lines to the callback: followers are gone */
 };
+
+/* Where the bytes being split come from: the splitter's userdata. */
+typedef struct ReadContext {
+        UnitOutput *o;
+        usec_t time;
+        OutputStream stream;
+} ReadContext;
 
 /* The poller's userdata of a pipe: its UnitOutput, and the stream in bit 0. */
 _Static_assert(_Alignof(UnitOutput) >= 2 && _OUTPUT_STREAM_MAX == 2, "the stream does not fit in bit 0");
@@ -432,8 +437,8 @@ int unit_output_new(sd_event *e, const char *unit, size_t buffer_size, UnitOutpu
 }
 
 static void unit_output_close_stream(UnitOutput *o, OutputStream s) {
-        if (o->read_fd[s] >= 0 && o->pipe_handler)
-                o->pipe_handler(o, s, o->inode[s], -EBADF, o->pipe_userdata);
+        if (o->read_fd[s] >= 0 && o->callbacks && o->callbacks->pipe)
+                o->callbacks->pipe(o, s, o->inode[s], -EBADF, o->userdata);
         output_poller_remove(o, s);
         o->read_fd[s] = safe_close(o->read_fd[s]);
         o->write_fd[s] = safe_close(o->write_fd[s]);
@@ -452,7 +457,7 @@ void unit_output_close_pipes(UnitOutput *o) {
 UnitOutput *unit_output_free(UnitOutput *o) {
         if (!o)
                 return NULL;
-        o->handler = NULL; /* followers are gone by now */
+        o->freeing = true; /* followers are gone by now */
         if (o->read_fd[OUTPUT_STDOUT] >= 0 || o->read_fd[OUTPUT_STDERR] >= 0)
                 (void) unit_output_flush(o);
         unit_output_close(o);
@@ -477,14 +482,9 @@ void unit_output_set_files(UnitOutput *o, OutputFile *out, OutputFile *err) {
         o->file[OUTPUT_STDERR] = err;
 }
 
-void unit_output_set_handler(UnitOutput *o, UnitOutputHandler handler, void *userdata) {
-        o->handler = handler;
+void unit_output_set_callbacks(UnitOutput *o, const UnitOutputCallbacks *callbacks, void *userdata) {
+        o->callbacks = callbacks;
         o->userdata = userdata;
-}
-
-void unit_output_set_pipe_handler(UnitOutput *o, UnitOutputPipeHandler handler, void *userdata) {
-        o->pipe_handler = handler;
-        o->pipe_userdata = userdata;
 }
 
 uint64_t unit_output_pipe_inode(const UnitOutput *o, OutputStream s) {
@@ -520,15 +520,16 @@ static void unit_output_write_result(UnitOutput *o, int r, const char *where) {
 /* The splitter's handler: one line into the ring, the destination and the
  * handler. */
 static int unit_output_line(const char *text, size_t len, unsigned flags, void *userdata) {
-        UnitOutput *o = userdata;
+        const ReadContext *rc = userdata;
+        UnitOutput *o = rc->o;
         OutputLine l = {
-                .timestamp = o->read_time,
-                .stream = o->reading,
+                .timestamp = rc->time,
+                .stream = rc->stream,
                 .flags = flags,
                 .text = text,
                 .len = len,
         };
-        OutputFile *f = unit_output_file(o, o->reading);
+        OutputFile *f = unit_output_file(o, rc->stream);
         int r;
 
         r = output_ring_append(&o->ring, &l, &l.seq);
@@ -538,10 +539,9 @@ static int unit_output_line(const char *text, size_t len, unsigned flags, void *
                 unit_output_write_result(o, output_file_write(f, &l), output_file_path(f));
         else if (o->terminal)
                 unit_output_write_result(o, output_terminal_write(o->terminal, o->unit, &l), "corrald's terminal");
-        if (o->handler) {
+        if (o->callbacks && o->callbacks->line && !o->freeing)
                 /* the text in the ring: the handler may keep its seq */
-                o->handler(o, &l, o->userdata);
-        }
+                o->callbacks->line(o, &l, o->userdata);
         return 0;
 }
 
@@ -573,9 +573,8 @@ static int unit_output_read(UnitOutput *o, OutputStream s, size_t budget) {
                         return 1;
                 o->bytes += (uint64_t) n;
                 budget -= (size_t) n;
-                o->read_time = now(CLOCK_REALTIME);
-                o->reading = s;
-                r = output_splitter_feed(&o->split[s], buf, (size_t) n, unit_output_line, o);
+                ReadContext rc = { .o = o, .time = now(CLOCK_REALTIME), .stream = s };
+                r = output_splitter_feed(&o->split[s], buf, (size_t) n, unit_output_line, &rc);
                 if (r < 0)
                         return r;
                 if ((size_t) n < sizeof(buf))
@@ -590,7 +589,8 @@ static void unit_output_ready(UnitOutput *o, OutputStream s) {
         r = unit_output_read(o, s, OUTPUT_READ_BUDGET);
         if (r > 0) {
                 /* an adopted pipe whose writers are all gone */
-                (void) output_splitter_flush(&o->split[s], unit_output_line, o);
+                ReadContext rc = { .o = o, .time = now(CLOCK_REALTIME), .stream = s };
+                (void) output_splitter_flush(&o->split[s], unit_output_line, &rc);
                 unit_output_close_stream(o, s);
         }
         unit_output_flush_destinations(o);
@@ -622,8 +622,8 @@ static int unit_output_open_stream(UnitOutput *o, OutputStream s) {
                 return -errno;
         o->write_fd[s] = p[1];
         r = unit_output_watch(o, s, p[0]);
-        if (r >= 0 && o->pipe_handler)
-                o->pipe_handler(o, s, o->inode[s], p[0], o->pipe_userdata);
+        if (r >= 0 && o->callbacks && o->callbacks->pipe)
+                o->callbacks->pipe(o, s, o->inode[s], p[0], o->userdata);
         return r;
 }
 
@@ -674,10 +674,9 @@ int unit_output_flush(UnitOutput *o) {
                  * (bounded all the same, should someone else hold the fd) */
                 int q = o->read_fd[s] >= 0 ? unit_output_read(o, s, 16 * OUTPUT_READ_BUDGET) : 0;
                 bool eof = q > 0;
-                o->reading = s;
-                o->read_time = now(CLOCK_REALTIME);
+                ReadContext rc = { .o = o, .time = now(CLOCK_REALTIME), .stream = s };
                 if (q >= 0)
-                        q = output_splitter_flush(&o->split[s], unit_output_line, o);
+                        q = output_splitter_flush(&o->split[s], unit_output_line, &rc);
                 if (eof)
                         unit_output_close_stream(o, s);
                 if (q < 0 && r >= 0)

@@ -125,14 +125,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(UnitOutput *, unit_output_free);
  * no file). Replaces what was set. */
 void unit_output_set_terminal(UnitOutput *o, OutputTerminal *terminal);
 void unit_output_set_files(UnitOutput *o, OutputFile *out, OutputFile *err);
-void unit_output_set_handler(UnitOutput *o, UnitOutputHandler handler, void *userdata);
 
 /* Called when stream s gets a pipe that corrald made (read_fd its read
  * end, inode the pipe's inode) and when that pipe, or one given to
  * unit_output_adopt(), is closed (read_fd -EBADF): so that the read end
  * can be kept outside corrald (systemd's fd store, notify-fdstore.h). */
 typedef void (*UnitOutputPipeHandler)(UnitOutput *o, OutputStream s, uint64_t inode, int read_fd, void *userdata);
-void unit_output_set_pipe_handler(UnitOutput *o, UnitOutputPipeHandler handler, void *userdata);
+
+/* What the owner hears, with the userdata of unit_output_set_callbacks():
+ * one table for every unit (static), one pointer in each. */
+typedef struct UnitOutputCallbacks {
+        UnitOutputHandler line;     /* NULL: not told */
+        UnitOutputPipeHandler pipe; /* NULL: not told */
+} UnitOutputCallbacks;
+void unit_output_set_callbacks(UnitOutput *o, const UnitOutputCallbacks *callbacks, void *userdata);
 
 /* The inode of stream s's pipe; 0: none. */
 uint64_t unit_output_pipe_inode(const UnitOutput *o, OutputStream s);

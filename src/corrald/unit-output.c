@@ -123,8 +123,11 @@ static int unit_output_ensure(Unit *u, size_t buffer) {
         r = unit_output_new(u->ctx->event, u->name, buffer, &u->output);
         if (r < 0)
                 return r;
-        unit_output_set_handler(u->output, unit_output_on_line, u);
-        unit_output_set_pipe_handler(u->output, unit_output_on_pipe, u);
+        static const UnitOutputCallbacks callbacks = {
+                .line = unit_output_on_line,
+                .pipe = unit_output_on_pipe,
+        };
+        unit_output_set_callbacks(u->output, &callbacks, u);
         return 0;
 }
 
