@@ -438,7 +438,7 @@ static void test_table_every_pair(void **state) {
                         if (w->unit->state != UNIT_RUNNING)
                                 assert_null(w->unit->watchdog);
                         if (w->unit->state != UNIT_STARTING)
-                                assert_null(w->unit->exec_source);
+                                assert_null(w->unit->exec);
                         if (unit_is_inactive(w->unit))
                                 assert_null(w->unit->timer);
                         if (w->unit->state == UNIT_BACKOFF || w->unit->state == UNIT_STOPPING)
@@ -671,10 +671,10 @@ static void test_notify_before_exec_report(void **state) {
         fake.report = -EAGAIN;
         unit_dispatch(u, UNIT_EVENT_START);
         assert_int_equal(u->state, UNIT_STARTING);
-        assert_true(u->exec_report_fd >= 0);
+        assert_non_null(u->exec);
         unit_notify(u, &sender, &msg);
         assert_int_equal(u->state, UNIT_RUNNING);
-        assert_true(u->exec_report_fd < 0);
+        assert_null(u->exec);
 }
 
 static void test_transitions_reported(void **state) {

@@ -8,7 +8,7 @@
 #include "manager.h"
 
 static bool unit_in_graph(const Manager *m, const Unit *u) {
-        return m->deps && u->dep_index != SIZE_MAX;
+        return m->deps && u->dep_index != UNIT_DEP_NONE;
 }
 
 /* What the graph is told of a unit. A stop that was not asked for (the
@@ -59,9 +59,10 @@ void manager_deps_done(Manager *m) {
 void manager_deps_add_unit(Manager *m, Unit *u) {
         size_t i;
 
-        u->dep_index = SIZE_MAX;
-        if (m->deps && u->config && !u->removed && !u->is_job && dep_graph_find_unit(m->deps, u->name, &i) >= 0)
-                u->dep_index = i;
+        u->dep_index = UNIT_DEP_NONE;
+        if (m->deps && u->config && !u->removed && !u->is_job && dep_graph_find_unit(m->deps, u->name, &i) >= 0 &&
+            i < UNIT_DEP_NONE)
+                u->dep_index = (uint32_t) i;
 }
 
 static bool config_has_dependencies(const Config *c) {

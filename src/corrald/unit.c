@@ -80,10 +80,9 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .instance = instance,
                 .state = UNIT_INACTIVE,
                 .main = PIDREF_NULL,
-                .exec_report_fd = -EBADF,
                 .main_watch_fd = -EBADF,
                 .watch_wd = -1,
-                .dep_index = SIZE_MAX,
+                .dep_index = UNIT_DEP_NONE,
                 .stdio = { -EBADF, -EBADF, -EBADF },
                 .stop_timeout = USEC_INFINITY,
                 .state_timestamp = now(CLOCK_REALTIME),
@@ -101,19 +100,18 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
         return u;
 }
 
+static void unit_exec_done(Unit *u);
+
 Unit *unit_free(Unit *u) {
         if (!u)
                 return NULL;
         sd_event_source_disable_unref(u->timer);
         sd_event_source_disable_unref(u->watchdog);
         unit_unwatch_main(u);
-        sd_event_source_disable_unref(u->exec_source);
         sd_event_source_disable_unref(u->exit_retry);
-        safe_close(u->exec_report_fd);
+        unit_exec_done(u);
         for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
                 safe_close(u->stdio[i]);
-        free(u->exec_path);
-        free(u->exec_directory);
         unit_health_free(u);
         if (u->port > 0 && u->ctx->ports)
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
@@ -273,10 +271,15 @@ void unit_arm_watchdog(Unit *u) {
 }
 
 static void unit_exec_done(Unit *u) {
-        u->exec_source = sd_event_source_disable_unref(u->exec_source);
-        u->exec_report_fd = safe_close(u->exec_report_fd);
-        u->exec_path = mfree(u->exec_path);
-        u->exec_directory = mfree(u->exec_directory);
+        UnitExec *x = u->exec;
+
+        if (!x)
+                return;
+        sd_event_source_disable_unref(x->source);
+        safe_close(x->report_fd);
+        free(x->path);
+        free(x->directory);
+        u->exec = mfree(x);
 }
 
 /* The one place a unit changes state. What the new state does not allow
@@ -397,9 +400,18 @@ static void unit_enter_start(Unit *u) {
         };
         /* Not waiting for the exec here: the report comes through the
          * loop, so that corrald starts the next unit meanwhile. */
-        r = u->ctx->ops->spawn(&p, &u->main, &u->exec_report_fd);
+        UnitExec *x = u->exec = calloc(1, sizeof(UnitExec));
+        if (!x) {
+                unit_close_stdio(u);
+                unit_fail_message(u, -ENOMEM, "cannot start %s: %m", u->name);
+                return unit_enter_failed_start(u, UNIT_FAILURE_RESOURCES, -ENOMEM);
+        }
+        x->report_fd = -EBADF;
+        r = u->ctx->ops->spawn(&p, &u->main, &x->report_fd);
         fd = safe_close(fd);
         unit_close_stdio(u);
+        if (r < 0)
+                unit_exec_done(u);
         if (r == -ENOSYS) {
                 unit_fail_message(u, r,
                                   "clone3() is not available (Linux 5.7+, and not filtered by seccomp, e.g. "
@@ -410,8 +422,8 @@ static void unit_enter_start(Unit *u) {
                 unit_fail_message(u, r, "clone %s: %m", u->name);
                 return unit_enter_failed_start(u, UNIT_FAILURE_SPAWN, r);
         }
-        u->exec_path = TAKE_PTR(c.path);
-        u->exec_directory = TAKE_PTR(c.directory);
+        x->path = TAKE_PTR(c.path);
+        x->directory = TAKE_PTR(c.directory);
         unit_set_state(u, UNIT_STARTING);
         /* its exit, as it happens, through the pidfd (manager-reap.c) */
         r = unit_watch_main(u, &u->main);
@@ -420,7 +432,7 @@ static void unit_enter_start(Unit *u) {
                                strerror(-r));
         /* edge-triggered, as the pidfd (unit_watch_main): a start of 1,000
          * has hundreds of reports ready at once */
-        r = sd_event_add_io(u->ctx->event, &u->exec_source, u->exec_report_fd, EPOLLIN | EPOLLET, on_exec_report, u);
+        r = sd_event_add_io(u->ctx->event, &x->source, x->report_fd, EPOLLIN | EPOLLET, on_exec_report, u);
         if (r < 0) {
                 /* The child waits for nothing: without its report it is
                  * stopped like any other, reaped by the reaper. */
@@ -462,10 +474,10 @@ static void unit_exec_failed(Unit *u) {
 
         switch (u->exec_step) {
         case SPAWN_STEP_EXEC:
-                object = u->exec_path ?: u->config->command[0];
+                object = u->exec && u->exec->path ? u->exec->path : u->config->command[0];
                 break;
         case SPAWN_STEP_CHDIR:
-                object = u->exec_directory ?: "/";
+                object = u->exec && u->exec->directory ? u->exec->directory : "/";
                 break;
         case SPAWN_STEP_GROUPS:
         case SPAWN_STEP_GID:
@@ -489,7 +501,7 @@ static void unit_exec_failed(Unit *u) {
  * descriptors). Without this, a MAINPID= or READY=1 that came then was
  * dropped (found by the soak, tools/bench/soak). */
 void unit_exec_proven(Unit *u) {
-        if (u->exec_report_fd < 0 || unit_exec_check(u))
+        if (!u->exec || unit_exec_check(u))
                 return;
         unit_dispatch(u, UNIT_EVENT_EXEC_OK);
         unit_exec_done(u);
@@ -499,9 +511,9 @@ bool unit_exec_check(Unit *u) {
         SpawnStep step = SPAWN_STEP_EXEC;
         int r;
 
-        if (u->exec_report_fd < 0)
+        if (!u->exec)
                 return true;
-        r = u->ctx->ops->read_report(u->exec_report_fd, &step);
+        r = u->ctx->ops->read_report(u->exec->report_fd, &step);
         if (r == -EAGAIN)
                 return false;
         if (r < 0) {
@@ -731,7 +743,7 @@ void unit_main_exited(Unit *u) {
                 return;
         /* It wrote its report before it exited: a failed step is a failed
          * start (not an exit to restart after); a good one started it. */
-        if (u->exec_report_fd >= 0 && u->state == UNIT_STARTING)
+        if (u->exec && u->state == UNIT_STARTING)
                 (void) unit_exec_check(u);
         unit_unwatch_main(u);
         u->exit_retry = sd_event_source_disable_unref(u->exit_retry);

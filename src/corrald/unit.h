@@ -151,18 +151,25 @@ typedef struct UnitHealthState {
         bool ok;            /* the last check passed */
 } UnitHealthState;
 
+/* What a start holds from the clone until the exec report is in (its
+ * child has exec'd, or said which step failed): most units hold none. */
+typedef struct UnitExec {
+        sd_event_source *source; /* the report pipe, in the loop */
+        char *path, *directory;  /* what it is exec'ing, for an error message */
+        int report_fd;
+} UnitExec;
+
+#define UNIT_DEP_NONE UINT32_MAX
+
 struct Unit {
         UnitContext *ctx;
-        char *name;             /* NAME, or NAME@INSTANCE (a refstr: NAME is the service's) */
-        ServiceConfig *config;  /* a reference; NULL for a leftover cgroup of an earlier run */
-        int instance;           /* -1 for a service without instances */
-        bool removed;           /* dropped by a reload: freed once inactive */
-        bool is_job;            /* submitted at run time: never restarted, kept a while when done */
-        uid_t owner_uid;        /* who submitted the job (0 for services) */
-        int stdio[3];           /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
-        int stop_signal;        /* of this stop (a cancel's --signal); 0: the configured one */
-        unsigned n_start_times; /* in start_times (or first_start) */
-        usec_t stop_timeout;    /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
+        char *name;            /* NAME, or NAME@INSTANCE (a refstr: NAME is the service's) */
+        ServiceConfig *config; /* a reference; NULL for a leftover cgroup of an earlier run */
+        int instance;          /* -1 for a service without instances */
+        uid_t owner_uid;       /* who submitted the job (0 for services) */
+        int stdio[3];          /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
+        int stop_signal;       /* of this stop (a cancel's --signal); 0: the configured one */
+        usec_t stop_timeout;   /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;
@@ -170,17 +177,16 @@ struct Unit {
         int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
         int exit_status; /* exit status or signal */
 
-        sd_event_source *exec_source;     /* the exec report of a main process not yet exec'd */
-        char *exec_path, *exec_directory; /* what it is exec'ing, for an error message */
-        SpawnStep exec_step;              /* UNIT_EVENT_EXEC_FAILED: which step */
-        int exec_error;                   /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
-        int exec_report_fd;
-        int main_watch_fd; /* main.fd while it is in ctx->pidfds */
+        UnitExec *exec;      /* from the clone until the exec report is in; NULL: none */
+        SpawnStep exec_step; /* UNIT_EVENT_EXEC_FAILED: which step */
+        int exec_error;      /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
+        int main_watch_fd;   /* main.fd while it is in ctx->pidfds */
         unsigned exit_retries;
         sd_event_source *exit_retry; /* asks again how an adopted main process ended */
 
-        bool has_cgroup;        /* the unit's cgroup exists (created or taken over); opened on demand */
-        int watch_wd;           /* inotify watch of its cgroup.events */
+        int watch_wd; /* inotify watch of its cgroup.events */
+        /* The manager's, for the order between units (manager-deps.c). */
+        uint32_t dep_index;     /* in the manager's dependency graph; UNIT_DEP_NONE: not in it */
         sd_event_source *timer; /* of the state: start, stop timeout, restart delay */
         usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
         sd_event_source *watchdog;
@@ -200,16 +206,19 @@ struct Unit {
         usec_t *start_times;    /* ring of the last start_limit_burst starts, from the second start on */
         usec_t first_start;     /* the only start so far, until start_times is made */
         usec_t state_timestamp; /* CLOCK_REALTIME of the last state change, for status "since" */
-        /* The manager's, for the order between units (manager-deps.c). */
-        size_t dep_index; /* in the manager's dependency graph; SIZE_MAX: not in it */
 
         /* Why it last restarted or failed: its result, exit code and status
          * then (reason _UNIT_RESULT_INVALID: never). */
         UnitResult reason;
         int reason_exit_code, reason_exit_status;
 
+        unsigned n_start_times; /* in start_times (or first_start) */
+
         /* (the small members last, where they leave no holes) */
         uint16_t port;          /* held from the first start until the unit is removed; 0: none */
+        bool removed;           /* dropped by a reload: freed once inactive */
+        bool is_job;            /* submitted at run time: never restarted, kept a while when done */
+        bool has_cgroup;        /* the unit's cgroup exists (created or taken over); opened on demand */
         bool port_starved;      /* failed for want of a port: started again when one is freed */
         bool stop_requested;    /* this stop was asked for: no restart after it */
         bool start_pending;     /* start again once the current stop is done */
