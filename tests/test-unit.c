@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -141,6 +142,7 @@ typedef struct Fake {
         unsigned reap_unknown; /* this many -ENODATA before the exit */
         siginfo_t exit;
         unsigned created, removed, killed, signalled, spawned, main_signalled;
+        int next_wd; /* > 0: the watch descriptors handed out, counting up; 0: FAKE_WD */
         int report_pipe[2];
         UnitState transitions[64];
         size_t n_transitions;
@@ -156,6 +158,7 @@ static int dev_null(void) {
  * what is left open can be counted (a unit keeps none: 10,000 units
  * would need 10,000 descriptors). */
 #define FAKE_CGROUP "fake-cgroup"
+#define FAKE_WD 7
 
 static bool is_fake_cgroup(int fd) {
         char path[64], target[64];
@@ -197,7 +200,7 @@ static int f_cgroup_remove(UnitContext *c, const char *name) {
 }
 
 static int f_cgroup_watch(UnitContext *c, const char *name, int *ret_wd) {
-        *ret_wd = 7;
+        *ret_wd = fake.next_wd > 0 ? fake.next_wd++ : FAKE_WD;
         return 0;
 }
 
@@ -310,6 +313,8 @@ static int world_teardown(void **state) {
         World *w = *state;
 
         unit_free(w->unit);
+        assert_null(unit_context_find_watch(&w->ctx, FAKE_WD)); /* the freed unit's watch is gone */
+        unit_context_done(&w->ctx);
         service_config_unref(w->config);
         ports_free(w->ctx.ports);
         safe_close(w->ctx.devnull_fd);
@@ -434,6 +439,11 @@ static void test_table_every_pair(void **state) {
                         if (w->unit->state == UNIT_STARTING || w->unit->state == UNIT_RUNNING ||
                             w->unit->state == UNIT_STOPPING)
                                 assert_true(w->unit->has_cgroup);
+                        /* an inotify event finds the unit by its watch while it has a cgroup */
+                        if (w->unit->has_cgroup)
+                                assert_ptr_equal(unit_context_find_watch(&w->ctx, FAKE_WD), w->unit);
+                        else
+                                assert_null(unit_context_find_watch(&w->ctx, FAKE_WD));
                         /* what the state does not allow is released */
                         if (w->unit->state != UNIT_RUNNING)
                                 assert_null(w->unit->watchdog);
@@ -515,6 +525,40 @@ static void test_stop_then_start(void **state) {
         assert_int_equal(fake.removed, 1);
         assert_int_equal(fake.spawned, 2);
         assert_int_equal(u->result, UNIT_SUCCESS);
+}
+
+/* Many units in one context: an inotify event finds each by its watch
+ * descriptor — also across the kernel's wrap back to small descriptors,
+ * and once freed units' watches are gone (the map compacts). */
+static void test_watches_many(void **state) {
+        World *w = *state;
+        Unit *units[300];
+
+        fake.next_wd = INT_MAX - 99;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                char name[16];
+                if (i == 100)
+                        fake.next_wd = 1; /* wrapped */
+                snprintf(name, sizeof(name), "many@%zu", i);
+                assert_non_null(units[i] = unit_new(&w->ctx, name, w->config, (int) i));
+                reach(units[i], UNIT_RUNNING);
+                assert_int_equal(units[i]->state, UNIT_RUNNING);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                assert_ptr_equal(unit_context_find_watch(&w->ctx, units[i]->watch_wd), units[i]);
+        assert_null(unit_context_find_watch(&w->ctx, 500));
+        for (size_t i = 0; i < ELEMENTSOF(units); i += 3) {
+                int wd = units[i]->watch_wd;
+                units[i] = unit_free(units[i]);
+                assert_null(unit_context_find_watch(&w->ctx, wd));
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (units[i])
+                        assert_ptr_equal(unit_context_find_watch(&w->ctx, units[i]->watch_wd), units[i]);
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                unit_free(units[i]);
+        assert_int_equal(w->ctx.n_watches - w->ctx.n_watches_dead, 0);
+        fake.next_wd = 0;
 }
 
 /* A failed exec is a failed start: no restart, the error kept, and the
@@ -699,6 +743,7 @@ int main(void) {
                 cmocka_unit_test(test_restart_policy),
                 cmocka_unit_test(test_table_every_pair),
                 cmocka_unit_test_setup_teardown(test_stop_then_start, world_setup, world_teardown),
+                cmocka_unit_test_setup_teardown(test_watches_many, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_oneshot, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_exec_failed, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_crash_loop_start_limit, world_setup, world_teardown),

@@ -112,6 +112,7 @@ struct ManagerRequest {
         RequestHandler handler;
         void *userdata;
         RequestEntry *entries;
+        size_t *by_unit; /* indices of entries, by unit: an event finds its unit's at once (NULL: walk them) */
         size_t n_entries, n_done;
         bool observe; /* manager_request_observe(): acts on nothing */
         ManagerRequest *next;
@@ -153,7 +154,26 @@ static void request_free(ManagerRequest *r) {
                         break;
                 }
         free(r->entries);
+        free(r->by_unit);
         free(r);
+}
+
+static int by_unit_compare(const void *a, const void *b, void *userdata) {
+        const RequestEntry *entries = userdata;
+        uintptr_t x = (uintptr_t) entries[*(const size_t *) a].unit, y = (uintptr_t) entries[*(const size_t *) b].unit;
+
+        return (x > y) - (x < y);
+}
+
+/* Without it (out of memory) each event walks every entry: a stop --all
+ * of 10,000 units was 10,000 × 20,000 steps. */
+static void request_index(ManagerRequest *r) {
+        r->by_unit = reallocarray(NULL, r->n_entries ?: 1, sizeof(size_t));
+        if (!r->by_unit)
+                return;
+        for (size_t i = 0; i < r->n_entries; i++)
+                r->by_unit[i] = i;
+        qsort_r(r->by_unit, r->n_entries, sizeof(size_t), by_unit_compare, r->entries);
 }
 
 static const char *entry_reason(const RequestEntry *e) {
@@ -240,31 +260,46 @@ static int entry_judge(RequestEntry *e, UnitState s) {
 
 static bool request_unit_in_flight(const ManagerRequest *r, const Unit *u);
 
+static void entry_process(ManagerRequest *r, RequestEntry *e, const ManagerEvent *ev) {
+        int v;
+
+        if (e->phase == ENTRY_PENDING && ev && ev->type == MANAGER_EVENT_UNIT_REMOVED && ev->unit == e->unit)
+                return entry_finish(r, e, /* ok= */ false, "removed");
+        if (e->phase != ENTRY_ACTIVE)
+                return;
+        if (ev && (ev->unit != e->unit || ev->seq <= e->since))
+                return;
+        if (ev && ev->type == MANAGER_EVENT_UNIT_REMOVED)
+                v = e->req == UNIT_REQUEST_STOP ? 1 : -1;
+        else if (ev)
+                v = entry_judge(e, ev->new_state);
+        else if (r->observe && e->req == UNIT_REQUEST_RESTART && !e->down_seen) {
+                if (!request_unit_in_flight(r, e->unit))
+                        entry_finish(r, e, /* ok= */ false, "not restarted (the rolling restart stopped)");
+                return;
+        } else /* the queue is empty: where it is now is where it stays */
+                v = e->req == UNIT_REQUEST_RESTART && !e->down_seen ? 0 : entry_judge(e, e->unit->state);
+        if (v != 0)
+                entry_done(r, e, v > 0);
+}
+
 static void request_process(ManagerRequest *r, const ManagerEvent *ev) {
-        for (size_t i = 0; i < r->n_entries; i++) {
-                RequestEntry *e = &r->entries[i];
-                int v;
-                if (e->phase == ENTRY_PENDING && ev && ev->type == MANAGER_EVENT_UNIT_REMOVED && ev->unit == e->unit) {
-                        entry_finish(r, e, /* ok= */ false, "removed");
-                        continue;
-                }
-                if (e->phase != ENTRY_ACTIVE)
-                        continue;
-                if (ev && (ev->unit != e->unit || ev->seq <= e->since))
-                        continue;
-                if (ev && ev->type == MANAGER_EVENT_UNIT_REMOVED)
-                        v = e->req == UNIT_REQUEST_STOP ? 1 : -1;
-                else if (ev)
-                        v = entry_judge(e, ev->new_state);
-                else if (r->observe && e->req == UNIT_REQUEST_RESTART && !e->down_seen) {
-                        if (!request_unit_in_flight(r, e->unit))
-                                entry_finish(r, e, /* ok= */ false, "not restarted (the rolling restart stopped)");
-                        continue;
-                } else /* the queue is empty: where it is now is where it stays */
-                        v = e->req == UNIT_REQUEST_RESTART && !e->down_seen ? 0 : entry_judge(e, e->unit->state);
-                if (v != 0)
-                        entry_done(r, e, v > 0);
+        if (!ev || !r->by_unit) {
+                for (size_t i = 0; i < r->n_entries; i++)
+                        entry_process(r, &r->entries[i], ev);
+                return;
         }
+        /* only the entries of ev's unit */
+        size_t lo = 0, hi = r->n_entries;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if ((uintptr_t) r->entries[r->by_unit[mid]].unit < (uintptr_t) ev->unit)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (; lo < r->n_entries && r->entries[r->by_unit[lo]].unit == ev->unit; lo++)
+                entry_process(r, &r->entries[r->by_unit[lo]], ev);
 }
 
 void manager_requests_process(Manager *m, const ManagerEvent *ev) {
@@ -346,6 +381,7 @@ int manager_request_new(Manager *m, Unit **units, UnitRequest req, unsigned flag
                                 .next = m->requests };
         for (size_t i = 0; i < n; i++)
                 r->entries[i] = (RequestEntry) { .unit = units[i], .req = req, .phase = ENTRY_PENDING };
+        request_index(r);
         m->requests = r;
         request_group(r, flags);
         request_start(r);
@@ -394,6 +430,7 @@ int manager_request_observe(Manager *m, Unit **units, const UnitRequest *goals, 
                         .started = now(CLOCK_MONOTONIC),
                         .group = -1,
                 };
+        request_index(r);
         m->requests = r;
         manager_kick(m);
         if (ret)

@@ -47,10 +47,7 @@ Unit *manager_find_unit(Manager *m, const char *name) {
 }
 
 static Unit *manager_find_unit_by_watch(Manager *m, int wd) {
-        for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->watch_wd == wd)
-                        return m->units[i];
-        return NULL;
+        return unit_context_find_watch(&m->unit_ctx, wd);
 }
 
 /* "NAME" for a service without instances, "NAME@i" otherwise. */

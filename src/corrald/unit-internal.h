@@ -30,6 +30,8 @@ int unit_cgroup_attach(Unit *u);
  * units would need 10,000 descriptors more): an fd for the caller to
  * close, -ENOENT when the unit has no cgroup, else -errno. */
 int unit_cgroup_open(const Unit *u);
+/* Stops watching the unit's cgroup.events (unit-ops.c). */
+void unit_cgroup_unwatch(Unit *u);
 /* Forgets the unit's cgroup: its watch now, the directory once corrald is
  * idle (unit-ops.c). */
 void unit_cgroup_release(Unit *u);

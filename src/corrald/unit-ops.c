@@ -152,6 +152,8 @@ void unit_context_flush(UnitContext *c) {
 void unit_context_done(UnitContext *c) {
         CgroupRemovals *q = c->removals;
 
+        c->watches = mfree(c->watches);
+        c->n_watches = c->n_watches_allocated = c->n_watches_dead = 0;
         if (!q)
                 return;
         removals_run(c, SIZE_MAX);
@@ -240,6 +242,75 @@ const UnitOps unit_ops_default = {
         .signal_main = pidref_kill,
 };
 
+/* ---- Watches, by descriptor ----
+ *
+ * Sorted by descriptor: the kernel hands them out in increasing order
+ * (cyclically, from 1), so a new one mostly goes at the end. A removed one
+ * stays as a tombstone (unit NULL) until they are half of the array. */
+
+typedef struct UnitWatch {
+        int wd;
+        Unit *unit; /* NULL: removed */
+} UnitWatch;
+
+/* The first index whose wd is not below wd. */
+static size_t watches_lower_bound(const UnitContext *c, int wd) {
+        size_t lo = 0, hi = c->n_watches;
+
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (c->watches[mid].wd < wd)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static int watches_add(UnitContext *c, int wd, Unit *u) {
+        size_t i = watches_lower_bound(c, wd);
+
+        if (i < c->n_watches && c->watches[i].wd == wd) {
+                if (!c->watches[i].unit)
+                        c->n_watches_dead--;
+                c->watches[i].unit = u;
+                return 0;
+        }
+        if (c->n_watches == c->n_watches_allocated) {
+                size_t a = c->n_watches_allocated ? c->n_watches_allocated * 2 : 64;
+                UnitWatch *w = reallocarray(c->watches, a, sizeof(UnitWatch));
+                if (!w)
+                        return -ENOMEM;
+                c->watches = w;
+                c->n_watches_allocated = a;
+        }
+        memmove(c->watches + i + 1, c->watches + i, (c->n_watches - i) * sizeof(UnitWatch));
+        c->watches[i] = (UnitWatch) { .wd = wd, .unit = u };
+        c->n_watches++;
+        return 0;
+}
+
+static void watches_remove(UnitContext *c, int wd) {
+        size_t i = watches_lower_bound(c, wd), k = 0;
+
+        if (i >= c->n_watches || c->watches[i].wd != wd || !c->watches[i].unit)
+                return;
+        c->watches[i].unit = NULL;
+        if (++c->n_watches_dead <= c->n_watches / 2)
+                return;
+        for (size_t j = 0; j < c->n_watches; j++)
+                if (c->watches[j].unit)
+                        c->watches[k++] = c->watches[j];
+        c->n_watches = k;
+        c->n_watches_dead = 0;
+}
+
+Unit *unit_context_find_watch(const UnitContext *c, int wd) {
+        size_t i = watches_lower_bound(c, wd);
+
+        return i < c->n_watches && c->watches[i].wd == wd ? c->watches[i].unit : NULL;
+}
+
 /* ---- The unit's cgroup, through the ops ---- */
 
 int unit_cgroup_attach(Unit *u) {
@@ -247,8 +318,21 @@ int unit_cgroup_attach(Unit *u) {
 
         if (r < 0)
                 return r;
+        r = watches_add(u->ctx, u->watch_wd, u);
+        if (r < 0) {
+                unit_cgroup_unwatch(u);
+                return r;
+        }
         u->has_cgroup = true;
         return 0;
+}
+
+void unit_cgroup_unwatch(Unit *u) {
+        if (u->watch_wd < 0)
+                return;
+        watches_remove(u->ctx, u->watch_wd);
+        u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
+        u->watch_wd = -1;
 }
 
 int unit_cgroup_open(const Unit *u) {
@@ -263,9 +347,7 @@ int unit_cgroup_open(const Unit *u) {
 void unit_cgroup_release(Unit *u) {
         int r;
 
-        if (u->watch_wd >= 0)
-                u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
-        u->watch_wd = -1;
+        unit_cgroup_unwatch(u);
         if (!u->has_cgroup)
                 return;
         u->has_cgroup = false;

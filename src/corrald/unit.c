@@ -115,8 +115,7 @@ Unit *unit_free(Unit *u) {
         unit_health_free(u);
         if (u->port > 0 && u->ctx->ports)
                 ports_release(u->ctx->ports, u->port); /* the manager is being freed, or it is a removed unit */
-        if (u->watch_wd >= 0)
-                u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
+        unit_cgroup_unwatch(u);
         unit_context_count_stopping(u->ctx, u->state, UNIT_INACTIVE);
         pidref_done(&u->main);
         service_config_unref(u->config);

@@ -128,7 +128,14 @@ struct UnitContext {
         void *userdata;
         CgroupRemovals *removals; /* unit_ops_default's: cgroups of ended units, removed when idle */
         unsigned n_stopping;      /* units in UNIT_STOPPING (unit-ops.c) */
+        /* Each cgroup.events watch and its unit, by watch descriptor
+         * (unit-ops.c): an inotify event names only the descriptor. */
+        struct UnitWatch *watches;
+        size_t n_watches, n_watches_allocated, n_watches_dead;
 };
+
+/* The unit whose cgroup.events watch is wd; NULL: none. */
+Unit *unit_context_find_watch(const UnitContext *c, int wd);
 
 /* Removes the cgroups still waiting for corrald to be idle (unit-ops.c):
  * before corrald removes its subtree. */
