@@ -259,6 +259,7 @@ static void test_blocks_default(_unused_ void **state) {
         assert_null(s->health);
         assert_null(s->limits);
         assert_null(s->rlimits);
+        assert_null(s->extras);
         assert_non_null(t->health);
         assert_true(service_config_equal(s, t));
         assert_true(service_config_limits_equal(s, t));

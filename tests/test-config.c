@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "config-parse.h"
 #include "config.h"
 #include "strv.h"
 
@@ -330,20 +331,20 @@ static void test_stack_keys(_unused_ void **state) {
         retry = config_find_service(c, "retry");
         api = config_find_service(c, "api");
         assert_int_equal(db->type, SERVICE_TYPE_SIMPLE);
-        assert_null(db->after);
+        assert_null(service_config_extras(db)->after);
         assert_int_equal(service_config_restart(db), RESTART_ON_FAILURE);
         assert_int_equal(service_config_start_timeout(db), 90 * USEC_PER_SEC);
         assert_int_equal(migrate->type, SERVICE_TYPE_ONESHOT);
-        assert_strv_equal(migrate->after, (const char *const[]) { "db", NULL });
+        assert_strv_equal(service_config_extras(migrate)->after, (const char *const[]) { "db", NULL });
         assert_int_equal(service_config_restart(migrate), RESTART_NEVER);
         assert_int_equal(service_config_start_timeout(migrate), 0);
         assert_int_equal(service_config_restart(retry), RESTART_ON_FAILURE);
         assert_int_equal(service_config_start_timeout(retry), 5 * 60 * USEC_PER_SEC);
-        assert_strv_equal(api->requires, (const char *const[]) { "db", "migrate", NULL });
-        assert_strv_equal(api->after, (const char *const[]) { "db@0", "migrate", NULL });
-        assert_int_equal(api->after_line, 18);
-        assert_int_equal(api->requires_line, 17);
-        assert_strv_equal(api->environment_files,
+        assert_strv_equal(service_config_extras(api)->requires, (const char *const[]) { "db", "migrate", NULL });
+        assert_strv_equal(service_config_extras(api)->after, (const char *const[]) { "db@0", "migrate", NULL });
+        assert_int_equal(service_config_after_line(api), 18);
+        assert_int_equal(service_config_requires_line(api), 17);
+        assert_strv_equal(service_config_extras(api)->environment_files,
                           (const char *const[]) { "/etc/app.env", "-/etc/app local.env", "/etc/more.env", NULL });
         assert_string_equal(service_type_to_string(SERVICE_TYPE_ONESHOT), "oneshot");
 
@@ -352,6 +353,113 @@ static void test_stack_keys(_unused_ void **state) {
         assert_int_equal(config_dep_graph(c, &g, /* ret_error= */ NULL), 0);
         assert_int_equal(dep_graph_n_units(g), 6);
         assert_string_equal(dep_graph_unit_name(g, 5), "api@1");
+}
+
+/* The extras block (output, environment sources, order): a service
+ * without those keys has none, and reads the defaults; one with after =
+ * has it. */
+static void test_extras_block(_unused_ void **state) {
+        static const char text[] =
+                "[program:plain]\ncommand = x\n"
+                "[program:ordered]\ncommand = x\nafter = plain\n";
+        _cleanup_(config_freep) Config *c = NULL;
+        _cleanup_free_ char *error = NULL;
+        const ServiceConfig *plain, *ordered;
+
+        if (load_string(text, &c, &error) < 0)
+                print_error("%s\n", error);
+        assert_non_null(c);
+        plain = config_find_service(c, "plain");
+        ordered = config_find_service(c, "ordered");
+
+        assert_null(plain->extras);
+        assert_int_equal(service_config_extras(plain)->output, OUTPUT_AUTO);
+        assert_null(service_config_extras(plain)->output_path);
+        assert_null(service_config_extras(plain)->output_stderr_path);
+        assert_true(service_config_extras(plain)->output_max_size == CONFIG_OUTPUT_MAX_SIZE_DEFAULT);
+        assert_int_equal(service_config_extras(plain)->output_max_files, CONFIG_OUTPUT_MAX_FILES_DEFAULT);
+        assert_int_equal(service_config_extras(plain)->output_max_files, 5);
+        assert_null(service_config_extras(plain)->environment_inherit);
+        assert_null(service_config_extras(plain)->environment_files);
+        assert_null(service_config_extras(plain)->after);
+        assert_null(service_config_extras(plain)->requires);
+        assert_int_equal(service_config_after_line(plain), plain->line);
+        assert_int_equal(service_config_requires_line(plain), plain->line);
+
+        assert_non_null(ordered->extras);
+        assert_strv_equal(ordered->extras->after, (const char *const[]) { "plain", NULL });
+        assert_int_equal(service_config_after_line(ordered), 5);
+        assert_int_equal(service_config_requires_line(ordered), ordered->line);
+        /* what after = did not set keeps its default */
+        assert_int_equal(ordered->extras->output_max_files, CONFIG_OUTPUT_MAX_FILES_DEFAULT);
+        assert_true(ordered->extras->output_max_size == CONFIG_OUTPUT_MAX_SIZE_DEFAULT);
+}
+
+static const ConfigKey *program_key(const char *key) {
+        for (size_t i = 0; i < config_n_program_keys; i++)
+                if (streq(config_program_keys[i].key, key))
+                        return &config_program_keys[i];
+        fail_msg("no key %s", key);
+        return NULL;
+}
+
+/* A reload sees a change of keys of the extras: output_max_files
+ * restarts the service; after (the order of starts to come) differs but
+ * restarts nothing, as its class says. */
+static void test_extras_diff(_unused_ void **state) {
+        static const char *const texts[] = {
+                "[program:db]\ncommand = x\n[program:web]\ncommand = x\n",
+                "[program:db]\ncommand = x\n[program:web]\ncommand = x\noutput_max_files = 5\n",
+                "[program:db]\ncommand = x\n[program:web]\ncommand = x\noutput_max_files = 7\n",
+                "[program:db]\ncommand = x\n[program:web]\ncommand = x\nafter = db\n",
+                "[program:db]\ncommand = x\n[program:web]\ncommand = x\nafter = db db\n",
+        };
+        Config *c[ELEMENTSOF(texts)] = {};
+        const ServiceConfig *w[ELEMENTSOF(texts)];
+        const ConfigKey *files = program_key("output_max_files"), *after = program_key("after");
+        ConfigPlan plan = {};
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                _cleanup_free_ char *error = NULL;
+
+                if (load_string(texts[i], &c[i], &error) < 0)
+                        print_error("%s\n", error);
+                assert_non_null(c[i]);
+                w[i] = config_find_service(c[i], "web");
+        }
+
+        /* the default written out: a block, the same configuration */
+        assert_null(w[0]->extras);
+        assert_non_null(w[1]->extras);
+        assert_true(config_key_equal(files, w[0], w[1]));
+        assert_int_equal(service_config_compare(w[0], w[1]), SERVICE_UNCHANGED);
+        assert_true(service_config_hash(w[0]) == service_config_hash(w[1]));
+
+        /* output_max_files changed: the service restarts */
+        assert_false(config_key_equal(files, w[0], w[2]));
+        assert_false(config_key_equal(files, w[1], w[2]));
+        assert_int_equal(service_config_compare(w[0], w[2]), SERVICE_CHANGED);
+        assert_int_equal(service_config_compare(w[1], w[2]), SERVICE_CHANGED);
+        assert_false(service_config_hash(w[0]) == service_config_hash(w[2]));
+        assert_int_equal(config_diff(c[0], c[2], &plan), 0);
+        assert_int_equal(plan.changed, 1);
+        assert_int_equal(plan.unchanged, 1);
+        config_plan_done(&plan);
+
+        /* after changed: seen, and nothing restarts */
+        assert_false(config_key_equal(after, w[0], w[3]));
+        assert_false(config_key_equal(after, w[3], w[4]));
+        assert_true(config_key_equal(after, w[3], w[3]));
+        assert_true(config_key_equal(after, w[0], w[2]));
+        assert_int_equal(service_config_compare(w[0], w[3]), SERVICE_UNCHANGED);
+        assert_int_equal(service_config_compare(w[3], w[4]), SERVICE_UNCHANGED);
+        assert_int_equal(config_diff(c[3], c[4], &plan), 0);
+        assert_int_equal(plan.changed, 0);
+        assert_int_equal(plan.unchanged, 2);
+        config_plan_done(&plan);
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++)
+                config_free(c[i]);
 }
 
 /* An unknown key names the key it is closest to, when one is close, or the
@@ -649,6 +757,8 @@ int main(void) {
                 cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_invalid),
                 cmocka_unit_test(test_stack_keys),
+                cmocka_unit_test(test_extras_block),
+                cmocka_unit_test(test_extras_diff),
                 cmocka_unit_test(test_unknown_key),
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_long_lines),

@@ -301,7 +301,8 @@ static int world_setup(void **state) {
         assert_non_null(w->config);
         assert_int_equal(strv_extend(&w->config->command, "/bin/true"), 0);
         w->config->ready = READY_NOTIFY;
-        w->config->output = OUTPUT_NULL;
+        assert_non_null(service_config_block(w->config, CONFIG_BLOCK_EXTRAS));
+        w->config->extras->output = OUTPUT_NULL;
         w->config->start_limit_burst = 3;
         w->unit = unit_new(&w->ctx, "svc", w->config, -1);
         assert_non_null(w->unit);

@@ -76,6 +76,17 @@ _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bit
 #define LIMIT_KEY(k, s, l) BLOCK_KEY(k, config_parse_limit, IN_PLACE, s, ServiceLimits, CONFIG_BLOCK_LIMITS, limit[l])
 #define RLIMIT_KEY(k, s, r) \
         BLOCK_KEY(k, config_parse_rlimit, RESTART, s, ServiceRlimits, CONFIG_BLOCK_RLIMITS, rlimit[r])
+#define EXTRAS_FIELD(m) BLOCK_FIELD(ServiceExtras, CONFIG_BLOCK_EXTRAS, m)
+#define EXTRAS_KEY(k, f, d, s, m) BLOCK_KEY(k, f, d, s, ServiceExtras, CONFIG_BLOCK_EXTRAS, m)
+/* A repeatable key of the extras, whose parser writes m and field f2
+ * (UNUSED_FIELD: none). */
+#define UNUSED_FIELD \
+        { .type = CONFIG_FIELD_UNUSED }
+#define EXTRAS_LIST_KEY(k, f, d, s, m, f2)                                                                  \
+        {                                                                                                   \
+                .key = k, .parse = f, .block = CONFIG_BLOCK_EXTRAS, .offset = offsetof(ServiceExtras, m),   \
+                .repeatable = true, .diff = CONFIG_DIFF_##d, .fields = { EXTRAS_FIELD(m), f2 }, .sample = s \
+        }
 
 const ConfigKey config_corral_keys[] = {
         CORRAL_KEY("cgroup", config_parse_cgroup, cgroup),
@@ -135,10 +146,16 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("runtime_max", config_parse_timespan, RESTART, "1h", runtime_max),
         PROGRAM_KEY("exit_type", config_parse_exit_type, RESTART, "cgroup", exit_type),
         PROGRAM_KEY("instances", config_parse_instances, NONE, "3", instances),
-        PROGRAM_KEY2("output", config_parse_output, RESTART, "file:/var/log/x.log", output, output_path),
-        PROGRAM_KEY("output_stderr", config_parse_output_stderr, RESTART, "file:/var/log/x.err", output_stderr_path),
-        PROGRAM_KEY("output_max_size", config_parse_output_max_size, RESTART, "1M", output_max_size),
-        PROGRAM_KEY("output_max_files", config_parse_output_max_files, RESTART, "2", output_max_files),
+        { .key = "output",
+          .parse = config_parse_output,
+          .block = CONFIG_BLOCK_EXTRAS,
+          .offset = offsetof(ServiceExtras, output),
+          .diff = CONFIG_DIFF_RESTART,
+          .fields = { EXTRAS_FIELD(output), EXTRAS_FIELD(output_path) },
+          .sample = "file:/var/log/x.log" },
+        EXTRAS_KEY("output_stderr", config_parse_output_stderr, RESTART, "file:/var/log/x.err", output_stderr_path),
+        EXTRAS_KEY("output_max_size", config_parse_output_max_size, RESTART, "1M", output_max_size),
+        EXTRAS_KEY("output_max_files", config_parse_output_max_files, RESTART, "2", output_max_files),
         PROGRAM_KEY("output_timestamps", config_parse_bool, RESTART, "no", output_timestamps),
         PROGRAM_KEY("log_buffer", config_parse_log_buffer, RESTART, "1M", log_buffer),
         PROGRAM_KEY2("port", config_parse_port, RESTART, "8080", port_mode, port),
@@ -167,37 +184,15 @@ const ConfigKey config_program_keys[] = {
         RLIMIT_KEY("limit_as", "infinity", RLIMIT_AS),
         RLIMIT_KEY("limit_fsize", "0", RLIMIT_FSIZE),
         RLIMIT_KEY("limit_cpu", "60:120", RLIMIT_CPU),
-        { .key = "environment_inherit",
-          .parse = config_parse_names,
-          .offset = offsetof(ServiceConfig, environment_inherit),
-          .repeatable = true,
-          .diff = CONFIG_DIFF_RESTART,
-          .fields = { SERVICE_FIELD(environment_inherit) },
-          .sample = "TERM LANG" },
+        EXTRAS_LIST_KEY("environment_inherit", config_parse_names, RESTART, "TERM LANG", environment_inherit,
+                        UNUSED_FIELD),
         PROGRAM_KEY("type", config_parse_service_type, RESTART, "oneshot", type),
         /* The order applies to starts and stops to come: a change restarts
          * nothing (the manager builds its graph again at each reload). */
-        { .key = "after",
-          .parse = config_parse_unit_names,
-          .offset = offsetof(ServiceConfig, after),
-          .repeatable = true,
-          .diff = CONFIG_DIFF_NONE,
-          .fields = { SERVICE_FIELD(after), SERVICE_FIELD(after_line) },
-          .sample = "db api@0" },
-        { .key = "requires",
-          .parse = config_parse_unit_names,
-          .offset = offsetof(ServiceConfig, requires),
-          .repeatable = true,
-          .diff = CONFIG_DIFF_NONE,
-          .fields = { SERVICE_FIELD(requires), SERVICE_FIELD(requires_line) },
-          .sample = "db migrate" },
-        { .key = "environment_file",
-          .parse = config_parse_environment_files,
-          .offset = offsetof(ServiceConfig, environment_files),
-          .repeatable = true,
-          .diff = CONFIG_DIFF_RESTART,
-          .fields = { SERVICE_FIELD(environment_files) },
-          .sample = "/etc/app.env -/etc/app.local.env" },
+        EXTRAS_LIST_KEY("after", config_parse_unit_names, NONE, "db api@0", after, EXTRAS_FIELD(after_line)),
+        EXTRAS_LIST_KEY("requires", config_parse_unit_names, NONE, "db migrate", requires, EXTRAS_FIELD(requires_line)),
+        EXTRAS_LIST_KEY("environment_file", config_parse_environment_files, RESTART, "/etc/app.env -/etc/app.local.env",
+                        environment_files, UNUSED_FIELD),
 };
 const size_t config_n_program_keys = ELEMENTSOF(config_program_keys);
 
@@ -286,13 +281,17 @@ static unsigned parser_key_line(const ConfigParser *p, const char *key) {
 }
 
 /* Where after and requires were set, for the messages of
- * config_validate(); whether restart and start_timeout were, for the
- * defaults of a oneshot (service_config_restart()). */
+ * config_validate() (in the extras, which setting either allocated: 0,
+ * not set, leaves a block that holds only defaults equal to none);
+ * whether restart and start_timeout were, for the defaults of a oneshot
+ * (service_config_restart()). */
 static void parser_finish_service(ConfigParser *p) {
         ServiceConfig *s = p->service;
 
-        s->after_line = parser_key_line(p, "after") ?: s->line;
-        s->requires_line = parser_key_line(p, "requires") ?: s->line;
+        if (s->extras) {
+                s->extras->after_line = parser_key_line(p, "after");
+                s->extras->requires_line = parser_key_line(p, "requires");
+        }
         s->restart_set = parser_key_line(p, "restart") > 0;
         s->start_timeout_set = parser_key_line(p, "start_timeout") > 0;
 }

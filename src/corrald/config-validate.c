@@ -79,8 +79,8 @@ int config_dep_graph(const Config *c, DepGraph **ret, DepError *ret_error) {
                 specs[i] = (DepServiceSpec) {
                         .name = s->name,
                         .instances = s->instances,
-                        .after = s->after,
-                        .requires = s->requires,
+                        .after = service_config_extras(s)->after,
+                        .requires = service_config_extras(s)->requires,
                 };
         }
         return dep_graph_new(specs, c->n_services, ret, ret_error);
@@ -112,7 +112,7 @@ static int config_validate_deps(const Config *c, char **ret_error) {
         int r;
 
         for (size_t i = 0; i < c->n_services && !any; i++)
-        any = c->services[i]->after || c->services[i]->requires;
+                any = service_config_has_dependencies(c->services[i]);
         if (!any)
                 return 0; /* nothing to resolve: as fast as before */
         r = config_dep_graph(c, &g, &e);
@@ -123,12 +123,16 @@ static int config_validate_deps(const Config *c, char **ret_error) {
         }
         const ServiceConfig *s = c->services[e.service < c->n_services ? e.service : 0];
         if (r == -ENOENT)
-                r = service_line_errorf(s, e.kind == DEP_AFTER ? s->after_line : s->requires_line, ret_error,
-                                        "[program:%s]: %s = %s: no such service or instance", s->name,
+                r = service_line_errorf(s,
+                                        e.kind == DEP_AFTER ? service_config_after_line(s)
+                                                            : service_config_requires_line(s),
+                                        ret_error, "[program:%s]: %s = %s: no such service or instance", s->name,
                                         dep_kind_to_string(e.kind), e.name);
         else if (r == -ELOOP)
-                r = service_line_errorf(s, s->after ? s->after_line : s->requires_line, ret_error,
-                                        "[program:%s]: a dependency cycle: %s", s->name, e.cycle);
+                r = service_line_errorf(s,
+                                        service_config_extras(s)->after ? service_config_after_line(s)
+                                                                        : service_config_requires_line(s),
+                                        ret_error, "[program:%s]: a dependency cycle: %s", s->name, e.cycle);
         else
                 r = service_errorf(s, ret_error, "[program:%s]: invalid dependencies", s->name);
         dep_error_done(&e);

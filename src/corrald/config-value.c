@@ -312,10 +312,10 @@ int config_parse_log_target(const char *key, const char *value, void *field, cha
         return config_parse_table(key, value, field, ret_message, log_target_name, _LOG_TARGET_MAX);
 }
 
-/* output = journal | inherit | null | file:PATH (the offset is of .output;
- * the path goes to .output_path right after it). */
+/* output = journal | inherit | null | file:PATH (the offset is of
+ * ServiceExtras' .output; the path goes to its .output_path). */
 int config_parse_output(const char *key, const char *value, void *field, char **ret_message) {
-        ServiceConfig *s = (ServiceConfig *) ((char *) field - offsetof(ServiceConfig, output));
+        ServiceExtras *s = (ServiceExtras *) ((char *) field - offsetof(ServiceExtras, output));
 
         if (strneq(value, "file:", 5)) {
                 if (value[5] != '/')

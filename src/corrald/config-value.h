@@ -2,7 +2,7 @@
 #pragma once
 
 /* Parsers of single configuration values. Each parses value, the value of
- * key, into field (a member of Config or ServiceConfig, as the key table
+ * key, into field (a member of Config, ServiceConfig or one of its blocks, as the key table
  * says), replacing what was there (for the strv of a repeatable key:
  * adding to it). Returns 0; -EINVAL with a message (without FILE:LINE:,
  * which the caller adds; the caller frees it) in *ret_message; or -ENOMEM
@@ -49,7 +49,7 @@ int config_parse_ready(const char *key, const char *value, void *field, char **r
 int config_parse_exit_type(const char *key, const char *value, void *field, char **ret_message);
 /* Auto, journal or stderr (a LogTarget). */
 int config_parse_log_target(const char *key, const char *value, void *field, char **ret_message);
-/* Auto, journal, inherit, null or file:PATH (field: ServiceConfig.output; the path goes to .output_path). */
+/* Auto, journal, inherit, null or file:PATH (field: ServiceExtras.output; the path goes to .output_path). */
 int config_parse_output(const char *key, const char *value, void *field, char **ret_message);
 /* log_buffer: a size from CONFIG_LOG_BUFFER_MIN to _MAX (field: size_t). */
 int config_parse_log_buffer(const char *key, const char *value, void *field, char **ret_message);

@@ -87,9 +87,11 @@ static const struct {
         [CONFIG_BLOCK_LIMITS] = { offsetof(ServiceConfig, limits), sizeof(ServiceLimits) },
         [CONFIG_BLOCK_RLIMITS] = { offsetof(ServiceConfig, rlimits), sizeof(ServiceRlimits) },
         [CONFIG_BLOCK_PREVENT] = { offsetof(ServiceConfig, prevent), sizeof(ServiceRestartPrevent) },
+        [CONFIG_BLOCK_EXTRAS] = { offsetof(ServiceConfig, extras), sizeof(ServiceExtras) },
 };
 
-/* Every default of a block: all zero (no limit, no rlimit) but health's.
+/* Every default of a block: all zero (no limit, no rlimit) but health's
+ * and the extras' output_max_size and output_max_files.
  * "200-299" as health_status_parse() sets it (bit code - 100): codes
  * 200..227 in bits[1], 228..291 in bits[2], 292..299 in bits[3]
  * (tests/test-config-diff.c checks). */
@@ -102,12 +104,16 @@ static const ServiceHealth service_health_default = {
 static const ServiceLimits service_limits_default;
 static const ServiceRlimits service_rlimits_default;
 static const ServiceRestartPrevent service_prevent_default;
+static const ServiceExtras service_extras_default = {
+        .output = OUTPUT_AUTO,
+        .output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT,
+        .output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT,
+};
 
 static const void *const config_block_defaults[_CONFIG_BLOCK_MAX] = {
-        [CONFIG_BLOCK_HEALTH] = &service_health_default,
-        [CONFIG_BLOCK_LIMITS] = &service_limits_default,
-        [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default,
-        [CONFIG_BLOCK_PREVENT] = &service_prevent_default,
+        [CONFIG_BLOCK_HEALTH] = &service_health_default,   [CONFIG_BLOCK_LIMITS] = &service_limits_default,
+        [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default, [CONFIG_BLOCK_PREVENT] = &service_prevent_default,
+        [CONFIG_BLOCK_EXTRAS] = &service_extras_default,
 };
 
 size_t config_block_size(ConfigBlock b) {
@@ -184,6 +190,7 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->limits);
         free(s->rlimits);
         free(s->prevent);
+        free(s->extras);
         free(s);
         return NULL;
 }
@@ -232,8 +239,6 @@ ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line
         s->ready = READY_EXEC;
         s->start_timeout = 90 * USEC_PER_SEC;
         s->log_buffer = CONFIG_LOG_BUFFER_DEFAULT;
-        s->output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT;
-        s->output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT;
         s->output_timestamps = true;
         s->file = refstr_ref(file);
         s->name = refstr_new(name);

@@ -114,8 +114,8 @@ typedef struct ResourceLimit {
 /* The optional blocks of a service: the keys few services set, each block
  * allocated when one of its keys is set (service_config_block()), so that
  * a service without them costs only a NULL pointer. NULL is every default:
- * read them through service_config_health(), service_config_limit() and
- * service_config_rlimit(). */
+ * read them through service_config_health(), service_config_limit(),
+ * service_config_rlimit() and service_config_extras(). */
 typedef struct ServiceHealth {
         usec_t health_interval;        /* default 10s */
         usec_t health_timeout;         /* default 2s */
@@ -137,12 +137,31 @@ typedef struct ServiceRestartPrevent {
         uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
 } ServiceRestartPrevent;
 
+/* Output, environment sources and order: keys a minority of services
+ * set, out of ServiceConfig so that a service without them is smaller
+ * (corral issue 17: the memory of each unit). */
+typedef struct ServiceExtras {
+        char *output_path;          /* for OUTPUT_FILE */
+        char *output_stderr_path;   /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
+        uint64_t output_max_size;   /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
+        char **environment_inherit; /* names passed on from corrald's environment */
+        char **environment_files;   /* "PATH" or "-PATH" (optional), read at each start, in order */
+        char **after;               /* services (all instances) or instances it starts after */
+        char **requires;            /* the same, which must be ready (requires implies after) */
+        OutputKind output;          /* default auto */
+        unsigned output_max_files;  /* OUTPUT_FILE: files kept, the current one included; default 5 */
+        /* where after and requires were last set, for messages; 0: not
+         * set (read service_config_after_line(), …_requires_line()) */
+        unsigned after_line, requires_line;
+} ServiceExtras;
+
 typedef enum ConfigBlock {
         CONFIG_BLOCK_NONE, /* a member of ServiceConfig itself */
         CONFIG_BLOCK_HEALTH,
         CONFIG_BLOCK_LIMITS,
         CONFIG_BLOCK_RLIMITS,
         CONFIG_BLOCK_PREVENT,
+        CONFIG_BLOCK_EXTRAS,
         _CONFIG_BLOCK_MAX,
         _CONFIG_BLOCK_INVALID = -EINVAL,
 } ConfigBlock;
@@ -165,47 +184,38 @@ typedef struct ServiceConfig {
         char *name; /* the NAME of [program:NAME] (a refstr, shared with its unit) */
         char *file; /* where the section starts, for messages (a refstr, shared by the file's services) */
 
-        char **command;                     /* argv, split like shell words; never empty */
-        char *directory;                    /* NULL: "/" */
-        char **environment;                 /* "KEY=VALUE" entries, later ones win */
-        char *user;                         /* NULL: corrald's own user */
-        char *group;                        /* NULL: the user's primary group */
-        mode_t umask;                       /* default 0022 */
-        int stop_signal;                    /* default SIGTERM */
-        usec_t stop_timeout;                /* default 10s; 0: cgroup.kill at once */
-        KillMode kill_mode;                 /* default control-group */
-        RestartPolicy restart;              /* default on-failure */
-        usec_t restart_delay;               /* default 100ms: the first delay */
-        usec_t restart_delay_max;           /* default 30s: the delay doubles up to this */
-        usec_t restart_reset;               /* default 60s: up this long, the delay starts over */
-        unsigned restart_parallel;          /* a rolling restart restarts this many instances at once; 0: 1 */
-        unsigned start_limit_burst;         /* default 10 starts ... */
-        usec_t start_limit_interval;        /* ... within 60s: failed */
-        usec_t start_timeout;               /* default 90s; 0: none */
-        usec_t watchdog_timeout;            /* default 0: none */
-        ExitType exit_type;                 /* default main */
-        unsigned instances;                 /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        usec_t runtime_max;                 /* default 0: none; longer runs are stopped as failed (timeout) */
-        char *output_path;                  /* for OUTPUT_FILE */
-        char *output_stderr_path;           /* for OUTPUT_FILE: stderr's own file; NULL: stderr into output_path */
-        uint64_t output_max_size;           /* OUTPUT_FILE: rotate before a file passes this; 0: never; default 10M */
-        char *health_url;                   /* NULL: no health checks */
-        ServiceHealth *health;              /* the other health_* keys; NULL: defaults */
-        ServiceLimits *limits;              /* the cgroup limits; NULL: none set */
-        ServiceRestartPrevent *prevent;     /* restart_prevent_exit_status; NULL: none */
-        ServiceRlimits *rlimits;            /* limit_* (setrlimit); NULL: none set */
-        char **environment_inherit;         /* names passed on from corrald's environment */
-        char **after;                       /* services (all instances) or instances it starts after */
-        char **requires;                    /* the same, which must be ready (requires implies after) */
-        unsigned after_line, requires_line; /* where after and requires were last set, for messages */
-        char **environment_files;           /* "PATH" or "-PATH" (optional), read at each start, in order */
+        char **command;                 /* argv, split like shell words; never empty */
+        char *directory;                /* NULL: "/" */
+        char **environment;             /* "KEY=VALUE" entries, later ones win */
+        char *user;                     /* NULL: corrald's own user */
+        char *group;                    /* NULL: the user's primary group */
+        mode_t umask;                   /* default 0022 */
+        int stop_signal;                /* default SIGTERM */
+        usec_t stop_timeout;            /* default 10s; 0: cgroup.kill at once */
+        KillMode kill_mode;             /* default control-group */
+        RestartPolicy restart;          /* default on-failure */
+        usec_t restart_delay;           /* default 100ms: the first delay */
+        usec_t restart_delay_max;       /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;           /* default 60s: up this long, the delay starts over */
+        unsigned restart_parallel;      /* a rolling restart restarts this many instances at once; 0: 1 */
+        unsigned start_limit_burst;     /* default 10 starts ... */
+        usec_t start_limit_interval;    /* ... within 60s: failed */
+        usec_t start_timeout;           /* default 90s; 0: none */
+        usec_t watchdog_timeout;        /* default 0: none */
+        ExitType exit_type;             /* default main */
+        unsigned instances;             /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
+        usec_t runtime_max;             /* default 0: none; longer runs are stopped as failed (timeout) */
+        char *health_url;               /* NULL: no health checks */
+        ServiceHealth *health;          /* the other health_* keys; NULL: defaults */
+        ServiceLimits *limits;          /* the cgroup limits; NULL: none set */
+        ServiceRestartPrevent *prevent; /* restart_prevent_exit_status; NULL: none */
+        ServiceRlimits *rlimits;        /* limit_* (setrlimit); NULL: none set */
+        ServiceExtras *extras;          /* output*, environment_inherit/_file, after, requires; NULL: defaults */
         /* (the small members last, where they leave no holes) */
         uint32_t log_buffer;                 /* bytes of the last lines kept in memory; default 64K (at most 256M) */
         ReadyMode ready;                     /* default exec */
-        OutputKind output;                   /* default auto */
         ServiceType type;                    /* default simple */
         PortMode port_mode;                  /* default none */
-        unsigned output_max_files;           /* OUTPUT_FILE: files kept, the current one included; default 5 */
         uint16_t port;                       /* for PORT_FIXED */
         bool autostart;                      /* default true */
         bool output_timestamps;              /* OUTPUT_FILE: an ISO 8601 time before each line; default yes */
@@ -288,6 +298,22 @@ static inline const char *service_config_limit(const ServiceConfig *s, CgroupLim
 int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value);
 static inline const ResourceLimit *service_config_rlimit(const ServiceConfig *s, int resource) {
         return &((const ServiceRlimits *) service_config_block_get(s, CONFIG_BLOCK_RLIMITS))->rlimit[resource];
+}
+
+static inline const ServiceExtras *service_config_extras(const ServiceConfig *s) {
+        return service_config_block_get(s, CONFIG_BLOCK_EXTRAS);
+}
+/* The lines where after and requires were last set, or the section's
+ * when not set. */
+static inline unsigned service_config_after_line(const ServiceConfig *s) {
+        return s->extras && s->extras->after_line > 0 ? s->extras->after_line : s->line;
+}
+static inline unsigned service_config_requires_line(const ServiceConfig *s) {
+        return s->extras && s->extras->requires_line > 0 ? s->extras->requires_line : s->line;
+}
+/* Whether s has after = or requires =. */
+static inline bool service_config_has_dependencies(const ServiceConfig *s) {
+        return s->extras && (s->extras->after || s->extras->requires);
 }
 
 /* Whether exit status (code CLD_EXITED) or signal (CLD_KILLED/DUMPED) is

@@ -67,7 +67,7 @@ void manager_deps_add_unit(Manager *m, Unit *u) {
 
 static bool config_has_dependencies(const Config *c) {
         for (size_t i = 0; i < c->n_services; i++)
-                if (c->services[i]->after || c->services[i]->requires)
+                if (service_config_has_dependencies(c->services[i]))
                         return true;
         return false;
 }

@@ -61,7 +61,7 @@ static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c,
                 if ((r = env_set_pair(&env, "WATCHDOG_USEC", buf)) < 0)
                         return r;
         }
-        for (char **n = u->config->environment_inherit; n && *n; n++) {
+        for (char **n = service_config_extras(u->config)->environment_inherit; n && *n; n++) {
                 const char *v = getenv(*n);
                 if (v && (r = env_set_pair(&env, *n, v)) < 0)
                         return r;
@@ -195,7 +195,7 @@ static int unit_read_environment_files(Unit *u, const SpawnCredentials *creds, c
                 .n_groups = creds->n_groups,
         };
 
-        for (char **p = u->config->environment_files; p && *p; p++) {
+        for (char **p = service_config_extras(u->config)->environment_files; p && *p; p++) {
                 _cleanup_strv_free_ char **vars = NULL;
                 bool optional = **p == '-';
                 const char *path = *p + optional;

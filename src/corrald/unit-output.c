@@ -24,20 +24,23 @@ typedef struct OutputSettings {
 } OutputSettings;
 
 static OutputSettings output_settings(const ServiceConfig *s) {
+        const ServiceExtras *e = service_config_extras(s);
+
         return (OutputSettings) {
-                .kind = s->output,
-                .path = s->output_path,
-                .stderr_path = s->output_stderr_path,
+                .kind = e->output,
+                .path = e->output_path,
+                .stderr_path = e->output_stderr_path,
                 .buffer = s->log_buffer,
-                .max_size = s->output_max_size,
-                .max_files = s->output_max_files,
+                .max_size = e->output_max_size,
+                .max_files = e->output_max_files,
                 .timestamps = s->output_timestamps,
         };
 }
 
 bool unit_output_in_journal(const Unit *u) {
-        return u->config &&
-               (u->config->output == OUTPUT_JOURNAL || (u->config->output == OUTPUT_AUTO && log_target_is_journal()));
+        OutputKind k = u->config ? service_config_extras(u->config)->output : OUTPUT_NULL;
+
+        return k == OUTPUT_JOURNAL || (k == OUTPUT_AUTO && log_target_is_journal());
 }
 
 /* corrald reads stdout (and stderr with it): inherit, file:PATH, and auto
@@ -45,7 +48,7 @@ bool unit_output_in_journal(const Unit *u) {
 static bool unit_output_captured(const Unit *u) {
         if (!u->config || u->stdio[1] >= 0)
                 return false;
-        switch (u->config->output) {
+        switch (service_config_extras(u->config)->output) {
         case OUTPUT_AUTO:
                 return !log_target_is_journal();
         case OUTPUT_INHERIT:
@@ -59,7 +62,7 @@ static bool unit_output_captured(const Unit *u) {
 /* corrald reads stderr into a file of its own (output_stderr), whatever
  * output says. */
 static bool unit_output_stderr_captured(const Unit *u) {
-        return u->config && u->stdio[2] < 0 && u->config->output_stderr_path;
+        return u->config && u->stdio[2] < 0 && service_config_extras(u->config)->output_stderr_path;
 }
 
 static int unit_output_open_file(Unit *u, const OutputSettings *o, const char *path, OutputFile **ret) {
