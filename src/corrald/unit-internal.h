@@ -24,6 +24,8 @@ int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, 
  * in unit.c calls them; nothing outside the family may). */
 void unit_set_state(Unit *u, UnitState state);
 int unit_arm_timer(Unit *u, usec_t delay);
+/* When the state's timer fires (CLOCK_MONOTONIC); 0: none. */
+usec_t unit_timer_deadline(const Unit *u);
 /* Watches the unit's (existing) cgroup: from now on it has one. */
 int unit_cgroup_attach(Unit *u);
 /* The unit's cgroup directory, opened now (no unit keeps one open: 10,000

@@ -41,9 +41,8 @@ static void unit_set_main_pid(Unit *u, pid_t pid) {
 static void unit_extend_timeout(Unit *u, usec_t usec) {
         usec_t deadline = now(CLOCK_MONOTONIC) + usec;
 
-        if (!u->timer || deadline <= u->timer_deadline || (u->state != UNIT_STARTING && u->state != UNIT_STOPPING))
+        if (!u->timer || deadline <= unit_timer_deadline(u) || (u->state != UNIT_STARTING && u->state != UNIT_STOPPING))
                 return;
-        u->timer_deadline = deadline;
         if (sd_event_source_set_time(u->timer, deadline) < 0)
                 log_unit_warning(u->name, LOG_EVENT_NONE, "cannot extend the timeout, ignoring");
 }

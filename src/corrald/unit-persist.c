@@ -89,13 +89,13 @@ int unit_persisted_parse(const char *s, UnitPersisted *ret) {
 /* CLOCK_REALTIME µs when a starting unit's start_timeout runs out (1:
  * none); 0 once it is ready. */
 static uint64_t unit_start_deadline(const Unit *u) {
-        usec_t mono = now(CLOCK_MONOTONIC);
+        usec_t mono = now(CLOCK_MONOTONIC), deadline = unit_timer_deadline(u);
 
         if (u->state != UNIT_STARTING)
                 return 0;
-        if (!u->timer || u->timer_deadline <= mono)
+        if (deadline <= mono)
                 return 1;
-        return now(CLOCK_REALTIME) + (u->timer_deadline - mono);
+        return now(CLOCK_REALTIME) + (deadline - mono);
 }
 
 void unit_persist(Unit *u) {

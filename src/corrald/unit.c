@@ -242,7 +242,6 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
 
 static void unit_disarm_timer(Unit *u) {
         u->timer = sd_event_source_disable_unref(u->timer);
-        u->timer_deadline = 0;
 }
 
 int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, sd_event_time_handler_t cb) {
@@ -250,11 +249,16 @@ int unit_arm_at(Unit *u, sd_event_source **s, usec_t deadline, usec_t accuracy, 
         return sd_event_add_time(u->ctx->event, s, CLOCK_MONOTONIC, deadline, accuracy, cb, u);
 }
 
+usec_t unit_timer_deadline(const Unit *u) {
+        uint64_t t;
+
+        return u->timer && sd_event_source_get_time(u->timer, &t) >= 0 ? t : 0;
+}
+
 /* The state's timer (start timeout, runtime_max, stop timeout, restart
  * delay), to the µs: sd-event's default slack of 250ms would blur them. */
 int unit_arm_timer(Unit *u, usec_t delay) {
-        u->timer_deadline = now(CLOCK_MONOTONIC) + delay;
-        return unit_arm_at(u, &u->timer, u->timer_deadline, /* accuracy= */ 1, on_timer);
+        return unit_arm_at(u, &u->timer, now(CLOCK_MONOTONIC) + delay, /* accuracy= */ 1, on_timer);
 }
 
 void unit_arm_watchdog(Unit *u) {
@@ -574,19 +578,19 @@ static void unit_enter_restart(Unit *u) {
                                   c->start_limit_burst, format_timespan(ibuf, sizeof(ibuf), c->start_limit_interval));
                 return unit_set_state(u, UNIT_FAILED);
         }
-        u->last_delay = restart_delay(c->restart_delay, c->restart_delay_max, u->backoff_step, random_u64());
+        usec_t delay = restart_delay(c->restart_delay, c->restart_delay_max, u->backoff_step, random_u64());
         u->backoff_step++;
         u->n_restarts++;
         unit_set_state(u, UNIT_BACKOFF);
-        r = unit_arm_timer(u, u->last_delay);
+        r = unit_arm_timer(u, delay);
         if (r < 0) {
                 unit_fail_message(u, r, "cannot arm restart timer: %m");
                 return unit_set_state(u, UNIT_FAILED);
         }
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_RESTART, &f, "restarting in %s (restart=%s, result %s)",
-                        format_timespan(buf, sizeof(buf), u->last_delay),
-                        restart_policy_to_string(service_config_restart(c)), unit_result_to_string(u->result));
+                        format_timespan(buf, sizeof(buf), delay), restart_policy_to_string(service_config_restart(c)),
+                        unit_result_to_string(u->result));
 }
 
 static void unit_release_port(Unit *u) {

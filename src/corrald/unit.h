@@ -194,8 +194,7 @@ struct Unit {
         int watch_wd; /* inotify watch of its cgroup.events */
         /* The manager's, for the order between units (manager-deps.c). */
         uint32_t dep_index;     /* in the manager's dependency graph; UNIT_DEP_NONE: not in it */
-        sd_event_source *timer; /* of the state: start, stop timeout, restart delay */
-        usec_t timer_deadline;  /* CLOCK_MONOTONIC, for EXTEND_TIMEOUT_USEC= */
+        sd_event_source *timer; /* of the state: start, stop timeout, restart delay (unit_timer_deadline()) */
         sd_event_source *watchdog;
         usec_t watchdog_usec;      /* effective: watchdog_timeout, or WATCHDOG_USEC= */
         struct UnitOutput *output; /* its pipes and last lines, when corrald reads its output (unit-output.c) */
@@ -208,7 +207,6 @@ struct Unit {
 
         unsigned n_restarts;    /* automatic restarts since corrald started it by request */
         unsigned backoff_step;  /* restarts since the unit last stayed up restart_reset */
-        usec_t last_delay;      /* the last restart delay, jitter included */
         usec_t running_since;   /* CLOCK_MONOTONIC when it last became running */
         usec_t *start_times;    /* ring of the last start_limit_burst starts, from the second start on */
         usec_t first_start;     /* the only start so far, until start_times is made */

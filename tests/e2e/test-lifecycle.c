@@ -119,6 +119,19 @@ static void test_notify_ready(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* EXTEND_TIMEOUT_USEC= moves the start_timeout out: a unit that says it
+ * needs 3 s and is ready after 1.5 s is ready, not failed at 1 s. */
+static void test_extend_timeout(void **state) {
+        _cleanup_free_ char *n = helper("test-notifier"), *body = NULL;
+
+        assert_true(asprintf(&body, "[program:svc]\ncommand = %s extend 3000\nready = notify\nstart_timeout = 1s\n",
+                             n) > 0);
+        assert_int_equal(test_daemon_start(&daemon_, "extend", body), 0);
+        assert_true(test_daemon_wait_log(&daemon_, "svc: ready", 1, TIMEOUT));
+        assert_int_equal(test_daemon_log_count(&daemon_, "did not become ready"), 0);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* start_timeout fails a unit that never says READY=1; a READY=1 from a
  * process outside every unit changes nothing. */
 static void test_start_timeout_and_outsider(void **state) {
@@ -350,6 +363,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_backoff_reset, teardown),
                 cmocka_unit_test_teardown(test_prevent_exit_status, teardown),
                 cmocka_unit_test_teardown(test_notify_ready, teardown),
+                cmocka_unit_test_teardown(test_extend_timeout, teardown),
                 cmocka_unit_test_teardown(test_start_timeout_and_outsider, teardown),
                 cmocka_unit_test_teardown(test_watchdog, teardown),
                 cmocka_unit_test_teardown(test_mainpid, teardown),
