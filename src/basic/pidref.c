@@ -114,6 +114,19 @@ int pidref_verify(const PidRef *p) {
         return pid == p->pid ? 0 : -ESRCH;
 }
 
+int pidref_get_cgroup_id(const PidRef *p, uint64_t *ret) {
+        struct corral_pidfd_info info = { .mask = CORRAL_PIDFD_INFO_CGROUPID };
+
+        if (!pidref_is_set(p))
+                return -ESRCH;
+        if (ioctl(p->fd, CORRAL_PIDFD_GET_INFO, &info) < 0)
+                return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+        if (!(info.mask & CORRAL_PIDFD_INFO_CGROUPID))
+                return -EOPNOTSUPP;
+        *ret = info.cgroupid;
+        return 0;
+}
+
 int pidref_get_exit_status(const PidRef *p, int *ret_status) {
         struct corral_pidfd_info info = { .mask = CORRAL_PIDFD_INFO_EXIT };
 

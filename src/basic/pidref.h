@@ -71,3 +71,8 @@ int proc_stat_parse_start_time(const char *buf, uint64_t *ret);
  * -EOPNOTSUPP on older kernels, -EAGAIN when it has not exited or been
  * reaped yet. */
 int pidref_get_exit_status(const PidRef *p, int *ret_status);
+
+/* The id of the cgroup (v2) the process is in, through PIDFD_GET_INFO
+ * (6.13): on 64-bit the inode number of the cgroup's directory. Returns
+ * 0, -EOPNOTSUPP on older kernels, -ESRCH when it has exited. */
+int pidref_get_cgroup_id(const PidRef *p, uint64_t *ret);

@@ -51,6 +51,7 @@ struct corral_pidfd_info {
         uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
         int32_t exit_code;
 };
+#define CORRAL_PIDFD_INFO_CGROUPID (1ULL << 2) /* 6.13 */
 #define CORRAL_PIDFD_INFO_EXIT (1ULL << 3)
 #define CORRAL_PIDFD_GET_INFO _IOWR(0xFF, 11, struct corral_pidfd_info)
 

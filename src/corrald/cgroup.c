@@ -847,8 +847,12 @@ static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count
         _cleanup_(pid_set_done) PidSet before = {}, after = {};
         PidRef *refs = NULL;
         size_t n_refs = 0;
+        uint64_t flat_id = 0; /* the cgroup's id, when it has no children */
+        struct stat st;
         int r;
 
+        if (fstat(fd, &st) >= 0 && st.st_nlink == 2)
+                flat_id = (uint64_t) st.st_ino;
         r = collect_procs(fd, &before);
         if (r < 0)
                 return r;
@@ -866,11 +870,20 @@ static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count
                 free(refs);
                 return 0;
         }
-        r = collect_procs(fd, &after);
+        /* A PID read may have been reused before its pidfd was opened: each
+         * must still be here. Mostly the cgroup has no children and its
+         * processes say so themselves (their pidfd's cgroup id); else the
+         * listing is read again. */
+        bool here_all = flat_id > 0;
+        for (size_t i = 0; here_all && i < n_refs; i++) {
+                uint64_t id;
+                here_all = pidref_get_cgroup_id(&refs[i], &id) >= 0 && id == flat_id;
+        }
+        r = here_all ? 0 : collect_procs(fd, &after);
         if (r >= 0) {
                 pid_set_sort(&after);
                 for (size_t i = 0; i < n_refs; i++) {
-                        if (pid_set_contains(&after, refs[i].pid) && pidref_kill(&refs[i], sig) >= 0) {
+                        if ((here_all || pid_set_contains(&after, refs[i].pid)) && pidref_kill(&refs[i], sig) >= 0) {
                                 (*count)++;
                                 if (also_cont)
                                         (void) pidref_kill(&refs[i], SIGCONT);
