@@ -155,6 +155,8 @@ int unit_apply_limits(Unit *u) {
                 if (!value)
                         continue;
                 r = cgroup_tree_enable_controller(u->ctx->cgroup, ctrl);
+                if (r >= 0 && streq(ctrl, "memory"))
+                        u->ctx->memory_current_missing = 0; /* a status looks for memory.current again */
                 if (r >= 0 && fd < 0)
                         r = fd = unit_cgroup_open(u);
                 if (r >= 0)

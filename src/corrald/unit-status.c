@@ -26,9 +26,16 @@ int unit_status_set_text(char **ret, const char *text, size_t max) {
         return 0;
 }
 
+/* How long a status goes without looking for memory.current once a unit's
+ * cgroup was seen without it: the units share one parent, so one unit's
+ * missing file is every unit's, and the failed lookup (1.9 µs) is 18 ms
+ * of a status of 10,000 units. A controller enabled meanwhile is seen
+ * within this; until then memory_source is "rss". */
+#define MEMORY_CURRENT_RETRY_USEC USEC_PER_SEC
+
 /* The statistics of u's cgroup; cgroup.procs is read once, for the task
  * count and for the RSS fallback. */
-static void unit_status_get_stats(const Unit *u, UnitStatus *s) {
+static void unit_status_get_stats(const Unit *u, usec_t n_now, UnitStatus *s) {
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_close_ int fd = unit_cgroup_open(u); /* once for every file below */
         size_t n = 0;
@@ -42,9 +49,14 @@ static void unit_status_get_stats(const Unit *u, UnitStatus *s) {
                 s->has_tasks = true;
                 s->tasks = n;
         }
-        if (cgroup_read_memory_current(fd, &s->memory_bytes) >= 0)
+        usec_t missing = u->ctx->memory_current_missing;
+        bool skip = missing > 0 && n_now - missing < MEMORY_CURRENT_RETRY_USEC;
+        int r = skip ? -EOPNOTSUPP : cgroup_read_memory_current(fd, &s->memory_bytes);
+        if (r >= 0)
                 s->memory_source = UNIT_MEMORY_CURRENT;
-        else if (have_pids) { /* no memory controller in cgroup2 here */
+        else if (r == -EOPNOTSUPP && !skip && s->has_cpu) /* the cgroup is there, not its file */
+                u->ctx->memory_current_missing = n_now;
+        if (r < 0 && have_pids) { /* no memory controller in cgroup2 here */
                 s->memory_source = UNIT_MEMORY_RSS;
                 s->memory_bytes = cgroup_pids_rss(pids, n);
         }
@@ -163,7 +175,7 @@ int unit_status_get(const Unit *u, UnitStatusFlags flags, UnitStatus *ret) {
         if (r < 0)
                 return r;
         if (flags & UNIT_STATUS_STATS)
-                unit_status_get_stats(u, &s);
+                unit_status_get_stats(u, n, &s);
         *ret = s;
         s = (UnitStatus) {};
         return 0;

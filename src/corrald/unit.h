@@ -114,6 +114,10 @@ struct UnitContext {
         struct Poller *pidfds;    /* the main processes' pidfds (NULL: found by the reaper's walk) */
         int devnull_fd;           /* children's stdin */
         bool shutting_down;       /* no start, no restart */
+        /* CLOCK_MONOTONIC when a live unit cgroup was last seen without
+         * memory.current (no memory controller for the units; 0: never):
+         * a status skips the file for a second after (unit-status.c) */
+        usec_t memory_current_missing;
         const UnitOps *ops;
         /* after each state change (from old_state to u->state) */
         void (*state_changed)(Unit *u, UnitState old_state, void *userdata);
