@@ -77,6 +77,16 @@ static void check_all_events(const ControlRequest *r) {
         assert_false(r->jobs);
 }
 
+static void check_no_stats(const ControlRequest *r) {
+        assert_true(r->no_stats);
+        assert_non_null(r->units);
+        assert_string_equal(r->units[0], "web");
+}
+
+static void check_stats(const ControlRequest *r) {
+        assert_false(r->no_stats);
+}
+
 static const Case cases[] = {
         { RUN(""), NULL, check_run_defaults },
         { RUN(",\"stdio\":[null,0,1]"), NULL, check_run_stdio },
@@ -107,6 +117,10 @@ static const Case cases[] = {
         { "{\"method\":\"subscribe\",\"params\":{\"jobs\":true}}", NULL, check_jobs },
         { "{\"method\":\"subscribe\"}", NULL, check_all_events },
         { "{\"method\":\"subscribe\",\"params\":{\"jobs\":1}}", "jobs", NULL },
+        { "{\"method\":\"status\",\"params\":{\"units\":[\"web\"],\"stats\":false}}", NULL, check_no_stats },
+        { "{\"method\":\"status\",\"params\":{\"stats\":true}}", NULL, check_stats },
+        { "{\"method\":\"status\"}", NULL, check_stats },
+        { "{\"method\":\"status\",\"params\":{\"stats\":0}}", "stats", NULL },
 };
 
 static void test_cases(void **state) {

@@ -702,6 +702,40 @@ static void test_status(void **state) {
         assert_null(corral_last_error(c));
 }
 
+/* CORRAL_STATUS_NO_STATS: the same units, without what comes from the
+ * cgroups; the flag asks for it and nothing else. */
+static void test_status_no_stats(void **state) {
+        _cleanup_(corral_closep) corral *c = connect_daemon();
+        _cleanup_(corral_units_freep) corral_units *all = NULL, *bare = NULL, *one = NULL;
+        const char *web_only[] = { "web", NULL };
+        corral_units *none = NULL;
+        const corral_unit *web;
+
+        assert_int_equal(corral_status_flags(c, /* names= */ NULL, /* flags= */ 0, &all), 0);
+        assert_true(corral_unit_tasks(find_unit(all, "web")) != UINT64_MAX);
+        assert_int_equal(corral_status_flags(c, /* names= */ NULL, CORRAL_STATUS_NO_STATS, &bare), 0);
+        assert_int_equal(corral_units_count(bare), corral_units_count(all));
+        web = find_unit(bare, "web");
+        assert_non_null(web);
+        assert_string_equal(corral_unit_state(web), "running");
+        assert_true(corral_unit_main_pid(web) > 0);
+        assert_true(corral_unit_cpu_usec(web) == UINT64_MAX);
+        assert_true(corral_unit_memory_bytes(web) == UINT64_MAX);
+        assert_null(corral_unit_memory_source(web));
+        assert_true(corral_unit_tasks(web) == UINT64_MAX);
+        assert_null(strstr(corral_units_json(bare), "\"cpu_usec\""));
+        assert_null(strstr(corral_units_json(bare), "\"frozen\""));
+
+        /* by name: still the unit, with its processes */
+        assert_int_equal(corral_status_flags(c, web_only, CORRAL_STATUS_NO_STATS, &one), 0);
+        assert_int_equal(corral_units_count(one), 1);
+        assert_true(corral_unit_tasks(corral_units_get(one, 0)) == UINT64_MAX);
+        assert_true(corral_unit_process_count(corral_units_get(one, 0)) >= 1);
+
+        assert_int_equal(corral_status_flags(c, /* names= */ NULL, 1u << 5, &none), -EINVAL);
+        assert_null(none);
+}
+
 static void test_absent(void **state) {
         assert_null(corral_unit_name(NULL));
         assert_int_equal(corral_unit_main_pid(NULL), 0);
@@ -953,11 +987,12 @@ int main(void) {
                 cmocka_unit_test(test_logs_follow),
         };
         const struct CMUnitTest daemon[] = {
-                cmocka_unit_test(test_status),      cmocka_unit_test(test_job_exit_status),
-                cmocka_unit_test(test_job_spec),    cmocka_unit_test(test_job_cancel),
-                cmocka_unit_test(test_job_timeout), cmocka_unit_test(test_events),
-                cmocka_unit_test(test_change),      cmocka_unit_test(test_bad_arguments),
-                cmocka_unit_test(test_reload),      cmocka_unit_test(test_shutdown),
+                cmocka_unit_test(test_status),          cmocka_unit_test(test_status_no_stats),
+                cmocka_unit_test(test_job_exit_status), cmocka_unit_test(test_job_spec),
+                cmocka_unit_test(test_job_cancel),      cmocka_unit_test(test_job_timeout),
+                cmocka_unit_test(test_events),          cmocka_unit_test(test_change),
+                cmocka_unit_test(test_bad_arguments),   cmocka_unit_test(test_reload),
+                cmocka_unit_test(test_shutdown),
         };
         int r = cmocka_run_group_tests_name("libcorral-protocol", protocol, NULL, NULL);
 

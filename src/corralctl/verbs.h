@@ -41,6 +41,7 @@ typedef struct Args {
         uint32_t lines;      /* logs -n; 10 by default */
         uint64_t since;      /* logs --since, CLOCK_REALTIME µs; 0: none */
         bool no_block;       /* --no-block: do not wait for the units (verbs-runtime.c) */
+        bool no_stats;       /* status --no-stats: no cgroup statistics */
         bool all;            /* --all: every unit */
         bool all_at_once;    /* restart --all-at-once: no rolling restart */
 } Args;

@@ -93,7 +93,7 @@ static int method_status(ControlClient *c, const ControlRequest *req) {
                           control_json_daemon(CORRAL_VERSION, getpid(), m->cgroup->path, m->reload_error));
         if (!extra)
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
-        return control_client_reply_units(c, TAKE_PTR(units), n, UNIT_STATUS_STATS,
+        return control_client_reply_units(c, TAKE_PTR(units), n, req->no_stats ? 0 : UNIT_STATUS_STATS,
                                           req->units ? CONTROL_DETAILED_MAX : 0, extra);
 }
 

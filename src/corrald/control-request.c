@@ -331,6 +331,15 @@ static int parse_logs(ControlRequest *req, json_t *params) {
         req->follow = json_is_true(follow);
         return 0;
 }
+
+static int parse_status(ControlRequest *req, json_t *params) {
+        json_t *stats = params ? json_object_get(params, "stats") : NULL;
+
+        if (stats && !json_is_boolean(stats))
+                return params_invalid(req, "stats must be true or false");
+        req->no_stats = json_is_false(stats);
+        return 0;
+}
 static int parse_runtime(ControlRequest *req, json_t *params);
 
 static int parse_params(ControlRequest *req, json_t *params) {
@@ -339,6 +348,8 @@ static int parse_params(ControlRequest *req, json_t *params) {
         if (r < 0 || req->params_error < 0)
                 return r;
         switch (req->method) {
+        case CONTROL_METHOD_STATUS:
+                return parse_status(req, params);
         case CONTROL_METHOD_KILL:
                 return parse_signal(req, params);
         case CONTROL_METHOD_RUN:

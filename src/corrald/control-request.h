@@ -75,6 +75,7 @@ typedef struct ControlRequest {
         uint64_t lines;      /* logs: CONTROL_LOGS_LINES_DEFAULT when absent */
         usec_t since;        /* logs: since_usec, 0 when absent */
         bool follow;         /* logs */
+        bool no_stats;       /* status: params.stats false, no statistics from the cgroups */
 
         /* Requests that wait, runtime services (control-request.c, "Runtime") */
         bool all;              /* params.all (units methods): every unit; then no units */

@@ -79,18 +79,30 @@ static int units_params(const char *const *names, bool allow_empty, json_t **ret
 }
 
 int corral_status(corral *c, const char *const *names, corral_units **ret) {
+        return corral_status_flags(c, names, /* flags= */ 0, ret);
+}
+
+int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret) {
         json_auto_t *result = NULL;
         json_t *params = NULL;
         int r = call_begin(c);
 
         if (r < 0)
                 return r;
-        if (!ret)
+        if (!ret || (flags & ~CORRAL_STATUS_NO_STATS))
                 return -EINVAL;
         if (names && names[0]) {
                 r = units_params(names, /* allow_empty= */ false, &params);
                 if (r < 0)
                         return r;
+        }
+        if (flags & CORRAL_STATUS_NO_STATS) {
+                if (!params && !(params = json_object()))
+                        return -ENOMEM;
+                if (json_object_set_new(params, "stats", json_false()) < 0) {
+                        json_decref(params);
+                        return -ENOMEM;
+                }
         }
         r = request_call(c, "status", params, &result);
         if (r < 0)

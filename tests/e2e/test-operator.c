@@ -221,6 +221,15 @@ static void test_table_order_and_columns(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* The unit called name in an array of units (corralctl status --json). */
+static json_t *unit_in(json_t *units, const char *name) {
+        json_t *u;
+        size_t i;
+
+        json_array_foreach(units, i, u) if (streq_ptr(json_string_value(json_object_get(u, "name")), name)) return u;
+        return NULL;
+}
+
 static void test_filters(void **state) {
         _cleanup_free_ char *out = NULL, *names = NULL;
         json_t *j;
@@ -262,6 +271,25 @@ static void test_filters(void **state) {
         json_decref(j);
         out = mfree(out);
 
+        /* --no-stats: the same units, without what comes from the cgroups */
+        out = CTL_OK(&daemon_, 0, "status", "--json", "--kind", "service");
+        j = json_loads(out, 0, NULL);
+        assert_int_equal(json_array_size(j), 3);
+        assert_non_null(json_object_get(unit_in(j, "ok"), "tasks"));
+        json_decref(j);
+        out = mfree(out);
+        out = CTL_OK(&daemon_, 0, "status", "--json", "--no-stats", "--kind", "service");
+        j = json_loads(out, 0, NULL);
+        assert_int_equal(json_array_size(j), 3);
+        assert_string_equal(json_string_value(json_object_get(unit_in(j, "ok"), "state")), "running");
+        assert_null(json_object_get(unit_in(j, "ok"), "tasks"));
+        assert_null(json_object_get(unit_in(j, "ok"), "cpu_usec"));
+        json_decref(j);
+        out = mfree(out);
+        out = CTL_OK(&daemon_, 0, "status", "--no-stats", "--state", "running", "--kind", "service");
+        assert_non_null(strstr(out, "\t-\t-\t-\n")); /* CPU, MEM, TASKS */
+        out = mfree(out);
+
         Ctl c = CTL(&daemon_, "status", "--state", "runing");
         assert_int_equal(c.status, 2);
         assert_non_null(strstr(c.err, "unknown state 'runing'"));
@@ -270,6 +298,9 @@ static void test_filters(void **state) {
         assert_int_equal(c.status, 2);
         ctl_done(&c);
         c = CTL(&daemon_, "kill", "--state", "running", "ok");
+        assert_int_equal(c.status, 2);
+        ctl_done(&c);
+        c = CTL(&daemon_, "list", "--no-stats");
         assert_int_equal(c.status, 2);
         ctl_done(&c);
         assert_true(test_daemon_stop_cleanly(&daemon_));
