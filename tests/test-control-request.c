@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control request parser (control-request.c), pure: a table of run,
- * cancel, wait and subscribe requests with what they parse to, or the
- * params problem they are. No root, no daemon. */
+ * cancel, wait, subscribe and status requests with what they parse to, or
+ * the params problem they are; and the pages of a reply of units
+ * (control-json.c): their size bounds and limits. No root, no daemon. */
 
 #include <setjmp.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "control-json.h"
 #include "control-request.h"
 #include "macro.h"
 #include "strv.h"
@@ -140,9 +142,73 @@ static void test_cases(void **state) {
         }
 }
 
+/* control_json_size_bound() is never below the compact JSON's length:
+ * escapes (control bytes, quotes, backslashes), UTF-8, the longest
+ * numbers, nesting, empty containers. */
+static void test_size_bound(void **state) {
+        static const char *const texts[] = { "", "plain", "\x01\x02\x1f\x7f", "\"\\\"\\", "é€😀", "a\nb\tc\r" };
+
+        for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+                json_auto_t *o = json_pack("{s:s, s:I, s:I, s:b, s:n, s:f, s:[s, {}, []], s:{s:s}}", texts[i], texts[i],
+                                           "min", (json_int_t) INT64_MIN, "max", (json_int_t) INT64_MAX, "t", 1, "n",
+                                           "real", -1.2345678901234567e-300, texts[i], texts[i], "o", texts[i],
+                                           texts[i]);
+
+                json_auto_t *a = json_pack("[s, s, s]", texts[i], texts[i], texts[i]);
+
+                assert_non_null(o);
+                assert_non_null(a);
+                assert_true(control_json_size_bound(o) >= json_dumpb(o, NULL, 0, JSON_COMPACT));
+                /* where the strings are all: no slack of keys or numbers */
+                assert_true(control_json_size_bound(a) >= json_dumpb(a, NULL, 0, JSON_COMPACT));
+        }
+}
+
+/* Pages of many units: every line within CONTROL_PAGE_MAX, a JSON object
+ * with "more" on all but the last, and every unit once, in order. A unit
+ * with a long escaped text (its bound six times its JSON) still pages. */
+static void test_pages(void **state) {
+        _cleanup_(control_pager_done) ControlPager p = {};
+        _cleanup_free_ char *text = malloc(4097);
+        size_t next = 0, lines = 0;
+
+        assert_non_null(text);
+        memset(text, '\x01', 4096);
+        text[4096] = '\0';
+        for (size_t i = 0; i <= 5000; i++) {
+                _cleanup_free_ char *line = NULL;
+                size_t len = 0;
+                int r;
+
+                if (i < 5000) {
+                        json_t *o = json_pack("{s:I, s:s, s:I}", "i", (json_int_t) i, "status_text",
+                                              i % 100 == 7 ? text : "ok", "cpu_usec", (json_int_t) INT64_MAX);
+                        r = control_pager_add(&p, o, &line, &len);
+                } else
+                        r = control_pager_finish(&p, json_pack("{s:s}", "extra", "x"), &line, &len);
+                assert_true(r >= 0);
+                if (!line)
+                        continue;
+                lines++;
+                assert_true(len <= CONTROL_PAGE_MAX);
+                assert_int_equal(line[len - 1], '\n');
+                json_auto_t *msg = json_loadb(line, len - 1, 0, NULL);
+                json_t *units = json_object_get(json_object_get(msg, "result"), "units"), *u;
+                size_t k;
+
+                assert_true(json_is_array(units));
+                assert_int_equal(json_is_true(json_object_get(msg, "more")), i < 5000);
+                json_array_foreach(units, k, u) assert_int_equal(json_integer_value(json_object_get(u, "i")), next++);
+        }
+        assert_int_equal(next, 5000);
+        assert_true(lines > 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cases),
+                cmocka_unit_test(test_size_bound),
+                cmocka_unit_test(test_pages),
         };
 
         return cmocka_run_group_tests_name("control-request", tests, NULL, NULL);

@@ -227,10 +227,83 @@ int control_json_error(int error, const char *message, json_t **ret) {
         return 0;
 }
 
+/* A string's length in JSON at most: its bytes and quotes, and five more
+ * for each byte an encoder may escape ("\u001f"; '/' and any byte of a
+ * non-ASCII character too, for every flag of jansson's). */
+static size_t string_bound(const char *s, size_t len) {
+        size_t n = len + 2;
+
+        for (size_t i = 0; i < len; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (c < 0x20 || c == '"' || c == '\\' || c == '/' || c >= 0x80)
+                        n += 5;
+        }
+        return n;
+}
+
+static size_t integer_length(json_int_t v) {
+        uint64_t m = v < 0 ? (uint64_t) - (v + 1) + 1 : (uint64_t) v;
+        size_t n = 1 + (v < 0);
+
+        for (; m >= 10; m /= 10)
+                n++;
+        return n;
+}
+
+/* At least the length of v's compact JSON, without formatting it: counted,
+ * not written (close to exact for the units: pages keep their size). For
+ * the pages, where the exact size (json_dumpb() without a buffer) was a
+ * fourth of corrald's time of a status without statistics: it formats
+ * every number twice. */
+size_t control_json_size_bound(const json_t *v) {
+        const char *key;
+        json_t *x;
+        size_t n = 2, i;
+
+        switch (json_typeof(v)) {
+        case JSON_OBJECT:
+                json_object_foreach((json_t *) v, key, x)
+                        n += string_bound(key, strlen(key)) + 1 + control_json_size_bound(x) + 1;
+                return n;
+        case JSON_ARRAY:
+                json_array_foreach(v, i, x) n += control_json_size_bound(x) + 1;
+                return n;
+        case JSON_STRING:
+                return string_bound(json_string_value(v), json_string_length(v));
+        case JSON_INTEGER:
+                return integer_length(json_integer_value(v));
+        case JSON_REAL:
+                return 32; /* "%.17g" */
+        default:
+                return 5; /* true, false, null */
+        }
+}
+
+/* msg as a line in a buffer of its size bound, made once: no growing
+ * buffer, no copy to add the newline. */
+static int line_bounded(json_t *msg, size_t bound, char **ret, size_t *ret_len) {
+        char *buf = malloc(bound + 2);
+        size_t n;
+
+        if (!buf)
+                return -ENOMEM;
+        n = json_dumpb(msg, buf, bound, JSON_COMPACT);
+        if (n == 0 || n > bound) { /* failed, or (never) past the bound */
+                free(buf);
+                return n == 0 ? -ENOMEM : control_json_line(msg, ret, ret_len);
+        }
+        buf[n] = '\n';
+        buf[n + 1] = '\0';
+        *ret = buf;
+        *ret_len = n + 1;
+        return 0;
+}
+
 /* {"ok": true, ["more": true,] "result": {"units": units, …extra}} as a
- * line; takes units and extra. */
-static int page_line(json_t *units, json_t *extra, bool more, char **ret, size_t *ret_len) {
+ * line; takes units and extra. units_bound: a size bound of units' JSON. */
+static int page_line(json_t *units, size_t units_bound, json_t *extra, bool more, char **ret, size_t *ret_len) {
         json_t *result = extra ?: json_object(), *msg;
+        size_t bound = (extra ? control_json_size_bound(extra) : 2) + units_bound + 128;
         int r;
 
         if (!result || json_object_set_new(result, "units", units ?: json_array()) < 0) {
@@ -241,7 +314,7 @@ static int page_line(json_t *units, json_t *extra, bool more, char **ret, size_t
                    : json_pack("{s:b, s:o}", "ok", 1, "result", result);
         if (!msg)
                 return -ENOMEM;
-        r = control_json_line(msg, ret, ret_len);
+        r = line_bounded(msg, bound, ret, ret_len);
         json_decref(msg);
         return r;
 }
@@ -259,8 +332,10 @@ static int pager_append(ControlPager *p, json_t *o, size_t n) {
 }
 
 static int pager_close(ControlPager *p, char **ret, size_t *ret_len) {
+        size_t bytes = p->bytes + 2;
+
         p->bytes = 0;
-        return page_line(TAKE_PTR(p->units), /* extra= */ NULL, /* more= */ true, ret, ret_len);
+        return page_line(TAKE_PTR(p->units), bytes, /* extra= */ NULL, /* more= */ true, ret, ret_len);
 }
 
 int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
@@ -270,7 +345,14 @@ int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
 
         if (!o)
                 return -ENOMEM;
-        n = json_dumpb(o, NULL, 0, JSON_COMPACT) + 1;
+        /* the bound of a unit of the table (its JSON's size, give or take
+         * a comma); the exact size of one with many processes or texts of
+         * escaped bytes, whose bound could pass the page's limit when the
+         * JSON does not */
+        n = control_json_size_bound(o);
+        if (n > CONTROL_PAGE_SIZE)
+                n = json_dumpb(o, NULL, 0, JSON_COMPACT);
+        n++;
         if (p->units && p->bytes + n > CONTROL_PAGE_MAX) {
                 /* o would take the page too far: it begins the next one */
                 r = pager_close(p, &line, &len);
@@ -295,8 +377,10 @@ int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
 }
 
 int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret_len) {
+        size_t bytes = p->bytes + 2;
+
         p->bytes = 0;
-        return page_line(TAKE_PTR(p->units), extra, /* more= */ false, ret, ret_len);
+        return page_line(TAKE_PTR(p->units), bytes, extra, /* more= */ false, ret, ret_len);
 }
 
 void control_pager_done(ControlPager *p) {

@@ -53,11 +53,18 @@ int control_json_reply(json_t *result, json_t **ret);
  * strerror()'s when NULL. Returns a new reference in *ret, or -ENOMEM. */
 int control_json_error(int error, const char *message, json_t **ret);
 
+/* At least the length of v's compact JSON (json_dumpb()), found without
+ * formatting it. */
+size_t control_json_size_bound(const json_t *v);
+
 /* A reply that carries units may take several lines (pages): each but the
  * last is {"ok": true, "more": true, "result": {"units": […]}}, the last
  * {"ok": true, "result": {"units": […], …}} with the reply's other
  * members. A page is closed once its units take CONTROL_PAGE_SIZE bytes,
- * and before a unit would take it past CONTROL_PAGE_MAX; a unit takes at
+ * and before a unit would take it past CONTROL_PAGE_MAX — bytes counted
+ * by control_json_size_bound() (the exact size for a unit whose bound
+ * passes CONTROL_PAGE_SIZE), so that pages are smaller than the figures
+ * and never larger; a unit takes at
  * most CONTROL_JSON_PROCESSES_MAX plus its texts (UNIT_STATUS_TEXT_MAX
  * each, six bytes of JSON a byte at worst), so that every line stays
  * within the 1 MiB that a client reads. */
@@ -66,7 +73,7 @@ int control_json_error(int error, const char *message, json_t **ret);
 
 typedef struct ControlPager {
         json_t *units; /* of the page being filled; NULL: none yet */
-        size_t bytes;  /* their JSON, a comma each */
+        size_t bytes;  /* their JSON's size bounds, a comma each */
 } ControlPager;
 
 /* Adds the Unit object o (taken) to the page. Returns 1 with a closed
