@@ -894,6 +894,18 @@ static void test_change(void **state) {
         assert_int_equal(corral_thaw(c, db), 0);
         wait_for_frozen("db", 0);
 
+        /* Frozen from outside corrald (an operator's echo, systemctl
+         * freeze of a parent): a status seen before says so after, once
+         * the kernel has frozen it (corrald keeps what it last read until
+         * the cgroup.events watch fires). */
+        _cleanup_free_ char *freeze = NULL;
+        assert_true(asprintf(&freeze, "%s%s/db/cgroup.freeze", test_cgroup_mount(), daemon_.cgroup) > 0);
+        wait_for_frozen("db", 0);
+        assert_int_equal(test_write_file(freeze, "1"), 0);
+        wait_for_frozen("db", 1);
+        assert_int_equal(test_write_file(freeze, "0"), 0);
+        wait_for_frozen("db", 0);
+
         assert_int_equal(corral_kill(c, db, SIGCONT), 1);
 
         assert_int_equal(corral_start(c, nope), -ENOENT);

@@ -85,12 +85,12 @@ static void on_watch(int wd, void *userdata) {
 
         if (wd < 0) { /* the inotify queue overflowed: look at every unit */
                 for (size_t i = 0; i < m->n_units; i++)
-                        unit_dispatch(m->units[i], UNIT_EVENT_CGROUP);
+                        unit_cgroup_changed(m->units[i]);
                 return;
         }
         u = manager_find_unit_by_watch(m, wd);
         if (u)
-                unit_dispatch(u, UNIT_EVENT_CGROUP);
+                unit_cgroup_changed(u);
 }
 
 static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {

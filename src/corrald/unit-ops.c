@@ -316,6 +316,7 @@ Unit *unit_context_find_watch(const UnitContext *c, int wd) {
 int unit_cgroup_attach(Unit *u) {
         int r = u->ctx->ops->cgroup_watch(u->ctx, u->name, &u->watch_wd);
 
+        u->frozen_known = false; /* another cgroup */
         if (r < 0)
                 return r;
         r = watches_add(u->ctx, u->watch_wd, u);
@@ -383,6 +384,11 @@ int unit_kill(Unit *u, int sig) {
         return u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ false);
 }
 
+void unit_cgroup_changed(Unit *u) {
+        u->frozen_known = false;
+        unit_dispatch(u, UNIT_EVENT_CGROUP);
+}
+
 int unit_freeze(Unit *u, bool freeze) {
         _cleanup_close_ int fd = unit_cgroup_open(u);
         int r;
@@ -396,6 +402,7 @@ int unit_freeze(Unit *u, bool freeze) {
                 u->may_be_frozen = true; /* its stop thaws it first */
         else
                 u->may_be_frozen = false;
+        u->frozen_known = false; /* the reply reads it again */
         if (r >= 0)
                 log_unit_info(u->name, LOG_EVENT_NONE, "%s", freeze ? "frozen" : "thawed");
         return r;

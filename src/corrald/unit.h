@@ -233,7 +233,10 @@ struct Unit {
         bool start_pending;     /* start again once the current stop is done */
         bool killed;            /* cgroup.kill was written during this stop */
         bool transient_failure; /* the last start failed for want of fds or memory: worth a restart */
-        bool may_be_frozen;     /* frozen by request or taken over: a stop thaws it first */
+        /* (bits: three bytes would make the Unit a malloc chunk larger) */
+        bool may_be_frozen : 1; /* frozen by request or taken over: a stop thaws it first */
+        bool frozen_known : 1;  /* frozen holds cgroup.events' as a status read it; no watch event since */
+        bool frozen : 1;        /* (unit-status.c) */
         /* the manager's (manager-deps.c) */
         bool start_waiting;  /* a start held back until its dependencies are ready */
         bool stop_waiting;   /* a stop held back until its dependents have stopped */
@@ -312,6 +315,10 @@ Unit *unit_free(Unit *u);
  * is stopped (stop signal, grace, cgroup.kill) as UNIT_EVENT_LEFTOVER
  * does, and the unit is inactive once the cgroup is empty and removed. */
 void unit_dispatch(Unit *u, UnitEvent event);
+
+/* The watch of u's cgroup.events fired (populated or frozen changed):
+ * forgets the frozen a status read, and dispatches UNIT_EVENT_CGROUP. */
+void unit_cgroup_changed(Unit *u);
 
 /* What is kept with a running unit's cgroup (one extended attribute,
  * "user.corral", so that systemd-cgls shows one line for it) for a
