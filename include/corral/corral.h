@@ -93,8 +93,8 @@ int corral_status(corral *c, const char *const *names, corral_units **ret);
 #define CORRAL_STATUS_NO_STATS (1u << 0) /* no statistics: cpu, memory, tasks, frozen */
 
 /* corral_status() with flags. CORRAL_STATUS_NO_STATS leaves out what
- * corrald reads from each unit's cgroup and /proc (some 35 µs a unit:
- * 350 ms of a status of 10,000 units); the statistics' getters then say
+ * corrald reads from each unit's cgroup and /proc (some 30 µs a unit:
+ * 300 ms of a status of 10,000 units); the statistics' getters then say
  * "absent" (corral_unit_cpu_usec() UINT64_MAX, corral_unit_frozen() 0, …).
  * A corrald older than this flag sends them anyway. -EINVAL for an unknown
  * flag. */
