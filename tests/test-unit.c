@@ -200,7 +200,9 @@ static int f_cgroup_remove(UnitContext *c, const char *name) {
 }
 
 static int f_cgroup_watch(UnitContext *c, const char *name, int *ret_wd) {
-        *ret_wd = fake.next_wd > 0 ? fake.next_wd++ : FAKE_WD;
+        *ret_wd = fake.next_wd > 0 ? fake.next_wd : FAKE_WD;
+        if (fake.next_wd > 0)
+                fake.next_wd = fake.next_wd == INT_MAX ? 1 : fake.next_wd + 1; /* as the kernel wraps */
         return 0;
 }
 
@@ -539,7 +541,7 @@ static void test_watches_many(void **state) {
         for (size_t i = 0; i < ELEMENTSOF(units); i++) {
                 char name[16];
                 if (i == 100)
-                        fake.next_wd = 1; /* wrapped */
+                        assert_int_equal(fake.next_wd, 1); /* wrapped */
                 snprintf(name, sizeof(name), "many@%zu", i);
                 assert_non_null(units[i] = unit_new(&w->ctx, name, w->config, (int) i));
                 reach(units[i], UNIT_RUNNING);
