@@ -11,9 +11,12 @@
 
 /* Idle connections kept for reuse, over all hosts. */
 #define HEALTH_MAX_CONNECTS 1024L
-/* easy handles kept for the next checks (curl_easy_reset() is cheaper
- * than curl_easy_init() + cleanup) */
-#define HEALTH_POOL_MAX 64
+/* Easy handles kept for the next checks, each with the URL and timeout it
+ * was last set up for: a check of the same URL takes its handle back as it
+ * is (no curl_easy_reset() and no options set again, a service is checked
+ * with the same URL every time); another takes a new handle, or the one
+ * idle longest, reset. Enough for one per unit with a check up to here. */
+#define HEALTH_POOL_MAX 256
 /* Curl's timeouts are in milliseconds: coalescing wakeups by more than that
  * (sd-event's default accuracy is 250 ms) would stretch every timeout. */
 #define HEALTH_TIMER_ACCURACY USEC_PER_MSEC
@@ -24,6 +27,14 @@
 
 typedef struct HealthSocket HealthSocket;
 
+/* An idle easy handle and what it is set up for. */
+typedef struct HealthPooled {
+        CURL *easy;
+        char *url;
+        uint64_t hash; /* of url */
+        long timeout_ms;
+} HealthPooled;
+
 struct HealthChecker {
         sd_event *event;
         CURLM *multi;
@@ -31,7 +42,7 @@ struct HealthChecker {
         HealthCheck *checks;   /* in flight */
         HealthSocket *sockets; /* one per socket that curl asked us to watch */
         unsigned n_checks;
-        CURL *pool[HEALTH_POOL_MAX]; /* reset easy handles, for the next checks */
+        HealthPooled *pool; /* idle easy handles, the longest idle first */
         unsigned n_pool;
         unsigned dispatching; /* > 0 while handlers are being called */
         bool free_requested;  /* health_checker_free() from a handler */
@@ -42,6 +53,9 @@ struct HealthCheck {
         HealthChecker *pool; /* where its easy handle goes back to */
         HealthCheck *prev, *next;
         CURL *easy;
+        char *url; /* what easy is set up for */
+        uint64_t hash;
+        long timeout_ms;
         HealthStatusSet accept;
         HealthHandler handler;
         void *userdata;
@@ -243,7 +257,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp) {
         return sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT) < 0 ? -1 : 0;
 }
 
-/* ---- Checks ---- */
+/* ---- Checks in flight ---- */
 
 static void check_link(HealthChecker *h, HealthCheck *c) {
         c->checker = h;
@@ -274,6 +288,62 @@ static void check_detach(HealthCheck *c) {
         h->n_checks--;
 }
 
+/* ---- Idle easy handles ---- */
+
+/* FNV-1a: pool_find() compares URLs only where their hashes match. */
+static uint64_t url_hash(const char *s) {
+        uint64_t x = UINT64_C(14695981039346656037);
+
+        for (; *s; s++)
+                x = (x ^ (uint8_t) *s) * UINT64_C(1099511628211);
+        return x;
+}
+
+static void pooled_done(HealthPooled *p) {
+        sym_curl_easy_cleanup(p->easy);
+        free(p->url);
+}
+
+/* Takes the idle handle at i out of the pool. */
+static HealthPooled pool_take(HealthChecker *h, unsigned i) {
+        HealthPooled p = h->pool[i];
+
+        memmove(h->pool + i, h->pool + i + 1, (h->n_pool - i - 1) * sizeof(*h->pool));
+        h->n_pool--;
+        return p;
+}
+
+/* The most recently idle handle set up for url and timeout_ms, or -1. */
+static int pool_find(const HealthChecker *h, const char *url, uint64_t hash, long timeout_ms) {
+        for (unsigned i = h->n_pool; i-- > 0;) {
+                const HealthPooled *p = h->pool + i;
+
+                if (p->hash == hash && p->timeout_ms == timeout_ms && p->url && streq(p->url, url))
+                        return (int) i;
+        }
+        return -1;
+}
+
+/* c's easy handle goes back as it is set up, the longest idle one out if
+ * the pool is full. Nothing of c stays in it (curl reads CURLOPT_PRIVATE
+ * and CURLOPT_ERRORBUFFER only during a transfer; cleared anyway). */
+static void pool_put(HealthChecker *h, HealthCheck *c) {
+        if (h->n_pool == HEALTH_POOL_MAX) {
+                HealthPooled old = pool_take(h, 0);
+                pooled_done(&old);
+        }
+        (void) sym_curl_easy_setopt(c->easy, CURLOPT_PRIVATE, NULL);
+        (void) sym_curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
+        h->pool[h->n_pool++] = (HealthPooled) {
+                .easy = TAKE_PTR(c->easy),
+                .url = TAKE_PTR(c->url),
+                .hash = c->hash,
+                .timeout_ms = c->timeout_ms,
+        };
+}
+
+/* ---- Checks ---- */
+
 static HealthCheck *check_free(HealthCheck *c) {
         HealthChecker *h;
 
@@ -281,11 +351,11 @@ static HealthCheck *check_free(HealthCheck *c) {
                 return NULL;
         h = c->pool;
         check_detach(c);
-        if (c->easy && h && !h->free_requested && h->n_pool < HEALTH_POOL_MAX) {
-                sym_curl_easy_reset(c->easy);
-                h->pool[h->n_pool++] = c->easy;
-        } else if (c->easy)
+        if (c->easy && h && h->pool && !h->free_requested)
+                pool_put(h, c);
+        else if (c->easy)
                 sym_curl_easy_cleanup(c->easy);
+        free(c->url);
         return mfree(c);
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(HealthCheck *, check_free);
@@ -337,10 +407,7 @@ static int curl_code_to_errno(CURLcode e) {
 /* What to fetch and how: a plain GET, no redirects, no proxy (a health
  * check is about the service itself, not about whatever http_proxy the
  * environment names). */
-static int check_set_request(HealthCheck *c, const char *url, usec_t timeout) {
-        long timeout_ms = timeout / USEC_PER_MSEC >= (usec_t) LONG_MAX
-                                  ? LONG_MAX
-                                  : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
+static int check_set_request(HealthCheck *c, const char *url, long timeout_ms) {
         CURLcode e;
 
         if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_URL, url)) != CURLE_OK ||
@@ -360,31 +427,78 @@ static int check_set_callbacks(HealthCheck *c) {
         CURLcode e;
 
         if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-            (e = sym_curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c)) != CURLE_OK ||
-            (e = sym_curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error)) != CURLE_OK ||
             (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
-            (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c)) != CURLE_OK ||
             (e = sym_curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE, (long) HEALTH_BODY_MAX)) != CURLE_OK)
                 return curl_code_to_errno(e);
         return 0;
 }
 
+/* What of the handle's setup is this check's own. */
+static int check_set_self(HealthCheck *c) {
+        CURLcode e;
+
+        if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_PRIVATE, c)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, c)) != CURLE_OK)
+                return curl_code_to_errno(e);
+        return 0;
+}
+
+/* A handle for url: an idle one set up for it, or one set up now (new,
+ * or the longest idle, reset, when the pool is full). */
+static int check_set_easy(HealthChecker *h, HealthCheck *c, const char *url, long timeout_ms) {
+        int i, r;
+
+        c->hash = url_hash(url);
+        c->timeout_ms = timeout_ms;
+        i = pool_find(h, url, c->hash, timeout_ms);
+        if (i >= 0) {
+                HealthPooled p = pool_take(h, (unsigned) i);
+
+                c->easy = p.easy;
+                c->url = p.url;
+                return 0;
+        }
+        /* a URL seen before was valid then */
+        r = url_validate(url);
+        if (r < 0)
+                return r;
+        if (h->n_pool == HEALTH_POOL_MAX) {
+                HealthPooled p = pool_take(h, 0);
+
+                free(p.url);
+                c->easy = p.easy;
+                sym_curl_easy_reset(c->easy);
+        } else
+                c->easy = sym_curl_easy_init();
+        if (!c->easy)
+                return -ENOMEM;
+        r = check_set_request(c, url, timeout_ms);
+        if (r < 0)
+                return r;
+        r = check_set_callbacks(c);
+        if (r < 0)
+                return r;
+        c->url = strdup(url);
+        return c->url ? 0 : -ENOMEM;
+}
+
 static int check_new(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
                      HealthHandler handler, void *userdata, HealthCheck **ret) {
         _cleanup_(check_freep) HealthCheck *c = NULL;
+        long timeout_ms = timeout / USEC_PER_MSEC >= (usec_t) LONG_MAX
+                                  ? LONG_MAX
+                                  : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
         int r;
 
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
         c->pool = h;
-        c->easy = h->n_pool > 0 ? h->pool[--h->n_pool] : sym_curl_easy_init();
-        if (!c->easy)
-                return -ENOMEM;
-        r = check_set_request(c, url, timeout);
+        r = check_set_easy(h, c, url, timeout_ms);
         if (r < 0)
                 return r;
-        r = check_set_callbacks(c);
+        r = check_set_self(c);
         if (r < 0)
                 return r;
         if (accept)
@@ -427,9 +541,8 @@ int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const 
         r = checker_load(h);
         if (r < 0)
                 return r;
-        r = url_validate(url);
-        if (r < 0)
-                return r;
+        if (!url)
+                return -EINVAL;
         r = check_new(h, url, timeout, accept, handler, userdata, &c);
         if (r < 0)
                 return r;
@@ -528,6 +641,9 @@ static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags) {
 static int checker_set_multi(HealthChecker *h) {
         CURLMcode m;
 
+        h->pool = calloc(HEALTH_POOL_MAX, sizeof(*h->pool));
+        if (!h->pool)
+                return -ENOMEM;
         h->multi = sym_curl_multi_init();
         if (!h->multi)
                 return -ENOMEM;
@@ -579,7 +695,8 @@ static void checker_cancel_all(HealthChecker *h) {
 static void checker_destroy(HealthChecker *h) {
         checker_cancel_all(h);
         while (h->n_pool > 0)
-                sym_curl_easy_cleanup(h->pool[--h->n_pool]);
+                pooled_done(&h->pool[--h->n_pool]);
+        free(h->pool);
         if (h->multi)
                 (void) sym_curl_multi_cleanup(h->multi);
         while (h->sockets)

@@ -31,8 +31,11 @@ void unit_health_stop(Unit *u) {
 
 void unit_health_free(Unit *u) {
         unit_health_stop(u);
-        if (u->health)
+        if (u->health) {
                 free(u->health->error);
+                free(u->health->url);
+                free(u->health->url_template);
+        }
         u->health = mfree(u->health);
 }
 
@@ -86,14 +89,41 @@ static void on_health_result(const HealthResult *res, void *userdata) {
                 unit_health_schedule(u);
 }
 
-static void unit_health_run(Unit *u) {
+/* health_url with the unit's variables expanded, kept for the next checks:
+ * of the variables, only the port can change while the unit lives. */
+static int unit_health_url(Unit *u, const char **ret) {
+        UnitHealthState *h = u->health;
         _cleanup_strv_free_ char **vars = NULL;
-        _cleanup_free_ char *url = NULL;
+        _cleanup_free_ char *url = NULL, *template = NULL;
         int r;
 
+        if (h->url && h->url_port == u->port && streq(h->url_template, u->config->health_url)) {
+                *ret = h->url;
+                return 0;
+        }
         r = unit_variables(u, &vars);
-        if (r >= 0)
-                r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
+        if (r < 0)
+                return r;
+        r = strv_env_expand(u->config->health_url, vars, &url, /* ret_bad= */ NULL);
+        if (r < 0)
+                return r;
+        template = strdup(u->config->health_url);
+        if (!template)
+                return -ENOMEM;
+        free(h->url);
+        h->url = TAKE_PTR(url);
+        free(h->url_template);
+        h->url_template = TAKE_PTR(template);
+        h->url_port = u->port;
+        *ret = h->url;
+        return 0;
+}
+
+static void unit_health_run(Unit *u) {
+        const char *url = NULL;
+        int r;
+
+        r = unit_health_url(u, &url);
         if (r >= 0)
                 r = health_check_start(u->ctx->health, url, service_config_health(u->config)->health_timeout,
                                        &service_config_health(u->config)->health_status, on_health_result, u,

@@ -156,9 +156,12 @@ typedef struct UnitHealthState {
         usec_t latency;     /* of the last check */
         usec_t last;        /* CLOCK_MONOTONIC of the last check's end; 0: none yet */
         char *error;        /* why the last check failed */
+        char *url;          /* health_url expanded (the variables of unit_variables()) */
+        char *url_template; /* the health_url that url was expanded from */
         long http_status;   /* of the last check */
         unsigned failures;  /* in a row */
         unsigned checks;    /* done since corrald started */
+        uint16_t url_port;  /* the port that url was expanded with */
         bool ok;            /* the last check passed */
 } UnitHealthState;
 
