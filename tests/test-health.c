@@ -669,6 +669,99 @@ static void test_handler_frees_checker(void **state) {
 
 /* ---- File descriptors ---- */
 
+/* ---- Checks at a time (health_check_start_at) ---- */
+
+/* Three checks due at one time: none starts before it, and all run; the
+ * connection kept alive by the first serves the others. */
+static void test_start_at(void **state) {
+        Fixture *f = *state;
+        Outcome o[3] = {};
+        HealthCheck *c[3] = {};
+        usec_t when = now(CLOCK_MONOTONIC) + 200 * USEC_PER_MSEC;
+        unsigned before, done = 0;
+
+        check_path(f, "/api/status", LONG_TIMEOUT, /* accept= */ NULL, &o[0]); /* a connection to keep */
+        before = demo_connections();
+        for (unsigned i = 0; i < 3; i++) {
+                o[i] = (Outcome) {};
+                assert_int_equal(health_check_start_at(f->checker, when, 20 * USEC_PER_MSEC, demo_url("/api/status"),
+                                                       LONG_TIMEOUT, /* accept= */ NULL, record, &o[i], &c[i]),
+                                 0);
+                assert_non_null(c[i]);
+        }
+        /* waiting, not in flight */
+        assert_int_equal(health_checker_in_flight(f->checker), 0);
+        run_for(f->event, 150 * USEC_PER_MSEC);
+        for (unsigned i = 0; i < 3; i++)
+                assert_int_equal(o[i].calls, 0);
+        assert_int_equal(health_checker_in_flight(f->checker), 0);
+        while (done < 3 && now(CLOCK_MONOTONIC) < when + LONG_TIMEOUT) {
+                assert_return_code(sd_event_run(f->event, 100 * USEC_PER_MSEC), 0);
+                done = o[0].calls + o[1].calls + o[2].calls;
+        }
+        for (unsigned i = 0; i < 3; i++) {
+                assert_int_equal(o[i].calls, 1);
+                assert_true(o[i].ok);
+                assert_int_equal(o[i].http_status, 200);
+                /* started no earlier than when (latency is from the start) */
+                assert_true(o[i].at - o[i].latency >= when);
+        }
+        /* the three in one wake-up: the connection kept alive serves one,
+         * each of the others in flight with it opens one (and
+         * demo_connections() one more, its own) */
+        assert_int_equal(demo_connections() - before, 3);
+        assert_int_equal(health_checker_in_flight(f->checker), 0);
+}
+
+/* Queued checks run in the order of their times; one cancelled while it
+ * waits never runs; a bad URL is an error at once. */
+static void test_start_at_order_cancel(void **state) {
+        Fixture *f = *state;
+        Outcome early = {}, late = {}, gone = {};
+        HealthCheck *c = NULL;
+        usec_t n = now(CLOCK_MONOTONIC);
+
+        assert_int_equal(health_check_start_at(f->checker, n + 300 * USEC_PER_MSEC, 1, demo_url("/api/status"),
+                                               LONG_TIMEOUT, /* accept= */ NULL, record, &late, NULL),
+                         0);
+        assert_int_equal(health_check_start_at(f->checker, n + 100 * USEC_PER_MSEC, 1, demo_url("/api/status"),
+                                               LONG_TIMEOUT, /* accept= */ NULL, record, &early, NULL),
+                         0);
+        assert_int_equal(health_check_start_at(f->checker, n + 50 * USEC_PER_MSEC, 1, demo_url("/api/status"),
+                                               LONG_TIMEOUT, /* accept= */ NULL, record, &gone, &c),
+                         0);
+        health_check_cancel(c);
+        assert_int_equal(health_check_start_at(f->checker, n, 1, "ftp://127.0.0.1/", LONG_TIMEOUT,
+                                               /* accept= */ NULL, record, &gone, NULL),
+                         -EINVAL);
+        assert_int_equal(health_check_start_at(f->checker, n, 1, /* url= */ NULL, LONG_TIMEOUT,
+                                               /* accept= */ NULL, record, &gone, NULL),
+                         -EINVAL);
+        assert_true(run_until(f->event, &late.calls, 1, LONG_TIMEOUT + 5 * USEC_PER_SEC));
+        assert_int_equal(early.calls, 1);
+        assert_true(early.ok && late.ok);
+        assert_true(early.at < late.at);
+        assert_true(early.at - early.latency >= n + 100 * USEC_PER_MSEC);
+        assert_true(late.at - late.latency >= n + 300 * USEC_PER_MSEC);
+        run_for(f->event, 100 * USEC_PER_MSEC);
+        assert_int_equal(gone.calls, 0);
+}
+
+/* A checker freed with checks waiting: their handlers never run, nothing
+ * leaks (under ASan). */
+static void test_start_at_free(void **state) {
+        Fixture *f = *state;
+        Outcome o = {};
+
+        assert_int_equal(health_check_start_at(f->checker, now(CLOCK_MONOTONIC) + 50 * USEC_PER_MSEC, 1,
+                                               demo_url("/api/status"), LONG_TIMEOUT, /* accept= */ NULL, record, &o,
+                                               NULL),
+                         0);
+        f->checker = health_checker_free(f->checker);
+        run_for(f->event, 150 * USEC_PER_MSEC);
+        assert_int_equal(o.calls, 0);
+}
+
 static unsigned count_fds(void) {
         DIR *d = opendir("/proc/self/fd");
         unsigned n = 0;
@@ -730,6 +823,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_handler_starts_next, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_handler_cancels_others, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_handler_frees_checker, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_start_at, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_start_at_order_cancel, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_start_at_free, fixture_setup, fixture_teardown),
                 cmocka_unit_test(test_no_fd_leak),
         };
         int r;

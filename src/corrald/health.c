@@ -44,6 +44,13 @@ struct HealthChecker {
         unsigned n_checks;
         HealthPooled *pool; /* idle easy handles, the longest idle first */
         unsigned n_pool;
+        /* Checks waiting for their time (health_check_start_at): a heap by
+         * the latest time each may start, on one timer. */
+        sd_event_source *queue_timer;
+        HealthCheck **queue;
+        unsigned n_queue, n_queue_alloc;
+        usec_t accuracy_max;  /* the largest accuracy of a check queued so far */
+        HealthCheck *failed;  /* taken from the queue, could not start: their results are due */
         unsigned dispatching; /* > 0 while handlers are being called */
         bool free_requested;  /* health_checker_free() from a handler */
 };
@@ -59,6 +66,13 @@ struct HealthCheck {
         HealthStatusSet accept;
         HealthHandler handler;
         void *userdata;
+        /* while queued: */
+        char *queued_url;
+        usec_t due, latest;
+        unsigned queue_idx;
+        bool queued;
+        bool failed; /* in the failed list, its start's error in start_error */
+        int start_error;
         usec_t started;
         size_t body_size;
         bool body_too_large;
@@ -342,6 +356,109 @@ static void pool_put(HealthChecker *h, HealthCheck *c) {
         };
 }
 
+/* ---- Checks waiting for their time ---- */
+
+static usec_t sat_add(usec_t a, usec_t b) {
+        return a > USEC_INFINITY - b ? USEC_INFINITY : a + b;
+}
+
+static void queue_set(HealthChecker *h, unsigned i, HealthCheck *c) {
+        h->queue[i] = c;
+        c->queue_idx = i;
+}
+
+static void queue_up(HealthChecker *h, unsigned i) {
+        HealthCheck *c = h->queue[i];
+
+        while (i > 0 && c->latest < h->queue[(i - 1) / 2]->latest) {
+                queue_set(h, i, h->queue[(i - 1) / 2]);
+                i = (i - 1) / 2;
+        }
+        queue_set(h, i, c);
+}
+
+static void queue_down(HealthChecker *h, unsigned i) {
+        HealthCheck *c = h->queue[i];
+
+        for (;;) {
+                unsigned m = 2 * i + 1;
+
+                if (m >= h->n_queue)
+                        break;
+                if (m + 1 < h->n_queue && h->queue[m + 1]->latest < h->queue[m]->latest)
+                        m++;
+                if (h->queue[m]->latest >= c->latest)
+                        break;
+                queue_set(h, i, h->queue[m]);
+                i = m;
+        }
+        queue_set(h, i, c);
+}
+
+/* The timer at the first latest time; errors are the loop's (checks then
+ * start late, when the next is queued). */
+static void queue_arm(HealthChecker *h) {
+        if (h->n_queue == 0) {
+                (void) sd_event_source_set_enabled(h->queue_timer, SD_EVENT_OFF);
+                return;
+        }
+        (void) sd_event_source_set_time(h->queue_timer, h->queue[0]->latest);
+        (void) sd_event_source_set_enabled(h->queue_timer, SD_EVENT_ONESHOT);
+}
+
+static int queue_push(HealthChecker *h, HealthCheck *c) {
+        if (h->n_queue == h->n_queue_alloc) {
+                unsigned n = MAX(h->n_queue_alloc * 2, 16u);
+                HealthCheck **q = reallocarray(h->queue, n, sizeof(*q));
+
+                if (!q)
+                        return -ENOMEM;
+                h->queue = q;
+                h->n_queue_alloc = n;
+        }
+        queue_set(h, h->n_queue++, c);
+        queue_up(h, c->queue_idx);
+        c->queued = true;
+        if (h->queue[0] == c)
+                queue_arm(h);
+        return 0;
+}
+
+static void queue_remove(HealthChecker *h, HealthCheck *c) {
+        unsigned i = c->queue_idx;
+        HealthCheck *last = h->queue[--h->n_queue];
+
+        c->queued = false;
+        if (i < h->n_queue) {
+                queue_set(h, i, last);
+                queue_up(h, i);
+                queue_down(h, last->queue_idx);
+        }
+        if (i == 0)
+                queue_arm(h);
+}
+
+static void failed_unlink(HealthChecker *h, HealthCheck *c) {
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                h->failed = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        c->prev = c->next = NULL;
+        c->failed = false;
+}
+
+static void failed_add(HealthChecker *h, HealthCheck *c, int error) {
+        c->start_error = error;
+        c->failed = true;
+        c->prev = NULL;
+        c->next = h->failed;
+        if (c->next)
+                c->next->prev = c;
+        h->failed = c;
+}
+
 /* ---- Checks ---- */
 
 static HealthCheck *check_free(HealthCheck *c) {
@@ -351,6 +468,11 @@ static HealthCheck *check_free(HealthCheck *c) {
                 return NULL;
         h = c->pool;
         check_detach(c);
+        if (c->queued)
+                queue_remove(h, c);
+        if (c->failed)
+                failed_unlink(h, c);
+        free(c->queued_url);
         if (c->easy && h && h->pool && !h->free_requested)
                 pool_put(h, c);
         else if (c->easy)
@@ -483,31 +605,43 @@ static int check_set_easy(HealthChecker *h, HealthCheck *c, const char *url, lon
         return c->url ? 0 : -ENOMEM;
 }
 
-static int check_new(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
-                     HealthHandler handler, void *userdata, HealthCheck **ret) {
-        _cleanup_(check_freep) HealthCheck *c = NULL;
-        long timeout_ms = timeout / USEC_PER_MSEC >= (usec_t) LONG_MAX
-                                  ? LONG_MAX
-                                  : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
-        int r;
+static long timeout_to_ms(usec_t timeout) {
+        return timeout / USEC_PER_MSEC >= (usec_t) LONG_MAX ? LONG_MAX
+                                                            : (long) ((timeout + USEC_PER_MSEC - 1) / USEC_PER_MSEC);
+}
 
-        c = calloc(1, sizeof(*c));
+static HealthCheck *check_alloc(HealthChecker *h, usec_t timeout, const HealthStatusSet *accept, HealthHandler handler,
+                                void *userdata) {
+        HealthCheck *c = calloc(1, sizeof(*c));
+
         if (!c)
-                return -ENOMEM;
+                return NULL;
         c->pool = h;
-        r = check_set_easy(h, c, url, timeout_ms);
-        if (r < 0)
-                return r;
-        r = check_set_self(c);
-        if (r < 0)
-                return r;
+        c->timeout_ms = timeout_to_ms(timeout);
         if (accept)
                 c->accept = *accept;
         else
                 (void) health_status_parse(HEALTH_STATUS_DEFAULT, &c->accept);
         c->handler = handler;
         c->userdata = userdata;
-        *ret = TAKE_PTR(c);
+        return c;
+}
+
+/* Into the multi handle: curl arms its timer at 0 through on_curl_timer()
+ * and the transfer begins on the next iteration of the loop. */
+static int check_begin(HealthChecker *h, HealthCheck *c, const char *url) {
+        int r;
+
+        r = check_set_easy(h, c, url, c->timeout_ms);
+        if (r < 0)
+                return r;
+        r = check_set_self(c);
+        if (r < 0)
+                return r;
+        c->started = now(CLOCK_MONOTONIC);
+        if (sym_curl_multi_add_handle(h->multi, c->easy) != CURLM_OK)
+                return -ENOMEM;
+        check_link(h, c);
         return 0;
 }
 
@@ -543,15 +677,46 @@ int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const 
                 return r;
         if (!url)
                 return -EINVAL;
-        r = check_new(h, url, timeout, accept, handler, userdata, &c);
+        c = check_alloc(h, timeout, accept, handler, userdata);
+        if (!c)
+                return -ENOMEM;
+        r = check_begin(h, c, url);
         if (r < 0)
                 return r;
-        c->started = now(CLOCK_MONOTONIC);
-        /* Arms the timer at 0 through on_curl_timer(): the transfer begins
-         * on the next iteration of the loop. */
-        if (sym_curl_multi_add_handle(h->multi, c->easy) != CURLM_OK)
+        if (ret)
+                *ret = c;
+        TAKE_PTR(c);
+        return 0;
+}
+
+int health_check_start_at(HealthChecker *h, usec_t when, usec_t accuracy, const char *url, usec_t timeout,
+                          const HealthStatusSet *accept, HealthHandler handler, void *userdata, HealthCheck **ret) {
+        _cleanup_(check_freep) HealthCheck *c = NULL;
+        int r;
+
+        if (!h || !handler || timeout == 0 || h->free_requested)
+                return -EINVAL;
+        r = checker_load(h);
+        if (r < 0)
+                return r;
+        if (!url)
+                return -EINVAL;
+        /* errors in the URL now, not when it is due (a URL with an idle
+         * handle was valid when the handle was set up) */
+        if (pool_find(h, url, url_hash(url), timeout_to_ms(timeout)) < 0 && (r = url_validate(url)) < 0)
+                return r;
+        c = check_alloc(h, timeout, accept, handler, userdata);
+        if (!c)
                 return -ENOMEM;
-        check_link(h, c);
+        c->queued_url = strdup(url);
+        if (!c->queued_url)
+                return -ENOMEM;
+        c->due = when;
+        c->latest = sat_add(when, accuracy);
+        r = queue_push(h, c);
+        if (r < 0)
+                return r;
+        h->accuracy_max = MAX(h->accuracy_max, accuracy);
         if (ret)
                 *ret = c;
         TAKE_PTR(c);
@@ -597,6 +762,10 @@ static void check_deliver(HealthCheck *c, CURLcode code) {
         result.error = check_error(c, code, status);
         result.ok = !result.error;
         check_detach(c);
+        /* the handle idle before the handler, which may queue the next
+         * check of the same URL (health_check_start_at() finds it valid) */
+        if (c->pool && c->pool->pool && !c->pool->free_requested)
+                pool_put(c->pool, c);
         c->delivering = true;
         c->handler(&result, c->userdata);
 }
@@ -636,6 +805,65 @@ static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags) {
                 checker_destroy(h);
 }
 
+/* The failed starts' results, each taken out of the list before its
+ * handler runs (which may cancel the others). */
+static void checker_deliver_failed(HealthChecker *h) {
+        while (!h->free_requested && h->failed) {
+                _cleanup_(check_freep) HealthCheck *c = h->failed;
+                HealthResult result = { .latency = 1 };
+
+                failed_unlink(h, c);
+                (void) snprintf(c->error, sizeof(c->error), "cannot start the check: %s", strerror(-c->start_error));
+                result.error = c->error;
+                c->delivering = true;
+                c->handler(&result, c->userdata);
+        }
+}
+
+/* Collects the queued checks due by n below heap index i: a subtree whose
+ * root's latest time is past n + accuracy_max holds none. */
+static void queue_collect(HealthChecker *h, unsigned i, usec_t n, HealthCheck **batch, unsigned *n_batch) {
+        if (i >= h->n_queue || h->queue[i]->latest > sat_add(n, h->accuracy_max))
+                return;
+        if (h->queue[i]->due <= n)
+                batch[(*n_batch)++] = h->queue[i];
+        queue_collect(h, 2 * i + 1, n, batch, n_batch);
+        queue_collect(h, 2 * i + 2, n, batch, n_batch);
+}
+
+/* Starts every queued check that is due, not only the first: the checks
+ * that fall due together take one wake-up. */
+static int on_queue_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        HealthChecker *h = userdata;
+        _cleanup_free_ HealthCheck **batch = NULL;
+        usec_t n = now(CLOCK_MONOTONIC);
+        unsigned n_batch = 0;
+
+        batch = reallocarray(NULL, MAX(h->n_queue, 1u), sizeof(*batch));
+        if (!batch) {
+                queue_arm(h); /* again at once */
+                return 0;
+        }
+        queue_collect(h, 0, n, batch, &n_batch);
+        for (unsigned i = 0; i < n_batch; i++) {
+                HealthCheck *c = batch[i];
+                int r;
+
+                queue_remove(h, c);
+                r = check_begin(h, c, c->queued_url);
+                if (r < 0)
+                        failed_add(h, c, r);
+                c->queued_url = mfree(c->queued_url);
+        }
+        queue_arm(h);
+        h->dispatching++;
+        checker_deliver_failed(h);
+        h->dispatching--;
+        if (h->free_requested && h->dispatching == 0)
+                checker_destroy(h);
+        return 0;
+}
+
 /* ---- The checker ---- */
 
 static int checker_set_multi(HealthChecker *h) {
@@ -663,7 +891,16 @@ static int checker_add_timer(HealthChecker *h) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(h->timer, "health-timer");
-        return sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+        r = sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+        if (r < 0)
+                return r;
+        /* to the µs: a queued check's accuracy is its own */
+        r = sd_event_add_time(h->event, &h->queue_timer, CLOCK_MONOTONIC, /* usec= */ 0, /* accuracy= */ 1,
+                              on_queue_timer, h);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(h->queue_timer, "health-queue");
+        return sd_event_source_set_enabled(h->queue_timer, SD_EVENT_OFF);
 }
 
 int health_checker_new(sd_event *event, HealthChecker **ret) {
@@ -688,6 +925,10 @@ int health_checker_new(sd_event *event, HealthChecker **ret) {
 static void checker_cancel_all(HealthChecker *h) {
         while (h->checks)
                 check_free(h->checks);
+        while (h->n_queue > 0)
+                check_free(h->queue[h->n_queue - 1]);
+        while (h->failed)
+                check_free(h->failed);
 }
 
 /* sym_curl_multi_cleanup() closes the cached connections and may tell
@@ -702,6 +943,8 @@ static void checker_destroy(HealthChecker *h) {
         while (h->sockets)
                 health_socket_free(h->sockets);
         sd_event_source_disable_unref(h->timer);
+        sd_event_source_disable_unref(h->queue_timer);
+        free(h->queue);
         sd_event_unref(h->event);
         free(h);
 }

@@ -63,8 +63,17 @@ const char *health_unavailable_reason(void);
 int health_check_start(HealthChecker *h, const char *url, usec_t timeout, const HealthStatusSet *accept,
                        HealthHandler handler, void *userdata, HealthCheck **ret);
 
+/* As health_check_start(), but the check starts at when (CLOCK_MONOTONIC)
+ * or up to accuracy later: the checks that fall due together start in one
+ * wake-up, from one timer for all. The URL is checked now; a check that
+ * cannot start when due (no memory) ends then with a failed result.
+ * health_check_cancel() cancels it while it waits too. */
+int health_check_start_at(HealthChecker *h, usec_t when, usec_t accuracy, const char *url, usec_t timeout,
+                          const HealthStatusSet *accept, HealthHandler handler, void *userdata, HealthCheck **ret);
+
 /* Cancels a check in flight cleanly; its handler is not called. */
 void health_check_cancel(HealthCheck *c);
 
-/* How many checks are in flight (for tests and status). */
+/* How many checks are in flight, not counting those that wait for their
+ * time (for tests and status). */
 unsigned health_checker_in_flight(const HealthChecker *h);

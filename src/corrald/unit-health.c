@@ -13,10 +13,41 @@
  * this often (or every health_interval, if that is shorter). */
 #define HEALTH_STARTING_INTERVAL (500 * USEC_PER_MSEC)
 
-static void unit_health_run(Unit *u);
+static int unit_health_queue(Unit *u, usec_t when, usec_t accuracy);
+
+/* Until the next check, and its slack: 1/16 of the interval (at most
+ * 100ms), so that checks of many units fall due together and are started
+ * in one wake-up (the checker's one timer for all). */
+static usec_t unit_health_delay(const Unit *u, usec_t *ret_accuracy) {
+        usec_t delay = service_config_health(u->config)->health_interval;
+
+        if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
+                delay = MIN(delay, HEALTH_STARTING_INTERVAL);
+        *ret_accuracy = MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1;
+        return delay;
+}
+
+static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* A check that could not be queued (its URL, libcurl) is tried again at
+ * when, from the unit's own timer. */
+static void unit_health_retry_at(Unit *u, usec_t when, usec_t accuracy) {
+        int r;
+
+        r = unit_arm_at(u, &u->health->timer, when, accuracy, on_health_timer);
+        if (r < 0)
+                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
+}
 
 static int on_health_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        unit_health_run(userdata);
+        Unit *u = userdata;
+        usec_t accuracy, delay;
+
+        u->health->timer = sd_event_source_disable_unref(u->health->timer);
+        if (unit_health_queue(u, now(CLOCK_MONOTONIC), /* accuracy= */ 1) >= 0)
+                return 0;
+        delay = unit_health_delay(u, &accuracy);
+        unit_health_retry_at(u, now(CLOCK_MONOTONIC) + delay, accuracy);
         return 0;
 }
 
@@ -40,22 +71,16 @@ void unit_health_free(Unit *u) {
 }
 
 void unit_health_schedule(Unit *u) {
-        usec_t delay = service_config_health(u->config)->health_interval;
-        int r;
+        usec_t accuracy, when;
 
         if (!u->health && !(u->health = calloc(1, sizeof(UnitHealthState)))) {
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, -ENOMEM, "cannot schedule health check: %m, ignoring");
                 return;
         }
-
-        if (u->state == UNIT_STARTING && u->config->ready == READY_HEALTH)
-                delay = MIN(delay, HEALTH_STARTING_INTERVAL);
-        /* 1/16 of the interval (at most 100ms) of slack: checks of many units
-         * fall due together and are started in one wake-up */
-        r = unit_arm_at(u, &u->health->timer, now(CLOCK_MONOTONIC) + delay, MIN(delay / 16, 100 * USEC_PER_MSEC) ?: 1,
-                        on_health_timer);
-        if (r < 0)
-                log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot schedule health check: %m, ignoring");
+        when = now(CLOCK_MONOTONIC) + unit_health_delay(u, &accuracy);
+        u->health->timer = sd_event_source_disable_unref(u->health->timer);
+        if (unit_health_queue(u, when, accuracy) < 0)
+                unit_health_retry_at(u, when, accuracy);
 }
 
 static void on_health_result(const HealthResult *res, void *userdata) {
@@ -119,15 +144,21 @@ static int unit_health_url(Unit *u, const char **ret) {
         return 0;
 }
 
-static void unit_health_run(Unit *u) {
+/* The next check, queued in the checker for when; a check queued or in
+ * flight before is cancelled. */
+static int unit_health_queue(Unit *u, usec_t when, usec_t accuracy) {
         const char *url = NULL;
         int r;
 
+        if (u->health->check)
+                health_check_cancel(u->health->check);
+        u->health->check = NULL;
         r = unit_health_url(u, &url);
         if (r >= 0)
-                r = health_check_start(u->ctx->health, url, service_config_health(u->config)->health_timeout,
-                                       &service_config_health(u->config)->health_status, on_health_result, u,
-                                       &u->health->check);
+                r = health_check_start_at(u->ctx->health, when, accuracy, url,
+                                          service_config_health(u->config)->health_timeout,
+                                          &service_config_health(u->config)->health_status, on_health_result, u,
+                                          &u->health->check);
         if (r == -EOPNOTSUPP)
                 log_unit_warning(u->name, LOG_EVENT_NONE,
                                  "cannot start health check of %s: libcurl is needed for "
@@ -136,7 +167,5 @@ static void unit_health_run(Unit *u) {
         else if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot start health check of %s: %m",
                                        url ?: u->config->health_url);
-        if (r < 0) {
-                unit_health_schedule(u);
-        }
+        return r;
 }
