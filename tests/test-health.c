@@ -706,10 +706,11 @@ static void test_start_at(void **state) {
                 /* started no earlier than when (latency is from the start) */
                 assert_true(o[i].at - o[i].latency >= when);
         }
-        /* the three in one wake-up: the connection kept alive serves one,
-         * each of the others in flight with it opens one (and
-         * demo_connections() one more, its own) */
-        assert_int_equal(demo_connections() - before, 3);
+        /* the three in one wake-up: the connection kept alive serves the
+         * first (and the next, if its answer came first), each of the
+         * others in flight with it opens one; demo_connections() opens
+         * one more, its own. Without reuse: 4. */
+        assert_in_range(demo_connections() - before, 1, 3);
         assert_int_equal(health_checker_in_flight(f->checker), 0);
 }
 

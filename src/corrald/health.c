@@ -859,8 +859,14 @@ static int on_queue_timer(sd_event_source *source, uint64_t usec, void *userdata
         h->dispatching++;
         checker_deliver_failed(h);
         h->dispatching--;
-        if (h->free_requested && h->dispatching == 0)
+        if (h->free_requested && h->dispatching == 0) {
                 checker_destroy(h);
+                return 0;
+        }
+        /* The transfers begin now, rather than from curl's timer at 0 in
+         * one more iteration of the loop (curl moves that timer on). */
+        if (n_batch > 0 && !h->free_requested)
+                checker_drive(h, CURL_SOCKET_TIMEOUT, /* flags= */ 0);
         return 0;
 }
 
