@@ -343,6 +343,27 @@ static void test_idle(void **state) {
         assert_int_equal(sd_event_run(f->event, 500 * USEC_PER_MSEC), 0);
 }
 
+/* The server ends a connection kept alive: the checker hears of it once
+ * and sleeps again (no wake-up after wake-up on a socket curl does not
+ * watch); the next check opens a new connection. */
+static void test_idle_closed(void **state) {
+        Fixture *f = *state;
+        unsigned wakeups = 0;
+        Outcome o;
+
+        (void) check_path(f, "/api/status", LONG_TIMEOUT, /* accept= */ NULL, &o);
+        assert_true(o.ok);
+        assert_int_equal(demo_stop(NULL), 0); /* SIGKILL: its sockets close */
+        while (wakeups < 100 && sd_event_run(f->event, 300 * USEC_PER_MSEC) > 0)
+                wakeups++;
+        print_message("wake-ups after the server closed: %u\n", wakeups);
+        assert_in_range(wakeups, 0, 2);
+        assert_int_equal(demo_start(NULL), 0);
+        (void) check_path(f, "/api/status", LONG_TIMEOUT, /* accept= */ NULL, &o);
+        assert_true(o.ok);
+        assert_int_equal(sd_event_run(f->event, 300 * USEC_PER_MSEC), 0);
+}
+
 /* A name to resolve rather than an address. */
 static void test_hostname(void **state) {
         Fixture *f = *state;
@@ -810,6 +831,7 @@ int main(void) {
                 cmocka_unit_test(test_status_parse),
                 cmocka_unit_test_setup_teardown(test_healthy, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_idle, fixture_setup, fixture_teardown),
+                cmocka_unit_test_setup_teardown(test_idle_closed, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_hostname, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_http_500, fixture_setup, fixture_teardown),
                 cmocka_unit_test_setup_teardown(test_hang_timeout, fixture_setup, fixture_teardown),

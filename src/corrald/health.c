@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "health-curl.h"
 #include "log.h"
@@ -21,8 +23,6 @@
  * (sd-event's default accuracy is 250 ms) would stretch every timeout. */
 #define HEALTH_TIMER_ACCURACY USEC_PER_MSEC
 
-#define HEALTH_STATUS_MIN 100
-#define HEALTH_STATUS_MAX 599
 #define HEALTH_STATUS_DEFAULT "200-299"
 
 typedef struct HealthSocket HealthSocket;
@@ -40,7 +40,9 @@ struct HealthChecker {
         CURLM *multi;
         sd_event_source *timer;
         HealthCheck *checks;   /* in flight */
-        HealthSocket *sockets; /* one per socket that curl asked us to watch */
+        HealthSocket *sockets; /* one per socket that curl asked us to watch or opened */
+        HealthSocket **opened; /* by fd: the connections' sockets, from on_open_socket() to on_close_socket() */
+        unsigned n_opened;
         unsigned n_checks;
         HealthPooled *pool; /* idle easy handles, the longest idle first */
         unsigned n_pool;
@@ -80,98 +82,26 @@ struct HealthCheck {
         char error[CURL_ERROR_SIZE];
 };
 
-/* The record curl keeps for one of its sockets (curl_multi_assign). */
+/* The record curl keeps for one of its sockets (curl_multi_assign). A
+ * connection's socket (opened through on_open_socket()) keeps it, and
+ * stays in the epoll set, while the connection waits in curl's cache: the
+ * next check of the connection changes nothing there (no epoll_ctl). */
 struct HealthSocket {
         HealthChecker *checker;
         HealthSocket *prev, *next;
-        sd_event_source *source;
+        sd_event_source *source; /* NULL until curl first asks */
+        curl_socket_t fd;
+        bool opened; /* by on_open_socket(): closed by on_close_socket() */
+        bool idle;   /* curl does not watch it (CURL_POLL_REMOVE) */
 };
-
-/* ---- Status sets ---- */
-
-static void status_set_add_range(HealthStatusSet *set, unsigned lo, unsigned hi) {
-        for (unsigned code = lo; code <= hi; code++) {
-                unsigned i = code - HEALTH_STATUS_MIN;
-
-                set->bits[i / 64] |= UINT64_C(1) << (i % 64);
-        }
-}
-
-/* Exactly three digits, 100..599. Returns the number of characters read. */
-static int parse_status_code(const char *s, unsigned *ret) {
-        unsigned code = 0;
-
-        for (size_t i = 0; i < 3; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return -EINVAL;
-                code = code * 10 + (unsigned) (s[i] - '0');
-        }
-        if (code < HEALTH_STATUS_MIN || code > HEALTH_STATUS_MAX)
-                return -EINVAL;
-        *ret = code;
-        return 3;
-}
-
-/* One "200" or "200-299" token at s, ending at a separator or the end.
- * Returns the number of characters read. */
-static int parse_status_token(const char *s, HealthStatusSet *set) {
-        unsigned lo, hi;
-        int n, m;
-
-        n = parse_status_code(s, &lo);
-        if (n < 0)
-                return n;
-        hi = lo;
-        if (s[n] == '-') {
-                m = parse_status_code(s + n + 1, &hi);
-                if (m < 0 || hi < lo)
-                        return -EINVAL;
-                n += 1 + m;
-        }
-        if (s[n] != '\0' && !strchr(" \t,", s[n]))
-                return -EINVAL;
-        status_set_add_range(set, lo, hi);
-        return n;
-}
-
-int health_status_parse(const char *s, HealthStatusSet *ret) {
-        HealthStatusSet set = {};
-        bool any = false;
-
-        if (!s || !ret)
-                return -EINVAL;
-        for (;;) {
-                int n;
-
-                s += strspn(s, " \t,");
-                if (*s == '\0')
-                        break;
-                n = parse_status_token(s, &set);
-                if (n < 0)
-                        return n;
-                s += n;
-                any = true;
-        }
-        if (!any)
-                return -EINVAL;
-        *ret = set;
-        return 0;
-}
-
-bool health_status_contains(const HealthStatusSet *set, long code) {
-        unsigned i;
-
-        if (!set || code < HEALTH_STATUS_MIN || code > HEALTH_STATUS_MAX)
-                return false;
-        i = (unsigned) (code - HEALTH_STATUS_MIN);
-        return set->bits[i / 64] & (UINT64_C(1) << (i % 64));
-}
 
 /* ---- Sockets and the timer, as curl asks for them ---- */
 
 static HealthSocket *health_socket_free(HealthSocket *s) {
         if (!s)
                 return NULL;
+        if (s->opened && (unsigned) s->fd < s->checker->n_opened)
+                s->checker->opened[s->fd] = NULL;
         if (s->prev)
                 s->prev->next = s->next;
         else
@@ -186,9 +116,14 @@ static HealthSocket *health_socket_free(HealthSocket *s) {
 static void checker_drive(HealthChecker *h, curl_socket_t fd, int flags);
 
 static int on_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
-        HealthChecker *h = userdata;
+        HealthSocket *s = userdata;
+        HealthChecker *h = s->checker;
         int flags = 0;
 
+        /* An idle connection closed by the server, or talking out of turn:
+         * out of the epoll set until curl wants it again (and finds it dead). */
+        if (s->idle)
+                return sd_event_source_set_enabled(source, SD_EVENT_OFF);
         if (revents & EPOLLIN)
                 flags |= CURL_CSELECT_IN;
         if (revents & EPOLLOUT)
@@ -217,26 +152,45 @@ static uint32_t poll_to_epoll(int what) {
         }
 }
 
-static int socket_watch(HealthChecker *h, curl_socket_t fd, uint32_t events) {
-        _cleanup_free_ HealthSocket *s = NULL;
-        int r;
+static HealthSocket *socket_new(HealthChecker *h, curl_socket_t fd) {
+        HealthSocket *s = calloc(1, sizeof(*s));
 
-        s = calloc(1, sizeof(*s));
         if (!s)
-                return -ENOMEM;
-        r = sd_event_add_io(h->event, &s->source, fd, events, on_io, h);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(s->source, "health-socket");
-        if (sym_curl_multi_assign(h->multi, fd, s) != CURLM_OK) {
-                sd_event_source_disable_unref(s->source);
-                return -ENOMEM;
-        }
+                return NULL;
         s->checker = h;
+        s->fd = fd;
         s->next = h->sockets;
         if (s->next)
                 s->next->prev = s;
-        h->sockets = TAKE_PTR(s);
+        h->sockets = s;
+        return s;
+}
+
+/* curl watches fd for events: its record, made now unless the socket is
+ * one of the connections' (whose record lives as long as the socket). */
+static int socket_watch(HealthChecker *h, HealthSocket *s, curl_socket_t fd, uint32_t events) {
+        int r;
+
+        if (!s && (unsigned) fd < h->n_opened)
+                s = h->opened[fd];
+        if (!s && !(s = socket_new(h, fd)))
+                return -ENOMEM;
+        if (!s->source) {
+                r = sd_event_add_io(h->event, &s->source, fd, events, on_io, s);
+                if (r < 0) {
+                        if (!s->opened)
+                                health_socket_free(s);
+                        return r;
+                }
+                (void) sd_event_source_set_description(s->source, "health-socket");
+        } else if ((r = sd_event_source_set_io_events(s->source, events)) < 0 ||
+                   (r = sd_event_source_set_enabled(s->source, SD_EVENT_ON)) < 0)
+                return r;
+        if (s->idle || !s->opened) {
+                if (sym_curl_multi_assign(h->multi, fd, s) != CURLM_OK)
+                        return -ENOMEM;
+        }
+        s->idle = false;
         return 0;
 }
 
@@ -246,12 +200,60 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         HealthSocket *s = socketp;
 
         if (what == CURL_POLL_REMOVE) {
-                health_socket_free(s);
-                return 0;
+                if (!s || !s->opened) {
+                        health_socket_free(s);
+                        return 0;
+                }
+                /* a connection back in the cache: watched for its end only */
+                s->idle = true;
+                return sd_event_source_set_io_events(s->source, EPOLLIN) < 0 ? -1 : 0;
         }
-        if (s)
+        if (s && !s->idle)
                 return sd_event_source_set_io_events(s->source, poll_to_epoll(what)) < 0 ? -1 : 0;
-        return socket_watch(h, fd, poll_to_epoll(what)) < 0 ? -1 : 0;
+        return socket_watch(h, s, fd, poll_to_epoll(what)) < 0 ? -1 : 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection's socket (close-on-exec: the
+ * units' processes get none of them), recorded until it is closed. */
+static curl_socket_t on_open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *a) {
+        HealthChecker *h = userp;
+        HealthSocket *s;
+        int fd;
+
+        fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+        if (fd < 0)
+                return CURL_SOCKET_BAD;
+        if ((unsigned) fd >= h->n_opened) {
+                unsigned n = MAX((unsigned) fd + 1, h->n_opened * 2);
+                HealthSocket **o = reallocarray(h->opened, n, sizeof(*o));
+
+                if (!o)
+                        goto fail;
+                memset(o + h->n_opened, 0, (n - h->n_opened) * sizeof(*o));
+                h->opened = o;
+                h->n_opened = n;
+        }
+        /* a record left for this number: its socket was closed without us */
+        health_socket_free(h->opened[fd]);
+        s = socket_new(h, fd);
+        if (!s)
+                goto fail;
+        s->opened = true;
+        s->idle = true; /* not watched yet */
+        h->opened[fd] = s;
+        return fd;
+fail:
+        close(fd);
+        return CURL_SOCKET_BAD;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: the record and the source go first. */
+static int on_close_socket(void *userp, curl_socket_t fd) {
+        HealthChecker *h = userp;
+
+        if ((unsigned) fd < h->n_opened)
+                health_socket_free(h->opened[fd]);
+        return close(fd);
 }
 
 /* CURLMOPT_TIMERFUNCTION: one timer, re-armed, never run from here (curl
@@ -549,6 +551,10 @@ static int check_set_callbacks(HealthCheck *c) {
         CURLcode e;
 
         if ((e = sym_curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_OPENSOCKETDATA, c->pool)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket)) != CURLE_OK ||
+            (e = sym_curl_easy_setopt(c->easy, CURLOPT_CLOSESOCKETDATA, c->pool)) != CURLE_OK ||
             (e = sym_curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK ||
             (e = sym_curl_easy_setopt(c->easy, CURLOPT_MAXFILESIZE, (long) HEALTH_BODY_MAX)) != CURLE_OK)
                 return curl_code_to_errno(e);
@@ -946,8 +952,9 @@ static void checker_destroy(HealthChecker *h) {
         free(h->pool);
         if (h->multi)
                 (void) sym_curl_multi_cleanup(h->multi);
-        while (h->sockets)
+        while (h->sockets) /* those curl left open, if any */
                 health_socket_free(h->sockets);
+        free(h->opened);
         sd_event_source_disable_unref(h->timer);
         sd_event_source_disable_unref(h->queue_timer);
         free(h->queue);
