@@ -114,13 +114,23 @@ int pidref_verify(const PidRef *p) {
         return pid == p->pid ? 0 : -ESRCH;
 }
 
-int pidref_get_cgroup_id(const PidRef *p, uint64_t *ret) {
-        struct corral_pidfd_info info = { .mask = CORRAL_PIDFD_INFO_CGROUPID };
-
+/* PIDFD_GET_INFO asking for mask: 0 with what the kernel had in *info
+ * (its mask says which), -EOPNOTSUPP before 6.13, -ESRCH, -errno. */
+static int pidref_get_info(const PidRef *p, uint64_t mask, struct corral_pidfd_info *info) {
+        *info = (struct corral_pidfd_info) { .mask = mask };
         if (!pidref_is_set(p))
                 return -ESRCH;
-        if (ioctl(p->fd, CORRAL_PIDFD_GET_INFO, &info) < 0)
+        if (ioctl(p->fd, CORRAL_PIDFD_GET_INFO, info) < 0)
                 return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+        return 0;
+}
+
+int pidref_get_cgroup_id(const PidRef *p, uint64_t *ret) {
+        struct corral_pidfd_info info;
+        int r = pidref_get_info(p, CORRAL_PIDFD_INFO_CGROUPID, &info);
+
+        if (r < 0)
+                return r;
         if (!(info.mask & CORRAL_PIDFD_INFO_CGROUPID))
                 return -EOPNOTSUPP;
         *ret = info.cgroupid;
@@ -128,12 +138,11 @@ int pidref_get_cgroup_id(const PidRef *p, uint64_t *ret) {
 }
 
 int pidref_get_exit_status(const PidRef *p, int *ret_status) {
-        struct corral_pidfd_info info = { .mask = CORRAL_PIDFD_INFO_EXIT };
+        struct corral_pidfd_info info;
+        int r = pidref_get_info(p, CORRAL_PIDFD_INFO_EXIT, &info);
 
-        if (!pidref_is_set(p))
-                return -ESRCH;
-        if (ioctl(p->fd, CORRAL_PIDFD_GET_INFO, &info) < 0)
-                return errno == ENOTTY || errno == EINVAL ? -EOPNOTSUPP : -errno;
+        if (r < 0)
+                return r;
         if (!(info.mask & CORRAL_PIDFD_INFO_EXIT))
                 return -EAGAIN;
         *ret_status = info.exit_code;

@@ -30,7 +30,7 @@ struct CgroupRemovals {
         sd_event_source *idle;  /* enabled: removing, a batch per idle moment */
         sd_event_source *timer; /* enabled: waiting for the stops, until then */
         char **names;           /* names[head..n) wait */
-        size_t head, n, allocated;
+        size_t head, n;
 };
 
 static bool removals_waiting(const CgroupRemovals *q) {
@@ -119,14 +119,8 @@ static int removals_queue(UnitContext *c, const char *name) {
 
         if (!q)
                 return -ENOMEM;
-        if (q->n == q->allocated) {
-                size_t a = q->allocated ? q->allocated * 2 : 64;
-                char **names = reallocarray(q->names, a, sizeof(char *));
-                if (!names)
-                        return -ENOMEM;
-                q->names = names;
-                q->allocated = a;
-        }
+        if (!ARRAY_GROW(q->names, q->n))
+                return -ENOMEM;
         q->names[q->n] = strdup(name);
         if (!q->names[q->n])
                 return -ENOMEM;
@@ -153,7 +147,7 @@ void unit_context_done(UnitContext *c) {
         CgroupRemovals *q = c->removals;
 
         c->watches = mfree(c->watches);
-        c->n_watches = c->n_watches_allocated = c->n_watches_dead = 0;
+        c->n_watches = c->n_watches_dead = 0;
         if (!q)
                 return;
         removals_run(c, SIZE_MAX);
@@ -276,14 +270,8 @@ static int watches_add(UnitContext *c, int wd, Unit *u) {
                 c->watches[i].unit = u;
                 return 0;
         }
-        if (c->n_watches == c->n_watches_allocated) {
-                size_t a = c->n_watches_allocated ? c->n_watches_allocated * 2 : 64;
-                UnitWatch *w = reallocarray(c->watches, a, sizeof(UnitWatch));
-                if (!w)
-                        return -ENOMEM;
-                c->watches = w;
-                c->n_watches_allocated = a;
-        }
+        if (!ARRAY_GROW(c->watches, c->n_watches))
+                return -ENOMEM;
         memmove(c->watches + i + 1, c->watches + i, (c->n_watches - i) * sizeof(UnitWatch));
         c->watches[i] = (UnitWatch) { .wd = wd, .unit = u };
         c->n_watches++;

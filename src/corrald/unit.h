@@ -135,7 +135,7 @@ struct UnitContext {
         /* Each cgroup.events watch and its unit, by watch descriptor
          * (unit-ops.c): an inotify event names only the descriptor. */
         struct UnitWatch *watches;
-        size_t n_watches, n_watches_allocated, n_watches_dead;
+        size_t n_watches, n_watches_dead; /* (grown by ARRAY_GROW) */
 };
 
 /* The unit whose cgroup.events watch is wd; NULL: none. */
