@@ -2,6 +2,7 @@
 #include "manager-request.h"
 
 #include <fnmatch.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "log.h"
@@ -29,11 +30,34 @@ static bool unit_matches(const Unit *u, const char *pattern) {
         return fnmatch(pattern, u->name, 0) == 0 || (service && u->instance >= 0 && fnmatch(pattern, service, 0) == 0);
 }
 
-static bool unit_listed(Unit *const *list, size_t n, const Unit *u) {
-        for (size_t i = 0; i < n; i++)
-                if (list[i] == u)
-                        return true;
-        return false;
+/* The units already listed, when more than one pattern may list a unit
+ * twice: a set of pointers (open addressing, twice the room of all units),
+ * so that patterns matching 10,000 units do not compare each with every
+ * one before it. */
+typedef struct UnitSet {
+        const Unit **slots;
+        size_t mask;
+} UnitSet;
+
+static int unit_set_init(UnitSet *s, size_t n) {
+        size_t room = 16;
+
+        while (room < 2 * n)
+                room *= 2;
+        s->slots = calloc(room, sizeof(Unit *));
+        s->mask = room - 1;
+        return s->slots ? 0 : -ENOMEM;
+}
+
+/* Adds u: true when it was not there yet. */
+static bool unit_set_add(UnitSet *s, const Unit *u) {
+        size_t i = (size_t) (((uintptr_t) u >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 20) & s->mask;
+
+        for (; s->slots[i]; i = (i + 1) & s->mask)
+                if (s->slots[i] == u)
+                        return false;
+        s->slots[i] = u;
+        return true;
 }
 
 static bool unit_visible(const Unit *u) {
@@ -42,12 +66,20 @@ static bool unit_visible(const Unit *u) {
 
 int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***ret, const char **ret_bad) {
         _cleanup_free_ Unit **list = calloc(m->n_units + 1, sizeof(Unit *));
+        _cleanup_free_ const Unit **slots = NULL;
+        UnitSet listed = {};
+        bool several = patterns && patterns[0] && patterns[1]; /* one pattern lists a unit once */
         size_t n = 0;
 
         if (!list)
                 return -ENOMEM;
         if (all == !!(patterns && *patterns))
                 return -EINVAL;
+        if (several) {
+                if (unit_set_init(&listed, m->n_units) < 0)
+                        return -ENOMEM;
+                slots = listed.slots;
+        }
         for (char *const *p = patterns; p && *p; p++) {
                 bool found = false;
                 for (size_t i = 0; i < m->n_units; i++) {
@@ -55,7 +87,7 @@ int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***r
                         if (!unit_visible(u) || !unit_matches(u, *p))
                                 continue;
                         found = true;
-                        if (!unit_listed(list, n, u))
+                        if (!several || unit_set_add(&listed, u))
                                 list[n++] = u;
                 }
                 if (!found) {

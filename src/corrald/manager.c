@@ -12,6 +12,7 @@
 #include "manager-heap.h"
 #include "manager-reap.h"
 #include "manager-request.h"
+#include "name-index.h"
 #include "output.h"
 #include "poller.h"
 #include "strv.h"
@@ -25,6 +26,10 @@ static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config,
         Unit *u = unit_new(&m->unit_ctx, name, config, instance);
         if (!u)
                 return -ENOMEM;
+        if (name_index_add(&m->by_name, u->name, u) < 0) {
+                unit_free(u);
+                return -ENOMEM;
+        }
         m->units[m->n_units++] = u;
         manager_deps_add_unit(m, u);
         if (ret)
@@ -36,13 +41,13 @@ static int manager_add_unit(Manager *m, const char *name, ServiceConfig *config,
  * nothing else has its name. */
 Unit *manager_find_unit(Manager *m, const char *name) {
         Unit *dropped = NULL;
+        NameIndexIter it;
 
-        for (size_t i = 0; i < m->n_units; i++)
-                if (streq(m->units[i]->name, name)) {
-                        if (!m->units[i]->removed)
-                                return m->units[i];
-                        dropped = m->units[i];
-                }
+        for (Unit *u = name_index_first(&m->by_name, name, &it); u; u = name_index_next(&m->by_name, &it)) {
+                if (!u->removed)
+                        return u;
+                dropped = u;
+        }
         return dropped;
 }
 
@@ -261,13 +266,19 @@ int manager_subscribe(Manager *m, ManagerSubscriber cb, void *userdata) {
         return 0;
 }
 
+static bool unit_is_collected(void *value, _unused_ void *userdata) {
+        Unit *u = value;
+        return u->removed && unit_is_inactive(u);
+}
+
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
         size_t k = 0;
 
+        name_index_filter(&m->by_name, unit_is_collected, NULL);
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
-                if (u->removed && unit_is_inactive(u))
+                if (unit_is_collected(u, NULL))
                         manager_queue_event(m, MANAGER_EVENT_UNIT_REMOVED, u, u->state);
                 else
                         m->units[k++] = u;
@@ -407,6 +418,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        name_index_done(&m->by_name);
         manager_deps_done(m);
         for (size_t i = 0; i < m->n_queue; i++)
                 if (m->queue[i].type == MANAGER_EVENT_UNIT_REMOVED)
@@ -718,9 +730,11 @@ static void manager_trim_jobs(Manager *m) {
 /* The unit of a service's instance (or of the service without
  * instances) that is not a job and not being removed. */
 static Unit *manager_find_service_unit(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_units; i++)
-                if (streq(m->units[i]->name, name) && !m->units[i]->removed && !m->units[i]->is_job)
-                        return m->units[i];
+        NameIndexIter it;
+
+        for (Unit *u = name_index_first(&m->by_name, name, &it); u; u = name_index_next(&m->by_name, &it))
+                if (!u->removed && !u->is_job)
+                        return u;
         return NULL;
 }
 
@@ -728,10 +742,11 @@ static Unit *manager_find_service_unit(Manager *m, const char *name) {
  * stopping: when its name comes back it starts once stopped — a second
  * unit could not create the cgroup it still populates. */
 static Unit *manager_find_leaving_unit(Manager *m, const char *name) {
-        for (size_t i = 0; i < m->n_units; i++)
-                if (streq(m->units[i]->name, name) && m->units[i]->removed && !m->units[i]->is_job &&
-                    !unit_is_inactive(m->units[i]))
-                        return m->units[i];
+        NameIndexIter it;
+
+        for (Unit *u = name_index_first(&m->by_name, name, &it); u; u = name_index_next(&m->by_name, &it))
+                if (u->removed && !u->is_job && !unit_is_inactive(u))
+                        return u;
         return NULL;
 }
 

@@ -13,6 +13,7 @@
 #include "deps.h"
 #include "health.h"
 #include "manager-event.h"
+#include "name-index.h"
 #include "notify.h"
 #include "ports.h"
 #include "unit.h"
@@ -38,8 +39,9 @@ struct Manager {
         PortAllocator *ports;
 
         UnitContext unit_ctx; /* what every unit gets of the manager */
-        Unit **units;
+        Unit **units;         /* in the order created */
         size_t n_units;
+        NameIndex by_name; /* the same units, found by name */
 
         sd_event_source *sigchld_source;
         sd_event_source *reap_source; /* the walk of every child that SIGCHLD arms */

@@ -115,6 +115,16 @@ static void test_status(void **state) {
         json_decref(j);
         out = mfree(out);
 
+        /* names and patterns that list a unit again list it once, in the
+         * order first named */
+        out = CTL_OK(&daemon_, NULL, 3, "--json", "status", "b", "a", "b", "[ab]", "?");
+        j = parse_json(out);
+        assert_int_equal(json_array_size(j), 2);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "name")), "b");
+        assert_string_equal(json_string_value(json_object_get(json_array_get(j, 1), "name")), "a");
+        json_decref(j);
+        out = mfree(out);
+
         out = CTL_OK(&daemon_, NULL, 0, "status", "a");
         line = mfree(line);
         assert_true(asprintf(&line, "Main PID: %d\n", (int) pid) > 0);
