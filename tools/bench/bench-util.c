@@ -235,9 +235,14 @@ out:
         return r;
 }
 
-void status_latency(Peer *p, unsigned calls, double *ret_p50, double *ret_max) {
-        char *argv[] = { (char *) peer_corralctl(), (char *) "--socket", p->daemon.socket,
-                         (char *) "status",         (char *) "--json",   NULL };
+void status_latency(Peer *p, unsigned calls, bool no_stats, double *ret_p50, double *ret_max) {
+        char *argv[] = { (char *) peer_corralctl(),
+                         (char *) "--socket",
+                         p->daemon.socket,
+                         (char *) "status",
+                         (char *) "--json",
+                         no_stats ? (char *) "--no-stats" : NULL,
+                         NULL };
         double v[256];
         unsigned n = MIN(calls, (unsigned) ELEMENTSOF(v));
 

@@ -72,6 +72,6 @@ typedef void (*StartHook)(Peer *p, void *userdata);
  * last exit (ctl: or the command's return, whichever is later). */
 int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartHook hook, void *userdata, StartResult *res);
 
-/* Wall time of `corralctl status --json` of every unit of corral peer p,
- * calls times: the median and the slowest. */
-void status_latency(Peer *p, unsigned calls, double *ret_p50, double *ret_max);
+/* Wall time of `corralctl status --json` (no_stats: with --no-stats) of
+ * every unit of corral peer p, calls times: the median and the slowest. */
+void status_latency(Peer *p, unsigned calls, bool no_stats, double *ret_p50, double *ret_max);

@@ -441,7 +441,7 @@ static void figure_status_latency(Peer *p) {
         double p50, max;
         char name[64];
 
-        status_latency(p, arg.status_calls, &p50, &max);
+        status_latency(p, arg.status_calls, false, &p50, &max);
         snprintf(name, sizeof(name), "status_json_p50_%u", arg.idle_units);
         figure(name, "corral", p50, "ms");
         snprintf(name, sizeof(name), "status_json_max_%u", arg.idle_units);
