@@ -110,6 +110,20 @@ static void fake_server_report(int report_fd, const char *line, size_t len, cons
 /* The child: accepts one client, reads its first request line, reports
  * it, writes reply (len bytes), then drains until the client closes; with
  * an empty reply, closes the connection at once. */
+/* Set before fake_server_start(): the server answers every request line
+ * with the same reply, instead of the first alone. */
+static bool fake_repeat;
+
+static bool fake_server_send(int fd, const char *reply, size_t len) {
+        for (size_t done = 0; done < len;) {
+                ssize_t k = send(fd, reply + done, len - done, MSG_NOSIGNAL);
+                if (k <= 0)
+                        return false; /* the client stopped reading: fine */
+                done += (size_t) k;
+        }
+        return true;
+}
+
 _noreturn_ static void fake_server_run(int listen_fd, int report_fd, const char *reply, size_t len) {
         int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), fds[FAKE_FDS_MAX];
         static char line[128 * 1024];
@@ -125,14 +139,11 @@ _noreturn_ static void fake_server_run(int listen_fd, int report_fd, const char 
         fake_server_report(report_fd, line, (size_t) n, fds, n_fds);
         if (len == 0)
                 _exit(0);
-        for (size_t done = 0; done < len;) {
-                ssize_t k = send(fd, reply + done, len - done, MSG_NOSIGNAL);
-                if (k <= 0)
-                        _exit(0); /* the client stopped reading: fine */
-                done += (size_t) k;
-        }
+        if (!fake_server_send(fd, reply, len))
+                _exit(0);
         while (read(fd, &c, 1) > 0)
-                ;
+                if (fake_repeat && c == '\n' && !fake_server_send(fd, reply, len))
+                        _exit(0);
         _exit(0);
 }
 
@@ -250,6 +261,85 @@ static void test_reply_closed(void **state) {
 
         assert_int_equal(corral_start(c, names), -ECONNRESET);
         assert_int_equal(corral_start(c, names), -ENOTCONN);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+/* ---- a status in pages ---- */
+
+#define PAGES_REPLY                                                                                \
+        "{\"ok\":true,\"more\":true,\"result\":{\"units\":[{\"name\":\"a\"},{\"name\":\"b\"}]}}\n" \
+        "{\"ok\":true,\"more\":true,\"result\":{\"units\":[]}}\n"                                  \
+        "{\"ok\":true,\"more\":true,\"result\":{\"units\":[{\"name\":\"c\"}]}}\n"                  \
+        "{\"ok\":true,\"result\":{\"units\":[{\"name\":\"d\"}],\"daemon\":{}}}\n"
+
+typedef struct PagesSeen {
+        char names[64];
+        unsigned pages, fail_at;
+} PagesSeen;
+
+/* Writes each page's names, "|" between pages; fails at page fail_at. */
+static int on_page(corral_units *page, void *userdata) {
+        PagesSeen *p = userdata;
+
+        if (++p->pages == p->fail_at)
+                return -ECANCELED;
+        if (p->pages > 1)
+                strcat(p->names, "|");
+        for (size_t i = 0; i < corral_units_count(page); i++) {
+                strcat(p->names, corral_unit_name(corral_units_get(page, i)));
+                assert_non_null(corral_unit_json(corral_units_get(page, i)));
+        }
+        return 0;
+}
+
+/* Pages come to the handler one by one, an empty one skipped, with the
+ * request's flags; a handler's error ends the calls, not the reading: the
+ * connection goes on. */
+static void test_status_pages(void **state) {
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        PagesSeen seen = {};
+        FakeServer f;
+        corral *c;
+        json_t *params;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+
+        fake_repeat = true;
+        c = fake_connect(&f, FAKE_REPLY(PAGES_REPLY));
+        fake_repeat = false;
+        assert_int_equal(corral_status_pages(c, /* names= */ NULL, CORRAL_STATUS_NO_STATS, on_page, &seen), 0);
+        assert_string_equal(seen.names, "ab|c|d");
+        assert_int_equal(seen.pages, 3);
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_true(json_is_false(json_object_get(params, "stats")));
+        json_decref(params);
+
+        seen = (PagesSeen) { .fail_at = 2 };
+        assert_int_equal(corral_status_pages(c, /* names= */ NULL, 0, on_page, &seen), -ECANCELED);
+        assert_string_equal(seen.names, "ab");
+        assert_int_equal(seen.pages, 2); /* not called after its error */
+
+        /* the rest of that reply was read: the next call gets its own */
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), 0);
+        assert_int_equal(corral_units_count(u), 4);
+        assert_int_equal(corral_status_pages(c, NULL, 0, /* handler= */ NULL, NULL), -EINVAL);
+        assert_int_equal(corral_status_pages(c, NULL, 1u << 5, on_page, &seen), -EINVAL);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+/* A page that is not JSON after good ones: the connection is broken. */
+static void test_status_pages_broken(void **state) {
+        PagesSeen seen = {};
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY("{\"ok\":true,\"more\":true,\"result\":{\"units\":[{\"name\":"
+                                                "\"a\"}]}}\nnot JSON\n"));
+
+        assert_int_equal(corral_status_pages(c, /* names= */ NULL, 0, on_page, &seen), -EBADMSG);
+        assert_string_equal(seen.names, "a");
+        assert_int_equal(corral_status_pages(c, /* names= */ NULL, 0, on_page, &seen), -ENOTCONN);
         corral_close(c);
         fake_server_stop(&f);
 }
@@ -657,6 +747,21 @@ static const corral_unit *find_unit(const corral_units *u, const char *name) {
         return NULL;
 }
 
+typedef struct PagesMatch {
+        const corral_units *all;
+        size_t i;
+} PagesMatch;
+
+/* Each unit of a page is the next one of a corral_status() of all. */
+static int match_page(corral_units *page, void *userdata) {
+        PagesMatch *m = userdata;
+
+        for (size_t i = 0; i < corral_units_count(page); i++)
+                assert_string_equal(corral_unit_name(corral_units_get(page, i)),
+                                    corral_unit_name(corral_units_get(m->all, m->i++)));
+        return 0;
+}
+
 static void test_status(void **state) {
         _cleanup_(corral_closep) corral *c = connect_daemon();
         _cleanup_(corral_units_freep) corral_units *all = NULL, *one = NULL;
@@ -685,6 +790,11 @@ static void test_status(void **state) {
         assert_int_equal(corral_units_json(all)[0], '[');
         assert_int_equal(corral_unit_json(web)[0], '{');
         assert_null(corral_last_error(c));
+
+        /* in pages: the same units, in the same order */
+        PagesMatch match = { .all = all };
+        assert_int_equal(corral_status_pages(c, /* names= */ NULL, 0, match_page, &match), 0);
+        assert_int_equal(match.i, corral_units_count(all));
 
         assert_int_equal(corral_status(c, web_only, &one), 0);
         assert_int_equal(corral_units_count(one), 1);
@@ -989,6 +1099,8 @@ int main(void) {
                 cmocka_unit_test(test_reply_error_by_name),
                 cmocka_unit_test(test_reply_closed),
                 cmocka_unit_test(test_reply_odd_fields),
+                cmocka_unit_test(test_status_pages),
+                cmocka_unit_test(test_status_pages_broken),
                 cmocka_unit_test(test_event_stream),
                 cmocka_unit_test(test_run_with_fds),
                 cmocka_unit_test(test_run_options_checked),

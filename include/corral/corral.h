@@ -100,6 +100,22 @@ int corral_status(corral *c, const char *const *names, corral_units **ret);
  * flag. */
 int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret);
 
+/* corral_status_flags() in pages: handler gets the units of each page of
+ * the reply as it arrives (corrald sends a long status in pages of
+ * some 256 KiB, about 1,000 units each), in the order of the reply, and the
+ * page is freed when handler returns — so a status of 10,000 units is never
+ * held whole, and a program can print or count each page while corrald
+ * makes the next. The page and its units are owned by the library and
+ * valid only during the call; handler returns 0, or a negative errno that
+ * ends the calls: the rest of the reply is still read (and dropped), so
+ * the handle stays usable, and that error is returned. Returns 0 once every
+ * page was handled, or the errors of corral_status_flags() (an error
+ * reply, or a connection error, may come after some pages were handled).
+ * -EINVAL for a NULL handler or an unknown flag. */
+typedef int (*corral_units_handler)(corral_units *page, void *userdata);
+int corral_status_pages(corral *c, const char *const *names, unsigned flags, corral_units_handler handler,
+                        void *userdata);
+
 /* The number of units in u (0 for NULL). */
 size_t corral_units_count(const corral_units *u);
 

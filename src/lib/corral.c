@@ -82,14 +82,13 @@ int corral_status(corral *c, const char *const *names, corral_units **ret) {
         return corral_status_flags(c, names, /* flags= */ 0, ret);
 }
 
-int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret) {
-        json_auto_t *result = NULL;
+/* The params of a status: the names (none: every unit) and the flags. */
+static int status_params(const char *const *names, unsigned flags, json_t **ret) {
         json_t *params = NULL;
-        int r = call_begin(c);
+        int r;
 
-        if (r < 0)
-                return r;
-        if (!ret || (flags & ~CORRAL_STATUS_NO_STATS))
+        *ret = NULL;
+        if (flags & ~CORRAL_STATUS_NO_STATS)
                 return -EINVAL;
         if (names && names[0]) {
                 r = units_params(names, /* allow_empty= */ false, &params);
@@ -104,10 +103,59 @@ int corral_status_flags(corral *c, const char *const *names, unsigned flags, cor
                         return -ENOMEM;
                 }
         }
+        *ret = params;
+        return 0;
+}
+
+int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret) {
+        json_auto_t *result = NULL;
+        json_t *params = NULL;
+        int r = call_begin(c);
+
+        if (r < 0)
+                return r;
+        if (!ret)
+                return -EINVAL;
+        r = status_params(names, flags, &params);
+        if (r < 0)
+                return r;
         r = request_call(c, "status", params, &result);
         if (r < 0)
                 return r;
         return units_new(json_object_get(result, "units"), ret);
+}
+
+typedef struct StatusPages {
+        corral_units_handler handler;
+        void *userdata;
+} StatusPages;
+
+static int on_status_page(json_t *page, void *userdata) {
+        corral_units *units = NULL;
+        StatusPages *p = userdata;
+        int r = units_new(json_object_get(page, "units"), &units);
+
+        if (r < 0)
+                return r;
+        r = corral_units_count(units) > 0 ? p->handler(units, p->userdata) : 0;
+        corral_units_free(units);
+        return r;
+}
+
+int corral_status_pages(corral *c, const char *const *names, unsigned flags, corral_units_handler handler,
+                        void *userdata) {
+        StatusPages p = { handler, userdata };
+        json_t *params = NULL;
+        int r = call_begin(c);
+
+        if (r < 0)
+                return r;
+        if (!handler)
+                return -EINVAL;
+        r = status_params(names, flags, &params);
+        if (r < 0)
+                return r;
+        return request_call_pages(c, "status", params, on_status_page, &p);
 }
 
 /* Sends method with {"units": names} plus extra's fields (extra may be

@@ -73,6 +73,13 @@ int request_call(corral *c, const char *method, json_t *params, json_t **ret);
  * byte (conn_send_fds()). */
 int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret);
 
+/* request_call() that gives each page of the reply, its "result" object
+ * (borrowed: valid during the call), to on_page as it arrives instead of
+ * joining them. A negative return of on_page is returned once the rest of
+ * the reply has been read (and not given to it). */
+typedef int (*request_page_handler)(json_t *page, void *userdata);
+int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page, void *userdata);
+
 /* Builds a JSON array of strings from a NULL-terminated vector. Returns 0,
  * -EINVAL for a NULL entry or invalid UTF-8, -ENOMEM. */
 int json_string_array(const char *const *l, json_t **ret);

@@ -96,10 +96,16 @@ int request_result_merge(json_t *reply, json_t *page) {
 }
 
 /* Reads the reply to the request just sent: one line, or the pages of a
- * long one, joined. An error line ends it, pages before or not. */
-static int reply_read(corral *c, json_t **ret) {
+ * long one, joined — or, with a page callback, each page's result given to
+ * it as it comes and then dropped (*ret is then not set), so that the
+ * reply is never held whole: no CORRAL_REPLY_TOTAL_MAX then. A callback's
+ * error ends the calls but not the reading: the rest of the reply is read
+ * and dropped, and the connection stays usable. An error line ends it,
+ * pages before or not. */
+static int reply_read(corral *c, request_page_handler on_page, void *userdata, json_t **ret) {
         json_auto_t *reply = NULL;
-        size_t total = 0;
+        size_t total = 0, n_pages = 0;
+        int failed = 0;
 
         for (;;) {
                 _cleanup_free_ char *line = NULL;
@@ -112,8 +118,13 @@ static int reply_read(corral *c, json_t **ret) {
                 total += strlen(line) + 1;
                 r = request_reply_parse(c, line, &page, &more);
                 if (r < 0)
-                        return r == -EBADMSG && reply ? (c->broken = true, r) : r;
-                if (!reply)
+                        return r == -EBADMSG && n_pages > 0 ? (c->broken = true, r) : r;
+                n_pages++;
+                if (on_page) {
+                        if (failed == 0 && (r = on_page(page, userdata)) < 0)
+                                failed = r;
+                        json_decref(page);
+                } else if (!reply)
                         reply = page;
                 else {
                         r = request_result_merge(reply, page);
@@ -123,11 +134,13 @@ static int reply_read(corral *c, json_t **ret) {
                 }
                 if (!more)
                         break;
-                if (total > CORRAL_REPLY_TOTAL_MAX) {
+                if (!on_page && total > CORRAL_REPLY_TOTAL_MAX) {
                         c->broken = true; /* the rest of it is still coming */
                         return -E2BIG;
                 }
         }
+        if (failed < 0)
+                return failed;
         if (ret)
                 *ret = TAKE_PTR(reply);
         return 0;
@@ -170,7 +183,7 @@ int request_call(corral *c, const char *method, json_t *params, json_t **ret) {
         return request_call_fds(c, method, params, /* fds= */ NULL, /* n_fds= */ 0, ret);
 }
 
-int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret) {
+static int request_send(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds) {
         _cleanup_free_ char *text = NULL;
         size_t len;
         int r;
@@ -182,11 +195,18 @@ int request_call_fds(corral *c, const char *method, json_t *params, const int *f
         r = request_format(method, params, &text, &len);
         if (r < 0)
                 return r;
-        r = n_fds > 0 ? conn_send_fds(c, text, len, fds, n_fds) : conn_send(c, text, len);
-        if (r < 0)
-                return r;
-        /* One request at a time: the next lines are its reply. */
-        return reply_read(c, ret);
+        return n_fds > 0 ? conn_send_fds(c, text, len, fds, n_fds) : conn_send(c, text, len);
+}
+
+/* One request at a time: the lines after it are its reply. */
+int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret) {
+        int r = request_send(c, method, params, fds, n_fds);
+        return r < 0 ? r : reply_read(c, /* on_page= */ NULL, /* userdata= */ NULL, ret);
+}
+
+int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page, void *userdata) {
+        int r = request_send(c, method, params, /* fds= */ NULL, /* n_fds= */ 0);
+        return r < 0 ? r : reply_read(c, on_page, userdata, /* ret= */ NULL);
 }
 
 int json_string_array(const char *const *l, json_t **ret) {
