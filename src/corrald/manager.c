@@ -276,6 +276,11 @@ static int on_gc(sd_event_source *s, void *userdata) {
         size_t k = 0;
 
         name_index_filter(&m->by_name, unit_is_collected, NULL);
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (!unit_is_collected(m->jobs[i], NULL))
+                        m->jobs[k++] = m->jobs[i];
+        m->n_jobs = k;
+        k = 0;
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 if (unit_is_collected(u, NULL))
@@ -418,6 +423,7 @@ Manager *manager_free(Manager *m) {
         for (size_t i = 0; i < m->n_units; i++)
                 unit_free(m->units[i]);
         free(m->units);
+        free(m->jobs);
         name_index_done(&m->by_name);
         manager_deps_done(m);
         for (size_t i = 0; i < m->n_queue; i++)
@@ -642,6 +648,8 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         r = job_name(m, spec, name, sizeof(name));
         if (r < 0)
                 return r;
+        if (!ARRAY_GROW(m->jobs, m->n_jobs))
+                return -ENOMEM;
         r = job_config(m, spec, name, &s);
         if (r < 0)
                 return r;
@@ -650,6 +658,7 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
         if (r < 0)
                 return r;
         u->is_job = true;
+        m->jobs[m->n_jobs++] = u;
         u->owner_uid = spec->uid;
         for (size_t i = 0; i < ELEMENTSOF(u->stdio); i++)
                 u->stdio[i] = spec->stdio[i] >= 0 ? fcntl(spec->stdio[i], F_DUPFD_CLOEXEC, 3) : -EBADF;
@@ -671,9 +680,9 @@ int manager_run_job(Manager *m, const JobSpec *spec, Unit **ret) {
 static int manager_check_job_bounds(Manager *m, uid_t uid) {
         unsigned all = 0, mine = 0;
 
-        for (size_t i = 0; i < m->n_units; i++) {
-                const Unit *u = m->units[i];
-                if (!u->is_job || unit_is_inactive(u))
+        for (size_t i = 0; i < m->n_jobs; i++) {
+                const Unit *u = m->jobs[i];
+                if (unit_is_inactive(u))
                         continue;
                 all++;
                 if (u->owner_uid == uid)
@@ -712,19 +721,21 @@ int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
 
 /* Keeps at most JOBS_FINISHED_MAX finished jobs. */
 static void manager_trim_jobs(Manager *m) {
-        size_t finished = 0;
+        size_t finished = 0, trimmed = 0;
 
-        for (size_t i = 0; i < m->n_units; i++)
-                if (m->units[i]->is_job && unit_is_inactive(m->units[i]) && !m->units[i]->removed)
+        for (size_t i = 0; i < m->n_jobs; i++)
+                if (unit_is_inactive(m->jobs[i]) && !m->jobs[i]->removed)
                         finished++;
-        for (size_t i = 0; i < m->n_units && finished > JOBS_FINISHED_MAX; i++) {
-                Unit *u = m->units[i]; /* units are kept in creation order: oldest first */
-                if (u->is_job && unit_is_inactive(u) && !u->removed) {
+        for (size_t i = 0; i < m->n_jobs && finished > JOBS_FINISHED_MAX; i++) {
+                Unit *u = m->jobs[i]; /* jobs are kept in creation order: oldest first */
+                if (unit_is_inactive(u) && !u->removed) {
                         u->removed = true;
                         finished--;
+                        trimmed++;
                 }
         }
-        manager_schedule_gc(m);
+        if (trimmed > 0)
+                manager_schedule_gc(m);
 }
 
 /* The unit of a service's instance (or of the service without

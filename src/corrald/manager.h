@@ -42,6 +42,8 @@ struct Manager {
         Unit **units;         /* in the order created */
         size_t n_units;
         NameIndex by_name; /* the same units, found by name */
+        Unit **jobs;       /* the jobs among them, in the order created */
+        size_t n_jobs;
 
         sd_event_source *sigchld_source;
         sd_event_source *reap_source; /* the walk of every child that SIGCHLD arms */

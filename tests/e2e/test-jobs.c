@@ -265,6 +265,44 @@ static void test_spawn_failed(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+/* corrald keeps the last 1,000 finished jobs: of 1,010 run one after the
+ * other, the first 10 are forgotten (status and wait say ENOENT), the
+ * others are there, and a service is never trimmed. */
+static void test_finished_jobs_trimmed(void **state) {
+        enum { N = 1010, KEPT = 1000 };
+        _cleanup_(corral_closep) corral *lc = NULL;
+        _cleanup_(corral_units_freep) corral_units *all = NULL;
+        const char *argv[] = { "/bin/true", NULL };
+        char *ids[N];
+        size_t jobs = 0;
+
+        start_daemon(&daemon_, "jobs-trim", "[program:svc]\ncommand = sleep 1000\n");
+        lc = connect_daemon();
+        for (int i = 0; i < N; i++) {
+                corral_units *u = NULL;
+                assert_int_equal(corral_run(lc, &(corral_job_spec) { .argv = argv }, &ids[i]), 0);
+                assert_int_equal(corral_wait(lc, ids[i], &u), 0);
+                corral_units_free(u);
+        }
+        assert_int_equal(corral_status(lc, /* names= */ NULL, &all), 0);
+        for (size_t i = 0; i < corral_units_count(all); i++)
+                jobs += streq(corral_unit_kind(corral_units_get(all, i)), "job");
+        assert_int_equal(jobs, KEPT);
+        for (int i = 0; i < N; i++) {
+                const char *names[] = { ids[i], NULL };
+                corral_units *u = NULL;
+                assert_int_equal(corral_status(lc, names, &u), i < N - KEPT ? -ENOENT : 0);
+                corral_units_free(u);
+                free(ids[i]);
+        }
+        const char *svc[] = { "svc", NULL };
+        corral_units *u = NULL;
+        assert_int_equal(corral_status(lc, svc, &u), 0);
+        assert_string_equal(corral_unit_state(corral_units_get(u, 0)), "running");
+        corral_units_free(u);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- cancel and timeout with a grace ---- */
 
 /* Starts IGNORING_TREE with marker and opts; waits until its 3 processes
@@ -796,6 +834,7 @@ int main(void) {
                 cmocka_unit_test_teardown(test_pipe, teardown),
                 cmocka_unit_test_teardown(test_ended_jobs_close_pipes, teardown),
                 cmocka_unit_test_teardown(test_spawn_failed, teardown),
+                cmocka_unit_test_teardown(test_finished_jobs_trimmed, teardown),
                 cmocka_unit_test_teardown(test_cancel_grace, teardown),
                 cmocka_unit_test_teardown(test_cancel_signal, teardown),
                 cmocka_unit_test_teardown(test_timeout_grace, teardown),
