@@ -82,13 +82,17 @@ int corral_status(corral *c, const char *const *names, corral_units **ret) {
         return corral_status_flags(c, names, /* flags= */ 0, ret);
 }
 
-/* The params of a status: the names (none: every unit) and the flags. */
-static int status_params(const char *const *names, unsigned flags, json_t **ret) {
+/* A status call begun on c: the params of the names (none: every unit)
+ * and the flags; -EINVAL also when the caller gave no place for what comes
+ * back (has_out false). */
+static int status_begin(corral *c, bool has_out, const char *const *names, unsigned flags, json_t **ret) {
         json_t *params = NULL;
-        int r;
+        int r = call_begin(c);
 
         *ret = NULL;
-        if (flags & ~CORRAL_STATUS_NO_STATS)
+        if (r < 0)
+                return r;
+        if (!has_out || (flags & ~CORRAL_STATUS_NO_STATS))
                 return -EINVAL;
         if (names && names[0]) {
                 r = units_params(names, /* allow_empty= */ false, &params);
@@ -109,14 +113,9 @@ static int status_params(const char *const *names, unsigned flags, json_t **ret)
 
 int corral_status_flags(corral *c, const char *const *names, unsigned flags, corral_units **ret) {
         json_auto_t *result = NULL;
-        json_t *params = NULL;
-        int r = call_begin(c);
+        json_t *params;
+        int r = status_begin(c, ret != NULL, names, flags, &params);
 
-        if (r < 0)
-                return r;
-        if (!ret)
-                return -EINVAL;
-        r = status_params(names, flags, &params);
         if (r < 0)
                 return r;
         r = request_call(c, "status", params, &result);
@@ -145,14 +144,9 @@ static int on_status_page(json_t *page, void *userdata) {
 int corral_status_pages(corral *c, const char *const *names, unsigned flags, corral_units_handler handler,
                         void *userdata) {
         StatusPages p = { handler, userdata };
-        json_t *params = NULL;
-        int r = call_begin(c);
+        json_t *params;
+        int r = status_begin(c, handler != NULL, names, flags, &params);
 
-        if (r < 0)
-                return r;
-        if (!handler)
-                return -EINVAL;
-        r = status_params(names, flags, &params);
         if (r < 0)
                 return r;
         return request_call_pages(c, "status", params, on_status_page, &p);
