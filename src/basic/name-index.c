@@ -47,9 +47,11 @@ int name_index_add(NameIndex *x, const char *name, void *value) {
 
 /* From position it->i on, the next entry named it->name. */
 static void *iter_scan(const NameIndex *x, NameIndexIter *it) {
-        for (; it->i < x->n_sorted; it->i = x->n_sorted) /* the array's run of the name, then the tail */
+        if (it->i < x->n_sorted) { /* in the array's run of the name, which ends at another name */
                 if (strcmp(x->sorted[it->i].name, it->name) == 0)
                         return x->sorted[it->i++].value;
+                it->i = x->n_sorted; /* then the tail */
+        }
         for (; it->i < x->n_sorted + x->n_tail; it->i++)
                 if (strcmp(x->tail[it->i - x->n_sorted].name, it->name) == 0)
                         return x->tail[it->i++ - x->n_sorted].value;

@@ -49,6 +49,10 @@ static int unit_set_init(UnitSet *s, size_t n) {
         return s->slots ? 0 : -ENOMEM;
 }
 
+static void unit_set_done(UnitSet *s) {
+        s->slots = mfree(s->slots);
+}
+
 /* Adds u: true when it was not there yet. */
 static bool unit_set_add(UnitSet *s, const Unit *u) {
         size_t i = (size_t) (((uintptr_t) u >> 4) * UINT64_C(0x9E3779B97F4A7C15) >> 20) & s->mask;
@@ -66,8 +70,7 @@ static bool unit_visible(const Unit *u) {
 
 int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***ret, const char **ret_bad) {
         _cleanup_free_ Unit **list = calloc(m->n_units + 1, sizeof(Unit *));
-        _cleanup_free_ const Unit **slots = NULL;
-        UnitSet listed = {};
+        _cleanup_(unit_set_done) UnitSet listed = {};
         bool several = patterns && patterns[0] && patterns[1]; /* one pattern lists a unit once */
         size_t n = 0;
 
@@ -75,11 +78,8 @@ int manager_resolve_units(Manager *m, char *const *patterns, bool all, Unit ***r
                 return -ENOMEM;
         if (all == !!(patterns && *patterns))
                 return -EINVAL;
-        if (several) {
-                if (unit_set_init(&listed, m->n_units) < 0)
-                        return -ENOMEM;
-                slots = listed.slots;
-        }
+        if (several && unit_set_init(&listed, m->n_units) < 0)
+                return -ENOMEM;
         for (char *const *p = patterns; p && *p; p++) {
                 bool found = false;
                 for (size_t i = 0; i < m->n_units; i++) {

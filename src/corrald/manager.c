@@ -273,14 +273,13 @@ static bool unit_is_collected(void *value, _unused_ void *userdata) {
 
 static int on_gc(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        size_t k = 0;
+        size_t k = 0, n_jobs = 0;
 
         name_index_filter(&m->by_name, unit_is_collected, NULL);
         for (size_t i = 0; i < m->n_jobs; i++)
                 if (!unit_is_collected(m->jobs[i], NULL))
-                        m->jobs[k++] = m->jobs[i];
-        m->n_jobs = k;
-        k = 0;
+                        m->jobs[n_jobs++] = m->jobs[i];
+        m->n_jobs = n_jobs;
         for (size_t i = 0; i < m->n_units; i++) {
                 Unit *u = m->units[i];
                 if (unit_is_collected(u, NULL))
