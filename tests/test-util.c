@@ -76,6 +76,14 @@ bool test_cgroup_exists(const char *path) {
         return r;
 }
 
+static bool cgroup_gone(void *path) {
+        return !test_cgroup_exists(path);
+}
+
+bool test_wait_cgroup_gone(const char *path, usec_t timeout) {
+        return test_wait_for(cgroup_gone, (void *) path, timeout);
+}
+
 static bool populated(int fd) {
         CgroupEvents ev;
 

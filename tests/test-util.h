@@ -34,6 +34,11 @@ int test_cgroup_destroy(const char *path);
 /* Whether the cgroup path exists. */
 bool test_cgroup_exists(const char *path);
 
+/* Waits up to timeout for the cgroup path to be gone: corrald removes an
+ * ended unit's cgroup after its answer, once no unit is stopping (at most
+ * a second later). */
+bool test_wait_cgroup_gone(const char *path, usec_t timeout);
+
 /* Counts the live processes whose environment holds the exact entry
  * CORRAL_TEST_MARKER=marker, by scanning /proc/[pid]/environ (never by
  * name or PID). Zombies have no readable environment and do not count. */

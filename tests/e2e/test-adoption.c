@@ -96,7 +96,7 @@ static void test_adopt(void **state) {
         assert_int_equal(test_count_marker(mk), 1);
         _cleanup_free_ char *gone = NULL;
         assert_true(asprintf(&gone, "%s/gone", daemon_.cgroup) > 0);
-        assert_false(test_cgroup_exists(gone));
+        assert_true(test_wait_cgroup_gone(gone, TIMEOUT));
 
         assert_int_equal(test_daemon_signal(&daemon_, SIGTERM), 0);
         assert_true(test_daemon_wait(&daemon_, TIMEOUT));

@@ -249,7 +249,7 @@ static void test_leftovers(void **state) {
         assert_true(test_wait_marker(m3, 2, 2, TIMEOUT));
         _cleanup_free_ char *gone = NULL;
         assert_true(asprintf(&gone, "%s/gone", path) > 0);
-        assert_false(test_cgroup_exists(gone));
+        assert_true(test_wait_cgroup_gone(gone, TIMEOUT));
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 

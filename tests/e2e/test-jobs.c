@@ -340,7 +340,7 @@ static void test_cancel_grace(void **state) {
         took = now(CLOCK_MONOTONIC) - start;
         print_message("cancel --grace 1s took %.3f s\n", (double) took / USEC_PER_SEC);
         assert_int_equal(test_count_marker(marker), 0);
-        assert_false(test_cgroup_exists(cg));
+        assert_true(test_wait_cgroup_gone(cg, TIMEOUT));
         assert_in_range(took, 900 * USEC_PER_MSEC, 1500 * USEC_PER_MSEC);
         assert_int_equal(corral_unit_result_enum(corral_units_get(u, 0)), CORRAL_RESULT_CANCELLED);
         assert_string_equal(corral_unit_exit_code(corral_units_get(u, 0)), "killed");

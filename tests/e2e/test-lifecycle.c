@@ -288,7 +288,7 @@ static void test_reload(void **state) {
         InstanceWait five = { &daemon_, 5 };
         assert_true(test_wait_for(instances_are, &five, TIMEOUT));
         assert_true(asprintf(&gone, "%s/gone", daemon_.cgroup) > 0);
-        assert_false(test_cgroup_exists(gone));
+        assert_true(test_wait_cgroup_gone(gone, TIMEOUT));
         /* the kept unit and the first instances were not touched */
         assert_int_equal(test_daemon_log_count(&daemon_, "keep: started"), 1);
         assert_int_equal(test_daemon_log_count(&daemon_, "inst@0: started"), 1);
