@@ -76,6 +76,8 @@ static bool is_pointer_byte(ConfigBlock b, size_t o) {
  * members inside ServiceConfig or their block, and no member named by two
  * keys. */
 static void test_key_table(_unused_ void **state) {
+        size_t n_lists = 0;
+
         assert_true(config_n_program_keys > 0);
         for (size_t i = 0; i < config_n_program_keys; i++) {
                 const ConfigKey *k = &config_program_keys[i];
@@ -93,6 +95,7 @@ static void test_key_table(_unused_ void **state) {
 
                         if (f->type == CONFIG_FIELD_UNUSED)
                                 continue;
+                        n_lists += f->type == CONFIG_FIELD_STRV;
                         assert_true(f->block >= 0 && f->block < _CONFIG_BLOCK_MAX);
                         assert_true(f->size > 0 && f->offset + f->size <= config_block_size(f->block));
                         if (f->block == CONFIG_BLOCK_NONE)
@@ -107,6 +110,7 @@ static void test_key_table(_unused_ void **state) {
                                         }
                 }
         }
+        assert_true(n_lists <= SERVICE_CONFIG_LISTS_MAX); /* service_config_pack() has room for each */
 }
 
 /* Every cgroup limit is a key that changes in place. */

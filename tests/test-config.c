@@ -91,6 +91,11 @@ static void test_full(_unused_ void **state) {
                           (const char *const[]) { "/usr/bin/python3", "-m", "http.server", "8000", "a b", NULL });
         assert_string_equal(s->directory, "/srv/www");
         assert_strv_equal(s->environment, (const char *const[]) { "A=4", "B=two words", "C=3", NULL });
+        /* a loaded service's lists are packed: each one allocation, its
+         * words inside it (ASan checks that freeing them frees just that) */
+        assert_true(s->packed);
+        assert_ptr_equal(s->command[0], (char *) (s->command + 6));
+        assert_ptr_equal(s->environment[2], s->environment[1] + strlen("B=two words") + 1);
         assert_string_equal(s->user, "www-data");
         assert_string_equal(s->group, "33");
         assert_int_equal(s->umask, 027);
@@ -99,7 +104,7 @@ static void test_full(_unused_ void **state) {
         assert_int_equal(s->stop_timeout, 90 * USEC_PER_SEC);
         assert_int_equal(s->kill_mode, KILL_MODE_MIXED);
         assert_int_equal(s->restart, RESTART_ALWAYS);
-        assert_int_equal(s->restart_delay, 1500 * USEC_PER_MSEC);
+        assert_int_equal(service_config_tuning(s)->restart_delay, 1500 * USEC_PER_MSEC);
 
         s = c->services[1];
         assert_ptr_equal(config_find_service(c, "worker-2_b"), s);
@@ -136,7 +141,7 @@ static void test_defaults(_unused_ void **state) {
         assert_int_equal(s->stop_timeout, 10 * USEC_PER_SEC);
         assert_int_equal(s->kill_mode, KILL_MODE_CONTROL_GROUP);
         assert_int_equal(s->restart, RESTART_ON_FAILURE);
-        assert_int_equal(s->restart_delay, 100 * USEC_PER_MSEC);
+        assert_int_equal(service_config_tuning(s)->restart_delay, 100 * USEC_PER_MSEC);
 }
 
 static void test_empty(_unused_ void **state) {

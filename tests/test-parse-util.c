@@ -564,6 +564,32 @@ static void test_strv_basics(_unused_ void **state) {
         assert_null(strv_free(NULL));
 }
 
+static void test_strv_pack(_unused_ void **state) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char **p = NULL;
+        char **e = NULL;
+
+        assert_int_equal(strv_pack(NULL, &e), 0);
+        assert_null(e);
+        l = strv_copy(NULL);
+        assert_non_null(l);
+        assert_int_equal(strv_pack(l, &e), 0); /* empty: just the NULL */
+        assert_non_null(e);
+        assert_null(e[0]);
+        free(e);
+
+        assert_int_equal(strv_extend(&l, "/bin/sleep"), 0);
+        assert_int_equal(strv_extend(&l, ""), 0);
+        assert_int_equal(strv_extend(&l, "100000"), 0);
+        assert_int_equal(strv_pack(l, &p), 0);
+        assert_strv_equal(p, (const char *const[]) { "/bin/sleep", "", "100000", NULL });
+        /* one allocation: the words follow the vector, each after the last */
+        assert_ptr_equal(p[0], (char *) (p + 4));
+        assert_ptr_equal(p[1], p[0] + strlen("/bin/sleep") + 1);
+        assert_ptr_equal(p[2], p[1] + 1);
+        assert_ptr_not_equal(p[0], l[0]);
+}
+
 static void test_strv_env_set(_unused_ void **state) {
         _cleanup_strv_free_ char **env = NULL;
 
@@ -602,6 +628,7 @@ int main(void) {
                 cmocka_unit_test(test_safe_atou64_n),
                 cmocka_unit_test(test_safe_atou_widths),
                 cmocka_unit_test(test_strv_basics),
+                cmocka_unit_test(test_strv_pack),
                 cmocka_unit_test(test_strv_env_set),
         };
 

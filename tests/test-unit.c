@@ -305,7 +305,8 @@ static int world_setup(void **state) {
         w->config->ready = READY_NOTIFY;
         assert_non_null(service_config_block(w->config, CONFIG_BLOCK_EXTRAS));
         w->config->extras->output = OUTPUT_NULL;
-        w->config->start_limit_burst = 3;
+        assert_non_null(service_config_block(w->config, CONFIG_BLOCK_TUNING));
+        w->config->tuning->start_limit_burst = 3;
         w->unit = unit_new(&w->ctx, "svc", w->config, -1);
         assert_non_null(w->unit);
         *state = w;
@@ -610,7 +611,7 @@ static void test_start_limit_small_bursts(void **state) {
         World *w = *state;
         Unit *u = w->unit;
 
-        w->config->start_limit_burst = 1;
+        w->config->tuning->start_limit_burst = 1;
         reach(u, UNIT_RUNNING);
         main_exits(u, CLD_KILLED, SIGSEGV, /* leaves_processes= */ false);
         assert_int_equal(u->state, UNIT_FAILED);
@@ -618,7 +619,7 @@ static void test_start_limit_small_bursts(void **state) {
 
         World *w2;
         assert_int_equal(world_setup((void **) &w2), 0);
-        w2->config->start_limit_burst = 2;
+        w2->config->tuning->start_limit_burst = 2;
         reach(w2->unit, UNIT_RUNNING);
         assert_null(w2->unit->start_times); /* one start: no ring yet */
         main_exits(w2->unit, CLD_KILLED, SIGSEGV, /* leaves_processes= */ false);

@@ -49,6 +49,29 @@ int strv_extend(char ***l, const char *value) {
         return r;
 }
 
+int strv_pack(char *const *l, char ***ret) {
+        size_t n = strv_length(l), size = (n + 1) * sizeof(char *);
+        char **c, *p;
+
+        if (!l) {
+                *ret = NULL;
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                size += strlen(l[i]) + 1;
+        c = malloc(size);
+        if (!c)
+                return -ENOMEM;
+        p = (char *) (c + n + 1);
+        for (size_t i = 0; i < n; i++) {
+                c[i] = p;
+                p = stpcpy(p, l[i]) + 1;
+        }
+        c[n] = NULL;
+        *ret = c;
+        return 0;
+}
+
 char **strv_copy(char *const *l) {
         size_t n = strv_length(l);
         _cleanup_strv_free_ char **c = NULL;

@@ -25,6 +25,13 @@ int strv_extend(char ***l, const char *value);
 /* Returns a deep copy of l (an empty vector for NULL), or NULL on OOM. */
 char **strv_copy(char *const *l);
 
+/* A copy of l in one allocation: the vector, then its strings (a vector
+ * of n strings costs one malloc chunk instead of n + 1). It is freed with
+ * free() alone, never strv_free(), and must not be changed: its strings
+ * are not allocations of their own. Returns 0 with the copy in *ret (NULL
+ * for NULL), or -ENOMEM. */
+int strv_pack(char *const *l, char ***ret);
+
 /* Finds the entry of an environment-style vector ("KEY=VALUE") whose key is
  * key (keylen bytes). Returns its index, or -ENOENT. */
 int strv_env_find(char *const *l, const char *key, size_t keylen);

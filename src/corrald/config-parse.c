@@ -76,6 +76,7 @@ _Static_assert(sizeof(HealthStatusSet) == sizeof(((HealthStatusSet *) NULL)->bit
 #define LIMIT_KEY(k, s, l) BLOCK_KEY(k, config_parse_limit, IN_PLACE, s, ServiceLimits, CONFIG_BLOCK_LIMITS, limit[l])
 #define RLIMIT_KEY(k, s, r) \
         BLOCK_KEY(k, config_parse_rlimit, RESTART, s, ServiceRlimits, CONFIG_BLOCK_RLIMITS, rlimit[r])
+#define TUNING_KEY(k, f, d, s, m) BLOCK_KEY(k, f, d, s, ServiceTuning, CONFIG_BLOCK_TUNING, m)
 #define EXTRAS_FIELD(m) BLOCK_FIELD(ServiceExtras, CONFIG_BLOCK_EXTRAS, m)
 #define EXTRAS_KEY(k, f, d, s, m) BLOCK_KEY(k, f, d, s, ServiceExtras, CONFIG_BLOCK_EXTRAS, m)
 /* A repeatable key of the extras, whose parser writes m and field f2
@@ -125,13 +126,13 @@ const ConfigKey config_program_keys[] = {
         PROGRAM_KEY("stop_timeout", config_parse_timespan, RESTART, "3s", stop_timeout),
         PROGRAM_KEY("kill_mode", config_parse_kill_mode, RESTART, "mixed", kill_mode),
         PROGRAM_KEY2("restart", config_parse_restart, RESTART, "always", restart, restart_set),
-        PROGRAM_KEY("restart_delay", config_parse_timespan, RESTART, "1s", restart_delay),
-        PROGRAM_KEY("restart_delay_max", config_parse_timespan, RESTART, "5min", restart_delay_max),
-        PROGRAM_KEY("restart_reset", config_parse_timespan, RESTART, "10min", restart_reset),
+        TUNING_KEY("restart_delay", config_parse_timespan, RESTART, "1s", restart_delay),
+        TUNING_KEY("restart_delay_max", config_parse_timespan, RESTART, "5min", restart_delay_max),
+        TUNING_KEY("restart_reset", config_parse_timespan, RESTART, "10min", restart_reset),
         /* how a restart happens, not what runs: a change restarts nothing */
-        PROGRAM_KEY("restart_parallel", config_parse_positive, NONE, "2", restart_parallel),
-        PROGRAM_KEY("start_limit_burst", config_parse_positive, RESTART, "3", start_limit_burst),
-        PROGRAM_KEY("start_limit_interval", config_parse_timespan, RESTART, "10s", start_limit_interval),
+        TUNING_KEY("restart_parallel", config_parse_positive, NONE, "2", restart_parallel),
+        TUNING_KEY("start_limit_burst", config_parse_positive, RESTART, "3", start_limit_burst),
+        TUNING_KEY("start_limit_interval", config_parse_timespan, RESTART, "10s", start_limit_interval),
         { .key = "restart_prevent_exit_status",
           .parse = config_parse_prevent,
           .block = CONFIG_BLOCK_PREVENT,
@@ -142,9 +143,9 @@ const ConfigKey config_program_keys[] = {
           .sample = "3 SIGKILL" },
         PROGRAM_KEY("ready", config_parse_ready, RESTART, "notify", ready),
         PROGRAM_KEY2("start_timeout", config_parse_timespan, RESTART, "5s", start_timeout, start_timeout_set),
-        PROGRAM_KEY("watchdog_timeout", config_parse_timespan, RESTART, "30s", watchdog_timeout),
-        PROGRAM_KEY("runtime_max", config_parse_timespan, RESTART, "1h", runtime_max),
-        PROGRAM_KEY("exit_type", config_parse_exit_type, RESTART, "cgroup", exit_type),
+        TUNING_KEY("watchdog_timeout", config_parse_timespan, RESTART, "30s", watchdog_timeout),
+        TUNING_KEY("runtime_max", config_parse_timespan, RESTART, "1h", runtime_max),
+        TUNING_KEY("exit_type", config_parse_exit_type, RESTART, "cgroup", exit_type),
         PROGRAM_KEY("instances", config_parse_instances, NONE, "3", instances),
         { .key = "output",
           .parse = config_parse_output,
@@ -307,6 +308,11 @@ static int parser_end_section(ConfigParser *p) {
         r = service_config_validate(p->service, &error);
         if (r < 0)
                 return parser_take_error(p, r, error);
+        /* Packed now, not once the whole configuration is read: the lists
+         * it packs are freed while the next section's are made, so their
+         * chunks are used again instead of staying holes in the heap. */
+        if (service_config_pack(p->service) < 0)
+                return parser_fail(p, -ENOMEM, p->line, /* message= */ NULL);
         return 0;
 }
 

@@ -40,12 +40,12 @@ static bool service_uses_port(const ServiceConfig *s) {
  * alive without its main process, or checked while it runs. */
 static int oneshot_validate(const ServiceConfig *s, char **ret_error) {
         const char *bad = service_config_restart(s) == RESTART_ALWAYS ? "restart = always (use on-failure)"
-                          : s->ready != READY_EXEC         ? "ready other than exec (it is ready when it exits 0)"
-                          : s->exit_type != EXIT_TYPE_MAIN ? "exit_type = cgroup"
-                          : s->health_url                  ? "health_url"
-                          : s->watchdog_timeout > 0        ? "watchdog_timeout"
-                          : s->runtime_max > 0             ? "runtime_max (start_timeout bounds its run)"
-                                                           : NULL;
+                          : s->ready != READY_EXEC ? "ready other than exec (it is ready when it exits 0)"
+                          : service_config_tuning(s)->exit_type != EXIT_TYPE_MAIN ? "exit_type = cgroup"
+                          : s->health_url                                         ? "health_url"
+                          : service_config_tuning(s)->watchdog_timeout > 0        ? "watchdog_timeout"
+                          : service_config_tuning(s)->runtime_max > 0 ? "runtime_max (start_timeout bounds its run)"
+                                                                      : NULL;
 
         if (bad)
                 return service_errorf(s, ret_error, "[program:%s] has type = oneshot, which takes no %s", s->name, bad);

@@ -4,6 +4,7 @@
 
 #include "config.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -88,6 +89,7 @@ static const struct {
         [CONFIG_BLOCK_RLIMITS] = { offsetof(ServiceConfig, rlimits), sizeof(ServiceRlimits) },
         [CONFIG_BLOCK_PREVENT] = { offsetof(ServiceConfig, prevent), sizeof(ServiceRestartPrevent) },
         [CONFIG_BLOCK_EXTRAS] = { offsetof(ServiceConfig, extras), sizeof(ServiceExtras) },
+        [CONFIG_BLOCK_TUNING] = { offsetof(ServiceConfig, tuning), sizeof(ServiceTuning) },
 };
 
 /* Every default of a block: all zero (no limit, no rlimit) but health's
@@ -109,11 +111,18 @@ static const ServiceExtras service_extras_default = {
         .output_max_size = CONFIG_OUTPUT_MAX_SIZE_DEFAULT,
         .output_max_files = CONFIG_OUTPUT_MAX_FILES_DEFAULT,
 };
+static const ServiceTuning service_tuning_default = {
+        .restart_delay = 100 * USEC_PER_MSEC,
+        .restart_delay_max = 30 * USEC_PER_SEC,
+        .restart_reset = 60 * USEC_PER_SEC,
+        .start_limit_interval = 60 * USEC_PER_SEC,
+        .start_limit_burst = 10,
+};
 
 static const void *const config_block_defaults[_CONFIG_BLOCK_MAX] = {
         [CONFIG_BLOCK_HEALTH] = &service_health_default,   [CONFIG_BLOCK_LIMITS] = &service_limits_default,
         [CONFIG_BLOCK_RLIMITS] = &service_rlimits_default, [CONFIG_BLOCK_PREVENT] = &service_prevent_default,
-        [CONFIG_BLOCK_EXTRAS] = &service_extras_default,
+        [CONFIG_BLOCK_EXTRAS] = &service_extras_default,   [CONFIG_BLOCK_TUNING] = &service_tuning_default,
 };
 
 size_t config_block_size(ConfigBlock b) {
@@ -157,25 +166,60 @@ int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value)
         return 0;
 }
 
+/* Where field f of s is; NULL when it is in a block s does not have. */
+static void *service_config_field(ServiceConfig *s, const ConfigField *f) {
+        char *base = f->block == CONFIG_BLOCK_NONE ? (char *) s
+                                                   : *(char **) ((char *) s + config_blocks[f->block].offset);
+
+        return base ? base + f->offset : NULL;
+}
+
 /* Frees every string and list that a key of the table writes, and the
  * blocks. */
 static void service_config_free_keys(ServiceConfig *s) {
         for (size_t i = 0; i < config_n_program_keys; i++)
                 for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
                         const ConfigField *f = &config_program_keys[i].fields[j];
-                        char *base = f->block == CONFIG_BLOCK_NONE
-                                             ? (char *) s
-                                             : *(char **) ((char *) s + config_blocks[f->block].offset);
-                        void *p;
+                        void *p = service_config_field(s, f);
 
-                        if (!base)
+                        if (!p)
                                 continue;
-                        p = base + f->offset;
                         if (f->type == CONFIG_FIELD_STRING)
                                 free(*(char **) p);
+                        else if (f->type == CONFIG_FIELD_STRV && s->packed)
+                                free(*(char ***) p);
                         else if (f->type == CONFIG_FIELD_STRV)
                                 strv_free(*(char ***) p);
                 }
+}
+
+int service_config_pack(ServiceConfig *s) {
+        char ***field[SERVICE_CONFIG_LISTS_MAX], **packed[SERVICE_CONFIG_LISTS_MAX];
+        size_t n = 0;
+
+        if (s->packed)
+                return 0;
+        for (size_t i = 0; i < config_n_program_keys; i++)
+                for (size_t j = 0; j < CONFIG_KEY_FIELDS_MAX; j++) {
+                        const ConfigField *f = &config_program_keys[i].fields[j];
+                        char ***p = f->type == CONFIG_FIELD_STRV ? service_config_field(s, f) : NULL;
+
+                        if (!p || !*p)
+                                continue;
+                        assert(n < SERVICE_CONFIG_LISTS_MAX);
+                        if (strv_pack(*p, &packed[n]) < 0) {
+                                while (n > 0)
+                                        free(packed[--n]);
+                                return -ENOMEM;
+                        }
+                        field[n++] = p;
+                }
+        for (size_t i = 0; i < n; i++) {
+                strv_free(*field[i]);
+                *field[i] = packed[i];
+        }
+        s->packed = true;
+        return 0;
 }
 
 static ServiceConfig *service_config_free(ServiceConfig *s) {
@@ -191,6 +235,7 @@ static ServiceConfig *service_config_free(ServiceConfig *s) {
         free(s->rlimits);
         free(s->prevent);
         free(s->extras);
+        free(s->tuning);
         free(s);
         return NULL;
 }
@@ -231,11 +276,6 @@ ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line
         s->stop_timeout = 10 * USEC_PER_SEC;
         s->kill_mode = KILL_MODE_CONTROL_GROUP;
         s->restart = RESTART_ON_FAILURE;
-        s->restart_delay = 100 * USEC_PER_MSEC;
-        s->restart_delay_max = 30 * USEC_PER_SEC;
-        s->restart_reset = 60 * USEC_PER_SEC;
-        s->start_limit_burst = 10;
-        s->start_limit_interval = 60 * USEC_PER_SEC;
         s->ready = READY_EXEC;
         s->start_timeout = 90 * USEC_PER_SEC;
         s->log_buffer = CONFIG_LOG_BUFFER_DEFAULT;

@@ -132,6 +132,21 @@ typedef struct ServiceRlimits {
         ResourceLimit rlimit[CONFIG_RLIMIT_MAX]; /* by RLIMIT_* */
 } ServiceRlimits;
 
+/* The pacing of restarts, the bounds of a run and its end: keys that a minority
+ * of services set, out of ServiceConfig so that a service without them is
+ * smaller (corral issue 17: the memory of each unit). */
+typedef struct ServiceTuning {
+        usec_t restart_delay;        /* default 100ms: the first delay */
+        usec_t restart_delay_max;    /* default 30s: the delay doubles up to this */
+        usec_t restart_reset;        /* default 60s: up this long, the delay starts over */
+        usec_t start_limit_interval; /* default 60s: start_limit_burst starts within it: failed */
+        usec_t watchdog_timeout;     /* default 0: none */
+        usec_t runtime_max;          /* default 0: none; longer runs are stopped as failed (timeout) */
+        unsigned start_limit_burst;  /* default 10 */
+        unsigned restart_parallel;   /* a rolling restart restarts this many instances at once; 0: 1 */
+        ExitType exit_type;          /* default main */
+} ServiceTuning;
+
 typedef struct ServiceRestartPrevent {
         uint64_t prevent_exit_status[4]; /* bitset of exit codes 0..255 that never restart */
         uint64_t prevent_exit_signal;    /* bitset of signals 1..63 that never restart */
@@ -162,6 +177,7 @@ typedef enum ConfigBlock {
         CONFIG_BLOCK_RLIMITS,
         CONFIG_BLOCK_PREVENT,
         CONFIG_BLOCK_EXTRAS,
+        CONFIG_BLOCK_TUNING,
         _CONFIG_BLOCK_MAX,
         _CONFIG_BLOCK_INVALID = -EINVAL,
 } ConfigBlock;
@@ -194,25 +210,18 @@ typedef struct ServiceConfig {
         usec_t stop_timeout;            /* default 10s; 0: cgroup.kill at once */
         KillMode kill_mode;             /* default control-group */
         RestartPolicy restart;          /* default on-failure */
-        usec_t restart_delay;           /* default 100ms: the first delay */
-        usec_t restart_delay_max;       /* default 30s: the delay doubles up to this */
-        usec_t restart_reset;           /* default 60s: up this long, the delay starts over */
-        unsigned restart_parallel;      /* a rolling restart restarts this many instances at once; 0: 1 */
-        unsigned start_limit_burst;     /* default 10 starts ... */
-        usec_t start_limit_interval;    /* ... within 60s: failed */
         usec_t start_timeout;           /* default 90s; 0: none */
-        usec_t watchdog_timeout;        /* default 0: none */
-        ExitType exit_type;             /* default main */
         unsigned instances;             /* 0: one unit named NAME; N: NAME@0 … NAME@N-1 */
-        usec_t runtime_max;             /* default 0: none; longer runs are stopped as failed (timeout) */
+        uint32_t log_buffer;            /* bytes of the last lines kept in memory; default 64K (at most 256M) */
         char *health_url;               /* NULL: no health checks */
         ServiceHealth *health;          /* the other health_* keys; NULL: defaults */
         ServiceLimits *limits;          /* the cgroup limits; NULL: none set */
         ServiceRestartPrevent *prevent; /* restart_prevent_exit_status; NULL: none */
         ServiceRlimits *rlimits;        /* limit_* (setrlimit); NULL: none set */
         ServiceExtras *extras;          /* output*, environment_inherit/_file, after, requires; NULL: defaults */
+        ServiceTuning *tuning;          /* restart_delay*, restart_reset, start_limit_*, watchdog_timeout, runtime_max,
+                                         * restart_parallel, exit_type; NULL: defaults */
         /* (the small members last, where they leave no holes) */
-        uint32_t log_buffer;                 /* bytes of the last lines kept in memory; default 64K (at most 256M) */
         ReadyMode ready;                     /* default exec */
         ServiceType type;                    /* default simple */
         PortMode port_mode;                  /* default none */
@@ -222,6 +231,7 @@ typedef struct ServiceConfig {
         bool limits_required;                /* a limit the kernel cannot apply fails the start; default no */
         bool no_new_privs;                   /* PR_SET_NO_NEW_PRIVS before exec; default no */
         bool restart_set, start_timeout_set; /* set in the section: a oneshot's defaults differ */
+        bool packed;                         /* its lists are packed: see service_config_pack() */
 } ServiceConfig;
 
 typedef struct Config {
@@ -279,6 +289,15 @@ ServiceConfig *service_config_new_in(const char *name, char *file, unsigned line
 ServiceConfig *service_config_ref(ServiceConfig *s);
 ServiceConfig *service_config_unref(ServiceConfig *s);
 
+/* Packs each word list of s (command, environment, …) into one allocation
+ * (strv_pack()): for a service that is complete, as every one config_load()
+ * returns, whose lists nothing changes any more; a packed list must not be
+ * changed. Saves a malloc chunk per word. 0, or -ENOMEM with s unchanged. */
+int service_config_pack(ServiceConfig *s);
+/* The word lists of the key table: at most this many (test-config-diff
+ * checks). */
+#define SERVICE_CONFIG_LISTS_MAX 8
+
 /* The optional block b of s (a pointer to its ServiceHealth, …), allocated
  * with its defaults when s has none. NULL only for OOM. */
 void *service_config_block(ServiceConfig *s, ConfigBlock b);
@@ -298,6 +317,10 @@ static inline const char *service_config_limit(const ServiceConfig *s, CgroupLim
 int service_config_set_limit(ServiceConfig *s, CgroupLimit l, const char *value);
 static inline const ResourceLimit *service_config_rlimit(const ServiceConfig *s, int resource) {
         return &((const ServiceRlimits *) service_config_block_get(s, CONFIG_BLOCK_RLIMITS))->rlimit[resource];
+}
+
+static inline const ServiceTuning *service_config_tuning(const ServiceConfig *s) {
+        return service_config_block_get(s, CONFIG_BLOCK_TUNING);
 }
 
 static inline const ServiceExtras *service_config_extras(const ServiceConfig *s) {

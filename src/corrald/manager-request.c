@@ -152,7 +152,9 @@ struct ManagerRequest {
 
 /* How many instances of a service a roll restarts at once. */
 static unsigned roll_parallel(const Unit *u) {
-        return u->config && u->config->restart_parallel > 0 ? u->config->restart_parallel : 1;
+        return u->config && service_config_tuning(u->config)->restart_parallel > 0
+                       ? service_config_tuning(u->config)->restart_parallel
+                       : 1;
 }
 
 static void entry_act(Manager *m, RequestEntry *e) {

@@ -51,10 +51,6 @@ Unit *manager_find_unit(Manager *m, const char *name) {
         return dropped;
 }
 
-static Unit *manager_find_unit_by_watch(Manager *m, int wd) {
-        return unit_context_find_watch(&m->unit_ctx, wd);
-}
-
 /* "NAME" for a service without instances, "NAME@i" otherwise. */
 static int unit_name_for(const ServiceConfig *s, int instance, char *buf, size_t size) {
         int n = instance < 0 ? snprintf(buf, size, "%s", s->name) : snprintf(buf, size, "%s@%d", s->name, instance);
@@ -93,7 +89,7 @@ static void on_watch(int wd, void *userdata) {
                         unit_cgroup_changed(m->units[i]);
                 return;
         }
-        u = manager_find_unit_by_watch(m, wd);
+        u = unit_context_find_watch(&m->unit_ctx, wd);
         if (u)
                 unit_cgroup_changed(u);
 }
@@ -582,7 +578,10 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
                 return -ENOMEM;
         s->autostart = false;
         s->restart = RESTART_NEVER;
-        s->runtime_max = spec->timeout;
+        if (spec->timeout > 0 && !service_config_block(s, CONFIG_BLOCK_TUNING))
+                r = -ENOMEM;
+        else if (spec->timeout > 0)
+                s->tuning->runtime_max = spec->timeout;
         s->stop_signal = spec->stop_signal > 0 ? spec->stop_signal : SIGTERM;
         s->stop_timeout = spec->stop_timeout != USEC_INFINITY ? spec->stop_timeout : m->config->job_stop_timeout;
         s->kill_mode = spec->kill_mode >= 0 ? spec->kill_mode : KILL_MODE_CONTROL_GROUP;
@@ -600,6 +599,8 @@ static int job_config(Manager *m, const JobSpec *spec, const char *name, Service
                 r = -ENOMEM;
         if (r >= 0 && spec->uid != 0 && asprintf(&s->user, "%u", (unsigned) spec->uid) < 0)
                 r = -ENOMEM;
+        if (r >= 0)
+                r = service_config_pack(s);
         if (r < 0) {
                 service_config_unref(s);
                 return r;
@@ -707,10 +708,11 @@ int manager_cancel_job(Manager *m, Unit *u, int sig, usec_t grace) {
                 int r = unit_kill(u, SIGKILL);
                 return r == -ESRCH ? 0 : MIN(r, 0);
         }
-        if (sig > 0)
-                u->stop_signal = sig;
-        if (grace != USEC_INFINITY)
-                u->stop_timeout = grace;
+        /* a job's configuration is its own (job_config()), and it stops once */
+        if (sig > 0 && u->config)
+                u->config->stop_signal = sig;
+        if (grace != USEC_INFINITY && u->config)
+                u->config->stop_timeout = grace;
         if (u->result == UNIT_SUCCESS)
                 u->result = UNIT_FAILURE_CANCELLED;
         log_unit_info(u->name, LOG_EVENT_STOP, "cancelled");

@@ -53,11 +53,13 @@ static int unit_build_env(const Unit *u, char **vars, const SpawnCredentials *c,
                         return r;
         if ((r = env_set_pair(&env, "CORRAL_UNIT", u->name)) < 0)
                 return r;
-        if (u->ctx->notify && (u->config->ready == READY_NOTIFY || u->config->watchdog_timeout > 0))
+        if (u->ctx->notify &&
+            (u->config->ready == READY_NOTIFY || service_config_tuning(u->config)->watchdog_timeout > 0))
                 if ((r = env_set_pair(&env, "NOTIFY_SOCKET", notify_socket_address(u->ctx->notify))) < 0)
                         return r;
-        if (u->config->watchdog_timeout > 0) {
-                snprintf(buf, sizeof(buf), "%llu", (unsigned long long) u->config->watchdog_timeout);
+        if (service_config_tuning(u->config)->watchdog_timeout > 0) {
+                snprintf(buf, sizeof(buf), "%llu",
+                         (unsigned long long) service_config_tuning(u->config)->watchdog_timeout);
                 if ((r = env_set_pair(&env, "WATCHDOG_USEC", buf)) < 0)
                         return r;
         }

@@ -175,7 +175,7 @@ static bool unit_adoptable(Unit *u, UnitPersisted *p) {
         if (r == -ESTALE)
                 log_unit_notice(u->name, LOG_EVENT_NONE,
                                 "its configuration changed while corrald was away: restarting");
-        else if (r == -ESRCH && u->config->exit_type == EXIT_TYPE_CGROUP)
+        else if (r == -ESRCH && service_config_tuning(u->config)->exit_type == EXIT_TYPE_CGROUP)
                 r = 0; /* a daemonized unit lives on in its cgroup */
         else if (r == -ESRCH)
                 log_unit_notice(u->name, LOG_EVENT_NONE, "its main process is gone: restarting");
@@ -230,7 +230,8 @@ void unit_adopt(Unit *u) {
         usec_t real = now(CLOCK_REALTIME), mono = now(CLOCK_MONOTONIC);
         u->started_at = p.since > 0 && p.since <= real && real - p.since < mono ? mono - (real - p.since) : mono;
         u->result = UNIT_SUCCESS;
-        u->watchdog_usec = u->config->watchdog_timeout; /* its pings reach the same (stable) notify socket */
+        u->watchdog_usec = service_config_tuning(u->config)
+                                   ->watchdog_timeout; /* its pings reach the same (stable) notify socket */
         log_unit_info(u->name, LOG_EVENT_START, "adopted from an earlier corrald: main PID %d, %u restarts%s",
                       u->main.pid, u->n_restarts, p.start_deadline > 0 ? ", not ready yet" : "");
         /* A limit changed while corrald was away is applied now. */

@@ -26,6 +26,7 @@
 #define EXIT_RETRY_DELAY (10 * USEC_PER_MSEC)
 #define EXIT_RETRY_MAX_DELAY (500 * USEC_PER_MSEC)
 #define EXIT_RETRIES 26
+_Static_assert(EXIT_RETRIES <= UINT8_MAX, "Unit.exit_retries is a uint8_t");
 
 static const char *const unit_state_table[_UNIT_STATE_MAX] = {
         [UNIT_INACTIVE] = "inactive", [UNIT_STARTING] = "starting", [UNIT_RUNNING] = "running",
@@ -84,7 +85,6 @@ Unit *unit_new(UnitContext *ctx, const char *name, ServiceConfig *config, int in
                 .watch_wd = -1,
                 .dep_index = UNIT_DEP_NONE,
                 .stdio = { -EBADF, -EBADF, -EBADF },
-                .stop_timeout = USEC_INFINITY,
                 .state_timestamp = now(CLOCK_REALTIME),
                 .reason = _UNIT_RESULT_INVALID,
         };
@@ -131,7 +131,7 @@ Unit *unit_free(Unit *u) {
 void unit_set_config(Unit *u, ServiceConfig *config) {
         ServiceConfig *old = u->config;
 
-        if (!old || old->start_limit_burst != config->start_limit_burst) {
+        if (!old || service_config_tuning(old)->start_limit_burst != service_config_tuning(config)->start_limit_burst) {
                 u->start_times = mfree(u->start_times);
                 u->n_start_times = 0;
         }
@@ -143,7 +143,7 @@ void unit_set_config(Unit *u, ServiceConfig *config) {
  * start: one start alone cannot reach a burst of 2 or more, and most
  * units start once. */
 static void unit_record_start(Unit *u, usec_t t) {
-        size_t burst = u->config->start_limit_burst, n = u->n_start_times;
+        size_t burst = service_config_tuning(u->config)->start_limit_burst, n = u->n_start_times;
 
         if (burst == 0)
                 return;
@@ -201,15 +201,12 @@ int unit_fail_message(Unit *u, int error, const char *format, ...) {
         return log_unit_error_errno(u->name, LOG_EVENT_FAILED, error, "%s", msg ?: "failed");
 }
 
+/* (a job's cancel sets its own: manager_cancel_job()) */
 static int stop_signal(const Unit *u) {
-        if (u->stop_signal > 0)
-                return u->stop_signal;
         return u->config ? u->config->stop_signal : SIGTERM;
 }
 
 static usec_t stop_timeout(const Unit *u) {
-        if (u->stop_timeout != USEC_INFINITY)
-                return u->stop_timeout;
         return u->config ? u->config->stop_timeout : LEFTOVER_STOP_TIMEOUT;
 }
 
@@ -347,7 +344,8 @@ void unit_enter_running(Unit *u) {
         u->running_since = now(CLOCK_MONOTONIC);
         unit_set_state(u, UNIT_RUNNING);
         unit_arm_watchdog(u);
-        if (u->config->runtime_max > 0 && (r = unit_arm_timer(u, u->config->runtime_max)) < 0)
+        usec_t runtime_max = service_config_tuning(u->config)->runtime_max;
+        if (runtime_max > 0 && (r = unit_arm_timer(u, runtime_max)) < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot arm runtime_max timer: %m, ignoring");
         if (u->config->health_url && (!u->health || (!u->health->timer && !u->health->check)))
                 unit_health_schedule(u);
@@ -364,7 +362,7 @@ static void unit_enter_start(Unit *u) {
         u->result = UNIT_SUCCESS;
         u->exit_code = u->exit_status = 0;
         u->stop_requested = u->start_pending = u->transient_failure = u->start_refused = false;
-        u->watchdog_usec = u->config->watchdog_timeout;
+        u->watchdog_usec = service_config_tuning(u->config)->watchdog_timeout;
         u->status_text = mfree(u->status_text);
         u->status_waiting = false;
         u->error_text = mfree(u->error_text);
@@ -565,7 +563,7 @@ static uint64_t random_u64(void) {
 
 static void unit_enter_restart(Unit *u) {
         char buf[FORMAT_TIMESPAN_MAX];
-        const ServiceConfig *c = u->config;
+        const ServiceTuning *c = service_config_tuning(u->config);
         int r;
 
         if (start_limit_hit(u->start_times, u->n_start_times, c->start_limit_burst, c->start_limit_interval,
@@ -589,8 +587,8 @@ static void unit_enter_restart(Unit *u) {
         }
         LogFields f = unit_fields(u);
         log_unit_fields(u->name, LOG_INFO, LOG_EVENT_RESTART, &f, "restarting in %s (restart=%s, result %s)",
-                        format_timespan(buf, sizeof(buf), delay), restart_policy_to_string(service_config_restart(c)),
-                        unit_result_to_string(u->result));
+                        format_timespan(buf, sizeof(buf), delay),
+                        restart_policy_to_string(service_config_restart(u->config)), unit_result_to_string(u->result));
 }
 
 static void unit_release_port(Unit *u) {
@@ -852,12 +850,13 @@ static void a_exec_failed(Unit *u) {
 
 /* The main process exited while the unit was up. */
 static void a_main_exited(Unit *u) {
-        if (u->config && u->config->exit_type == EXIT_TYPE_CGROUP && unit_cgroup_populated(u)) {
+        if (u->config && service_config_tuning(u->config)->exit_type == EXIT_TYPE_CGROUP && unit_cgroup_populated(u)) {
                 log_unit_info(u->name, LOG_EVENT_NONE, "stays up while its cgroup is populated (exit_type=cgroup)");
                 return;
         }
         /* The restart delay starts over once the unit has stayed up. */
-        if (u->state == UNIT_RUNNING && now(CLOCK_MONOTONIC) - u->running_since >= u->config->restart_reset)
+        if (u->state == UNIT_RUNNING &&
+            now(CLOCK_MONOTONIC) - u->running_since >= service_config_tuning(u->config)->restart_reset)
                 u->backoff_step = 0;
         unit_enter_stopping(u, /* requested= */ false);
 }

@@ -182,21 +182,18 @@ struct Unit {
         int instance;          /* -1 for a service without instances */
         uid_t owner_uid;       /* who submitted the job (0 for services) */
         int stdio[3];          /* a job's caller's stdin/stdout/stderr until it is spawned; -EBADF: none */
-        int stop_signal;       /* of this stop (a cancel's --signal); 0: the configured one */
-        usec_t stop_timeout;   /* of this stop (a cancel's --grace); USEC_INFINITY: the configured one */
 
         UnitState state;
         UnitResult result;
-        PidRef main;     /* set from spawn until reaped */
-        int exit_code;   /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
-        int exit_status; /* exit status or signal */
+        PidRef main;       /* set from spawn until reaped */
+        int exit_code;     /* CLD_EXITED, CLD_KILLED, CLD_DUMPED; 0 if none yet */
+        int exit_status;   /* exit status or signal */
+        int main_watch_fd; /* main.fd while it is in ctx->pidfds */
 
-        UnitExec *exec;      /* from the clone until the exec report is in; NULL: none */
-        SpawnStep exec_step; /* UNIT_EVENT_EXEC_FAILED: which step */
-        int exec_error;      /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
-        int main_watch_fd;   /* main.fd while it is in ctx->pidfds */
-        unsigned exit_retries;
-        sd_event_source *exit_retry; /* asks again how an adopted main process ended */
+        UnitExec *exec;              /* from the clone until the exec report is in; NULL: none */
+        SpawnStep exec_step;         /* UNIT_EVENT_EXEC_FAILED: which step */
+        int exec_error;              /* UNIT_EVENT_EXEC_FAILED: errno (positive) */
+        sd_event_source *exit_retry; /* asks again how an adopted main process ended (exit_retries times so far) */
 
         int watch_wd; /* inotify watch of its cgroup.events */
         /* The manager's, for the order between units (manager-deps.c). */
@@ -228,6 +225,7 @@ struct Unit {
 
         /* (the small members last, where they leave no holes) */
         uint16_t port;          /* held from the first start until the unit is removed; 0: none */
+        uint8_t exit_retries;   /* (see exit_retry) */
         bool removed;           /* dropped by a reload: freed once inactive */
         bool is_job;            /* submitted at run time: never restarted, kept a while when done */
         bool has_cgroup;        /* the unit's cgroup exists (created or taken over); opened on demand */
