@@ -668,14 +668,20 @@ static bool client_wants_event(const ControlClient *c, const Unit *u) {
 static void control_unit_changed(ControlServer *s, const ManagerEvent *e) {
         _cleanup_free_ char *line = NULL;
         size_t len = 0;
+        bool made = false;
 
-        if (event_line(e, &line, &len) < 0)
-                log_warning("control: out of memory, an event of %s is not sent", e->name);
         for (ControlClient *c = s->clients; c; c = c->next) {
                 if (c->dead)
                         continue;
                 if (c->subscribed) {
-                        if (line && client_wants_event(c, e->unit))
+                        if (!client_wants_event(c, e->unit))
+                                continue;
+                        /* made for the first client that wants it: with no
+                         * watcher, a start or stop of many units makes none */
+                        if (!made && event_line(e, &line, &len) < 0)
+                                log_warning("control: out of memory, an event of %s is not sent", e->name);
+                        made = true;
+                        if (line)
                                 (void) client_queue(c, line, len);
                 } else if (c->waiting_for && streq(c->waiting_for, e->name) && unit_status_is_inactive(e->unit)) {
                         client_wait_done(c);
