@@ -208,7 +208,8 @@ static void figure_memory(void) {
              "/proc/PID/smaps_rollup: RSS, PSS and anonymous memory once every service has exec'd, before "
              "any status request; rss_after_status: RSS after one full status request (corralctl status "
              "--json; supervisord: getAllProcessInfo); libcurl_mapped: whether /proc/PID/maps names libcurl "
-             "(no unit has a health check); per unit: the slope between the smallest and the largest N");
+             "(no unit has a health check); per unit: the slope between the smallest and the largest N "
+             "(anon_per_unit: of the anonymous memory alone, a unit's own)");
         for (unsigned s = 0; s < arg.n_sizes; s++)
                 for (PeerKind k = 0; k < PEER_LIMIT; k++) {
                         m[s][k] = (Memory) { NAN, NAN, NAN, NAN, NAN };
@@ -241,6 +242,11 @@ static void figure_memory(void) {
                 double dn = (double) (arg.sizes[b] - arg.sizes[a]);
                 snprintf(name, sizeof(name), "rss_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
                 figure(name, peer_name(k), (m[b][k].rss - m[a][k].rss) * 1024.0 / dn, "bytes");
+                /* a unit's own memory: the file-backed part of the RSS is the
+                 * libraries' pages, shared, and how many of them are touched
+                 * varies by ±100 KiB from run to run (the kernel's fault-around) */
+                snprintf(name, sizeof(name), "anon_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
+                figure(name, peer_name(k), (m[b][k].anon - m[a][k].anon) * 1024.0 / dn, "bytes");
                 snprintf(name, sizeof(name), "pss_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
                 figure(name, peer_name(k), (m[b][k].pss - m[a][k].pss) * 1024.0 / dn, "bytes");
                 snprintf(name, sizeof(name), "rss_after_status_per_unit_%u_%u", arg.sizes[a], arg.sizes[b]);
