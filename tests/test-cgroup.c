@@ -1136,6 +1136,39 @@ static void test_list_pids(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "many"), 0);
 }
 
+/* The main process given first is signalled once, not again when its
+ * PID is listed; gone (its pidfd says so), the listing alone decides. */
+static void test_signal_all_first(void **state) {
+        Fixture *f = *state;
+        _cleanup_close_ int fd = -EBADF;
+
+        assert_int_equal(cgroup_unit_create(f->tree, "first", &fd), 0);
+        PidRef *p = spawn_forker(f, fd, "tree", "20", "ignore");
+        wait_procs(fd, 21);
+        assert_int_equal(cgroup_signal_all_first(fd, SIGTERM, /* also_cont= */ true, p), 21);
+        usleep(100 * 1000);
+        assert_int_equal(procs_count(fd), 21);
+
+        assert_int_equal(cgroup_kill(fd), 0);
+        wait_empty(fd);
+        siginfo_t si = {};
+        assert_int_equal(pidref_wait(p, &si, WEXITED), 0); /* reaped, its pidfd still open */
+        assert_int_equal(si.si_status, SIGKILL);
+        assert_int_equal(cgroup_signal_all_first(fd, SIGTERM, /* also_cont= */ false, p), 0);
+        pidref_done(p);
+        assert_int_equal(cgroup_unit_remove(f->tree, "first"), 0);
+
+        /* none given: as cgroup_signal_all() */
+        fd = safe_close(fd);
+        assert_int_equal(cgroup_unit_create(f->tree, "first", &fd), 0);
+        PidRef *q = spawn_forker(f, fd, "tree", "2", /* a3= */ NULL);
+        wait_procs(fd, 3);
+        assert_int_equal(cgroup_signal_all_first(fd, SIGTERM, /* also_cont= */ false, /* first= */ NULL), 3);
+        wait_empty(fd);
+        assert_int_equal(reap(q).si_status, SIGTERM);
+        assert_int_equal(cgroup_unit_remove(f->tree, "first"), 0);
+}
+
 static void test_signal_all_term(void **state) {
         Fixture *f = *state;
         _cleanup_close_ int fd = -EBADF;
@@ -1223,6 +1256,7 @@ static int run_real(void) {
                 cmocka_unit_test_setup_teardown(test_unit_watch, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_kill_tree, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_list_pids, setup_tree, teardown),
+                cmocka_unit_test_setup_teardown(test_signal_all_first, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_term, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_nested, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_stopped, setup_tree, teardown),

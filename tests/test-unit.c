@@ -142,7 +142,8 @@ typedef struct Fake {
         unsigned reap_unknown; /* this many -ENODATA before the exit */
         siginfo_t exit;
         unsigned created, removed, killed, signalled, spawned, main_signalled;
-        int next_wd; /* > 0: the watch descriptors handed out, counting up; 0: FAKE_WD */
+        pid_t signalled_main; /* the main process cgroup_signal was given, 0: none */
+        int next_wd;          /* > 0: the watch descriptors handed out, counting up; 0: FAKE_WD */
         int report_pipe[2];
         UnitState transitions[64];
         size_t n_transitions;
@@ -220,9 +221,10 @@ static int f_cgroup_kill(int fd) {
         return 0;
 }
 
-static int f_cgroup_signal(int fd, int sig, bool also_cont) {
+static int f_cgroup_signal(int fd, int sig, bool also_cont, const PidRef *main) {
         assert_true(is_fake_cgroup(fd));
         fake.signalled++;
+        fake.signalled_main = pidref_is_set(main) ? main->pid : 0;
         return 1;
 }
 
@@ -518,6 +520,9 @@ static void test_stop_then_start(void **state) {
 
         reach(u, UNIT_STOPPING);
         assert_int_equal(fake.signalled, 1);
+        /* the main process first, through its pidfd, then the others */
+        assert_true(fake.signalled_main > 0);
+        assert_int_equal(fake.signalled_main, u->main.pid);
         unit_dispatch(u, UNIT_EVENT_START);
         main_exits(u, CLD_KILLED, SIGTERM, /* leaves_processes= */ true);
         assert_int_equal(u->state, UNIT_STOPPING);

@@ -927,10 +927,21 @@ uint64_t cgroup_pids_rss(const pid_t *pids, size_t n) {
         return total;
 }
 
-int cgroup_signal_all(int fd, int sig, bool also_cont) {
+int cgroup_signal_all_first(int fd, int sig, bool also_cont, const PidRef *first) {
         _cleanup_(pid_set_done) PidSet done = {};
         int count = 0;
 
+        /* Through the pidfd the caller holds: no listing to prove it is
+         * the process it was, and the pass below only looks for others
+         * (one read of cgroup.procs for a unit of one process, not two). */
+        if (pidref_is_set(first) && pidref_kill(first, sig) >= 0) {
+                count++;
+                if (also_cont)
+                        (void) pidref_kill(first, SIGCONT);
+                int r = pid_set_add(&done, first->pid);
+                if (r < 0)
+                        return r;
+        }
         for (int pass = 0; pass < SIGNAL_PASSES_MAX; pass++) {
                 int r = signal_pass(fd, sig, also_cont, &done, &count);
                 if (r < 0)
@@ -939,4 +950,8 @@ int cgroup_signal_all(int fd, int sig, bool also_cont) {
                         break;
         }
         return count;
+}
+
+int cgroup_signal_all(int fd, int sig, bool also_cont) {
+        return cgroup_signal_all_first(fd, sig, also_cont, /* first= */ NULL);
 }

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "macro.h"
+#include "pidref.h"
 
 #define CGROUP_SUPERVISOR "supervisor"
 #define CGROUP_NAME_MAX 64
@@ -205,3 +206,9 @@ int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec);
  * process that was not signalled yet (bounded: a fork storm is left to
  * cgroup_kill()). Returns the number of processes signalled, or -errno. */
 int cgroup_signal_all(int fd, int sig, bool also_cont);
+
+/* The same, first is signalled first, through its pidfd (the unit's main
+ * process, which the caller holds: its PID cannot have been reused), and
+ * not again if listed; when first cannot be signalled (gone), the
+ * listing decides as for the others. */
+int cgroup_signal_all_first(int fd, int sig, bool also_cont, const PidRef *first);

@@ -229,7 +229,7 @@ const UnitOps unit_ops_default = {
         .cgroup_unwatch = op_cgroup_unwatch,
         .cgroup_populated = op_cgroup_populated,
         .cgroup_kill = cgroup_kill,
-        .cgroup_signal = cgroup_signal_all,
+        .cgroup_signal = cgroup_signal_all_first,
         .spawn = spawn_child_async,
         .read_report = spawn_read_report,
         .reap = op_reap,
@@ -369,7 +369,7 @@ int unit_kill(Unit *u, int sig) {
                 return -ESRCH;
         if (fd < 0)
                 return fd;
-        return u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ false);
+        return u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ false, /* main= */ NULL);
 }
 
 void unit_cgroup_changed(Unit *u) {

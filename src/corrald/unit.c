@@ -643,7 +643,7 @@ static void unit_send_stop_signal(Unit *u) {
                 if (r >= 0)
                         (void) u->ctx->ops->signal_main(&u->main, SIGCONT);
         } else
-                r = fd < 0 ? fd : u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ true);
+                r = fd < 0 ? fd : u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ true, &u->main);
         if (r < 0 && r != -ESRCH)
                 log_unit_warning_errno(u->name, LOG_EVENT_STOP, r, "cannot send %s: %m, ignoring",
                                        signal_to_string(sig));

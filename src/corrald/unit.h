@@ -89,7 +89,8 @@ typedef struct UnitOps {
         /* These take the unit's cgroup opened by the caller (unit_cgroup_open()). */
         int (*cgroup_populated)(int fd); /* 1, 0, -errno */
         int (*cgroup_kill)(int fd);
-        int (*cgroup_signal)(int fd, int sig, bool also_cont);
+        /* main: the unit's main process (NULL: none), signalled first */
+        int (*cgroup_signal)(int fd, int sig, bool also_cont, const PidRef *main);
         int (*spawn)(const SpawnParams *p, PidRef *ret, int *ret_report_fd);
         int (*read_report)(int fd, SpawnStep *ret_step);
         /* Reaps the main process: 0 with its status; -ENODATA when it is
