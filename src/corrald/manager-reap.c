@@ -77,8 +77,10 @@ static int on_sigchld(sd_event_source *s, const struct signalfd_siginfo *ssi, vo
 int manager_reaper_setup(Manager *m) {
         int r;
 
-        /* every main process's pidfd, at the reaper's priority */
-        r = poller_new(m->event, SD_EVENT_PRIORITY_IMPORTANT, "main-pidfds", unit_on_main_pidfd, &m->pidfds);
+        /* every main process's pidfd, at the reaper's priority; 32 exits
+         * per wake-up (500 units that stop together are reaped in 16
+         * iterations of the loop, not 500), each a few system calls */
+        r = poller_new(m->event, SD_EVENT_PRIORITY_IMPORTANT, 32, "main-pidfds", unit_on_main_pidfd, &m->pidfds);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, &m->sigchld_source, SIGCHLD, on_sigchld, m);
         if (r >= 0)

@@ -384,7 +384,9 @@ static OutputPoller *output_poller_get(sd_event *e) {
         if (!p)
                 return NULL;
         p->n_ref = 1;
-        r = poller_new(e, OUTPUT_PRIORITY, "output", output_poller_ready, &p->poller);
+        /* one pipe per wake-up: a read is up to OUTPUT_READ_BUDGET, and
+         * every other source goes first between two */
+        r = poller_new(e, OUTPUT_PRIORITY, 1, "output", output_poller_ready, &p->poller);
         if (r < 0) {
                 free(p);
                 errno = -r;
@@ -408,7 +410,7 @@ static int output_poller_add(UnitOutput *o, OutputStream s) {
 static void output_poller_remove(UnitOutput *o, OutputStream s) {
         if (!o->polled[s])
                 return;
-        poller_remove(o->poller->poller, o->read_fd[s]);
+        poller_remove(o->poller->poller, o->read_fd[s], (void *) ((uintptr_t) o | (uintptr_t) s));
         o->polled[s] = false;
 }
 
