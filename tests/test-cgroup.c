@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1169,6 +1170,106 @@ static void test_signal_all_first(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "first"), 0);
 }
 
+/* Whether the process *userdata ignores SIGTERM (SigIgn in its status). */
+static bool ignores_term(void *userdata) {
+        char path[64];
+        _cleanup_free_ char *buf = NULL;
+        const char *p;
+
+        snprintf(path, sizeof(path), "/proc/%d/status", *(pid_t *) userdata);
+        if (read_full_file_at(AT_FDCWD, path, 1 << 16, &buf, NULL) < 0 || !(p = strstr(buf, "SigIgn:")))
+                return false;
+        return strtoull(p + strlen("SigIgn:"), NULL, 16) & (1ULL << (SIGTERM - 1));
+}
+
+/* cgroup_unit_signal(): a unit of its main alone is signalled through
+ * the pidfd and a look by path; others in the cgroup or in a cgroup below
+ * it (the top's listing shows only the main) are reached by the passes,
+ * the main not twice; no main given, the listing alone. */
+static void test_unit_signal(void **state) {
+        Fixture *f = *state;
+        _cleanup_close_ int fd = -EBADF, inner = -EBADF;
+
+        assert_int_equal(cgroup_unit_signal(f->tree, "a.b", SIGTERM, false, NULL), -EINVAL);
+        assert_int_equal(cgroup_unit_signal(f->tree, "no-such-unit", SIGTERM, false, NULL), -ENOENT);
+
+        /* alone, ignoring SIGTERM: signalled once, still there */
+        assert_int_equal(cgroup_unit_create(f->tree, "alone", &fd), 0);
+        PidRef *p = spawn_forker(f, fd, "tree", "0", "ignore");
+        wait_procs(fd, 1);
+        assert_true(test_wait_for(ignores_term, &p->pid, 10 * USEC_PER_SEC));
+        assert_int_equal(cgroup_unit_signal(f->tree, "alone", SIGTERM, /* also_cont= */ true, p), 1);
+        usleep(50 * 1000);
+        assert_int_equal(procs_count(fd), 1);
+        assert_int_equal(cgroup_kill(fd), 0);
+        wait_empty(fd);
+        assert_int_equal(reap(p).si_status, SIGKILL);
+        assert_int_equal(cgroup_unit_remove(f->tree, "alone"), 0);
+        fd = safe_close(fd);
+
+        /* with 10 children: 11, each once */
+        assert_int_equal(cgroup_unit_create(f->tree, "family", &fd), 0);
+        p = spawn_forker(f, fd, "tree", "10", "ignore");
+        wait_procs(fd, 11);
+        assert_int_equal(cgroup_unit_signal(f->tree, "family", SIGTERM, /* also_cont= */ true, p), 11);
+        assert_int_equal(cgroup_kill(fd), 0);
+        wait_empty(fd);
+        assert_int_equal(reap(p).si_status, SIGKILL);
+        assert_int_equal(cgroup_unit_remove(f->tree, "family"), 0);
+        fd = safe_close(fd);
+
+        /* the main alone in the top, three below it: the link count sends
+         * the look to the passes, which find them */
+        assert_int_equal(cgroup_unit_create(f->tree, "nested", &fd), 0);
+        assert_int_equal(mkdirat(fd, "inner", 0755), 0);
+        inner = openat(fd, "inner", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(inner >= 0);
+        p = spawn_forker(f, fd, "tree", "0", /* a3= */ NULL);
+        PidRef *q = spawn_forker(f, inner, "tree", "2", /* a3= */ NULL);
+        wait_procs(fd, 1);
+        wait_procs(inner, 3);
+        assert_int_equal(cgroup_unit_signal(f->tree, "nested", SIGTERM, /* also_cont= */ false, p), 4);
+        wait_empty(fd);
+        assert_int_equal(test_count_marker(f->marker), 0);
+        assert_int_equal(reap(p).si_status, SIGTERM);
+        assert_int_equal(reap(q).si_status, SIGTERM);
+        inner = safe_close(inner);
+        fd = safe_close(fd);
+        assert_int_equal(cgroup_unit_remove(f->tree, "nested"), 0);
+
+        /* no main given */
+        assert_int_equal(cgroup_unit_create(f->tree, "nomain", &fd), 0);
+        p = spawn_forker(f, fd, "tree", "2", /* a3= */ NULL);
+        wait_procs(fd, 3);
+        assert_int_equal(cgroup_unit_signal(f->tree, "nomain", SIGTERM, /* also_cont= */ false, NULL), 3);
+        wait_empty(fd);
+        assert_int_equal(reap(p).si_status, SIGTERM);
+        assert_int_equal(cgroup_unit_remove(f->tree, "nomain"), 0);
+}
+
+/* cgroup_unit_read_events(), by path: populated, then not. */
+static void test_unit_read_events(void **state) {
+        Fixture *f = *state;
+        _cleanup_close_ int fd = -EBADF;
+        CgroupEvents ev;
+
+        assert_int_equal(cgroup_unit_read_events(f->tree, "a/b", &ev), -EINVAL);
+        assert_int_equal(cgroup_unit_read_events(f->tree, "no-such-unit", &ev), -ENOENT);
+        assert_int_equal(cgroup_unit_create(f->tree, "events", &fd), 0);
+        assert_int_equal(cgroup_unit_read_events(f->tree, "events", &ev), 0);
+        assert_false(ev.populated);
+        PidRef *p = spawn_forker(f, fd, "tree", "0", /* a3= */ NULL);
+        wait_procs(fd, 1);
+        assert_int_equal(cgroup_unit_read_events(f->tree, "events", &ev), 0);
+        assert_true(ev.populated);
+        assert_int_equal(cgroup_kill(fd), 0);
+        wait_empty(fd);
+        assert_int_equal(cgroup_unit_read_events(f->tree, "events", &ev), 0);
+        assert_false(ev.populated);
+        assert_int_equal(reap(p).si_status, SIGKILL);
+        assert_int_equal(cgroup_unit_remove(f->tree, "events"), 0);
+}
+
 static void test_signal_all_term(void **state) {
         Fixture *f = *state;
         _cleanup_close_ int fd = -EBADF;
@@ -1257,6 +1358,8 @@ static int run_real(void) {
                 cmocka_unit_test_setup_teardown(test_kill_tree, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_list_pids, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_first, setup_tree, teardown),
+                cmocka_unit_test_setup_teardown(test_unit_signal, setup_tree, teardown),
+                cmocka_unit_test_setup_teardown(test_unit_read_events, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_term, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_nested, setup_tree, teardown),
                 cmocka_unit_test_setup_teardown(test_signal_all_stopped, setup_tree, teardown),

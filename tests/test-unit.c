@@ -195,7 +195,7 @@ static int f_cgroup_open(UnitContext *c, const char *name, int *ret_fd) {
         return 0;
 }
 
-static int f_cgroup_remove(UnitContext *c, const char *name) {
+static int f_cgroup_remove(UnitContext *c, const char *name, int wd) {
         fake.removed++;
         return 0;
 }
@@ -210,8 +210,7 @@ static int f_cgroup_watch(UnitContext *c, const char *name, int *ret_wd) {
 static void f_cgroup_unwatch(UnitContext *c, int wd) {
 }
 
-static int f_cgroup_populated(int fd) {
-        assert_true(is_fake_cgroup(fd));
+static int f_cgroup_populated(UnitContext *c, const char *name) {
         return fake.populated;
 }
 
@@ -221,8 +220,7 @@ static int f_cgroup_kill(int fd) {
         return 0;
 }
 
-static int f_cgroup_signal(int fd, int sig, bool also_cont, const PidRef *main) {
-        assert_true(is_fake_cgroup(fd));
+static int f_cgroup_signal(UnitContext *c, const char *name, int sig, bool also_cont, const PidRef *main) {
         fake.signalled++;
         fake.signalled_main = pidref_is_set(main) ? main->pid : 0;
         return 1;

@@ -84,6 +84,26 @@ bool test_wait_cgroup_gone(const char *path, usec_t timeout) {
         return test_wait_for(cgroup_gone, (void *) path, timeout);
 }
 
+int test_count_inotify_watches(pid_t pid) {
+        char path[64];
+        DIR *d;
+        int n = 0;
+
+        snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int) pid);
+        d = opendir(path);
+        if (!d)
+                return -errno;
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *buf = NULL;
+                if (de->d_name[0] == '.' || read_full_file_at(dirfd(d), de->d_name, 1 << 20, &buf, NULL) < 0)
+                        continue; /* closed meanwhile */
+                for (const char *p = buf; (p = strstr(p, "inotify wd:")); p++)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}
+
 static bool populated(int fd) {
         CgroupEvents ev;
 

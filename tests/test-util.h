@@ -39,6 +39,10 @@ bool test_cgroup_exists(const char *path);
  * a second later). */
 bool test_wait_cgroup_gone(const char *path, usec_t timeout);
 
+/* The inotify watches process pid holds, over all its inotify
+ * descriptors (the "inotify wd:" lines of /proc/PID/fdinfo). -errno. */
+int test_count_inotify_watches(pid_t pid);
+
 /* Counts the live processes whose environment holds the exact entry
  * CORRAL_TEST_MARKER=marker, by scanning /proc/[pid]/environ (never by
  * name or PID). Zombies have no readable environment and do not count. */

@@ -15,10 +15,6 @@
 #include "strv.h"
 #include "syscall.h"
 
-/* How many times cgroup_signal_all() re-reads the tree looking for
- * processes forked meanwhile; past that, cgroup.kill does the rest. */
-#define SIGNAL_PASSES_MAX 16
-
 /* A line of cgroup.procs: a PID (at most 4194304, PID_MAX_LIMIT) and a
  * newline. */
 #define PID_LINE_MAX 8U
@@ -503,7 +499,7 @@ int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd) {
  * a directory's subdirectories in its link count (2 + subdirectories), so
  * one fstat() spares the common case, a cgroup without children, the six
  * system calls of a directory listing. Errs on the side of "yes". */
-static bool cgroup_has_children(int fd) {
+bool cgroup_has_children(int fd) {
         struct stat st;
 
         return fstat(fd, &st) < 0 || st.st_nlink != 2;
@@ -634,6 +630,22 @@ int cgroup_read_events(int fd, CgroupEvents *ret) {
         return cgroup_parse_events(big ?: buf, ret);
 }
 
+int cgroup_unit_read_events(CgroupTree *t, const char *name, CgroupEvents *ret) {
+        char path[CGROUP_NAME_MAX + sizeof("/cgroup.events")], buf[512];
+        int r;
+
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%s/cgroup.events", name);
+        r = read_small_file_at(t->root_fd, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL);
+        if (r == -EFBIG) { /* a kernel with more to say: the directory's way, read whole */
+                _cleanup_close_ int fd = -EBADF;
+                r = cgroup_unit_open(t, name, &fd);
+                return r < 0 ? r : cgroup_read_events(fd, ret);
+        }
+        return r < 0 ? r : cgroup_parse_events(buf, ret);
+}
+
 int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n) {
         _cleanup_free_ char *big = NULL;
         char buf[1024];
@@ -760,198 +772,47 @@ int cgroup_read_memory_current(int fd, uint64_t *ret_bytes) {
         return safe_atou64_n(buf, strcspn(buf, "\n"), 10, ret_bytes) < 0 ? -EBADMSG : 0;
 }
 
-typedef struct PidSet PidSet;
-static int collect_procs(int fd, PidSet *s);
-
-/* ---- Signalling every process ---- */
-
-struct PidSet {
-        pid_t *pids;
-        size_t n, allocated;
-};
-
-static void pid_set_done(PidSet *s) {
-        free(s->pids);
-        *s = (PidSet) {};
-}
-
-static int pid_set_add(PidSet *s, pid_t pid) {
-        if (s->n == s->allocated) {
-                size_t a = s->allocated ? s->allocated * 2 : 64;
-                pid_t *p = reallocarray(s->pids, a, sizeof(pid_t));
-                if (!p)
-                        return -ENOMEM;
-                s->pids = p;
-                s->allocated = a;
-        }
-        s->pids[s->n++] = pid;
-        return 0;
-}
-
-static int pid_compare(const void *a, const void *b) {
-        pid_t x = *(const pid_t *) a, y = *(const pid_t *) b;
-        return (x > y) - (x < y);
-}
-
-static void pid_set_sort(PidSet *s) {
-        if (s->n > 1)
-                qsort(s->pids, s->n, sizeof(pid_t), pid_compare);
-}
-
-static bool pid_set_contains(const PidSet *s, pid_t pid) {
-        return s->n > 0 && bsearch(&pid, s->pids, s->n, sizeof(pid_t), pid_compare);
-}
-
-/* Adds the PIDs of the cgroup at fd and of every cgroup below it to *s. */
-static int collect_procs(int fd, PidSet *s) {
-        _cleanup_free_ pid_t *pids = NULL;
-        size_t n = 0;
-        DIR *d;
-        int dfd, r;
-
-        r = cgroup_read_procs(fd, &pids, &n);
-        if (r < 0)
-                return r == -ENOENT || r == -ENODEV ? 0 : r; /* being removed */
-        for (size_t i = 0; i < n; i++)
-                if ((r = pid_set_add(s, pids[i])) < 0)
-                        return r;
-        /* (cgroup_has_children: the link count.) Read after cgroup.procs,
-         * like the listing: a child made meanwhile is seen either way. */
-        if (!cgroup_has_children(fd))
-                return 0;
-
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (sub >= 0 && (r = collect_procs(sub, s)) < 0)
-                        break;
-        }
-        closedir(d);
-        return r < 0 ? r : 0;
-}
-
-/* One pass: opens pidfds for the processes not signalled yet, then reads
- * the tree again; a process still listed then and still alive when the
- * signal arrives is proven to be the one that was in the cgroup (a PID
- * recycled in between would not be listed). Returns how many were new. */
-static int signal_pass(int fd, int sig, bool also_cont, PidSet *done, int *count) {
-        _cleanup_(pid_set_done) PidSet before = {}, after = {};
-        PidRef *refs = NULL;
-        size_t n_refs = 0;
-        uint64_t flat_id = 0; /* the cgroup's id, when it has no children */
+/* Whether the unit's cgroup holds no process but pid and no cgroup below
+ * it, read by path from the tree's fd (no directory opened): 1 yes, 0 no
+ * or cannot tell. The listing first, then the link count, as in
+ * collect_procs(). */
+static int unit_holds_only(CgroupTree *t, const char *name, pid_t pid) {
+        char path[CGROUP_NAME_MAX + sizeof("/cgroup.procs")], buf[64];
         struct stat st;
+        pid_t *pids = NULL;
+        size_t n = 0;
+        bool only;
+
+        snprintf(path, sizeof(path), "%s/cgroup.procs", name);
+        if (read_small_file_at(t->root_fd, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL) < 0 ||
+            cgroup_parse_procs(buf, &pids, &n) < 0)
+                return 0;
+        only = n == 0 || (n == 1 && pids[0] == pid);
+        free(pids);
+        return only && fstatat(t->root_fd, name, &st, 0) >= 0 && st.st_nlink == 2;
+}
+
+int cgroup_unit_signal(CgroupTree *t, const char *name, int sig, bool also_cont, const PidRef *first) {
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (fstat(fd, &st) >= 0 && st.st_nlink == 2)
-                flat_id = (uint64_t) st.st_ino;
-        r = collect_procs(fd, &before);
-        if (r < 0)
-                return r;
-        refs = calloc(before.n ?: 1, sizeof(PidRef));
-        if (!refs)
-                return -ENOMEM;
-        for (size_t i = 0; i < before.n; i++) {
-                if (pid_set_contains(done, before.pids[i]))
-                        continue;
-                refs[n_refs] = PIDREF_NULL;
-                if (pidref_set_pid(&refs[n_refs], before.pids[i]) >= 0)
-                        n_refs++;
-        }
-        if (n_refs == 0) { /* nothing new: no need to look again */
-                free(refs);
-                return 0;
-        }
-        /* A PID read may have been reused before its pidfd was opened: each
-         * must still be here. Mostly the cgroup has no children and its
-         * processes say so themselves (their pidfd's cgroup id); else the
-         * listing is read again. */
-        bool here_all = flat_id > 0;
-        for (size_t i = 0; here_all && i < n_refs; i++) {
-                uint64_t id;
-                here_all = pidref_get_cgroup_id(&refs[i], &id) >= 0 && id == flat_id;
-        }
-        r = here_all ? 0 : collect_procs(fd, &after);
-        if (r >= 0) {
-                pid_set_sort(&after);
-                for (size_t i = 0; i < n_refs; i++) {
-                        if ((here_all || pid_set_contains(&after, refs[i].pid)) && pidref_kill(&refs[i], sig) >= 0) {
-                                (*count)++;
-                                if (also_cont)
-                                        (void) pidref_kill(&refs[i], SIGCONT);
-                        }
-                        if ((r = pid_set_add(done, refs[i].pid)) < 0)
-                                break;
-                }
-        }
-        for (size_t i = 0; i < n_refs; i++)
-                pidref_done(&refs[i]);
-        free(refs);
-        pid_set_sort(done);
-        return r < 0 ? r : (int) n_refs;
-}
-
-int cgroup_list_pids(int fd, pid_t **ret, size_t *ret_n) {
-        _cleanup_(pid_set_done) PidSet s = {};
-        int r = collect_procs(fd, &s);
-
-        if (r < 0)
-                return r;
-        pid_set_sort(&s);
-        *ret = TAKE_PTR(s.pids);
-        *ret_n = s.n;
-        return 0;
-}
-
-uint64_t cgroup_pids_rss(const pid_t *pids, size_t n) {
-        uint64_t total = 0, page = (uint64_t) sysconf(_SC_PAGESIZE);
-
-        for (size_t i = 0; i < n; i++) {
-                char path[64], buf[256];
-                unsigned long long size, resident;
-
-                snprintf(path, sizeof(path), "/proc/%d/statm", pids[i]);
-                if (read_small_file_at(AT_FDCWD, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL) < 0)
-                        continue; /* gone meanwhile */
-                if (sscanf(buf, "%llu %llu", &size, &resident) == 2)
-                        total += resident * page;
-        }
-        return total;
-}
-
-int cgroup_signal_all_first(int fd, int sig, bool also_cont, const PidRef *first) {
-        _cleanup_(pid_set_done) PidSet done = {};
-        int count = 0;
-
-        /* Through the pidfd the caller holds: no listing to prove it is
-         * the process it was, and the pass below only looks for others
-         * (one read of cgroup.procs for a unit of one process, not two). */
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        /* The usual unit, one process: its main, signalled through its
+         * pidfd, and a look at the cgroup by path that finds no other. */
         if (pidref_is_set(first) && pidref_kill(first, sig) >= 0) {
-                count++;
                 if (also_cont)
                         (void) pidref_kill(first, SIGCONT);
-                int r = pid_set_add(&done, first->pid);
+                if (unit_holds_only(t, name, first->pid) > 0)
+                        return 1;
+                r = cgroup_unit_open(t, name, &fd);
                 if (r < 0)
-                        return r;
+                        return r == -ENOENT ? 1 : r;
+                r = cgroup_signal_others(fd, sig, also_cont, first->pid);
+                return r < 0 ? r : r + 1;
         }
-        for (int pass = 0; pass < SIGNAL_PASSES_MAX; pass++) {
-                int r = signal_pass(fd, sig, also_cont, &done, &count);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-        }
-        return count;
-}
-
-int cgroup_signal_all(int fd, int sig, bool also_cont) {
-        return cgroup_signal_all_first(fd, sig, also_cont, /* first= */ NULL);
+        r = cgroup_unit_open(t, name, &fd);
+        if (r < 0)
+                return r;
+        return cgroup_signal_all(fd, sig, also_cont);
 }

@@ -144,6 +144,9 @@ int cgroup_tree_read_watches(CgroupTree *t, void (*cb)(int wd, void *userdata), 
 
 /* Reads and parses cgroup.events of the cgroup at fd. */
 int cgroup_read_events(int fd, CgroupEvents *ret);
+/* The same of the unit cgroup name, by path from the tree's fd (no
+ * directory opened: two system calls fewer at each exit). */
+int cgroup_unit_read_events(CgroupTree *t, const char *name, CgroupEvents *ret);
 
 /* Reads cgroup.procs of the cgroup at fd (not of cgroups below it). */
 int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n);
@@ -207,8 +210,23 @@ int cgroup_parse_cpu_stat(const char *buf, uint64_t *ret_usec);
  * cgroup_kill()). Returns the number of processes signalled, or -errno. */
 int cgroup_signal_all(int fd, int sig, bool also_cont);
 
+/* The same, but skip (> 0: a process signalled already, not again).
+ * Returns how many were signalled, or -errno. */
+int cgroup_signal_others(int fd, int sig, bool also_cont, pid_t skip);
+
+/* Whether the cgroup at fd has cgroups below it (its link count; true
+ * when it cannot be read). */
+bool cgroup_has_children(int fd);
+
 /* The same, first is signalled first, through its pidfd (the unit's main
  * process, which the caller holds: its PID cannot have been reused), and
  * not again if listed; when first cannot be signalled (gone), the
  * listing decides as for the others. */
 int cgroup_signal_all_first(int fd, int sig, bool also_cont, const PidRef *first);
+
+/* cgroup_signal_all_first() on the unit cgroup name. When first is
+ * signalled and the cgroup, read by path, holds no other process and no
+ * cgroup below it (the usual unit), no directory is opened: a read of
+ * cgroup.procs and a stat, instead of an open of the directory, two stats,
+ * the read and two closes. Returns the number signalled, or -errno. */
+int cgroup_unit_signal(CgroupTree *t, const char *name, int sig, bool also_cont, const PidRef *first);

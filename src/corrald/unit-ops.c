@@ -26,10 +26,20 @@
 #define REMOVALS_BATCH 32U
 #define REMOVALS_WAIT_MAX (1 * USEC_PER_SEC)
 
+/* A cgroup to remove, and the watch on its cgroup.events (-1: none),
+ * dropped with it: an inotify_rm_watch() was a twentieth of corrald's CPU
+ * in a stop of 500, on the way to the answer. (The rmdir does not drop
+ * it: a watch holds the kernfs file's inode, which its removal from the
+ * tree does not delete.) Until then its events find no unit. */
+typedef struct CgroupRemoval {
+        char *name;
+        int wd;
+} CgroupRemoval;
+
 struct CgroupRemovals {
         sd_event_source *idle;  /* enabled: removing, a batch per idle moment */
         sd_event_source *timer; /* enabled: waiting for the stops, until then */
-        char **names;           /* names[head..n) wait */
+        CgroupRemoval *items;   /* items[head..n) wait */
         size_t head, n;
 };
 
@@ -37,12 +47,19 @@ static bool removals_waiting(const CgroupRemovals *q) {
         return q && q->head < q->n;
 }
 
+/* Drops the watch, then removes the cgroup. */
+static int remove_now(UnitContext *c, const char *name, int wd) {
+        cgroup_unit_unwatch(c->cgroup, wd);
+        return cgroup_unit_remove(c->cgroup, name);
+}
+
 static void removals_run(UnitContext *c, size_t max) {
         CgroupRemovals *q = c->removals;
 
         for (; q->head < q->n && max > 0; max--) {
-                _cleanup_free_ char *name = q->names[q->head++];
-                int r = cgroup_unit_remove(c->cgroup, name);
+                CgroupRemoval *it = &q->items[q->head++];
+                _cleanup_free_ char *name = it->name;
+                int r = remove_now(c, name, it->wd);
                 if (r < 0)
                         log_unit_warning_errno(name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
         }
@@ -114,15 +131,15 @@ static CgroupRemovals *removals_get(UnitContext *c) {
         return c->removals = q;
 }
 
-static int removals_queue(UnitContext *c, const char *name) {
+static int removals_queue(UnitContext *c, const char *name, int wd) {
         CgroupRemovals *q = removals_get(c);
 
         if (!q)
                 return -ENOMEM;
-        if (!ARRAY_GROW(q->names, q->n))
+        if (!ARRAY_GROW(q->items, q->n))
                 return -ENOMEM;
-        q->names[q->n] = strdup(name);
-        if (!q->names[q->n])
+        q->items[q->n] = (CgroupRemoval) { .name = strdup(name), .wd = wd };
+        if (!q->items[q->n].name)
                 return -ENOMEM;
         q->n++;
         removals_schedule(c);
@@ -153,7 +170,7 @@ void unit_context_done(UnitContext *c) {
         removals_run(c, SIZE_MAX);
         sd_event_source_disable_unref(q->idle);
         sd_event_source_disable_unref(q->timer);
-        free(q->names);
+        free(q->items);
         c->removals = mfree(q);
 }
 
@@ -176,10 +193,10 @@ static int op_cgroup_open(UnitContext *c, const char *name, int *ret_fd) {
         return cgroup_unit_open(c->cgroup, name, ret_fd);
 }
 
-static int op_cgroup_remove(UnitContext *c, const char *name) {
+static int op_cgroup_remove(UnitContext *c, const char *name, int wd) {
         /* at once when it cannot wait (no loop, or out of memory) */
-        if (removals_queue(c, name) < 0)
-                return cgroup_unit_remove(c->cgroup, name);
+        if (removals_queue(c, name, wd) < 0)
+                return remove_now(c, name, wd);
         return 0;
 }
 
@@ -192,11 +209,15 @@ static void op_cgroup_unwatch(UnitContext *c, int wd) {
                 cgroup_unit_unwatch(c->cgroup, wd);
 }
 
-static int op_cgroup_populated(int fd) {
+static int op_cgroup_populated(UnitContext *c, const char *name) {
         CgroupEvents ev;
-        int r = cgroup_read_events(fd, &ev);
+        int r = cgroup_unit_read_events(c->cgroup, name, &ev);
 
         return r < 0 ? r : ev.populated;
+}
+
+static int op_cgroup_signal(UnitContext *c, const char *name, int sig, bool also_cont, const PidRef *main) {
+        return cgroup_unit_signal(c->cgroup, name, sig, also_cont, main);
 }
 
 /* Our child is reaped through its pidfd; one that is not (adopted, or
@@ -229,7 +250,7 @@ const UnitOps unit_ops_default = {
         .cgroup_unwatch = op_cgroup_unwatch,
         .cgroup_populated = op_cgroup_populated,
         .cgroup_kill = cgroup_kill,
-        .cgroup_signal = cgroup_signal_all_first,
+        .cgroup_signal = op_cgroup_signal,
         .spawn = spawn_child_async,
         .read_report = spawn_read_report,
         .reap = op_reap,
@@ -334,24 +355,26 @@ int unit_cgroup_open(const Unit *u) {
 }
 
 void unit_cgroup_release(Unit *u) {
-        int r;
+        int wd = u->watch_wd, r;
 
-        unit_cgroup_unwatch(u);
         if (!u->has_cgroup)
-                return;
+                return unit_cgroup_unwatch(u);
+        /* its watch is dropped with the directory, later */
+        if (wd >= 0)
+                watches_remove(u->ctx, wd);
+        u->watch_wd = -1;
         u->has_cgroup = false;
-        r = u->ctx->ops->cgroup_remove(u->ctx, u->name);
+        r = u->ctx->ops->cgroup_remove(u->ctx, u->name, wd);
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
 }
 
 bool unit_cgroup_populated(Unit *u) {
-        _cleanup_close_ int fd = unit_cgroup_open(u);
         int r;
 
         if (!u->has_cgroup)
                 return false;
-        r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
+        r = u->ctx->ops->cgroup_populated(u->ctx, u->name);
         if (r < 0) {
                 /* Gone or unreadable: nothing can be waited for there. */
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot read cgroup.events: %m");
@@ -363,13 +386,9 @@ bool unit_cgroup_populated(Unit *u) {
 /* ---- Requests on a unit's cgroup (kill, freeze), through the ops ---- */
 
 int unit_kill(Unit *u, int sig) {
-        _cleanup_close_ int fd = unit_cgroup_open(u);
-
         if (!u->has_cgroup)
                 return -ESRCH;
-        if (fd < 0)
-                return fd;
-        return u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ false, /* main= */ NULL);
+        return u->ctx->ops->cgroup_signal(u->ctx, u->name, sig, /* also_cont= */ false, /* main= */ NULL);
 }
 
 void unit_cgroup_changed(Unit *u) {

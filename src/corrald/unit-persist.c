@@ -165,9 +165,8 @@ void unit_stop_leftover(Unit *u) {
 /* Whether what an earlier corrald kept lets this unit be taken over; on
  * success u->main (when still there) and the kept values are in place. */
 static bool unit_adoptable(Unit *u, UnitPersisted *p) {
-        _cleanup_close_ int fd = unit_cgroup_open(u);
         PidRef main = PIDREF_NULL;
-        int r = fd < 0 ? fd : u->ctx->ops->cgroup_populated(fd);
+        int r = u->has_cgroup ? u->ctx->ops->cgroup_populated(u->ctx, u->name) : -ENOENT;
 
         if (!u->config || r <= 0)
                 return false;

@@ -632,18 +632,22 @@ static void unit_check_stopped(Unit *u) {
 /* Signals what runs: the main process only for a requested stop with
  * kill_mode=mixed, every process of the cgroup otherwise. */
 static void unit_send_stop_signal(Unit *u) {
-        _cleanup_close_ int fd = unit_cgroup_open(u);
         int sig = stop_signal(u), r;
 
         /* a frozen process cannot act on a signal */
-        if (fd >= 0 && u->may_be_frozen && cgroup_freeze(fd, false) >= 0)
-                u->may_be_frozen = false;
+        if (u->may_be_frozen) {
+                _cleanup_close_ int fd = unit_cgroup_open(u);
+                if (fd >= 0 && cgroup_freeze(fd, false) >= 0)
+                        u->may_be_frozen = false;
+        }
         if (u->stop_requested && u->config && u->config->kill_mode == KILL_MODE_MIXED && pidref_is_set(&u->main)) {
                 r = u->ctx->ops->signal_main(&u->main, sig);
                 if (r >= 0)
                         (void) u->ctx->ops->signal_main(&u->main, SIGCONT);
-        } else
-                r = fd < 0 ? fd : u->ctx->ops->cgroup_signal(fd, sig, /* also_cont= */ true, &u->main);
+        } else if (!u->has_cgroup)
+                r = -ENOENT;
+        else
+                r = u->ctx->ops->cgroup_signal(u->ctx, u->name, sig, /* also_cont= */ true, &u->main);
         if (r < 0 && r != -ESRCH)
                 log_unit_warning_errno(u->name, LOG_EVENT_STOP, r, "cannot send %s: %m, ignoring",
                                        signal_to_string(sig));
@@ -795,7 +799,7 @@ int unit_watch_main(Unit *u, const PidRef *main) {
 void unit_unwatch_main(Unit *u) {
         if (u->main_watch_fd < 0)
                 return;
-        poller_remove(u->ctx->pidfds, u->main_watch_fd);
+        poller_remove(u->ctx->pidfds, u->main_watch_fd, u);
         u->main_watch_fd = -EBADF;
 }
 

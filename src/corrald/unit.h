@@ -83,14 +83,16 @@ typedef enum UnitEvent {
 typedef struct UnitOps {
         int (*cgroup_create)(UnitContext *c, const char *name, int *ret_fd);
         int (*cgroup_open)(UnitContext *c, const char *name, int *ret_fd);
-        int (*cgroup_remove)(UnitContext *c, const char *name);
+        /* wd: the watch of cgroup_watch() on it (-1: none), dropped with
+         * it (now, or when a queued removal runs) */
+        int (*cgroup_remove)(UnitContext *c, const char *name, int wd);
         int (*cgroup_watch)(UnitContext *c, const char *name, int *ret_wd);
         void (*cgroup_unwatch)(UnitContext *c, int wd);
-        /* These take the unit's cgroup opened by the caller (unit_cgroup_open()). */
-        int (*cgroup_populated)(int fd); /* 1, 0, -errno */
-        int (*cgroup_kill)(int fd);
+        int (*cgroup_populated)(UnitContext *c, const char *name); /* 1, 0, -errno */
         /* main: the unit's main process (NULL: none), signalled first */
-        int (*cgroup_signal)(int fd, int sig, bool also_cont, const PidRef *main);
+        int (*cgroup_signal)(UnitContext *c, const char *name, int sig, bool also_cont, const PidRef *main);
+        /* This takes the unit's cgroup opened by the caller (unit_cgroup_open()). */
+        int (*cgroup_kill)(int fd);
         int (*spawn)(const SpawnParams *p, PidRef *ret, int *ret_report_fd);
         int (*read_report)(int fd, SpawnStep *ret_step);
         /* Reaps the main process: 0 with its status; -ENODATA when it is

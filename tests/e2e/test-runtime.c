@@ -363,7 +363,8 @@ static bool path_gone(void *userdata) {
 /* A stopped unit's cgroup goes once no unit is stopping (that waits at
  * most a second), at corrald's leisure — and a start before that is in a
  * new cgroup, never its last one (a new cgroup has a new inode: kernfs
- * never reuses one). corrald's exit leaves none behind. */
+ * never reuses one). Its inotify watch goes with it, none left behind.
+ * corrald's exit leaves no cgroup behind. */
 static void test_cgroup_removed_later(void **state) {
         _cleanup_free_ char *dir = NULL;
         struct stat before, after;
@@ -388,8 +389,15 @@ static void test_cgroup_removed_later(void **state) {
 
         free(CTL_OK(&daemon_, NULL, 0, "stop", "quick"));
         assert_true(test_wait_for(path_gone, dir, TIMEOUT));
+        /* the watch of quick's cgroup.events went with the directory:
+         * slow's is the one left */
+        assert_int_equal(test_count_inotify_watches(daemon_.pid), 1);
         free(CTL_OK(&daemon_, NULL, 0, "kill", "-s", "KILL", "slow"));
         wait_state(&daemon_, "slow", "inactive");
+        free(dir);
+        dir = unit_cgroup_file(&daemon_, "slow", NULL);
+        assert_true(test_wait_for(path_gone, dir, TIMEOUT));
+        assert_int_equal(test_count_inotify_watches(daemon_.pid), 0);
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
