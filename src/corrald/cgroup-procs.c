@@ -56,12 +56,17 @@ static bool pid_set_contains(const PidSet *s, pid_t pid) {
         return s->n > 0 && bsearch(&pid, s->pids, s->n, sizeof(pid_t), pid_compare);
 }
 
+static int collect_procs(int fd, PidSet *s);
+
+static int collect_child(int fd, int sub, const char *name, void *userdata) {
+        return sub >= 0 ? collect_procs(sub, userdata) : 0; /* gone meanwhile, or not to be opened */
+}
+
 /* Adds the PIDs of the cgroup at fd and of every cgroup below it to *s. */
 static int collect_procs(int fd, PidSet *s) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
-        DIR *d;
-        int dfd, r;
+        int r;
 
         r = cgroup_read_procs(fd, &pids, &n);
         if (r < 0)
@@ -69,28 +74,9 @@ static int collect_procs(int fd, PidSet *s) {
         for (size_t i = 0; i < n; i++)
                 if ((r = pid_set_add(s, pids[i])) < 0)
                         return r;
-        /* (cgroup_has_children: the link count.) Read after cgroup.procs,
-         * like the listing: a child made meanwhile is seen either way. */
-        if (!cgroup_has_children(fd))
-                return 0;
-
-        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                safe_close(dfd);
-                return -errno;
-        }
-        for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                _cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (sub >= 0 && (r = collect_procs(sub, s)) < 0)
-                        break;
-        }
-        closedir(d);
-        return r < 0 ? r : 0;
+        /* The children after cgroup.procs, like the listing: a child made
+         * meanwhile is seen either way. */
+        return cgroup_for_each_child(fd, collect_child, s);
 }
 
 /* One pass: opens pidfds for the processes not signalled yet, then reads

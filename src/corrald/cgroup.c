@@ -505,40 +505,49 @@ bool cgroup_has_children(int fd) {
         return fstat(fd, &st) < 0 || st.st_nlink != 2;
 }
 
-static int remove_below(int dirfd) {
-        int fd, r = 0;
+int cgroup_for_each_child(int fd, int (*cb)(int fd, int sub, const char *name, void *userdata), void *userdata) {
+        int dfd, r = 0;
         DIR *d;
 
-        if (!cgroup_has_children(dirfd))
+        if (!cgroup_has_children(fd))
                 return 0;
-        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
                 return -errno;
-        d = fdopendir(fd);
+        d = fdopendir(dfd);
         if (!d) {
-                safe_close(fd);
+                safe_close(dfd);
                 return -errno;
         }
-        for (struct dirent *de; (de = readdir(d));) {
+        for (struct dirent *de; r >= 0 && (de = readdir(d));) {
                 if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
-                _cleanup_close_ int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (sub < 0) {
-                        if (errno == ENOENT)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                r = remove_below(sub);
-                if (r < 0)
-                        break;
-                if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-                        r = -errno;
-                        break;
-                }
+                _cleanup_close_ int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                r = cb(fd, sub >= 0 ? sub : -errno, de->d_name, userdata);
         }
         closedir(d);
-        return r;
+        return MIN(r, 0);
+}
+
+static int remove_below(int dirfd);
+
+static int remove_child(int fd, int sub, const char *name, void *userdata) {
+        int r;
+
+        if (sub == -ENOENT) /* gone meanwhile */
+                return 0;
+        if (sub < 0)
+                return sub;
+        r = remove_below(sub);
+        if (r < 0)
+                return r;
+        if (unlinkat(fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+static int remove_below(int dirfd) {
+        return cgroup_for_each_child(dirfd, remove_child, NULL);
 }
 
 int cgroup_unit_remove(CgroupTree *t, const char *name) {
@@ -554,16 +563,8 @@ int cgroup_unit_remove(CgroupTree *t, const char *name) {
         if (errno != EBUSY && errno != ENOTEMPTY)
                 return -errno;
         r = cgroup_unit_open(t, name, &fd);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        r = remove_below(fd);
-        if (r < 0)
-                return r;
-        if (unlinkat(t->root_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                return -errno;
-        return 0;
+        /* what is below it first, then itself */
+        return remove_child(t->root_fd, r < 0 ? r : fd, name, /* userdata= */ NULL);
 }
 
 int cgroup_unit_watch(CgroupTree *t, const char *name, int *ret_wd) {

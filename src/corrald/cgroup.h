@@ -218,6 +218,13 @@ int cgroup_signal_others(int fd, int sig, bool also_cont, pid_t skip);
  * when it cannot be read). */
 bool cgroup_has_children(int fd);
 
+/* Calls cb(fd, sub, name, userdata) for each cgroup right below the one
+ * at fd (none when the link count says it has no children), with sub
+ * opened for the call, or -errno when it cannot be (-ENOENT: gone
+ * meanwhile). Stops at cb's first negative return and returns it; else 0,
+ * or -errno when fd's directory cannot be read. */
+int cgroup_for_each_child(int fd, int (*cb)(int fd, int sub, const char *name, void *userdata), void *userdata);
+
 /* The same, first is signalled first, through its pidfd (the unit's main
  * process, which the caller holds: its PID cannot have been reused), and
  * not again if listed; when first cannot be signalled (gone), the
