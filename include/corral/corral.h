@@ -219,9 +219,11 @@ const char *corral_unit_health_error(const corral_unit *u);
  * entries about it (CORRAL_UNIT=) and the unit's output when it goes to the
  * journal (SYSLOG_IDENTIFIER=), formatted "Nov 23 04:55:27 web@0[812]: …".
  * Read on this side, as systemctl status does: it needs permission to read
- * the journal. Returns how many lines, with a NULL-terminated array in
- * *ret_lines to free with corral_strv_free(); -EINVAL; -errno from
- * sd-journal. */
+ * the journal. libsystemd (libsystemd.so.0) is mapped by the first of the
+ * corral_journal_…() calls, not before: a program that never reads the
+ * journal does not load it. Returns how many lines, with a NULL-terminated
+ * array in *ret_lines to free with corral_strv_free(); -EINVAL;
+ * -EOPNOTSUPP when libsystemd cannot be loaded; -errno from sd-journal. */
 int corral_journal_tail(const char *unit, unsigned n, char ***ret_lines);
 void corral_strv_free(char **lines);
 
@@ -307,13 +309,14 @@ corral_log_line *corral_log_line_free(corral_log_line *l);
  * on, 0: no bound) that the named units (at least one) wrote to the
  * journal (SYSLOG_IDENTIFIER=), read on this side like
  * corral_journal_tail(). Returns 0 with the lines in *ret (no journal
- * units); -EINVAL; -errno from sd-journal. */
+ * units); -EINVAL; -EOPNOTSUPP without libsystemd; -errno from sd-journal. */
 int corral_journal_logs(const char *const *units, uint32_t max, uint64_t since_usec, corral_logs **ret);
 
 /* Following the journal on this side, for corral_logs_query.follow on
  * journal units: opened at the journal's end. */
 typedef struct corral_journal_follow corral_journal_follow;
-/* Returns 0 with the follower in *ret; -EINVAL; -errno from sd-journal. */
+/* Returns 0 with the follower in *ret; -EINVAL; -EOPNOTSUPP without
+ * libsystemd; -errno from sd-journal. */
 int corral_journal_follow_open(const char *const *units, corral_journal_follow **ret);
 /* The fd to poll(2) for POLLIN (owned by f), or -errno. */
 int corral_journal_follow_fd(corral_journal_follow *f);

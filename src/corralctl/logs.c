@@ -71,7 +71,8 @@ static void add_journal_lines(corral_logs *logs, const Args *a) {
         r = corral_journal_logs(units, a->lines, a->since, &j);
         if (r < 0) {
                 fprintf(stderr, "corralctl: logs: cannot read the journal (for %s%s): %s\n", units[0],
-                        units[1] ? ", …" : "", strerror(-r));
+                        units[1] ? ", …" : "",
+                        r == -EOPNOTSUPP ? "libsystemd (libsystemd.so.0) cannot be loaded" : strerror(-r));
                 return;
         }
         if (corral_logs_merge(logs, j, a->lines) < 0)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <systemd/sd-journal.h>
+#include "journal-dlopen.h"
 
 #include "logs-internal.h"
 #include "macro.h"
@@ -20,7 +20,7 @@ struct corral_journal_follow {
 static int entry_field(sd_journal *j, const char *field, const char **ret, size_t *ret_len) {
         const void *data;
         size_t len, flen = strlen(field);
-        int r = sd_journal_get_data(j, field, &data, &len);
+        int r = sym_sd_journal_get_data(j, field, &data, &len);
 
         if (r < 0)
                 return r;
@@ -48,7 +48,7 @@ static int entry_to_line(sd_journal *j, corral_log_line **ret) {
                 return 0;
         if (utf8_sanitize(p, n, &text) < 0)
                 return -ENOMEM;
-        (void) sd_journal_get_realtime_usec(j, &usec);
+        (void) sym_sd_journal_get_realtime_usec(j, &usec);
         obj = json_pack("{s:s,s:s,s:I,s:s,s:s}", "unit", unit, "stream", "stdout", "timestamp_usec", (json_int_t) usec,
                         "text", text, "source", "journal");
         if (!obj)
@@ -63,17 +63,20 @@ static int journal_open_units(const char *const *units, sd_journal **ret) {
 
         if (!units || !units[0])
                 return -EINVAL;
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        r = journal_dlopen();
+        if (r < 0)
+                return r;
+        r = sym_sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         for (const char *const *u = units; r >= 0 && *u; u++) {
                 _cleanup_free_ char *m = NULL;
 
                 if (asprintf(&m, "SYSLOG_IDENTIFIER=%s", *u) < 0)
                         r = -ENOMEM;
                 else
-                        r = sd_journal_add_match(j, m, 0); /* one field: the matches are or'ed */
+                        r = sym_sd_journal_add_match(j, m, 0); /* one field: the matches are or'ed */
         }
         if (r < 0) {
-                sd_journal_close(j);
+                sym_sd_journal_close(j);
                 return r;
         }
         *ret = j;
@@ -82,16 +85,16 @@ static int journal_open_units(const char *const *units, sd_journal **ret) {
 
 /* Gathers up to max lines from the end backwards (newest first). */
 static int journal_collect(sd_journal *j, uint32_t max, uint64_t since_usec, corral_logs *l) {
-        int r = sd_journal_seek_tail(j);
+        int r = sym_sd_journal_seek_tail(j);
 
         while (r >= 0 && (max == CORRAL_LOGS_ALL || corral_logs_count(l) < max)) {
                 corral_log_line *line = NULL;
                 uint64_t usec;
 
-                r = sd_journal_previous(j);
+                r = sym_sd_journal_previous(j);
                 if (r <= 0)
                         break;
-                if (since_usec > 0 && sd_journal_get_realtime_usec(j, &usec) >= 0 && usec < since_usec)
+                if (since_usec > 0 && sym_sd_journal_get_realtime_usec(j, &usec) >= 0 && usec < since_usec)
                         break;
                 r = entry_to_line(j, &line);
                 if (r > 0)
@@ -113,7 +116,7 @@ int corral_journal_logs(const char *const *units, uint32_t max, uint64_t since_u
         r = logs_new(&l);
         if (r >= 0)
                 r = journal_collect(j, max, since_usec, l);
-        sd_journal_close(j);
+        sym_sd_journal_close(j);
         if (r < 0) {
                 corral_logs_free(l);
                 return r;
@@ -134,12 +137,12 @@ int corral_journal_follow_open(const char *const *units, corral_journal_follow *
                 return -ENOMEM;
         r = journal_open_units(units, &f->j);
         if (r >= 0)
-                r = sd_journal_seek_tail(f->j);
+                r = sym_sd_journal_seek_tail(f->j);
         /* on the last entry, so that "next" is the first new one */
         if (r >= 0)
-                r = sd_journal_previous(f->j);
+                r = sym_sd_journal_previous(f->j);
         if (r >= 0)
-                r = sd_journal_get_fd(f->j);
+                r = sym_sd_journal_get_fd(f->j);
         if (r < 0) {
                 corral_journal_follow_close(f);
                 return r;
@@ -149,7 +152,7 @@ int corral_journal_follow_open(const char *const *units, corral_journal_follow *
 }
 
 int corral_journal_follow_fd(corral_journal_follow *f) {
-        return f ? sd_journal_get_fd(f->j) : -EINVAL;
+        return f ? sym_sd_journal_get_fd(f->j) : -EINVAL;
 }
 
 int corral_journal_follow_next(corral_journal_follow *f, corral_log_line **ret) {
@@ -157,11 +160,11 @@ int corral_journal_follow_next(corral_journal_follow *f, corral_log_line **ret) 
 
         if (!f || !ret)
                 return -EINVAL;
-        r = sd_journal_process(f->j);
+        r = sym_sd_journal_process(f->j);
         if (r < 0)
                 return r;
         for (;;) {
-                r = sd_journal_next(f->j);
+                r = sym_sd_journal_next(f->j);
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -175,6 +178,7 @@ int corral_journal_follow_next(corral_journal_follow *f, corral_log_line **ret) 
 corral_journal_follow *corral_journal_follow_close(corral_journal_follow *f) {
         if (!f)
                 return NULL;
-        sd_journal_close(f->j);
+        if (f->j) /* else libsystemd may not be mapped */
+                sym_sd_journal_close(f->j);
         return mfree(f);
 }

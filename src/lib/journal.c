@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <systemd/sd-journal.h>
+#include "journal-dlopen.h"
 
 #include "corral/corral.h"
 #include "macro.h"
@@ -18,7 +18,7 @@ static char *entry_field(sd_journal *j, const char *field) {
         const void *data;
         size_t len, flen = strlen(field);
 
-        if (sd_journal_get_data(j, field, &data, &len) < 0 || len <= flen + 1)
+        if (sym_sd_journal_get_data(j, field, &data, &len) < 0 || len <= flen + 1)
                 return NULL;
         return strndup((const char *) data + flen + 1, len - flen - 1);
 }
@@ -32,7 +32,7 @@ static int entry_line(sd_journal *j, char **ret) {
 
         if (!msg)
                 return 0;
-        if (sd_journal_get_realtime_usec(j, &usec) >= 0) {
+        if (sym_sd_journal_get_realtime_usec(j, &usec) >= 0) {
                 time_t sec = (time_t) (usec / 1000000);
                 if (localtime_r(&sec, &tm))
                         strftime(stamp, sizeof(stamp), "%b %d %H:%M:%S", &tm);
@@ -51,22 +51,25 @@ int corral_journal_tail(const char *unit, unsigned n, char ***ret_lines) {
 
         if (!unit || !ret_lines || n == 0 || n > 1000)
                 return -EINVAL;
+        r = journal_dlopen();
+        if (r < 0)
+                return r;
         lines = calloc(n + 1, sizeof(char *));
         if (!lines)
                 return -ENOMEM;
-        r = sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
+        r = sym_sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
         if (r >= 0 && (asprintf(&m1, "CORRAL_UNIT=%s", unit) < 0 || asprintf(&m2, "SYSLOG_IDENTIFIER=%s", unit) < 0))
                 r = -ENOMEM;
         if (r >= 0)
-                r = sd_journal_add_match(j, m1, 0);
+                r = sym_sd_journal_add_match(j, m1, 0);
         if (r >= 0)
-                r = sd_journal_add_disjunction(j);
+                r = sym_sd_journal_add_disjunction(j);
         if (r >= 0)
-                r = sd_journal_add_match(j, m2, 0);
+                r = sym_sd_journal_add_match(j, m2, 0);
         if (r >= 0)
-                r = sd_journal_seek_tail(j);
+                r = sym_sd_journal_seek_tail(j);
         /* newest first, then reversed */
-        while (r >= 0 && k < n && sd_journal_previous(j) > 0) {
+        while (r >= 0 && k < n && sym_sd_journal_previous(j) > 0) {
                 char *line = NULL;
                 int q = entry_line(j, &line);
                 if (q < 0)
@@ -76,7 +79,7 @@ int corral_journal_tail(const char *unit, unsigned n, char ***ret_lines) {
         }
         free(m1);
         free(m2);
-        sd_journal_close(j);
+        sym_sd_journal_close(j);
         if (r < 0) {
                 for (size_t i = 0; i < k; i++)
                         free(lines[i]);
