@@ -1137,6 +1137,33 @@ static void test_list_pids(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "many"), 0);
 }
 
+/* cgroup.kill of the unit cgroup name at *fd, whose main process p ends
+ * by SIGKILL; then the cgroup goes, and *fd is closed. */
+static void kill_and_remove(Fixture *f, int *fd, PidRef *p, const char *name) {
+        assert_int_equal(cgroup_kill(*fd), 0);
+        wait_empty(*fd);
+        assert_int_equal(reap(p).si_status, SIGKILL);
+        assert_int_equal(cgroup_unit_remove(f->tree, name), 0);
+        *fd = safe_close(*fd);
+}
+
+/* A unit cgroup name of three processes, signalled with no main process
+ * given (cgroup_unit_signal() by name, else cgroup_signal_all_first() on
+ * its fd): all three end by SIGTERM. */
+static void signal_three_without_main(Fixture *f, const char *name, bool by_name) {
+        _cleanup_close_ int fd = -EBADF;
+
+        assert_int_equal(cgroup_unit_create(f->tree, name, &fd), 0);
+        PidRef *p = spawn_forker(f, fd, "tree", "2", /* a3= */ NULL);
+        wait_procs(fd, 3);
+        assert_int_equal(by_name ? cgroup_unit_signal(f->tree, name, SIGTERM, /* also_cont= */ false, NULL)
+                                 : cgroup_signal_all_first(fd, SIGTERM, /* also_cont= */ false, /* first= */ NULL),
+                         3);
+        wait_empty(fd);
+        assert_int_equal(reap(p).si_status, SIGTERM);
+        assert_int_equal(cgroup_unit_remove(f->tree, name), 0);
+}
+
 /* The main process given first is signalled once, not again when its
  * PID is listed; gone (its pidfd says so), the listing alone decides. */
 static void test_signal_all_first(void **state) {
@@ -1160,14 +1187,7 @@ static void test_signal_all_first(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "first"), 0);
 
         /* none given: as cgroup_signal_all() */
-        fd = safe_close(fd);
-        assert_int_equal(cgroup_unit_create(f->tree, "first", &fd), 0);
-        PidRef *q = spawn_forker(f, fd, "tree", "2", /* a3= */ NULL);
-        wait_procs(fd, 3);
-        assert_int_equal(cgroup_signal_all_first(fd, SIGTERM, /* also_cont= */ false, /* first= */ NULL), 3);
-        wait_empty(fd);
-        assert_int_equal(reap(q).si_status, SIGTERM);
-        assert_int_equal(cgroup_unit_remove(f->tree, "first"), 0);
+        signal_three_without_main(f, "first", /* by_name= */ false);
 }
 
 /* Whether the process *userdata ignores SIGTERM (SigIgn in its status). */
@@ -1201,22 +1221,14 @@ static void test_unit_signal(void **state) {
         assert_int_equal(cgroup_unit_signal(f->tree, "alone", SIGTERM, /* also_cont= */ true, p), 1);
         usleep(50 * 1000);
         assert_int_equal(procs_count(fd), 1);
-        assert_int_equal(cgroup_kill(fd), 0);
-        wait_empty(fd);
-        assert_int_equal(reap(p).si_status, SIGKILL);
-        assert_int_equal(cgroup_unit_remove(f->tree, "alone"), 0);
-        fd = safe_close(fd);
+        kill_and_remove(f, &fd, p, "alone");
 
         /* with 10 children: 11, each once */
         assert_int_equal(cgroup_unit_create(f->tree, "family", &fd), 0);
         p = spawn_forker(f, fd, "tree", "10", "ignore");
         wait_procs(fd, 11);
         assert_int_equal(cgroup_unit_signal(f->tree, "family", SIGTERM, /* also_cont= */ true, p), 11);
-        assert_int_equal(cgroup_kill(fd), 0);
-        wait_empty(fd);
-        assert_int_equal(reap(p).si_status, SIGKILL);
-        assert_int_equal(cgroup_unit_remove(f->tree, "family"), 0);
-        fd = safe_close(fd);
+        kill_and_remove(f, &fd, p, "family");
 
         /* the main alone in the top, three below it: the link count sends
          * the look to the passes, which find them */
@@ -1238,13 +1250,7 @@ static void test_unit_signal(void **state) {
         assert_int_equal(cgroup_unit_remove(f->tree, "nested"), 0);
 
         /* no main given */
-        assert_int_equal(cgroup_unit_create(f->tree, "nomain", &fd), 0);
-        p = spawn_forker(f, fd, "tree", "2", /* a3= */ NULL);
-        wait_procs(fd, 3);
-        assert_int_equal(cgroup_unit_signal(f->tree, "nomain", SIGTERM, /* also_cont= */ false, NULL), 3);
-        wait_empty(fd);
-        assert_int_equal(reap(p).si_status, SIGTERM);
-        assert_int_equal(cgroup_unit_remove(f->tree, "nomain"), 0);
+        signal_three_without_main(f, "nomain", /* by_name= */ true);
 }
 
 /* cgroup_unit_read_events(), by path: populated, then not. */

@@ -186,17 +186,22 @@ int cgroup_signal_others(int fd, int sig, bool also_cont, pid_t skip) {
         return count;
 }
 
+bool cgroup_signal_first(const PidRef *first, int sig, bool also_cont) {
+        if (!pidref_is_set(first) || pidref_kill(first, sig) < 0)
+                return false;
+        if (also_cont)
+                (void) pidref_kill(first, SIGCONT);
+        return true;
+}
+
 int cgroup_signal_all_first(int fd, int sig, bool also_cont, const PidRef *first) {
         /* Through the pidfd the caller holds: no listing to prove it is
          * the process it was, and the passes only look for others (one
          * read of cgroup.procs for a unit of one process, not two). */
-        if (pidref_is_set(first) && pidref_kill(first, sig) >= 0) {
-                if (also_cont)
-                        (void) pidref_kill(first, SIGCONT);
-                int r = cgroup_signal_others(fd, sig, also_cont, first->pid);
-                return r < 0 ? r : r + 1;
-        }
-        return cgroup_signal_others(fd, sig, also_cont, /* skip= */ 0);
+        bool sent = cgroup_signal_first(first, sig, also_cont);
+        int r = cgroup_signal_others(fd, sig, also_cont, sent ? first->pid : 0);
+
+        return r < 0 ? r : r + sent;
 }
 
 int cgroup_signal_all(int fd, int sig, bool also_cont) {

@@ -499,7 +499,7 @@ int cgroup_unit_create(CgroupTree *t, const char *name, int *ret_fd) {
  * a directory's subdirectories in its link count (2 + subdirectories), so
  * one fstat() spares the common case, a cgroup without children, the six
  * system calls of a directory listing. Errs on the side of "yes". */
-bool cgroup_has_children(int fd) {
+static bool cgroup_has_children(int fd) {
         struct stat st;
 
         return fstat(fd, &st) < 0 || st.st_nlink != 2;
@@ -620,42 +620,44 @@ static int read_attr(int fd, const char *name, char *small, size_t size, size_t 
         return read_full_file_at(fd, name, max, ret_big, NULL);
 }
 
-int cgroup_read_events(int fd, CgroupEvents *ret) {
+/* cgroup.events or cgroup.procs at path from dirfd: in one read when small. */
+static int read_events_at(int dirfd, const char *path, CgroupEvents *ret) {
         _cleanup_free_ char *big = NULL;
         char buf[512];
         int r;
 
-        r = read_attr(fd, "cgroup.events", buf, sizeof(buf), /* slack= */ 0, CGROUP_SMALL_FILE_MAX, &big);
+        r = read_attr(dirfd, path, buf, sizeof(buf), /* slack= */ 0, CGROUP_SMALL_FILE_MAX, &big);
         if (r < 0)
                 return r;
         return cgroup_parse_events(big ?: buf, ret);
 }
 
-int cgroup_unit_read_events(CgroupTree *t, const char *name, CgroupEvents *ret) {
-        char path[CGROUP_NAME_MAX + sizeof("/cgroup.events")], buf[512];
-        int r;
-
-        if (!cgroup_name_is_valid(name))
-                return -EINVAL;
-        snprintf(path, sizeof(path), "%s/cgroup.events", name);
-        r = read_small_file_at(t->root_fd, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL);
-        if (r == -EFBIG) { /* a kernel with more to say: the directory's way, read whole */
-                _cleanup_close_ int fd = -EBADF;
-                r = cgroup_unit_open(t, name, &fd);
-                return r < 0 ? r : cgroup_read_events(fd, ret);
-        }
-        return r < 0 ? r : cgroup_parse_events(buf, ret);
-}
-
-int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n) {
+static int read_procs_at(int dirfd, const char *path, pid_t **ret_pids, size_t *ret_n) {
         _cleanup_free_ char *big = NULL;
         char buf[1024];
         int r;
 
-        r = read_attr(fd, "cgroup.procs", buf, sizeof(buf), PID_LINE_MAX, CGROUP_PROCS_MAX, &big);
+        r = read_attr(dirfd, path, buf, sizeof(buf), PID_LINE_MAX, CGROUP_PROCS_MAX, &big);
         if (r < 0)
                 return r;
         return cgroup_parse_procs(big ?: buf, ret_pids, ret_n);
+}
+
+int cgroup_read_events(int fd, CgroupEvents *ret) {
+        return read_events_at(fd, "cgroup.events", ret);
+}
+
+int cgroup_unit_read_events(CgroupTree *t, const char *name, CgroupEvents *ret) {
+        char path[CGROUP_NAME_MAX + sizeof("/cgroup.events")];
+
+        if (!cgroup_name_is_valid(name))
+                return -EINVAL;
+        snprintf(path, sizeof(path), "%s/cgroup.events", name);
+        return read_events_at(t->root_fd, path, ret);
+}
+
+int cgroup_read_procs(int fd, pid_t **ret_pids, size_t *ret_n) {
+        return read_procs_at(fd, "cgroup.procs", ret_pids, ret_n);
 }
 
 int cgroup_kill(int fd) {
@@ -778,42 +780,32 @@ int cgroup_read_memory_current(int fd, uint64_t *ret_bytes) {
  * or cannot tell. The listing first, then the link count, as in
  * collect_procs(). */
 static int unit_holds_only(CgroupTree *t, const char *name, pid_t pid) {
-        char path[CGROUP_NAME_MAX + sizeof("/cgroup.procs")], buf[64];
+        char path[CGROUP_NAME_MAX + sizeof("/cgroup.procs")];
+        _cleanup_free_ pid_t *pids = NULL;
         struct stat st;
-        pid_t *pids = NULL;
         size_t n = 0;
-        bool only;
 
         snprintf(path, sizeof(path), "%s/cgroup.procs", name);
-        if (read_small_file_at(t->root_fd, path, buf, sizeof(buf), /* slack= */ 0, /* ret_len= */ NULL) < 0 ||
-            cgroup_parse_procs(buf, &pids, &n) < 0)
+        if (read_procs_at(t->root_fd, path, &pids, &n) < 0 || n > 1 || (n == 1 && pids[0] != pid))
                 return 0;
-        only = n == 0 || (n == 1 && pids[0] == pid);
-        free(pids);
-        return only && fstatat(t->root_fd, name, &st, 0) >= 0 && st.st_nlink == 2;
+        return fstatat(t->root_fd, name, &st, 0) >= 0 && st.st_nlink == 2;
 }
 
 int cgroup_unit_signal(CgroupTree *t, const char *name, int sig, bool also_cont, const PidRef *first) {
         _cleanup_close_ int fd = -EBADF;
+        bool sent;
         int r;
 
         if (!cgroup_name_is_valid(name))
                 return -EINVAL;
         /* The usual unit, one process: its main, signalled through its
          * pidfd, and a look at the cgroup by path that finds no other. */
-        if (pidref_is_set(first) && pidref_kill(first, sig) >= 0) {
-                if (also_cont)
-                        (void) pidref_kill(first, SIGCONT);
-                if (unit_holds_only(t, name, first->pid) > 0)
-                        return 1;
-                r = cgroup_unit_open(t, name, &fd);
-                if (r < 0)
-                        return r == -ENOENT ? 1 : r;
-                r = cgroup_signal_others(fd, sig, also_cont, first->pid);
-                return r < 0 ? r : r + 1;
-        }
+        sent = cgroup_signal_first(first, sig, also_cont);
+        if (sent && unit_holds_only(t, name, first->pid) > 0)
+                return 1;
         r = cgroup_unit_open(t, name, &fd);
         if (r < 0)
-                return r;
-        return cgroup_signal_all(fd, sig, also_cont);
+                return sent && r == -ENOENT ? 1 : r;
+        r = cgroup_signal_others(fd, sig, also_cont, sent ? first->pid : 0);
+        return r < 0 ? r : r + sent;
 }

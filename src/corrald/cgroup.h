@@ -214,9 +214,9 @@ int cgroup_signal_all(int fd, int sig, bool also_cont);
  * Returns how many were signalled, or -errno. */
 int cgroup_signal_others(int fd, int sig, bool also_cont, pid_t skip);
 
-/* Whether the cgroup at fd has cgroups below it (its link count; true
- * when it cannot be read). */
-bool cgroup_has_children(int fd);
+/* Signals first through its pidfd (and SIGCONT when also_cont): whether
+ * it was signalled (false: none given, or gone). */
+bool cgroup_signal_first(const PidRef *first, int sig, bool also_cont);
 
 /* Calls cb(fd, sub, name, userdata) for each cgroup right below the one
  * at fd (none when the link count says it has no children), with sub

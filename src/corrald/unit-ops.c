@@ -337,12 +337,22 @@ int unit_cgroup_attach(Unit *u) {
         return 0;
 }
 
-void unit_cgroup_unwatch(Unit *u) {
-        if (u->watch_wd < 0)
-                return;
-        watches_remove(u->ctx, u->watch_wd);
-        u->ctx->ops->cgroup_unwatch(u->ctx, u->watch_wd);
+/* Takes the unit's watch out of the context's map: its descriptor (-1:
+ * none), which the caller drops. */
+static int unit_cgroup_forget_watch(Unit *u) {
+        int wd = u->watch_wd;
+
+        if (wd >= 0)
+                watches_remove(u->ctx, wd);
         u->watch_wd = -1;
+        return wd;
+}
+
+void unit_cgroup_unwatch(Unit *u) {
+        int wd = unit_cgroup_forget_watch(u);
+
+        if (wd >= 0)
+                u->ctx->ops->cgroup_unwatch(u->ctx, wd);
 }
 
 int unit_cgroup_open(const Unit *u) {
@@ -355,16 +365,13 @@ int unit_cgroup_open(const Unit *u) {
 }
 
 void unit_cgroup_release(Unit *u) {
-        int wd = u->watch_wd, r;
+        int r;
 
         if (!u->has_cgroup)
                 return unit_cgroup_unwatch(u);
-        /* its watch is dropped with the directory, later */
-        if (wd >= 0)
-                watches_remove(u->ctx, wd);
-        u->watch_wd = -1;
         u->has_cgroup = false;
-        r = u->ctx->ops->cgroup_remove(u->ctx, u->name, wd);
+        /* its watch is dropped with the directory, later */
+        r = u->ctx->ops->cgroup_remove(u->ctx, u->name, unit_cgroup_forget_watch(u));
         if (r < 0)
                 log_unit_warning_errno(u->name, LOG_EVENT_NONE, r, "cannot remove cgroup: %m, ignoring");
 }
