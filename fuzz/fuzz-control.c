@@ -15,8 +15,9 @@
  *
  * A reply of units is made as the daemon makes it, in pages
  * (control_pager_add()): every line at most 1 MiB, each but the last with
- * "more": true, the units of all pages one per name. A request's names
- * come out each once, in the order first given.
+ * "more": true, the units of all pages one per name — or, for a status
+ * with "bare", bare arrays and then the result. A request's names come
+ * out each once, in the order first given.
  *
  * The first lines of an input may set up the world:
  *   STATUS=bytes      any bytes (no newline) as web@0's status text, web@1's
@@ -286,14 +287,27 @@ static json_t *unit_json(Unit *u, const char *name, UnitStatusFlags flags) {
 }
 
 /* One line of a reply in pages: at most 1 MiB, ok, "more" as expected,
- * its units. Returns how many. */
-static size_t check_page(char *line, size_t len, bool more) {
+ * its units; bare: a page is a bare array of units (never empty), the
+ * last line the result without them. Returns how many. */
+static size_t check_page(char *line, size_t len, bool more, bool bare) {
         json_t *page, *units;
         size_t n;
 
         assert(len > 0 && len <= 1024 * 1024 && line[len - 1] == '\n' && !memchr(line, '\n', len - 1));
         page = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES, /* error= */ NULL);
         free(line);
+        if (bare) {
+                assert(json_is_array(page) == more);
+                n = json_array_size(page);
+                assert(!more || n > 0);
+                if (!more) {
+                        assert(json_is_true(json_object_get(page, "ok")) && !json_object_get(page, "more"));
+                        assert(!json_object_get(json_object_get(page, "result"), "units"));
+                        assert(json_is_object(json_object_get(json_object_get(page, "result"), "daemon")));
+                }
+                json_decref(page);
+                return n;
+        }
         assert(json_is_true(json_object_get(page, "ok")));
         assert(json_is_true(json_object_get(page, "more")) == more);
         units = json_object_get(json_object_get(page, "result"), "units");
@@ -314,7 +328,7 @@ static void check_units_reply(const ControlRequest *req) {
         size_t n = req->units ? req->n_units : ELEMENTSOF(all) - 1, got = 0, len = 0;
         size_t copies = req->units ? 1 : w.copies;
         UnitStatusFlags flags = req->method == CONTROL_METHOD_STATUS ? UNIT_STATUS_STATS : 0;
-        ControlPager pager = {};
+        ControlPager pager = { .bare = req->bare };
         char *line = NULL;
 
         for (size_t i = 1; i < n; i++)
@@ -333,12 +347,16 @@ static void check_units_reply(const ControlRequest *req) {
                         int r = control_pager_add(&pager, o, &line, &len);
                         assert(r >= 0);
                         if (r > 0)
-                                got += check_page(line, len, /* more= */ true);
+                                got += check_page(line, len, /* more= */ true, req->bare);
                 }
+        int r = control_pager_flush(&pager, &line, &len);
+        assert(r >= 0 && (r > 0) == (req->bare && got < n * copies));
+        if (r > 0)
+                got += check_page(line, len, /* more= */ true, req->bare);
         assert(control_pager_finish(&pager,
                                     json_pack("{s:o}", "daemon", control_json_daemon("0.1.0", 1, "/corral", NULL)),
                                     &line, &len) >= 0);
-        got += check_page(line, len, /* more= */ false);
+        got += check_page(line, len, /* more= */ false, req->bare);
         assert(got == n * copies);
         control_pager_done(&pager);
 }

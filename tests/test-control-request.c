@@ -85,8 +85,14 @@ static void check_no_stats(const ControlRequest *r) {
         assert_string_equal(r->units[0], "web");
 }
 
+static void check_bare(const ControlRequest *r) {
+        assert_true(r->bare);
+        assert_true(r->no_stats);
+}
+
 static void check_stats(const ControlRequest *r) {
         assert_false(r->no_stats);
+        assert_false(r->bare);
 }
 
 static const Case cases[] = {
@@ -123,6 +129,9 @@ static const Case cases[] = {
         { "{\"method\":\"status\",\"params\":{\"stats\":true}}", NULL, check_stats },
         { "{\"method\":\"status\"}", NULL, check_stats },
         { "{\"method\":\"status\",\"params\":{\"stats\":0}}", "stats", NULL },
+        { "{\"method\":\"status\",\"params\":{\"bare\":true,\"stats\":false}}", NULL, check_bare },
+        { "{\"method\":\"status\",\"params\":{\"bare\":false}}", NULL, check_stats },
+        { "{\"method\":\"status\",\"params\":{\"bare\":\"yes\"}}", "bare", NULL },
 };
 
 static void test_cases(void **state) {
@@ -204,11 +213,70 @@ static void test_pages(void **state) {
         assert_true(lines > 1);
 }
 
+/* A bare pager: every line but the last a bare array of units, within
+ * CONTROL_PAGE_MAX, the units once each and in order, flushed before the
+ * last line, which is the result alone; no units: that line alone. */
+static void test_pages_bare(void **state) {
+        char text[301];
+
+        memset(text, 'x', 300); /* 3000 units: some 1 MB, pages of 256 KiB */
+        text[300] = '\0';
+        for (size_t total = 0; total <= 3000; total += 3000) {
+                _cleanup_(control_pager_done) ControlPager p = { .bare = true };
+                size_t next = 0, arrays = 0;
+                bool ended = false;
+
+                for (size_t i = 0; i <= total + 1; i++) {
+                        _cleanup_free_ char *line = NULL;
+                        size_t len = 0;
+                        int r;
+
+                        assert_false(ended);
+                        if (i < total)
+                                r = control_pager_add(&p, json_pack("{s:I, s:s}", "i", (json_int_t) i, "t", text),
+                                                      &line, &len);
+                        else if (i == total) {
+                                r = control_pager_flush(&p, &line, &len);
+                                assert_int_equal(r, total > 0);
+                        } else {
+                                r = control_pager_finish(&p, json_pack("{s:s}", "extra", "x"), &line, &len);
+                                ended = true;
+                        }
+                        assert_true(r >= 0);
+                        if (!line)
+                                continue;
+                        assert_true(len <= CONTROL_PAGE_MAX);
+                        assert_int_equal(line[len - 1], '\n');
+                        json_auto_t *msg = json_loadb(line, len - 1, 0, NULL);
+                        json_t *u;
+                        size_t k;
+
+                        if (!ended) {
+                                assert_true(json_is_array(msg));
+                                assert_true(json_array_size(msg) > 0);
+                                arrays++;
+                                json_array_foreach(msg, k, u)
+                                        assert_int_equal(json_integer_value(json_object_get(u, "i")), next++);
+                                continue;
+                        }
+                        assert_true(json_is_true(json_object_get(msg, "ok")));
+                        assert_null(json_object_get(msg, "more"));
+                        assert_null(json_object_get(json_object_get(msg, "result"), "units"));
+                        assert_string_equal(json_string_value(json_object_get(json_object_get(msg, "result"), "extra")),
+                                            "x");
+                }
+                assert_true(ended);
+                assert_int_equal(next, total);
+                assert_true(total == 0 ? arrays == 0 : arrays > 1);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cases),
                 cmocka_unit_test(test_size_bound),
                 cmocka_unit_test(test_pages),
+                cmocka_unit_test(test_pages_bare),
         };
 
         return cmocka_run_group_tests_name("control-request", tests, NULL, NULL);

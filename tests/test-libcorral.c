@@ -344,6 +344,82 @@ static void test_status_pages_broken(void **state) {
         fake_server_stop(&f);
 }
 
+/* ---- a status handed on as JSON ---- */
+
+typedef struct JsonSeen {
+        char text[256];
+        unsigned pages, fail_at;
+} JsonSeen;
+
+/* Writes each page's text, "|" between pages; fails at page fail_at. */
+static int on_json(const char *json, size_t len, void *userdata) {
+        JsonSeen *p = userdata;
+
+        assert_int_equal(strlen(json), len);
+        if (++p->pages == p->fail_at)
+                return -ECANCELED;
+        if (p->pages > 1)
+                strcat(p->text, "|");
+        strcat(p->text, json);
+        return 0;
+}
+
+/* corrald's bare pages reach the handler as they came, unparsed (text
+ * that is not what jansson would dump: a space, keys out of order), with
+ * "bare" and the flags in the request; the result line ends it. */
+static void test_status_json_pages(void **state) {
+        JsonSeen seen = {};
+        FakeServer f;
+        corral *c;
+        json_t *params;
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+        const char *names[] = { "web", NULL };
+
+        fake_repeat = true;
+        c = fake_connect(&f, FAKE_REPLY("[{\"name\":\"a\"}, {\"name\":\"b\"}]\n[]\n[{\"z\":1,\"name\":\"c\"}]\n"
+                                        "{\"ok\":true,\"result\":{\"daemon\":{}}}\n"));
+        fake_repeat = false;
+        assert_int_equal(corral_status_json_pages(c, names, CORRAL_STATUS_NO_STATS, on_json, &seen), 0);
+        assert_string_equal(seen.text, "[{\"name\":\"a\"}, {\"name\":\"b\"}]|[{\"z\":1,\"name\":\"c\"}]");
+        assert_int_equal(seen.pages, 2); /* "[]" is no page */
+        params = fake_server_request(&f, devs, inos, &n_fds);
+        assert_true(json_is_true(json_object_get(params, "bare")));
+        assert_true(json_is_false(json_object_get(params, "stats")));
+        assert_string_equal(json_string_value(json_array_get(json_object_get(params, "units"), 0)), "web");
+        json_decref(params);
+
+        /* a handler's error ends the calls, not the reading */
+        seen = (JsonSeen) { .fail_at = 1 };
+        assert_int_equal(corral_status_json_pages(c, /* names= */ NULL, 0, on_json, &seen), -ECANCELED);
+        assert_int_equal(seen.pages, 1);
+        assert_string_equal(seen.text, "");
+
+        /* bare lines where no call asked for them: the connection is broken */
+        _cleanup_(corral_units_freep) corral_units *u = NULL;
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), -EBADMSG);
+        assert_int_equal(corral_status(c, /* names= */ NULL, &u), -ENOTCONN);
+        assert_int_equal(corral_status_json_pages(c, NULL, 0, /* handler= */ NULL, NULL), -EINVAL);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
+/* A corrald that knows no "bare" sends its pages as objects: the handler
+ * gets each page's units as JSON all the same, an empty one skipped. (The
+ * fake server plays that older corrald: there is none here to run.) */
+static void test_status_json_pages_old_daemon(void **state) {
+        JsonSeen seen = {};
+        FakeServer f;
+        corral *c = fake_connect(&f, FAKE_REPLY(PAGES_REPLY));
+
+        assert_int_equal(corral_status_json_pages(c, /* names= */ NULL, 0, on_json, &seen), 0);
+        assert_string_equal(seen.text, "[{\"name\":\"a\"},{\"name\":\"b\"}]|[{\"name\":\"c\"}]|[{\"name\":\"d\"}]");
+        assert_int_equal(seen.pages, 3);
+        corral_close(c);
+        fake_server_stop(&f);
+}
+
 static void test_reply_odd_fields(void **state) {
         _cleanup_(corral_units_freep) corral_units *u = NULL;
         FakeServer f;
@@ -1101,6 +1177,8 @@ int main(void) {
                 cmocka_unit_test(test_reply_odd_fields),
                 cmocka_unit_test(test_status_pages),
                 cmocka_unit_test(test_status_pages_broken),
+                cmocka_unit_test(test_status_json_pages),
+                cmocka_unit_test(test_status_json_pages_old_daemon),
                 cmocka_unit_test(test_event_stream),
                 cmocka_unit_test(test_run_with_fds),
                 cmocka_unit_test(test_run_options_checked),

@@ -116,6 +116,18 @@ typedef int (*corral_units_handler)(corral_units *page, void *userdata);
 int corral_status_pages(corral *c, const char *const *names, unsigned flags, corral_units_handler handler,
                         void *userdata);
 
+/* corral_status_pages() for a program that passes the units on as JSON
+ * without reading them (corralctl status --json): handler gets each page
+ * as the text of a JSON array of Unit objects (docs/PROTOCOL.md), never
+ * empty, as corrald made it — unparsed, so that a status of 10,000 units
+ * (some 2 MB) costs the client a copy instead of a parse and a dump.
+ * json is NUL-terminated, len its length; both valid during the call only.
+ * With a corrald older than this call the library makes the same text
+ * from each page it parsed. Returns as corral_status_pages(). */
+typedef int (*corral_json_handler)(const char *json, size_t len, void *userdata);
+int corral_status_json_pages(corral *c, const char *const *names, unsigned flags, corral_json_handler handler,
+                             void *userdata);
+
 /* The number of units in u (0 for NULL). */
 size_t corral_units_count(const corral_units *u);
 

@@ -98,28 +98,26 @@ static int out_of_memory(void) {
         return EXIT_FAIL;
 }
 
-/* One page of a status --json of every unit: its units, after the pages
- * before (*userdata: how many were printed). */
-static int print_json_page(corral_units *page, void *userdata) {
+/* One page of a status --json of every unit, corrald's JSON array as it
+ * came: its units, after the pages before (*userdata: how many pages were
+ * printed), the brackets of the one array around them all. */
+static int print_json_page(const char *json, size_t len, void *userdata) {
         size_t *printed = userdata;
 
-        for (size_t i = 0; i < corral_units_count(page); i++) {
-                const char *json = corral_unit_json(corral_units_get(page, i));
-                if (!json)
-                        return -ENOMEM;
-                printf("%s%s", (*printed)++ > 0 ? "," : "[", json);
-        }
+        putchar((*printed)++ > 0 ? ',' : '[');
+        fwrite(json + 1, 1, len - 2, stdout); /* within its [ and ] */
         return 0;
 }
 
 /* status --json of every unit, unfiltered: printed page by page as corrald
- * sends them, while it makes the next, never held whole (10,000 units: 3 MB
- * of JSON that jansson parses, and dumps, at some 20 MB/s). An error midway
- * leaves the array unterminated, and the exit status says so. */
+ * sends them, while it makes the next, never held whole, and never parsed
+ * (10,000 units: 2 MB of JSON that jansson would parse, and dump, at some
+ * 30 MB/s: 70 ms). An error midway leaves the array unterminated, and the
+ * exit status says so. */
 static int status_json_pages(corral *c, const Args *a) {
         size_t printed = 0;
-        int r = corral_status_pages(c, /* names= */ NULL, a->no_stats ? CORRAL_STATUS_NO_STATS : 0, print_json_page,
-                                    &printed);
+        int r = corral_status_json_pages(c, /* names= */ NULL, a->no_stats ? CORRAL_STATUS_NO_STATS : 0,
+                                         print_json_page, &printed);
 
         if (r < 0) {
                 if (printed > 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "control-json.h"
 
+#include <assert.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -333,9 +334,22 @@ static int pager_append(ControlPager *p, json_t *o, size_t n) {
 
 static int pager_close(ControlPager *p, char **ret, size_t *ret_len) {
         size_t bytes = p->bytes + 2;
+        json_t *units = TAKE_PTR(p->units);
+        int r;
 
         p->bytes = 0;
-        return page_line(TAKE_PTR(p->units), bytes, /* extra= */ NULL, /* more= */ true, ret, ret_len);
+        if (!p->bare)
+                return page_line(units, bytes, /* extra= */ NULL, /* more= */ true, ret, ret_len);
+        r = line_bounded(units, bytes, ret, ret_len); /* the array alone, for a copy unparsed */
+        json_decref(units);
+        return r;
+}
+
+int control_pager_flush(ControlPager *p, char **ret, size_t *ret_len) {
+        if (!p->bare || !p->units)
+                return 0;
+        int r = pager_close(p, ret, ret_len);
+        return r < 0 ? r : 1;
 }
 
 int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len) {
@@ -380,6 +394,15 @@ int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret
         size_t bytes = p->bytes + 2;
 
         p->bytes = 0;
+        if (p->bare) { /* {"ok": true, "result": extra}: the units went before, as arrays */
+                assert(!p->units);
+                json_t *msg = json_pack("{s:b, s:o}", "ok", 1, "result", extra ?: json_object());
+                if (!msg)
+                        return -ENOMEM;
+                int r = control_json_line(msg, ret, ret_len);
+                json_decref(msg);
+                return r;
+        }
         return page_line(TAKE_PTR(p->units), bytes, extra, /* more= */ false, ret, ret_len);
 }
 

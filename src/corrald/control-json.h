@@ -74,6 +74,7 @@ size_t control_json_size_bound(const json_t *v);
 typedef struct ControlPager {
         json_t *units; /* of the page being filled; NULL: none yet */
         size_t bytes;  /* their JSON's size bounds, a comma each */
+        bool bare;     /* pages as bare arrays: [Unit…] lines, then the reply object without "units" */
 } ControlPager;
 
 /* Adds the Unit object o (taken) to the page. Returns 1 with a closed
@@ -82,8 +83,13 @@ typedef struct ControlPager {
 int control_pager_add(ControlPager *p, json_t *o, char **ret, size_t *ret_len);
 
 /* The last line: the units left and the members of extra (taken; NULL:
- * none) as the result. Returns 0 with the line in *ret, or -ENOMEM. */
+ * none) as the result. Returns 0 with the line in *ret, or -ENOMEM. A
+ * bare pager's last line has no units: control_pager_flush() first. */
 int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret_len);
+
+/* A bare pager's units not yet sent as a line: returns 1 with it in *ret,
+ * 0 when there are none (or the pager is not bare), -ENOMEM. */
+int control_pager_flush(ControlPager *p, char **ret, size_t *ret_len);
 
 /* Frees what p holds; accepts a zeroed struct. */
 void control_pager_done(ControlPager *p);

@@ -94,7 +94,7 @@ static int method_status(ControlClient *c, const ControlRequest *req) {
         if (!extra)
                 return control_client_reply_error(c, -ENOMEM, /* message= */ NULL);
         return control_client_reply_units(c, TAKE_PTR(units), n, req->no_stats ? 0 : UNIT_STATUS_STATS,
-                                          req->units ? CONTROL_DETAILED_MAX : 0, extra);
+                                          req->units ? CONTROL_DETAILED_MAX : 0, req->bare, extra);
 }
 
 static int method_kill(ControlClient *c, const ControlRequest *req) {
@@ -113,7 +113,7 @@ static int method_kill(ControlClient *c, const ControlRequest *req) {
                 count += r;
         }
         return control_client_reply_units(c, TAKE_PTR(units), n, /* flags= */ 0, /* n_detailed= */ 0,
-                                          json_pack("{s:i}", "signalled", count));
+                                          /* bare= */ false, json_pack("{s:i}", "signalled", count));
 }
 
 static int method_freeze_thaw(ControlClient *c, const ControlRequest *req, bool freeze) {
@@ -133,7 +133,7 @@ static int method_freeze_thaw(ControlClient *c, const ControlRequest *req, bool 
                         return control_client_reply_error(c, r, /* message= */ NULL);
         }
         return control_client_reply_units(c, TAKE_PTR(units), n, UNIT_STATUS_STATS, /* n_detailed= */ 0,
-                                          /* extra= */ NULL);
+                                          /* bare= */ false, /* extra= */ NULL);
 }
 
 static int method_reload(ControlClient *c, const ControlRequest *req) {

@@ -333,11 +333,13 @@ static int parse_logs(ControlRequest *req, json_t *params) {
 }
 
 static int parse_status(ControlRequest *req, json_t *params) {
-        json_t *stats = params ? json_object_get(params, "stats") : NULL;
+        json_t *stats = params ? json_object_get(params, "stats") : NULL,
+               *bare = params ? json_object_get(params, "bare") : NULL;
 
-        if (stats && !json_is_boolean(stats))
-                return params_invalid(req, "stats must be true or false");
+        if ((stats && !json_is_boolean(stats)) || (bare && !json_is_boolean(bare)))
+                return params_invalid(req, "stats and bare must be true or false");
         req->no_stats = json_is_false(stats);
+        req->bare = json_is_true(bare);
         return 0;
 }
 static int parse_runtime(ControlRequest *req, json_t *params);

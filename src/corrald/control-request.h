@@ -76,6 +76,7 @@ typedef struct ControlRequest {
         usec_t since;        /* logs: since_usec, 0 when absent */
         bool follow;         /* logs */
         bool no_stats;       /* status: params.stats false, no statistics from the cgroups */
+        bool bare;           /* status: params.bare true, pages as bare arrays of Unit objects */
 
         /* Requests that wait, runtime services (control-request.c, "Runtime") */
         bool all;              /* params.all (units methods): every unit; then no units */

@@ -223,11 +223,11 @@ static int on_client_fill(sd_event_source *s, void *userdata) {
 }
 
 int control_client_reply_units(ControlClient *c, Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed,
-                               json_t *extra) {
+                               bool bare, json_t *extra) {
         int r;
 
         assert(!c->stream);
-        r = control_stream_new(units, n, flags, n_detailed, extra, &c->stream);
+        r = control_stream_new(units, n, flags, n_detailed, bare, extra, &c->stream);
         if (r < 0)
                 return control_client_reply_error(c, r, /* message= */ NULL);
         r = client_update_events(c); /* no more requests until it is out */

@@ -98,10 +98,11 @@ int control_client_reply_error(ControlClient *c, int error, const char *message)
 /* Answers with the n units (a malloc'd array, taken), each with flags,
  * the first n_detailed also with their processes, and the members of
  * extra (taken, may be NULL) in the result: in pages made as the client
- * reads them (control-stream.h), further requests held back meanwhile.
- * Returns 0, -ENOBUFS when the client was dropped, -ENOMEM. */
+ * reads them (control-stream.h), further requests held back meanwhile;
+ * bare: pages of bare arrays (status "bare"). Returns 0, -ENOBUFS when
+ * the client was dropped, -ENOMEM. */
 int control_client_reply_units(ControlClient *c, Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed,
-                               json_t *extra);
+                               bool bare, json_t *extra);
 
 /* Holds back the client's further requests until the job name has ended
  * (control_on_manager_event() then answers), or until timeout has passed

@@ -14,7 +14,7 @@ struct ControlStream {
         ControlPager pager;
 };
 
-int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed, json_t *extra,
+int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed, bool bare, json_t *extra,
                        ControlStream **ret) {
         ControlStream *s = calloc(1, sizeof(ControlStream));
 
@@ -29,6 +29,7 @@ int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_d
                 .flags = flags,
                 .n_detailed = n_detailed,
                 .extra = extra,
+                .pager.bare = bare,
         };
         *ret = s;
         return 0;
@@ -68,6 +69,9 @@ int control_stream_step(ControlStream *s, char **ret, size_t *ret_len) {
         }
         if (s->next < s->n_units)
                 return 0;
+        int r = control_pager_flush(&s->pager, ret, ret_len); /* bare: the last array, then the reply */
+        if (r != 0)
+                return r < 0 ? r : 0;
         return control_pager_finish(&s->pager, TAKE_PTR(s->extra), ret, ret_len) < 0 ? -ENOMEM : 1;
 }
 

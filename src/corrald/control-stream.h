@@ -21,9 +21,11 @@ typedef struct ControlStream ControlStream;
 
 /* A reply of the n units (a malloc'd array, taken) with flags, the first
  * n_detailed also with UNIT_STATUS_PROCESSES, and the members of extra
- * (taken, may be NULL) in the last page's result. Returns 0 or -ENOMEM
- * (units and extra are freed then too). */
-int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed, json_t *extra,
+ * (taken, may be NULL) in the last page's result. bare: the pages are
+ * lines of bare arrays of Unit objects and the last line is the result
+ * without "units" (status "bare": true, docs/PROTOCOL.md). Returns 0 or
+ * -ENOMEM (units and extra are freed then too). */
+int control_stream_new(Unit **units, size_t n, UnitStatusFlags flags, size_t n_detailed, bool bare, json_t *extra,
                        ControlStream **ret);
 
 /* Makes one step of the reply. Returns 0 when more is to come (with a

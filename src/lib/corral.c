@@ -149,7 +149,50 @@ int corral_status_pages(corral *c, const char *const *names, unsigned flags, cor
 
         if (r < 0)
                 return r;
-        return request_call_pages(c, "status", params, on_status_page, &p);
+        return request_call_pages(c, "status", params, on_status_page, /* on_bare= */ NULL, &p);
+}
+
+typedef struct JsonPages {
+        corral_json_handler handler;
+        void *userdata;
+} JsonPages;
+
+static int on_json_bare(const char *json, size_t len, void *userdata) {
+        JsonPages *p = userdata;
+        return len > 2 ? p->handler(json, len, p->userdata) : 0; /* "[]": none */
+}
+
+/* A page in an object ({"units": […]}): from a corrald that knows no
+ * "bare", or the last line, which has none. */
+static int on_json_page(json_t *page, void *userdata) {
+        json_t *units = json_object_get(page, "units");
+        _cleanup_free_ char *text = NULL;
+
+        if (!units)
+                return 0;
+        if (!json_is_array(units))
+                return -EBADMSG;
+        text = json_dumps(units, JSON_COMPACT);
+        if (!text)
+                return -ENOMEM;
+        return on_json_bare(text, strlen(text), userdata);
+}
+
+int corral_status_json_pages(corral *c, const char *const *names, unsigned flags, corral_json_handler handler,
+                             void *userdata) {
+        JsonPages p = { handler, userdata };
+        json_t *params = NULL;
+        int r = status_begin(c, handler != NULL, names, flags, &params);
+
+        if (r >= 0 && !params && !(params = json_object()))
+                r = -ENOMEM;
+        if (r >= 0 && json_object_set_new(params, "bare", json_true()) < 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                json_decref(params);
+                return r;
+        }
+        return request_call_pages(c, "status", params, on_json_page, on_json_bare, &p);
 }
 
 /* Sends method with {"units": names} plus extra's fields (extra may be

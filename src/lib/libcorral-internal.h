@@ -78,7 +78,11 @@ int request_call_fds(corral *c, const char *method, json_t *params, const int *f
  * joining them. A negative return of on_page is returned once the rest of
  * the reply has been read (and not given to it). */
 typedef int (*request_page_handler)(json_t *page, void *userdata);
-int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page, void *userdata);
+/* And on_bare (may be NULL: such a line is then -EBADMSG) each line that
+ * is a bare array (status "bare"), its text unparsed, as the page. */
+typedef int (*request_bare_handler)(const char *json, size_t len, void *userdata);
+int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page,
+                       request_bare_handler on_bare, void *userdata);
 
 /* Builds a JSON array of strings from a NULL-terminated vector. Returns 0,
  * -EINVAL for a NULL entry or invalid UTF-8, -ENOMEM. */

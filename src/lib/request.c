@@ -102,7 +102,8 @@ int request_result_merge(json_t *reply, json_t *page) {
  * error ends the calls but not the reading: the rest of the reply is read
  * and dropped, and the connection stays usable. An error line ends it,
  * pages before or not. */
-static int reply_read(corral *c, request_page_handler on_page, void *userdata, json_t **ret) {
+static int reply_read(corral *c, request_page_handler on_page, request_bare_handler on_bare, void *userdata,
+                      json_t **ret) {
         json_auto_t *reply = NULL;
         size_t total = 0, n_pages = 0;
         int failed = 0;
@@ -115,7 +116,16 @@ static int reply_read(corral *c, request_page_handler on_page, void *userdata, j
 
                 if (r < 0)
                         return r;
-                total += strlen(line) + 1;
+                size_t len = strlen(line);
+                total += len + 1;
+                if (line[0] == '[') { /* a bare page (status "bare"), handed on unparsed */
+                        if (!on_bare)
+                                return (c->broken = true), -EBADMSG; /* not asked for: the rest is unknown */
+                        n_pages++;
+                        if (failed == 0 && (r = on_bare(line, len, userdata)) < 0)
+                                failed = r;
+                        continue;
+                }
                 r = request_reply_parse(c, line, &page, &more);
                 if (r < 0)
                         return r == -EBADMSG && n_pages > 0 ? (c->broken = true, r) : r;
@@ -201,12 +211,13 @@ static int request_send(corral *c, const char *method, json_t *params, const int
 /* One request at a time: the lines after it are its reply. */
 int request_call_fds(corral *c, const char *method, json_t *params, const int *fds, size_t n_fds, json_t **ret) {
         int r = request_send(c, method, params, fds, n_fds);
-        return r < 0 ? r : reply_read(c, /* on_page= */ NULL, /* userdata= */ NULL, ret);
+        return r < 0 ? r : reply_read(c, /* on_page= */ NULL, /* on_bare= */ NULL, /* userdata= */ NULL, ret);
 }
 
-int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page, void *userdata) {
+int request_call_pages(corral *c, const char *method, json_t *params, request_page_handler on_page,
+                       request_bare_handler on_bare, void *userdata) {
         int r = request_send(c, method, params, /* fds= */ NULL, /* n_fds= */ 0);
-        return r < 0 ? r : reply_read(c, on_page, userdata, /* ret= */ NULL);
+        return r < 0 ? r : reply_read(c, on_page, on_bare, userdata, /* ret= */ NULL);
 }
 
 int json_string_array(const char *const *l, json_t **ret) {

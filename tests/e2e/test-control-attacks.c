@@ -598,10 +598,11 @@ static unsigned count_lines(const char *s) {
 }
 
 /* Reads a reply in pages on fd: lines of at most 1 MiB, each but the last
- * with "more": true. (Not raw_read_line(): it peeks, and a page may be
- * longer than the socket's buffer.) Returns the number of units in all;
- * the number of lines in *ret_pages. */
-static size_t read_pages(int fd, unsigned *ret_pages) {
+ * with "more": true — or, bare, each but the last a bare array of units,
+ * the last the result without them. (Not raw_read_line(): it peeks, and a
+ * page may be longer than the socket's buffer.) Returns the number of
+ * units in all; the number of lines in *ret_pages. */
+static size_t read_pages(int fd, bool bare, unsigned *ret_pages) {
         size_t units = 0, n = 0, size = 2 * 1024 * 1024;
         _cleanup_free_ char *buf = malloc(size);
         unsigned pages = 0;
@@ -624,9 +625,23 @@ static size_t read_pages(int fd, unsigned *ret_pages) {
                 json_error_t error;
                 json_t *page = json_loadb(buf, len - 1, 0, &error);
                 assert_non_null(page);
-                assert_true(json_is_true(json_object_get(page, "ok")));
-                units += json_array_size(json_object_get(json_object_get(page, "result"), "units"));
                 pages++;
+                assert_int_equal(json_is_array(page), bare && buf[0] == '[');
+                if (json_is_array(page)) {
+                        assert_true(json_array_size(page) > 0);
+                        assert_non_null(json_object_get(json_array_get(page, 0), "name"));
+                        units += json_array_size(page);
+                        json_decref(page);
+                        memmove(buf, buf + len, n - len);
+                        n -= len;
+                        continue;
+                }
+                assert_true(json_is_true(json_object_get(page, "ok")));
+                if (bare) { /* the end: no units, no more */
+                        assert_null(json_object_get(json_object_get(page, "result"), "units"));
+                        assert_null(json_object_get(page, "more"));
+                }
+                units += json_array_size(json_object_get(json_object_get(page, "result"), "units"));
                 more = json_is_true(json_object_get(page, "more"));
                 if (!more)
                         assert_true(json_is_object(json_object_get(json_object_get(page, "result"), "daemon")));
@@ -697,9 +712,16 @@ static void test_large_replies(void **state) {
                 raw_send_str(fd, "{\"method\":\"status\",\"params\":{\"units\":[\"a@0\"]}}\n");
                 json_decref(raw_read_reply(fd));
                 assert_true(now(CLOCK_MONOTONIC) - t < USEC_PER_SEC);
-                assert_int_equal(read_pages(slow, &pages), N);
+                assert_int_equal(read_pages(slow, /* bare= */ false, &pages), N);
                 print_message("a status of %d units in %u pages\n", N, pages);
                 assert_true(pages >= 3);
+                /* bare: the same units in bare arrays, then the result */
+                raw_send_str(slow, "{\"method\":\"status\",\"params\":{\"bare\":true,\"stats\":false}}\n");
+                assert_int_equal(read_pages(slow, /* bare= */ true, &pages), N);
+                assert_true(pages >= 3);
+                raw_send_str(slow, "{\"method\":\"status\",\"params\":{\"bare\":true,\"units\":[\"b@7\"]}}\n");
+                assert_int_equal(read_pages(slow, /* bare= */ true, &pages), 1);
+                assert_int_equal(pages, 2);
                 /* both connections go on */
                 raw_send_str(slow, "{\"method\":\"status\",\"params\":{\"units\":[\"d@999\"]}}\n");
                 json_t *reply = raw_read_reply(slow);
