@@ -214,6 +214,25 @@ static corral *fake_connect(FakeServer *f, const char *reply, size_t len) {
 
 #define FAKE_REPLY(s) s, strlen(s)
 
+/* fake_connect() to a server that answers every request with reply. */
+static corral *fake_connect_repeating(FakeServer *f, const char *reply, size_t len) {
+        corral *c;
+
+        fake_repeat = true;
+        c = fake_connect(f, reply, len);
+        fake_repeat = false;
+        return c;
+}
+
+/* The params of the request the server got, its descriptors not asked. */
+static json_t *fake_server_params(FakeServer *f) {
+        dev_t devs[FAKE_FDS_MAX];
+        ino_t inos[FAKE_FDS_MAX];
+        size_t n_fds;
+
+        return fake_server_request(f, devs, inos, &n_fds);
+}
+
 static void test_reply_too_long(void **state) {
         size_t len = 2 * 1024 * 1024;
         _cleanup_free_ char *big = malloc(len);
@@ -300,19 +319,13 @@ static void test_status_pages(void **state) {
         _cleanup_(corral_units_freep) corral_units *u = NULL;
         PagesSeen seen = {};
         FakeServer f;
-        corral *c;
+        corral *c = fake_connect_repeating(&f, FAKE_REPLY(PAGES_REPLY));
         json_t *params;
-        dev_t devs[FAKE_FDS_MAX];
-        ino_t inos[FAKE_FDS_MAX];
-        size_t n_fds;
 
-        fake_repeat = true;
-        c = fake_connect(&f, FAKE_REPLY(PAGES_REPLY));
-        fake_repeat = false;
         assert_int_equal(corral_status_pages(c, /* names= */ NULL, CORRAL_STATUS_NO_STATS, on_page, &seen), 0);
         assert_string_equal(seen.names, "ab|c|d");
         assert_int_equal(seen.pages, 3);
-        params = fake_server_request(&f, devs, inos, &n_fds);
+        params = fake_server_params(&f);
         assert_true(json_is_false(json_object_get(params, "stats")));
         json_decref(params);
 
@@ -370,21 +383,16 @@ static int on_json(const char *json, size_t len, void *userdata) {
 static void test_status_json_pages(void **state) {
         JsonSeen seen = {};
         FakeServer f;
-        corral *c;
-        json_t *params;
-        dev_t devs[FAKE_FDS_MAX];
-        ino_t inos[FAKE_FDS_MAX];
-        size_t n_fds;
+        corral *c = fake_connect_repeating(&f, FAKE_REPLY("[{\"name\":\"a\"}, {\"name\":\"b\"}]\n[]\n"
+                                                          "[{\"z\":1,\"name\":\"c\"}]\n"
+                                                          "{\"ok\":true,\"result\":{\"daemon\":{}}}\n"));
         const char *names[] = { "web", NULL };
+        json_t *params;
 
-        fake_repeat = true;
-        c = fake_connect(&f, FAKE_REPLY("[{\"name\":\"a\"}, {\"name\":\"b\"}]\n[]\n[{\"z\":1,\"name\":\"c\"}]\n"
-                                        "{\"ok\":true,\"result\":{\"daemon\":{}}}\n"));
-        fake_repeat = false;
         assert_int_equal(corral_status_json_pages(c, names, CORRAL_STATUS_NO_STATS, on_json, &seen), 0);
         assert_string_equal(seen.text, "[{\"name\":\"a\"}, {\"name\":\"b\"}]|[{\"z\":1,\"name\":\"c\"}]");
         assert_int_equal(seen.pages, 2); /* "[]" is no page */
-        params = fake_server_request(&f, devs, inos, &n_fds);
+        params = fake_server_params(&f);
         assert_true(json_is_true(json_object_get(params, "bare")));
         assert_true(json_is_false(json_object_get(params, "stats")));
         assert_string_equal(json_string_value(json_array_get(json_object_get(params, "units"), 0)), "web");
