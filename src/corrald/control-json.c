@@ -318,14 +318,20 @@ static int line_bounded(json_t *msg, size_t bound, char **ret, size_t *ret_len) 
         return 0;
 }
 
-/* {"ok": true, ["more": true,] "result": {"units": units, …extra}} as a
- * line; takes units and extra. units_bound: a size bound of units' JSON. */
-static int page_line(json_t *units, size_t units_bound, json_t *extra, bool more, char **ret, size_t *ret_len) {
+enum {
+        PAGE_MORE = 1 << 0,     /* "more": true, a page that others follow */
+        PAGE_NO_UNITS = 1 << 1, /* the end of a bare reply: its units went before, as arrays */
+};
+
+/* {"ok": true, ["more": true,] "result": {["units": units,] …extra}} as
+ * a line; takes units and extra. units_bound: a size bound of units' JSON. */
+static int page_line(json_t *units, size_t units_bound, json_t *extra, unsigned flags, char **ret, size_t *ret_len) {
         json_t *result = extra ?: json_object(), *msg;
         size_t bound = (extra ? control_json_size_bound(extra) : 2) + units_bound + 128;
+        bool more = flags & PAGE_MORE;
         int r;
 
-        if (!result || json_object_set_new(result, "units", units ?: json_array()) < 0) {
+        if (!result || (!(flags & PAGE_NO_UNITS) && json_object_set_new(result, "units", units ?: json_array()) < 0)) {
                 json_decref(result);
                 return -ENOMEM;
         }
@@ -357,7 +363,7 @@ static int pager_close(ControlPager *p, char **ret, size_t *ret_len) {
 
         p->bytes = 0;
         if (!p->bare)
-                return page_line(units, bytes, /* extra= */ NULL, /* more= */ true, ret, ret_len);
+                return page_line(units, bytes, /* extra= */ NULL, PAGE_MORE, ret, ret_len);
         r = line_bounded(units, bytes, ret, ret_len); /* the array alone, for a copy unparsed */
         json_decref(units);
         return r;
@@ -412,16 +418,8 @@ int control_pager_finish(ControlPager *p, json_t *extra, char **ret, size_t *ret
         size_t bytes = p->bytes + 2;
 
         p->bytes = 0;
-        if (p->bare) { /* {"ok": true, "result": extra}: the units went before, as arrays */
-                assert(!p->units);
-                json_t *msg = json_pack("{s:b, s:o}", "ok", 1, "result", extra ?: json_object());
-                if (!msg)
-                        return -ENOMEM;
-                int r = control_json_line(msg, ret, ret_len);
-                json_decref(msg);
-                return r;
-        }
-        return page_line(TAKE_PTR(p->units), bytes, extra, /* more= */ false, ret, ret_len);
+        assert(!p->bare || !p->units);
+        return page_line(TAKE_PTR(p->units), bytes, extra, p->bare ? PAGE_NO_UNITS : 0, ret, ret_len);
 }
 
 void control_pager_done(ControlPager *p) {
