@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -679,8 +680,14 @@ static void kill_recycled(pid_t pid) {
         if (fd < 0)
                 return;
         assert_true(asprintf(&path, "/proc/%d/comm", (int) pid) > 0);
-        if (read_full_file_at(AT_FDCWD, path, 64, &comm, NULL) >= 0 && streq(comm, "corral-recycled\n"))
-                (void) syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+        if (read_full_file_at(AT_FDCWD, path, 64, &comm, NULL) >= 0 && streq(comm, "corral-recycled\n") &&
+            syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) >= 0) {
+                /* Gone before corrald is stopped: it lives in corrald's
+                 * cgroup, which corrald removes as it exits (EBUSY while
+                 * the process is still dying, found by a CI run). */
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                (void) poll(&p, 1, 10 * 1000);
+        }
         close(fd);
 }
 
