@@ -221,11 +221,11 @@ int measure_start(PeerKind kind, unsigned n, bool ctl, bool raw, StartHook hook,
         procwatch_counts(watch, &c);
         /* corralctl stop returns when the units are gone: whichever is later */
         res->stop_ms = ms_since(MAX(c.last_exit_ns, done), t1);
-        if (ctl) /* where the time goes: the processes' end, and corrald's part after it */
+        if (ctl) { /* where the time goes: the processes' end, and corrald's part after it */
                 progress("corralctl stop: last exit at %.1f ms, corralctl returned at %.1f ms",
                          ms_since(c.last_exit_ns, t1), ms_since(done, t1));
-        if (ctl)
                 (void) peer_stop_all(&p);
+        }
         r = peer_wait(&p, SEC_NS(60)) ? 0 : -ETIMEDOUT;
         if (c.overflow) {
                 progress("the proc connector lost events: figures void");
