@@ -263,7 +263,7 @@ int test_daemon_start(TestDaemon *d, const char *what, const char *body) {
         return r;
 }
 
-int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body) {
+static int daemon_start(TestDaemon *d, const char *cgroup, const char *body, const struct rlimit *nofile) {
         const char *corrald = getenv("CORRALD");
         char tmpl[] = "/tmp/corral-test-XXXXXX", *conf;
         int pidfd = -EBADF, logfd;
@@ -303,6 +303,8 @@ int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 (void) dup2(logfd, STDOUT_FILENO);
                 (void) dup2(logfd, STDERR_FILENO);
+                if (nofile && setrlimit(RLIMIT_NOFILE, nofile) < 0)
+                        _exit(126);
                 execl(corrald, corrald, "--config", d->config, (char *) NULL);
                 _exit(127);
         }
@@ -310,6 +312,18 @@ int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body
         d->pid = pid;
         d->pidfd = pidfd;
         return 0;
+}
+
+int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body) {
+        return daemon_start(d, cgroup, body, NULL);
+}
+
+int test_daemon_start_nofile(TestDaemon *d, const char *what, const char *body, const struct rlimit *nofile) {
+        char *cgroup = test_cgroup_path(what);
+        int r = daemon_start(d, cgroup, body, nofile);
+
+        free(cgroup);
+        return r;
 }
 
 char *test_daemon_log(const TestDaemon *d) {

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "time-util.h"
@@ -80,6 +81,9 @@ int test_daemon_start(TestDaemon *d, const char *what, const char *body);
 
 /* The same on a given cgroup path (e.g. another daemon's). */
 int test_daemon_start_cgroup(TestDaemon *d, const char *cgroup, const char *body);
+/* The same as test_daemon_start(), corrald started with RLIMIT_NOFILE
+ * nofile (it may be lower than the test's own, soft and hard). */
+int test_daemon_start_nofile(TestDaemon *d, const char *what, const char *body, const struct rlimit *nofile);
 
 /* Reads the log so far (malloc'd, NUL-terminated; never NULL). */
 char *test_daemon_log(const TestDaemon *d);

@@ -2,7 +2,7 @@
 #pragma once
 
 /* Shared by the files of the unit family only (unit.c, unit-exec.c,
- * unit-health.c, unit-persist.c, unit-ops.c, unit-status.c). */
+ * unit-health.c, unit-persist.c, unit-ops.c, unit-status.c, unit-fdgate.c). */
 
 #include <sys/resource.h>
 
@@ -57,6 +57,26 @@ void unit_exec_proven(Unit *u);
 /* Watches main's pidfd for its exit (main need not be our child). */
 int unit_watch_main(Unit *u, const PidRef *main);
 void unit_unwatch_main(Unit *u);
+
+/* The second half of a start: its cgroup, the clone (the first half,
+ * unit_enter_start(), reset the unit and asked the gate below). */
+void unit_start_spawn(Unit *u);
+
+/* ---- unit-fdgate.c: starts that wait for file descriptors ---- */
+
+typedef struct UnitFdGate UnitFdGate;
+
+/* Puts the start of u in the queue (u starting, its exec a waiting one)
+ * when starts are in flight and the descriptor table is nearly full, or
+ * when others wait already. Returns whether it waits. */
+bool unit_fd_gate_wait(Unit *u);
+/* Takes x out of the queue, if it is a waiting one (unit_exec_done()). */
+void unit_fd_gate_leave(UnitContext *c, UnitExec *x);
+/* A start in flight ended (its report is in, or it failed): the waiting
+ * ones go on at the next iteration of the loop, as many as fit. */
+void unit_fd_gate_exec_ended(UnitContext *c);
+/* After the last unit of c is freed. */
+void unit_fd_gate_free(UnitContext *c);
 
 /* ---- unit-exec.c: what a start needs, resolved before the clone ---- */
 

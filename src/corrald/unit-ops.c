@@ -165,6 +165,7 @@ void unit_context_done(UnitContext *c) {
 
         c->watches = mfree(c->watches);
         c->n_watches = c->n_watches_dead = 0;
+        unit_fd_gate_free(c);
         if (!q)
                 return;
         removals_run(c, SIZE_MAX);

@@ -275,8 +275,11 @@ static void unit_exec_done(Unit *u) {
 
         if (!x)
                 return;
+        unit_fd_gate_leave(u->ctx, x);
         sd_event_source_disable_unref(x->source);
         safe_close(x->report_fd);
+        if (x->in_flight)
+                unit_fd_gate_exec_ended(u->ctx);
         free(x->path);
         free(x->directory);
         u->exec = mfree(x);
@@ -352,10 +355,6 @@ void unit_enter_running(Unit *u) {
 }
 
 static void unit_enter_start(Unit *u) {
-        _cleanup_(start_context_done) StartContext c = START_CONTEXT_NULL;
-        _cleanup_close_ int fd = -EBADF; /* the new cgroup, for the clone only */
-        int r;
-
         if (!u->config || u->removed || u->ctx->shutting_down)
                 return;
         unit_disarm_timer(u);
@@ -367,7 +366,19 @@ static void unit_enter_start(Unit *u) {
         u->status_waiting = false;
         u->error_text = mfree(u->error_text);
         unit_record_start(u, now(CLOCK_MONOTONIC));
+        if (!unit_fd_gate_wait(u))
+                unit_start_spawn(u);
+}
 
+void unit_start_spawn(Unit *u) {
+        _cleanup_(start_context_done) StartContext c = START_CONTEXT_NULL;
+        _cleanup_close_ int fd = -EBADF; /* the new cgroup, for the clone only */
+        int r;
+
+        if (u->exec) { /* it waited for file descriptors */
+                unit_exec_done(u);
+                unit_set_waiting(u, NULL);
+        }
         r = u->ctx->ops->cgroup_create(u->ctx, u->name, &fd);
         if (r >= 0)
                 r = unit_cgroup_attach(u);
@@ -425,6 +436,8 @@ static void unit_enter_start(Unit *u) {
         }
         x->path = TAKE_PTR(c.path);
         x->directory = TAKE_PTR(c.directory);
+        x->in_flight = true;
+        u->ctx->n_exec++;
         unit_set_state(u, UNIT_STARTING);
         /* its exit, as it happens, through the pidfd (manager-reap.c) */
         r = unit_watch_main(u, &u->main);
@@ -502,7 +515,7 @@ static void unit_exec_failed(Unit *u) {
  * descriptors). Without this, a MAINPID= or READY=1 that came then was
  * dropped (found by the soak, tools/bench/soak). */
 void unit_exec_proven(Unit *u) {
-        if (!u->exec || unit_exec_check(u))
+        if (!u->exec || u->exec->waiting || unit_exec_check(u))
                 return;
         unit_dispatch(u, UNIT_EVENT_EXEC_OK);
         unit_exec_done(u);
@@ -514,6 +527,8 @@ bool unit_exec_check(Unit *u) {
 
         if (!u->exec)
                 return true;
+        if (u->exec->waiting)
+                return false;
         r = u->ctx->ops->read_report(u->exec->report_fd, &step);
         if (r == -EAGAIN)
                 return false;

@@ -133,8 +133,10 @@ struct UnitContext {
         /* each line a unit wrote, once it is in the unit's buffer (for followers) */
         void (*output_line)(Unit *u, const OutputLine *l, void *userdata);
         void *userdata;
-        CgroupRemovals *removals; /* unit_ops_default's: cgroups of ended units, removed when idle */
-        unsigned n_stopping;      /* units in UNIT_STOPPING (unit-ops.c) */
+        CgroupRemovals *removals;   /* unit_ops_default's: cgroups of ended units, removed when idle */
+        unsigned n_stopping;        /* units in UNIT_STOPPING (unit-ops.c) */
+        unsigned n_exec;            /* starts in flight: cloned, their exec report not in yet */
+        struct UnitFdGate *fd_gate; /* starts waiting for file descriptors (unit-fdgate.c); NULL: none so far */
         /* Each cgroup.events watch and its unit, by watch descriptor
          * (unit-ops.c): an inotify event names only the descriptor. */
         struct UnitWatch *watches;
@@ -173,7 +175,13 @@ typedef struct UnitHealthState {
 typedef struct UnitExec {
         sd_event_source *source; /* the report pipe, in the loop */
         char *path, *directory;  /* what it is exec'ing, for an error message */
+        /* waiting: no clone yet, the start waits for file descriptors in
+         * the context's queue (unit-fdgate.c) */
+        struct UnitExec *wait_prev, *wait_next;
+        Unit *unit;
         int report_fd;
+        bool in_flight; /* cloned, counted in the context's n_exec */
+        bool waiting;
 } UnitExec;
 
 #define UNIT_DEP_NONE UINT32_MAX

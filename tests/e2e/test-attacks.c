@@ -664,6 +664,53 @@ static void test_many_units_fd_limit(void **state) {
         assert_true(test_daemon_stop_cleanly(&daemon_));
 }
 
+static bool all_decided(void *userdata) {
+        const unsigned *n = userdata;
+        return !test_daemon_alive(&daemon_) || test_daemon_log_count(&daemon_, "started, main PID") +
+                                                               test_daemon_log_count(&daemon_, "failed") +
+                                                               test_daemon_log_count(&daemon_, "Too many open files") >=
+                                                       *n;
+}
+
+/* A hard limit that holds every unit once started (a pidfd each:
+ * output = inherit-raw keeps no pipe), but not the exec report pipes of
+ * a whole mass start in flight as well: the starts past the gate wait
+ * for the reports to come in (they free their pipes) and every unit
+ * comes up, none failed for want of a descriptor (restart = never would
+ * leave it failed). */
+static void test_mass_start_fd_gate(void **state) {
+        _cleanup_free_ char *body = NULL;
+        const struct rlimit rl = { .rlim_cur = 500, .rlim_max = 500 };
+        unsigned n = 300;
+
+        assert_true(asprintf(&body,
+                             "[program:many]\ncommand = sleep 1000\ninstances = %u\noutput = inherit-raw\n"
+                             "restart = never\n",
+                             n) > 0);
+        assert_int_equal(test_daemon_start_nofile(&daemon_, "fdgate", body, &rl), 0);
+
+        bool ok = test_wait_for(all_decided, &n, 120 * USEC_PER_SEC);
+        print_message("%u of %u units started, %u failed (%u for lack of descriptors); starts held back: %s\n",
+                      test_daemon_log_count(&daemon_, "started, main PID"), n,
+                      test_daemon_log_count(&daemon_, "failed"), test_daemon_log_count(&daemon_, "Too many open files"),
+                      test_daemon_log_count(&daemon_, "starts wait for file descriptors") > 0 ? "yes" : "no");
+        assert_true(ok);
+        assert_int_equal(test_daemon_log_count(&daemon_, "Too many open files"), 0);
+        assert_int_equal(test_daemon_log_count(&daemon_, "started, main PID"), n);
+        /* the gate closed: without it this limit is not enough */
+        assert_true(test_daemon_log_count(&daemon_, "starts wait for file descriptors") > 0);
+        json_t *st = test_daemon_request(&daemon_, "status", NULL, NULL);
+        assert_non_null(st);
+        size_t i;
+        json_t *u;
+        unsigned running = 0;
+        json_array_foreach(json_object_get(st, "units"), i, u)
+                running += streq_ptr(json_string_value(json_object_get(u, "state")), "running");
+        json_decref(st);
+        assert_int_equal(running, n);
+        assert_true(test_daemon_stop_cleanly(&daemon_));
+}
+
 /* ---- 12: a PID recycled under MAINPID= ---- */
 
 /* recycled_: the process the recycle probe made, killed by the teardown
@@ -761,9 +808,12 @@ int main(void) {
                 cmocka_unit_test_teardown(test_output_file_swapped, teardown),
                 cmocka_unit_test_teardown(test_restart_after_crash_in_mass_start, teardown),
                 cmocka_unit_test_teardown(test_many_units_fd_limit, teardown),
+                cmocka_unit_test_teardown(test_mass_start_fd_gate, teardown),
                 cmocka_unit_test_teardown(test_mainpid_recycled, teardown),
         };
 
         test_require_cgroup2_root();
+        if (getenv("TEST_FILTER")) /* one test by name (a pattern), when working on it */
+                cmocka_set_test_filter(getenv("TEST_FILTER"));
         return cmocka_run_group_tests_name("attacks", tests, group_setup, group_teardown);
 }
